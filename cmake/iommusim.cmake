@@ -1,0 +1,31 @@
+# iommusim_add_gtest(NAME SOURCES ... LIBS ... LABELS ...)
+# One GoogleTest binary, its cases registered with CTest one by one so that each
+# runs in its own process (sc_start cannot be restarted), carrying LABELS.
+function(iommusim_add_gtest name)
+  if(NOT IOMMUSIM_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}"
+               ENVIRONMENT "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# iommusim_model_library(TARGET DIR LIBS ... LABEL label)
+# A model directory: every *.cc beside the CMakeLists forms one static library;
+# every tests/test_*.cc becomes one GoogleTest binary labelled "unit;<label>".
+function(iommusim_model_library target)
+  cmake_parse_arguments(ARG "" "LABEL" "LIBS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  add_library(${target} STATIC ${srcs})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/models ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${ARG_LIBS})
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/test_*.cc)
+  foreach(t ${tests})
+    get_filename_component(tname ${t} NAME_WE)
+    iommusim_add_gtest(${ARG_LABEL}_${tname} SOURCES ${t} LIBS ${target} LABELS "unit;${ARG_LABEL}")
+  endforeach()
+endfunction()
