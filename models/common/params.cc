@@ -1,0 +1,216 @@
+#include "common/params.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+namespace iommusim {
+
+namespace {
+std::string strip_separators(const std::string& text) {
+  std::string s;
+  s.reserve(text.size());
+  for (char c : text)
+    if (c != '_') s.push_back(c);
+  return s;
+}
+
+std::string format_double(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  // Prefer the shortest representation that round-trips.
+  for (int prec = 1; prec <= 17; ++prec) {
+    char shorter[64];
+    std::snprintf(shorter, sizeof shorter, "%.*g", prec, v);
+    if (std::strtod(shorter, nullptr) == v) return shorter;
+  }
+  return buf;
+}
+} // namespace
+
+bool parse_uint(const std::string& text, uint64_t* out) {
+  std::string s = strip_separators(text);
+  if (s.empty() || s[0] == '-' || s[0] == '+') return false;
+  uint64_t mult = 1;
+  char last = s.back();
+  bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  if (!hex) {
+    switch (last) {
+      case 'K': case 'k': mult = 1ull << 10; break;
+      case 'M': case 'm': mult = 1ull << 20; break;
+      case 'G': case 'g': mult = 1ull << 30; break;
+      case 'T': case 't': mult = 1ull << 40; break;
+      default: break;
+    }
+    if (mult != 1) s.pop_back();
+  }
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, hex ? 16 : 10);
+  if (errno != 0 || end == s.c_str() || *end != '\0') return false;
+  if (mult != 1 && v > std::numeric_limits<uint64_t>::max() / mult) return false;
+  *out = static_cast<uint64_t>(v) * mult;
+  return true;
+}
+
+bool parse_int(const std::string& text, int64_t* out) {
+  std::string s = strip_separators(text);
+  bool neg = !s.empty() && s[0] == '-';
+  uint64_t mag = 0;
+  if (!parse_uint(neg ? s.substr(1) : s, &mag)) return false;
+  if (neg) {
+    if (mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) return false;
+    *out = mag == static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1
+               ? std::numeric_limits<int64_t>::min()
+               : -static_cast<int64_t>(mag);
+  } else {
+    if (mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+    *out = static_cast<int64_t>(mag);
+  }
+  return true;
+}
+
+bool parse_double(const std::string& text, double* out) {
+  std::string s = strip_separators(text);
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_bool(const std::string& text, bool* out) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") { *out = true; return true; }
+  if (text == "false" || text == "0" || text == "no" || text == "off") { *out = false; return true; }
+  return false;
+}
+
+std::string format_hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+ParamList ParamList::scope(const std::string& sub) { return ParamList(full(sub), specs_); }
+
+void ParamList::push(ParamSpec spec) { specs_->push_back(std::move(spec)); }
+
+void ParamList::add_custom(const std::string& name, const std::string& default_text,
+                           const std::string& accepted, const std::string& unit,
+                           const std::string& help,
+                           std::function<std::string(const std::string&)> apply,
+                           std::function<std::string()> current) {
+  push(ParamSpec{full(name), ParamKind::String, default_text, unit, help, accepted,
+                 std::move(apply), std::move(current)});
+}
+
+void ParamList::add_bool(const std::string& name, bool* field, const std::string& help) {
+  auto apply = [field](const std::string& t) -> std::string {
+    bool v;
+    if (!parse_bool(t, &v)) return "'" + t + "' is not a boolean";
+    *field = v;
+    return "";
+  };
+  auto current = [field]() -> std::string { return *field ? "true" : "false"; };
+  push(ParamSpec{full(name), ParamKind::Bool, current(), "", help,
+                 "true/false (also 1/0, yes/no, on/off)", apply, current});
+}
+
+void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
+                         const std::string& unit, const std::string& help) {
+  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+    uint64_t v;
+    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
+    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
+    *field = v;
+    return "";
+  };
+  auto current = [field]() -> std::string { return std::to_string(*field); };
+  push(ParamSpec{full(name), ParamKind::UInt, current(), unit, help, accepted, apply, current});
+}
+
+void ParamList::add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
+                         const std::string& unit, const std::string& help) {
+  if (max > std::numeric_limits<uint32_t>::max()) max = std::numeric_limits<uint32_t>::max();
+  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+    uint64_t v;
+    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
+    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
+    *field = static_cast<uint32_t>(v);
+    return "";
+  };
+  auto current = [field]() -> std::string { return std::to_string(*field); };
+  push(ParamSpec{full(name), ParamKind::UInt, current(), unit, help, accepted, apply, current});
+}
+
+void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
+                        const std::string& unit, const std::string& help) {
+  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+    int64_t v;
+    if (!parse_int(t, &v)) return "'" + t + "' is not " + accepted;
+    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
+    *field = v;
+    return "";
+  };
+  auto current = [field]() -> std::string { return std::to_string(*field); };
+  push(ParamSpec{full(name), ParamKind::Int, current(), unit, help, accepted, apply, current});
+}
+
+void ParamList::add_double(const std::string& name, double* field, double min, double max,
+                           const std::string& unit, const std::string& help) {
+  std::string accepted = "a number in " + format_double(min) + ".." + format_double(max);
+  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+    double v;
+    if (!parse_double(t, &v)) return "'" + t + "' is not " + accepted;
+    if (v < min || v > max) return t + " is out of range: expected " + accepted;
+    *field = v;
+    return "";
+  };
+  auto current = [field]() -> std::string { return format_double(*field); };
+  push(ParamSpec{full(name), ParamKind::Double, current(), unit, help, accepted, apply, current});
+}
+
+void ParamList::add_string(const std::string& name, std::string* field, const std::string& help) {
+  auto apply = [field](const std::string& t) -> std::string { *field = t; return ""; };
+  auto current = [field]() -> std::string { return *field; };
+  push(ParamSpec{full(name), ParamKind::String, current(), "", help, "any text", apply, current});
+}
+
+void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t max,
+                            const std::string& help) {
+  std::string accepted = "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)";
+  auto apply = [field, max, accepted](const std::string& t) -> std::string {
+    uint64_t v;
+    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
+    if (v > max) return t + " is out of range: expected " + accepted;
+    *field = v;
+    return "";
+  };
+  auto current = [field]() -> std::string { return format_hex(*field); };
+  push(ParamSpec{full(name), ParamKind::Address, current(), "address", help, accepted, apply,
+                 current});
+}
+
+void ParamList::add_choice(const std::string& name, std::string* field,
+                           const std::vector<std::string>& choices, const std::string& help) {
+  std::string accepted = "one of:";
+  for (size_t i = 0; i < choices.size(); ++i) accepted += (i ? ", " : " ") + choices[i];
+  auto apply = [field, choices, accepted](const std::string& t) -> std::string {
+    for (const auto& c : choices)
+      if (c == t) { *field = t; return ""; }
+    return "'" + t + "' is not " + accepted;
+  };
+  auto current = [field]() -> std::string { return *field; };
+  push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, accepted, apply, current});
+}
+
+} // namespace iommusim

@@ -1,0 +1,101 @@
+#include "common/sparse_memory.h"
+
+#include <algorithm>
+
+namespace iommusim {
+
+uint8_t* SparseMemory::find_page(uint64_t index) const {
+  if (index == last_index_) return last_page_;
+  auto it = pages_.find(index);
+  if (it == pages_.end()) return nullptr;
+  last_index_ = index;
+  last_page_ = it->second.get();
+  return last_page_;
+}
+
+uint8_t* SparseMemory::page_for(uint64_t addr) {
+  if (!in_range(addr, 1)) return nullptr;
+  uint64_t index = addr >> kPageShift;
+  if (uint8_t* p = find_page(index)) return p;
+  auto page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialized: zeros
+  uint8_t* raw = page.get();
+  pages_.emplace(index, std::move(page));
+  last_index_ = index;
+  last_page_ = raw;
+  return raw;
+}
+
+bool SparseMemory::read(uint64_t addr, void* dst, uint64_t len) const {
+  if (!in_range(addr, len)) return false;
+  auto* out = static_cast<uint8_t*>(dst);
+  while (len) {
+    uint64_t offset = addr & (kPageSize - 1);
+    uint64_t chunk = std::min(len, kPageSize - offset);
+    if (const uint8_t* page = find_page(addr >> kPageShift))
+      std::memcpy(out, page + offset, chunk);
+    else
+      std::memset(out, 0, chunk);
+    out += chunk;
+    addr += chunk;
+    len -= chunk;
+  }
+  return true;
+}
+
+bool SparseMemory::write(uint64_t addr, const void* src, uint64_t len) {
+  if (!in_range(addr, len)) return false;
+  auto* in = static_cast<const uint8_t*>(src);
+  while (len) {
+    uint64_t offset = addr & (kPageSize - 1);
+    uint64_t chunk = std::min(len, kPageSize - offset);
+    std::memcpy(page_for(addr) + offset, in, chunk);
+    in += chunk;
+    addr += chunk;
+    len -= chunk;
+  }
+  return true;
+}
+
+bool SparseMemory::fill(uint64_t addr, uint8_t value, uint64_t len) {
+  if (!in_range(addr, len)) return false;
+  while (len) {
+    uint64_t offset = addr & (kPageSize - 1);
+    uint64_t chunk = std::min(len, kPageSize - offset);
+    // Filling an untouched page with zeros needs no page.
+    if (value != 0 || find_page(addr >> kPageShift))
+      std::memset(page_for(addr) + offset, value, chunk);
+    addr += chunk;
+    len -= chunk;
+  }
+  return true;
+}
+
+uint64_t SparseMemory::read_le(uint64_t addr, unsigned bytes) const {
+  uint8_t buf[8] = {};
+  read(addr, buf, bytes);
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(buf[i]) << (8 * i);
+  return v;
+}
+
+uint64_t SparseMemory::read_be(uint64_t addr, unsigned bytes) const {
+  uint8_t buf[8] = {};
+  read(addr, buf, bytes);
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bytes; ++i) v = (v << 8) | buf[i];
+  return v;
+}
+
+void SparseMemory::write_le(uint64_t addr, uint64_t value, unsigned bytes) {
+  uint8_t buf[8];
+  for (unsigned i = 0; i < bytes; ++i) buf[i] = static_cast<uint8_t>(value >> (8 * i));
+  write(addr, buf, bytes);
+}
+
+void SparseMemory::write_be(uint64_t addr, uint64_t value, unsigned bytes) {
+  uint8_t buf[8];
+  for (unsigned i = 0; i < bytes; ++i) buf[bytes - 1 - i] = static_cast<uint8_t>(value >> (8 * i));
+  write(addr, buf, bytes);
+}
+
+} // namespace iommusim
