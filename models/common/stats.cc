@@ -1,0 +1,328 @@
+#include "common/stats.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace iommusim {
+
+// ---------------------------------------------------------------- Histogram
+
+size_t Histogram::bucket_index(double v) {
+  if (!(v >= std::ldexp(1.0, kMinExp))) return 0;  // also negative values and NaN
+  int exp = 0;
+  const double m = std::frexp(v, &exp);  // v = m * 2^exp, m in [0.5, 1)
+  const int e = exp - 1;                 // v in [2^e, 2^(e+1))
+  if (e > kMaxExp) return kNumBuckets - 1;
+  // (2m - 1) in [0, 1): position inside the octave.
+  int sub = static_cast<int>((2.0 * m - 1.0) * kSubBuckets);
+  sub = std::min(sub, kSubBuckets - 1);
+  return 1 + static_cast<size_t>(e - kMinExp) * kSubBuckets + static_cast<size_t>(sub);
+}
+
+double Histogram::bucket_lower(size_t idx) {
+  if (idx == 0) return 0.0;
+  if (idx >= kNumBuckets - 1) return std::ldexp(1.0, kMaxExp + 1);
+  const size_t i = idx - 1;
+  const int e = kMinExp + static_cast<int>(i / kSubBuckets);
+  const int sub = static_cast<int>(i % kSubBuckets);
+  return std::ldexp(1.0 + static_cast<double>(sub) / kSubBuckets, e);
+}
+
+double Histogram::bucket_upper(size_t idx) {
+  if (idx >= kNumBuckets - 1) return std::numeric_limits<double>::infinity();
+  if (idx == 0) return std::ldexp(1.0, kMinExp);
+  return bucket_lower(idx + 1);
+}
+
+void Histogram::sample(double v) {
+  if (std::isnan(v)) return;
+  ++buckets_[bucket_index(v)];
+  if (count_ == 0) {
+    min_ = max_ = v;
+  } else {
+    min_ = std::min(min_, v);
+    max_ = std::max(max_, v);
+  }
+  ++count_;
+  sum_ += v;
+}
+
+double Histogram::percentile(double p) const {
+  if (count_ == 0) return 0.0;
+  if (!(p > 0.0)) return min_;
+  if (p >= 100.0) return max_;
+  // Rank of the wanted sample, 1-based (nearest-rank definition).
+  const double rank = std::max(1.0, std::ceil(p / 100.0 * static_cast<double>(count_)));
+  uint64_t cum = 0;
+  for (size_t i = 0; i < kNumBuckets; ++i) {
+    const uint64_t n = buckets_[i];
+    if (n == 0) continue;
+    if (static_cast<double>(cum + n) >= rank) {
+      // Interpolate inside the bucket, treating its samples as evenly spread;
+      // the bucket's range is narrowed to [min, max] where they overlap it.
+      const double lo = std::max(bucket_lower(i), min_);
+      const double hi = std::min(bucket_upper(i), max_);
+      const double frac = (rank - static_cast<double>(cum) - 0.5) / static_cast<double>(n);
+      const double v = (hi > lo) ? lo + (hi - lo) * frac : lo;
+      return std::clamp(v, min_, max_);
+    }
+    cum += n;
+  }
+  return max_;
+}
+
+void Histogram::reset() {
+  buckets_.fill(0);
+  count_ = 0;
+  sum_ = min_ = max_ = 0.0;
+}
+
+// ---------------------------------------------------------------- StatGroup
+
+StatGroup::StatGroup(std::string name, StatGroup* parent) : name_(std::move(name)), parent_(parent) {
+  if (parent_) {
+    if (name_.empty()) throw std::invalid_argument("stats: child group of '" + parent_->path() + "' has an empty name");
+    parent_->add_child(this);
+  }
+}
+
+StatGroup::~StatGroup() {
+  // Owned children are destroyed with owned_ and unregister themselves; detach
+  // any external child still registered so it does not reach a dead parent.
+  for (StatGroup* c : children_) c->parent_ = nullptr;
+  children_.clear();
+  owned_.clear();
+  if (parent_) parent_->remove_child(this);
+}
+
+std::string StatGroup::path() const {
+  if (!parent_) return name_;
+  std::string p = parent_->path();
+  return p.empty() ? name_ : p + "." + name_;
+}
+
+void StatGroup::add_child(StatGroup* child) {
+  for (const StatGroup* c : children_)
+    if (c->name_ == child->name_) {
+      const std::string p = path();
+      throw std::invalid_argument("stats: duplicate group '" + (p.empty() ? child->name_ : p + "." + child->name_) +
+                                  "'");
+    }
+  children_.push_back(child);
+}
+
+void StatGroup::remove_child(StatGroup* child) {
+  children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
+}
+
+void StatGroup::claim_name(const std::string& name) {
+  const std::string p = path();
+  const std::string full = p.empty() ? name : p + "." + name;
+  if (name.empty()) throw std::invalid_argument("stats: empty stat name in group '" + p + "'");
+  if (!names_.insert(name).second) throw std::invalid_argument("stats: duplicate stat '" + full + "'");
+}
+
+Counter& StatGroup::counter(const std::string& name, const std::string& desc, const std::string& unit) {
+  claim_name(name);
+  Counter& s = counters_.emplace_back(name, desc, unit);
+  entries_.push_back({Kind::Counter, &s});
+  return s;
+}
+
+Average& StatGroup::average(const std::string& name, const std::string& desc, const std::string& unit) {
+  claim_name(name);
+  Average& s = averages_.emplace_back(name, desc, unit);
+  entries_.push_back({Kind::Average, &s});
+  return s;
+}
+
+Histogram& StatGroup::histogram(const std::string& name, const std::string& desc, const std::string& unit) {
+  claim_name(name);
+  Histogram& s = histograms_.emplace_back(name, desc, unit);
+  entries_.push_back({Kind::Histogram, &s});
+  return s;
+}
+
+void StatGroup::formula(const std::string& name, const std::string& desc, std::function<double()> f,
+                        const std::string& unit) {
+  claim_name(name);
+  Formula& s = formulas_.emplace_back(name, desc, std::move(f), unit);
+  entries_.push_back({Kind::Formula, &s});
+}
+
+StatGroup& StatGroup::subgroup(const std::string& name) {
+  for (const auto& g : owned_)
+    if (g->name_ == name) return *g;
+  // The constructor registers with this group (and rejects a clash with an external child).
+  owned_.push_back(std::make_unique<StatGroup>(name, this));
+  return *owned_.back();
+}
+
+void StatGroup::reset_all() {
+  for (auto& s : counters_) s.reset();
+  for (auto& s : averages_) s.reset();
+  for (auto& s : histograms_) s.reset();
+  for (StatGroup* c : children_) c->reset_all();
+}
+
+// ---------------------------------------------------------------- collection
+
+namespace {
+
+void collect(const StatGroup& g, const std::string& prefix, std::vector<StatValue>& out) {
+  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
+  auto add_int = [&](std::string name, uint64_t v, const std::string& desc, const std::string& unit) {
+    out.push_back(StatValue{std::move(name), static_cast<double>(v), true, desc, unit, v});
+  };
+  auto add_real = [&](std::string name, double v, const std::string& desc, const std::string& unit) {
+    out.push_back(StatValue{std::move(name), v, false, desc, unit, 0});
+  };
+  for (const auto& e : g.entries()) {
+    switch (e.kind) {
+      case StatGroup::Kind::Counter: {
+        const auto& s = *static_cast<const Counter*>(e.stat);
+        add_int(full(s.name()), s.value(), s.desc(), s.unit());
+        break;
+      }
+      case StatGroup::Kind::Average: {
+        const auto& s = *static_cast<const Average*>(e.stat);
+        const std::string n = full(s.name());
+        add_real(n, s.mean(), s.desc(), s.unit());
+        add_int(n + ".count", s.count(), s.desc() + " (samples)", "count");
+        break;
+      }
+      case StatGroup::Kind::Histogram: {
+        const auto& s = *static_cast<const Histogram*>(e.stat);
+        const std::string n = full(s.name());
+        add_int(n + ".count", s.count(), s.desc() + " (samples)", "count");
+        add_real(n + ".mean", s.mean(), s.desc() + " (mean)", s.unit());
+        add_real(n + ".min", s.min(), s.desc() + " (min)", s.unit());
+        add_real(n + ".max", s.max(), s.desc() + " (max)", s.unit());
+        add_real(n + ".p50", s.percentile(50), s.desc() + " (50th percentile)", s.unit());
+        add_real(n + ".p90", s.percentile(90), s.desc() + " (90th percentile)", s.unit());
+        add_real(n + ".p99", s.percentile(99), s.desc() + " (99th percentile)", s.unit());
+        add_real(n + ".p999", s.percentile(99.9), s.desc() + " (99.9th percentile)", s.unit());
+        break;
+      }
+      case StatGroup::Kind::Formula: {
+        const auto& s = *static_cast<const Formula*>(e.stat);
+        add_real(full(s.name()), s.value(), s.desc(), s.unit());
+        break;
+      }
+    }
+  }
+  for (const StatGroup* c : g.children()) collect(*c, full(c->name()), out);
+}
+
+// Shortest representation that round-trips; "nan"/"inf"/"-inf" for non-finite.
+std::string format_double(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string format_value(const StatValue& s) {
+  return s.is_integer ? std::to_string(s.int_value) : format_double(s.value);
+}
+
+std::string csv_field(const std::string& f) {
+  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
+  std::string q = "\"";
+  for (char c : f) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  q += '"';
+  return q;
+}
+
+}  // namespace
+
+std::vector<StatValue> collect_stats(const StatGroup& root) {
+  std::vector<StatValue> out;
+  collect(root, root.path(), out);
+  return out;
+}
+
+void write_stats_json(const StatGroup& root, std::ostream& os) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& s : collect_stats(root)) {
+    if (s.is_integer)
+      j[s.name] = s.int_value;
+    else if (std::isfinite(s.value))
+      j[s.name] = s.value;
+    else
+      j[s.name] = nullptr;
+  }
+  os << j.dump(2) << '\n';
+}
+
+void write_stats_csv(const StatGroup& root, std::ostream& os) {
+  os << "name,value,unit,description\n";
+  for (const auto& s : collect_stats(root)) {
+    const std::string v = (s.is_integer || std::isfinite(s.value)) ? format_value(s) : std::string();
+    os << csv_field(s.name) << ',' << csv_field(v) << ',' << csv_field(s.unit) << ',' << csv_field(s.desc)
+       << '\n';
+  }
+}
+
+void write_stats_txt(const StatGroup& root, std::ostream& os) {
+  const auto stats = collect_stats(root);
+  size_t width = 40;
+  for (const auto& s : stats) width = std::max(width, s.name.size() + 1);
+  os << "\n---------- Begin Simulation Statistics ----------\n";
+  for (const auto& s : stats) {
+    std::string line = s.name;
+    line.resize(width, ' ');
+    const std::string v = format_value(s);
+    if (v.size() < 16) line.append(16 - v.size(), ' ');
+    line += v;
+    line += "   # ";
+    line += s.desc;
+    if (!s.unit.empty()) line += " (" + s.unit + ")";
+    os << line << '\n';
+  }
+  os << "\n---------- End Simulation Statistics   ----------\n";
+}
+
+std::string write_stats_file(const StatGroup& root, const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  const auto slash = path.find_last_of('/');
+  std::string ext;
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ext = path.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext != ".json" && ext != ".csv" && ext != ".txt")
+    return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
+
+  std::ofstream f(path, std::ios::out | std::ios::trunc);
+  if (!f) return "cannot open stats file '" + path + "' for writing: " + std::strerror(errno);
+  try {
+    if (ext == ".json")
+      write_stats_json(root, f);
+    else if (ext == ".csv")
+      write_stats_csv(root, f);
+    else
+      write_stats_txt(root, f);
+  } catch (const std::exception& e) {
+    return "error writing stats file '" + path + "': " + e.what();
+  }
+  f.close();
+  if (f.fail()) return "error writing stats file '" + path + "'";
+  return "";
+}
+
+}  // namespace iommusim

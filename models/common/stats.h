@@ -1,0 +1,206 @@
+// Statistics (DESIGN.md "Outputs"), in the style of gem5 stats groups: every
+// component owns a StatGroup, registers its stats once at construction and keeps
+// the returned references; recording is then a plain integer add or a bucket
+// increment, never a lookup by name and never an allocation.
+//
+// Names are hierarchical: group paths joined by '.', e.g. "system.vtd0.iotlb.hits".
+// Output (JSON, CSV, gem5-like text) is a flat list in a deterministic order:
+// a group's own stats in registration order, then its child groups, depth-first,
+// in registration order. Histograms and averages expand into sub-stats (see
+// collect_stats). Non-finite values (a 0/0 formula) are written as JSON null, an
+// empty CSV field and "nan"/"inf" in the text format.
+//
+// Empty averages and histograms report 0 for mean/min/max/percentiles, so that
+// output stays numeric and diffs stay quiet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace iommusim {
+
+class StatGroup;
+
+// Name, description and unit shared by all stat kinds.
+class StatInfo {
+public:
+  StatInfo(std::string name, std::string desc, std::string unit)
+      : name_(std::move(name)), desc_(std::move(desc)), unit_(std::move(unit)) {}
+  const std::string& name() const { return name_; }
+  const std::string& desc() const { return desc_; }
+  const std::string& unit() const { return unit_; }
+
+private:
+  std::string name_, desc_, unit_;
+};
+
+class Counter : public StatInfo {
+public:
+  using StatInfo::StatInfo;
+  void operator++() { ++value_; }
+  void operator++(int) { ++value_; }
+  Counter& operator+=(uint64_t n) { value_ += n; return *this; }
+  void set(uint64_t v) { value_ = v; }
+  uint64_t value() const { return value_; }
+  void reset() { value_ = 0; }
+
+private:
+  uint64_t value_ = 0;
+};
+
+// Running mean of samples.
+class Average : public StatInfo {
+public:
+  using StatInfo::StatInfo;
+  void sample(double v) { sum_ += v; ++count_; }
+  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+  uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
+  void reset() { sum_ = 0.0; count_ = 0; }
+
+private:
+  double sum_ = 0.0;
+  uint64_t count_ = 0;
+};
+
+// Log-linear (HDR-style) histogram over non-negative doubles. Each power-of-two
+// range [2^e, 2^(e+1)) for e in [kMinExp, kMaxExp] is split into kSubBuckets
+// linear sub-buckets (bucket width <= 1/32 = 3.1% of the value); one bucket holds
+// [0, 2^kMinExp) and one holds everything >= 2^(kMaxExp+1). count, sum, min and
+// max are exact; percentiles interpolate linearly inside a bucket and are clamped
+// to [min, max], so percentile(0) == min() and percentile(100) == max().
+// Negative samples are bucketed as 0 (but min/sum stay exact); NaN samples are
+// ignored. The bucket array is a fixed member: sample() never allocates.
+class Histogram : public StatInfo {
+public:
+  static constexpr int kSubBucketBits = 5;
+  static constexpr int kSubBuckets = 1 << kSubBucketBits;
+  static constexpr int kMinExp = -10;  // values below 2^-10 (~0.001) share bucket 0
+  static constexpr int kMaxExp = 62;   // values >= 2^63 share the last bucket
+  static constexpr size_t kNumBuckets = 2 + static_cast<size_t>(kMaxExp - kMinExp + 1) * kSubBuckets;
+
+  using StatInfo::StatInfo;
+  void sample(double v);
+  uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
+  double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+  double min() const { return count_ ? min_ : 0.0; }
+  double max() const { return count_ ? max_ : 0.0; }
+  double percentile(double p /*0..100*/) const;
+  void reset();
+
+  // Bucket internals, exposed for tests and custom reports.
+  static size_t bucket_index(double v);
+  static double bucket_lower(size_t idx);  // inclusive lower bound
+  static double bucket_upper(size_t idx);  // exclusive upper bound (inf for the last)
+  uint64_t bucket_count(size_t idx) const { return buckets_[idx]; }
+
+private:
+  std::array<uint64_t, kNumBuckets> buckets_{};
+  uint64_t count_ = 0;
+  double sum_ = 0.0;
+  double min_ = 0.0;
+  double max_ = 0.0;
+};
+
+// A value computed at output time from other stats (hit rates, bandwidths).
+class Formula : public StatInfo {
+public:
+  Formula(std::string name, std::string desc, std::function<double()> f, std::string unit)
+      : StatInfo(std::move(name), std::move(desc), std::move(unit)), f_(std::move(f)) {}
+  double value() const { return f_ ? f_() : 0.0; }
+
+private:
+  std::function<double()> f_;
+};
+
+class StatGroup {
+public:
+  // Registers with parent (parent must outlive child; the child unregisters
+  // itself in its destructor). An empty name is allowed for a root group only,
+  // and then adds no prefix to the names below it. A child name already used by
+  // another child of the same parent => std::invalid_argument.
+  explicit StatGroup(std::string name, StatGroup* parent = nullptr);
+  ~StatGroup();
+  StatGroup(const StatGroup&) = delete;
+  StatGroup& operator=(const StatGroup&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string path() const;  // "system.vtd0.iotlb"
+  StatGroup* parent() const { return parent_; }
+
+  // Registration (construction time). A stat name used twice in one group =>
+  // std::invalid_argument naming the full path. References stay valid for the
+  // group's lifetime.
+  Counter& counter(const std::string& name, const std::string& desc, const std::string& unit = "count");
+  Average& average(const std::string& name, const std::string& desc, const std::string& unit = "");
+  Histogram& histogram(const std::string& name, const std::string& desc, const std::string& unit = "ns");
+  void formula(const std::string& name, const std::string& desc, std::function<double()> f,
+               const std::string& unit = "");
+  // Owned child group (created once; the same name returns the same one).
+  StatGroup& subgroup(const std::string& name);
+
+  void reset_all();  // this group and all child groups
+
+  // Visiting, for output writers.
+  enum class Kind { Counter, Average, Histogram, Formula };
+  struct Entry {
+    Kind kind;
+    const void* stat;  // Counter*, Average*, Histogram* or Formula* according to kind
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+  const std::vector<StatGroup*>& children() const { return children_; }
+
+private:
+  void claim_name(const std::string& name);
+  void add_child(StatGroup* child);
+  void remove_child(StatGroup* child);
+
+  std::string name_;
+  StatGroup* parent_;
+  std::deque<Counter> counters_;
+  std::deque<Average> averages_;
+  std::deque<Histogram> histograms_;
+  std::deque<Formula> formulas_;
+  std::vector<Entry> entries_;  // registration order
+  std::unordered_set<std::string> names_;
+  std::vector<StatGroup*> children_;  // registration order (owned and external)
+  std::deque<std::unique_ptr<StatGroup>> owned_;
+};
+
+struct StatValue {
+  std::string name;  // full hierarchical name
+  double value;
+  bool is_integer;   // then int_value holds the exact value
+  std::string desc;
+  std::string unit;
+  uint64_t int_value = 0;
+};
+
+// Flat list of all stats under root. Expansion:
+//   counter   -> <name> (integer)
+//   average   -> <name> (mean), <name>.count
+//   histogram -> <name>.count, .mean, .min, .max, .p50, .p90, .p99, .p999
+//   formula   -> <name> (may be NaN/inf)
+std::vector<StatValue> collect_stats(const StatGroup& root);
+
+// One flat JSON object {"system.vtd0.iotlb.hits": 123, ...}: integers as
+// integers, doubles in shortest round-trip form, non-finite as null, keys in
+// collect_stats order. Byte-identical for identical stat values.
+void write_stats_json(const StatGroup& root, std::ostream& os);
+// Header "name,value,unit,description"; RFC 4180 quoting; non-finite => empty value.
+void write_stats_csv(const StatGroup& root, std::ostream& os);
+// gem5-like stats.txt between Begin/End Simulation Statistics lines.
+void write_stats_txt(const StatGroup& root, std::ostream& os);
+// Format by extension (.json, .csv, .txt; case-insensitive). Returns "" on success
+// or an error message naming the path; never throws for I/O.
+std::string write_stats_file(const StatGroup& root, const std::string& path);
+
+}  // namespace iommusim
