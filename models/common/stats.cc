@@ -21,14 +21,13 @@ namespace iommusim {
 
 size_t Histogram::bucket_index(double v) {
   if (!(v >= std::ldexp(1.0, kMinExp))) return 0;  // also negative values and NaN
-  int exp = 0;
-  const double m = std::frexp(v, &exp);  // v = m * 2^exp, m in [0.5, 1)
-  const int e = exp - 1;                 // v in [2^e, 2^(e+1))
+  // v is a normal double (or +inf): read its exponent and top mantissa bits.
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;  // v in [2^e, 2^(e+1))
   if (e > kMaxExp) return kNumBuckets - 1;
-  // (2m - 1) in [0, 1): position inside the octave.
-  int sub = static_cast<int>((2.0 * m - 1.0) * kSubBuckets);
-  sub = std::min(sub, kSubBuckets - 1);
-  return 1 + static_cast<size_t>(e - kMinExp) * kSubBuckets + static_cast<size_t>(sub);
+  const size_t sub = static_cast<size_t>(bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
+  return 1 + static_cast<size_t>(e - kMinExp) * kSubBuckets + sub;
 }
 
 double Histogram::bucket_lower(size_t idx) {
@@ -200,20 +199,20 @@ void collect(const StatGroup& g, const std::string& prefix, std::vector<StatValu
         const auto& s = *static_cast<const Average*>(e.stat);
         const std::string n = full(s.name());
         add_real(n, s.mean(), s.desc(), s.unit());
-        add_int(n + ".count", s.count(), s.desc() + " (samples)", "count");
+        add_int(n + ".count", s.count(), s.desc() + ": sample count", "count");
         break;
       }
       case StatGroup::Kind::Histogram: {
         const auto& s = *static_cast<const Histogram*>(e.stat);
         const std::string n = full(s.name());
-        add_int(n + ".count", s.count(), s.desc() + " (samples)", "count");
-        add_real(n + ".mean", s.mean(), s.desc() + " (mean)", s.unit());
-        add_real(n + ".min", s.min(), s.desc() + " (min)", s.unit());
-        add_real(n + ".max", s.max(), s.desc() + " (max)", s.unit());
-        add_real(n + ".p50", s.percentile(50), s.desc() + " (50th percentile)", s.unit());
-        add_real(n + ".p90", s.percentile(90), s.desc() + " (90th percentile)", s.unit());
-        add_real(n + ".p99", s.percentile(99), s.desc() + " (99th percentile)", s.unit());
-        add_real(n + ".p999", s.percentile(99.9), s.desc() + " (99.9th percentile)", s.unit());
+        add_int(n + ".count", s.count(), s.desc() + ": sample count", "count");
+        add_real(n + ".mean", s.mean(), s.desc() + ": mean", s.unit());
+        add_real(n + ".min", s.min(), s.desc() + ": min", s.unit());
+        add_real(n + ".max", s.max(), s.desc() + ": max", s.unit());
+        add_real(n + ".p50", s.percentile(50), s.desc() + ": 50th percentile", s.unit());
+        add_real(n + ".p90", s.percentile(90), s.desc() + ": 90th percentile", s.unit());
+        add_real(n + ".p99", s.percentile(99), s.desc() + ": 99th percentile", s.unit());
+        add_real(n + ".p999", s.percentile(99.9), s.desc() + ": 99.9th percentile", s.unit());
         break;
       }
       case StatGroup::Kind::Formula: {
@@ -289,7 +288,7 @@ void write_stats_txt(const StatGroup& root, std::ostream& os) {
     std::string line = s.name;
     line.resize(width, ' ');
     const std::string v = format_value(s);
-    if (v.size() < 16) line.append(16 - v.size(), ' ');
+    if (v.size() < 20) line.append(20 - v.size(), ' ');
     line += v;
     line += "   # ";
     line += s.desc;

@@ -31,7 +31,7 @@ class StatGroup;
 // Name, description and unit shared by all stat kinds.
 class StatInfo {
 public:
-  StatInfo(std::string name, std::string desc, std::string unit)
+  StatInfo(std::string name, std::string desc, std::string unit = "")
       : name_(std::move(name)), desc_(std::move(desc)), unit_(std::move(unit)) {}
   const std::string& name() const { return name_; }
   const std::string& desc() const { return desc_; }

@@ -1,0 +1,337 @@
+#include "common/stats.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace iommusim;
+
+namespace {
+
+std::string json_of(const StatGroup& g) {
+  std::ostringstream os;
+  write_stats_json(g, os);
+  return os.str();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(Counter, CountsAddsSetsResets) {
+  StatGroup g("g");
+  Counter& c = g.counter("hits", "IOTLB hits");
+  EXPECT_EQ(c.name(), "hits");
+  EXPECT_EQ(c.desc(), "IOTLB hits");
+  EXPECT_EQ(c.unit(), "count");
+  ++c;
+  c++;
+  c += 5;
+  EXPECT_EQ(c.value(), 7u);
+  c.set(100);
+  EXPECT_EQ(c.value(), 100u);
+  c.reset();
+  EXPECT_EQ(c.value(), 0u);
+}
+
+TEST(Average, MeanCountSum) {
+  StatGroup g("g");
+  Average& a = g.average("occ", "occupancy");
+  EXPECT_EQ(a.mean(), 0.0);
+  a.sample(1);
+  a.sample(2);
+  a.sample(6);
+  EXPECT_EQ(a.count(), 3u);
+  EXPECT_DOUBLE_EQ(a.sum(), 9.0);
+  EXPECT_DOUBLE_EQ(a.mean(), 3.0);
+  a.reset();
+  EXPECT_EQ(a.count(), 0u);
+  EXPECT_EQ(a.sum(), 0.0);
+}
+
+TEST(Histogram, ExactMoments) {
+  Histogram h("lat", "latency", "ns");
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.mean(), 0.0);
+  EXPECT_EQ(h.percentile(50), 0.0);
+  for (double v : {10.0, 20.0, 30.0, 1000.5}) h.sample(v);
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_DOUBLE_EQ(h.sum(), 1060.5);
+  EXPECT_DOUBLE_EQ(h.mean(), 1060.5 / 4);
+  EXPECT_EQ(h.min(), 10.0);
+  EXPECT_EQ(h.max(), 1000.5);
+  EXPECT_EQ(h.percentile(100), 1000.5);
+  EXPECT_EQ(h.percentile(0), 10.0);
+  EXPECT_EQ(h.unit(), "ns");
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.max(), 0.0);
+  EXPECT_EQ(h.percentile(99), 0.0);
+}
+
+TEST(Histogram, BucketsCoverRangeContiguously) {
+  EXPECT_EQ(Histogram::bucket_index(0.0), 0u);
+  EXPECT_EQ(Histogram::bucket_index(-5.0), 0u);
+  EXPECT_EQ(Histogram::bucket_index(std::numeric_limits<double>::infinity()), Histogram::kNumBuckets - 1);
+  EXPECT_EQ(Histogram::bucket_index(1e300), Histogram::kNumBuckets - 1);
+  for (size_t i = 1; i + 1 < Histogram::kNumBuckets; ++i) {
+    const double lo = Histogram::bucket_lower(i), hi = Histogram::bucket_upper(i);
+    ASSERT_LT(lo, hi);
+    ASSERT_EQ(Histogram::bucket_index(lo), i) << lo;
+    ASSERT_EQ(Histogram::bucket_index(std::nextafter(hi, 0.0)), i) << hi;
+    ASSERT_LE((hi - lo) / lo, 1.0 / Histogram::kSubBuckets + 1e-12);
+  }
+}
+
+TEST(Histogram, PercentilesOfUniformDistribution) {
+  Histogram h("lat", "latency");
+  for (int i = 1; i <= 100000; ++i) h.sample(static_cast<double>(i) / 10.0);  // 0.1 .. 10000
+  EXPECT_EQ(h.min(), 0.1);
+  EXPECT_EQ(h.max(), 10000.0);
+  for (double p : {1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9}) {
+    const double expect = p * 100.0;  // value at percentile p of U(0, 10000]
+    EXPECT_NEAR(h.percentile(p), expect, expect * 0.03) << "p" << p;
+  }
+  EXPECT_EQ(h.percentile(100), h.max());
+  EXPECT_EQ(h.percentile(0), h.min());
+  // Monotone in p.
+  double prev = 0;
+  for (double p = 0; p <= 100; p += 0.5) {
+    const double v = h.percentile(p);
+    EXPECT_GE(v, prev);
+    prev = v;
+  }
+}
+
+TEST(Histogram, ConstantAndTinyAndHugeValues) {
+  Histogram h("x", "x");
+  for (int i = 0; i < 10; ++i) h.sample(42.0);
+  EXPECT_EQ(h.percentile(50), 42.0);
+  EXPECT_EQ(h.percentile(99.9), 42.0);
+  Histogram t("t", "t");
+  t.sample(0.0);
+  t.sample(1e-6);
+  t.sample(1e20);
+  t.sample(std::nan(""));  // ignored
+  EXPECT_EQ(t.count(), 3u);
+  EXPECT_EQ(t.min(), 0.0);
+  EXPECT_EQ(t.max(), 1e20);
+  EXPECT_LE(t.percentile(50), 1e-3);
+  EXPECT_EQ(t.percentile(100), 1e20);
+}
+
+TEST(StatGroup, HierarchicalNamesAndStableReferences) {
+  StatGroup system("system");
+  StatGroup vtd0("vtd0", &system);
+  StatGroup& iotlb = vtd0.subgroup("iotlb");
+  EXPECT_EQ(&iotlb, &vtd0.subgroup("iotlb"));
+  EXPECT_EQ(iotlb.path(), "system.vtd0.iotlb");
+  Counter& hits = iotlb.counter("hits", "hits");
+  for (int i = 0; i < 100; ++i) iotlb.counter("c" + std::to_string(i), "filler");  // must not move `hits`
+  ++hits;
+  auto stats = collect_stats(system);
+  ASSERT_FALSE(stats.empty());
+  EXPECT_EQ(stats[0].name, "system.vtd0.iotlb.hits");
+  EXPECT_EQ(stats[0].int_value, 1u);
+  EXPECT_TRUE(stats[0].is_integer);
+}
+
+TEST(StatGroup, RegistrationOrderOwnStatsThenChildrenDepthFirst) {
+  StatGroup root("sys");
+  StatGroup a("a", &root);
+  StatGroup b("b", &root);
+  StatGroup& a1 = a.subgroup("x");
+  b.counter("z", "");
+  a1.counter("y", "");
+  a.counter("w", "");
+  root.counter("top", "");
+  a.average("avg", "");
+  std::vector<std::string> names;
+  for (const auto& s : collect_stats(root)) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"sys.top", "sys.a.w", "sys.a.avg", "sys.a.avg.count", "sys.a.x.y",
+                                             "sys.b.z"}));
+}
+
+TEST(StatGroup, ChildUnregistersInDestructor) {
+  StatGroup root("sys");
+  {
+    StatGroup tmp("tmp", &root);
+    tmp.counter("c", "");
+    EXPECT_EQ(collect_stats(root).size(), 1u);
+  }
+  EXPECT_EQ(collect_stats(root).size(), 0u);
+  StatGroup again("tmp", &root);  // name free again
+  EXPECT_EQ(root.children().size(), 1u);
+}
+
+TEST(StatGroup, DuplicateNamesThrowWithFullPath) {
+  StatGroup root("system");
+  StatGroup& g = root.subgroup("vtd0");
+  g.counter("hits", "");
+  try {
+    g.histogram("hits", "");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("system.vtd0.hits"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(g.formula("hits", "", [] { return 1.0; }), std::invalid_argument);
+  EXPECT_THROW(StatGroup("vtd0", &root), std::invalid_argument);
+  EXPECT_EQ(root.children().size(), 1u);
+}
+
+TEST(StatGroup, ResetAllIsRecursive) {
+  StatGroup root("r");
+  Counter& c = root.counter("c", "");
+  Histogram& h = root.subgroup("s").histogram("h", "");
+  Average& a = root.subgroup("s").subgroup("t").average("a", "");
+  c += 3;
+  h.sample(5);
+  a.sample(2);
+  root.reset_all();
+  EXPECT_EQ(c.value(), 0u);
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(a.count(), 0u);
+}
+
+TEST(StatsJson, ParsesAndMapsFullNamesToValues) {
+  StatGroup system("system");
+  StatGroup& iotlb = system.subgroup("vtd0").subgroup("iotlb");
+  Counter& hits = iotlb.counter("hits", "hits");
+  Counter& misses = iotlb.counter("misses", "misses");
+  hits += 3;
+  ++misses;
+  iotlb.formula("hit_rate", "hit rate", [&] {
+    return static_cast<double>(hits.value()) / static_cast<double>(hits.value() + misses.value());
+  });
+  Histogram& lat = iotlb.histogram("lat", "lookup latency");
+  lat.sample(10);
+  lat.sample(30);
+  Average& occ = iotlb.average("occ", "occupancy", "entries");
+  occ.sample(1.5);
+  Counter& big = iotlb.counter("big", "beyond 2^53");
+  big.set((1ull << 60) + 1);
+
+  auto j = nlohmann::json::parse(json_of(system));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["system.vtd0.iotlb.hits"].get<uint64_t>(), 3u);
+  EXPECT_TRUE(j["system.vtd0.iotlb.hits"].is_number_integer());
+  EXPECT_EQ(j["system.vtd0.iotlb.misses"].get<uint64_t>(), 1u);
+  EXPECT_DOUBLE_EQ(j["system.vtd0.iotlb.hit_rate"].get<double>(), 0.75);
+  EXPECT_EQ(j["system.vtd0.iotlb.lat.count"].get<uint64_t>(), 2u);
+  EXPECT_DOUBLE_EQ(j["system.vtd0.iotlb.lat.mean"].get<double>(), 20.0);
+  EXPECT_DOUBLE_EQ(j["system.vtd0.iotlb.lat.min"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(j["system.vtd0.iotlb.lat.max"].get<double>(), 30.0);
+  for (const char* p : {"p50", "p90", "p99", "p999"})
+    EXPECT_TRUE(j.contains(std::string("system.vtd0.iotlb.lat.") + p)) << p;
+  EXPECT_DOUBLE_EQ(j["system.vtd0.iotlb.occ"].get<double>(), 1.5);
+  EXPECT_EQ(j["system.vtd0.iotlb.occ.count"].get<uint64_t>(), 1u);
+  EXPECT_EQ(j["system.vtd0.iotlb.big"].get<uint64_t>(), (1ull << 60) + 1);
+  // Doubles round-trip exactly.
+  iotlb.formula("third", "", [] { return 1.0 / 3.0; });
+  auto j2 = nlohmann::json::parse(json_of(system));
+  EXPECT_EQ(j2["system.vtd0.iotlb.third"].get<double>(), 1.0 / 3.0);
+}
+
+TEST(StatsJson, KeysInRegistrationOrderAndByteIdentical) {
+  auto build_and_dump = [] {
+    StatGroup root("sys");
+    root.counter("zeta", "") += 1;
+    root.counter("alpha", "") += 2;
+    root.subgroup("m").histogram("h", "").sample(3.25);
+    root.formula("f", "", [] { return 0.1; });
+    return json_of(root);
+  };
+  const std::string a = build_and_dump(), b = build_and_dump();
+  EXPECT_EQ(a, b);
+  EXPECT_LT(a.find("sys.zeta"), a.find("sys.alpha"));
+  EXPECT_LT(a.find("sys.f"), a.find("sys.m.h.count"));
+}
+
+TEST(StatsJson, NonFiniteFormulaIsNull) {
+  StatGroup root("sys");
+  Counter& hits = root.counter("hits", "");
+  Counter& total = root.counter("total", "");
+  root.formula("hit_rate", "", [&] {
+    return static_cast<double>(hits.value()) / static_cast<double>(total.value());
+  });
+  root.formula("inf", "", [] { return std::numeric_limits<double>::infinity(); });
+  auto j = nlohmann::json::parse(json_of(root));
+  EXPECT_TRUE(j["sys.hit_rate"].is_null());
+  EXPECT_TRUE(j["sys.inf"].is_null());
+  std::ostringstream csv;
+  write_stats_csv(root, csv);
+  EXPECT_NE(csv.str().find("\nsys.hit_rate,,,\n"), std::string::npos) << csv.str();
+}
+
+TEST(StatsCsv, HeaderAndQuoting) {
+  StatGroup root("sys");
+  root.counter("c", "plain description", "count") += 7;
+  root.counter("q", "has, comma and \"quotes\"", "B/s");
+  root.formula("half", "line\nbreak", [] { return 0.5; }, "ratio");
+  std::ostringstream os;
+  write_stats_csv(root, os);
+  EXPECT_EQ(os.str(),
+            "name,value,unit,description\n"
+            "sys.c,7,count,plain description\n"
+            "sys.q,0,B/s,\"has, comma and \"\"quotes\"\"\"\n"
+            "sys.half,0.5,ratio,\"line\nbreak\"\n");
+}
+
+TEST(StatsTxt, Gem5LikeFormat) {
+  StatGroup root("system");
+  root.counter("hits", "IOTLB hits") += 12;
+  root.formula("rate", "hit rate", [] { return 0.25; });
+  std::ostringstream os;
+  write_stats_txt(root, os);
+  const std::string s = os.str();
+  std::istringstream in(s);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line))
+    if (!line.empty()) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << s;
+  EXPECT_EQ(lines[0], "---------- Begin Simulation Statistics ----------");
+  EXPECT_EQ(lines[3], "---------- End Simulation Statistics   ----------");
+  EXPECT_EQ(lines[1].rfind("system.hits ", 0), 0u);
+  EXPECT_NE(lines[1].find(" 12   # IOTLB hits (count)"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(" 0.25   # hit rate"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[2].find("()"), std::string::npos);  // no unit => no parentheses
+  // Values start in the same column.
+  EXPECT_EQ(lines[1].find("#"), lines[2].find("#"));
+}
+
+TEST(StatsFile, WritesByExtension) {
+  StatGroup root("sys");
+  root.counter("c", "d") += 4;
+  const std::string base = ::testing::TempDir() + "iommusim_stats_test";
+  ASSERT_EQ(write_stats_file(root, base + ".json"), "");
+  EXPECT_EQ(nlohmann::json::parse(read_file(base + ".json"))["sys.c"].get<int>(), 4);
+  ASSERT_EQ(write_stats_file(root, base + ".CSV"), "");
+  EXPECT_EQ(read_file(base + ".CSV").rfind("name,value,unit,description\n", 0), 0u);
+  ASSERT_EQ(write_stats_file(root, base + ".txt"), "");
+  EXPECT_NE(read_file(base + ".txt").find("Begin Simulation Statistics"), std::string::npos);
+  for (const char* ext : {".json", ".CSV", ".txt"}) std::remove((base + ext).c_str());
+}
+
+TEST(StatsFile, ErrorsNameThePath) {
+  StatGroup root("sys");
+  const std::string missing_dir = "/nonexistent_dir_iommusim/x/stats.json";
+  std::string err = write_stats_file(root, missing_dir);
+  EXPECT_NE(err, "");
+  EXPECT_NE(err.find(missing_dir), std::string::npos) << err;
+  err = write_stats_file(root, ::testing::TempDir() + "stats.xml");
+  EXPECT_NE(err.find("stats.xml"), std::string::npos) << err;
+  EXPECT_NE(err.find(".json"), std::string::npos) << err;
+  EXPECT_NE(write_stats_file(root, ::testing::TempDir() + "noext"), "");
+}
