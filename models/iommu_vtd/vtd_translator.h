@@ -1,0 +1,179 @@
+// VT-d translation engine: root/context/PASID table lookup, second-level,
+// first-level and nested page walks, and the caches in front of them (IOTLB,
+// context cache, PASID cache, per-level paging-structure caches).
+//
+// Pure C++ (SystemC is used only for sc_time), so it is unit-tested without a
+// kernel. The VT-d unit (vtd_unit.*) owns the registers, QI, fault recording,
+// the page-request queue and the sc_module, and calls this API: translate() per
+// DMA, the invalidate_*() functions for CCMD/IOTLB registers and QI descriptors,
+// set_root_table() on SRTP and invalidate_all() on reset/TE toggle.
+//
+// Every table read and A/D write goes through MemoryPort, in the architected
+// little-endian binary format; every latency is a parameter in cycles of the
+// unit clock. See docs/models/vtd-translation.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <systemc>
+
+#include "common/params.h"
+#include "common/set_assoc_cache.h"
+#include "common/stats.h"
+#include "common/timing.h"
+#include "iommu_vtd/vtd_fault.h"
+
+namespace iommusim::vtd {
+
+// Downstream memory as seen by the walker. The unit implements it with TLM
+// b_transport (timed); tests use SparseMemory.
+struct MemoryPort {
+  virtual ~MemoryPort() = default;
+  // Read/write len bytes at physical address pa; add the access time to `delay`.
+  // false on a bus error (-> the architected access-error fault for that table).
+  virtual bool read(uint64_t pa, void* buf, unsigned len, sc_core::sc_time& delay) = 0;
+  virtual bool write(uint64_t pa, const void* buf, unsigned len, sc_core::sc_time& delay) = 0;
+};
+
+struct TranslatorParams {
+  // Cache geometries. Defaults follow gem5's SMMUv3 (REFERENCE.md [G]): main TLB
+  // 2048 entries 4-way; config cache 64 entries 4-way; walk caches per level
+  // (stage 2: 4/28/92 entries, stage 1: 4/28/348 entries, 4-way). entries=0
+  // disables a cache.
+  CacheGeometry iotlb{2048, 4, ReplacementPolicy::LRU, 1};
+  CacheGeometry context_cache{64, 4, ReplacementPolicy::LRU, 1};
+  CacheGeometry pasid_cache{64, 4, ReplacementPolicy::LRU, 1};
+  // Paging-structure caches by level: [0]=PML5E, [1]=PML4E, [2]=PDPE, [3]=PDE.
+  CacheGeometry sl_pwc[4] = {{4, 4, ReplacementPolicy::LRU, 1},
+                             {4, 4, ReplacementPolicy::LRU, 1},
+                             {28, 4, ReplacementPolicy::LRU, 1},
+                             {92, 4, ReplacementPolicy::LRU, 1}};
+  CacheGeometry fl_pwc[4] = {{4, 4, ReplacementPolicy::LRU, 1},
+                             {4, 4, ReplacementPolicy::LRU, 1},
+                             {28, 4, ReplacementPolicy::LRU, 1},
+                             {348, 4, ReplacementPolicy::LRU, 1}};
+
+  // Latencies, in cycles of the unit clock.
+  uint32_t iotlb_lat = 3;          // gem5 SMMUv3 tlb_lat = 3
+  uint32_t context_cache_lat = 3;  // gem5 SMMUv3 cfg_lat = 3
+  uint32_t pasid_cache_lat = 3;    // gem5 SMMUv3 cfg_lat = 3 (same kind of config cache)
+  uint32_t pwc_lat = 4;            // gem5 SMMUv3 walk_lat = 4 (walk-cache lookup)
+  uint32_t walk_step_lat = 2;      // gem5 SMMUv3: 1 cycle per walk step + 1 cycle on the walker port
+  uint32_t walk_slots = 16;        // gem5 SMMUv3 ptw_slots = 16 (concurrent walks)
+
+  // Capabilities (the unit copies them from its CAP/ECAP).
+  bool caching_mode = false;   // CAP.CM: not-present/faulting results are cached until invalidated
+  unsigned sllps_mask = 0x3;   // CAP.SLLPS: bit0 = 2M, bit1 = 1G second-level superpages
+  bool fl_1g = true;           // CAP.FS1GP: 1G first-level pages
+  bool fl_5level = true;       // CAP.FS5LP: 5-level first-level paging
+  unsigned sagaw = 0x4;        // CAP.SAGAW: bit1 = 39-bit/3-level, bit2 = 48-bit/4-level, bit3 = 57-bit/5-level
+  unsigned mgaw = 48;          // CAP.MGAW + 1 (bits of guest address)
+  unsigned haw = 46;           // host address width (bits of output address; MGAW-like, reserved-bit checks)
+  bool ad_supported = true;    // ECAP.SLADS (second-level A/D); first-level A/D updates
+  bool pt_supported = true;    // ECAP.PT (pass-through)
+  bool dt_supported = true;    // ECAP.DT (device-TLB / ATS)
+  bool fl_supported = true;    // ECAP.FLTS (first-level translation)
+  bool sl_supported = true;    // ECAP.SLTS (second-level translation)
+  bool nest_supported = true;  // ECAP.NEST (nested translation)
+  bool ers_supported = true;   // ECAP.ERS (execute requests)
+  bool srs_supported = true;   // ECAP.SRS (supervisor requests)
+  bool prs_supported = true;   // ECAP.PRS (page requests)
+  bool sc_supported = false;   // ECAP.SC (snoop control: SNP bit 11 of SL leaves is not reserved)
+  unsigned pss = 19;           // ECAP.PSS: PASID width - 1
+
+  // Declares every field above ("iotlb.entries", "iotlb.ways", "iotlb.policy",
+  // "iotlb.latency", "pwc.sl.l4.entries", ..., "walk.slots", "caching_mode", ...).
+  void declare(ParamList& p);
+  // "" if usable, else what is wrong (cache geometry).
+  std::string validate() const;
+};
+
+struct XlateRequest {
+  uint16_t source_id = 0;       // requester id (BDF)
+  bool has_pasid = false;
+  uint32_t pasid = 0;           // 20 bits
+  bool privileged = false;      // PASID prefix PR (supervisor request)
+  bool execute = false;         // PASID prefix ER
+  bool write = false;
+  bool read = true;
+  uint64_t addr = 0;            // input address (IOVA / GVA / GPA)
+  bool translation_request = false;  // ATS TR: permissions returned; D set only if write
+  bool translated = false;      // ATS translated request: only the context's DTE/TT is checked
+  bool page_request = false;    // PRI page request: only context PRE (and PASID) is checked
+};
+
+struct XlateResult {
+  bool ok = false;
+  FaultReason reason = FaultReason::None;
+  bool fault_suppressed = false;  // a qualified fault under FPD=1: do not record it
+  bool permission_fault = false;  // the entry was present but denied the access
+
+  uint64_t out_addr = 0;          // translated address of req.addr (not the page base)
+  uint64_t page_size = 0;         // size of the mapping that produced it (4K/2M/1G)
+  bool r = false, w = false, x = false, u = false;  // effective permissions of the mapping
+  bool global = false;            // first-level G bit (leaf)
+
+  uint16_t did = 0;
+  bool pass_through = false;
+  bool device_tlb_allowed = false;    // legacy TT=01b or scalable DTE=1
+  bool page_request_allowed = false;  // scalable context PRE=1 (PASID entry valid if used)
+
+  bool iotlb_hit = false;
+  unsigned walk_reads = 0;        // memory reads this translation did (tables and walks)
+};
+
+class Translator {
+public:
+  // Creates the stat subgroups "iotlb", "context_cache", "pasid_cache", "pwc" and
+  // "walker" under `parent`. `mem` and `clk` must outlive the translator.
+  Translator(const TranslatorParams& p, MemoryPort& mem, const Clock& clk, StatGroup& parent);
+  ~Translator();
+  Translator(const Translator&) = delete;
+  Translator& operator=(const Translator&) = delete;
+
+  // The latched SRTP value: rta = RTADDR.RTA (4K aligned physical address);
+  // scalable_mode = RTADDR.TTM == 01b. ttm_invalid: TTM = 11b (every request then
+  // faults with RTA.1). Does not invalidate caches (software does that).
+  void set_root_table(uint64_t rta, bool scalable_mode, bool ttm_invalid = false);
+  uint64_t root_table() const;
+  bool scalable_mode() const;
+
+  // Translates one request. Adds the lookup and walk time (including the wait for
+  // a walk slot) to `delay`. `now` is the caller's local time at entry
+  // (sc_time_stamp() + delay); it is used only to reserve walk slots.
+  XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay,
+                        const sc_core::sc_time& now = sc_core::SC_ZERO_TIME);
+
+  // Invalidations. Each returns the number of cache entries dropped (all caches
+  // it touched). Context invalidations drop context-cache (and, in scalable mode,
+  // PASID-cache) entries; IOTLB invalidations drop IOTLB entries and the
+  // paging-structure caches of the domain (ih = 1 keeps the paging-structure
+  // caches for a page invalidation).
+  size_t invalidate_context_global();
+  size_t invalidate_context_domain(uint16_t did);
+  size_t invalidate_context_device(uint16_t did, uint16_t sid, uint8_t fm /*function mask, 2 bits*/);
+  size_t invalidate_iotlb_global();
+  size_t invalidate_iotlb_domain(uint16_t did);
+  size_t invalidate_iotlb_page(uint16_t did, uint64_t addr, unsigned am, bool ih);
+  size_t invalidate_pasid_iotlb_all(uint16_t did, uint32_t pasid);
+  size_t invalidate_pasid_iotlb_page(uint16_t did, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
+  size_t invalidate_pasid_cache_domain(uint16_t did);
+  size_t invalidate_pasid_cache_pasid(uint16_t did, uint32_t pasid);
+  size_t invalidate_pasid_cache_global();
+  void invalidate_all();  // reset, SRTP, TE toggle
+
+  // Introspection (tests, stats).
+  size_t iotlb_occupancy() const;
+  size_t context_cache_occupancy() const;
+  size_t pasid_cache_occupancy() const;
+  size_t sl_pwc_occupancy(unsigned idx) const;  // idx as TranslatorParams::sl_pwc
+  size_t fl_pwc_occupancy(unsigned idx) const;
+  const TranslatorParams& params() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace iommusim::vtd
