@@ -6,8 +6,14 @@ function(iommusim_add_gtest name)
     return()
   endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
-  add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  if(NOT TARGET iommusim_gtest_main)
+    # libsystemc defines main() and calls sc_main(); tests enter through sc_main.
+    # An object library, so the linker cannot drop sc_main before libsystemc asks for it.
+    add_library(iommusim_gtest_main OBJECT ${PROJECT_SOURCE_DIR}/cmake/test_main/sc_gtest_main.cc)
+    target_link_libraries(iommusim_gtest_main PUBLIC GTest::gtest PkgConfig::SystemC)
+  endif()
+  add_executable(${name} ${ARG_SOURCES} $<TARGET_OBJECTS:iommusim_gtest_main>)
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest PkgConfig::SystemC)
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}"
                ENVIRONMENT "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1"

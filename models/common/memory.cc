@@ -1,0 +1,123 @@
+#include "common/memory.h"
+
+#include <algorithm>
+
+namespace iommusim {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+void MemoryParams::declare(ParamList& p) {
+  p.add_uint("size", &size, 4096, 1ull << 63, "bytes",
+             "Physical address space size; pages are allocated on first write");
+  p.add_double("read_latency", &read_latency_ns, 0, 1e6, "ns",
+               "Read access latency (DDR4 idle load-to-use, ~80 ns)");
+  p.add_double("write_latency", &write_latency_ns, 0, 1e6, "ns",
+               "Write latency until the write is accepted (posted into the write queue)");
+  p.add_double("bandwidth", &bandwidth_GBps, 0, 1e4, "GB/s",
+               "Channel bandwidth shared by all accesses; 0 = unlimited (DDR4-3200 channel: 25.6)");
+  p.add_bool("dmi", &dmi, "Grant DMI pointers (page-trimmed) for the fast functional path");
+}
+
+Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGroup* parent_stats)
+    : sc_module(name),
+      socket("socket"),
+      params_(params),
+      storage_(params.size),
+      channel_(params.bandwidth_GBps),
+      read_latency_(params.read_latency_ns, SC_NS),
+      write_latency_(params.write_latency_ns, SC_NS),
+      stats_(basename(), parent_stats),
+      reads_(stats_.counter("reads", "Read transactions")),
+      writes_(stats_.counter("writes", "Write transactions")),
+      bytes_read_(stats_.counter("bytes_read", "Bytes read", "bytes")),
+      bytes_written_(stats_.counter("bytes_written", "Bytes written", "bytes")),
+      errors_(stats_.counter("errors", "Transactions answered with an error response")),
+      dmi_grants_(stats_.counter("dmi_grants", "DMI pointers granted")),
+      dmi_invalidations_(stats_.counter("dmi_invalidations", "DMI invalidations sent")),
+      debug_accesses_(stats_.counter("debug_accesses", "transport_dbg accesses")) {
+  socket.register_b_transport(this, &Memory::b_transport);
+  socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
+  socket.register_transport_dbg(this, &Memory::transport_dbg);
+  stats_.formula("pages_allocated", "4 KiB pages backed by host memory",
+                 [this] { return static_cast<double>(storage_.pages_allocated()); }, "pages");
+}
+
+tlm::tlm_response_status Memory::access(tlm::tlm_generic_payload& trans) {
+  const uint64_t addr = trans.get_address();
+  const unsigned len = trans.get_data_length();
+  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
+  if (!storage_.in_range(addr, len)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (trans.get_streaming_width() < len) return tlm::TLM_BURST_ERROR_RESPONSE;
+  uint8_t* data = trans.get_data_ptr();
+  const uint8_t* be = trans.get_byte_enable_ptr();
+  const unsigned be_len = trans.get_byte_enable_length();
+  if (trans.is_read()) {
+    // Disabled byte lanes of a read are undefined (TLM-2.0 LRM 14.15): fill all.
+    storage_.read(addr, data, len);
+  } else if (be && be_len) {
+    for (unsigned i = 0; i < len; ++i)
+      if (be[i % be_len] == TLM_BYTE_ENABLED) storage_.write(addr + i, data + i, 1);
+  } else {
+    storage_.write(addr, data, len);
+  }
+  return tlm::TLM_OK_RESPONSE;
+}
+
+void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+  tlm::tlm_response_status status = access(trans);
+  trans.set_response_status(status);
+  if (status != tlm::TLM_OK_RESPONSE) {
+    ++errors_;
+    return;
+  }
+  const unsigned len = trans.get_data_length();
+  const bool is_read = trans.is_read();
+  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) return;
+  if (is_read) {
+    ++reads_;
+    bytes_read_ += len;
+  } else {
+    ++writes_;
+    bytes_written_ += len;
+  }
+  // Reservation rule: the channel is taken at max(local time, free_at).
+  const sc_time now = sc_core::sc_time_stamp();
+  const sc_time start = now + delay;
+  const sc_time end = channel_.reserve(start, len);
+  delay = (end - now) + (is_read ? read_latency_ : write_latency_);
+  trans.set_dmi_allowed(params_.dmi);
+}
+
+bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+  const uint64_t addr = trans.get_address();
+  if (!params_.dmi || !storage_.in_range(addr, 1)) return false;
+  const uint64_t base = addr & ~(SparseMemory::kPageSize - 1);
+  dmi.set_dmi_ptr(storage_.page_for(addr));
+  dmi.set_start_address(base);
+  dmi.set_end_address(base + SparseMemory::kPageSize - 1);
+  dmi.allow_read_write();
+  dmi.set_read_latency(read_latency_);
+  dmi.set_write_latency(write_latency_);
+  ++dmi_grants_;
+  return true;
+}
+
+unsigned Memory::transport_dbg(tlm::tlm_generic_payload& trans) {
+  ++debug_accesses_;
+  const uint64_t addr = trans.get_address();
+  const unsigned len = trans.get_data_length();
+  if (!storage_.in_range(addr, len)) return 0;
+  if (trans.is_read())
+    storage_.read(addr, trans.get_data_ptr(), len);
+  else if (trans.is_write())
+    storage_.write(addr, trans.get_data_ptr(), len);
+  return len;
+}
+
+void Memory::invalidate_dmi(uint64_t start, uint64_t end) {
+  ++dmi_invalidations_;
+  socket->invalidate_direct_mem_ptr(start, end);
+}
+
+} // namespace iommusim

@@ -1,0 +1,146 @@
+// Sparse memory and the Memory target: first-touch allocation, a 2^52-byte
+// space staying small, timing under the bandwidth reservation rule, DMI.
+#include <gtest/gtest.h>
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "common/memory.h"
+#include "common/sparse_memory.h"
+
+using namespace iommusim;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+TEST(SparseMemory, HugeSpaceStaysSmall) {
+  SparseMemory mem(1ull << 52);
+  uint64_t top = (1ull << 52) - 8;
+  mem.write_le(top, 0x1122334455667788ull, 8);
+  mem.write_le(0, 0xdeadbeef, 4);
+  mem.write_le(1ull << 40, 7, 1);
+  EXPECT_EQ(mem.pages_allocated(), 3u);
+  EXPECT_EQ(mem.read_le(top, 8), 0x1122334455667788ull);
+  // Reads of untouched memory are zero and allocate nothing.
+  EXPECT_EQ(mem.read_le(1ull << 45, 8), 0u);
+  EXPECT_EQ(mem.pages_allocated(), 3u);
+  // Filling untouched memory with zero allocates nothing either.
+  EXPECT_TRUE(mem.fill(1ull << 30, 0, 1 << 20));
+  EXPECT_EQ(mem.pages_allocated(), 3u);
+  EXPECT_LE(mem.bytes_allocated(), 3u * 4096u);
+}
+
+TEST(SparseMemory, OutOfRangeAndPageCrossing) {
+  SparseMemory mem(1 << 16);
+  uint8_t buf[16] = {};
+  EXPECT_FALSE(mem.read((1 << 16) - 8, buf, 16));
+  EXPECT_FALSE(mem.write(~0ull - 2, buf, 8));  // wraps
+  for (int i = 0; i < 16; ++i) buf[i] = static_cast<uint8_t>(i + 1);
+  EXPECT_TRUE(mem.write(4096 - 8, buf, 16));    // crosses a page boundary
+  EXPECT_EQ(mem.pages_allocated(), 2u);
+  uint8_t back[16] = {};
+  EXPECT_TRUE(mem.read(4096 - 8, back, 16));
+  EXPECT_EQ(0, std::memcmp(buf, back, 16));
+}
+
+TEST(SparseMemory, Endianness) {
+  SparseMemory mem;
+  mem.write_be(0x100, 0x0102030405060708ull, 8);
+  EXPECT_EQ(mem.read_le(0x100, 1), 0x01u);
+  EXPECT_EQ(mem.read_be(0x100, 8), 0x0102030405060708ull);
+  EXPECT_EQ(mem.read_le(0x100, 8), 0x0807060504030201ull);
+}
+
+namespace {
+struct Initiator : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<Initiator> socket{"socket"};
+  unsigned invalidations = 0;
+  uint64_t inv_start = 0, inv_end = 0;
+  explicit Initiator(sc_core::sc_module_name n) : sc_module(n) {
+    socket.register_invalidate_direct_mem_ptr(this, &Initiator::invalidate);
+  }
+  void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { ++invalidations; inv_start = s; inv_end = e; }
+  tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
+                                   sc_time& delay) {
+    tlm::tlm_generic_payload t;
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(static_cast<unsigned char*>(data));
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    socket->b_transport(t, delay);
+    return t.get_response_status();
+  }
+};
+}  // namespace
+
+TEST(Memory, TimingFollowsReservationRule) {
+  StatGroup root("system");
+  MemoryParams p;
+  p.read_latency_ns = 50;
+  p.write_latency_ns = 10;
+  p.bandwidth_GBps = 1.0;  // 1 byte per ns: 64 B occupy the channel for 64 ns
+  Memory mem("mem", p, &root);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[64] = {1};
+  sc_time d1 = sc_core::SC_ZERO_TIME, d2 = sc_core::SC_ZERO_TIME;
+  EXPECT_EQ(init.access(tlm::TLM_WRITE_COMMAND, 0x1000, buf, 64, d1), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(d1, sc_time(64 + 10, SC_NS));
+  // The second request at the same local time waits for the channel: 64 + 64 + 50.
+  EXPECT_EQ(init.access(tlm::TLM_READ_COMMAND, 0x1000, buf, 64, d2), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(d2, sc_time(128 + 50, SC_NS));
+  EXPECT_EQ(buf[0], 1);
+  auto stats = collect_stats(root);
+  auto find = [&](const std::string& n) {
+    for (auto& s : stats) if (s.name == n) return s.value;
+    return -1.0;
+  };
+  EXPECT_EQ(find("system.mem.reads"), 1);
+  EXPECT_EQ(find("system.mem.writes"), 1);
+  EXPECT_EQ(find("system.mem.bytes_read"), 64);
+}
+
+TEST(Memory, OutOfRangeIsAddressError) {
+  MemoryParams p;
+  p.size = 1 << 20;
+  Memory mem("mem", p);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[8];
+  sc_time d = sc_core::SC_ZERO_TIME;
+  EXPECT_EQ(init.access(tlm::TLM_READ_COMMAND, (1 << 20) - 4, buf, 8, d),
+            tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+TEST(Memory, DmiGrantIsPageTrimmedAndRevocable) {
+  Memory mem("mem", MemoryParams{});
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  tlm::tlm_generic_payload t;
+  t.set_address(0x12345);
+  t.set_command(tlm::TLM_READ_COMMAND);
+  tlm::tlm_dmi dmi;
+  ASSERT_TRUE(init.socket->get_direct_mem_ptr(t, dmi));
+  EXPECT_EQ(dmi.get_start_address(), 0x12000u);
+  EXPECT_EQ(dmi.get_end_address(), 0x12fffu);
+  dmi.get_dmi_ptr()[0x345] = 0xab;
+  EXPECT_EQ(mem.storage().read_le(0x12345, 1), 0xabu);
+  mem.invalidate_dmi(0x12000, 0x12fff);
+  EXPECT_EQ(init.invalidations, 1u);
+  EXPECT_EQ(init.inv_start, 0x12000u);
+}
+
+TEST(Memory, DebugTransport) {
+  Memory mem("mem", MemoryParams{});
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint32_t v = 0xcafef00d;
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_WRITE_COMMAND);
+  t.set_address(0x40);
+  t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+  t.set_data_length(4);
+  EXPECT_EQ(init.socket->transport_dbg(t), 4u);
+  EXPECT_EQ(mem.storage().read_le(0x40, 4), 0xcafef00du);
+}
