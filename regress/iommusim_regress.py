@@ -508,7 +508,11 @@ def sweep_manifest(sweep_path, sim, out, timeout):
         for k, v in sweep.get("set", {}).items():
             sets[k] = expand_template(v, p, f"{where}: set {k}")
         for n, k in keys.items():
-            sets.setdefault(k, p[n])
+            tmpl = sweep.get("set", {}).get(k)
+            if isinstance(tmpl, str) and _TEMPLATE.search(tmpl):
+                raise UsageError(f"{where}: key {k} is set both by axis {n!r} and by the template {tmpl!r}")
+            sets[k] = p[n]  # an axis overrides a fixed value of the same key in 'set'
+
         rundir = os.path.join(out, "points", f"p{i:0{width}d}")
         seed = expand_template(sweep.get("seed"), p, f"{where}: seed")
         items.append({
