@@ -1,0 +1,336 @@
+// Set-associative cache template, shared by every translation cache (IOTLB,
+// context cache, PASID cache, paging-structure caches, device TLBs).
+//
+// Geometry: `entries` entries in sets of `ways`; sets = entries / ways and a key
+// lives in set Hash(key) % sets. ways == 0 or ways == entries gives a fully
+// associative cache; entries == 0 disables the cache (every lookup misses,
+// inserts are dropped).
+//
+// Hot path: storage is flat std::vectors sized at construction; lookup, insert
+// and invalidate never allocate. A lookup scans the ways of one set, so it costs
+// O(ways).
+//
+// Replacement. Whatever the policy, an insert of a new key first fills the
+// lowest-numbered invalid way of its set; the policy picks a victim only when
+// the set is full.
+//  - LRU: true LRU per set. Every entry carries an age stamp from a per-cache
+//    counter, refreshed on a hit (lookup) and on insert/overwrite; the victim is
+//    the entry with the oldest stamp.
+//  - TreePLRU: binary-tree pseudo-LRU with ways-1 bits per set (ways must be a
+//    power of two). Node 0 is the root, node n has children 2n+1 (lower half of
+//    its ways) and 2n+2 (upper half). A bit of 0 points the victim search to
+//    the lower half, 1 to the upper half. An access (hit or insert) sets every
+//    bit on the way's path to point away from it; the victim is found by
+//    following the bits from the root. All bits start at 0.
+//  - RoundRobin: a per-set pointer, starting at way 0, names the victim and
+//    advances by one (mod ways) on each replacement. Fills of invalid ways and
+//    hits do not move it.
+//  - Random: the victim is next() % ways of a per-cache splitmix64 generator
+//    seeded with geometry.seed, drawn once per replacement. The same seed and
+//    the same access sequence give the same victims.
+//
+// Counters: lookup() counts lookups, hits and misses (also while disabled: a
+// disabled cache misses); insert() counts insertions (new keys and overwrites)
+// and evictions (valid victims replaced); invalidations count entries removed
+// by invalidate*(). peek() counts nothing. Dropped inserts of a disabled cache
+// count nothing.
+//
+// Key and Value must be default-constructible and copy-assignable.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace iommusim {
+
+enum class ReplacementPolicy { LRU, TreePLRU, RoundRobin, Random };
+
+// Config spellings: "lru", "plru", "rr", "random".
+inline bool parse_replacement_policy(const std::string& s, ReplacementPolicy* out) {
+  ReplacementPolicy p;
+  if (s == "lru") p = ReplacementPolicy::LRU;
+  else if (s == "plru") p = ReplacementPolicy::TreePLRU;
+  else if (s == "rr") p = ReplacementPolicy::RoundRobin;
+  else if (s == "random") p = ReplacementPolicy::Random;
+  else return false;
+  if (out) *out = p;
+  return true;
+}
+
+inline const char* to_string(ReplacementPolicy p) {
+  switch (p) {
+    case ReplacementPolicy::LRU: return "lru";
+    case ReplacementPolicy::TreePLRU: return "plru";
+    case ReplacementPolicy::RoundRobin: return "rr";
+    case ReplacementPolicy::Random: return "random";
+  }
+  return "?";
+}
+
+struct CacheGeometry {
+  unsigned entries = 0;  // 0 disables the cache
+  unsigned ways = 0;     // 0 or == entries: fully associative
+  ReplacementPolicy policy = ReplacementPolicy::LRU;
+  uint64_t seed = 1;     // Random policy only
+};
+
+struct CacheCounters {
+  uint64_t lookups = 0, hits = 0, misses = 0, insertions = 0, evictions = 0, invalidations = 0;
+};
+
+// splitmix64 (Steele, Lea, Flood 2014): small deterministic PRNG, any seed.
+class SplitMix64 {
+public:
+  explicit SplitMix64(uint64_t seed = 0) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+
+private:
+  uint64_t state_;
+};
+
+template <typename Key, typename Value, typename Hash = std::hash<Key>, typename Eq = std::equal_to<Key>>
+class SetAssocCache {
+  static_assert(!std::is_same<Value, bool>::value && !std::is_same<Key, bool>::value,
+                "std::vector<bool> storage cannot hand out pointers; wrap the bool in a struct");
+
+public:
+  // "" if the geometry is usable, else a message naming the problem.
+  static std::string validate(const CacheGeometry& g) {
+    if (g.entries == 0) return "";
+    const unsigned ways = g.ways == 0 ? g.entries : g.ways;
+    if (g.entries % ways != 0)
+      return "entries (" + std::to_string(g.entries) + ") must be a multiple of ways (" + std::to_string(ways) + ")";
+    if (g.policy == ReplacementPolicy::TreePLRU && (ways & (ways - 1)) != 0)
+      return "plru replacement requires ways (" + std::to_string(ways) + ") to be a power of two";
+    return "";
+  }
+
+  explicit SetAssocCache(const CacheGeometry& g, const Hash& hash = Hash(), const Eq& eq = Eq())
+      : geom_(g), hash_(hash), eq_(eq), rng_(g.seed) {
+    std::string err = validate(g);
+    if (!err.empty()) throw std::invalid_argument(err);
+    entries_ = g.entries;
+    ways_ = g.entries == 0 ? 0 : (g.ways == 0 ? g.entries : g.ways);
+    sets_ = g.entries == 0 ? 0 : g.entries / ways_;
+    keys_.resize(entries_);
+    values_.resize(entries_);
+    valid_.assign(entries_, 0);
+    switch (g.policy) {
+      case ReplacementPolicy::LRU: stamp_.assign(entries_, 0); break;
+      case ReplacementPolicy::TreePLRU: tree_.assign(static_cast<size_t>(sets_) * (ways_ ? ways_ - 1 : 0), 0); break;
+      case ReplacementPolicy::RoundRobin: rr_.assign(sets_, 0); break;
+      case ReplacementPolicy::Random: break;
+    }
+  }
+
+  bool enabled() const { return entries_ != 0; }
+  unsigned entries() const { return entries_; }
+  unsigned ways() const { return ways_; }
+  unsigned sets() const { return sets_; }
+  ReplacementPolicy policy() const { return geom_.policy; }
+  const CacheGeometry& geometry() const { return geom_; }
+
+  unsigned set_of(const Key& k) const {
+    return sets_ == 0 ? 0 : static_cast<unsigned>(static_cast<uint64_t>(hash_(k)) % sets_);
+  }
+
+  // Counts a lookup and a hit or miss; a hit refreshes the replacement state.
+  Value* lookup(const Key& k) {
+    ++ctr_.lookups;
+    if (!enabled()) {
+      ++ctr_.misses;
+      return nullptr;
+    }
+    const unsigned set = set_of(k);
+    const int w = find_way(set, k);
+    if (w < 0) {
+      ++ctr_.misses;
+      return nullptr;
+    }
+    ++ctr_.hits;
+    touch(set, static_cast<unsigned>(w));
+    return &values_[slot(set, static_cast<unsigned>(w))];
+  }
+
+  // No counters, no replacement update.
+  const Value* peek(const Key& k) const {
+    if (!enabled()) return nullptr;
+    const unsigned set = set_of(k);
+    const int w = find_way(set, k);
+    return w < 0 ? nullptr : &values_[slot(set, static_cast<unsigned>(w))];
+  }
+
+  // Inserts or overwrites (an existing key is updated in place, evicting
+  // nothing). Returns true if a valid entry was evicted, copying it to
+  // evicted_key / evicted_value when non-null.
+  bool insert(const Key& k, const Value& v, Key* evicted_key = nullptr, Value* evicted_value = nullptr) {
+    if (!enabled()) return false;
+    ++ctr_.insertions;
+    const unsigned set = set_of(k);
+    int w = find_way(set, k);
+    bool evicted = false;
+    if (w < 0) {
+      w = invalid_way(set);
+      if (w < 0) {
+        w = static_cast<int>(victim(set));
+        const size_t s = slot(set, static_cast<unsigned>(w));
+        if (evicted_key) *evicted_key = keys_[s];
+        if (evicted_value) *evicted_value = values_[s];
+        evicted = true;
+        ++ctr_.evictions;
+      } else {
+        valid_[slot(set, static_cast<unsigned>(w))] = 1;
+        ++occupancy_;
+      }
+      keys_[slot(set, static_cast<unsigned>(w))] = k;
+    }
+    values_[slot(set, static_cast<unsigned>(w))] = v;
+    touch(set, static_cast<unsigned>(w));
+    return evicted;
+  }
+
+  // Invalidates every valid entry for which pred(const Key&, const Value&)
+  // returns true; returns how many.
+  template <class Pred>
+  size_t invalidate_if(Pred pred) {
+    size_t n = 0;
+    for (size_t i = 0; i < entries_; ++i) {
+      if (valid_[i] && pred(static_cast<const Key&>(keys_[i]), static_cast<const Value&>(values_[i]))) {
+        valid_[i] = 0;
+        ++n;
+      }
+    }
+    occupancy_ -= n;
+    ctr_.invalidations += n;
+    return n;
+  }
+
+  bool invalidate(const Key& k) {
+    if (!enabled()) return false;
+    const unsigned set = set_of(k);
+    const int w = find_way(set, k);
+    if (w < 0) return false;
+    valid_[slot(set, static_cast<unsigned>(w))] = 0;
+    --occupancy_;
+    ++ctr_.invalidations;
+    return true;
+  }
+
+  size_t invalidate_all() {
+    const size_t n = occupancy_;
+    std::fill(valid_.begin(), valid_.end(), 0);
+    occupancy_ = 0;
+    ctr_.invalidations += n;
+    return n;
+  }
+
+  size_t occupancy() const { return occupancy_; }
+  const CacheCounters& counters() const { return ctr_; }
+  void reset_counters() { ctr_ = CacheCounters(); }
+
+  // f(const Key&, const Value&) over the valid entries, set by set, way by way.
+  template <class F>
+  void for_each(F f) const {
+    for (size_t i = 0; i < entries_; ++i)
+      if (valid_[i]) f(keys_[i], values_[i]);
+  }
+
+private:
+  size_t slot(unsigned set, unsigned way) const { return static_cast<size_t>(set) * ways_ + way; }
+
+  int find_way(unsigned set, const Key& k) const {
+    const size_t base = slot(set, 0);
+    for (unsigned w = 0; w < ways_; ++w)
+      if (valid_[base + w] && eq_(keys_[base + w], k)) return static_cast<int>(w);
+    return -1;
+  }
+
+  int invalid_way(unsigned set) const {
+    const size_t base = slot(set, 0);
+    for (unsigned w = 0; w < ways_; ++w)
+      if (!valid_[base + w]) return static_cast<int>(w);
+    return -1;
+  }
+
+  // Replacement state update on an access (hit or insert) to `way`.
+  void touch(unsigned set, unsigned way) {
+    switch (geom_.policy) {
+      case ReplacementPolicy::LRU: stamp_[slot(set, way)] = ++tick_; break;
+      case ReplacementPolicy::TreePLRU: {
+        if (ways_ < 2) break;
+        uint8_t* bits = &tree_[static_cast<size_t>(set) * (ways_ - 1)];
+        unsigned node = 0, lo = 0, n = ways_;
+        while (n > 1) {
+          n /= 2;
+          const bool upper = way >= lo + n;
+          bits[node] = upper ? 0 : 1;  // point away from the accessed half
+          node = 2 * node + (upper ? 2 : 1);
+          if (upper) lo += n;
+        }
+        break;
+      }
+      case ReplacementPolicy::RoundRobin:
+      case ReplacementPolicy::Random: break;
+    }
+  }
+
+  // Victim way of a full set.
+  unsigned victim(unsigned set) {
+    switch (geom_.policy) {
+      case ReplacementPolicy::LRU: {
+        const size_t base = slot(set, 0);
+        unsigned best = 0;
+        for (unsigned w = 1; w < ways_; ++w)
+          if (stamp_[base + w] < stamp_[base + best]) best = w;
+        return best;
+      }
+      case ReplacementPolicy::TreePLRU: {
+        if (ways_ < 2) return 0;
+        const uint8_t* bits = &tree_[static_cast<size_t>(set) * (ways_ - 1)];
+        unsigned node = 0, lo = 0, n = ways_;
+        while (n > 1) {
+          n /= 2;
+          const bool upper = bits[node] != 0;
+          node = 2 * node + (upper ? 2 : 1);
+          if (upper) lo += n;
+        }
+        return lo;
+      }
+      case ReplacementPolicy::RoundRobin: {
+        const unsigned w = rr_[set];
+        rr_[set] = (w + 1) % ways_;
+        return w;
+      }
+      case ReplacementPolicy::Random: return static_cast<unsigned>(rng_.next() % ways_);
+    }
+    return 0;
+  }
+
+  CacheGeometry geom_;
+  Hash hash_;
+  Eq eq_;
+  unsigned entries_ = 0, ways_ = 0, sets_ = 0;
+  std::vector<Key> keys_;
+  std::vector<Value> values_;
+  std::vector<uint8_t> valid_;
+  std::vector<uint64_t> stamp_;  // LRU
+  std::vector<uint8_t> tree_;    // TreePLRU: ways-1 node bits per set
+  std::vector<unsigned> rr_;     // RoundRobin: next victim per set
+  SplitMix64 rng_;               // Random
+  uint64_t tick_ = 0;
+  size_t occupancy_ = 0;
+  CacheCounters ctr_;
+};
+
+}  // namespace iommusim

@@ -1,0 +1,341 @@
+#include "common/set_assoc_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+using namespace iommusim;
+
+namespace {
+
+// Identity hash, so that the set of a key is key % sets on every library.
+struct IdHash {
+  size_t operator()(uint64_t k) const { return static_cast<size_t>(k); }
+};
+
+using Cache = SetAssocCache<uint64_t, int, IdHash>;
+
+CacheGeometry geom(unsigned entries, unsigned ways, ReplacementPolicy p, uint64_t seed = 1) {
+  CacheGeometry g;
+  g.entries = entries;
+  g.ways = ways;
+  g.policy = p;
+  g.seed = seed;
+  return g;
+}
+
+// Inserts k (value k*10) and returns the evicted key, or -1 if nothing was evicted.
+int64_t ins(Cache& c, uint64_t k) {
+  uint64_t ek = 0;
+  int ev = 0;
+  if (!c.insert(k, static_cast<int>(k * 10), &ek, &ev)) return -1;
+  EXPECT_EQ(ev, static_cast<int>(ek * 10));
+  return static_cast<int64_t>(ek);
+}
+
+bool hit(Cache& c, uint64_t k) { return c.lookup(k) != nullptr; }
+
+}  // namespace
+
+TEST(SetAssocCache, ParseAndPrintPolicies) {
+  for (ReplacementPolicy p : {ReplacementPolicy::LRU, ReplacementPolicy::TreePLRU, ReplacementPolicy::RoundRobin,
+                              ReplacementPolicy::Random}) {
+    ReplacementPolicy q = ReplacementPolicy::LRU;
+    ASSERT_TRUE(parse_replacement_policy(to_string(p), &q));
+    EXPECT_EQ(p, q);
+  }
+  ReplacementPolicy q = ReplacementPolicy::Random;
+  EXPECT_TRUE(parse_replacement_policy("plru", &q));
+  EXPECT_EQ(q, ReplacementPolicy::TreePLRU);
+  EXPECT_FALSE(parse_replacement_policy("fifo", &q));
+  EXPECT_FALSE(parse_replacement_policy("LRU", &q));
+  EXPECT_EQ(q, ReplacementPolicy::TreePLRU);  // untouched on failure
+}
+
+TEST(SetAssocCache, ValidateMessages) {
+  EXPECT_EQ(Cache::validate(geom(100, 8, ReplacementPolicy::LRU)), "entries (100) must be a multiple of ways (8)");
+  EXPECT_EQ(Cache::validate(geom(8, 16, ReplacementPolicy::LRU)), "entries (8) must be a multiple of ways (16)");
+  EXPECT_EQ(Cache::validate(geom(12, 6, ReplacementPolicy::TreePLRU)),
+            "plru replacement requires ways (6) to be a power of two");
+  EXPECT_EQ(Cache::validate(geom(12, 0, ReplacementPolicy::TreePLRU)),
+            "plru replacement requires ways (12) to be a power of two");
+  EXPECT_EQ(Cache::validate(geom(12, 6, ReplacementPolicy::LRU)), "");
+  EXPECT_EQ(Cache::validate(geom(0, 8, ReplacementPolicy::TreePLRU)), "");
+  EXPECT_EQ(Cache::validate(geom(16, 0, ReplacementPolicy::TreePLRU)), "");
+  try {
+    Cache c(geom(100, 8, ReplacementPolicy::LRU));
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "entries (100) must be a multiple of ways (8)");
+  }
+}
+
+TEST(SetAssocCache, GeometryAndSetOf) {
+  Cache c(geom(2048, 4, ReplacementPolicy::LRU));
+  EXPECT_TRUE(c.enabled());
+  EXPECT_EQ(c.entries(), 2048u);
+  EXPECT_EQ(c.ways(), 4u);
+  EXPECT_EQ(c.sets(), 512u);
+  EXPECT_EQ(c.set_of(5), 5u);
+  EXPECT_EQ(c.set_of(512 + 7), 7u);
+  Cache fa(geom(32, 0, ReplacementPolicy::LRU));
+  EXPECT_EQ(fa.ways(), 32u);
+  EXPECT_EQ(fa.sets(), 1u);
+  EXPECT_EQ(fa.set_of(12345), 0u);
+}
+
+// 1 set, 4 ways. Hand-computed: true LRU order is kept per access.
+TEST(SetAssocCache, LruOneSet) {
+  Cache c(geom(4, 4, ReplacementPolicy::LRU));
+  for (uint64_t k = 1; k <= 4; ++k) EXPECT_EQ(ins(c, k), -1);
+  EXPECT_TRUE(hit(c, 1));
+  EXPECT_TRUE(hit(c, 3));          // order (LRU first): 2 4 1 3
+  EXPECT_EQ(ins(c, 5), 2);         // 4 1 3 5
+  EXPECT_EQ(ins(c, 6), 4);         // 1 3 5 6
+  EXPECT_TRUE(hit(c, 1));          // 3 5 6 1
+  EXPECT_EQ(ins(c, 7), 3);         // 5 6 1 7
+  EXPECT_NE(c.peek(5), nullptr);   // peek does not refresh 5
+  EXPECT_EQ(ins(c, 8), 5);         // 6 1 7 8
+  EXPECT_EQ(ins(c, 6), -1);        // overwrite refreshes: 1 7 8 6
+  EXPECT_EQ(ins(c, 9), 1);         // 7 8 6 9
+  EXPECT_FALSE(hit(c, 2));         // a miss changes nothing
+  EXPECT_EQ(ins(c, 10), 7);
+}
+
+// 2 sets x 2 ways; even keys in set 0, odd keys in set 1. Sets are independent.
+TEST(SetAssocCache, LruMultiSet) {
+  Cache c(geom(4, 2, ReplacementPolicy::LRU));
+  EXPECT_EQ(c.sets(), 2u);
+  EXPECT_EQ(ins(c, 0), -1);
+  EXPECT_EQ(ins(c, 1), -1);
+  EXPECT_EQ(ins(c, 2), -1);
+  EXPECT_EQ(ins(c, 3), -1);
+  EXPECT_TRUE(hit(c, 0));   // set 0: 2 0 ; set 1: 1 3
+  EXPECT_EQ(ins(c, 4), 2);  // set 0: 0 4
+  EXPECT_EQ(ins(c, 5), 1);  // set 1: 3 5
+  EXPECT_TRUE(hit(c, 3));   // set 1: 5 3
+  EXPECT_EQ(ins(c, 7), 5);  // set 1: 3 7
+  EXPECT_EQ(ins(c, 6), 0);  // set 0: 4 6
+  EXPECT_NE(c.peek(3), nullptr);
+  EXPECT_NE(c.peek(4), nullptr);
+  EXPECT_EQ(c.occupancy(), 4u);
+}
+
+// Tree bits b0 (root: ways 0-1 | 2-3), b1 (0 | 1), b2 (2 | 3); 0 = victim on
+// the lower side. Access sets the path bits away from the way.
+TEST(SetAssocCache, TreePlruOneSet) {
+  Cache c(geom(4, 4, ReplacementPolicy::TreePLRU));
+  EXPECT_EQ(ins(c, 1), -1);  // w0: b0=1 b1=1
+  EXPECT_EQ(ins(c, 2), -1);  // w1: b0=1 b1=0
+  EXPECT_EQ(ins(c, 3), -1);  // w2: b0=0 b2=1
+  EXPECT_EQ(ins(c, 4), -1);  // w3: b0=0 b2=0
+  EXPECT_TRUE(hit(c, 1));    // w0: b0=1 b1=1
+  // True LRU would evict 2 here; PLRU follows b0=1 -> b2=0 -> w2.
+  EXPECT_EQ(ins(c, 5), 3);   // 5 in w2: b0=0 b2=1
+  EXPECT_EQ(ins(c, 6), 2);   // b0=0 -> b1=1 -> w1; 6 in w1: b0=1 b1=0
+  EXPECT_EQ(ins(c, 7), 4);   // b0=1 -> b2=1 -> w3; 7 in w3: b0=0 b2=0
+  EXPECT_EQ(ins(c, 8), 1);   // b0=0 -> b1=0 -> w0; 8 in w0: b0=1 b1=1
+  EXPECT_NE(c.peek(5), nullptr);  // no update
+  EXPECT_EQ(ins(c, 9), 5);   // b0=1 -> b2=0 -> w2 (5)
+}
+
+TEST(SetAssocCache, TreePlruMultiSet) {
+  Cache c(geom(8, 4, ReplacementPolicy::TreePLRU));
+  for (uint64_t k : {0, 2, 4, 6}) EXPECT_EQ(ins(c, k), -1);  // set 0, ways 0..3
+  for (uint64_t k : {1, 3, 5, 7}) EXPECT_EQ(ins(c, k), -1);  // set 1, ways 0..3
+  EXPECT_TRUE(hit(c, 0));   // set 0: b0=1 b1=1 b2=0
+  EXPECT_EQ(ins(c, 9), 1);  // set 1 bits untouched by set 0: b0=0 -> b1=0 -> w0 (1)
+  EXPECT_EQ(ins(c, 8), 4);  // set 0: b0=1 -> b2=0 -> w2 (4)
+  EXPECT_EQ(ins(c, 11), 5); // set 1 after 9 in w0 (b0=1 b1=1): b0=1 -> b2=0 -> w2 (5)
+}
+
+TEST(SetAssocCache, RoundRobinOneSet) {
+  Cache c(geom(4, 4, ReplacementPolicy::RoundRobin));
+  for (uint64_t k = 1; k <= 4; ++k) EXPECT_EQ(ins(c, k), -1);
+  EXPECT_TRUE(hit(c, 1));     // hits do not move the pointer
+  EXPECT_EQ(ins(c, 5), 1);    // w0, pointer -> 1
+  EXPECT_TRUE(c.invalidate(3));
+  EXPECT_EQ(ins(c, 6), -1);   // fills invalid w2, pointer stays 1
+  EXPECT_EQ(ins(c, 7), 2);    // w1, pointer -> 2
+  EXPECT_EQ(ins(c, 8), 6);    // w2, pointer -> 3
+  EXPECT_EQ(ins(c, 9), 4);    // w3, pointer -> 0
+  EXPECT_EQ(ins(c, 10), 5);   // w0
+}
+
+TEST(SetAssocCache, RoundRobinMultiSet) {
+  Cache c(geom(4, 2, ReplacementPolicy::RoundRobin));
+  for (uint64_t k : {0, 1, 2, 3}) EXPECT_EQ(ins(c, k), -1);
+  EXPECT_EQ(ins(c, 4), 0);   // set 0 w0, set 0 pointer -> 1
+  EXPECT_EQ(ins(c, 6), 2);   // set 0 w1
+  EXPECT_EQ(ins(c, 5), 1);   // set 1 pointer still at w0
+  EXPECT_EQ(ins(c, 8), 4);   // set 0 wrapped to w0
+}
+
+// splitmix64 seeded with 1 gives 10451216379200822465, 13757245211066428519,
+// 17911839290282890590, 8196980753821780235, 8195237237126968761,
+// 14072917602864530048: mod 4 = 1 3 2 3 1 0, mod 2 = 1 1 0 1 1 0.
+TEST(SetAssocCache, SplitMix64ReferenceValues) {
+  SplitMix64 r0(0);
+  EXPECT_EQ(r0.next(), 0xe220a8397b1dcdafull);
+  EXPECT_EQ(r0.next(), 0x6e789e6aa1b965f4ull);
+  EXPECT_EQ(r0.next(), 0x06c45d188009454full);
+  SplitMix64 r1(1);
+  EXPECT_EQ(r1.next(), 10451216379200822465ull);
+  EXPECT_EQ(r1.next(), 13757245211066428519ull);
+}
+
+TEST(SetAssocCache, RandomOneSet) {
+  Cache c(geom(4, 4, ReplacementPolicy::Random, 1));
+  for (uint64_t k = 1; k <= 4; ++k) EXPECT_EQ(ins(c, k), -1);  // no draws while filling
+  EXPECT_EQ(ins(c, 5), 2);   // w1
+  EXPECT_EQ(ins(c, 6), 4);   // w3
+  EXPECT_EQ(ins(c, 7), 3);   // w2
+  EXPECT_EQ(ins(c, 8), 6);   // w3
+  EXPECT_EQ(ins(c, 9), 5);   // w1
+  EXPECT_EQ(ins(c, 10), 1);  // w0
+}
+
+TEST(SetAssocCache, RandomMultiSetSharesOneGenerator) {
+  Cache c(geom(4, 2, ReplacementPolicy::Random, 1));
+  for (uint64_t k : {0, 2, 1, 3}) EXPECT_EQ(ins(c, k), -1);
+  EXPECT_EQ(ins(c, 4), 2);  // draw 1 -> set 0 w1
+  EXPECT_EQ(ins(c, 5), 3);  // draw 1 -> set 1 w1
+  EXPECT_EQ(ins(c, 6), 0);  // draw 0 -> set 0 w0
+  EXPECT_EQ(ins(c, 7), 5);  // draw 1 -> set 1 w1
+}
+
+TEST(SetAssocCache, RandomIsDeterministicPerSeed) {
+  auto victims = [](uint64_t seed) {
+    Cache c(geom(64, 8, ReplacementPolicy::Random, seed));
+    std::vector<int64_t> v;
+    for (uint64_t k = 0; k < 1000; ++k) v.push_back(ins(c, (k * 2654435761u) % 4096));
+    return v;
+  };
+  EXPECT_EQ(victims(42), victims(42));
+  EXPECT_NE(victims(42), victims(43));
+}
+
+TEST(SetAssocCache, FullyAssociative) {
+  for (unsigned ways : {0u, 8u}) {
+    Cache c(geom(8, ways, ReplacementPolicy::LRU));
+    EXPECT_EQ(c.sets(), 1u);
+    const uint64_t keys[8] = {100, 7, 13, 4096, 3, 99999, 1u << 20, 42};
+    for (uint64_t k : keys) EXPECT_EQ(ins(c, k), -1);
+    EXPECT_EQ(c.occupancy(), 8u);
+    for (uint64_t k : keys) EXPECT_TRUE(hit(c, k));
+    EXPECT_TRUE(hit(c, 100));
+    EXPECT_EQ(ins(c, 5), 7);  // 7 is now the least recently used
+  }
+}
+
+TEST(SetAssocCache, DisabledCache) {
+  Cache c(geom(0, 0, ReplacementPolicy::LRU));
+  EXPECT_FALSE(c.enabled());
+  EXPECT_EQ(c.entries(), 0u);
+  EXPECT_EQ(c.sets(), 0u);
+  EXPECT_FALSE(c.insert(1, 10));
+  EXPECT_EQ(c.lookup(1), nullptr);
+  EXPECT_EQ(c.peek(1), nullptr);
+  EXPECT_FALSE(c.invalidate(1));
+  EXPECT_EQ(c.invalidate_all(), 0u);
+  EXPECT_EQ(c.occupancy(), 0u);
+  EXPECT_EQ(c.counters().lookups, 1u);
+  EXPECT_EQ(c.counters().misses, 1u);
+  EXPECT_EQ(c.counters().hits, 0u);
+  EXPECT_EQ(c.counters().insertions, 0u);
+  EXPECT_EQ(c.counters().evictions, 0u);
+  Cache d(geom(0, 8, ReplacementPolicy::TreePLRU));  // ways ignored when disabled
+  EXPECT_FALSE(d.enabled());
+}
+
+TEST(SetAssocCache, OverwriteDoesNotEvict) {
+  Cache c(geom(4, 4, ReplacementPolicy::RoundRobin));
+  for (uint64_t k = 1; k <= 4; ++k) ins(c, k);
+  uint64_t ek = 0;
+  EXPECT_FALSE(c.insert(3, 333, &ek));
+  EXPECT_EQ(ek, 0u);
+  EXPECT_EQ(c.occupancy(), 4u);
+  EXPECT_EQ(c.counters().evictions, 0u);
+  EXPECT_EQ(c.counters().insertions, 5u);
+  ASSERT_NE(c.peek(3), nullptr);
+  EXPECT_EQ(*c.peek(3), 333);
+  for (uint64_t k = 1; k <= 4; ++k) EXPECT_NE(c.peek(k), nullptr);
+}
+
+TEST(SetAssocCache, LookupReturnsMutableValue) {
+  Cache c(geom(4, 2, ReplacementPolicy::LRU));
+  c.insert(3, 30);
+  int* v = c.lookup(3);
+  ASSERT_NE(v, nullptr);
+  *v = 31;
+  EXPECT_EQ(*c.peek(3), 31);
+}
+
+namespace {
+struct IotlbKey {
+  uint16_t domain;
+  uint64_t page;
+  bool operator==(const IotlbKey& o) const { return domain == o.domain && page == o.page; }
+};
+struct IotlbKeyHash {
+  size_t operator()(const IotlbKey& k) const { return static_cast<size_t>(k.page ^ (uint64_t{k.domain} << 7)); }
+};
+}  // namespace
+
+TEST(SetAssocCache, InvalidateByPredicate) {
+  SetAssocCache<IotlbKey, uint64_t, IotlbKeyHash> c(geom(64, 4, ReplacementPolicy::TreePLRU));
+  for (uint16_t d = 1; d <= 2; ++d)
+    for (uint64_t p = 0; p < 10; ++p) c.insert(IotlbKey{d, p}, p << 12);
+  EXPECT_EQ(c.occupancy(), 20u);
+  size_t n = c.invalidate_if([](const IotlbKey& k, const uint64_t&) { return k.domain == 1; });
+  EXPECT_EQ(n, 10u);
+  EXPECT_EQ(c.occupancy(), 10u);
+  EXPECT_EQ(c.counters().invalidations, 10u);
+  size_t seen = 0;
+  c.for_each([&](const IotlbKey& k, const uint64_t& v) {
+    EXPECT_EQ(k.domain, 2);
+    EXPECT_EQ(v, k.page << 12);
+    ++seen;
+  });
+  EXPECT_EQ(seen, 10u);
+  EXPECT_EQ(c.peek(IotlbKey{1, 3}), nullptr);
+  ASSERT_NE(c.peek(IotlbKey{2, 3}), nullptr);
+  // Predicate on the value: pages 0..4.
+  n = c.invalidate_if([](const IotlbKey&, const uint64_t& v) { return v < (5u << 12); });
+  EXPECT_EQ(n, 5u);
+  EXPECT_TRUE(c.invalidate(IotlbKey{2, 9}));
+  EXPECT_FALSE(c.invalidate(IotlbKey{2, 9}));
+  EXPECT_EQ(c.invalidate_all(), 4u);
+  EXPECT_EQ(c.occupancy(), 0u);
+  EXPECT_EQ(c.counters().invalidations, 20u);
+  // Freed entries are reused without evictions.
+  for (uint64_t p = 0; p < 16; ++p) EXPECT_FALSE(c.insert(IotlbKey{3, p}, p));
+  EXPECT_EQ(c.counters().evictions, 0u);
+}
+
+TEST(SetAssocCache, Counters) {
+  Cache c(geom(2, 2, ReplacementPolicy::LRU));
+  ins(c, 1);
+  ins(c, 2);
+  hit(c, 1);
+  hit(c, 3);
+  c.peek(2);
+  ins(c, 3);  // evicts 2
+  ins(c, 3);  // overwrite
+  const CacheCounters& k = c.counters();
+  EXPECT_EQ(k.lookups, 2u);
+  EXPECT_EQ(k.hits, 1u);
+  EXPECT_EQ(k.misses, 1u);
+  EXPECT_EQ(k.insertions, 4u);
+  EXPECT_EQ(k.evictions, 1u);
+  EXPECT_EQ(k.invalidations, 0u);
+  c.invalidate(1);
+  EXPECT_EQ(k.invalidations, 1u);
+  c.reset_counters();
+  EXPECT_EQ(c.counters().lookups, 0u);
+  EXPECT_EQ(c.counters().insertions, 0u);
+  EXPECT_EQ(c.occupancy(), 1u);  // contents survive a counter reset
+}
