@@ -1,0 +1,367 @@
+#include "pci_endpoint/pcie_link.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/params.h"
+
+namespace iommusim {
+
+namespace {
+
+// Recommended ACK (Base Spec rev 5.0 Tables 3-7..3-9, Ack transmission latency
+// limit) and FC-update (Tables 2-46..2-48) intervals in symbol times, indexed
+// [lane config x1..x32][MPS 128..4096]. The spec gives the same values for both
+// in the unscaled case; pcie-bench uses them as the DLLP rates. Gen3 values
+// also serve gen4/gen5 (the spec's later tables repeat them).
+constexpr int kLaneCfgs = 6;  // x1 x2 x4 x8 x16 x32
+constexpr int kMpsCfgs = 6;   // 128 256 512 1024 2048 4096
+constexpr uint16_t kAckLimit[3][kLaneCfgs][kMpsCfgs] = {
+    {  // gen1
+        {237, 416, 559, 1071, 2095, 4143},
+        {128, 217, 289, 545, 1057, 2081},
+        {73, 118, 154, 282, 538, 1050},
+        {67, 107, 86, 150, 278, 534},
+        {48, 72, 86, 150, 278, 534},
+        {33, 45, 52, 84, 148, 276},
+    },
+    {  // gen2
+        {288, 467, 610, 1122, 2146, 4194},
+        {179, 268, 340, 596, 1108, 2132},
+        {124, 169, 205, 333, 589, 1101},
+        {118, 158, 137, 201, 329, 585},
+        {99, 123, 137, 201, 329, 585},
+        {84, 96, 103, 135, 199, 237},
+    },
+    {  // gen3 and later
+        {333, 512, 655, 1167, 2191, 4239},
+        {224, 313, 385, 641, 1153, 2177},
+        {169, 214, 250, 378, 634, 1146},
+        {163, 203, 182, 246, 374, 630},
+        {144, 168, 182, 246, 374, 630},
+        {129, 141, 148, 180, 244, 372},
+    },
+};
+// FC-update interval table: equal to the ACK table except where the spec's
+// tables differ (gen1 x32 at MPS 2048: 248; gen2 x32 at MPS 4096: 327).
+uint16_t fc_limit(int gen_idx, int lane_idx, int mps_idx) {
+  if (gen_idx == 0 && lane_idx == 5 && mps_idx == 4) return 248;
+  if (gen_idx == 1 && lane_idx == 5 && mps_idx == 5) return 327;
+  return kAckLimit[gen_idx][lane_idx][mps_idx];
+}
+constexpr double kDllpBytes = 8.0;      // 2 B framing + 4 B DLLP + 2 B CRC
+constexpr double kSkipInterval = 1538.0;
+constexpr double kSkipLength = 4.0;
+constexpr uint32_t kTlpDwHeader = 4;    // generic first DW
+constexpr uint64_t k4K = 4096;
+
+int log2_index(uint64_t v, uint64_t first) {
+  int i = 0;
+  while (first < v) { first <<= 1; ++i; }
+  return i;
+}
+bool pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+// Split [addr, addr+size) at multiples of `chunk` (a power of two) and at 4 KiB.
+void split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp>* out) {
+  out->clear();
+  const uint64_t step = std::min<uint64_t>(chunk, k4K);
+  uint64_t a = addr, end = addr + size;
+  while (a < end) {
+    uint64_t boundary = (a & ~(step - 1)) + step;
+    uint64_t n = std::min(boundary, end) - a;
+    out->push_back(Tlp{a, static_cast<uint32_t>(n)});
+    a += n;
+  }
+}
+
+}  // namespace
+
+void PcieLinkParams::declare(ParamList& p) {
+  p.add_bool("enable", &enable, "model the PCIe link (TLP splitting, serialization, tags, credits)");
+  p.add_uint("gen", &gen, 1, 5, "", "PCIe generation: 1..5 = 2.5, 5, 8, 16, 32 GT/s per lane");
+  p.add_uint("lanes", &lanes, 1, 32, "lanes", "link width (1, 2, 4, 8, 16 or 32)");
+  p.add_choice("encoding", &encoding, {"auto", "8b10b", "128b130b"},
+               "line encoding; auto: 8b/10b for gen1/2, 128b/130b for gen3+");
+  p.add_bool("addr64", &addr64, "64-bit addressing: 4DW (16 B) request headers; false: 3DW (12 B)");
+  p.add_bool("ecrc", &ecrc, "append a 4 B ECRC digest to every TLP");
+  p.add_uint("mps", &mps, 128, 4096, "bytes", "Max_Payload_Size (power of two)");
+  p.add_uint("mrrs", &mrrs, 128, 4096, "bytes", "Max_Read_Request_Size (power of two)");
+  p.add_uint("rcb", &rcb, 64, 128, "bytes", "Read Completion Boundary (64 or 128)");
+  p.add_bool("rcb_chunks", &rcb_chunks, "completions come in RCB-sized chunks (older chipsets) instead of MPS");
+  p.add_uint("framing_bytes", &framing_bytes, 0, 16, "bytes", "physical-layer framing per TLP");
+  p.add_uint("dll_bytes", &dll_bytes, 0, 16, "bytes", "data-link overhead per TLP (sequence number + LCRC)");
+  p.add_bool("dllp_overhead", &dllp_overhead, "deduct ACK/FC-update DLLPs and SKIP ordered sets from the bandwidth");
+  p.add_double("latency_ns", &latency_ns, 0.0, 1e6, "ns", "one-way link latency (PHY/DLL pipelines, root port), each direction");
+  p.add_uint("tags", &tags, 1, 2048, "tags", "outstanding non-posted requests (32: 5-bit tags, 256: extended tags)");
+  p.add_uint("posted_credits", &posted_credits, 0, 4096, "credits", "posted header credits of the root port (0: unlimited)");
+}
+
+std::string PcieLinkParams::validate() const {
+  if (gen < 1 || gen > 5) return "gen must be 1..5";
+  if (!pow2(lanes) || lanes > 32) return "lanes must be 1, 2, 4, 8, 16 or 32";
+  if (!pow2(mps) || mps < 128 || mps > 4096) return "mps must be a power of two in 128..4096";
+  if (!pow2(mrrs) || mrrs < 128 || mrrs > 4096) return "mrrs must be a power of two in 128..4096";
+  if (rcb != 64 && rcb != 128) return "rcb must be 64 or 128";
+  if (encoding != "auto" && encoding != "8b10b" && encoding != "128b130b")
+    return "encoding must be auto, 8b10b or 128b130b";
+  return "";
+}
+
+PcieLinkModel::PcieLinkModel(const PcieLinkParams& p) : p_(p) {}
+
+double PcieLinkModel::gt_per_s() const {
+  static const double kGt[] = {2.5, 5.0, 8.0, 16.0, 32.0};
+  const uint32_t g = std::min<uint32_t>(std::max<uint32_t>(p_.gen, 1), 5);
+  return kGt[g - 1];
+}
+
+double PcieLinkModel::encoding_efficiency() const {
+  if (p_.encoding == "8b10b") return 0.8;
+  if (p_.encoding == "128b130b") return 128.0 / 130.0;
+  return p_.gen <= 2 ? 0.8 : 128.0 / 130.0;
+}
+
+double PcieLinkModel::raw_gbps() const { return gt_per_s() * encoding_efficiency() * p_.lanes; }
+
+double PcieLinkModel::dllp_overhead_fraction() const {
+  if (!p_.dllp_overhead) return 0.0;
+  const int g = p_.gen <= 1 ? 0 : (p_.gen == 2 ? 1 : 2);
+  const int l = std::min(log2_index(p_.lanes, 1), kLaneCfgs - 1);
+  const int m = std::min(log2_index(p_.mps, 128), kMpsCfgs - 1);
+  return kDllpBytes / kAckLimit[g][l][m] + kDllpBytes / fc_limit(g, l, m) + kSkipLength / kSkipInterval;
+}
+
+double PcieLinkModel::tlp_gbps() const { return raw_gbps() * (1.0 - dllp_overhead_fraction()); }
+
+uint32_t PcieLinkModel::overhead_bytes(TlpKind k) const {
+  uint32_t hdr = kTlpDwHeader;
+  switch (k) {
+    case TlpKind::MemWrite:
+    case TlpKind::MemRead: hdr += p_.addr64 ? 12 : 8; break;
+    case TlpKind::Completion: hdr += 8; break;
+  }
+  return hdr + (p_.ecrc ? 4 : 0) + p_.dll_bytes + p_.framing_bytes;
+}
+
+void PcieLinkModel::split_write(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+  split_aligned(addr, size, p_.mps, out);
+}
+
+void PcieLinkModel::split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+  split_aligned(addr, size, p_.mrrs, out);
+}
+
+void PcieLinkModel::split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+  if (p_.rcb_chunks) {
+    split_aligned(addr, size, p_.rcb, out);
+    return;
+  }
+  // Up to MPS each, ending on RCB-aligned addresses (except the last).
+  out->clear();
+  uint64_t a = addr, end = addr + size;
+  while (a < end) {
+    uint64_t limit = a + p_.mps;
+    uint64_t stop = limit >= end ? end : (limit & ~static_cast<uint64_t>(p_.rcb - 1));
+    if (stop <= a) stop = std::min(end, a + p_.rcb);
+    out->push_back(Tlp{a, static_cast<uint32_t>(stop - a)});
+    a = stop;
+  }
+}
+
+uint64_t PcieLinkModel::count_write_tlps(uint64_t addr, uint64_t size) const {
+  const uint64_t step = std::min<uint64_t>(p_.mps, k4K);
+  if (size == 0) return 0;
+  return ((addr + size - 1) / step) - (addr / step) + 1;
+}
+
+double PcieLinkModel::write_gbps(uint64_t size) const {
+  if (size == 0) return 0.0;
+  const double tlps = std::ceil(static_cast<double>(size) / p_.mps);
+  const double raw = tlps * overhead_bytes(TlpKind::MemWrite) + static_cast<double>(size);
+  return tlp_gbps() * static_cast<double>(size) / raw;
+}
+
+double PcieLinkModel::read_gbps(uint64_t size) const {
+  if (size == 0) return 0.0;
+  const double d = static_cast<double>(size);
+  const double req_tlps = std::ceil(d / p_.mrrs);
+  const double tx_bytes = req_tlps * overhead_bytes(TlpKind::MemRead);
+  const double cpl_tlps = std::ceil(d / (p_.rcb_chunks ? p_.rcb : p_.mps));
+  const double rx_bytes = cpl_tlps * overhead_bytes(TlpKind::Completion) + d;
+  const double bw = tlp_gbps();
+  // Transfers per ns the downstream direction allows, then check upstream.
+  double trans = bw / (rx_bytes * 8.0);
+  if (trans * tx_bytes * 8.0 > bw) trans = bw / (tx_bytes * 8.0);
+  return trans * d * 8.0;
+}
+
+// ---------------------------------------------------------------------------
+
+BandwidthCalendar::BandwidthCalendar(double bytes_per_ns, double bucket_ns)
+    : bpns_(bytes_per_ns), w_(bucket_ns), cap_(bytes_per_ns * bucket_ns), used_(256, 0.0) {}
+
+double& BandwidthCalendar::bucket(uint64_t n) {
+  if (n >= base_ + used_.size()) {
+    // Grow the ring to cover bucket n, keeping the live buckets.
+    size_t size = used_.size();
+    while (n >= base_ + size) size *= 2;
+    std::vector<double> bigger(size, 0.0);
+    for (uint64_t b = base_; b < base_ + used_.size(); ++b) bigger[b & (size - 1)] = used_[b & (used_.size() - 1)];
+    used_.swap(bigger);
+  }
+  return used_[n & (used_.size() - 1)];
+}
+
+void BandwidthCalendar::retire_before(double t_ns) {
+  if (t_ns <= 0.0) return;
+  const uint64_t nb = static_cast<uint64_t>(t_ns / w_);
+  if (nb <= base_) return;
+  const uint64_t stop = std::min<uint64_t>(nb, base_ + used_.size());
+  for (uint64_t b = base_; b < stop; ++b) used_[b & (used_.size() - 1)] = 0.0;
+  base_ = nb;
+}
+
+double BandwidthCalendar::reserve(double t_ns, double bytes) {
+  if (unlimited() || bytes <= 0.0) return t_ns;
+  total_ += bytes;
+  uint64_t n = static_cast<uint64_t>(t_ns / w_);
+  if (n < base_) {  // before the retired horizon: start at the horizon
+    n = base_;
+    t_ns = static_cast<double>(base_) * w_;
+  }
+  double left = bytes;
+  // First bucket: only the capacity after t and not already used.
+  {
+    double& u = bucket(n);
+    const double after_t = (static_cast<double>(n + 1) * w_ - t_ns) * bpns_;
+    const double take = std::max(0.0, std::min(left, std::min(cap_ - u, after_t)));
+    u += take;
+    left -= take;
+    if (left <= 1e-9) return std::max(t_ns + bytes / bpns_, static_cast<double>(n) * w_ + u / bpns_);
+  }
+  for (;;) {
+    ++n;
+    double& u = bucket(n);
+    const double take = std::min(left, std::max(0.0, cap_ - u));
+    u += take;
+    left -= take;
+    if (left <= 1e-9) return static_cast<double>(n) * w_ + u / bpns_;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* start) {
+  if (unlimited) {
+    *start = t;
+    return -1;
+  }
+  int best = -2;
+  for (size_t i = 0; i < free_at.size(); ++i) {
+    if (busy[i]) continue;
+    if (best < 0 || free_at[i] < free_at[static_cast<size_t>(best)]) best = static_cast<int>(i);
+  }
+  if (best >= 0) {
+    busy[static_cast<size_t>(best)] = 1;
+    *start = std::max(t, free_at[static_cast<size_t>(best)]);
+  }
+  return best;  // -2: all slots held, wait for a release
+}
+
+void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
+  if (idx < 0) return;
+  free_at[static_cast<size_t>(idx)] = at;
+  busy[static_cast<size_t>(idx)] = 0;
+}
+
+PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
+    : model_(p), latency_(p.latency_ns, sc_core::SC_NS) {
+  const double bpns = model_.bytes_per_ns();
+  up_.set_bandwidth(bpns);
+  down_.set_bandwidth(bpns);
+  tags_.free_at.assign(std::max<uint32_t>(1, p.tags), sc_core::SC_ZERO_TIME);
+  tags_.busy.assign(tags_.free_at.size(), 0);
+  credits_.unlimited = p.posted_credits == 0;
+  credits_.free_at.assign(std::max<uint32_t>(1, p.posted_credits), sc_core::SC_ZERO_TIME);
+  credits_.busy.assign(credits_.free_at.size(), 0);
+}
+
+sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t wire_bytes,
+                                             sc_core::sc_time* sent, int* credit) {
+  sc_core::sc_time start;
+  int c = credits_.acquire(t, &start);
+  while (c == -2) {
+    sc_core::wait(released_);
+    c = credits_.acquire(std::max(t, sc_core::sc_time_stamp()), &start);
+  }
+  if (start > t) {
+    ++ctr_.credit_waits;
+    ctr_.credit_wait_ns += (start - t).to_seconds() * 1e9;
+  }
+  *credit = c;
+  *sent = serialize_up(start, wire_bytes);
+  return *sent + latency_;
+}
+
+void PcieLinkTiming::release_posted_credit(int credit, const sc_core::sc_time& at) {
+  if (credit >= 0) {
+    credits_.release(credit, at);
+    released_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_t wire_bytes,
+                                              sc_core::sc_time* sent, int* tag) {
+  sc_core::sc_time start;
+  int g = tags_.acquire(t, &start);
+  while (g == -2) {
+    sc_core::wait(released_);
+    g = tags_.acquire(std::max(t, sc_core::sc_time_stamp()), &start);
+  }
+  if (start > t) {
+    ++ctr_.tag_waits;
+    ctr_.tag_wait_ns += (start - t).to_seconds() * 1e9;
+  }
+  *tag = g;
+  *sent = serialize_up(start, wire_bytes);
+  return *sent + latency_;
+}
+
+void PcieLinkTiming::release_tag(int tag, const sc_core::sc_time& at) {
+  if (tag >= 0) {
+    tags_.release(tag, at);
+    released_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+namespace {
+double to_ns(const sc_core::sc_time& t) { return t.to_seconds() * 1e9; }
+sc_core::sc_time from_ns(double ns) { return sc_core::sc_time(ns, sc_core::SC_NS); }
+}  // namespace
+
+sc_core::sc_time PcieLinkTiming::serialize_up(const sc_core::sc_time& t, uint32_t wire_bytes) {
+  ++ctr_.up_tlps;
+  ctr_.up_bytes += wire_bytes;
+  up_.retire_before(to_ns(sc_core::sc_time_stamp()));
+  return std::max(t, from_ns(up_.reserve(to_ns(t), wire_bytes)));
+}
+
+sc_core::sc_time PcieLinkTiming::send_down(const sc_core::sc_time& t, uint32_t wire_bytes) {
+  ++ctr_.down_tlps;
+  ctr_.down_bytes += wire_bytes;
+  down_.retire_before(to_ns(sc_core::sc_time_stamp()));
+  return std::max(t, from_ns(down_.reserve(to_ns(t), wire_bytes))) + latency_;
+}
+
+double PcieLinkTiming::up_utilization(const sc_core::sc_time& over) const {
+  const double ns = over.to_seconds() * 1e9;
+  return ns > 0 ? static_cast<double>(ctr_.up_bytes) / model_.bytes_per_ns() / ns : 0.0;
+}
+
+double PcieLinkTiming::down_utilization(const sc_core::sc_time& over) const {
+  const double ns = over.to_seconds() * 1e9;
+  return ns > 0 ? static_cast<double>(ctr_.down_bytes) / model_.bytes_per_ns() / ns : 0.0;
+}
+
+}  // namespace iommusim

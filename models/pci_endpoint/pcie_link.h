@@ -1,0 +1,199 @@
+// PCIe link timing (issue 5).
+//
+// Two layers:
+//  - PcieLinkModel: pure C++ (no SystemC time), the analytical model of the
+//    pcie-bench paper (Neugebauer et al., "Understanding PCIe performance for
+//    end host networking", SIGCOMM 2018; model code github.com/pcie-bench/pcie-model):
+//      raw bandwidth   = GT/s x lanes x encoding (8b/10b gen1/2, 128b/130b gen3..5)
+//      TLP bandwidth   = raw x (1 - ACK - FC - SKIP overhead), where an 8-byte
+//                        ACK and an 8-byte FC-update DLLP are sent at the
+//                        spec's recommended intervals (Base Spec Tables 3-7..3-9
+//                        and 2-46..2-48, in symbol times per lane config and MPS)
+//                        and a 4-symbol SKIP ordered set every 1538 symbols;
+//      per-TLP bytes   = payload + header (12 B 3DW / 16 B 4DW; completions 12 B)
+//                        + ECRC 4 B (optional) + DLL 6 B (sequence 2 B + LCRC 4 B)
+//                        + framing 2 B;
+//      splitting       = writes into MPS-sized MWr, reads into MRRS-sized MRd,
+//                        completions into MPS-sized CplD (or RCB-sized chunks,
+//                        as on some older root complexes), never crossing a
+//                        4 KiB boundary (Base Spec 2.2.7) and split at
+//                        naturally aligned MPS / MRRS / RCB boundaries.
+//    It also gives the closed-form effective bandwidths of the paper's model
+//    (write_gbps, read_gbps) for a transfer size, as the unit test checks.
+//  - PcieLinkTiming: the same link applied to simulated DMA: one
+//    BandwidthResource per direction (upstream: device -> root complex,
+//    downstream: root complex -> device) reserved per TLP under the DESIGN.md
+//    reservation rule, a one-way latency, a tag pool bounding outstanding
+//    non-posted requests, and a posted-header credit pool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+#include <systemc>
+
+#include "common/timing.h"
+
+namespace iommusim {
+
+class ParamList;
+
+struct PcieLinkParams {
+  bool enable = true;             // false: no link timing (DMA goes straight to the socket)
+  uint32_t gen = 3;               // 1..5: 2.5, 5, 8, 16, 32 GT/s
+  uint32_t lanes = 8;             // 1, 2, 4, 8, 16, 32
+  std::string encoding = "auto";  // auto | 8b10b | 128b130b
+  bool addr64 = true;             // 4DW (16 B) request headers; false: 3DW (12 B)
+  bool ecrc = false;              // 4 B TLP digest
+  uint32_t mps = 256;             // max payload size, bytes
+  uint32_t mrrs = 512;            // max read request size, bytes
+  uint32_t rcb = 64;              // read completion boundary, bytes
+  bool rcb_chunks = false;        // completions in RCB-sized chunks instead of MPS
+  uint32_t framing_bytes = 2;     // physical-layer framing per TLP
+  uint32_t dll_bytes = 6;         // sequence number + LCRC per TLP
+  bool dllp_overhead = true;      // deduct ACK/FC-update DLLPs and SKIP ordered sets
+  double latency_ns = 100.0;      // one-way latency (PHY/DLL pipelines, root port), each direction
+  uint32_t tags = 32;             // outstanding non-posted requests (5-bit tags; 256 with extended tags)
+  uint32_t posted_credits = 64;   // posted header credits advertised by the root port (0: unlimited)
+
+  void declare(ParamList& p);
+  std::string validate() const;   // "" or what is wrong
+};
+
+// A serial channel (one link direction) that tolerates out-of-order
+// reservations, as temporal decoupling produces them: threads running ahead
+// in their quantum reserve future time first, and an earlier request must
+// still find the idle capacity before them. Time is cut into buckets of
+// `bucket_ns`; a reservation at t fills the spare capacity of the buckets from
+// t on (fluid within a bucket) and ends where its last byte lands. In-order
+// reservations give the same times as BandwidthResource's
+// start = max(t, free_at) rule; out-of-order ones err by at most one bucket.
+// Buckets before retire_before(t) are recycled; storage grows only when the
+// reserved horizon does.
+class BandwidthCalendar {
+public:
+  explicit BandwidthCalendar(double bytes_per_ns = 0.0, double bucket_ns = 32.0);
+  void set_bandwidth(double bytes_per_ns) { bpns_ = bytes_per_ns; cap_ = bpns_ * w_; }
+  double bandwidth() const { return bpns_; }
+  bool unlimited() const { return bpns_ <= 0.0; }
+  // Returns the time (ns) the transfer of `bytes` starting no earlier than t_ns ends.
+  double reserve(double t_ns, double bytes);
+  // No reservation will start before t_ns any more.
+  void retire_before(double t_ns);
+  double busy_bytes() const { return total_; }
+
+private:
+  double& bucket(uint64_t n);
+  double bpns_, w_, cap_;
+  std::vector<double> used_;  // ring, indexed by bucket number & mask
+  uint64_t base_ = 0;         // lowest live bucket number
+  double total_ = 0.0;
+};
+
+enum class TlpKind : uint8_t { MemWrite, MemRead, Completion };
+
+struct Tlp {
+  uint64_t addr;      // first byte the TLP carries or requests
+  uint32_t payload;   // data bytes carried (MemRead: bytes requested)
+};
+
+class PcieLinkModel {
+public:
+  explicit PcieLinkModel(const PcieLinkParams& p = PcieLinkParams());
+
+  const PcieLinkParams& params() const { return p_; }
+  double gt_per_s() const;               // per lane
+  double encoding_efficiency() const;    // 0.8 or 128/130
+  double raw_gbps() const;               // both directions each
+  double dllp_overhead_fraction() const; // ACK + FC + SKIP share of the raw bandwidth
+  double tlp_gbps() const;               // bandwidth usable by TLPs
+  double bytes_per_ns() const { return tlp_gbps() / 8.0; }
+
+  // Wire bytes of one TLP besides its payload.
+  uint32_t overhead_bytes(TlpKind k) const;
+  uint32_t wire_bytes(TlpKind k, uint32_t payload) const {
+    return overhead_bytes(k) + (k == TlpKind::MemRead ? 0 : payload);
+  }
+
+  // Splitting, as hardware does it. `out` is cleared first; no allocation once
+  // its capacity suffices.
+  void split_write(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
+  void split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
+  void split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
+  // Counts only (aligned or not, from the same rules).
+  uint64_t count_write_tlps(uint64_t addr, uint64_t size) const;
+
+  // pcie-bench closed-form effective bandwidth (Gb/s of payload) for a stream
+  // of aligned transfers of `size` bytes: writes are bounded by upstream
+  // bandwidth; reads by downstream completions or, if the upstream requests
+  // cannot keep up, by the request direction. Matches model/mem_bw.py.
+  double write_gbps(uint64_t size) const;
+  double read_gbps(uint64_t size) const;
+
+private:
+  PcieLinkParams p_;
+};
+
+// Stats a PcieLinkTiming keeps (plain counters; the owner exposes them).
+struct PcieLinkCounters {
+  uint64_t up_tlps = 0, down_tlps = 0;
+  uint64_t up_bytes = 0, down_bytes = 0;   // wire bytes
+  uint64_t tag_waits = 0, credit_waits = 0;
+  double tag_wait_ns = 0.0, credit_wait_ns = 0.0;
+};
+
+// The link applied to DMA. Times are absolute simulated times (the caller's
+// local time: sc_time_stamp() plus its quantum-keeper offset).
+class PcieLinkTiming {
+public:
+  explicit PcieLinkTiming(const PcieLinkParams& p);
+
+  const PcieLinkModel& model() const { return model_; }
+  bool enabled() const { return model_.params().enable; }
+  sc_core::sc_time latency() const { return latency_; }
+
+  // A posted TLP (MWr, or a message) sent upstream at `t`: waits for a posted
+  // credit, serializes. Returns the time it leaves the device (*sent) and
+  // arrives at the root complex (return value). The credit is held until
+  // release_posted_credit().
+  sc_core::sc_time send_posted(const sc_core::sc_time& t, uint32_t wire_bytes, sc_core::sc_time* sent,
+                               int* credit);
+  void release_posted_credit(int credit, const sc_core::sc_time& at);
+
+  // A non-posted request (MRd, translation request) sent upstream at `t`: waits
+  // for a free tag, serializes. Returns arrival at the root complex; the tag is
+  // held until release_tag().
+  sc_core::sc_time send_request(const sc_core::sc_time& t, uint32_t wire_bytes, sc_core::sc_time* sent,
+                                int* tag);
+  void release_tag(int tag, const sc_core::sc_time& at);
+
+  // A TLP sent downstream (completion, MMIO write, message) at `t`: returns its
+  // arrival at the device.
+  sc_core::sc_time send_down(const sc_core::sc_time& t, uint32_t wire_bytes);
+  // Serialization on one direction only (no latency): returns when the last byte left.
+  sc_core::sc_time serialize_up(const sc_core::sc_time& t, uint32_t wire_bytes);
+
+  const PcieLinkCounters& counters() const { return ctr_; }
+  double up_utilization(const sc_core::sc_time& over) const;
+  double down_utilization(const sc_core::sc_time& over) const;
+
+private:
+  // Pool of slots reserved now and released later (tags, credits).
+  struct Pool {
+    std::vector<sc_core::sc_time> free_at;
+    std::vector<uint8_t> busy;
+    bool unlimited = false;
+    // Index of the slot freeing first, and when.
+    int acquire(const sc_core::sc_time& t, sc_core::sc_time* start);
+    void release(int idx, const sc_core::sc_time& at);
+  };
+
+  PcieLinkModel model_;
+  sc_core::sc_time latency_;
+  BandwidthCalendar up_, down_;
+  Pool tags_, credits_;
+  sc_core::sc_event released_;  // a tag or credit was released (only waited on when all are held)
+  PcieLinkCounters ctr_;
+};
+
+}  // namespace iommusim

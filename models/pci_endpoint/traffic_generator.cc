@@ -1,0 +1,374 @@
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include "pci_endpoint/traffic_generator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "common/params.h"
+
+namespace iommusim {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+
+// splitmix64 (Steele, Lea, Flood 2014).
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed) {}
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+};
+
+constexpr uint64_t kMaxZipfSlots = 1ull << 24;
+
+double ns_of(const sc_time& t) { return t.to_seconds() * 1e9; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Parameters
+
+void TrafficGenParams::declare(ParamList& p) {
+  p.add_choice("op", &op, {"read", "write", "mix"}, "DMA direction: read (from host memory), write, or a mix");
+  p.add_double("write_fraction", &write_fraction, 0.0, 1.0, "", "mix: fraction of requests that are writes");
+  p.add_uint("size", &size, 1, 1ull << 20, "bytes", "bytes per DMA request");
+  p.add_choice("pattern", &pattern, {"sequential", "random", "strided", "zipf"},
+               "address pattern of the requests within the window");
+  p.add_address("window_base", &window_base, ~0ull, "first address of the DMA window (host/IO virtual address)");
+  p.add_uint("window_size", &window_size, 1, 1ull << 48, "bytes", "size of the DMA window");
+  p.add_uint("host_offset", &host_offset, 0, 4095, "bytes", "offset of each buffer within its aligned slot (pcie-bench host offset)");
+  p.add_uint("align", &align, 1, 1ull << 30, "bytes", "slot alignment (power of two; a cache line by default)");
+  p.add_uint("stride", &stride, 1, 1ull << 40, "bytes", "strided: distance between consecutive requests (rounded up to slots)");
+  p.add_double("zipf_theta", &zipf_theta, 0.0, 10.0, "", "zipf: skew (0 = uniform; 0.99 as in YCSB)");
+  p.add_bool("zipf_scramble", &zipf_scramble, "zipf: spread the hot slots over the window instead of packing them at its start");
+  p.add_uint("outstanding", &outstanding, 1, 4096, "requests", "bandwidth mode: requests in flight");
+  p.add_choice("mode", &mode, {"bandwidth", "latency"},
+               "bandwidth: `outstanding` requests in flight; latency: one request at a time");
+  p.add_uint("count", &count, 0, ~0ull, "requests", "requests to issue (0: until duration_ns or the time limit)");
+  p.add_double("duration_ns", &duration_ns, 0.0, 1e15, "ns", "stop issuing after this long (0: no limit)");
+  p.add_double("start_ns", &start_ns, 0.0, 1e15, "ns", "time of the first request");
+  p.add_uint("seed", &seed, 0, ~0ull, "", "seed of the generator's own random streams");
+  p.add_uint("requester_id", &requester_id, 0, 0xffff, "", "PCI requester id (BDF: bus<<8 | dev<<3 | fn)");
+  p.add_bool("pasid_enable", &pasid_enable, "tag every request with a PASID");
+  p.add_uint("pasid", &pasid, 0, 0xfffff, "", "PASID of the first stream");
+  p.add_uint("pasid_count", &pasid_count, 1, 1u << 20, "streams", "request i uses PASID pasid + i mod pasid_count");
+  p.add_bool("privileged", &privileged, "PASID privileged-mode requests");
+  ParamList lp = p.scope("link");
+  link.declare(lp);
+}
+
+uint64_t TrafficGenParams::slot_bytes() const {
+  const uint64_t a = align ? align : 1;
+  return (host_offset + size + a - 1) / a * a;
+}
+
+uint64_t TrafficGenParams::slots() const { return window_size / slot_bytes(); }
+
+std::string TrafficGenParams::validate() const {
+  if (op != "read" && op != "write" && op != "mix") return "op must be read, write or mix";
+  if (pattern != "sequential" && pattern != "random" && pattern != "strided" && pattern != "zipf")
+    return "pattern must be sequential, random, strided or zipf";
+  if (mode != "bandwidth" && mode != "latency") return "mode must be bandwidth or latency";
+  if (size == 0) return "size must be at least 1";
+  if (align == 0 || (align & (align - 1))) return "align must be a power of two";
+  if (outstanding == 0) return "outstanding must be at least 1";
+  if (slots() == 0)
+    return "window_size (" + std::to_string(window_size) + ") is smaller than one slot (host_offset + size rounded up to align = " +
+           std::to_string(slot_bytes()) + ")";
+  if (window_base + window_size < window_base) return "window_base + window_size overflows";
+  if (pattern == "zipf" && slots() > kMaxZipfSlots)
+    return "zipf: the window holds " + std::to_string(slots()) + " slots, at most " + std::to_string(kMaxZipfSlots);
+  if (pasid_enable && pasid + static_cast<uint64_t>(pasid_count) - 1 > 0xfffff) return "pasid + pasid_count - 1 exceeds 20 bits";
+  if (link.enable) {
+    std::string e = link.validate();
+    if (!e.empty()) return "link." + e;
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+// Request sequence
+
+class TrafficGenerator::Sequencer {
+public:
+  explicit Sequencer(const TrafficGenParams& p)
+      : p_(p), addr_rng_(p.seed ^ 0x5eed0a11ull), op_rng_(p.seed ^ 0x0b5eedull), slots_(p.slots()),
+        slot_bytes_(p.slot_bytes()) {
+    stride_slots_ = std::max<uint64_t>(1, (p.stride + slot_bytes_ - 1) / slot_bytes_);
+    op_write_ = p.op == "write";
+    op_mix_ = p.op == "mix";
+    if (p.pattern == "sequential") kind_ = Kind::Sequential;
+    else if (p.pattern == "random") kind_ = Kind::Random;
+    else if (p.pattern == "strided") kind_ = Kind::Strided;
+    else kind_ = Kind::Zipf;
+    if (kind_ == Kind::Zipf) {
+      cdf_.resize(slots_);
+      double sum = 0.0;
+      for (uint64_t k = 0; k < slots_; ++k) {
+        sum += 1.0 / std::pow(static_cast<double>(k + 1), p.zipf_theta);
+        cdf_[k] = sum;
+      }
+      for (double& c : cdf_) c /= sum;
+      // A multiplier coprime with the slot count permutes ranks into slots.
+      mult_ = 1;
+      if (p.zipf_scramble && slots_ > 2) {
+        mult_ = (0x9e3779b97f4a7c15ull % slots_) | 1;
+        while (std::gcd(mult_, slots_) != 1) mult_ += 2;
+      }
+    }
+  }
+
+  Request next() {
+    Request r;
+    r.index = index_++;
+    uint64_t slot = 0;
+    switch (kind_) {
+      case Kind::Sequential: slot = r.index % slots_; break;
+      case Kind::Random: slot = addr_rng_.next() % slots_; break;
+      case Kind::Strided: slot = static_cast<uint64_t>((static_cast<unsigned __int128>(r.index) * stride_slots_) % slots_); break;
+      case Kind::Zipf: {
+        const double u = addr_rng_.uniform();
+        uint64_t rank = static_cast<uint64_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+        if (rank >= slots_) rank = slots_ - 1;
+        slot = static_cast<uint64_t>((static_cast<unsigned __int128>(rank) * mult_) % slots_);
+        break;
+      }
+    }
+    r.addr = p_.window_base + slot * slot_bytes_ + p_.host_offset;
+    r.write = op_mix_ ? op_rng_.uniform() < p_.write_fraction : op_write_;
+    r.pasid = p_.pasid + static_cast<uint32_t>(r.index % p_.pasid_count);
+    return r;
+  }
+
+private:
+  enum class Kind { Sequential, Random, Strided, Zipf };
+  const TrafficGenParams& p_;
+  Rng addr_rng_, op_rng_;
+  uint64_t slots_, slot_bytes_, stride_slots_ = 1, mult_ = 1, index_ = 0;
+  bool op_write_ = false, op_mix_ = false;
+  Kind kind_ = Kind::Sequential;
+  std::vector<double> cdf_;
+};
+
+std::vector<TrafficGenerator::Request> TrafficGenerator::sequence(const TrafficGenParams& p, uint64_t n) {
+  std::string err = p.validate();
+  if (!err.empty()) throw std::invalid_argument(err);
+  Sequencer s(p);
+  std::vector<Request> out;
+  out.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) out.push_back(s.next());
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Module
+
+struct TrafficGenerator::Worker {
+  tlm::tlm_generic_payload trans;
+  DmaExtension* ext = nullptr;  // owned by trans
+  std::vector<uint8_t> buf;
+  std::vector<Tlp> tlps, cpls;
+};
+
+TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGenParams& params,
+                                   StatGroup* parent_stats, TraceWriter* trace)
+    : sc_module(name),
+      socket("socket"),
+      p_(params),
+      stats_(basename(), parent_stats),
+      trace_(trace),
+      link_(params.link),
+      transactions_(stats_.counter("transactions", "DMA requests completed (including errors)")),
+      reads_(stats_.counter("reads", "read requests completed")),
+      writes_(stats_.counter("writes", "write requests completed")),
+      bytes_(stats_.counter("bytes", "payload bytes of the completed requests", "bytes")),
+      errors_(stats_.counter("errors", "requests with a non-OK response")),
+      latency_(stats_.histogram("latency", "request latency, issue to completion at the device", "ns")) {
+  std::string err = p_.validate();
+  if (!err.empty()) throw std::invalid_argument(std::string(name) + ": " + err);
+  seq_ = std::make_unique<Sequencer>(p_);
+
+  stats_.formula("throughput_GBps", "payload bandwidth over [first issue, last completion]",
+                 [this] { return throughput_GBps(); }, "GB/s");
+  stats_.formula("throughput_gbps", "payload bandwidth over [first issue, last completion]",
+                 [this] { return throughput_GBps() * 8.0; }, "Gb/s");
+  stats_.formula("transactions_per_s", "completed requests per second over [first issue, last completion]",
+                 [this] { return transactions_per_s(); }, "1/s");
+  stats_.formula("first_issue_ns", "time of the first request", [this] { return ns_of(first_issue_); }, "ns");
+  stats_.formula("last_completion_ns", "time of the last completion", [this] { return ns_of(last_completion_); }, "ns");
+  if (p_.link.enable) {
+    StatGroup& l = stats_.subgroup("link");
+    const PcieLinkCounters* c = &link_.counters();
+    l.formula("model_gbps", "TLP-layer bandwidth of the link in each direction (pcie-bench model)",
+              [this] { return link_.model().tlp_gbps(); }, "Gb/s");
+    l.formula("up_tlps", "TLPs sent upstream (device to root complex)", [c] { return double(c->up_tlps); }, "count");
+    l.formula("down_tlps", "TLPs received downstream", [c] { return double(c->down_tlps); }, "count");
+    l.formula("up_bytes", "wire bytes upstream (payload and TLP overheads)", [c] { return double(c->up_bytes); }, "bytes");
+    l.formula("down_bytes", "wire bytes downstream", [c] { return double(c->down_bytes); }, "bytes");
+    l.formula("tag_waits", "read requests that waited for a free tag", [c] { return double(c->tag_waits); }, "count");
+    l.formula("tag_wait_ns", "total time read requests waited for tags", [c] { return c->tag_wait_ns; }, "ns");
+    l.formula("credit_waits", "posted TLPs that waited for a credit", [c] { return double(c->credit_waits); }, "count");
+    l.formula("credit_wait_ns", "total time posted TLPs waited for credits", [c] { return c->credit_wait_ns; }, "ns");
+    l.formula("up_utilization", "upstream busy fraction over the run",
+              [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+    l.formula("down_utilization", "downstream busy fraction over the run",
+              [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+  }
+  if (trace_) trace_track_ = trace_->track(this->name());
+
+  const unsigned n = p_.mode == "latency" ? 1u : p_.outstanding;
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->buf.assign(p_.size, 0);
+    w->ext = new DmaExtension(static_cast<uint16_t>(p_.requester_id));
+    w->ext->has_pasid = p_.pasid_enable;
+    w->ext->privileged = p_.privileged;
+    w->trans.set_extension(w->ext);
+    w->tlps.reserve(64);
+    w->cpls.reserve(64);
+    workers_.push_back(std::move(w));
+  }
+  active_ = n;
+  for (unsigned i = 0; i < n; ++i) {
+    sc_core::sc_spawn_options opts;
+    sc_core::sc_spawn([this, i] { worker(i); }, sc_core::sc_gen_unique_name("worker"), &opts);
+  }
+}
+
+TrafficGenerator::~TrafficGenerator() = default;
+
+double TrafficGenerator::throughput_GBps() const {
+  if (last_completion_ <= first_issue_) return 0.0;
+  return static_cast<double>(bytes_.value()) / ns_of(last_completion_ - first_issue_);
+}
+
+double TrafficGenerator::transactions_per_s() const {
+  if (last_completion_ <= first_issue_) return 0.0;
+  return static_cast<double>(transactions_.value()) / (last_completion_ - first_issue_).to_seconds();
+}
+
+void TrafficGenerator::worker(unsigned w) {
+  Worker& wk = *workers_[w];
+  tlm_utils::tlm_quantumkeeper qk;
+  qk.reset();
+  const sc_time start(p_.start_ns, sc_core::SC_NS);
+  const bool limited = p_.duration_ns > 0.0;
+  const sc_time stop = start + sc_time(p_.duration_ns, sc_core::SC_NS);
+  if (start > sc_core::sc_time_stamp()) qk.set(start - sc_core::sc_time_stamp());
+  for (;;) {
+    if (p_.count != 0 && issued_ >= p_.count) break;
+    const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
+    if (limited && now >= stop) break;
+    const Request r = seq_->next();
+    ++issued_;
+    if (!started_ || now < first_issue_) first_issue_ = now;
+    started_ = true;
+    const sc_time end = do_request(wk, r, now);
+    const sc_time lat = end - now;
+    latency_.sample(ns_of(lat));
+    ++transactions_;
+    if (r.write) ++writes_; else ++reads_;
+    bytes_ += p_.size;
+    if (end > last_completion_) last_completion_ = end;
+    if (trace_ && trace_->enabled())
+      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat), r.addr, p_.size);
+    const sc_time stamp = sc_core::sc_time_stamp();
+    qk.set(end > stamp ? end - stamp : SC_ZERO_TIME);
+    if (qk.need_sync()) qk.sync();
+  }
+  qk.sync();
+  if (--active_ == 0) {
+    done_ = true;
+    done_event_.notify(SC_ZERO_TIME);
+  }
+}
+
+// One b_transport at absolute time `at`; returns the absolute completion time.
+sc_time TrafficGenerator::transport(Worker& w, uint64_t addr, uint32_t len, uint8_t* data, bool write,
+                                    sc_time at, bool* ok) {
+  tlm::tlm_generic_payload& t = w.trans;
+  t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  t.set_address(addr);
+  t.set_data_ptr(data);
+  t.set_data_length(len);
+  t.set_streaming_width(len);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_byte_enable_length(0);
+  t.set_dmi_allowed(false);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const sc_time stamp = sc_core::sc_time_stamp();
+  sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
+  socket->b_transport(t, delay);
+  *ok = t.get_response_status() == tlm::TLM_OK_RESPONSE;
+  return sc_core::sc_time_stamp() + delay;
+}
+
+sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {
+  w.ext->pasid = r.pasid;
+  w.ext->address_type = AddressType::Untranslated;
+  if (r.write) {
+    // Recognizable payload: the low byte of the request index.
+    std::fill(w.buf.begin(), w.buf.end(), static_cast<uint8_t>(r.index));
+  }
+  bool all_ok = true;
+  if (!link_.enabled()) {
+    bool ok = false;
+    const sc_time end = transport(w, r.addr, static_cast<uint32_t>(p_.size), w.buf.data(), r.write, now, &ok);
+    if (!ok) ++errors_;
+    return std::max(end, now);
+  }
+
+  const PcieLinkModel& m = link_.model();
+  sc_time issue = now, end = now;
+  if (r.write) {
+    m.split_write(r.addr, p_.size, &w.tlps);
+    for (const Tlp& tlp : w.tlps) {
+      sc_time sent;
+      int credit = -1;
+      const sc_time arrive = link_.send_posted(issue, m.wire_bytes(TlpKind::MemWrite, tlp.payload), &sent, &credit);
+      issue = sent;
+      bool ok = false;
+      const sc_time accepted = transport(w, tlp.addr, tlp.payload, w.buf.data() + (tlp.addr - r.addr), true, arrive, &ok);
+      all_ok &= ok;
+      // The root port returns the credit (FC update) once memory took the data.
+      link_.release_posted_credit(credit, accepted + link_.latency());
+      end = std::max(end, sent);
+    }
+  } else {
+    m.split_read_requests(r.addr, p_.size, &w.tlps);
+    for (const Tlp& tlp : w.tlps) {
+      sc_time sent;
+      int tag = -1;
+      const sc_time arrive = link_.send_request(issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
+      issue = sent;
+      bool ok = false;
+      const sc_time done = transport(w, tlp.addr, tlp.payload, w.buf.data() + (tlp.addr - r.addr), false, arrive, &ok);
+      all_ok &= ok;
+      sc_time last = done;
+      if (ok) {
+        m.split_completions(tlp.addr, tlp.payload, &w.cpls);
+        for (const Tlp& c : w.cpls) last = std::max(last, link_.send_down(done, m.wire_bytes(TlpKind::Completion, c.payload)));
+      } else {
+        // Unsupported Request / Completer Abort: one completion without data.
+        last = link_.send_down(done, m.overhead_bytes(TlpKind::Completion));
+      }
+      link_.release_tag(tag, last);
+      end = std::max(end, last);
+    }
+  }
+  if (!all_ok) ++errors_;
+  return end;
+}
+
+}  // namespace iommusim
