@@ -1,0 +1,57 @@
+// How the kernel model touches simulated RAM: a small interface with read/write
+// of bytes at a physical address. The driver builds its tables through it, so it
+// never touches a model's internals. Implementations: TLM (a CPU initiator
+// socket, timed; firmware/cpu_port.h) and SparseMemory (tests, untimed).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "common/sparse_memory.h"
+
+namespace iommusim::fw {
+
+struct PhysMemory {
+  virtual ~PhysMemory() = default;
+  // false on a bus error.
+  virtual bool read(uint64_t pa, void* buf, unsigned len) = 0;
+  virtual bool write(uint64_t pa, const void* buf, unsigned len) = 0;
+
+  // Little-endian 64-bit helpers (VT-d structures are little-endian).
+  uint64_t read64(uint64_t pa) {
+    uint8_t b[8] = {};
+    read(pa, b, 8);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+    return v;
+  }
+  bool write64(uint64_t pa, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    return write(pa, b, 8);
+  }
+  bool zero(uint64_t pa, unsigned len) {
+    static const uint8_t z[4096] = {};
+    while (len) {
+      unsigned n = len > 4096 ? 4096 : len;
+      if (!write(pa, z, n)) return false;
+      pa += n;
+      len -= n;
+    }
+    return true;
+  }
+};
+
+// Untimed access straight into a SparseMemory (unit tests of the pure pieces).
+class SparsePhysMemory : public PhysMemory {
+public:
+  explicit SparsePhysMemory(SparseMemory& m) : m_(m) {}
+  bool read(uint64_t pa, void* buf, unsigned len) override { return m_.read(pa, buf, len); }
+  bool write(uint64_t pa, const void* buf, unsigned len) override { return m_.write(pa, buf, len); }
+  uint64_t reads = 0;
+
+private:
+  SparseMemory& m_;
+};
+
+}  // namespace iommusim::fw

@@ -1,0 +1,302 @@
+#include "firmware/vtd_tables.h"
+
+namespace iommusim::fw {
+
+using namespace vtdfmt;
+
+namespace {
+constexpr uint64_t level_size(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }
+constexpr unsigned level_index(uint64_t iova, unsigned level) {
+  return static_cast<unsigned>((iova >> (12 + 9 * (level - 1))) & 0x1ff);
+}
+}  // namespace
+
+PageTable::PageTable(PhysMemory& mem, PageAllocator& alloc, Format fmt, unsigned superpage_mask,
+                     unsigned levels)
+    : mem_(mem), alloc_(alloc), fmt_(fmt), superpage_mask_(superpage_mask), levels_(levels) {
+  root_ = alloc_.alloc_page();
+  if (root_) {
+    mem_.zero(root_, kPageSize);
+    ++table_pages_;
+  }
+}
+
+PageTable::~PageTable() {
+  if (root_) free_tables(root_, levels_);
+}
+
+void PageTable::free_tables(uint64_t table, unsigned level) {
+  if (level > 1) {
+    for (unsigned i = 0; i < 512; ++i) {
+      uint64_t e = mem_.read64(table + 8 * i);
+      if (present(e) && !is_leaf(e, level)) free_tables(e & ADDR_MASK, level - 1);
+    }
+  }
+  alloc_.free_page(table);
+}
+
+bool PageTable::present(uint64_t e) const {
+  return fmt_ == Format::FirstLevel ? (e & FL_P) != 0 : (e & (SL_R | SL_W)) != 0;
+}
+
+bool PageTable::is_leaf(uint64_t e, unsigned level) const {
+  if (level == 1) return true;
+  return (level == 2 || level == 3) && (e & (fmt_ == Format::FirstLevel ? FL_PS : SL_PS));
+}
+
+uint64_t PageTable::table_bits() const {
+  return fmt_ == Format::FirstLevel ? (FL_P | FL_RW | FL_US | FL_A) : (SL_R | SL_W);
+}
+
+uint64_t PageTable::leaf_bits(const Perm& perm, bool large) const {
+  uint64_t b = 0;
+  if (fmt_ == Format::FirstLevel) {
+    b = FL_P | FL_A;
+    if (perm.write) b |= FL_RW | FL_D;
+    if (perm.user) b |= FL_US;
+    if (large) b |= FL_PS;
+  } else {
+    if (perm.read) b |= SL_R;
+    if (perm.write) b |= SL_W;
+    if (large) b |= SL_PS;
+  }
+  return b;
+}
+
+std::string PageTable::map_one(uint64_t iova, uint64_t pa, unsigned leaf_level, const Perm& perm) {
+  uint64_t table = root_;
+  for (unsigned level = levels_; level > leaf_level; --level) {
+    uint64_t ea = table + 8 * level_index(iova, level);
+    uint64_t e = mem_.read64(ea);
+    if (!present(e)) {
+      uint64_t t = alloc_.alloc_page();
+      if (!t) return "out of page-table memory";
+      mem_.zero(t, kPageSize);
+      ++table_pages_;
+      e = t | table_bits();
+      mem_.write64(ea, e);
+    } else if (is_leaf(e, level)) {
+      return "IOVA already mapped (by a larger page)";
+    }
+    table = e & ADDR_MASK;
+  }
+  uint64_t ea = table + 8 * level_index(iova, leaf_level);
+  uint64_t e = mem_.read64(ea);
+  if (present(e)) return "IOVA already mapped";
+  mem_.write64(ea, (pa & ADDR_MASK) | leaf_bits(perm, leaf_level > 1));
+  ++leaves_[leaf_level - 1];
+  return "";
+}
+
+std::string PageTable::map(uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) {
+  if (!root_) return "no root table (out of memory)";
+  if ((iova | pa | size) & (kPageSize - 1)) return "IOVA, address and size must be 4 KiB aligned";
+  if (size == 0) return "zero size";
+  uint64_t limit = 1ull << (12 + 9 * levels_);
+  if (iova >= limit || size > limit - iova) return "IOVA beyond the table's address width";
+  if (!perm.read && !perm.write) return "mapping with neither read nor write permission";
+  uint64_t done = 0;
+  while (done < size) {
+    uint64_t v = iova + done, p = pa + done, left = size - done;
+    unsigned leaf = 1;
+    for (unsigned l = 3; l >= 2; --l) {
+      if (!(superpage_mask_ & (1u << (l - 2)))) continue;
+      uint64_t ls = level_size(l);
+      if (((v | p) & (ls - 1)) == 0 && left >= ls) { leaf = l; break; }
+    }
+    std::string err = map_one(v, p, leaf, perm);
+    if (!err.empty()) {
+      if (done) unmap(iova, done);
+      return err;
+    }
+    done += level_size(leaf);
+  }
+  return "";
+}
+
+std::string PageTable::unmap(uint64_t iova, uint64_t size, uint64_t* unmapped) {
+  if (unmapped) *unmapped = 0;
+  if ((iova | size) & (kPageSize - 1)) return "IOVA and size must be 4 KiB aligned";
+  uint64_t v = iova, end = iova + size;
+  while (v < end) {
+    uint64_t table = root_;
+    unsigned level = levels_;
+    uint64_t step = kPageSize;
+    for (;;) {
+      uint64_t ea = table + 8 * level_index(v, level);
+      uint64_t e = mem_.read64(ea);
+      uint64_t ls = level_size(level);
+      if (!present(e)) {
+        step = ls - (v & (ls - 1));  // skip the hole this entry covers
+        break;
+      }
+      if (is_leaf(e, level)) {
+        if ((v & (ls - 1)) || end - v < ls)
+          return "unmap covers only part of a " + std::to_string(ls >> 10) + " KiB page";
+        mem_.write64(ea, 0);
+        --leaves_[level - 1];
+        if (unmapped) *unmapped += ls;
+        step = ls;
+        break;
+      }
+      table = e & ADDR_MASK;
+      --level;
+    }
+    if (v + step < v) break;
+    v += step;
+  }
+  return "";
+}
+
+bool PageTable::lookup(uint64_t iova, uint64_t* pa, uint64_t* leaf_size, uint64_t* leaf_entry) {
+  uint64_t table = root_;
+  for (unsigned level = levels_; level >= 1; --level) {
+    uint64_t e = mem_.read64(table + 8 * level_index(iova, level));
+    if (!present(e)) return false;
+    if (is_leaf(e, level)) {
+      uint64_t ls = level_size(level);
+      if (pa) *pa = (e & ADDR_MASK & ~(ls - 1)) | (iova & (ls - 1));
+      if (leaf_size) *leaf_size = ls;
+      if (leaf_entry) *leaf_entry = e;
+      return true;
+    }
+    table = e & ADDR_MASK;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+
+ContextTables::ContextTables(PhysMemory& mem, PageAllocator& alloc, bool scalable)
+    : mem_(mem), alloc_(alloc), scalable_(scalable) {
+  root_ = alloc_.alloc_page();
+  if (root_) {
+    mem_.zero(root_, kPageSize);
+    pages_.push_back(root_);
+  }
+}
+
+ContextTables::~ContextTables() {
+  for (uint64_t p : pages_) alloc_.free_page(p);
+}
+
+uint64_t ContextTables::context_table(uint16_t sid, bool create) {
+  unsigned bus = sid >> 8, devfn = sid & 0xff;
+  // Scalable: the upper half of the 128-bit root entry covers devfn 128-255.
+  uint64_t ea = root_ + 16 * bus + ((scalable_ && devfn >= 128) ? 8 : 0);
+  uint64_t e = mem_.read64(ea);
+  if (e & RE_P) return e & ADDR_MASK;
+  if (!create) return 0;
+  uint64_t t = alloc_.alloc_page();
+  if (!t) return 0;
+  mem_.zero(t, kPageSize);
+  pages_.push_back(t);
+  mem_.write64(ea, t | RE_P);
+  return t;
+}
+
+uint64_t ContextTables::context_entry_addr(uint16_t sid) const {
+  auto* self = const_cast<ContextTables*>(this);
+  uint64_t t = self->context_table(sid, false);
+  if (!t) return 0;
+  unsigned devfn = sid & 0xff;
+  return scalable_ ? t + 32 * (devfn & 0x7f) : t + 16 * devfn;
+}
+
+std::string ContextTables::set_legacy_context(uint16_t sid, uint16_t did, uint64_t slptptr,
+                                              unsigned aw, LegacyTT tt) {
+  if (scalable_) return "legacy context entry in a scalable-mode root table";
+  if (!context_table(sid, true)) return "out of table memory";
+  uint64_t ea = context_entry_addr(sid);
+  uint64_t lo = mem_.read64(ea);
+  uint64_t hi = (uint64_t(aw) & 7) | (uint64_t(did) << CE_DID_SHIFT);
+  uint64_t new_lo = (slptptr & ADDR_MASK) | (uint64_t(tt) << CE_TT_SHIFT) | CE_P;
+  if (lo & CE_P) {
+    // Replace: keep it present; the low qword (pointer) carries the switch.
+    mem_.write64(ea + 8, hi);
+    mem_.write64(ea, new_lo);
+  } else {
+    mem_.write64(ea + 8, hi);
+    mem_.write64(ea, new_lo);
+  }
+  return "";
+}
+
+uint64_t ContextTables::pasid_dir(uint16_t sid, bool create) {
+  if (!context_table(sid, create)) return 0;
+  uint64_t ea = context_entry_addr(sid);
+  uint64_t q0 = mem_.read64(ea);
+  if (q0 & ADDR_MASK) return q0 & ADDR_MASK;
+  if (!create) return 0;
+  uint64_t d = alloc_.alloc_page();
+  if (!d) return 0;
+  mem_.zero(d, kPageSize);
+  pages_.push_back(d);
+  // PDTS = 0: 2^7 directory entries (PASIDs 0..8191); P stays as it was.
+  mem_.write64(ea, (q0 & ~ADDR_MASK) | d);
+  return d;
+}
+
+std::string ContextTables::set_scalable_context(uint16_t sid, uint32_t rid_pasid, bool pre, bool dte) {
+  if (!scalable_) return "scalable context entry in a legacy root table";
+  uint64_t dir = pasid_dir(sid, true);
+  if (!dir) return "out of table memory";
+  uint64_t ea = context_entry_addr(sid);
+  mem_.write64(ea + 8, rid_pasid & 0xfffff);
+  mem_.write64(ea + 16, 0);
+  mem_.write64(ea + 24, 0);
+  uint64_t q0 = dir | SCE_P | (dte ? SCE_DTE : 0) | (pre ? SCE_PRE : 0);
+  mem_.write64(ea, q0);
+  return "";
+}
+
+uint64_t ContextTables::pasid_entry_addr(uint16_t sid, uint32_t pasid) {
+  if (pasid >= (128u << 6)) return 0;
+  uint64_t dir = pasid_dir(sid, false);
+  if (!dir) return 0;
+  uint64_t de_addr = dir + 8 * (pasid >> 6);
+  uint64_t de = mem_.read64(de_addr);
+  if (!(de & PDE_P)) {
+    uint64_t t = alloc_.alloc_page();
+    if (!t) return 0;
+    mem_.zero(t, kPageSize);
+    pages_.push_back(t);
+    mem_.write64(de_addr, t | PDE_P);
+    de = t | PDE_P;
+  }
+  return (de & ADDR_MASK) + 64 * (pasid & 63);
+}
+
+std::string ContextTables::set_pasid_entry(uint16_t sid, uint32_t pasid, const PasidEntry& e) {
+  if (!scalable_) return "PASID entries need a scalable-mode root table";
+  if (pasid >= (128u << 6)) return "PASID " + std::to_string(pasid) + " beyond the PASID directory (max 8191)";
+  if (!pasid_dir(sid, false)) return "context entry of this device is not set up";
+  uint64_t ea = pasid_entry_addr(sid, pasid);
+  if (!ea) return "out of table memory";
+  uint64_t q0 = PE_P | ((uint64_t(e.aw) & 7) << PE_AW_SHIFT) | (uint64_t(e.pgtt) << PE_PGTT_SHIFT);
+  if (e.pgtt == Pgtt::SecondLevel || e.pgtt == Pgtt::Nested) q0 |= e.slptptr & ADDR_MASK;
+  uint64_t q2 = 0;
+  if (e.pgtt == Pgtt::FirstLevel || e.pgtt == Pgtt::Nested) q2 = (e.flptptr & ADDR_MASK) | (e.sre ? PE_SRE : 0);
+  for (unsigned i = 3; i < 8; ++i) mem_.write64(ea + 8 * i, 0);
+  mem_.write64(ea + 16, q2);
+  mem_.write64(ea + 8, e.did);
+  mem_.write64(ea, q0);
+  return "";
+}
+
+std::string ContextTables::clear_pasid_entry(uint16_t sid, uint32_t pasid) {
+  uint64_t ea = pasid_entry_addr(sid, pasid);
+  if (!ea) return "no PASID table for this device";
+  mem_.write64(ea, 0);
+  return "";
+}
+
+void ContextTables::clear_context(uint16_t sid) {
+  uint64_t ea = context_entry_addr(sid);
+  if (!ea) return;
+  uint64_t q0 = mem_.read64(ea);
+  // Scalable: keep the PASID directory pointer so the pages stay accounted for.
+  mem_.write64(ea, scalable_ ? (q0 & ADDR_MASK) : 0);
+}
+
+}  // namespace iommusim::fw
