@@ -120,7 +120,8 @@ struct XlateResult {
   bool page_request_allowed = false;  // scalable context PRE=1 (PASID entry valid if used)
 
   bool iotlb_hit = false;
-  unsigned walk_reads = 0;        // memory reads this translation did (tables and walks)
+  unsigned walk_reads = 0;        // paging-structure entry reads of this translation's walk
+  unsigned table_reads = 0;       // root/context/PASID-directory/PASID-table entry reads
 };
 
 class Translator {
