@@ -1,0 +1,107 @@
+#include "iommu_vtd/vtd_params.h"
+
+namespace iommusim::vtd {
+
+void VtdParams::declare(ParamList& p) {
+  p.add_choice("profile", &profile, {"broadwell", "scalable"},
+               "Hardware profile: broadwell (legacy mode, CAP 0x8d2078c106f0466 ECAP 0xf020df) or "
+               "scalable (SMTS, PASID, first-level, nested, page requests)");
+  p.add_double("clock", &clock_mhz, 1.0, 100000.0, "MHz",
+               "Unit clock; every latency below counts its cycles (assumption: 1 GHz uncore)");
+  p.add_uint("nfr", &nfr, 1, 256, "records",
+             "Number of fault recording registers, CAP.NFR+1 (Broadwell: 8)");
+  p.add_uint("pipeline_latency", &pipeline_latency, 0, 1u << 20, "cycles",
+             "Request ingress plus egress through the unit, added to every DMA (assumption)");
+  p.add_uint("gcmd_latency", &gcmd_latency, 0, 1u << 24, "cycles",
+             "GCMD command until GSTS reflects it (TE, SRTP, QIE, WBF, SFL, CFI, IRE, SIRTP) (assumption)");
+  p.add_uint("reg_inval_latency", &reg_inval_latency, 0, 1u << 24, "cycles",
+             "CCMD/IOTLB register invalidation until ICC/IVT clears (assumption)");
+  p.add_uint("qi.desc_latency", &qi_desc_latency, 0, 1u << 24, "cycles",
+             "Processing of one fetched invalidation descriptor, any type (assumption)");
+  p.add_uint("qi.inval_latency", &qi_inval_latency, 0, 1u << 24, "cycles",
+             "Extra cost of a cache invalidation descriptor (types 1, 2, 6, 7) (assumption)");
+  p.add_uint("fault.record_latency", &fault_record_latency, 0, 1u << 24, "cycles",
+             "Writing one fault recording register (assumption)");
+  p.add_uint("prq.latency", &prq_latency, 0, 1u << 24, "cycles",
+             "Building one page request descriptor, before its memory write (assumption)");
+  p.add_uint("devtlb_timeout", &devtlb_timeout_ns, 1, ~0ull, "ns",
+             "Device-TLB invalidation completion timeout => ITE (PCIe Base 10.3.1: 1 minute)");
+  p.add_uint("translation_slots", &translation_slots, 1, 1u << 16, "slots",
+             "Translations in flight at once (gem5 SMMUv3 xlate_slots = 64)");
+  p.add_bool("dmi", &dmi,
+             "Grant page-trimmed DMI upstream (fast functional mode; invalidated on every invalidation)");
+  xlate.declare(p);
+}
+
+std::string VtdParams::validate() const {
+  if (profile != "broadwell" && profile != "scalable")
+    return "profile '" + profile + "' is not one of: broadwell, scalable";
+  if (nfr < 1 || nfr > 256) return "nfr must be 1..256";
+  if (translation_slots < 1) return "translation_slots must be >= 1";
+  return effective_translator().validate();
+}
+
+TranslatorParams VtdParams::effective_translator() const {
+  TranslatorParams t = xlate;
+  if (!scalable()) {
+    // What the Broadwell CAP/ECAP advertise.
+    t.sllps_mask = 0x3;
+    t.fl_1g = false;
+    t.fl_5level = false;
+    t.sagaw = 0x4;
+    t.mgaw = 48;
+    t.ad_supported = false;
+    t.pt_supported = true;
+    t.dt_supported = true;
+    t.fl_supported = false;
+    t.sl_supported = true;
+    t.nest_supported = false;
+    t.ers_supported = false;
+    t.srs_supported = false;
+    t.prs_supported = false;
+    t.sc_supported = true;
+    t.pss = 0;
+  }
+  return t;
+}
+
+UnitLayout VtdParams::layout() const {
+  const TranslatorParams t = effective_translator();
+  CapFields cap;
+  EcapFields ecap;
+  UnitLayout l;
+  cap.cm = t.caching_mode;
+  cap.nfr = nfr;
+  if (!scalable()) {
+    l.version = 0x10;
+    cap.fro = 0x10;  // Broadwell: FRCD at 0x100
+  } else {
+    l.version = 0x30;  // VT-d 3.0 introduced scalable mode
+    cap.pi = false;    // posted interrupts are not modeled
+    cap.sagaw = t.sagaw;
+    cap.mgaw = t.mgaw;
+    cap.sllps = t.sllps_mask;
+    cap.fro = 0x22;  // FRCD at 0x220, after IVA/IOTLB at 0x200
+    cap.fs1gp = t.fl_supported && t.fl_1g;
+    cap.fs5lp = t.fl_supported && t.fl_5level;
+    ecap.dt = t.dt_supported;
+    ecap.pt = t.pt_supported;
+    ecap.sc = t.sc_supported;
+    ecap.nest = t.nest_supported;
+    ecap.prs = t.prs_supported;
+    ecap.ers = t.ers_supported;
+    ecap.srs = t.srs_supported;
+    ecap.pss = t.pss;
+    ecap.pasid = true;
+    ecap.smts = true;
+    ecap.slads = t.ad_supported;
+    ecap.slts = t.sl_supported;
+    ecap.flts = t.fl_supported;
+    ecap.smpwcs = true;
+  }
+  l.cap = cap.encode();
+  l.ecap = ecap.encode();
+  return l;
+}
+
+}  // namespace iommusim::vtd

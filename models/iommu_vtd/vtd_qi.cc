@@ -1,0 +1,164 @@
+#include "iommu_vtd/vtd_qi.h"
+
+namespace iommusim::vtd {
+
+namespace {
+constexpr uint64_t bits(unsigned hi, unsigned lo) {
+  return (hi >= 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+}
+constexpr uint64_t get(uint64_t v, unsigned hi, unsigned lo) { return (v & bits(hi, lo)) >> lo; }
+
+// Reserved bits of the low / high quadword of each 128-bit type.
+struct Rsvd {
+  uint64_t lo, hi;
+};
+constexpr Rsvd kRsvd[kQiTypeCount] = {
+    {0, 0},
+    /*1 cc*/ {bits(8, 6) | bits(15, 12) | bits(63, 50), ~0ull},
+    /*2 iotlb*/ {bits(8, 8) | bits(15, 12) | bits(63, 32), bits(11, 7)},
+    /*3 dev-tlb*/ {bits(8, 4) | bits(31, 21) | bits(51, 48), bits(11, 1)},
+    /*4 iec*/ {bits(8, 5) | bits(26, 12) | bits(63, 48), ~0ull},
+    /*5 wait*/ {bits(8, 8) | bits(31, 12), bits(1, 0)},
+    /*6 p-iotlb*/ {bits(8, 6) | bits(15, 12) | bits(63, 52), bits(11, 7)},
+    /*7 pasid-cache*/ {bits(8, 6) | bits(15, 12) | bits(63, 52), ~0ull},
+    /*8 p-dev-tlb*/ {0, bits(10, 1)},
+    /*9 page-grp-resp*/ {bits(8, 6) | bits(63, 52), bits(1, 0) | bits(63, 12)},
+};
+}  // namespace
+
+const char* qi_type_name(unsigned t) {
+  switch (t) {
+    case 1: return "context_cache";
+    case 2: return "iotlb";
+    case 3: return "dev_tlb";
+    case 4: return "iec";
+    case 5: return "wait";
+    case 6: return "pasid_iotlb";
+    case 7: return "pasid_cache";
+    case 8: return "pasid_dev_tlb";
+    case 9: return "page_group_response";
+    default: return "unknown";
+  }
+}
+
+uint64_t ats_invalidation_range(uint64_t addr, bool s, uint64_t* base) {
+  uint64_t size = 4096;
+  if (s) {
+    unsigned n = 0;
+    while (n < 51 && ((addr >> (12 + n)) & 1)) ++n;
+    size = 1ull << (13 + n);
+  }
+  if (base) *base = addr & ~(size - 1);
+  return size;
+}
+
+QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& caps) {
+  QiDecodeResult r;
+  QiDescriptor& d = r.desc;
+  for (unsigned i = 0; i < (dw256 ? 4u : 2u); ++i) d.qw[i] = qw[i];
+  const uint64_t lo = qw[0], hi = qw[1];
+  const unsigned t = qi_raw_type(lo);
+
+  bool supported = t >= 1 && t <= 9;
+  if (t == 3 || t == 8) supported = supported && caps.dt;
+  if (t == 4) supported = supported && caps.ir;
+  if (t >= 6 && t <= 8) supported = supported && caps.pasid;
+  if (t == 9) supported = supported && caps.prs;
+  if (!supported) {
+    r.error = Iqei::InvalidType;
+    return r;
+  }
+  d.type = static_cast<QiType>(t);
+  uint64_t rsvd_lo = kRsvd[t].lo;
+  if (t == 5 && !caps.pds) rsvd_lo |= 1ull << 7;
+  if ((lo & rsvd_lo) || (hi & kRsvd[t].hi)) {
+    r.error = Iqei::ReservedField;
+    return r;
+  }
+
+  bool valid = true;
+  switch (d.type) {
+    case QiType::ContextCache:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.sid = get(lo, 47, 32);
+      d.fm = get(lo, 49, 48);
+      valid = d.granularity != 0;
+      break;
+    case QiType::Iotlb:
+      d.granularity = get(lo, 5, 4);
+      d.drain_writes = get(lo, 6, 6);
+      d.drain_reads = get(lo, 7, 7);
+      d.did = get(lo, 31, 16);
+      d.am = get(hi, 5, 0);
+      d.ih = get(hi, 6, 6);
+      d.addr = hi & bits(63, 12);
+      valid = d.granularity != 0 && (d.granularity != 3 || d.am <= caps.mamv);
+      break;
+    case QiType::DevTlb:
+      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
+      d.qdep = get(lo, 20, 16);
+      d.sid = get(lo, 47, 32);
+      d.size_bit = get(hi, 0, 0);
+      d.addr = hi & bits(63, 12);
+      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
+      break;
+    case QiType::Iec:
+      d.granularity = get(lo, 4, 4);
+      d.im = get(lo, 31, 27);
+      d.iidx = get(lo, 47, 32);
+      break;
+    case QiType::Wait:
+      d.wait_if = get(lo, 4, 4);
+      d.wait_sw = get(lo, 5, 5);
+      d.wait_fn = get(lo, 6, 6);
+      d.wait_pd = get(lo, 7, 7);
+      d.status_data = static_cast<uint32_t>(get(lo, 63, 32));
+      d.status_addr = hi & bits(63, 2);
+      break;
+    case QiType::PasidIotlb:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.am = get(hi, 5, 0);
+      d.ih = get(hi, 6, 6);
+      d.addr = hi & bits(63, 12);
+      valid = (d.granularity == 2 || d.granularity == 3) && (d.granularity != 3 || d.am <= caps.mamv);
+      break;
+    case QiType::PasidCache:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      valid = d.granularity != 2;
+      break;
+    case QiType::PasidDevTlb:
+      d.qdep = get(lo, 8, 4);
+      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
+      d.sid = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.global = get(hi, 0, 0);
+      d.size_bit = get(hi, 11, 11);
+      d.addr = hi & bits(63, 12);
+      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
+      break;
+    case QiType::PageGroupResponse:
+      d.pasid_present = get(lo, 4, 4);
+      d.pdp = get(lo, 5, 5);
+      d.response_code = get(lo, 15, 12);
+      d.sid = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.lpig = get(hi, 2, 2);
+      d.prgi = get(hi, 11, 3);
+      // Response codes: 0 Success, 1 Invalid Request, 0xF Response Failure.
+      valid = d.response_code == 0 || d.response_code == 1 || d.response_code == 0xf;
+      break;
+  }
+  if (!valid) {
+    r.error = Iqei::ReservedField;
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace iommusim::vtd

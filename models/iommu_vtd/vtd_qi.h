@@ -1,0 +1,99 @@
+// Queued-invalidation descriptors (Intel VT-d spec rev 3.x/4.x, 6.5.2): decode
+// and validation of all nine types, in 128-bit (IQA.DW = 0) and 256-bit
+// (IQA.DW = 1) form. Pure C++; the unit's QI engine (vtd_unit.cc) fetches the
+// descriptor, calls decode_descriptor() and acts on the result.
+//
+// Validation: an unknown type, or a type the unit does not support (per its
+// ECAP), gives IQEI InvalidType; a non-zero reserved field or a reserved
+// granularity encoding gives IQEI ReservedField. In 256-bit mode, bits 255:128
+// of the nine 128-bit types are not checked (Linux documents them as possibly
+// holding software-private data).
+#pragma once
+
+#include <cstdint>
+
+#include "iommu_vtd/vtd_regs.h"
+
+namespace iommusim::vtd {
+
+enum class QiType : uint8_t {
+  ContextCache = 1,
+  Iotlb = 2,
+  DevTlb = 3,
+  Iec = 4,
+  Wait = 5,
+  PasidIotlb = 6,
+  PasidCache = 7,
+  PasidDevTlb = 8,
+  PageGroupResponse = 9,
+};
+constexpr unsigned kQiTypeCount = 10;  // index by raw type, 0 unused
+
+// Stat-friendly name of a raw type ("context_cache", ..., "unknown").
+const char* qi_type_name(unsigned raw_type);
+
+// The type field is split: bits [3:0] and [11:9] of the low quadword.
+inline unsigned qi_raw_type(uint64_t qw0) {
+  return static_cast<unsigned>(((qw0 >> 5) & 0x70) | (qw0 & 0xf));
+}
+
+// What the unit supports (from ECAP/CAP).
+struct QiCaps {
+  bool dt = true;      // device-TLB descriptors (3, 8)
+  bool ir = true;      // interrupt entry cache (4)
+  bool pasid = false;  // PASID-based descriptors (6, 7, 8)
+  bool prs = false;    // page group response (9)
+  bool pds = false;    // wait descriptor PD bit
+  unsigned mamv = 18;  // largest AM for page-selective invalidations
+};
+
+struct QiDescriptor {
+  QiType type = QiType::Wait;
+  uint64_t qw[4] = {0, 0, 0, 0};
+
+  unsigned granularity = 0;  // G field as encoded (cc/iotlb/p-iotlb/pasid-cache/iec)
+  uint16_t did = 0;
+  uint16_t sid = 0;          // cc device-selective, dev-TLB SID, page-response RID
+  uint8_t fm = 0;            // cc function mask
+  uint32_t pasid = 0;
+  bool pasid_present = false;  // page group response PP
+  bool drain_reads = false, drain_writes = false;  // iotlb DR/DW
+  uint64_t addr = 0;         // page address [63:12]
+  unsigned am = 0;
+  bool ih = false;
+  // device-TLB (3, 8)
+  uint16_t pfsid = 0;
+  uint8_t qdep = 0;
+  bool size_bit = false;     // S
+  bool global = false;       // p-dev-TLB G
+  uint64_t inval_size = 0;   // bytes of the range, from S and the address
+  // interrupt entry cache (4)
+  uint16_t iidx = 0;
+  uint8_t im = 0;
+  // wait (5)
+  bool wait_if = false, wait_sw = false, wait_fn = false, wait_pd = false;
+  uint32_t status_data = 0;
+  uint64_t status_addr = 0;
+  // page group response (9)
+  uint8_t response_code = 0;
+  uint16_t prgi = 0;
+  bool lpig = false;
+  bool pdp = false;
+};
+
+struct QiDecodeResult {
+  bool ok = false;
+  Iqei error = Iqei::NotAvailable;
+  QiDescriptor desc;
+};
+
+// `qw` holds 2 quadwords (dw256 = false) or 4 (dw256 = true), little-endian
+// values as read from memory.
+QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& caps);
+
+// ATS invalidation range (PCIe Base 10.3.3): with S = 0 the 4 KiB page at
+// `addr`; with S = 1 the size is 2^(13 + n) where n is the number of
+// consecutive 1 bits from bit 12 up. Returns the size; *base gets the aligned base.
+uint64_t ats_invalidation_range(uint64_t addr, bool s, uint64_t* base);
+
+}  // namespace iommusim::vtd
