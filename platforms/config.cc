@@ -1,0 +1,226 @@
+#include "platforms/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+namespace po = boost::program_options;
+
+namespace iommusim {
+
+std::string ConfigEntry::location() const {
+  return line > 0 ? file + ":" + std::to_string(line) : file;
+}
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// Where each key is written in the file, and the first line Boost would refuse.
+// Boost.Program_options parses the values; this scan only finds line numbers
+// for messages, following the same rules (sections, '#' comments).
+struct FileScan {
+  std::map<std::string, int> key_line;  // last line that sets the key
+  int bad_line = 0;
+  std::string bad_text;
+};
+
+FileScan scan_ini(std::istream& in) {
+  FileScan scan;
+  std::string raw, section;
+  int n = 0;
+  while (std::getline(in, raw)) {
+    ++n;
+    std::string line = raw;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line = line.substr(0, hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      if (line.back() == ']') {
+        section = trim(line.substr(1, line.size() - 2));
+        continue;
+      }
+    } else {
+      size_t eq = line.find('=');
+      if (eq != std::string::npos && eq > 0) {
+        std::string name = trim(line.substr(0, eq));
+        scan.key_line[section.empty() ? name : section + "." + name] = n;
+        continue;
+      }
+    }
+    if (!scan.bad_line) {
+      scan.bad_line = n;
+      scan.bad_text = trim(raw);
+    }
+  }
+  return scan;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string ConfigSet::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return path + ": cannot open config file";
+  FileScan scan = scan_ini(in);
+  if (scan.bad_line) {
+    std::string why = !scan.bad_text.empty() && scan.bad_text[0] == ';'
+                          ? "comments start with '#', not ';'"
+                          : "expected '[section]', 'key = value' or a '#' comment";
+    return path + ":" + std::to_string(scan.bad_line) + ": invalid line '" + scan.bad_text +
+           "': " + why;
+  }
+  in.clear();
+  in.seekg(0);
+  po::parsed_options parsed(nullptr);
+  try {
+    po::options_description none;
+    parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+  } catch (const std::exception& e) {
+    return path + ": " + e.what();
+  }
+  for (const po::option& opt : parsed.options) {
+    ConfigEntry entry;
+    entry.key = opt.string_key;
+    entry.value = opt.value.empty() ? "" : trim(opt.value.front());
+    entry.file = path;
+    auto it = scan.key_line.find(entry.key);
+    entry.line = it == scan.key_line.end() ? 0 : it->second;
+    if (entry.line == 0) entry.file = path;  // still name the file
+    put(std::move(entry));
+  }
+  return "";
+}
+
+std::string ConfigSet::add_override(const std::string& assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string::npos || trim(assignment.substr(0, eq)).empty())
+    return "--set '" + assignment + "': expected key=value";
+  ConfigEntry entry;
+  entry.key = trim(assignment.substr(0, eq));
+  entry.value = trim(assignment.substr(eq + 1));
+  entry.file = "--set";
+  put(std::move(entry));
+  return "";
+}
+
+void ConfigSet::put(ConfigEntry entry) {
+  for (ConfigEntry& e : entries_) {
+    if (e.key == entry.key) {
+      e = std::move(entry);
+      return;
+    }
+  }
+  entries_.push_back(std::move(entry));
+}
+
+const ConfigEntry* ConfigSet::find(const std::string& key) const {
+  for (const ConfigEntry& e : entries_)
+    if (e.key == key) return &e;
+  return nullptr;
+}
+
+std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
+                         size_t first) {
+  for (size_t i = first; i < specs.size(); ++i) {
+    const ConfigEntry* e = config.find(specs[i].name);
+    if (!e) continue;
+    std::string err = specs[i].apply(e->value);
+    if (!err.empty())
+      return e->location() + ": " + e->key + " = '" + e->value + "': " + err;
+  }
+  return "";
+}
+
+std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& specs) {
+  std::string best;
+  size_t best_d = ~size_t{0};
+  for (const ParamSpec& s : specs) {
+    size_t d = edit_distance(key, s.name);
+    if (d < best_d) {
+      best_d = d;
+      best = s.name;
+    }
+  }
+  // Close enough to be a slip: a third of the key's length, at least 2 edits.
+  size_t allowed = std::max<size_t>(2, key.size() / 3);
+  return best_d <= allowed ? best : "";
+}
+
+std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs) {
+  for (const ConfigEntry& e : config.entries()) {
+    bool known = std::any_of(specs.begin(), specs.end(),
+                             [&](const ParamSpec& s) { return s.name == e.key; });
+    if (known) continue;
+    std::string msg = e.location() + ": unknown key '" + e.key + "'";
+    std::string near = nearest_key(e.key, specs);
+    if (!near.empty()) msg += "; did you mean '" + near + "'?";
+    msg += " (iommusim --help-params lists every key)";
+    return msg;
+  }
+  return "";
+}
+
+namespace {
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  size_t dot = key.find('.');
+  if (dot == std::string::npos) return {"", key};
+  return {key.substr(0, dot), key.substr(dot + 1)};
+}
+}  // namespace
+
+void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
+  os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
+  std::vector<std::string> sections;
+  for (const ParamSpec& s : specs) {
+    std::string sec = split_key(s.name).first;
+    if (std::find(sections.begin(), sections.end(), sec) == sections.end()) sections.push_back(sec);
+  }
+  for (const std::string& sec : sections) {
+    os << "\n";
+    if (!sec.empty()) os << "[" << sec << "]\n";
+    for (const ParamSpec& s : specs) {
+      auto [ssec, name] = split_key(s.name);
+      if (ssec != sec) continue;
+      os << "# " << s.help;
+      if (!s.unit.empty()) os << " [" << s.unit << "]";
+      os << "\n" << name << " = " << s.current() << "\n";
+    }
+  }
+}
+
+void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs) {
+  size_t width = 0;
+  for (const ParamSpec& s : specs) width = std::max(width, s.name.size());
+  for (const ParamSpec& s : specs) {
+    os << s.name << std::string(width + 2 - s.name.size(), ' ') << s.help << "\n"
+       << std::string(width + 2, ' ') << "default: " << (s.default_value.empty() ? "''" : s.default_value);
+    if (!s.unit.empty()) os << " " << s.unit;
+    os << "; accepts " << s.accepted << "\n";
+  }
+}
+
+} // namespace iommusim

@@ -1,0 +1,55 @@
+// The config layer: INI files read with Boost.Program_options, `--set`
+// overrides, strict validation against the declared parameters, and the
+// effective config written back out (docs/configuration.md).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "common/params.h"
+
+namespace iommusim {
+
+struct ConfigEntry {
+  std::string key;    // "vtd0.iotlb.entries"
+  std::string value;
+  std::string file;   // config file, or "--set" for the command line
+  int line = 0;       // 1-based line in `file`; 0 for --set
+  std::string location() const;  // "configs/a.ini:12" or "--set"
+};
+
+class ConfigSet {
+public:
+  // Reads one INI file. Later files and later --set entries override earlier
+  // ones. Returns "" or an error naming the file (and line) and what was wrong.
+  std::string load_file(const std::string& path);
+  // One "key=value" from the command line.
+  std::string add_override(const std::string& assignment);
+
+  // Effective entries, one per key, in the order keys first appeared.
+  const std::vector<ConfigEntry>& entries() const { return entries_; }
+  const ConfigEntry* find(const std::string& key) const;
+
+private:
+  void put(ConfigEntry entry);
+  std::vector<ConfigEntry> entries_;
+};
+
+// Applies every entry whose key is declared in specs[first, end). Returns "" or
+// "FILE:LINE: KEY = 'VALUE': what was wrong".
+std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
+                         size_t first = 0);
+// "" if every entry names a declared parameter, else the first unknown one with
+// the nearest valid key as a suggestion.
+std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs);
+// The declared key nearest to `key` (edit distance), or "" if none is close.
+std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& specs);
+
+// The effective configuration as an INI file that reproduces the run: every
+// parameter, grouped by instance, with its help as a comment.
+void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs);
+// `--help-params`: every parameter with its default, accepted values, unit, help.
+void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs);
+
+} // namespace iommusim

@@ -1,0 +1,75 @@
+// A platform is a whole system assembled from models. The `iommusim` command
+// builds one from the config in three steps:
+//   1. declare_structure(): parameters that decide which instances exist
+//      (e.g. the list of endpoints); they are applied first;
+//   2. declare(): every instance's parameters, now that the instances are known;
+//   3. elaborate(): instantiate and bind the sc_modules, once.
+// Platforms and the config layer are the only code that knows config files.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+#include <systemc>
+
+#include "common/params.h"
+#include "common/stats.h"
+#include "common/trace.h"
+
+namespace iommusim {
+
+// Parameters every platform shares, under [system].
+struct SystemParams {
+  std::string platform = "simple";
+  uint64_t seed = 1;              // mixed into every component's own seed
+  double time_limit_ns = 0;       // stop at this simulated time; 0 = no limit
+  uint64_t max_transactions = 0;  // stop after this many completed DMAs; 0 = no limit
+  double quantum_ns = 1000;       // global quantum for temporal decoupling
+
+  void declare(ParamList& p, const std::vector<std::string>& platform_names);
+};
+
+class Platform {
+public:
+  virtual ~Platform() = default;
+
+  virtual void declare_structure(ParamList& /*p*/) {}
+  virtual void declare(ParamList& p) = 0;
+  // Build the system. `stats` is the root group ("system"); `trace` may be
+  // disabled. Returns "" or a message for a config that is consistent key by key
+  // but not as a whole (e.g. overlapping address ranges); the run then stops
+  // with exit status 2 before simulation.
+  virtual std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) = 0;
+
+  // For the stop condition and the progress line.
+  virtual uint64_t transactions_completed() const = 0;
+  virtual uint64_t transactions_expected() const { return 0; }  // 0 = unknown
+  // True once all workloads have finished on their own.
+  virtual bool finished() const = 0;
+  // Notified whenever finished() may have become true.
+  virtual const sc_core::sc_event& progress_event() const = 0;
+
+  // The human summary printed on stdout at the end of a run.
+  virtual void print_summary(std::ostream& os) const = 0;
+};
+
+struct PlatformInfo {
+  const char* name;
+  const char* description;
+  std::unique_ptr<Platform> (*create)();
+};
+
+// Every platform the command knows (platforms/registry.cc).
+const std::vector<PlatformInfo>& platform_registry();
+
+// Parses a list of instance names ("tg0 tg1" or "tg0,tg1"): identifiers, unique,
+// none of `reserved`. Returns "" or what was wrong.
+std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,
+                                std::vector<std::string>* out);
+
+// A deterministic per-component seed from the system seed and the component's own.
+uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance);
+
+} // namespace iommusim

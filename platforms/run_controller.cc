@@ -1,0 +1,85 @@
+#include "platforms/run_controller.h"
+
+namespace iommusim {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+RunController::RunController(sc_core::sc_module_name name, Platform& platform,
+                             const SystemParams& sys, bool show_progress)
+    : sc_module(name), platform_(platform), sys_(sys), show_progress_(show_progress) {
+  SC_HAS_PROCESS(RunController);
+  SC_THREAD(control);
+  wall_start_ = last_draw_ = std::chrono::steady_clock::now();
+}
+
+void RunController::control() {
+  // Polling is needed only to count transactions or draw progress; the poll
+  // never touches a model, so it does not change any statistic.
+  const bool poll = sys_.max_transactions != 0 || show_progress_;
+  // Counting transactions needs a fine poll (one quantum: the most a decoupled
+  // initiator runs ahead); progress alone adapts its period to the wall clock.
+  const bool fixed_period = sys_.max_transactions != 0;
+  sc_time period = fixed_period ? sc_time(sys_.quantum_ns, SC_NS) : sc_time(10, sc_core::SC_US);
+  auto last_poll_wall = std::chrono::steady_clock::now();
+  for (;;) {
+    if (platform_.finished()) {
+      stop_reason_ = "all workloads done";
+      sc_core::sc_stop();
+      return;
+    }
+    if (sys_.max_transactions && platform_.transactions_completed() >= sys_.max_transactions) {
+      stop_reason_ = "system.max_transactions reached";
+      sc_core::sc_stop();
+      return;
+    }
+    if (poll) {
+      // Our own timeout is not scheduled yet: no pending activity means the
+      // models have nothing left to do, and polling would spin forever.
+      if (!sc_core::sc_pending_activity()) {
+        sc_core::sc_stop();
+        return;
+      }
+      wait(period, platform_.progress_event());
+      // Keep roughly 20 polls per wall-clock second, whatever the simulation speed.
+      auto now = std::chrono::steady_clock::now();
+      double ms = std::chrono::duration<double, std::milli>(now - last_poll_wall).count();
+      last_poll_wall = now;
+      if (fixed_period) {
+        // keep the period
+      } else if (ms < 10 && period < sc_time(1, sc_core::SC_SEC)) period = period * 2;
+      else if (ms > 100 && period > sc_time(1, SC_NS)) period = period / 2;
+      if (show_progress_) draw_progress();
+    } else {
+      wait(platform_.progress_event());
+    }
+  }
+}
+
+void RunController::draw_progress() {
+  auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_draw_).count() < 0.5) return;
+  last_draw_ = now;
+  double wall = std::chrono::duration<double>(now - wall_start_).count();
+  double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  uint64_t done = platform_.transactions_completed();
+  uint64_t expected = sys_.max_transactions ? sys_.max_transactions
+                                            : platform_.transactions_expected();
+  double rate = wall > 0 ? done / wall : 0;
+  double eta = -1;
+  if (expected && rate > 0 && done <= expected) eta = (expected - done) / rate;
+  else if (sys_.time_limit_ns > 0 && sim_ns > 0) eta = wall * (sys_.time_limit_ns - sim_ns) / sim_ns;
+  char eta_text[32] = "?";
+  if (eta >= 0) std::snprintf(eta_text, sizeof eta_text, "%.0f s", eta);
+  std::fprintf(stderr, "\r\033[Ksim %.3f us | %llu txns | %.3g txn/s wall | ETA %s", sim_ns / 1e3,
+               static_cast<unsigned long long>(done), rate, eta_text);
+  std::fflush(stderr);
+  drew_progress_ = true;
+}
+
+void RunController::clear_progress() {
+  if (drew_progress_) std::fprintf(stderr, "\r\033[K");
+  drew_progress_ = false;
+}
+
+} // namespace iommusim

@@ -1,0 +1,102 @@
+#include "platforms/simple.h"
+
+#include <iomanip>
+#include <ostream>
+
+#include "platforms/summary.h"
+
+namespace iommusim {
+
+void SimplePlatform::declare_structure(ParamList& p) {
+  p.scope("system").add_custom(
+      "endpoints", endpoint_list_, "instance names separated by spaces or commas", "",
+      "Traffic-generator endpoints to instantiate, one config section each",
+      [this](const std::string& text) {
+        std::vector<std::string> names;
+        std::string err = parse_instance_list(text, {"system", "mem", "router"}, &names);
+        if (!err.empty()) return err;
+        if (names.empty()) return std::string("at least one endpoint is needed");
+        endpoint_list_ = text;
+        return std::string();
+      },
+      [this] { return endpoint_list_; });
+}
+
+void SimplePlatform::declare(ParamList& p) {
+  parse_instance_list(endpoint_list_, {}, &endpoint_names_);
+  ParamList mem = p.scope("mem");
+  mem_params_.declare(mem);
+  p.scope("router").add_string(
+      "map", &router_map_,
+      "Address map 'name@BASE+SIZE,...' of the targets (only 'mem' here); empty = mem at 0 "
+      "covering mem.size");
+  tg_params_.assign(endpoint_names_.size(), TrafficGenParams{});
+  for (size_t i = 0; i < endpoint_names_.size(); ++i) {
+    // Endpoints sit on bus 1 as devices 0, 1, ...: distinct requester ids.
+    tg_params_[i].requester_id = DmaExtension::bdf(1, static_cast<unsigned>(i), 0);
+    ParamList tg = p.scope(endpoint_names_[i]);
+    tg_params_[i].declare(tg);
+  }
+}
+
+std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
+                                      TraceWriter& trace) {
+  for (size_t i = 0; i < endpoint_names_.size(); ++i) {
+    tg_params_[i].seed = mix_seed(sys.seed, tg_params_[i].seed, endpoint_names_[i]);
+    std::string err = tg_params_[i].validate();
+    if (!err.empty()) return endpoint_names_[i] + ": " + err;
+  }
+  memory_ = std::make_unique<Memory>("mem", mem_params_, &stats);
+  router_ = std::make_unique<Router>("router", &stats);
+  std::vector<RouteEntry> routes;
+  std::string map_text = router_map_.empty()
+                             ? "mem@0x0+" + std::to_string(mem_params_.size)
+                             : router_map_;
+  std::string err = parse_route_list(
+      map_text, [](const std::string& n) { return n == "mem" ? 0 : -1; }, &routes);
+  if (!err.empty()) return "router.map: " + err;
+  for (const RouteEntry& r : routes) {
+    err = router_->map(0, r);
+    if (!err.empty()) return "router.map: " + err;
+  }
+  router_->downstream.bind(memory_->socket);
+  std::vector<const sc_core::sc_event*> done;
+  for (size_t i = 0; i < endpoint_names_.size(); ++i) {
+    generators_.push_back(std::make_unique<TrafficGenerator>(endpoint_names_[i].c_str(),
+                                                             tg_params_[i], &stats, &trace));
+    generators_.back()->socket.bind(router_->upstream);
+    done.push_back(&generators_.back()->done_event());
+  }
+  monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
+  return "";
+}
+
+uint64_t SimplePlatform::transactions_completed() const {
+  uint64_t n = 0;
+  for (const auto& g : generators_) n += g->completed();
+  return n;
+}
+
+uint64_t SimplePlatform::transactions_expected() const {
+  uint64_t n = 0;
+  for (const auto& g : generators_) {
+    if (g->params().count == 0) return 0;
+    n += g->params().count;
+  }
+  return n;
+}
+
+bool SimplePlatform::finished() const {
+  for (const auto& g : generators_)
+    if (!g->done()) return false;
+  return true;
+}
+
+void SimplePlatform::print_summary(std::ostream& os) const {
+  std::vector<const TrafficGenerator*> gens;
+  for (const auto& g : generators_) gens.push_back(g.get());
+  print_endpoint_table(os, gens);
+  os << "memory: " << memory_->storage().pages_allocated() << " pages touched\n";
+}
+
+} // namespace iommusim

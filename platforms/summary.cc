@@ -1,0 +1,30 @@
+#include "platforms/summary.h"
+
+#include <cstdio>
+#include <ostream>
+
+namespace iommusim {
+
+void print_endpoint_table(std::ostream& os, const std::vector<const TrafficGenerator*>& gens) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-10s %-6s %6s %10s %12s %9s %9s %11s %9s %9s %9s %7s\n",
+                "endpoint", "op", "size", "txns", "bytes", "GB/s", "Gb/s", "txn/s",
+                "lat.mean", "lat.p50", "lat.p99", "errors");
+  os << line;
+  for (const TrafficGenerator* g : gens) {
+    const TrafficGenParams& p = g->params();
+    const Histogram& lat = g->latency();
+    double gbps = g->throughput_GBps();
+    std::snprintf(line, sizeof line,
+                  "%-10s %-6s %6llu %10llu %12llu %9.3f %9.3f %11.4g %9.1f %9.1f %9.1f %7llu\n",
+                  g->basename(), p.op.c_str(), static_cast<unsigned long long>(p.size),
+                  static_cast<unsigned long long>(g->completed()),
+                  static_cast<unsigned long long>(g->bytes()), gbps, gbps * 8.0,
+                  g->transactions_per_s(), lat.mean(), lat.percentile(50), lat.percentile(99),
+                  static_cast<unsigned long long>(g->errors()));
+    os << line;
+  }
+  os << "(latency in ns; GB/s = 1e9 bytes/s, Gb/s = 1e9 bits/s)\n";
+}
+
+} // namespace iommusim

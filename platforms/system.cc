@@ -1,0 +1,63 @@
+#include "platforms/platform.h"
+
+#include <cctype>
+
+namespace iommusim {
+
+void SystemParams::declare(ParamList& p, const std::vector<std::string>& platform_names) {
+  p.add_choice("platform", &platform, platform_names, "Which system to build");
+  p.add_uint("seed", &seed, 0, ~0ull, "",
+             "Run seed, mixed into every component's own seed (--seed overrides)");
+  p.add_double("time_limit", &time_limit_ns, 0, 1e15, "ns",
+               "Stop at this simulated time; 0 = run until every workload is done");
+  p.add_uint("max_transactions", &max_transactions, 0, ~0ull, "transactions",
+             "Stop after this many completed DMAs over all endpoints; 0 = no limit");
+  p.add_double("quantum", &quantum_ns, 1e-3, 1e9, "ns",
+               "Global quantum of temporal decoupling (tlm_global_quantum)");
+}
+
+std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,
+                                std::vector<std::string>* out) {
+  std::vector<std::string> names;
+  std::string cur;
+  auto flush = [&]() -> std::string {
+    if (cur.empty()) return "";
+    if (!(std::isalpha(static_cast<unsigned char>(cur[0])) || cur[0] == '_'))
+      return "instance name '" + cur + "' must start with a letter";
+    for (char c : cur)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+        return "instance name '" + cur + "' may hold only letters, digits and '_'";
+    for (const std::string& r : reserved)
+      if (cur == r) return "instance name '" + cur + "' is reserved";
+    for (const std::string& n : names)
+      if (cur == n) return "instance name '" + cur + "' appears twice";
+    names.push_back(cur);
+    cur.clear();
+    return "";
+  };
+  for (char c : text) {
+    if (c == ' ' || c == ',' || c == '\t') {
+      if (std::string err = flush(); !err.empty()) return err;
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (std::string err = flush(); !err.empty()) return err;
+  *out = std::move(names);
+  return "";
+}
+
+uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance) {
+  // FNV-1a over the instance name, then splitmix64 finalisation of the mix.
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : instance) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  uint64_t z = system_seed * 0x9e3779b97f4a7c15ull ^ component_seed ^ h;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+} // namespace iommusim

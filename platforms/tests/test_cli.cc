@@ -1,0 +1,157 @@
+// The `iommusim` command as a user runs it: exit statuses, messages, the
+// default scenario, --print-config round trip, and determinism.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string("cd ") + testing::TempDir() +
+                    " && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " IOMMUSIM_BIN " " + args + " 2>&1";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const std::string kDefault = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/default.ini";
+
+}  // namespace
+
+TEST(Cli, DefaultScenarioRunsAndSummarises) {
+  Result r = run("--config " + kDefault + " --outdir cli_default --set tg0.count=2000");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("GB/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lat.p99"), std::string::npos) << r.out;
+  std::string json = slurp(testing::TempDir() + "cli_default/stats.json");
+  EXPECT_NE(json.find("\"system.tg0.transactions\": 2000"), std::string::npos) << json;
+  EXPECT_FALSE(slurp(testing::TempDir() + "cli_default/stats.csv").empty());
+  EXPECT_NE(slurp(testing::TempDir() + "cli_default/stats.txt").find("Begin Simulation Statistics"),
+            std::string::npos);
+}
+
+TEST(Cli, SameSeedGivesByteIdenticalStats) {
+  // Random writes over a 64 MiB window: which pages get touched depends on the seed.
+  std::string common = "--config " + kDefault +
+                       " --set tg0.count=3000 --set tg0.op=write --set tg0.window_size=64M"
+                       " --quiet --outdir ''";
+  ASSERT_EQ(run(common + " --seed 7 --stats-out det_a.json").status, 0);
+  ASSERT_EQ(run(common + " --seed 7 --stats-out det_b.json").status, 0);
+  ASSERT_EQ(run(common + " --seed 8 --stats-out det_c.json").status, 0);
+  std::string a = slurp(testing::TempDir() + "det_a.json");
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a, slurp(testing::TempDir() + "det_b.json"));
+  EXPECT_NE(a, slurp(testing::TempDir() + "det_c.json")) << "the seed must matter (random pattern)";
+}
+
+TEST(Cli, UnknownKeyExitsTwoWithSuggestion) {
+  std::string f = write_temp("typo.ini", "[system]\nplatform = simple\n[tg0]\ncuont = 5\n");
+  Result r = run("--config " + f + " --outdir ''");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find(f + ":4: unknown key 'tg0.cuont'; did you mean 'tg0.count'?"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("simulated"), std::string::npos) << "must stop before simulation";
+}
+
+TEST(Cli, BadValueAndMissingFileExitTwo) {
+  Result r = run("--config " + kDefault + " --set tg0.size=huge --outdir ''");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--set: tg0.size = 'huge'"), std::string::npos) << r.out;
+  r = run("--config /no/such/file.ini");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("/no/such/file.ini: cannot open config file"), std::string::npos) << r.out;
+  r = run("--config " + kDefault + " --set system.platform=pdp11");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("one of: simple"), std::string::npos) << r.out;
+  r = run("--no-such-option");
+  EXPECT_EQ(r.status, 2) << r.out;
+}
+
+TEST(Cli, PrintConfigRoundTrips) {
+  Result first = run("--config " + kDefault + " --set tg0.size=128 --set mem.read_latency=95.5 --print-config");
+  ASSERT_EQ(first.status, 0) << first.out;
+  std::string f = write_temp("effective.ini", first.out);
+  Result second = run("--config " + f + " --print-config");
+  ASSERT_EQ(second.status, 0) << second.out;
+  EXPECT_EQ(first.out, second.out);
+  EXPECT_NE(first.out.find("size = 128"), std::string::npos);
+  // And the round-tripped file reproduces the run's statistics exactly.
+  std::string opts = " --quiet --outdir '' --set tg0.count=1000";
+  ASSERT_EQ(run("--config " + kDefault + " --set tg0.size=128 --set mem.read_latency=95.5" + opts +
+                " --stats-out rt_a.json").status, 0);
+  ASSERT_EQ(run("--config " + f + opts + " --stats-out rt_b.json").status, 0);
+  EXPECT_EQ(slurp(testing::TempDir() + "rt_a.json"), slurp(testing::TempDir() + "rt_b.json"));
+}
+
+TEST(Cli, HelpParamsListsEveryParameter) {
+  Result r = run("--help-params");
+  ASSERT_EQ(r.status, 0);
+  for (const char* key : {"system.seed", "system.endpoints", "mem.read_latency", "tg0.count",
+                          "tg0.outstanding", "router.map"})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  EXPECT_NE(r.out.find("default:"), std::string::npos);
+}
+
+TEST(Cli, StopConditions) {
+  Result r = run("--config " + kDefault + " --set tg0.count=0 --set system.time_limit=50000 --outdir stop_t");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("system.time_limit reached"), std::string::npos) << r.out;
+  r = run("--config " + kDefault + " --set tg0.count=0 --set system.max_transactions=500 --outdir stop_n");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("system.max_transactions reached"), std::string::npos) << r.out;
+  std::string json = slurp(testing::TempDir() + "stop_n/stats.json");
+  // The count is checked every quantum, and requests already in flight finish:
+  // a few more than the bound, never fewer.
+  size_t pos = json.find("\"system.tg0.transactions\": ");
+  ASSERT_NE(pos, std::string::npos);
+  long n = std::stol(json.substr(pos + 27));
+  EXPECT_GE(n, 500);
+  EXPECT_LT(n, 540);
+}
+
+TEST(Cli, StatsOutByExtensionAndBadPath) {
+  Result r = run("--config " + kDefault + " --set tg0.count=100 --quiet --outdir '' --stats-out s.csv");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(slurp(testing::TempDir() + "s.csv").rfind("name,value,unit,description", 0), 0u);
+  r = run("--config " + kDefault + " --set tg0.count=100 --quiet --outdir '' --stats-out /no/dir/s.json");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("/no/dir/s.json"), std::string::npos) << r.out;
+}
+
+TEST(Cli, TraceIsBoundedTraceEventJson) {
+  Result r = run("--config " + kDefault + " --set tg0.count=500 --quiet --outdir '' --trace-out t.json --trace-limit 100");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string t = slurp(testing::TempDir() + "t.json");
+  EXPECT_NE(t.find("\"traceEvents\""), std::string::npos);
+  EXPECT_NE(t.find("\"dropped_events\""), std::string::npos);
+}

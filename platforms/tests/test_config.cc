@@ -1,0 +1,137 @@
+// The config layer in-process: INI reading with locations, overrides, strict
+// checks with suggestions, and the effective config round trip.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "platforms/config.h"
+
+using namespace iommusim;
+
+namespace {
+std::string write_temp(const std::string& name, const std::string& text) {
+  std::string path = testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct Params {
+  uint64_t entries = 64;
+  double latency = 3;
+  std::string policy = "lru";
+  uint64_t base = 0xfed90000;
+  bool enabled = true;
+  ParamList list;
+  Params() {
+    ParamList vtd = list.scope("vtd0");
+    ParamList iotlb = vtd.scope("iotlb");
+    iotlb.add_uint("entries", &entries, 0, 65536, "entries", "IOTLB entries");
+    iotlb.add_double("latency", &latency, 0, 1000, "cycles", "IOTLB lookup latency");
+    iotlb.add_choice("policy", &policy, {"lru", "plru", "rr", "random"}, "Replacement");
+    vtd.add_address("base", &base, ~0ull, "MMIO base");
+    vtd.add_bool("enabled", &enabled, "Unit present");
+  }
+};
+}  // namespace
+
+TEST(Config, ReadsSectionsWithLocations) {
+  std::string f = write_temp("a.ini",
+                             "# comment\n[vtd0]\niotlb.entries = 128  # trailing comment\n"
+                             "\nbase = 0xfed91000\n");
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(f), "");
+  const ConfigEntry* e = c.find("vtd0.iotlb.entries");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->value, "128");
+  EXPECT_EQ(e->line, 3);
+  EXPECT_EQ(e->location(), f + ":3");
+  Params p;
+  EXPECT_EQ(apply_config(c, p.list.specs()), "");
+  EXPECT_EQ(p.entries, 128u);
+  EXPECT_EQ(p.base, 0xfed91000u);
+}
+
+TEST(Config, LaterFilesAndSetOverride) {
+  std::string a = write_temp("b1.ini", "[vtd0]\niotlb.entries = 128\niotlb.policy = plru\n");
+  std::string b = write_temp("b2.ini", "[vtd0]\niotlb.entries = 256\n");
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(a), "");
+  ASSERT_EQ(c.load_file(b), "");
+  ASSERT_EQ(c.add_override("vtd0.iotlb.policy=rr"), "");
+  Params p;
+  ASSERT_EQ(apply_config(c, p.list.specs()), "");
+  EXPECT_EQ(p.entries, 256u);
+  EXPECT_EQ(p.policy, "rr");
+  EXPECT_EQ(c.find("vtd0.iotlb.policy")->location(), "--set");
+  EXPECT_NE(c.add_override("novalue"), "");
+}
+
+TEST(Config, BadValueNamesFileLineKeyAndAccepted) {
+  std::string f = write_temp("c.ini", "[vtd0]\n\niotlb.entries = lots\n");
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(f), "");
+  Params p;
+  std::string err = apply_config(c, p.list.specs());
+  EXPECT_EQ(err, f + ":3: vtd0.iotlb.entries = 'lots': 'lots' is not an integer in 0..65536");
+}
+
+TEST(Config, UnknownKeySuggestsNearest) {
+  std::string f = write_temp("d.ini", "[vtd0]\niotlb.entires = 128\n");
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(f), "");
+  Params p;
+  std::string err = check_unknown_keys(c, p.list.specs());
+  EXPECT_NE(err.find(f + ":2: unknown key 'vtd0.iotlb.entires'"), std::string::npos) << err;
+  EXPECT_NE(err.find("did you mean 'vtd0.iotlb.entries'?"), std::string::npos) << err;
+  // Nothing close: no suggestion.
+  ConfigSet c2;
+  c2.add_override("zzz.qqqqqqq=1");
+  EXPECT_EQ(check_unknown_keys(c2, p.list.specs()).find("did you mean"), std::string::npos);
+}
+
+TEST(Config, MissingFileAndBadSyntax) {
+  ConfigSet c;
+  EXPECT_EQ(c.load_file("/nonexistent/x.ini"), "/nonexistent/x.ini: cannot open config file");
+  std::string f = write_temp("e.ini", "[vtd0]\niotlb.entries = 1\n; semicolon comment\n");
+  std::string err = c.load_file(f);
+  EXPECT_NE(err.find(f + ":3: invalid line"), std::string::npos) << err;
+  EXPECT_NE(err.find("comments start with '#'"), std::string::npos) << err;
+  std::string g = write_temp("f.ini", "[vtd0]\njust words\n");
+  EXPECT_NE(c.load_file(g).find(g + ":2: invalid line 'just words'"), std::string::npos);
+}
+
+TEST(Config, EffectiveConfigRoundTrips) {
+  Params p;
+  p.entries = 1024;
+  p.latency = 2.5;
+  p.policy = "plru";
+  p.base = 0xfed80000;
+  p.enabled = false;
+  std::ostringstream ini;
+  write_config_ini(ini, p.list.specs());
+  std::string f = write_temp("g.ini", ini.str());
+  Params q;
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(f), "") << ini.str();
+  ASSERT_EQ(check_unknown_keys(c, q.list.specs()), "");
+  ASSERT_EQ(apply_config(c, q.list.specs()), "");
+  EXPECT_EQ(q.entries, 1024u);
+  EXPECT_EQ(q.latency, 2.5);
+  EXPECT_EQ(q.policy, "plru");
+  EXPECT_EQ(q.base, 0xfed80000u);
+  EXPECT_FALSE(q.enabled);
+  std::ostringstream again;
+  write_config_ini(again, q.list.specs());
+  EXPECT_EQ(again.str(), ini.str());
+}
+
+TEST(Config, HelpListsDefaultsAndRanges) {
+  Params p;
+  std::ostringstream os;
+  write_param_help(os, p.list.specs());
+  EXPECT_NE(os.str().find("vtd0.iotlb.entries"), std::string::npos);
+  EXPECT_NE(os.str().find("default: 64 entries; accepts an integer in 0..65536"), std::string::npos)
+      << os.str();
+}
