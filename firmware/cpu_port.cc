@@ -1,0 +1,61 @@
+#include "firmware/cpu_port.h"
+
+namespace iommusim::fw {
+
+CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
+    : sc_module(name),
+      socket("socket"),
+      stats_(basename(), parent_stats),
+      reads_(stats_.counter("reads", "CPU reads (RAM and MMIO)")),
+      writes_(stats_.counter("writes", "CPU writes (RAM and MMIO)")),
+      errors_(stats_.counter("bus_errors", "CPU accesses that got an error response")),
+      cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")) {}
+
+bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
+  trans_.set_command(cmd);
+  trans_.set_address(addr);
+  trans_.set_data_ptr(static_cast<unsigned char*>(buf));
+  trans_.set_data_length(len);
+  trans_.set_streaming_width(len);
+  trans_.set_byte_enable_ptr(nullptr);
+  trans_.set_dmi_allowed(false);
+  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  socket->b_transport(trans_, pending_);
+  if (cmd == tlm::TLM_READ_COMMAND) ++reads_; else ++writes_;
+  if (!trans_.is_response_ok()) {
+    ++errors_;
+    return false;
+  }
+  return true;
+}
+
+bool CpuPort::read(uint64_t pa, void* buf, unsigned len) { return access(tlm::TLM_READ_COMMAND, pa, buf, len); }
+bool CpuPort::write(uint64_t pa, const void* buf, unsigned len) {
+  return access(tlm::TLM_WRITE_COMMAND, pa, const_cast<void*>(buf), len);
+}
+
+uint32_t CpuPort::rd32(uint64_t addr) {
+  uint8_t b[4];
+  if (!read(addr, b, 4)) return ~0u;
+  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+}
+uint64_t CpuPort::rd64(uint64_t addr) {
+  uint8_t b[8];
+  if (!read(addr, b, 8)) return ~0ull;
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+  return v;
+}
+void CpuPort::wr32(uint64_t addr, uint32_t v) {
+  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  write(addr, b, 4);
+}
+void CpuPort::wr64(uint64_t addr, uint64_t v) { write64(addr, v); }
+
+void CpuPort::sync() {
+  sc_core::sc_time d = pending_;
+  pending_ = sc_core::SC_ZERO_TIME;
+  if (d > sc_core::SC_ZERO_TIME) wait(d);
+}
+
+}  // namespace iommusim::fw

@@ -1,0 +1,55 @@
+// The kernel model's "CPU": one TLM initiator socket through which the driver
+// reads and writes RAM (its tables, queues, status words) and the IOMMU's MMIO
+// registers, exactly as a processor would. Loosely timed: each access adds its
+// annotated delay to the calling thread's pending time, plus the CPU time the
+// driver charges for its own work; sync() waits the pending time out.
+// Call only from SystemC threads (sync() waits).
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "common/stats.h"
+#include "firmware/phys_mem.h"
+
+namespace iommusim::fw {
+
+class CpuPort : public sc_core::sc_module, public PhysMemory {
+public:
+  tlm_utils::simple_initiator_socket<CpuPort> socket;
+
+  CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats = nullptr);
+
+  // PhysMemory (RAM): timed, through the socket.
+  bool read(uint64_t pa, void* buf, unsigned len) override;
+  bool write(uint64_t pa, const void* buf, unsigned len) override;
+
+  // MMIO (absolute addresses). A failed access reads as all ones.
+  uint32_t rd32(uint64_t addr);
+  uint64_t rd64(uint64_t addr);
+  void wr32(uint64_t addr, uint32_t v);
+  void wr64(uint64_t addr, uint64_t v);
+
+  // Driver CPU time for its own work.
+  void charge(const sc_core::sc_time& t) { pending_ += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }
+  void charge_ns(double ns) { charge(sc_core::sc_time(ns, sc_core::SC_NS)); }
+  // Waits the pending time (accesses + charged work) out.
+  void sync();
+  const sc_core::sc_time& pending() const { return pending_; }
+  uint64_t bus_errors() const { return errors_.value(); }
+
+private:
+  bool access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len);
+
+  sc_core::sc_time pending_ = sc_core::SC_ZERO_TIME;
+  tlm::tlm_generic_payload trans_;
+  StatGroup stats_;
+  Counter& reads_;
+  Counter& writes_;
+  Counter& errors_;
+  Counter& cpu_time_ns_;
+};
+
+}  // namespace iommusim::fw

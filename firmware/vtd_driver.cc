@@ -1,0 +1,690 @@
+#include "firmware/vtd_driver.h"
+
+#include <algorithm>
+#include <array>
+
+namespace iommusim::fw {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+// Register offsets and bits, from the VT-d spec (chapter 11), so the driver
+// depends on nothing of the model.
+namespace r {
+constexpr uint64_t CAP = 0x08, ECAP = 0x10, GCMD = 0x18, GSTS = 0x1C, RTADDR = 0x20, FSTS = 0x34,
+                   FECTL = 0x38, FEDATA = 0x3C, FEADDR = 0x40, FEUADDR = 0x44, IQH = 0x80, IQT = 0x88,
+                   IQA = 0x90, PQH = 0xC0, PQT = 0xC8, PQA = 0xD0, PRS = 0xDC, PECTL = 0xE0,
+                   PEDATA = 0xE4, PEADDR = 0xE8, PEUADDR = 0xEC;
+constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26;
+// GCMD bits that are "persistent" in GSTS (Linux: readl(GSTS) & 0x96ffffff).
+constexpr uint32_t PERSISTENT = 0x96ffffffu;
+constexpr uint32_t FSTS_PFO = 1u << 0, FSTS_PPF = 1u << 1, FSTS_IQE = 1u << 4;
+constexpr uint64_t FRCD_F = 1ull << 63;
+}  // namespace r
+
+namespace {
+constexpr uint64_t kMsiBase = 0xFEE00000ull;
+uint64_t field(uint64_t v, unsigned hi, unsigned lo) { return (v >> lo) & ((1ull << (hi - lo + 1)) - 1); }
+}  // namespace
+
+void VtdDriverParams::declare(ParamList& p) {
+  p.add_enum<InvalidationPolicy>("invalidation", &invalidation,
+                                 {{"strict", InvalidationPolicy::Strict},
+                                  {"deferred", InvalidationPolicy::Deferred},
+                                  {"none", InvalidationPolicy::None}},
+                                 "IOTLB invalidation on unmap: strict (invalidate and wait every unmap), deferred (flush queue), none (what-if: never)");
+  p.add_uint("flush_batch", &flush_batch, 1, 1u << 20, "unmaps", "deferred: flush after this many pending unmaps (Linux IOVA_FQ_SIZE 256)");
+  p.add_double("flush_timeout_ns", &flush_timeout_ns, 1, 1e12, "ns", "deferred: flush this long after the first pending unmap (Linux IOVA_FQ_TIMEOUT 10 ms)");
+  p.add_bool("superpages", &superpages, "use 2M/1G leaves when IOVA and address are aligned and the unit allows them");
+  p.add_choice("mode", &mode, {"auto", "legacy", "scalable"}, "translation table mode: auto = scalable if ECAP.SMTS");
+  p.add_bool("page_requests", &page_requests, "scalable mode: enable page requests (context PRE) and serve the page request queue");
+  p.add_uint("fault_vector", &fault_vector, 16, 255, "", "MSI vector of the fault event");
+  p.add_uint("prq_vector", &prq_vector, 16, 255, "", "MSI vector of the page-request event");
+  p.add_uint("qi_order", &qi_order, 0, 7, "", "invalidation queue size: 2^order pages (IQA.QS)");
+  p.add_uint("prq_order", &prq_order, 0, 7, "", "page request queue size: 2^order pages (PQA.PQS)");
+  p.add_double("poll_ns", &poll_ns, 1, 1e9, "ns", "interval of GSTS and wait-status polling");
+  p.add_double("timeout_ns", &timeout_ns, 1, 1e12, "ns", "give up on a GCMD handshake or an invalidation wait after this long");
+  p.add_double("cpu.map_ns", &map_ns, 0, 1e9, "ns", "driver CPU time per map call (assumption)");
+  p.add_double("cpu.map_page_ns", &map_page_ns, 0, 1e9, "ns", "driver CPU time per leaf entry written (assumption)");
+  p.add_double("cpu.unmap_ns", &unmap_ns, 0, 1e9, "ns", "driver CPU time per unmap call (assumption)");
+  p.add_double("cpu.unmap_page_ns", &unmap_page_ns, 0, 1e9, "ns", "driver CPU time per leaf entry cleared (assumption)");
+  p.add_double("cpu.qi_submit_ns", &qi_submit_ns, 0, 1e9, "ns", "driver CPU time to build and post a batch of QI descriptors (assumption)");
+  p.add_double("cpu.attach_ns", &attach_ns, 0, 1e9, "ns", "driver CPU time per context/PASID entry update (assumption)");
+  p.add_double("cpu.irq_entry_ns", &irq_entry_ns, 0, 1e9, "ns", "interrupt entry and exit (assumption)");
+  p.add_double("cpu.fault_record_ns", &fault_record_ns, 0, 1e9, "ns", "per fault record read, decoded and reported (assumption)");
+  p.add_double("cpu.page_request_ns", &page_request_ns, 0, 1e9, "ns", "per page request served (minor fault handling) (assumption)");
+}
+
+VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uint64_t mmio_base, CpuPort& cpu,
+                     PageAllocator& alloc, IoasLayer* ioas, StatGroup* parent_stats)
+    : sc_module(name),
+      p_(p),
+      base_(mmio_base),
+      cpu_(cpu),
+      alloc_(alloc),
+      ioas_(ioas),
+      stats_(basename(), parent_stats),
+      maps_(stats_.counter("maps", "map calls")),
+      unmaps_(stats_.counter("unmaps", "unmap calls")),
+      pages_mapped_(stats_.counter("leaves_mapped", "leaf entries written (any page size)")),
+      pages_unmapped_(stats_.counter("bytes_unmapped", "bytes unmapped", "bytes")),
+      qi_submissions_(stats_.counter("qi.submissions", "descriptor batches posted (each ends with a wait descriptor)")),
+      qi_descriptors_(stats_.counter("qi.descriptors", "descriptors posted, wait descriptors included")),
+      qi_timeouts_(stats_.counter("qi.timeouts", "waits that timed out or ended in an IQE")),
+      inval_wait_(stats_.histogram("qi.wait_ns", "time from the IQT write to the wait descriptor's status write", "ns")),
+      flushes_(stats_.counter("deferred.flushes", "deferred-policy flushes")),
+      flush_batch_full_(stats_.counter("deferred.flush_batch_full", "flushes because flush_batch unmaps were pending")),
+      flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
+      stale_window_(stats_.histogram("deferred.stale_window_ns", "per unmap: time from unmap return to the flush completing (IOTLB may still translate the IOVA)", "ns")),
+      faults_read_(stats_.counter("faults.records", "fault records read and cleared")),
+      fault_irqs_(stats_.counter("faults.interrupts", "fault-event interrupts taken")),
+      prq_irqs_(stats_.counter("prq.interrupts", "page-request interrupts taken")),
+      page_requests_(stats_.counter("prq.requests", "page requests read from the queue")),
+      page_requests_served_(stats_.counter("prq.served", "page requests answered Success")),
+      page_requests_refused_(stats_.counter("prq.refused", "page requests answered Invalid Request")),
+      attaches_(stats_.counter("attaches", "context/PASID entry updates (attach, replace, detach)")) {
+  SC_THREAD(bringup_thread);
+  SC_THREAD(fault_thread);
+  SC_THREAD(prq_thread);
+  SC_THREAD(flush_timer_thread);
+}
+
+VtdDriver::~VtdDriver() = default;
+
+// ---------------------------------------------------------------------------
+// Bring-up
+
+bool VtdDriver::gcmd(uint32_t bit, bool on) {
+  uint32_t sts = cpu_.rd32(base_ + r::GSTS) & r::PERSISTENT;
+  uint32_t cmd = on ? (sts | bit) : (sts & ~bit);
+  cpu_.wr32(base_ + r::GCMD, cmd);
+  sc_time start = sc_core::sc_time_stamp();
+  for (;;) {
+    cpu_.sync();
+    uint32_t now = cpu_.rd32(base_ + r::GSTS);
+    if (((now & bit) != 0) == on) return true;
+    if ((sc_core::sc_time_stamp() - start).to_seconds() * 1e9 > p_.timeout_ns) return false;
+    wait(sc_time(p_.poll_ns, SC_NS));
+  }
+}
+
+void VtdDriver::bringup_thread() {
+  cap_ = cpu_.rd64(base_ + r::CAP);
+  ecap_ = cpu_.rd64(base_ + r::ECAP);
+  cpu_.sync();
+  if (cap_ == ~0ull) { error_ = "no VT-d unit answers at the MMIO base"; return; }
+  const bool smts = ecap_ & (1ull << 43);
+  if (p_.mode == "scalable" && !smts) { error_ = "mode = scalable but the unit does not report ECAP.SMTS"; return; }
+  scalable_ = p_.mode == "scalable" || (p_.mode == "auto" && smts);
+  if (!(ecap_ & (1ull << 1))) { error_ = "the unit has no queued invalidation (ECAP.QI = 0); register-based invalidation is not implemented"; return; }
+  sllps_ = p_.superpages ? static_cast<unsigned>(field(cap_, 37, 34)) : 0;
+  frcd_off_ = field(cap_, 33, 24) * 16;
+  nfr_ = static_cast<unsigned>(field(cap_, 47, 40)) + 1;
+  iro_off_ = field(ecap_, 17, 8) * 16;
+  mamv_ = (cap_ & (1ull << 39)) ? static_cast<unsigned>(field(cap_, 53, 48)) : 0;
+
+  ctx_ = std::make_unique<ContextTables>(cpu_, alloc_, scalable_);
+  if (!ctx_->ok()) { error_ = "out of memory for the root table"; return; }
+  cpu_.wr64(base_ + r::RTADDR, ctx_->rtaddr());
+  if (!gcmd(r::SRTP, true)) { error_ = "SRTP handshake timed out"; return; }
+
+  // Queued invalidation.
+  qsize_ = kPageSize << p_.qi_order;
+  qbase_ = alloc_.alloc_block(1ull << p_.qi_order, qsize_);
+  status_page_ = alloc_.alloc_page();
+  if (!qbase_ || !status_page_) { error_ = "out of memory for the invalidation queue"; return; }
+  qdw_ = scalable_ ? 32 : 16;
+  cpu_.zero(qbase_, static_cast<unsigned>(qsize_));
+  cpu_.wr64(base_ + r::IQT, 0);
+  cpu_.wr64(base_ + r::IQA, qbase_ | (scalable_ ? (1ull << 11) : 0) | p_.qi_order);
+  qtail_ = 0;
+  if (!gcmd(r::QIE, true)) { error_ = "QIE handshake timed out"; return; }
+
+  // Fault event MSI.
+  cpu_.wr32(base_ + r::FEDATA, p_.fault_vector);
+  cpu_.wr32(base_ + r::FEADDR, static_cast<uint32_t>(kMsiBase));
+  cpu_.wr32(base_ + r::FEUADDR, 0);
+  cpu_.wr32(base_ + r::FECTL, 0);
+
+  // Page request queue.
+  if (scalable_ && p_.page_requests && (ecap_ & (1ull << 29))) {
+    prq_size_ = kPageSize << p_.prq_order;
+    prq_base_ = alloc_.alloc_block(1ull << p_.prq_order, prq_size_);
+    if (!prq_base_) { error_ = "out of memory for the page request queue"; return; }
+    cpu_.wr64(base_ + r::PQH, 0);
+    cpu_.wr64(base_ + r::PQA, prq_base_ | p_.prq_order);
+    cpu_.wr32(base_ + r::PEDATA, p_.prq_vector);
+    cpu_.wr32(base_ + r::PEADDR, static_cast<uint32_t>(kMsiBase));
+    cpu_.wr32(base_ + r::PEUADDR, 0);
+    cpu_.wr32(base_ + r::PECTL, 0);
+  }
+
+  // Global context-cache and IOTLB invalidation after SRTP, then translation on.
+  std::vector<std::array<uint64_t, 4>> d;
+  d.push_back({1 | (1ull << 4), 0, 0, 0});
+  d.push_back({2 | (1ull << 4), 0, 0, 0});
+  if (scalable_ && (ecap_ & (1ull << 40))) d.push_back({7 | (3ull << 4), 0, 0, 0});  // PASID cache, global
+  if (!qi_submit(d)) { error_ = "the initial global invalidation did not complete"; return; }
+  if (!gcmd(r::TE, true)) { error_ = "TE handshake timed out"; return; }
+  ready_ = true;
+  ready_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// ---------------------------------------------------------------------------
+// Queued invalidation
+
+bool VtdDriver::qi_submit(const std::vector<std::array<uint64_t, 4>>& descs) {
+  qi_lock_.lock();
+  ++qseq_;
+  cpu_.write64(status_page_, 0);
+  std::vector<std::array<uint64_t, 4>> all = descs;
+  // Wait descriptor: SW (status write) + FN (fence), status data = sequence.
+  all.push_back({5 | (1ull << 5) | (1ull << 6) | (uint64_t(qseq_) << 32), status_page_, 0, 0});
+  sc_time start = sc_core::sc_time_stamp();
+  for (auto& q : all) {
+    for (;;) {
+      uint64_t head = cpu_.rd64(base_ + r::IQH) & 0x7fff0;
+      if ((qtail_ + qdw_) % qsize_ != head) break;
+      cpu_.sync();
+      wait(sc_time(p_.poll_ns, SC_NS));
+    }
+    for (unsigned i = 0; i < qdw_ / 8; ++i) cpu_.write64(qbase_ + qtail_ + 8 * i, q[i]);
+    qtail_ = (qtail_ + qdw_) % qsize_;
+  }
+  cpu_.charge_ns(p_.qi_submit_ns);
+  cpu_.wr64(base_ + r::IQT, qtail_);
+  qi_submissions_++;
+  qi_descriptors_.set(qi_descriptors_.value() + all.size());
+  cpu_.sync();
+  sc_time posted = sc_core::sc_time_stamp();
+  bool ok = false;
+  for (;;) {
+    uint8_t b[4];
+    cpu_.read(status_page_, b, 4);
+    uint32_t v = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+    if (v == qseq_) { ok = true; break; }
+    uint32_t fsts = cpu_.rd32(base_ + r::FSTS);
+    if (fsts & r::FSTS_IQE) {
+      // Skip what is left: the unit stopped at IQH; resume from our tail.
+      cpu_.wr32(base_ + r::FSTS, r::FSTS_IQE);
+      cpu_.wr64(base_ + r::IQT, qtail_);
+      break;
+    }
+    cpu_.sync();
+    if ((sc_core::sc_time_stamp() - start).to_seconds() * 1e9 > p_.timeout_ns) break;
+    wait(sc_time(p_.poll_ns, SC_NS));
+  }
+  cpu_.sync();
+  if (ok) inval_wait_.sample((sc_core::sc_time_stamp() - posted).to_seconds() * 1e9);
+  else ++qi_timeouts_;
+  qi_lock_.unlock();
+  return ok;
+}
+
+std::array<uint64_t, 4> VtdDriver::devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid,
+                                               uint32_t pasid) {
+  uint64_t a = addr & ~0xfffull;
+  bool s = size > kPageSize;
+  if (s) a = (a & ~(size - 1)) | (((size >> 1) - 1) & ~0xfffull);
+  if (has_pasid)  // PASID-based device-TLB invalidation (type 8)
+    return {8 | (uint64_t(rid) << 16) | (uint64_t(pasid & 0xfffff) << 32), a | (s ? (1ull << 11) : 0), 0, 0};
+  return {3 | (uint64_t(rid) << 32), a | (s ? 1ull : 0), 0, 0};
+}
+
+void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) {
+  std::vector<std::array<uint64_t, 4>> descs;
+  // Page-selective chunks: naturally aligned powers of two up to MAMV.
+  std::vector<std::pair<uint64_t, unsigned>> chunks;
+  bool psi = mamv_ > 0 || (cap_ & (1ull << 39));
+  uint64_t v = iova, end = iova + size;
+  while (psi && v < end && chunks.size() <= 8) {
+    unsigned am = 0;
+    while (am < mamv_ && (v & ((kPageSize << (am + 1)) - 1)) == 0 && v + (kPageSize << (am + 1)) <= end) ++am;
+    chunks.push_back({v, am});
+    v += kPageSize << am;
+  }
+  bool domain_wide = !psi || chunks.size() > 8;
+  for (auto& u : d.users) {
+    if (d.nested || u.second >= 0) {
+      // First-level or nested translations of a PASID: PASID-based IOTLB invalidation.
+      if (d.nested || !scalable_) {
+        uint32_t pasid = static_cast<uint32_t>(u.second < 0 ? 0 : u.second);
+        if (domain_wide) descs.push_back({6 | (2ull << 4) | (uint64_t(d.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0});
+        else
+          for (auto& c : chunks)
+            descs.push_back({6 | (3ull << 4) | (uint64_t(d.did) << 16) | (uint64_t(pasid) << 32), c.first | c.second, 0, 0});
+      }
+    }
+  }
+  if (!d.nested) {
+    if (domain_wide) descs.push_back({2 | (2ull << 4) | (uint64_t(d.did) << 16), 0, 0, 0});
+    else
+      for (auto& c : chunks) descs.push_back({2 | (3ull << 4) | (uint64_t(d.did) << 16), c.first | c.second, 0, 0});
+  }
+  for (auto& u : d.users)
+    if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, iova, size <= kPageSize ? kPageSize : size, u.second >= 0, static_cast<uint32_t>(u.second)));
+  // Nested domains over this one cache combined translations under their own DID.
+  for (auto& kv : domains_)
+    if (kv.second.nested && domain(kv.second.parent) == &d) {
+      descs.push_back({2 | (2ull << 4) | (uint64_t(kv.second.did) << 16), 0, 0, 0});
+      for (auto& u : kv.second.users)
+        if (u.second >= 0)
+          descs.push_back({6 | (2ull << 4) | (uint64_t(kv.second.did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
+    }
+  if (!descs.empty()) qi_submit(descs);
+}
+
+void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users) {
+  std::vector<std::array<uint64_t, 4>> descs;
+  descs.push_back({2 | (2ull << 4) | (uint64_t(did) << 16), 0, 0, 0});
+  if (scalable_)
+    for (auto& u : users)
+      if (u.second >= 0) descs.push_back({6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
+  for (auto& u : users)
+    if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, 0, 1ull << 63, u.second >= 0, static_cast<uint32_t>(u.second)));
+  qi_submit(descs);
+}
+
+// ---------------------------------------------------------------------------
+// Domains
+
+VtdDriver::Domain* VtdDriver::domain(uint32_t handle) {
+  auto it = domains_.find(handle);
+  return it == domains_.end() ? nullptr : &it->second;
+}
+
+uint64_t VtdDriver::aperture_last() const {
+  unsigned mgaw = cap_ ? static_cast<unsigned>(field(cap_, 21, 16)) + 1 : 48;
+  unsigned levels = (cap_ && !(field(cap_, 12, 8) & 0x4) && (field(cap_, 12, 8) & 0x2)) ? 3 : 4;
+  unsigned bits = std::min(mgaw, 12 + 9 * levels);
+  return (1ull << bits) - 1;
+}
+
+std::string VtdDriver::domain_alloc(uint32_t* handle) {
+  if (!ready_) return std::string(basename()) + ": the unit is not up" + (error_.empty() ? "" : " (" + error_ + ")");
+  unsigned sagaw = static_cast<unsigned>(field(cap_, 12, 8));
+  unsigned levels = (sagaw & 0x4) ? 4 : (sagaw & 0x2) ? 3 : 0;
+  if (!levels) return "the unit supports neither 3- nor 4-level second-level tables (SAGAW)";
+  Domain d;
+  d.did = next_did_++;
+  d.sl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::SecondLevel, sllps_, levels);
+  if (!d.sl->ok()) return "out of page-table memory";
+  *handle = next_handle_++;
+  domains_.emplace(*handle, std::move(d));
+  cpu_.sync();
+  return "";
+}
+
+std::string VtdDriver::nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) {
+  if (!scalable_) return std::string(basename()) + ": nested domains need scalable mode";
+  if (!(ecap_ & (1ull << 26))) return std::string(basename()) + ": the unit does not support nested translation (ECAP.NEST)";
+  Domain* p = domain(parent);
+  if (!p || p->nested) return "the parent of a nested domain must be a paging domain";
+  Domain d;
+  d.did = next_did_++;
+  d.nested = true;
+  d.parent = parent;
+  d.fl_root = fl_root;
+  *handle = next_handle_++;
+  domains_.emplace(*handle, std::move(d));
+  return "";
+}
+
+void VtdDriver::domain_free(uint32_t handle) {
+  auto it = domains_.find(handle);
+  if (it == domains_.end()) return;
+  if (!it->second.users.empty()) return;  // the IOAS layer detaches first
+  domains_.erase(it);  // frees its table pages
+}
+
+std::string VtdDriver::domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) {
+  Domain* d = domain(handle);
+  if (!d) return "no domain " + std::to_string(handle);
+  if (d->nested) return "a nested domain's first level is managed by its user";
+  // An IOVA reused before its deferred flush: flush first, or the stale IOTLB
+  // entry would translate the new mapping to the old page.
+  for (auto& q : deferred_)
+    if (q.did == d->did) { flush_deferred(); break; }
+  uint64_t before = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g();
+  std::string err = d->sl->map(iova, pa, size, perm);
+  uint64_t leaves = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g() - before;
+  ++maps_;
+  pages_mapped_.set(pages_mapped_.value() + leaves);
+  cpu_.charge_ns(p_.map_ns + p_.map_page_ns * static_cast<double>(leaves));
+  // Caching mode: not-present entries may be cached, so a map is invalidated too.
+  if (err.empty() && (cap_ & (1ull << 7))) invalidate_range(*d, iova, size);
+  cpu_.sync();
+  return err;
+}
+
+std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) {
+  Domain* d = domain(handle);
+  if (!d) return "no domain " + std::to_string(handle);
+  if (d->nested) return "a nested domain's first level is managed by its user";
+  uint64_t done = 0;
+  uint64_t before = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g();
+  std::string err = d->sl->unmap(iova, size, &done);
+  uint64_t leaves = before - (d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g());
+  ++unmaps_;
+  pages_unmapped_.set(pages_unmapped_.value() + done);
+  cpu_.charge_ns(p_.unmap_ns + p_.unmap_page_ns * static_cast<double>(leaves));
+  if (!err.empty()) { cpu_.sync(); return err; }
+  switch (p_.invalidation) {
+    case InvalidationPolicy::Strict:
+      invalidate_range(*d, iova, size);
+      break;
+    case InvalidationPolicy::Deferred:
+      cpu_.sync();
+      if (deferred_.empty()) flush_kick_.notify(sc_core::SC_ZERO_TIME);
+      deferred_.push_back(Deferred{d->did, sc_core::sc_time_stamp()});
+      if (deferred_.size() >= p_.flush_batch) {
+        ++flush_batch_full_;
+        flush_deferred();
+      }
+      break;
+    case InvalidationPolicy::None:
+      break;
+  }
+  cpu_.sync();
+  return "";
+}
+
+void VtdDriver::flush_deferred() {
+  if (deferred_.empty()) return;
+  std::vector<Deferred> batch;
+  batch.swap(deferred_);
+  std::set<uint16_t> dids;
+  for (auto& q : batch) dids.insert(q.did);
+  for (uint16_t did : dids) {
+    std::set<std::pair<uint16_t, int64_t>> users;
+    for (auto& kv : domains_)
+      if (kv.second.did == did) users = kv.second.users;
+    invalidate_domain(did, users);
+  }
+  ++flushes_;
+  sc_time now = sc_core::sc_time_stamp();
+  for (auto& q : batch) stale_window_.sample((now - q.at).to_seconds() * 1e9);
+}
+
+void VtdDriver::flush_timer_thread() {
+  for (;;) {
+    wait(flush_kick_);
+    wait(sc_time(p_.flush_timeout_ns, SC_NS));
+    if (!deferred_.empty()) {
+      ++flush_timeout_;
+      flush_deferred();
+    }
+  }
+}
+
+std::string VtdDriver::ensure_scalable_context(uint16_t rid) {
+  if (sm_context_ready_.count(rid)) return "";
+  bool pre = p_.page_requests && (ecap_ & (1ull << 29)) && prq_base_;
+  std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0);
+  if (!err.empty()) return err;
+  sm_context_ready_.insert(rid);
+  if (cap_ & (1ull << 7)) qi_submit({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});
+  return "";
+}
+
+std::string VtdDriver::set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid, uint32_t handle) {
+  if (!ready_) return std::string(basename()) + ": the unit is not up" + (error_.empty() ? "" : " (" + error_ + ")");
+  auto key = std::make_pair(rid, has_pasid ? int64_t(pasid) : int64_t(-1));
+  Domain* nd = handle ? domain(handle) : nullptr;
+  if (handle && !nd) return "no domain " + std::to_string(handle);
+  Domain* old = nullptr;
+  auto it = attached_.find(key);
+  if (it != attached_.end()) old = domain(it->second);
+  if (bound_.count({rid, pasid}) && has_pasid) return "PASID " + std::to_string(pasid) + " is bound to an SVM process";
+  ++attaches_;
+  cpu_.charge_ns(p_.attach_ns);
+  std::string err;
+  const bool cm = cap_ & (1ull << 7);
+  if (!scalable_) {
+    if (has_pasid) return std::string(basename()) + ": PASID attachments need scalable mode";
+    if (nd && nd->nested) return std::string(basename()) + ": nested domains need scalable mode";
+    if (nd) {
+      unsigned aw = nd->sl->levels() == 4 ? 2 : 1;
+      err = ctx_->set_legacy_context(rid, nd->did, nd->sl->root(), aw,
+                                     ats_.count(rid) ? vtdfmt::LegacyTT::AllTranslated : vtdfmt::LegacyTT::Untranslated);
+    } else {
+      ctx_->clear_context(rid);
+    }
+    if (!err.empty()) return err;
+    if (old || cm) {
+      uint16_t odid = old ? old->did : 0;
+      std::vector<std::array<uint64_t, 4>> d;
+      d.push_back({1 | (3ull << 4) | (uint64_t(odid) << 16) | (uint64_t(rid) << 32), 0, 0, 0});
+      if (old) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
+      if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, false, 0));
+      qi_submit(d);
+    }
+  } else {
+    err = ensure_scalable_context(rid);
+    if (!err.empty()) return err;
+    uint32_t slot = has_pasid ? pasid : 0;  // RID_PASID = 0 for requests without PASID
+    if (nd) {
+      ContextTables::PasidEntry pe;
+      pe.did = nd->did;
+      if (nd->nested) {
+        Domain* parent = domain(nd->parent);
+        pe.pgtt = vtdfmt::Pgtt::Nested;
+        pe.slptptr = parent->sl->root();
+        pe.aw = parent->sl->levels() == 4 ? 2 : 1;
+        pe.flptptr = nd->fl_root;
+      } else {
+        pe.pgtt = vtdfmt::Pgtt::SecondLevel;
+        pe.slptptr = nd->sl->root();
+        pe.aw = nd->sl->levels() == 4 ? 2 : 1;
+      }
+      err = ctx_->set_pasid_entry(rid, slot, pe);
+    } else {
+      err = ctx_->clear_pasid_entry(rid, slot);
+    }
+    if (!err.empty()) return err;
+    if (old || cm) {
+      uint16_t odid = old ? old->did : 0;
+      std::vector<std::array<uint64_t, 4>> d;
+      d.push_back({7 | (1ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
+      if (old) {
+        d.push_back({6 | (2ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
+        if (!old->nested) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
+      }
+      if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, has_pasid, pasid));
+      qi_submit(d);
+    }
+  }
+  if (old) old->users.erase(key);
+  if (nd) {
+    nd->users.insert(key);
+    attached_[key] = handle;
+  } else {
+    attached_.erase(key);
+  }
+  cpu_.sync();
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+// SVM
+
+uint32_t VtdDriver::svm_process_create() {
+  Process pr;
+  pr.did = next_did_++;
+  unsigned mask = p_.superpages ? (0x1 | ((cap_ & (1ull << 56)) ? 0x2 : 0)) : 0;
+  pr.fl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::FirstLevel, mask);
+  uint32_t id = next_proc_++;
+  procs_.emplace(id, std::move(pr));
+  return id;
+}
+
+std::string VtdDriver::svm_add_vma(uint32_t proc, uint64_t va, uint64_t size, bool writable, bool prefault) {
+  auto it = procs_.find(proc);
+  if (it == procs_.end()) return "no process " + std::to_string(proc);
+  if ((va | size) & (kPageSize - 1)) return "VMA must be 4 KiB aligned";
+  Process& pr = it->second;
+  pr.vmas.push_back({va, size, writable});
+  if (prefault) {
+    for (uint64_t off = 0; off < size; off += kPageSize) {
+      uint64_t pg = alloc_.alloc_page();
+      if (!pg) return "out of memory";
+      pr.pages.push_back(pg);
+      Perm perm{true, writable, false, true};
+      std::string err = pr.fl->map(va + off, pg, kPageSize, perm);
+      if (!err.empty()) return err;
+    }
+    cpu_.sync();
+  }
+  return "";
+}
+
+bool VtdDriver::svm_lookup(uint32_t proc, uint64_t va, uint64_t* pa) {
+  auto it = procs_.find(proc);
+  return it != procs_.end() && it->second.fl->lookup(va, pa);
+}
+
+std::string VtdDriver::svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc) {
+  if (!ready_) return std::string(basename()) + ": the unit is not up";
+  if (!scalable_) return std::string(basename()) + ": SVM needs scalable mode";
+  if (!(ecap_ & (1ull << 40)) || !(ecap_ & (1ull << 47)))
+    return std::string(basename()) + ": the unit lacks PASID or first-level translation (ECAP.PASID/FLTS)";
+  auto it = procs_.find(proc);
+  if (it == procs_.end()) return "no process " + std::to_string(proc);
+  if (attached_.count({rid, int64_t(pasid)})) return "PASID " + std::to_string(pasid) + " already has a domain attached";
+  std::string err = ensure_scalable_context(rid);
+  if (!err.empty()) return err;
+  ContextTables::PasidEntry pe;
+  pe.pgtt = vtdfmt::Pgtt::FirstLevel;
+  pe.did = it->second.did;
+  pe.flptptr = it->second.fl->root();
+  bool was = bound_.count({rid, pasid}) != 0;
+  err = ctx_->set_pasid_entry(rid, pasid, pe);
+  if (!err.empty()) return err;
+  ++attaches_;
+  cpu_.charge_ns(p_.attach_ns);
+  if (was || (cap_ & (1ull << 7)))
+    qi_submit({{7 | (1ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
+               {6 | (2ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0}});
+  bound_[{rid, pasid}] = proc;
+  cpu_.sync();
+  return "";
+}
+
+std::string VtdDriver::svm_unbind(uint16_t rid, uint32_t pasid) {
+  auto it = bound_.find({rid, pasid});
+  if (it == bound_.end()) return "nothing bound at PASID " + std::to_string(pasid);
+  uint16_t did = procs_[it->second].did;
+  ctx_->clear_pasid_entry(rid, pasid);
+  std::vector<std::array<uint64_t, 4>> d = {
+      {7 | (1ull << 4) | (uint64_t(did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
+      {6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0}};
+  if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, true, pasid));
+  qi_submit(d);
+  bound_.erase(it);
+  cpu_.sync();
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+// Fault and page-request service
+
+void VtdDriver::fault_thread() {
+  for (;;) {
+    wait(fault_ev_);
+    ++fault_irqs_;
+    cpu_.charge_ns(p_.irq_entry_ns);
+    read_faults();
+    cpu_.sync();
+  }
+}
+
+void VtdDriver::read_faults() {
+  for (int round = 0; round < 4; ++round) {
+    uint32_t fsts = cpu_.rd32(base_ + r::FSTS);
+    if (!(fsts & (r::FSTS_PPF | r::FSTS_PFO))) break;
+    unsigned idx = (fsts >> 8) & 0xff;
+    for (unsigned n = 0; n < nfr_; ++n) {
+      uint64_t reg = base_ + frcd_off_ + 16 * ((idx + n) % nfr_);
+      uint64_t hi = cpu_.rd64(reg + 8);
+      if (!(hi & r::FRCD_F)) break;
+      uint64_t lo = cpu_.rd64(reg);
+      cpu_.wr32(reg + 12, 0x80000000u);  // clear F (RW1C), as Linux does
+      ++faults_read_;
+      cpu_.charge_ns(p_.fault_record_ns);
+      HwFault f;
+      f.sid = static_cast<uint16_t>(hi & 0xffff);
+      f.has_pasid = hi & (1ull << 31);
+      f.pasid = static_cast<uint32_t>(field(hi, 59, 40));
+      f.reason = static_cast<uint8_t>(field(hi, 39, 32));
+      f.write = !(hi & (1ull << 62));  // T: 0 = write, 1 = read
+      f.addr = lo & ~0xfffull;
+      if (ioas_) ioas_->report_fault(this, f);
+    }
+    if (fsts & r::FSTS_PFO) cpu_.wr32(base_ + r::FSTS, r::FSTS_PFO);
+  }
+}
+
+void VtdDriver::prq_thread() {
+  for (;;) {
+    wait(prq_ev_);
+    ++prq_irqs_;
+    cpu_.charge_ns(p_.irq_entry_ns);
+    serve_page_requests();
+    cpu_.sync();
+  }
+}
+
+void VtdDriver::serve_page_requests() {
+  if (!prq_base_) return;
+  std::map<std::pair<uint16_t, uint16_t>, bool> group_ok;  // (rid, prgi) -> all served so far
+  for (;;) {
+    uint64_t head = cpu_.rd64(base_ + r::PQH) & 0x7ffe0;
+    uint64_t tail = cpu_.rd64(base_ + r::PQT) & 0x7ffe0;
+    if (head == tail) {
+      cpu_.wr32(base_ + r::PRS, 1);  // clear PPR (RW1C), then look again
+      tail = cpu_.rd64(base_ + r::PQT) & 0x7ffe0;
+      if (head == tail) break;
+    }
+    uint64_t q0 = cpu_.read64(prq_base_ + head), q1 = cpu_.read64(prq_base_ + head + 8);
+    ++page_requests_;
+    cpu_.charge_ns(p_.page_request_ns);
+    uint16_t rid = static_cast<uint16_t>(field(q0, 31, 16));
+    bool pp = q0 & (1ull << 8);
+    uint32_t pasid = static_cast<uint32_t>(field(q0, 51, 32));
+    bool wr = q1 & 2, last = q1 & 4;
+    uint16_t prgi = static_cast<uint16_t>(field(q1, 11, 3));
+    uint64_t addr = q1 & ~0xfffull;
+
+    bool ok = false;
+    auto b = pp ? bound_.find({rid, pasid}) : bound_.end();
+    if (b != bound_.end()) {
+      Process& pr = procs_[b->second];
+      for (auto& v : pr.vmas) {
+        if (addr < v.start || addr - v.start >= v.size) continue;
+        if (wr && !v.writable) break;
+        uint64_t pa;
+        if (pr.fl->lookup(addr, &pa)) { ok = true; break; }  // already there (another request of the group)
+        uint64_t pg = alloc_.alloc_page();
+        if (!pg) break;
+        pr.pages.push_back(pg);
+        ok = pr.fl->map(addr, pg, kPageSize, Perm{true, v.writable, false, true}).empty();
+        break;
+      }
+    }
+    auto key = std::make_pair(rid, prgi);
+    auto g = group_ok.find(key);
+    bool gok = (g == group_ok.end() ? true : g->second) && ok;
+    group_ok[key] = gok;
+    head = (head + 32) % prq_size_;
+    cpu_.wr64(base_ + r::PQH, head);
+    if (last) {
+      group_ok.erase(key);
+      if (gok) ++page_requests_served_; else ++page_requests_refused_;
+      uint64_t rc = gok ? 0 : 1;
+      qi_submit({{9 | (pp ? (1ull << 4) : 0) | (rc << 12) | (uint64_t(rid) << 16) | (uint64_t(pasid) << 32),
+                  (1ull << 2) | (uint64_t(prgi) << 3), 0, 0}});
+    }
+  }
+}
+
+}  // namespace iommusim::fw

@@ -1,0 +1,217 @@
+// The kernel model's VT-d driver (after Linux drivers/iommu/intel): programs one
+// VT-d remapping unit only through a CPU initiator socket (MMIO registers and
+// structures in simulated RAM) and interrupts (MSI writes delivered by the
+// platform's interrupt controller to fault_interrupt() / page_request_interrupt()).
+//
+//  - bring-up (SC_THREAD at time 0): discover CAP/ECAP, allocate the root table,
+//    SRTP, enable QI (QIE), program the fault-event and page-request MSIs,
+//    global context/IOTLB invalidation, then TE, each with its GCMD/GSTS
+//    handshake; ready_event() fires when translation is on;
+//  - IommuBackend for the IOAS layer: paging domains (second-level tables),
+//    nested domains (user first level over a parent's second level, scalable
+//    mode only), map/unmap with superpages, device attach/replace/detach;
+//  - invalidation policy: strict (invalidate + wait on every unmap), deferred
+//    (flush queue: a domain-selective flush after flush_batch unmaps or
+//    flush_timeout_ns, like Linux's lazy mode) or none;
+//  - fault service: read and clear the FRCDs, report each to the IOAS layer;
+//  - SVM: processes with demand-paged VMAs, bound to (device, PASID) with a
+//    first-level table; page requests served from the PRQ (map on demand or
+//    refuse) and answered with a page group response through QI.
+// Every operation charges its CPU time (a parameter per operation).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+#include <systemc>
+
+#include "common/params.h"
+#include "common/stats.h"
+#include "firmware/cpu_port.h"
+#include "firmware/ioas.h"
+#include "firmware/page_allocator.h"
+#include "firmware/vtd_tables.h"
+
+namespace iommusim::fw {
+
+enum class InvalidationPolicy { Strict, Deferred, None };
+
+struct VtdDriverParams {
+  InvalidationPolicy invalidation = InvalidationPolicy::Strict;
+  uint32_t flush_batch = 256;          // deferred: flush after this many unmaps (Linux IOVA_FQ_SIZE = 256)
+  double flush_timeout_ns = 10e6;      // deferred: ... or this long after the first pending unmap (Linux IOVA_FQ_TIMEOUT = 10 ms)
+  bool superpages = true;              // use 2M/1G leaves when aligned and CAP.SLLPS allows
+  std::string mode = "auto";           // auto | legacy | scalable (auto: scalable if ECAP.SMTS)
+  bool page_requests = true;           // scalable: set context PRE and service the PRQ
+  uint32_t fault_vector = 0x30;        // MSI vector of the fault event
+  uint32_t prq_vector = 0x31;          // MSI vector of the page-request event
+  uint32_t qi_order = 0;               // QI ring: 2^order pages (IQA.QS)
+  uint32_t prq_order = 0;              // PRQ: 2^order pages (PQA.PQS)
+  double poll_ns = 50;                 // GSTS / wait-status polling interval
+  double timeout_ns = 1e6;             // give up on a handshake or a wait descriptor after this
+  // CPU time per operation (assumptions in the range of published Linux
+  // measurements of the DMA-API map/unmap path, ~0.1-1 us per call).
+  double map_ns = 150;                 // per map call
+  double map_page_ns = 20;             // per leaf written
+  double unmap_ns = 150;               // per unmap call
+  double unmap_page_ns = 20;           // per leaf cleared
+  double qi_submit_ns = 60;            // building and posting descriptors + IQT write
+  double attach_ns = 1000;             // context/PASID entry update
+  double irq_entry_ns = 1000;          // interrupt entry + exit
+  double fault_record_ns = 200;        // per FRCD read, decoded and reported
+  double page_request_ns = 1500;       // per page request (handle_mm_fault of a minor fault + response)
+
+  void declare(ParamList& p);
+};
+
+class VtdDriver : public sc_core::sc_module, public IommuBackend {
+public:
+  SC_HAS_PROCESS(VtdDriver);
+  // `mmio_base`: where the unit's registers sit in the CPU's address space.
+  VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uint64_t mmio_base, CpuPort& cpu,
+            PageAllocator& alloc, IoasLayer* ioas, StatGroup* parent_stats = nullptr);
+  ~VtdDriver() override;
+
+  bool ready() const { return ready_; }
+  const sc_core::sc_event& ready_event() const { return ready_ev_; }
+  const std::string& error() const { return error_; }  // bring-up failure, "" if fine
+  bool scalable() const { return scalable_; }
+  uint64_t cap() const { return cap_; }
+  uint64_t ecap() const { return ecap_; }
+
+  // Interrupt entry points (called by the platform's interrupt controller).
+  void fault_interrupt() { fault_ev_.notify(sc_core::SC_ZERO_TIME); }
+  void page_request_interrupt() { prq_ev_.notify(sc_core::SC_ZERO_TIME); }
+
+  // Devices that use ATS: their device TLB is invalidated with the IOTLB.
+  void set_ats(uint16_t rid, bool ats) { if (ats) ats_.insert(rid); else ats_.erase(rid); }
+
+  // ---- IommuBackend (call from SystemC threads; they consume time) ----
+  std::string backend_name() const override { return basename(); }
+  std::string domain_alloc(uint32_t* handle) override;
+  std::string nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) override;
+  void domain_free(uint32_t handle) override;
+  std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) override;
+  std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) override;
+  std::string set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid, uint32_t handle) override;
+  uint64_t aperture_last() const override;
+
+  // ---- SVM ----
+  // A process address space: VMAs are demand-paged (pages come from the
+  // allocator on the first page request) unless prefaulted.
+  uint32_t svm_process_create();
+  std::string svm_add_vma(uint32_t proc, uint64_t va, uint64_t size, bool writable, bool prefault = false);
+  // Binds `proc` to requests of (rid, pasid): PASID entry with PGTT = first level.
+  std::string svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc);
+  std::string svm_unbind(uint16_t rid, uint32_t pasid);
+  // Software walk of a process table (tests).
+  bool svm_lookup(uint32_t proc, uint64_t va, uint64_t* pa);
+
+  // Deferred policy: flush now (also called by the timer).
+  void flush_deferred();
+  uint64_t pending_deferred() const { return deferred_.size(); }
+
+  StatGroup& stats() { return stats_; }
+
+private:
+  struct Domain {
+    uint16_t did = 0;
+    bool nested = false;
+    std::unique_ptr<PageTable> sl;    // paging domain: its second level
+    uint32_t parent = 0;              // nested: the parent paging domain
+    uint64_t fl_root = 0;             // nested: user first-level table
+    std::set<std::pair<uint16_t, int64_t>> users;  // (rid, pasid or -1)
+  };
+  struct Process {
+    uint16_t did = 0;
+    std::unique_ptr<PageTable> fl;
+    struct Vma { uint64_t start, size; bool writable; };
+    std::vector<Vma> vmas;
+    std::vector<uint64_t> pages;      // backing pages allocated on demand
+  };
+  struct Deferred {
+    uint16_t did;
+    sc_core::sc_time at;              // when the unmap returned
+  };
+
+  void bringup_thread();
+  void fault_thread();
+  void prq_thread();
+  void flush_timer_thread();
+
+  // GCMD/GSTS handshake: set (or clear) `bit` and wait for GSTS to follow.
+  bool gcmd(uint32_t bit, bool on);
+  // Posts descriptors (each 2 or 4 qwords given as 4) plus a wait descriptor,
+  // and waits for its status write. Returns false on timeout / IQE.
+  bool qi_submit(const std::vector<std::array<uint64_t, 4>>& descs);
+  void invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
+  void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users);
+  std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
+  Domain* domain(uint32_t handle);
+  std::string ensure_scalable_context(uint16_t rid);
+  void read_faults();
+  void serve_page_requests();
+
+  VtdDriverParams p_;
+  uint64_t base_;
+  CpuPort& cpu_;
+  PageAllocator& alloc_;
+  IoasLayer* ioas_;
+
+  bool ready_ = false;
+  std::string error_;
+  sc_core::sc_event ready_ev_, fault_ev_, prq_ev_, flush_kick_;
+  bool scalable_ = false;
+  uint64_t cap_ = 0, ecap_ = 0;
+  unsigned sllps_ = 0;
+  uint64_t frcd_off_ = 0, iro_off_ = 0;
+  unsigned nfr_ = 1;
+  unsigned mamv_ = 0;
+  std::unique_ptr<ContextTables> ctx_;
+  std::set<uint16_t> sm_context_ready_;
+  std::set<uint16_t> ats_;
+
+  // QI.
+  uint64_t qbase_ = 0, qsize_ = 0, qtail_ = 0;
+  unsigned qdw_ = 16;
+  uint64_t status_page_ = 0;
+  uint32_t qseq_ = 0;
+  sc_core::sc_mutex qi_lock_;
+  // PRQ.
+  uint64_t prq_base_ = 0, prq_size_ = 0;
+
+  uint32_t next_handle_ = 1;
+  uint16_t next_did_ = 1;
+  std::map<uint32_t, Domain> domains_;
+  std::map<std::pair<uint16_t, int64_t>, uint32_t> attached_;   // (rid, pasid|-1) -> handle
+  uint32_t next_proc_ = 1;
+  std::map<uint32_t, Process> procs_;
+  std::map<std::pair<uint16_t, uint32_t>, uint32_t> bound_;     // (rid, pasid) -> process
+  std::vector<Deferred> deferred_;
+
+  StatGroup stats_;
+  Counter& maps_;
+  Counter& unmaps_;
+  Counter& pages_mapped_;
+  Counter& pages_unmapped_;
+  Counter& qi_submissions_;
+  Counter& qi_descriptors_;
+  Counter& qi_timeouts_;
+  Histogram& inval_wait_;
+  Counter& flushes_;
+  Counter& flush_batch_full_;
+  Counter& flush_timeout_;
+  Histogram& stale_window_;
+  Counter& faults_read_;
+  Counter& fault_irqs_;
+  Counter& prq_irqs_;
+  Counter& page_requests_;
+  Counter& page_requests_served_;
+  Counter& page_requests_refused_;
+  Counter& attaches_;
+};
+
+}  // namespace iommusim::fw
