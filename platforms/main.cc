@@ -50,6 +50,12 @@ struct CommandLine {
 
 }  // namespace
 
+// libsystemc prints its banner on stderr before sc_main runs, unless this is set:
+// it must happen during static initialisation. A user who wants the banner sets
+// SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=0.
+[[maybe_unused]] const bool kQuietSystemC =
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", /*overwrite=*/0) == 0;
+
 int sc_main(int argc, char* argv[]) {
   CommandLine cl;
   std::string trace_limit_text = "1000000";
