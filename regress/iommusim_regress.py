@@ -314,9 +314,10 @@ def load_suite(path):
         unknown = set(r) - SUITE_RUN_KEYS
         if unknown:
             raise UsageError(f"{where} ({r['name']}): unknown key(s) {sorted(unknown)}; known: {sorted(SUITE_RUN_KEYS)}")
-        if r["name"] in seen:
-            raise UsageError(f"{where}: duplicate run name {r['name']!r}")
-        seen.add(r["name"])
+        if safe_name(r["name"]) in seen:
+            raise UsageError(f"{where}: duplicate run name {r['name']!r} (run directories are named "
+                             f"{safe_name(r['name'])!r})")
+        seen.add(safe_name(r["name"]))
         m = _merge_defaults(defaults, r)
         m["config"] = [os.path.normpath(os.path.join(base, c)) for c in as_list(m.get("config"))]
         for k in ("expect", "faults"):
@@ -530,6 +531,22 @@ def sweep_manifest(sweep_path, sim, out, timeout):
 # ----------------------------------------------------------------------------
 # Executing one item (shared by local runs and Slurm tasks)
 
+_LIVE = set()             # Popen objects of running simulations (for Ctrl-C clean-up)
+_LIVE_LOCK = __import__("threading").Lock()
+_ABORT = []               # non-empty once the user interrupted: start nothing new
+
+
+def kill_live():
+    _ABORT.append(True)
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def run_item(item):
     """Run one item, write <dir>/result.json, return the result dict."""
     d = item["dir"]
@@ -555,16 +572,27 @@ def run_item(item):
     env.update({k: str(v) for k, v in item.get("env", {}).items()})
     t0 = time.monotonic()
     timed_out = False
+    if _ABORT:
+        res["status"] = "error"
+        res["failures"] = ["not run: interrupted"]
+        write_json(os.path.join(d, "result.json"), res)
+        return res
     try:
         with open(out_log, "wb") as fo, open(err_log, "wb") as fe:
+            # Own session: a timeout kills the simulator and anything it started.
             proc = subprocess.Popen(item["cmd"], stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
                                     cwd=d, env=env, start_new_session=True)
+            with _LIVE_LOCK:
+                _LIVE.add(proc)
             try:
                 rc = proc.wait(timeout=item["timeout"])
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill_group(proc)
                 rc = proc.wait()
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(proc)
     except OSError as e:
         res["duration"] = time.monotonic() - t0
         res["status"] = "error"
@@ -640,7 +668,8 @@ def run_items(items, jobs, progress=True):
     """Run items in parallel; return results in item order."""
     results = [None] * len(items)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
+    ex = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    try:
         futs = {ex.submit(run_item, it): i for i, it in enumerate(items)}
         done = 0
         for f in concurrent.futures.as_completed(futs):
@@ -651,6 +680,11 @@ def run_items(items, jobs, progress=True):
                 r = results[i]
                 print(f"[{done}/{len(items)}] {r['status'].upper():7} {r['name']} ({r['duration']:.1f} s)",
                       file=sys.stderr, flush=True)
+    except BaseException:
+        kill_live()
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
     return results
 
 
@@ -850,6 +884,7 @@ def do_record(args):
     save_manifest(manifest)
     results = run_items(manifest["items"], args.jobs, progress=not args.quiet)
     finalize(manifest, results, quiet=True)
+    print(summary_table(manifest, results) + "\n")
     path = manifest["expectations"]
     old = load_expectations(path)
     new, problems = recorded_expectations(manifest, results, old)
@@ -913,13 +948,24 @@ def rerun_failed(args, out):
     prev = load_json(rpath, "previous results")
     old_manifest = load_json(mpath, "previous manifest")
     failed = {r["name"] for r in prev["results"] if r["status"] != "pass"}
-    # Rebuild from the (possibly edited) suite so fixes to the suite apply; fall back to the old items.
     sim = find_sim(args.sim) if (args.sim or os.environ.get("IOMMUSIM")) else old_manifest["sim"]
-    src = getattr(args, "suite", None) or getattr(args, "sweep", None) or old_manifest["source"]
     if old_manifest["kind"] == "suite":
+        # Rebuild from the (possibly edited) suite and expectations, so that fixes apply,
+        # keeping the runs of the previous invocation (it may have used -k).
+        src = getattr(args, "suite", None) or old_manifest["source"]
         manifest = suite_manifest(src, sim, out, args.timeout)
+        names = [it["name"] for it in old_manifest["items"]]
+        manifest["items"] = [it for it in manifest["items"] if it["name"] in names]
     else:
-        manifest = sweep_manifest(src, sim, out, args.timeout)
+        # A sweep's points are defined by the previous manifest: re-run those exact points.
+        manifest = old_manifest
+        if args.timeout is not None:
+            for it in manifest["items"]:
+                it["timeout"] = args.timeout
+        if args.sim or os.environ.get("IOMMUSIM"):
+            for it in manifest["items"]:
+                it["cmd"][0] = sim
+            manifest["sim"] = sim
     by_name = {r["name"]: r for r in prev["results"]}
     todo = [it for it in manifest["items"] if it["name"] in failed or it["name"] not in by_name]
     if not todo:
@@ -973,7 +1019,7 @@ def slurm_script_text(manifest, mpath, args):
         f"# {n} array tasks, one per {'run' if manifest['kind'] == 'suite' else 'point'}; task i runs item i of",
         f"# {mpath}",
         "# After the job finishes:",
-        f"#   {shlex.quote(sys.executable)} {shlex.quote(TOOL)} collect --manifest {shlex.quote(mpath)}",
+        f"#   {shlex.quote(args.python)} {shlex.quote(TOOL)} collect --manifest {shlex.quote(mpath)}",
         f"#SBATCH --job-name={safe_name('iommusim-' + manifest['name'])}",
         f"#SBATCH --array={array}",
         "#SBATCH --ntasks=1",
@@ -990,7 +1036,7 @@ def slurm_script_text(manifest, mpath, args):
     lines += [
         "set -euo pipefail",
         ': "${SLURM_ARRAY_TASK_ID:?this script is meant to run as a Slurm array task (sbatch)}"',
-        f"exec {shlex.quote(sys.executable)} {shlex.quote(TOOL)} slurm-task \\",
+        f"exec {shlex.quote(args.python)} {shlex.quote(TOOL)} slurm-task \\",
         f"    --manifest {shlex.quote(mpath)} --index \"$SLURM_ARRAY_TASK_ID\"",
         "",
     ]
@@ -1098,6 +1144,10 @@ def plot_one(rows, axes, x, y, series, where, out_png, opts):
             f.write(f"# series {gi}: {' '.join(f'{s}={v}' for s, v in zip(series, k))}\n")
             pts = groups[k]
             pts.sort(key=lambda r: _num(r[x]) if numeric_x else xcats.index(r[x]))
+            xs = [r[x] for r in pts]
+            if len(set(xs)) != len(xs):
+                print(f"plot: warning: line {k} has several rows at the same {x}; choose --series or --where "
+                      f"to separate the other axes", file=sys.stderr)
             for r in pts:
                 xv = r[x] if numeric_x else xcats.index(r[x])
                 f.write(f"{xv} {r[y]}\n")
@@ -1261,6 +1311,8 @@ def make_parser():
         sp.add_argument("--cpus-per-task", type=int, default=1)
         sp.add_argument("--max-parallel", type=int, help="array throttle (%%N)")
         sp.add_argument("--sbatch-opt", action="append", help="extra '#SBATCH' line, e.g. --sbatch-opt=--mem=2G")
+        sp.add_argument("--python", default=sys.executable,
+                        help="Python 3 on the compute nodes (default: this one, %(default)s)")
         sp.set_defaults(func=lambda a, s=submit: do_slurm_script(a, submit=s))
 
     sp = sub.add_parser("slurm-task", help="run one item of a manifest (the array task entry point)")
@@ -1277,15 +1329,25 @@ def make_parser():
     return p
 
 
+def _terminate(signum, frame):
+    kill_live()
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     args = make_parser().parse_args(argv)
+    # CI cancellation (SIGTERM) and Ctrl-C both kill the running simulations, which
+    # live in their own sessions and would otherwise outlive the runner.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     try:
         return args.func(args)
     except UsageError as e:
         print(f"iommusim_regress: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("iommusim_regress: interrupted", file=sys.stderr)
+        kill_live()
+        print("iommusim_regress: interrupted; running simulations killed", file=sys.stderr)
         return 130
 
 
