@@ -96,7 +96,8 @@ struct XlateRequest {
   bool privileged = false;      // PASID prefix PR (supervisor request)
   bool execute = false;         // PASID prefix ER
   bool write = false;
-  bool read = true;
+  bool read = true;             // the access reads: set false for a pure write (a W-only page
+                                // must not fault a DMA write); both for an atomic
   uint64_t addr = 0;            // input address (IOVA / GVA / GPA)
   bool translation_request = false;  // ATS TR: permissions returned; D set only if write
   bool translated = false;      // ATS translated request: only the context's DTE/TT is checked
