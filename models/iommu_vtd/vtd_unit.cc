@@ -30,6 +30,7 @@ void store_le64(uint8_t* b, uint64_t v) {
 }
 
 constexpr uint64_t kPage = 4096;
+constexpr uint64_t kInterruptWindow = 0xfee00000;
 constexpr uint64_t kCaigMask = 3ull << ccmd::CAIG_SHIFT;
 constexpr uint64_t kIaigMask = 3ull << iotlb_reg::IAIG_SHIFT;
 
@@ -78,6 +79,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
                                             "Translation time incl. slot wait, lookups and walks", "ns")),
       passthrough_(stats_.counter("passthrough", "DMA requests forwarded untranslated (TE=0)")),
       pmr_blocked_(stats_.counter("pmr_blocked", "DMA requests blocked by a protected memory region")),
+      interrupt_requests_(stats_.counter("interrupt_requests",
+                                         "Writes to the interrupt window 0xFEEx_xxxx delivered untranslated")),
       fault_stats_(stats_.subgroup("faults")),
       faults_total_(fault_stats_.counter("total", "Remapping faults detected (recorded or not)")),
       faults_suppressed_(fault_stats_.counter("suppressed", "Faults not recorded because of FPD")),
@@ -545,6 +548,14 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   }
 
   const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
+  if (write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
+      (trans.get_address() & ~0xfffffull) == kInterruptWindow) {
+    // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
+    // DMA remapping. Interrupt remapping is not modeled: it is delivered as is.
+    ++interrupt_requests_;
+    forward(trans, trans.get_address(), delay);
+    return;
+  }
   XlateRequest req;
   req.source_id = a.requester_id;
   req.has_pasid = a.has_pasid;

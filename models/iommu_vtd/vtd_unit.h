@@ -211,6 +211,7 @@ private:
   Histogram& translation_latency_;
   Counter& passthrough_;
   Counter& pmr_blocked_;
+  Counter& interrupt_requests_;
   StatGroup& fault_stats_;
   Counter& faults_total_;
   Counter& faults_suppressed_;

@@ -452,3 +452,20 @@ TEST(VtdUnit, StaleIotlbEntryUntilRegisterInvalidation) {
     EXPECT_EQ(b.ram().read_le(0x80000000, 4), 2u);
   });
 }
+
+TEST(VtdUnit, InterruptWindowWritesBypassRemapping) {
+  Bench b;
+  LegacyDomain d(b.ram());
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    // A device MSI: not a DMA, so no translation and no fault.
+    EXPECT_EQ(b.host.write32(0xfee00000, 0x4021, &e), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0xfee00000, 4), 0x4021u);
+    EXPECT_EQ(b.host.rd(reg::FSTS), 0u);
+    // A read of the window is a DMA and faults (nothing is mapped).
+    uint32_t v = 0;
+    EXPECT_NE(b.host.read32(0xfee00000, &v, &e), tlm::TLM_OK_RESPONSE);
+  });
+}
