@@ -222,9 +222,7 @@ void BandwidthCalendar::retire_before(double t_ns) {
   base_ = nb;
 }
 
-double BandwidthCalendar::reserve(double t_ns, double bytes) {
-  if (unlimited() || bytes <= 0.0) return t_ns;
-  total_ += bytes;
+double BandwidthCalendar::fill(double t_ns, double bytes) {
   uint64_t n = static_cast<uint64_t>(t_ns / w_);
   if (n < base_) {  // before the retired horizon: start at the horizon
     n = base_;
@@ -248,6 +246,24 @@ double BandwidthCalendar::reserve(double t_ns, double bytes) {
     left -= take;
     if (left <= 1e-9) return static_cast<double>(n) * w_ + u / bpns_;
   }
+}
+
+double BandwidthCalendar::reserve(double t_ns, double bytes) {
+  if (unlimited() || bytes <= 0.0) return t_ns;
+  total_ += bytes;
+  t_ns = std::max(t_ns, static_cast<double>(base_) * w_);  // nothing starts before the retired horizon
+  if (t_ns >= last_t_) {
+    // In order: the reservation rule, exactly; the buckets record the use.
+    last_t_ = t_ns;
+    const double start = std::max(t_ns, free_at_);
+    fill(start, bytes);
+    free_at_ = start + bytes / bpns_;
+    return free_at_;
+  }
+  // Out of order: the spare capacity from t on.
+  const double end = fill(t_ns, bytes);
+  free_at_ = std::max(free_at_, end);
+  return end;
 }
 
 // ---------------------------------------------------------------------------
@@ -333,6 +349,12 @@ void PcieLinkTiming::release_tag(int tag, const sc_core::sc_time& at) {
     tags_.release(tag, at);
     released_.notify(sc_core::SC_ZERO_TIME);
   }
+}
+
+void PcieLinkTiming::set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) {
+  model_.set_sizes(mps, mrrs, rcb);
+  up_.set_bandwidth(model_.bytes_per_ns());
+  down_.set_bandwidth(model_.bytes_per_ns());
 }
 
 namespace {

@@ -65,9 +65,10 @@ struct PcieLinkParams {
 // in their quantum reserve future time first, and an earlier request must
 // still find the idle capacity before them. Time is cut into buckets of
 // `bucket_ns`; a reservation at t fills the spare capacity of the buckets from
-// t on (fluid within a bucket) and ends where its last byte lands. In-order
-// reservations give the same times as BandwidthResource's
-// start = max(t, free_at) rule; out-of-order ones err by at most one bucket.
+// t on (fluid within a bucket) and ends where its last byte lands. A request
+// no earlier than every request before it (in order) follows
+// BandwidthResource's start = max(t, free_at) rule exactly; an earlier one
+// uses the spare bucket capacity and errs by at most one bucket.
 // Buckets before retire_before(t) are recycled; storage grows only when the
 // reserved horizon does.
 class BandwidthCalendar {
@@ -84,7 +85,10 @@ public:
 
 private:
   double& bucket(uint64_t n);
+  double fill(double t_ns, double bytes);  // fluid fill from t_ns; returns the end
   double bpns_, w_, cap_;
+  double last_t_ = 0.0;   // latest request time seen (in-order detection)
+  double free_at_ = 0.0;  // end of the latest reservation
   std::vector<double> used_;  // ring, indexed by bucket number & mask
   uint64_t base_ = 0;         // lowest live bucket number
   double total_ = 0.0;
@@ -102,6 +106,8 @@ public:
   explicit PcieLinkModel(const PcieLinkParams& p = PcieLinkParams());
 
   const PcieLinkParams& params() const { return p_; }
+  // Software re-programmed Max_Payload_Size / Max_Read_Request_Size / RCB.
+  void set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) { p_.mps = mps; p_.mrrs = mrrs; p_.rcb = rcb; }
   double gt_per_s() const;               // per lane
   double encoding_efficiency() const;    // 0.8 or 128/130
   double raw_gbps() const;               // both directions each
@@ -149,6 +155,9 @@ public:
   explicit PcieLinkTiming(const PcieLinkParams& p);
 
   const PcieLinkModel& model() const { return model_; }
+  // New MPS/MRRS/RCB (from the function's config space); the DLLP overhead
+  // depends on MPS, so the bandwidth is recomputed.
+  void set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb);
   bool enabled() const { return model_.params().enable; }
   sc_core::sc_time latency() const { return latency_; }
 

@@ -175,10 +175,8 @@ std::vector<TrafficGenerator::Request> TrafficGenerator::sequence(const TrafficG
 // Module
 
 struct TrafficGenerator::Worker {
-  tlm::tlm_generic_payload trans;
-  DmaExtension* ext = nullptr;  // owned by trans
+  std::unique_ptr<DmaPort> port;
   std::vector<uint8_t> buf;
-  std::vector<Tlp> tlps, cpls;
 };
 
 TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGenParams& params,
@@ -231,12 +229,11 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->buf.assign(p_.size, 0);
-    w->ext = new DmaExtension(static_cast<uint16_t>(p_.requester_id));
-    w->ext->has_pasid = p_.pasid_enable;
-    w->ext->privileged = p_.privileged;
-    w->trans.set_extension(w->ext);
-    w->tlps.reserve(64);
-    w->cpls.reserve(64);
+    w->port = std::make_unique<DmaPort>(socket, link_);
+    DmaExtension& ext = w->port->attributes();
+    ext.requester_id = static_cast<uint16_t>(p_.requester_id);
+    ext.has_pasid = p_.pasid_enable;
+    ext.privileged = p_.privileged;
     workers_.push_back(std::move(w));
   }
   active_ = n;
@@ -294,81 +291,20 @@ void TrafficGenerator::worker(unsigned w) {
   }
 }
 
-// One b_transport at absolute time `at`; returns the absolute completion time.
-sc_time TrafficGenerator::transport(Worker& w, uint64_t addr, uint32_t len, uint8_t* data, bool write,
-                                    sc_time at, bool* ok) {
-  tlm::tlm_generic_payload& t = w.trans;
-  t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  t.set_address(addr);
-  t.set_data_ptr(data);
-  t.set_data_length(len);
-  t.set_streaming_width(len);
-  t.set_byte_enable_ptr(nullptr);
-  t.set_byte_enable_length(0);
-  t.set_dmi_allowed(false);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const sc_time stamp = sc_core::sc_time_stamp();
-  sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
-  socket->b_transport(t, delay);
-  *ok = t.get_response_status() == tlm::TLM_OK_RESPONSE;
-  return sc_core::sc_time_stamp() + delay;
-}
-
 sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {
-  w.ext->pasid = r.pasid;
-  w.ext->address_type = AddressType::Untranslated;
+  DmaExtension& ext = w.port->attributes();
+  ext.pasid = r.pasid;
+  ext.address_type = AddressType::Untranslated;
+  DmaPort::Result res;
   if (r.write) {
     // Recognizable payload: the low byte of the request index.
     std::fill(w.buf.begin(), w.buf.end(), static_cast<uint8_t>(r.index));
-  }
-  bool all_ok = true;
-  if (!link_.enabled()) {
-    bool ok = false;
-    const sc_time end = transport(w, r.addr, static_cast<uint32_t>(p_.size), w.buf.data(), r.write, now, &ok);
-    if (!ok) ++errors_;
-    return std::max(end, now);
-  }
-
-  const PcieLinkModel& m = link_.model();
-  sc_time issue = now, end = now;
-  if (r.write) {
-    m.split_write(r.addr, p_.size, &w.tlps);
-    for (const Tlp& tlp : w.tlps) {
-      sc_time sent;
-      int credit = -1;
-      const sc_time arrive = link_.send_posted(issue, m.wire_bytes(TlpKind::MemWrite, tlp.payload), &sent, &credit);
-      issue = sent;
-      bool ok = false;
-      const sc_time accepted = transport(w, tlp.addr, tlp.payload, w.buf.data() + (tlp.addr - r.addr), true, arrive, &ok);
-      all_ok &= ok;
-      // The root port returns the credit (FC update) once memory took the data.
-      link_.release_posted_credit(credit, accepted + link_.latency());
-      end = std::max(end, sent);
-    }
+    res = w.port->write(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
   } else {
-    m.split_read_requests(r.addr, p_.size, &w.tlps);
-    for (const Tlp& tlp : w.tlps) {
-      sc_time sent;
-      int tag = -1;
-      const sc_time arrive = link_.send_request(issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
-      issue = sent;
-      bool ok = false;
-      const sc_time done = transport(w, tlp.addr, tlp.payload, w.buf.data() + (tlp.addr - r.addr), false, arrive, &ok);
-      all_ok &= ok;
-      sc_time last = done;
-      if (ok) {
-        m.split_completions(tlp.addr, tlp.payload, &w.cpls);
-        for (const Tlp& c : w.cpls) last = std::max(last, link_.send_down(done, m.wire_bytes(TlpKind::Completion, c.payload)));
-      } else {
-        // Unsupported Request / Completer Abort: one completion without data.
-        last = link_.send_down(done, m.overhead_bytes(TlpKind::Completion));
-      }
-      link_.release_tag(tag, last);
-      end = std::max(end, last);
-    }
+    res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
   }
-  if (!all_ok) ++errors_;
-  return end;
+  if (!res.ok) ++errors_;
+  return std::max(res.done, now);
 }
 
 }  // namespace iommusim

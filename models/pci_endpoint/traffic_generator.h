@@ -47,6 +47,7 @@
 #include "common/dma_extension.h"
 #include "common/stats.h"
 #include "common/trace.h"
+#include "pci_endpoint/dma_port.h"
 #include "pci_endpoint/pcie_link.h"
 
 namespace iommusim {
@@ -124,8 +125,6 @@ private:
 
   void worker(unsigned w);
   sc_core::sc_time do_request(Worker& w, const Request& r, sc_core::sc_time now);
-  sc_core::sc_time transport(Worker& w, uint64_t addr, uint32_t len, uint8_t* data, bool write,
-                             sc_core::sc_time at, bool* ok);
 
   TrafficGenParams p_;
   StatGroup stats_;

@@ -1,0 +1,170 @@
+#include "pci_endpoint/dma_port.h"
+
+#include <algorithm>
+
+namespace iommusim {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+constexpr uint32_t kMsgHeaderBytes = 16;  // 4DW message header (Page Request)
+}
+
+DmaPort::DmaPort(tlm::tlm_initiator_socket<>& socket, PcieLinkTiming& link)
+    : socket_(socket), link_(link), ext_(new DmaExtension()) {
+  trans_.set_extension(ext_);
+  tlps_.reserve(64);
+  cpls_.reserve(64);
+}
+
+DmaPort::~DmaPort() = default;  // trans_ frees ext_
+
+sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, const sc_time& at,
+                           tlm::tlm_response_status* st) {
+  trans_.set_command(cmd);
+  trans_.set_address(addr);
+  trans_.set_data_ptr(data);
+  trans_.set_data_length(len);
+  trans_.set_streaming_width(len);
+  trans_.set_byte_enable_ptr(nullptr);
+  trans_.set_byte_enable_length(0);
+  trans_.set_dmi_allowed(false);
+  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const sc_time stamp = sc_core::sc_time_stamp();
+  sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
+  socket_->b_transport(trans_, delay);
+  *st = trans_.get_response_status();
+  return sc_core::sc_time_stamp() + delay;
+}
+
+DmaPort::Result DmaPort::read(uint64_t addr, uint8_t* data, uint32_t len, const sc_time& at) {
+  Result res;
+  res.done = at;
+  tlm::tlm_response_status st;
+  if (!link_.enabled()) {
+    res.done = std::max(at, transport(addr, data, len, tlm::TLM_READ_COMMAND, at, &st));
+    res.ok = st == tlm::TLM_OK_RESPONSE;
+    res.status = st;
+    res.accepted = res.done;
+    res.sent = at;
+    return res;
+  }
+  const PcieLinkModel& m = link_.model();
+  m.split_read_requests(addr, len, &tlps_);
+  sc_time issue = at;
+  for (size_t i = 0; i < tlps_.size(); ++i) {
+    const Tlp tlp = tlps_[i];
+    sc_time sent;
+    int tag = -1;
+    const sc_time arrive = link_.send_request(issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
+    issue = sent;
+    const sc_time served = transport(tlp.addr, data + (tlp.addr - addr), tlp.payload, tlm::TLM_READ_COMMAND, arrive, &st);
+    sc_time last = served;
+    if (st == tlm::TLM_OK_RESPONSE) {
+      m.split_completions(tlp.addr, tlp.payload, &cpls_);
+      for (const Tlp& c : cpls_) last = std::max(last, link_.send_down(served, m.wire_bytes(TlpKind::Completion, c.payload)));
+    } else {
+      // Unsupported Request / Completer Abort: one completion without data.
+      last = link_.send_down(served, m.overhead_bytes(TlpKind::Completion));
+      if (res.ok) res.status = st;
+      res.ok = false;
+    }
+    link_.release_tag(tag, last);
+    res.done = std::max(res.done, last);
+  }
+  res.accepted = res.done;
+  res.sent = issue;
+  return res;
+}
+
+DmaPort::Result DmaPort::write(uint64_t addr, const uint8_t* data, uint32_t len, const sc_time& at) {
+  Result res;
+  res.done = at;
+  res.accepted = at;
+  tlm::tlm_response_status st;
+  uint8_t* d = const_cast<uint8_t*>(data);  // TLM data pointers are non-const; writes do not modify them
+  if (!link_.enabled()) {
+    res.done = std::max(at, transport(addr, d, len, tlm::TLM_WRITE_COMMAND, at, &st));
+    res.ok = st == tlm::TLM_OK_RESPONSE;
+    res.status = st;
+    res.accepted = res.done;
+    res.sent = at;
+    return res;
+  }
+  const PcieLinkModel& m = link_.model();
+  m.split_write(addr, len, &tlps_);
+  sc_time issue = at;
+  for (size_t i = 0; i < tlps_.size(); ++i) {
+    const Tlp tlp = tlps_[i];
+    sc_time sent;
+    int credit = -1;
+    const sc_time arrive = link_.send_posted(issue, m.wire_bytes(TlpKind::MemWrite, tlp.payload), &sent, &credit);
+    issue = sent;
+    const sc_time accepted = transport(tlp.addr, d + (tlp.addr - addr), tlp.payload, tlm::TLM_WRITE_COMMAND, arrive, &st);
+    // The root port returns the credit (FC update) once memory took the data.
+    link_.release_posted_credit(credit, accepted + link_.latency());
+    if (st != tlm::TLM_OK_RESPONSE) {
+      if (res.ok) res.status = st;
+      res.ok = false;
+    }
+    res.done = std::max(res.done, sent);
+    res.accepted = std::max(res.accepted, accepted);
+  }
+  res.sent = issue;
+  return res;
+}
+
+DmaPort::Result DmaPort::translate(uint64_t addr, bool no_write, const sc_time& at, AtsTranslation* out) {
+  Result res;
+  const AddressType saved = ext_->address_type;
+  ext_->address_type = AddressType::TranslationRequest;
+  ext_->no_write = no_write;
+  ext_->ats = AtsTranslation{};
+  tlm::tlm_response_status st;
+  const uint64_t page = addr & ~0xfffull;
+  if (!link_.enabled()) {
+    res.done = std::max(at, transport(page, ats_buf_, sizeof ats_buf_, tlm::TLM_READ_COMMAND, at, &st));
+  } else {
+    const PcieLinkModel& m = link_.model();
+    sc_time sent;
+    int tag = -1;
+    const sc_time arrive = link_.send_request(at, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
+    const sc_time served = transport(page, ats_buf_, sizeof ats_buf_, tlm::TLM_READ_COMMAND, arrive, &st);
+    // Translation completion: 8 data bytes per translation (or none on UR).
+    res.done = link_.send_down(served, m.wire_bytes(TlpKind::Completion, st == tlm::TLM_OK_RESPONSE ? 8 : 0));
+    link_.release_tag(tag, res.done);
+  }
+  res.ok = st == tlm::TLM_OK_RESPONSE;
+  res.status = st;
+  res.accepted = res.done;
+  *out = res.ok ? ext_->ats : AtsTranslation{};
+  ext_->address_type = saved;
+  ext_->no_write = false;
+  return res;
+}
+
+DmaPort::Result DmaPort::message(PcieMessage& msg, const sc_time& at) {
+  Result res;
+  trans_.set_extension(&msg);
+  tlm::tlm_response_status st;
+  sc_time arrive = at;
+  int credit = -1;
+  if (link_.enabled()) {
+    sc_time sent;
+    const PcieLinkModel& m = link_.model();
+    const uint32_t wire = kMsgHeaderBytes + (m.overhead_bytes(TlpKind::MemWrite) - (m.params().addr64 ? 16 : 12));
+    arrive = link_.send_posted(at, wire, &sent, &credit);
+    res.done = sent;
+  }
+  const sc_time accepted = transport(msg.address, nullptr, 0, tlm::TLM_IGNORE_COMMAND, arrive, &st);
+  if (!link_.enabled()) res.done = std::max(at, accepted);
+  link_.release_posted_credit(credit, accepted + link_.latency());
+  trans_.clear_extension(&msg);
+  res.ok = st == tlm::TLM_OK_RESPONSE;
+  res.status = st;
+  res.accepted = accepted;
+  return res;
+}
+
+}  // namespace iommusim

@@ -1,0 +1,67 @@
+// An endpoint's upstream DMA path, for use inside its SC_THREADs: memory reads
+// and writes split into TLPs and timed on the PCIe link (PcieLinkTiming), ATS
+// translation requests, and messages (PRI Page Requests), each performed as
+// blocking b_transport calls on the endpoint's initiator socket.
+//
+// Times are absolute (the calling thread's local time: sc_time_stamp() plus its
+// quantum-keeper offset); every call returns the absolute time its result is
+// at the device. One DmaPort per thread: it owns the payload and extension it
+// reuses, so nothing is allocated per DMA. Several ports may share one link.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+
+#include "common/dma_extension.h"
+#include "common/pcie_messages.h"
+#include "pci_endpoint/pcie_link.h"
+
+namespace iommusim {
+
+class DmaPort {
+public:
+  DmaPort(tlm::tlm_initiator_socket<>& socket, PcieLinkTiming& link);
+  ~DmaPort();
+  DmaPort(const DmaPort&) = delete;
+  DmaPort& operator=(const DmaPort&) = delete;
+
+  // Attributes stamped on the next requests (requester id, PASID, AT field).
+  DmaExtension& attributes() { return *ext_; }
+
+  struct Result {
+    sc_core::sc_time done;   // data at the device (read) / last TLP on the wire (posted write)
+    bool ok = true;          // every TLP answered TLM_OK_RESPONSE
+    tlm::tlm_response_status status = tlm::TLM_OK_RESPONSE;  // first non-OK answer
+    sc_core::sc_time accepted;  // write: when memory accepted the last TLP
+    sc_core::sc_time sent;      // the last request TLP left the device: a next,
+                                // independent request may be issued from here
+  };
+  // Link disabled: one b_transport for the whole range; its annotated delay is the latency.
+  Result read(uint64_t addr, uint8_t* data, uint32_t len, const sc_core::sc_time& at);
+  Result write(uint64_t addr, const uint8_t* data, uint32_t len, const sc_core::sc_time& at);
+
+  // ATS Translation Request for the page holding `addr` (address type
+  // TranslationRequest; the IOMMU fills attributes().ats). A non-posted request
+  // upstream and an 8-byte completion downstream. `no_write`: NW bit.
+  Result translate(uint64_t addr, bool no_write, const sc_core::sc_time& at, AtsTranslation* out);
+
+  // A posted message upstream (TLM_IGNORE_COMMAND + PcieMessage), e.g. a PRI
+  // Page Request (16-byte message header).
+  Result message(PcieMessage& msg, const sc_core::sc_time& at);
+
+private:
+  sc_core::sc_time transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
+                             const sc_core::sc_time& at, tlm::tlm_response_status* st);
+
+  tlm::tlm_initiator_socket<>& socket_;
+  PcieLinkTiming& link_;
+  tlm::tlm_generic_payload trans_;
+  DmaExtension* ext_;  // owned by trans_
+  std::vector<Tlp> tlps_, cpls_;
+  uint8_t ats_buf_[8] = {};
+};
+
+}  // namespace iommusim

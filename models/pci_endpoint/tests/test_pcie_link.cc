@@ -1,0 +1,172 @@
+// PCIe link model: the pcie-bench analytical bandwidths for Gen3 x8 (values
+// computed by hand from the paper's formulas), encodings, TLP overheads and
+// splitting, and the out-of-order tolerant bandwidth calendar.
+#include "pci_endpoint/pcie_link.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+using namespace iommusim;
+
+namespace {
+// Gen3 x8, MPS 256, MRRS 512, RCB 64, 64-bit addresses, no ECRC (pcie-bench defaults).
+//   raw  = 8 GT/s * 128/130 * 8 lanes                      = 63.015384615 Gb/s
+//   DLLP = 8/203 (ACK) + 8/203 (FC update) + 4/1538 (SKIP) = 0.0814185142
+//   TLP  = raw * (1 - DLLP)                                = 57.884765627 Gb/s
+//   MWr/MRd overhead = 2 framing + 6 DLL + 16 header = 24 B; CplD = 2 + 6 + 12 = 20 B
+constexpr double kRaw = 63.01538461538462;
+constexpr double kTlp = 57.88476562673236;
+constexpr double kTol = 1e-6;
+}  // namespace
+
+TEST(PcieLinkModel, Gen3x8RawAndTlpBandwidth) {
+  PcieLinkModel m;
+  EXPECT_NEAR(m.raw_gbps(), kRaw, kTol);
+  EXPECT_NEAR(m.dllp_overhead_fraction(), 8.0 / 203 + 8.0 / 203 + 4.0 / 1538, 1e-12);
+  EXPECT_NEAR(m.tlp_gbps(), kTlp, kTol);
+  EXPECT_NEAR(m.bytes_per_ns(), kTlp / 8, kTol);
+}
+
+TEST(PcieLinkModel, Gen3x8TlpOverheads) {
+  PcieLinkModel m;
+  EXPECT_EQ(m.overhead_bytes(TlpKind::MemWrite), 24u);
+  EXPECT_EQ(m.overhead_bytes(TlpKind::MemRead), 24u);
+  EXPECT_EQ(m.overhead_bytes(TlpKind::Completion), 20u);
+  PcieLinkParams p;
+  p.addr64 = false;
+  p.ecrc = true;
+  PcieLinkModel m2(p);
+  EXPECT_EQ(m2.overhead_bytes(TlpKind::MemWrite), 2u + 6u + 12u + 4u);
+  EXPECT_EQ(m2.overhead_bytes(TlpKind::Completion), 2u + 6u + 12u + 4u);
+  EXPECT_EQ(m2.wire_bytes(TlpKind::MemRead, 512), 24u);  // a read request carries no data
+}
+
+TEST(PcieLinkModel, Gen3x8WriteBandwidthVsSize) {
+  PcieLinkModel m;
+  // size * TLP / (size + 24 * ceil(size / 256))
+  EXPECT_NEAR(m.write_gbps(64), 42.09801136489626, kTol);     // 64/88
+  EXPECT_NEAR(m.write_gbps(128), 48.745065790932514, kTol);   // 128/152
+  EXPECT_NEAR(m.write_gbps(256), 52.92321428729816, kTol);    // 256/280
+  EXPECT_NEAR(m.write_gbps(512), 52.92321428729816, kTol);    // 512/560
+  EXPECT_NEAR(m.write_gbps(1500), 52.81456717767551, kTol);   // 1500/1644
+  EXPECT_NEAR(m.write_gbps(2048), 52.92321428729816, kTol);   // 2048/2240
+}
+
+TEST(PcieLinkModel, Gen3x8ReadBandwidthVsSize) {
+  PcieLinkModel m;
+  // Completions bound: size * TLP / (size + 20 * ceil(size / 256)), unless the
+  // 24-byte requests (one per 512 B) need more upstream bandwidth than that.
+  EXPECT_NEAR(m.read_gbps(1), 2.411865234447182, kTol);       // request bound: TLP / 24
+  EXPECT_NEAR(m.read_gbps(16), 25.726562500769937, kTol);     // 16/36
+  EXPECT_NEAR(m.read_gbps(64), 44.10267857274847, kTol);      // 64/84
+  EXPECT_NEAR(m.read_gbps(256), 53.69021739291117, kTol);     // 256/276
+  EXPECT_NEAR(m.read_gbps(512), 53.69021739291117, kTol);     // 512/552
+  EXPECT_NEAR(m.read_gbps(2048), 53.69021739291117, kTol);    // 2048/2208
+}
+
+TEST(PcieLinkModel, EncodingsAndGenerations) {
+  PcieLinkParams p;
+  p.gen = 1;
+  p.lanes = 1;
+  p.dllp_overhead = false;
+  EXPECT_NEAR(PcieLinkModel(p).raw_gbps(), 2.0, 1e-12);  // 2.5 GT/s, 8b/10b
+  p.gen = 2;
+  p.lanes = 4;
+  EXPECT_NEAR(PcieLinkModel(p).raw_gbps(), 16.0, 1e-12);
+  p.gen = 4;
+  p.lanes = 16;
+  EXPECT_NEAR(PcieLinkModel(p).raw_gbps(), 16.0 * 128 / 130 * 16, 1e-9);
+  p.gen = 5;
+  EXPECT_NEAR(PcieLinkModel(p).raw_gbps(), 32.0 * 128 / 130 * 16, 1e-9);
+  p.gen = 3;
+  p.encoding = "8b10b";  // forced
+  EXPECT_NEAR(PcieLinkModel(p).raw_gbps(), 8.0 * 0.8 * 16, 1e-9);
+  // Gen2 x4, MPS 128: ACK/FC intervals 124 symbols.
+  PcieLinkParams q;
+  q.gen = 2;
+  q.lanes = 4;
+  q.mps = 128;
+  EXPECT_NEAR(PcieLinkModel(q).tlp_gbps(), 13.893871387222617, kTol);
+}
+
+TEST(PcieLinkModel, WriteSplittingAtMpsAnd4K) {
+  PcieLinkModel m;
+  std::vector<Tlp> t;
+  m.split_write(0x1000, 64, &t);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].payload, 64u);
+  m.split_write(0x1000, 1024, &t);
+  ASSERT_EQ(t.size(), 4u);
+  for (auto& x : t) EXPECT_EQ(x.payload, 256u);
+  // Unaligned start: the first TLP runs to the next MPS boundary.
+  m.split_write(0x1008, 512, &t);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].addr, 0x1008u);
+  EXPECT_EQ(t[0].payload, 248u);
+  EXPECT_EQ(t[1].addr, 0x1100u);
+  EXPECT_EQ(t[1].payload, 256u);
+  EXPECT_EQ(t[2].payload, 8u);
+  EXPECT_EQ(m.count_write_tlps(0x1008, 512), 3u);
+  // MPS 4096 still never crosses a 4 KiB boundary.
+  PcieLinkParams p;
+  p.mps = 4096;
+  PcieLinkModel big(p);
+  big.split_write(0x1f00, 512, &t);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].payload, 256u);
+  EXPECT_EQ(t[1].addr, 0x2000u);
+}
+
+TEST(PcieLinkModel, ReadRequestAndCompletionSplitting) {
+  PcieLinkModel m;
+  std::vector<Tlp> t;
+  m.split_read_requests(0x0, 2048, &t);
+  ASSERT_EQ(t.size(), 4u);  // MRRS 512
+  for (auto& x : t) EXPECT_EQ(x.payload, 512u);
+  m.split_completions(0x0, 512, &t);
+  ASSERT_EQ(t.size(), 2u);  // MPS 256
+  // Unaligned: completions end on RCB (64 B) boundaries, each at most MPS.
+  m.split_completions(0x10, 512, &t);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].payload, 0xc0u + 0x30u);  // 0x10 .. 0x100: 240 B
+  EXPECT_EQ(t[1].addr, 0x100u);
+  EXPECT_EQ(t[1].payload, 256u);
+  EXPECT_EQ(t[2].payload, 16u);
+  PcieLinkParams p;
+  p.rcb_chunks = true;
+  PcieLinkModel rcb(p);
+  rcb.split_completions(0x0, 512, &t);
+  EXPECT_EQ(t.size(), 8u);  // 64-byte completions
+  EXPECT_NEAR(rcb.read_gbps(512), kTlp * 512 / (512 + 8 * 20), kTol);
+}
+
+TEST(BandwidthCalendar, InOrderMatchesReservationRule) {
+  BandwidthCalendar c(1.0, 32.0);  // 1 byte per ns
+  EXPECT_DOUBLE_EQ(c.reserve(0.0, 100), 100.0);
+  EXPECT_DOUBLE_EQ(c.reserve(0.0, 100), 200.0);   // queued behind the first
+  EXPECT_DOUBLE_EQ(c.reserve(250.0, 10), 260.0);  // idle link: no wait
+  EXPECT_DOUBLE_EQ(c.reserve(255.0, 10), 270.0);
+}
+
+TEST(BandwidthCalendar, OutOfOrderFindsIdleCapacity) {
+  BandwidthCalendar c(1.0, 32.0);
+  // A thread ahead in time reserves first...
+  EXPECT_DOUBLE_EQ(c.reserve(1000.0, 50), 1050.0);
+  // ...an earlier request still sees an idle link.
+  EXPECT_DOUBLE_EQ(c.reserve(100.0, 50), 150.0);
+  // Saturation: 10 x 64 B at t = 0 end at 640 whatever the order.
+  BandwidthCalendar d(1.0, 32.0);
+  double end = 0;
+  for (int i = 0; i < 10; ++i) end = d.reserve(0.0, 64);
+  EXPECT_DOUBLE_EQ(end, 640.0);
+}
+
+TEST(BandwidthCalendar, RetiresAndGrows) {
+  BandwidthCalendar c(1.0, 32.0);
+  c.retire_before(10000.0);
+  EXPECT_DOUBLE_EQ(c.reserve(5.0, 10), 10000.0 - std::fmod(10000.0, 32.0) + 10);  // clamped to the horizon
+  // A reservation far beyond the initial ring.
+  EXPECT_DOUBLE_EQ(c.reserve(1e6, 100000), 1e6 + 100000);
+  EXPECT_DOUBLE_EQ(c.reserve(1e6, 10), 1e6 + 100010);
+}
