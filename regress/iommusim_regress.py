@@ -834,12 +834,12 @@ def finalize(manifest, results, junit=None, csv_path=None, quiet=False):
 
 def recorded_expectations(manifest, results, old):
     """New expectations document from the results; keeps tolerances of kept stats."""
-    new = {"runs": {}}
+    new = {"comment": old.get("comment", "Recorded by 'iommusim_regress.py record SUITE'. Edit tolerances "
+                                         "freely; values change only by an explicit record.")}
     for k, v in old.items():
-        if k != "runs":
+        if k not in ("runs", "comment"):
             new[k] = v
-    new.setdefault("comment", "Recorded by 'iommusim_regress.py record'. Edit tolerances freely; "
-                              "values are rewritten only by an explicit record.")
+    new["runs"] = {}
     problems = []
     for it, r in zip(manifest["items"], results):
         oldrun = old.get("runs", {}).get(it["name"], {}).get("stats", {})
@@ -1128,10 +1128,9 @@ def plot_one(rows, axes, x, y, series, where, out_png, opts):
         raise UsageError(f"plot: no passing rows with a value for {y}")
     numeric_x = all(_num(r[x]) is not None for g in groups.values() for r in g)
 
-    def order(keyv):
-        n = [_num(v) for v in keyv]
-        return (0, n) if all(v is not None for v in n) else (1, list(keyv))
-    keys = sorted(groups, key=order)
+    keys = list(groups)  # first appearance in the CSV, i.e. the sweep's axis order
+    if all(_num(v) is not None for k in keys for v in k):
+        keys.sort(key=lambda k: [_num(v) for v in k])
     xcats = []
     if not numeric_x:
         for r in data:

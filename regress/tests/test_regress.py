@@ -473,7 +473,7 @@ class SweepTest(TmpCase):
 
     def test_shipped_sweeps_expand(self):
         for name, n in (("iotlb_entries_x_window.json", 36), ("page_size_x_pattern.json", 9),
-                        ("invalidation_x_rate.json", 15)):
+                        ("invalidation_x_rate.json", 15), ("outstanding_x_op.json", 21)):
             m = R.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
             self.assertEqual(len(m["items"]), n, name)
             self.assertEqual(len({json.dumps(it["point"], sort_keys=True) for it in m["items"]}), n)
