@@ -420,10 +420,7 @@ struct Translator::Impl {
     }
   }
 
-  bool in_interrupt_range(uint64_t out, uint64_t size) const {
-    const uint64_t base = out & ~(size - 1);
-    return base <= kIntrHi && base + size - 1 >= kIntrLo;
-  }
+  static bool in_interrupt_range(uint64_t out) { return out >= kIntrLo && out <= kIntrHi; }
 
   XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now);
   XlateResult miss(const XlateRequest& req, sc_core::sc_time& delay);
@@ -450,7 +447,11 @@ XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
         ++*iotlb_neg_hits;
         res.iotlb_hit = true;
         res.did = e->did;
-        return fault(res, e->reason, e->fpd, fault_is_permission(e->reason));
+        FaultReason f = e->reason;
+        // A legacy not-present leaf reports the direction of this request (LGN.2/LGN.3).
+        if (f == FaultReason::Read || f == FaultReason::Write)
+          f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read;
+        return fault(res, f, e->fpd, false);
       }
       const bool priv = req.has_pasid ? req.privileged : e->priv_default;
       if (req.write && !req.translation_request && !e->dirty) {
@@ -472,6 +473,9 @@ XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
         return fault(res, f, e->fpd, perm);
       }
       fill_ok(res, *e, req, 1ull << size_shift(code), priv);
+      if (in_interrupt_range(res.out_addr))
+        return fault(res, e->kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
+                     e->fpd);
       return res;
     }
     ++*iotlb_misses;
@@ -561,7 +565,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
     bool perm = false;
     f = check_access(e, req, false, &perm);
     if (f != FaultReason::None) return fault(res, f, fpd, perm);
-    if (in_interrupt_range(r.out, r.page_size)) return fault(res, FaultReason::InterruptAddress, fpd);
+    if (in_interrupt_range(r.out)) return fault(res, FaultReason::InterruptAddress, fpd);
     iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(r.page_size)), tag, req.source_id,
                           static_cast<uint8_t>(size_code(r.page_size))}, e);
     fill_ok(res, e, req, r.page_size, false);
@@ -703,7 +707,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
     out = r.out;
     size = r.page_size;
   }
-  if (in_interrupt_range(out, size)) return fault(res, FaultReason::SmInterruptAddress, fpd);
+  if (in_interrupt_range(out)) return fault(res, FaultReason::SmInterruptAddress, fpd);
   e.out_page = out & ~(size - 1);
   iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(size)), tag, req.source_id,
                         static_cast<uint8_t>(size_code(size))}, e);

@@ -242,6 +242,10 @@ TEST_F(Caching, CachingModeCachesNotPresentLeaf) {
   EXPECT_TRUE(b.iotlb_hit);
   EXPECT_EQ(b.reason, FaultReason::Read);
   EXPECT_EQ(stat(root, "vtd.iotlb.negative_hits"), 1u);
+  XlateResult c = wr(0x08, 0x5000);  // the cached not-present leaf answers a write with LGN.2
+  EXPECT_TRUE(c.iotlb_hit);
+  EXPECT_EQ(c.reason, FaultReason::Write);
+  EXPECT_FALSE(c.permission_fault);
   t->invalidate_iotlb_page(1, 0x5000, 0, true);
   EXPECT_EQ(out(0x08, 0x5000), 0x6000u);
 }

@@ -316,6 +316,17 @@ TEST_F(Legacy, OutputInInterruptRangeFaults) {
   EXPECT_EQ(fault_code(r.reason), 0xE);
 }
 
+TEST_F(Legacy, SuperpageOverInterruptRangeFaultsOnlyInsideIt) {
+  make();
+  legacy_ctx(0x08, kSlRoot, 2, 1);
+  sl_map(kSlRoot, 4, 0xC0000000, 0xC0000000, 3);  // 1G identity over 3G-4G
+  EXPECT_TRUE(rd(0x08, 0xC0001000).ok);
+  XlateResult a = wr(0x08, 0xFEE00004);  // IOTLB hit, output in the interrupt range
+  EXPECT_TRUE(a.iotlb_hit);
+  EXPECT_EQ(a.reason, FaultReason::InterruptAddress);
+  EXPECT_TRUE(rd(0x08, 0xFEF00000).ok);
+}
+
 TEST_F(Legacy, RequestWithPasidFaultsInLegacyMode) {
   make();
   legacy_ctx(0x08, kSlRoot, 2, 1);
