@@ -89,7 +89,12 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
   SC_THREAD(flush_timer_thread);
 }
 
-VtdDriver::~VtdDriver() = default;
+VtdDriver::~VtdDriver() {
+  // Teardown runs after the simulation: drop the tables without memory accesses.
+  for (auto& kv : domains_)
+    if (kv.second.sl) kv.second.sl->forget();
+  for (auto& kv : procs_) kv.second.fl->forget();
+}
 
 // ---------------------------------------------------------------------------
 // Bring-up

@@ -77,6 +77,9 @@ public:
   bool ok() const { return root_ != 0; }
   uint64_t root() const { return root_; }
   Format format() const { return fmt_; }
+  // Drop the tables without touching memory (teardown after the simulation,
+  // when the memory path may already be gone).
+  void forget() { root_ = 0; }
   unsigned levels() const { return levels_; }
 
   // Maps [iova, iova+size) to [pa, pa+size): 4K-aligned; uses the largest

@@ -1,6 +1,7 @@
 // Every platform the `iommusim` command can build. A new platform adds one line.
 #include "platforms/platform.h"
 #include "platforms/simple.h"
+#include "platforms/x86_vtd.h"
 
 namespace iommusim {
 
@@ -14,6 +15,7 @@ std::unique_ptr<Platform> make() {
 const std::vector<PlatformInfo>& platform_registry() {
   static const std::vector<PlatformInfo> registry = {
       {"simple", "traffic generators -> router -> memory, no IOMMU", &make<SimplePlatform>},
+      {"x86-vtd", "x86 with VT-d units, kernel model (IOAS layer, VT-d driver) and DMA workloads", &make<X86VtdPlatform>},
   };
   return registry;
 }

@@ -1,0 +1,360 @@
+#include "firmware/workloads.h"
+
+#include <algorithm>
+
+namespace iommusim::fw {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+void WorkloadParams::declare(ParamList& p) {
+  p.add_enum<WorkloadKind>("workload", &kind,
+                           {{"streaming", WorkloadKind::Streaming},
+                            {"longlived", WorkloadKind::LongLived},
+                            {"svm", WorkloadKind::Svm},
+                            {"nested", WorkloadKind::Nested},
+                            {"idle", WorkloadKind::Idle}},
+                           "streaming (map/DMA/unmap per buffer), longlived (map once), svm (PASID, ATS+PRI demand faults), nested (user first level over an IOAS), idle");
+  p.add_choice("op", &op, {"read", "write", "mix"}, "DMA direction: the device reads or writes memory");
+  p.add_uint("size", &size, 1, 1ull << 30, "bytes", "bytes per buffer (streaming) or per DMA (others)");
+  p.add_uint("burst", &burst, 4, 4096, "bytes", "largest single transaction (PCIe max payload size)");
+  p.add_uint("count", &count, 0, 1ull << 40, "", "buffers (streaming) or DMAs (others)");
+  p.add_uint("window", &window, 4096, 1ull << 40, "bytes", "mapped window (longlived), VMA (svm) or guest memory (nested)");
+  p.add_choice("pattern", &pattern, {"sequential", "random"}, "address pattern inside the window");
+  p.add_uint("buffers", &buffers, 1, 1u << 20, "", "streaming: buffers in the pool, reused round robin");
+  p.add_double("issue_ns", &issue_ns, 0, 1e9, "ns", "device time to issue one transaction");
+  p.add_double("think_ns", &think_ns, 0, 1e12, "ns", "gap between buffers / DMAs");
+  p.add_double("start_ns", &start_ns, 0, 1e15, "ns", "when the workload starts");
+  p.add_uint("seed", &seed, 0, ~0ull, "", "random pattern seed (mixed with the system seed)");
+  p.add_uint("rid", &requester_id, 0, 0xffff, "", "requester id (BDF) of the endpoint");
+  p.add_uint("group", &group, 0, 1u << 20, "", "IOMMU group; endpoints with the same non-zero group are isolated together (0: its own)");
+  p.add_uint("address_space", &address_space, 0, 1u << 20, "", "endpoints with the same non-zero number share one IOAS (0: its own)");
+  p.add_uint("pasid", &pasid, 1, (1u << 13) - 1, "", "svm / nested: PASID of the requests");
+  p.add_bool("ats", &ats, "svm: translate with ATS and recover from misses with PRI page requests");
+  p.add_address("iova_base", &iova_base, (1ull << 48) - 1, "first usable IOVA of its own IOAS (may be non-zero)");
+  p.add_address("va_base", &va_base, (1ull << 47) - 1, "svm / nested: first virtual address of the window");
+  p.add_bool("prefault", &prefault, "svm: populate the VMA up front (no page requests)");
+}
+
+std::string WorkloadParams::validate() const {
+  if (kind == WorkloadKind::Svm && !ats && !prefault)
+    return "svm without ats needs prefault = true (an untranslated DMA that faults is not recoverable)";
+  if ((kind == WorkloadKind::LongLived || kind == WorkloadKind::Svm || kind == WorkloadKind::Nested) && size > window)
+    return "size is larger than window";
+  if ((iova_base | va_base) & 0xfff) return "iova_base and va_base must be 4 KiB aligned";
+  return "";
+}
+
+// The nested workload's guest: guest-physical memory is an IOVA range of the
+// parent IOAS, backed by one host block.
+struct Workload::Guest : PhysMemory {
+  CpuPort& cpu;
+  uint64_t gpa_base, hpa_base, size;
+  PageAllocator alloc;
+  std::unique_ptr<PageTable> fl;
+  Guest(CpuPort& c, uint64_t g, uint64_t h, uint64_t s, uint64_t table_off)
+      : cpu(c), gpa_base(g), hpa_base(h), size(s), alloc(g + table_off, s - table_off) {}
+  bool read(uint64_t pa, void* b, unsigned len) override {
+    if (pa < gpa_base || pa - gpa_base + len > size) return false;
+    return cpu.read(hpa_base + (pa - gpa_base), b, len);
+  }
+  bool write(uint64_t pa, const void* b, unsigned len) override {
+    if (pa < gpa_base || pa - gpa_base + len > size) return false;
+    return cpu.write(hpa_base + (pa - gpa_base), b, len);
+  }
+};
+
+Workload::Workload(sc_core::sc_module_name name, const WorkloadParams& p, IoasLayer& ioas, VtdDriver& driver,
+                   PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, StatGroup* parent_stats)
+    : sc_module(name),
+      dma("dma"),
+      msg_in("msg_in"),
+      p_(p),
+      ioas_(ioas),
+      drv_(driver),
+      alloc_(alloc),
+      cpu_(cpu),
+      ioas_id_(ioas_id),
+      rng_(p.seed),
+      stats_(basename(), parent_stats),
+      completed_(stats_.counter("transactions", "DMA transactions completed (OK)")),
+      errors_(stats_.counter("errors", "DMA transactions that got an error response (faults)")),
+      bytes_(stats_.counter("bytes", "bytes moved by completed transactions", "bytes")),
+      buffers_done_(stats_.counter("buffers", "buffers (streaming) or DMAs (others) completed")),
+      page_requests_(stats_.counter("page_requests", "PRI page requests sent")),
+      retries_(stats_.counter("retries", "translations retried after a page request")),
+      buffer_ns_(stats_.histogram("buffer_ns", "per buffer: map + DMA + unmap (streaming) or per DMA", "ns")),
+      map_ns_(stats_.histogram("map_ns", "time in the map call (kernel + driver)", "ns")),
+      unmap_ns_(stats_.histogram("unmap_ns", "time in the unmap call (kernel + driver + invalidation wait)", "ns")),
+      dma_ns_(stats_.histogram("dma_ns", "time to move one buffer", "ns")) {
+  msg_in.register_b_transport(this, &Workload::msg_b_transport);
+  ext_.requester_id = static_cast<uint16_t>(p_.requester_id);
+  SC_THREAD(run);
+}
+
+Workload::~Workload() {
+  if (guest_ && guest_->fl) guest_->fl->forget();
+}
+
+void Workload::finish(const std::string& failure) {
+  if (!failure.empty() && failure_.empty()) failure_ = failure;
+  done_ = true;
+  done_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len, bool write, bool with_pasid,
+                                         uint32_t pasid, AddressType at, DmaExtension* ext_out) {
+  tlm::tlm_generic_payload t;
+  DmaExtension ext;
+  ext.requester_id = static_cast<uint16_t>(p_.requester_id);
+  ext.has_pasid = with_pasid;
+  ext.pasid = pasid;
+  ext.address_type = at;
+  ext.no_write = at == AddressType::TranslationRequest && !write;
+  std::vector<uint8_t> scratch;
+  if (!data) { scratch.assign(len, 0); data = scratch.data(); }
+  t.set_command(at == AddressType::TranslationRequest ? tlm::TLM_READ_COMMAND
+                : write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  t.set_address(addr);
+  t.set_data_ptr(static_cast<unsigned char*>(data));
+  t.set_data_length(len);
+  t.set_streaming_width(len);
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  t.set_extension(&ext);
+  sc_time delay(p_.issue_ns, SC_NS);
+  dma->b_transport(t, delay);
+  t.clear_extension(&ext);
+  wait(delay);
+  if (ext_out) *ext_out = ext;
+  if (at != AddressType::TranslationRequest) {
+    if (t.is_response_ok()) {
+      ++completed_;
+      bytes_.set(bytes_.value() + len);
+    } else {
+      ++errors_;
+    }
+  }
+  return t.get_response_status();
+}
+
+PrgResponseCode Workload::page_request(uint64_t addr, bool write, uint32_t pasid) {
+  ++page_requests_;
+  tlm::tlm_generic_payload t;
+  PcieMessage m;
+  m.type = PcieMessageType::PageRequest;
+  m.requester_id = static_cast<uint16_t>(p_.requester_id);
+  m.has_pasid = true;
+  m.pasid = pasid;
+  m.address = addr & ~0xfffull;
+  m.read = true;
+  m.write = write;
+  m.last = true;
+  m.prg_index = prgi_;
+  prgi_ = (prgi_ + 1) & 0x1ff;
+  t.set_command(tlm::TLM_IGNORE_COMMAND);
+  t.set_address(m.address);
+  t.set_data_ptr(nullptr);
+  t.set_data_length(0);
+  t.set_streaming_width(0);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  t.set_extension(&m);
+  prg_got_ = false;
+  sc_time delay(p_.issue_ns, SC_NS);
+  dma->b_transport(t, delay);
+  t.clear_extension(&m);
+  wait(delay);
+  if (!prg_got_) wait(sc_time(10, sc_core::SC_MS), prg_ev_);
+  if (!prg_got_) return PrgResponseCode::ResponseFailure;
+  return prg_rc_;
+}
+
+void Workload::msg_b_transport(tlm::tlm_generic_payload& t, sc_time&) {
+  PcieMessage* m = t.get_extension<PcieMessage>();
+  if (m && m->type == PcieMessageType::PrgResponse) {
+    prg_rc_ = m->response_code;
+    prg_got_ = true;
+    prg_ev_.notify(sc_core::SC_ZERO_TIME);
+  }
+  // ATS invalidation requests: this device caches no translation (it asks for
+  // one per access), so there is nothing to drop.
+  t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool Workload::next_write() {
+  if (p_.op == "write") return true;
+  if (p_.op == "read") return false;
+  return (rng_() & 1) != 0;
+}
+
+uint64_t Workload::next_offset(uint64_t span, uint64_t i) {
+  uint64_t slots = std::max<uint64_t>(1, span / p_.size);
+  uint64_t slot = p_.pattern == "random" ? rng_() % slots : i % slots;
+  return slot * p_.size;
+}
+
+bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid) {
+  bool ok = true;
+  uint64_t done = 0;
+  while (done < len) {
+    uint64_t a = addr + done;
+    uint64_t n = std::min<uint64_t>({len - done, p_.burst, kPageSize - (a & (kPageSize - 1))});
+    buf_.assign(n, 0);
+    for (uint64_t k = 0; k + 8 <= n; k += 8) {
+      uint64_t v = ++seq_;
+      std::copy(reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 8, buf_.begin() + k);
+    }
+    if (issue(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
+    done += n;
+  }
+  return ok;
+}
+
+void Workload::run() {
+  if (p_.start_ns > 0) wait(sc_time(p_.start_ns, SC_NS));
+  if (!drv_.ready()) wait(sc_time(1, sc_core::SC_MS), drv_.ready_event());
+  if (!drv_.ready()) {
+    finish("IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error()));
+    return;
+  }
+  switch (p_.kind) {
+    case WorkloadKind::Streaming: run_streaming(); break;
+    case WorkloadKind::LongLived: run_longlived(); break;
+    case WorkloadKind::Svm: run_svm(); break;
+    case WorkloadKind::Nested: run_nested(); break;
+    case WorkloadKind::Idle: finish(); break;
+  }
+}
+
+void Workload::run_streaming() {
+  std::string err = ioas_.attach(basename(), ioas_id_);
+  if (!err.empty()) return finish(err);
+  const uint64_t bsize = (p_.size + kPageSize - 1) & ~(kPageSize - 1);
+  std::vector<uint64_t> pool;
+  for (uint32_t i = 0; i < p_.buffers; ++i) {
+    uint64_t pa = alloc_.alloc_block(bsize / kPageSize);
+    if (!pa) return finish("out of memory for the buffer pool");
+    pool.push_back(pa);
+  }
+  for (uint64_t i = 0; i < p_.count; ++i) {
+    bool write = next_write();
+    Perm perm{!write || p_.op == "mix", write || p_.op == "mix"};
+    sc_time t0 = sc_core::sc_time_stamp();
+    uint64_t iova = 0;
+    err = ioas_.map(ioas_id_, &iova, pool[i % pool.size()], bsize, perm, false);
+    if (!err.empty()) return finish("map: " + err);
+    sc_time t1 = sc_core::sc_time_stamp();
+    dma_buffer(iova, p_.size, write, false, 0);
+    sc_time t2 = sc_core::sc_time_stamp();
+    err = ioas_.unmap(ioas_id_, iova, bsize);
+    if (!err.empty()) return finish("unmap: " + err);
+    sc_time t3 = sc_core::sc_time_stamp();
+    map_ns_.sample((t1 - t0).to_seconds() * 1e9);
+    dma_ns_.sample((t2 - t1).to_seconds() * 1e9);
+    unmap_ns_.sample((t3 - t2).to_seconds() * 1e9);
+    buffer_ns_.sample((t3 - t0).to_seconds() * 1e9);
+    ++buffers_done_;
+    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+  }
+  finish();
+}
+
+void Workload::run_longlived() {
+  std::string err = ioas_.attach(basename(), ioas_id_);
+  if (!err.empty()) return finish(err);
+  const uint64_t w = (p_.window + kPageSize - 1) & ~(kPageSize - 1);
+  uint64_t pa = alloc_.alloc_block(w / kPageSize, std::min<uint64_t>(1ull << 21, w & -w));
+  if (!pa) return finish("out of memory for the window");
+  uint64_t iova = 0;
+  sc_time t0 = sc_core::sc_time_stamp();
+  err = ioas_.map(ioas_id_, &iova, pa, w, Perm{true, true}, false);
+  if (!err.empty()) return finish("map: " + err);
+  map_ns_.sample((sc_core::sc_time_stamp() - t0).to_seconds() * 1e9);
+  for (uint64_t i = 0; i < p_.count; ++i) {
+    sc_time s = sc_core::sc_time_stamp();
+    dma_buffer(iova + next_offset(w, i), p_.size, next_write(), false, 0);
+    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    ++buffers_done_;
+    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+  }
+  finish();
+}
+
+void Workload::run_svm() {
+  drv_.set_ats(static_cast<uint16_t>(p_.requester_id), p_.ats);
+  uint32_t proc = drv_.svm_process_create();
+  const uint64_t w = (p_.window + kPageSize - 1) & ~(kPageSize - 1);
+  std::string err = drv_.svm_add_vma(proc, p_.va_base, w, true, p_.prefault);
+  if (!err.empty()) return finish(err);
+  err = drv_.svm_bind(static_cast<uint16_t>(p_.requester_id), p_.pasid, proc);
+  if (!err.empty()) return finish("svm bind: " + err);
+  for (uint64_t i = 0; i < p_.count; ++i) {
+    bool write = next_write();
+    uint64_t va = p_.va_base + next_offset(w, i);
+    sc_time s = sc_core::sc_time_stamp();
+    if (!p_.ats) {
+      dma_buffer(va, p_.size, write, true, p_.pasid);
+    } else {
+      uint64_t done = 0;
+      while (done < p_.size) {
+        uint64_t a = va + done;
+        uint64_t n = std::min<uint64_t>({p_.size - done, p_.burst, kPageSize - (a & (kPageSize - 1))});
+        DmaExtension x;
+        bool ok = false;
+        for (int attempt = 0; attempt < 3 && !ok; ++attempt) {
+          issue(a & ~0xfffull, nullptr, 4, write, true, p_.pasid, AddressType::TranslationRequest, &x);
+          ok = x.ats.valid && (!write || x.ats.write);
+          if (!ok) {
+            if (page_request(a, write, p_.pasid) != PrgResponseCode::Success) break;
+            ++retries_;
+          }
+        }
+        if (!ok) {
+          ++errors_;
+        } else {
+          uint64_t ta = x.ats.translated_addr + (a & (x.ats.size - 1));
+          buf_.assign(n, 0xa5);
+          issue(ta, buf_.data(), static_cast<unsigned>(n), write, true, p_.pasid, AddressType::Translated);
+        }
+        done += n;
+      }
+    }
+    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    ++buffers_done_;
+    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+  }
+  finish();
+}
+
+void Workload::run_nested() {
+  // Guest memory: [iova_base, +window) for data and 64 more pages for the
+  // guest's own tables, all mapped in the parent IOAS (GPA -> HPA).
+  const uint64_t w = (p_.window + kPageSize - 1) & ~(kPageSize - 1);
+  const uint64_t gsize = w + 64 * kPageSize;
+  uint64_t hpa = alloc_.alloc_block(gsize / kPageSize);
+  if (!hpa) return finish("out of memory for guest memory");
+  uint64_t gpa = p_.iova_base;
+  std::string err = ioas_.map(ioas_id_, &gpa, hpa, gsize, Perm{true, true}, true);
+  if (!err.empty()) return finish("map guest memory: " + err);
+  guest_ = std::make_unique<Guest>(cpu_, gpa, hpa, gsize, w);
+  guest_->fl = std::make_unique<PageTable>(*guest_, guest_->alloc, PageTable::Format::FirstLevel, 0x1);
+  err = guest_->fl->map(p_.va_base, gpa, w, Perm{true, true, false, true});
+  cpu_.sync();
+  if (!err.empty()) return finish("guest first-level table: " + err);
+  uint32_t hwpt = 0;
+  err = ioas_.hwpt_alloc_nested(ioas_id_, basename(), guest_->fl->root(), &hwpt);
+  if (!err.empty()) return finish("nested domain: " + err);
+  err = ioas_.attach_pasid(basename(), p_.pasid, hwpt);
+  if (!err.empty()) return finish("attach nested domain: " + err);
+  for (uint64_t i = 0; i < p_.count; ++i) {
+    sc_time s = sc_core::sc_time_stamp();
+    dma_buffer(p_.va_base + next_offset(w, i), p_.size, next_write(), true, p_.pasid);
+    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    ++buffers_done_;
+    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+  }
+  finish();
+}
+
+}  // namespace iommusim::fw

@@ -1,0 +1,145 @@
+// Workloads: how real drivers use the DMA API, each driving one endpoint's DMA
+// engine (a minimal PCIe function with a DMA initiator socket and a message
+// socket for PRG responses and ATS invalidations):
+//  - streaming:  per buffer, map (layer-chosen IOVA), DMA it, unmap (per-packet
+//                networking: the map/unmap and invalidation cost is on the path);
+//  - longlived:  map a window once (ring memory, coherent buffers), then DMA
+//                inside it (sequential or random);
+//  - svm:        a process address space bound to a PASID; the device uses ATS
+//                and, when a translation fails, PRI: it sends a page request,
+//                waits for the page group response and retries;
+//  - nested:     a guest IOAS (GPA -> HPA, second level) and a user first-level
+//                table (GVA -> GPA) built by the "guest" in its own memory; the
+//                device is attached to the nested domain and DMAs to GVAs.
+// Each is configured per endpoint (WorkloadParams) and runs as an SC_THREAD.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/dma_extension.h"
+#include "common/params.h"
+#include "common/pcie_messages.h"
+#include "common/stats.h"
+#include "firmware/ioas.h"
+#include "firmware/page_allocator.h"
+#include "firmware/vtd_driver.h"
+
+namespace iommusim::fw {
+
+enum class WorkloadKind { Streaming, LongLived, Svm, Nested, Idle };
+
+struct WorkloadParams {
+  WorkloadKind kind = WorkloadKind::Streaming;
+  std::string op = "write";            // read | write | mix (device reads / writes memory)
+  uint64_t size = 1536;                // bytes per buffer (streaming) or per DMA (others)
+  uint64_t burst = 256;                // largest single transaction (PCIe max payload size)
+  uint64_t count = 1000;               // buffers (streaming) or DMAs (others)
+  uint64_t window = 1ull << 20;        // longlived/svm/nested: bytes of the mapped window / VMA
+  std::string pattern = "sequential";  // sequential | random (longlived, svm, nested)
+  uint32_t buffers = 64;               // streaming: buffers in the pool (reused round robin)
+  double issue_ns = 10;                // device time to issue one transaction
+  double think_ns = 0;                 // gap between buffers / DMAs
+  double start_ns = 0;
+  uint64_t seed = 1;
+  uint32_t requester_id = 0x0100;      // BDF
+  uint32_t group = 0;                  // IOMMU group (0: its own)
+  uint32_t address_space = 0;          // endpoints with the same number share an IOAS (0: its own)
+  uint32_t pasid = 1;                  // svm / nested: PASID of the requests
+  bool ats = false;                    // svm: translate with ATS (+PRI); else untranslated PASID DMA
+  uint64_t iova_base = 0x100000;       // first usable IOVA of its IOAS
+  uint64_t va_base = 0x7f0000000000ull;// svm / nested: first virtual address
+  bool prefault = false;               // svm: map the VMA up front (no page requests)
+
+  void declare(ParamList& p);
+  std::string validate() const;
+};
+
+class Workload : public sc_core::sc_module {
+public:
+  tlm_utils::simple_initiator_socket<Workload> dma;    // to the root complex
+  tlm_utils::simple_target_socket<Workload> msg_in;    // PRG responses, ATS invalidations
+
+  SC_HAS_PROCESS(Workload);
+  // `cpu`: how the nested workload's "guest" writes its first-level table.
+  Workload(sc_core::sc_module_name name, const WorkloadParams& p, IoasLayer& ioas, VtdDriver& driver,
+           PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, StatGroup* parent_stats = nullptr);
+  ~Workload() override;
+
+  const WorkloadParams& params() const { return p_; }
+  bool done() const { return done_; }
+  const sc_core::sc_event& done_event() const { return done_ev_; }
+  uint64_t completed() const { return completed_.value(); }
+  uint64_t errors() const { return errors_.value(); }
+  uint64_t bytes() const { return bytes_.value(); }
+  const Histogram& buffer_ns() const { return buffer_ns_; }
+  const Histogram& dma_ns() const { return dma_ns_; }
+  const Histogram& unmap_ns() const { return unmap_ns_; }
+  uint32_t ioas_id() const { return ioas_id_; }
+  const std::string& failure() const { return failure_; }
+
+  // One DMA transaction (callable from any SystemC thread; tests use it):
+  // returns the TLM response; `data` (len bytes) is written or read into.
+  tlm::tlm_response_status issue(uint64_t addr, void* data, unsigned len, bool write,
+                                 bool with_pasid = false, uint32_t pasid = 0,
+                                 AddressType at = AddressType::Untranslated,
+                                 DmaExtension* ext_out = nullptr);
+  // A PRI page request for the page at `addr`; waits for its response.
+  PrgResponseCode page_request(uint64_t addr, bool write, uint32_t pasid);
+
+  StatGroup& stats() { return stats_; }
+
+private:
+  void run();
+  void run_streaming();
+  void run_longlived();
+  void run_svm();
+  void run_nested();
+  bool dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid);
+  bool next_write();
+  uint64_t next_offset(uint64_t span, uint64_t i);
+  void finish(const std::string& failure = "");
+  void msg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+
+  WorkloadParams p_;
+  IoasLayer& ioas_;
+  VtdDriver& drv_;
+  PageAllocator& alloc_;
+  CpuPort& cpu_;
+  uint32_t ioas_id_;
+  struct Guest;
+  std::unique_ptr<Guest> guest_;
+  bool prg_got_ = false;
+  std::mt19937_64 rng_;
+  bool done_ = false;
+  std::string failure_;
+  sc_core::sc_event done_ev_;
+  sc_core::sc_event prg_ev_;
+  PrgResponseCode prg_rc_ = PrgResponseCode::Success;
+  uint16_t prgi_ = 0;
+  uint64_t seq_ = 0;
+  tlm::tlm_generic_payload trans_;
+  DmaExtension ext_;
+  std::vector<uint8_t> buf_;
+
+  StatGroup stats_;
+  Counter& completed_;
+  Counter& errors_;
+  Counter& bytes_;
+  Counter& buffers_done_;
+  Counter& page_requests_;
+  Counter& retries_;
+  Histogram& buffer_ns_;
+  Histogram& map_ns_;
+  Histogram& unmap_ns_;
+  Histogram& dma_ns_;
+};
+
+}  // namespace iommusim::fw
