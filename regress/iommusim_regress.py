@@ -268,8 +268,8 @@ def evaluate(stats, checks):
 # ----------------------------------------------------------------------------
 # Suites
 
-SUITE_RUN_KEYS = {"name", "config", "set", "seed", "exit", "expect", "require", "faults",
-                  "timeout", "record", "record_exclude", "record_tolerance", "args", "description", "env"}
+SUITE_RUN_KEYS = {"name", "config", "set", "seed", "exit", "expect", "require", "faults", "timeout", "record",
+                  "record_exclude", "record_tolerance", "args", "description", "env", "skip_if_missing"}
 
 
 def _merge_defaults(defaults, run):
@@ -373,6 +373,7 @@ def suite_manifest(suite_path, sim, out, timeout, only=None):
             "env": r.get("env", {}),
             "timeout": t,
             "exit": r.get("exit", 0),
+            "skip_if_missing": bool(r.get("skip_if_missing", False)),
             "checks": {"expect": r["expect"], "recorded": recorded, "require": r["require"], "faults": r["faults"]},
             "record": {"include": as_list(r.get("record", ["*"])), "exclude": as_list(r.get("record_exclude")),
                        "tolerance": r.get("record_tolerance") or {}},
@@ -558,6 +559,15 @@ def run_item(item):
     res = {"name": item["name"], "dir": d, "status": None, "exit": None, "signal": None,
            "duration": 0.0, "failures": [], "stdout": out_log, "stderr": err_log, "stats_file": None}
     missing = [c for c in item["configs"] if not os.path.exists(c)]
+    if missing and item.get("skip_if_missing"):
+        # Declared in the suite: this run waits for a scenario that is not written yet.
+        open(out_log, "w").close()
+        with open(err_log, "w") as f:
+            f.write("".join(f"regress: skipped: config file not found: {c}\n" for c in missing))
+        res["status"] = "skip"
+        res["failures"] = [f"skipped: config file not found: {c}" for c in missing]
+        write_json(os.path.join(d, "result.json"), res)
+        return res
     if missing and item["exit"] != 2:
         # Report before launching: an absent scenario is a failure of this run, not of the runner.
         open(out_log, "w").close()
@@ -712,15 +722,17 @@ def summary_table(manifest, results):
     lines = [f"{a:<{w[0]}}  {b:<{w[1]}}  {c:>{w[2]}}  {d}".rstrip() for a, b, c, d in rows]
     n = len(results)
     npass = sum(r["status"] == "pass" for r in results)
+    nskip = sum(r["status"] == "skip" for r in results)
     lines.append("")
-    lines.append(f"{manifest['kind']} {manifest['name']}: {npass}/{n} passed, {n - npass} failed")
+    lines.append(f"{manifest['kind']} {manifest['name']}: {npass}/{n} passed, "
+                 + (f"{nskip} skipped, " if nskip else "") + f"{n - npass - nskip} failed")
     return "\n".join(lines)
 
 
 def failure_details(results, log_lines=15):
     out = []
     for r in results:
-        if r["status"] == "pass":
+        if r["status"] in ("pass", "skip"):
             continue
         out.append(f"--- {r['name']}: {r['status'].upper()}  (dir {r['dir']})")
         for f in r["failures"]:
@@ -743,9 +755,10 @@ def _xml_text(s):
 def junit_xml(manifest, results):
     suites = ET.Element("testsuites", name=f"iommusim-regress {manifest['name']}")
     fails = sum(r["status"] in ("fail",) for r in results)
-    errors = sum(r["status"] not in ("pass", "fail") for r in results)
+    errors = sum(r["status"] not in ("pass", "fail", "skip") for r in results)
+    skipped = sum(r["status"] == "skip" for r in results)
     ts = ET.SubElement(suites, "testsuite", name=manifest["name"], tests=str(len(results)),
-                       failures=str(fails), errors=str(errors), skipped="0",
+                       failures=str(fails), errors=str(errors), skipped=str(skipped),
                        time=f"{sum(r.get('duration', 0) for r in results):.3f}",
                        timestamp=datetime.datetime.now().replace(microsecond=0).isoformat(),
                        hostname=socket.gethostname())
@@ -755,7 +768,9 @@ def junit_xml(manifest, results):
     for it, r in zip(manifest["items"], results):
         tc = ET.SubElement(ts, "testcase", classname=f"regress.{manifest['name']}", name=r["name"],
                            time=f"{r.get('duration', 0):.3f}")
-        if r["status"] != "pass":
+        if r["status"] == "skip":
+            ET.SubElement(tc, "skipped", message=_xml_text("; ".join(r["failures"])))
+        elif r["status"] != "pass":
             tag = "failure" if r["status"] == "fail" else "error"
             msg = r["failures"][0] if r["failures"] else r["status"]
             body = "\n".join(r["failures"]) + f"\n\nrun directory: {r['dir']}\ncommand: {' '.join(shlex.quote(c) for c in it['cmd'])}\n"
@@ -826,7 +841,7 @@ def finalize(manifest, results, junit=None, csv_path=None, quiet=False):
         if manifest["kind"] == "sweep":
             print(f"\nCSV: {csv_path or os.path.join(out, 'results.csv')}")
         print(f"Outputs in {out}")
-    return EXIT_OK if all(r["status"] == "pass" for r in results) else EXIT_FAIL
+    return EXIT_OK if all(r["status"] in ("pass", "skip") for r in results) else EXIT_FAIL
 
 
 # ----------------------------------------------------------------------------
@@ -843,6 +858,10 @@ def recorded_expectations(manifest, results, old):
     problems = []
     for it, r in zip(manifest["items"], results):
         oldrun = old.get("runs", {}).get(it["name"], {}).get("stats", {})
+        if r["status"] == "skip":
+            if it["name"] in old.get("runs", {}):
+                new["runs"][it["name"]] = old["runs"][it["name"]]
+            continue
         if r["status"] not in ("pass", "fail") or r["exit"] != it["exit"]:
             problems.append(f"{it['name']}: {r['status']}: {'; '.join(r['failures'])}")
             if it["name"] in old.get("runs", {}):
@@ -947,7 +966,7 @@ def rerun_failed(args, out):
                          f"pass the --out of the earlier run")
     prev = load_json(rpath, "previous results")
     old_manifest = load_json(mpath, "previous manifest")
-    failed = {r["name"] for r in prev["results"] if r["status"] != "pass"}
+    failed = {r["name"] for r in prev["results"] if r["status"] not in ("pass", "skip")}
     sim = find_sim(args.sim) if (args.sim or os.environ.get("IOMMUSIM")) else old_manifest["sim"]
     if old_manifest["kind"] == "suite":
         # Rebuild from the (possibly edited) suite and expectations, so that fixes apply,

@@ -245,6 +245,23 @@ class SuiteTest(TmpCase):
         self.assertIn("absent.ini", res["missing_file"]["failures"][0])
         self.assertIn("simulation error: exit status 1", res["sim_error"]["failures"][0])
 
+    def test_skip_if_missing(self):
+        s = self.suite([{"name": "later", "config": ["not_yet.ini"], "skip_if_missing": True},
+                        {"name": "now", "config": ["base.ini"], "skip_if_missing": True},
+                        {"name": "strict", "config": ["not_yet.ini"]}])
+        j = os.path.join(self.tmp, "j.xml")
+        p = self.run_suite(s, "--junit", j)
+        self.assertEqual(p.returncode, 1)  # 'strict' still fails: skipping is opt-in
+        res = self.results()
+        self.assertEqual({n: r["status"] for n, r in res.items()}, {"later": "skip", "now": "pass", "strict": "error"})
+        self.assertIn("1/3 passed, 1 skipped, 1 failed", p.stdout)
+        ts = ET.parse(j).getroot().find("testsuite")
+        self.assertEqual((ts.get("skipped"), ts.get("errors"), ts.get("failures")), ("1", "1", "0"))
+        tc = [t for t in ts.iter("testcase") if t.get("name") == "later"][0]
+        self.assertIn("not_yet.ini", tc.find("skipped").get("message"))
+        p = self.run_suite(s, "-k", "later", "-k", "now", out="o2")
+        self.assertEqual(p.returncode, 0)
+
     def test_missing_binary_and_bad_suite_are_usage_errors(self):
         s = self.suite([{"name": "a"}])
         p = runner("run", s, "--sim", os.path.join(self.tmp, "nope"), "--out", os.path.join(self.tmp, "o"))
