@@ -58,6 +58,29 @@ TEST_F(Scalable, SecondLevelWithRidPasid) {
   EXPECT_TRUE(rd(0x08, 0x7020).iotlb_hit);
 }
 
+TEST_F(Scalable, MissCostIsTheSumOfItsParts) {
+  p.ad_supported = false;  // no A/D writes: reads only
+  make(true);
+  SmCtx c;
+  setup(0x08, c, 7, fl_entry(9));
+  fl_map(0x400000, 0x800000);
+  sc_time d;
+  XlateRequest r;
+  r.source_id = 0x08;
+  r.has_pasid = true;
+  r.pasid = 7;
+  r.addr = 0x400000;
+  d = SC_ZERO_TIME;
+  ASSERT_TRUE(t->translate(r, d, SC_ZERO_TIME).ok);
+  // IOTLB, context cache + root + context, PASID cache + directory + table entry,
+  // three first-level PWC probes, four entry reads.
+  EXPECT_EQ(d, cyc(p.iotlb_lat) + cyc(p.context_cache_lat) + 2 * mem_step() + cyc(p.pasid_cache_lat) +
+                   2 * mem_step() + 3 * cyc(p.pwc_lat) + 4 * mem_step());
+  d = SC_ZERO_TIME;
+  ASSERT_TRUE(t->translate(r, d, sc_time(1, sc_core::SC_US)).ok);
+  EXPECT_EQ(d, cyc(p.iotlb_lat));
+}
+
 TEST_F(Scalable, UpperHalfOfRootEntryServesDevfn128AndUp) {
   make(true);
   SmCtx c;
