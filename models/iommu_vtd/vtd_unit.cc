@@ -428,7 +428,8 @@ void VtdUnit::update_fault_status() {
 }
 
 void VtdUnit::record_fault(uint16_t sid, bool has_pasid, uint32_t pasid, bool priv, bool exe,
-                           bool write, AddressType at, uint64_t addr, FaultReason reason) {
+                           bool write, AddressType at, uint64_t addr, FaultReason reason,
+                           bool page_request) {
   if (fsts_->value() & fsts::PFO) {  // no recording while an overflow is pending
     ++faults_overflow_;
     return;
@@ -440,7 +441,9 @@ void VtdUnit::record_fault(uint16_t sid, bool has_pasid, uint32_t pasid, bool pr
     fault_event();
     return;
   }
-  uint64_t v = frcd::F | (write ? 0 : frcd::T1) | (uint64_t(static_cast<uint8_t>(at) & 3) << frcd::AT_SHIFT) |
+  // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
+  const uint64_t type = page_request ? frcd::T2 : (write ? 0 : frcd::T1);
+  uint64_t v = frcd::F | type | (uint64_t(static_cast<uint8_t>(at) & 3) << frcd::AT_SHIFT) |
                (uint64_t(fault_code(reason)) << frcd::FR_SHIFT) | sid;
   if (has_pasid)
     v |= frcd::PP | (uint64_t(pasid & 0xfffff) << frcd::PV_SHIFT) | (exe ? frcd::EXE : 0) |
@@ -729,7 +732,7 @@ void VtdUnit::page_request(tlm::tlm_generic_payload& trans, const PcieMessage& m
     if (Counter* c = faults_by_reason_[fault_code(r.reason)]) ++*c;
     if (!r.fault_suppressed)
       record_fault(req.source_id, req.has_pasid, req.pasid, req.privileged, req.execute, req.write,
-                   AddressType::Untranslated, req.addr, r.reason);
+                   AddressType::Untranslated, req.addr, r.reason, /*page_request=*/true);
     else
       ++faults_suppressed_;
     auto_respond(PrgResponseCode::InvalidRequest);

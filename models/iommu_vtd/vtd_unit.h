@@ -120,7 +120,7 @@ private:
   void fault_event();
   void update_fault_status();
   void record_fault(uint16_t sid, bool has_pasid, uint32_t pasid, bool priv, bool exe, bool write,
-                    AddressType at, uint64_t addr, FaultReason reason);
+                    AddressType at, uint64_t addr, FaultReason reason, bool page_request = false);
 
   // Queued invalidation.
   void qi_thread();

@@ -177,6 +177,9 @@ TEST(VtdPrq, PageRequestsDisabledInContextAreRefused) {
     const uint64_t hi = b.host.rd(0x228, 8);  // FRCD0 at CAP.FRO = 0x22
     EXPECT_TRUE(hi & frcd::F);
     EXPECT_EQ((hi >> 32) & 0xff, 0x47u) << "SCT.8: page request with PRE = 0";
+    EXPECT_TRUE(hi & frcd::T2) << "type: page request";
+    EXPECT_FALSE(hi & frcd::T1);
+    EXPECT_EQ((hi >> frcd::PV_SHIFT) & 0xfffff, kPasid);
   });
 }
 
