@@ -39,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -533,7 +534,7 @@ def sweep_manifest(sweep_path, sim, out, timeout):
 # Executing one item (shared by local runs and Slurm tasks)
 
 _LIVE = set()             # Popen objects of running simulations (for Ctrl-C clean-up)
-_LIVE_LOCK = __import__("threading").Lock()
+_LIVE_LOCK = threading.Lock()
 _ABORT = []               # non-empty once the user interrupted: start nothing new
 
 
@@ -786,7 +787,6 @@ def junit_xml(manifest, results):
 
 def sweep_csv(manifest, results):
     """CSV text: point, axes..., status, stats...; one row per point in order."""
-    all_stats = []
     loaded = []
     for r in results:
         s = {}
