@@ -1,0 +1,119 @@
+// Common base of the PCIe endpoints with a programming interface (NIC, SVM
+// accelerator): a type-0 config space with its capabilities (pcie_config.h),
+// a register map behind BAR0 with the MSI-X table and PBA in it, the PCIe link
+// shared by every DMA and MMIO of the function, and MSI-X delivery as a memory
+// write of the entry's data to its address (DESIGN.md: interrupts are memory
+// writes).
+//
+// Sockets:
+//   dma     (initiator) upstream: DMA, ATS translation requests, PRI page
+//                       requests, MSI-X writes; every request carries a
+//                       DmaExtension with the function's requester id
+//   cfg     (target)    configuration space; payload address = register offset
+//                       (0..4095), 1/2/4-byte accesses
+//   mmio    (target)    BAR0; payload address = offset within BAR0. A host
+//                       access is timed over the link (a write: one MWr
+//                       downstream; a read: MRd down, CplD up) plus
+//                       mmio_latency_ns inside the device.
+// A function answers memory accesses (MMIO) only while Memory Space Enable is
+// set and issues DMA only while Bus Master Enable is set; otherwise an access
+// gets TLM_ADDRESS_ERROR_RESPONSE (Unsupported Request) and a DMA is not issued.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/register_map.h"
+#include "common/stats.h"
+#include "common/trace.h"
+#include "pci_endpoint/dma_port.h"
+#include "pci_endpoint/pcie_config.h"
+#include "pci_endpoint/pcie_link.h"
+
+namespace iommusim {
+
+class ParamList;
+
+struct PcieEndpointParams {
+  uint32_t requester_id = 0x0100;   // BDF
+  double mmio_latency_ns = 20.0;    // register access inside the device, after the link
+  PcieConfigParams config;
+  PcieLinkParams link;
+  // requester_id, mmio_latency_ns, config.{vendor_id,device_id,class_code,revision}, link.*
+  void declare(ParamList& p);
+};
+
+class PcieEndpoint : public sc_core::sc_module {
+public:
+  tlm_utils::simple_initiator_socket<PcieEndpoint> dma;
+  tlm_utils::simple_target_socket<PcieEndpoint> cfg;
+  tlm_utils::simple_target_socket<PcieEndpoint> mmio;
+
+  PcieConfigSpace& config_space() { return config_; }
+  RegisterMap& bar0() { return bar0_; }
+  StatGroup& stats() { return stats_; }
+  PcieLinkTiming& link() { return link_; }
+  uint16_t requester_id() const { return static_cast<uint16_t>(p_.requester_id); }
+
+  // MSI-X vector state (software-visible through the table in BAR0).
+  bool msix_pending(unsigned vector) const;
+  unsigned msix_vectors() const { return p_.config.msix_vectors; }
+
+protected:
+  // `bar0_size`: power of two; the MSI-X table/PBA (if any) are placed at
+  // config.msix_table_offset / msix_pba_offset inside it.
+  PcieEndpoint(sc_core::sc_module_name name, const PcieEndpointParams& params, uint64_t bar0_size,
+               StatGroup* parent_stats, TraceWriter* trace);
+
+  // Raise MSI-X `vector` at absolute time `at` from a device thread, through
+  // `port`: a 4-byte write of the entry's Message Data to its Message Address,
+  // unless MSI-X is disabled (dropped), or the function or vector is masked
+  // (the PBA bit is set and the message goes out when unmasked). Returns the
+  // time the write left the device.
+  sc_core::sc_time raise_msix(DmaPort& port, unsigned vector, const sc_core::sc_time& at);
+
+  // Hooks for the device.
+  virtual void on_mmio_write(uint64_t /*offset*/) {}
+  virtual void on_config_change() {}
+
+  DmaExtension& stamp(DmaPort& port) {
+    DmaExtension& e = port.attributes();
+    e.requester_id = static_cast<uint16_t>(p_.requester_id);
+    return e;
+  }
+
+  PcieEndpointParams p_;
+  StatGroup stats_;
+  TraceWriter* trace_;
+  int trace_track_ = 0;
+  PcieLinkTiming link_;
+  PcieConfigSpace config_;
+  RegisterMap bar0_;
+  Counter& mmio_reads_;
+  Counter& mmio_writes_;
+  Counter& mmio_errors_;
+  Counter& msix_sent_;
+  Counter& msix_masked_;
+
+private:
+  void cfg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void mmio_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned cfg_transport_dbg(tlm::tlm_generic_payload& trans);
+  void msix_thread();
+  void build_msix_table();
+
+  std::vector<Register*> msix_ctrl_;   // Vector Control per vector
+  std::vector<Register*> msix_addr_lo_, msix_addr_hi_, msix_data_;
+  std::vector<Register*> pba_;         // 64 vectors per PBA qword
+  sc_core::sc_event msix_unmasked_;
+  std::unique_ptr<DmaPort> msix_port_; // for messages released by an unmask
+};
+
+}  // namespace iommusim
