@@ -131,22 +131,27 @@ std::string IoasLayer::map(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t si
     uint64_t align = kPageSize;
     while (align * 2 <= size && align < (1ull << 30)) align *= 2;
     bool found = false;
-    for (auto& w : iova_windows(id)) {
-      uint64_t cand = (w.start + align - 1) & ~(align - 1);
-      while (cand >= w.start && cand <= w.last && w.last - cand >= size - 1) {
-        auto it = a->maps.upper_bound(cand + size - 1);
-        if (it == a->maps.begin() || !ranges_overlap(std::prev(it)->first,
-                                                     std::prev(it)->first + std::prev(it)->second.size - 1,
-                                                     cand, cand + size - 1)) {
-          found = true;
-          break;
+    for (int pass = 0; pass < 2 && !found; ++pass) {
+      for (auto& w : iova_windows(id)) {
+        uint64_t from = pass == 0 ? std::max(w.start, a->cursor) : w.start;
+        if (from > w.last) continue;
+        uint64_t cand = (from + align - 1) & ~(align - 1);
+        while (cand >= w.start && cand <= w.last && w.last - cand >= size - 1) {
+          auto it = a->maps.upper_bound(cand + size - 1);
+          if (it == a->maps.begin() || !ranges_overlap(std::prev(it)->first,
+                                                       std::prev(it)->first + std::prev(it)->second.size - 1,
+                                                       cand, cand + size - 1)) {
+            found = true;
+            break;
+          }
+          --it;
+          uint64_t next = it->first + it->second.size;
+          cand = (next + align - 1) & ~(align - 1);
         }
-        --it;
-        uint64_t next = it->first + it->second.size;
-        cand = (next + align - 1) & ~(align - 1);
+        if (found) { *iova = cand; break; }
       }
-      if (found) { *iova = cand; break; }
     }
+    if (found) a->cursor = *iova + size;
     if (!found) return "no free IOVA range of " + hex(size) + " bytes in IOAS " + std::to_string(id);
   }
   for (size_t i = 0; i < a->domains.size(); ++i) {

@@ -105,7 +105,8 @@ public:
 
   // Map at *iova (fixed = true) or at an IOVA the layer picks (written back to
   // *iova; aligned to the largest power of two <= size, up to 1 GiB, so
-  // superpages stay possible). Applied to every domain of the IOAS.
+  // superpages stay possible; next fit from the last chosen IOVA, wrapping
+  // around, so an IOVA whose invalidation is deferred is not reused at once). Applied to every domain of the IOAS.
   std::string map(uint32_t ioas, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm,
                   bool fixed);
   // Unmaps every mapping inside [iova, iova+size); a mapping that straddles an
@@ -153,6 +154,8 @@ private:
   struct Ioas {
     IoasOptions opt;
     std::map<uint64_t, Mapping> maps;                 // by IOVA
+    uint64_t cursor = 0;                              // next-fit: chosen IOVAs move up, so a just-freed
+                                                      // range is not handed out again at once
     std::vector<Domain> domains;                      // one per backend in use
   };
   struct Hwpt {

@@ -349,7 +349,7 @@ std::string VtdDriver::domain_map(uint32_t handle, uint64_t iova, uint64_t pa, u
   // An IOVA reused before its deferred flush: flush first, or the stale IOTLB
   // entry would translate the new mapping to the old page.
   for (auto& q : deferred_)
-    if (q.did == d->did) { flush_deferred(); break; }
+    if (q.did == d->did && q.iova < iova + size && iova < q.iova + q.size) { flush_deferred(); break; }
   uint64_t before = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g();
   std::string err = d->sl->map(iova, pa, size, perm);
   uint64_t leaves = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g() - before;
@@ -381,7 +381,7 @@ std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t siz
     case InvalidationPolicy::Deferred:
       cpu_.sync();
       if (deferred_.empty()) flush_kick_.notify(sc_core::SC_ZERO_TIME);
-      deferred_.push_back(Deferred{d->did, sc_core::sc_time_stamp()});
+      deferred_.push_back(Deferred{d->did, iova, size, sc_core::sc_time_stamp()});
       if (deferred_.size() >= p_.flush_batch) {
         ++flush_batch_full_;
         flush_deferred();

@@ -134,6 +134,7 @@ private:
   };
   struct Deferred {
     uint16_t did;
+    uint64_t iova, size;
     sc_core::sc_time at;              // when the unmap returned
   };
 
