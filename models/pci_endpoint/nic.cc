@@ -1,0 +1,294 @@
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include "pci_endpoint/nic.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "common/params.h"
+
+namespace iommusim {
+
+using namespace nicreg;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+double ns_of(const sc_time& t) { return t.to_seconds() * 1e9; }
+uint64_t le64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+RegisterDef reg(const char* n, uint64_t off, uint64_t reset, uint64_t rw, uint64_t w1c = 0) {
+  return RegisterDef{n, off, 4, reset, rw, w1c, false, 0};
+}
+// Waits until simulated time reaches `t` (device threads keep their local
+// time in step with the kernel at each step that depends on host state).
+void catch_up(const sc_time& t) {
+  if (t > sc_core::sc_time_stamp()) sc_core::wait(t - sc_core::sc_time_stamp());
+}
+}  // namespace
+
+void NicParams::declare(ParamList& p) {
+  ep.declare(p);
+  p.add_double("line_rate_gbps", &line_rate_gbps, 0.001, 1e4, "Gb/s", "Ethernet line rate");
+  p.add_uint("wire_overhead", &wire_overhead, 0, 64, "bytes", "per-frame wire overhead (preamble+SFD 8, IFG 12)");
+  p.add_uint("tx_fifo_bytes", &tx_fifo_bytes, 0, 1u << 24, "bytes", "TX FIFO: how far buffer reads may run ahead of the wire");
+  p.add_uint("fetch_batch", &fetch_batch, 1, 256, "descriptors", "descriptors fetched per descriptor read");
+  p.add_uint("rx_buffer_size", &rx_buffer_size, 64, 65536, "bytes", "bytes per RX buffer");
+  p.add_double("itr_ns", &itr_ns, 0.0, 1e9, "ns", "reset value of ITR: minimum interval between interrupts of a vector");
+  p.add_double("rx_rate_gbps", &rx_rate_gbps, 0.0, 1e4, "Gb/s", "built-in RX source: offered load (0: no RX traffic)");
+  p.add_uint("rx_packet_size", &rx_packet_size, 60, 65536, "bytes", "built-in RX source: frame size");
+  p.add_uint("rx_packets", &rx_packets, 0, ~0ull, "frames", "built-in RX source: frames (0: unlimited)");
+  p.add_double("rx_start_ns", &rx_start_ns, 0.0, 1e15, "ns", "built-in RX source: first arrival");
+}
+
+namespace {
+PcieEndpointParams nic_ep(PcieEndpointParams ep) {
+  ep.config.msix_vectors = 2;
+  ep.config.msix_table_offset = MSIX_TABLE;
+  ep.config.msix_pba_offset = MSIX_PBA;
+  if (ep.config.class_code == PcieConfigParams().class_code) ep.config.class_code = 0x020000;  // Ethernet controller
+  return ep;
+}
+}  // namespace
+
+Nic::Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* parent_stats, TraceWriter* trace)
+    : PcieEndpoint(name, nic_ep(params.ep), BAR0_SIZE, parent_stats, trace),
+      np_(params),
+      tx_line_(params.line_rate_gbps / 8.0),
+      tx_packets_(stats_.counter("tx_packets", "frames transmitted")),
+      tx_bytes_(stats_.counter("tx_bytes", "bytes transmitted", "bytes")),
+      tx_desc_fetches_(stats_.counter("tx_desc_fetches", "TX descriptor fetch DMAs")),
+      rx_packets_(stats_.counter("rx_packets", "frames received into host buffers")),
+      rx_bytes_(stats_.counter("rx_bytes", "bytes written into RX buffers", "bytes")),
+      rx_drops_(stats_.counter("rx_drops", "frames dropped for lack of an RX descriptor")),
+      rx_truncated_(stats_.counter("rx_truncated", "frames larger than an RX buffer")),
+      rx_desc_fetches_(stats_.counter("rx_desc_fetches", "RX descriptor fetch DMAs")),
+      dma_errors_(stats_.counter("dma_errors", "DMAs answered with an error")),
+      tx_latency_(stats_.histogram("tx_latency", "TX: descriptor fetch start to write-back", "ns")),
+      rx_latency_(stats_.histogram("rx_latency", "RX: frame arrival to descriptor write-back", "ns")) {
+  ctrl_ = &bar0_.add(reg("CTRL", CTRL, 0, CTRL_EN | CTRL_RST));
+  bar0_.add(reg("STATUS", STATUS, 1, 0));
+  icr_ = &bar0_.add(reg("ICR", ICR, 0, 0, INT_TXDW | INT_RXDW | INT_RXO));
+  ims_ = &bar0_.add(reg("IMS", IMS, 0, INT_TXDW | INT_RXDW | INT_RXO));
+  itr_ = &bar0_.add(reg("ITR", ITR, static_cast<uint64_t>(params.itr_ns), 0xffffffff));
+  bar0_.add(reg("TDBAL", TDBAL, 0, 0xfffffff0));
+  bar0_.add(reg("TDBAH", TDBAH, 0, 0xffffffff));
+  bar0_.add(reg("TDLEN", TDLEN, 0, 0x1ffff));
+  tdh_ = &bar0_.add(reg("TDH", TDH, 0, 0));
+  tdt_ = &bar0_.add(reg("TDT", TDT, 0, 0xffff));
+  bar0_.add(reg("RDBAL", RDBAL, 0, 0xfffffff0));
+  bar0_.add(reg("RDBAH", RDBAH, 0, 0xffffffff));
+  bar0_.add(reg("RDLEN", RDLEN, 0, 0x1ffff));
+  rdh_ = &bar0_.add(reg("RDH", RDH, 0, 0));
+  rdt_ = &bar0_.add(reg("RDT", RDT, 0, 0xffff));
+  txpkts_ = &bar0_.add(reg("TXPKTS", TXPKTS, 0, 0));
+  rxpkts_ = &bar0_.add(reg("RXPKTS", RXPKTS, 0, 0));
+  rxdrops_ = &bar0_.add(reg("RXDROPS", RXDROPS, 0, 0));
+  ctrl_->on_write = [this](Register& r, uint64_t, uint64_t) {
+    if (r.value() & CTRL_RST) {
+      r.clear_bits(CTRL_RST);
+      tdh_->set(0);
+      rdh_->set(0);
+      icr_->set(0);
+      rx_cache_count_ = 0;
+    }
+  };
+
+  rx_cache_.assign(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE, 0);
+  tx_port_ = std::make_unique<DmaPort>(dma, link_);
+  rx_port_ = std::make_unique<DmaPort>(dma, link_);
+  irq_port_ = std::make_unique<DmaPort>(dma, link_);
+  stamp(*tx_port_);
+  stamp(*rx_port_);
+  stamp(*irq_port_);
+  sc_core::sc_spawn_options o;
+  sc_core::sc_spawn([this] { tx_thread(); }, sc_core::sc_gen_unique_name("tx"), &o);
+  sc_core::sc_spawn([this] { rx_thread(); }, sc_core::sc_gen_unique_name("rx"), &o);
+  for (unsigned v = 0; v < 2; ++v)
+    sc_core::sc_spawn([this, v] { irq_thread(v); }, sc_core::sc_gen_unique_name("irq"), &o);
+  rx_done_ = np_.rx_rate_gbps <= 0.0;
+}
+
+void Nic::on_mmio_write(uint64_t offset) {
+  if (offset == TDT) tx_doorbell_.notify(SC_ZERO_TIME);
+  else if (offset == RDT) rx_doorbell_.notify(SC_ZERO_TIME);
+  else if (offset == CTRL) {
+    tx_doorbell_.notify(SC_ZERO_TIME);
+    rx_doorbell_.notify(SC_ZERO_TIME);
+  }
+}
+
+uint64_t Nic::ring_base(bool tx) const {
+  const uint64_t lo = bar0_.find(tx ? TDBAL : RDBAL)->value(), hi = bar0_.find(tx ? TDBAH : RDBAH)->value();
+  return (hi << 32) | (lo & ~0xfull);
+}
+
+uint32_t Nic::ring_len(bool tx) const {
+  const uint32_t n = static_cast<uint32_t>(bar0_.find(tx ? TDLEN : RDLEN)->value());
+  return (n >= 8 && n <= 65536 && !(n & (n - 1))) ? n : 0;  // invalid sizes stop the engine
+}
+
+void Nic::interrupt(DmaPort& port, unsigned v, uint32_t cause, const sc_time& at) {
+  icr_->set_bits(cause);
+  if (!(ims_->value() & cause)) return;
+  if (irq_scheduled_[v]) {  // a deferred message covers this cause too
+    pending_at_[v] = std::max(pending_at_[v], at);
+    return;
+  }
+  if (at >= next_irq_[v]) {
+    const sc_time itr(static_cast<double>(itr_->value()), SC_NS);
+    raise_msix(port, v, at);
+    next_irq_[v] = at + itr;
+    return;
+  }
+  // Too soon after the last message: one deferred message at the end of the interval.
+  irq_scheduled_[v] = true;
+  pending_at_[v] = at;
+  const sc_time now = sc_core::sc_time_stamp();
+  irq_event_[v].notify(next_irq_[v] > now ? next_irq_[v] - now : SC_ZERO_TIME);
+}
+
+void Nic::irq_thread(unsigned v) {
+  for (;;) {
+    sc_core::wait(irq_event_[v]);
+    // Not before the latest cause it covers (device threads run ahead in time).
+    if (pending_at_[v] > sc_core::sc_time_stamp()) sc_core::wait(pending_at_[v] - sc_core::sc_time_stamp());
+    irq_scheduled_[v] = false;
+    const sc_time now = sc_core::sc_time_stamp();
+    const sc_time itr(static_cast<double>(itr_->value()), SC_NS);
+    raise_msix(*irq_port_, v, now);
+    next_irq_[v] = now + itr;
+  }
+}
+
+void Nic::tx_thread() {
+  std::vector<uint8_t> desc(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE);
+  std::vector<uint8_t> pkt(65536);
+  std::vector<sc_time> ready(np_.fetch_batch);
+  DmaPort& port = *tx_port_;
+  for (;;) {
+    const uint32_t len = ring_len(true);
+    const uint32_t head = static_cast<uint32_t>(tdh_->value()), tail = static_cast<uint32_t>(tdt_->value());
+    if (!(ctrl_->value() & CTRL_EN) || !config_.bus_master() || len == 0 || head == tail || tail >= len) {
+      sc_core::wait(tx_doorbell_);
+      continue;
+    }
+    const sc_time t0 = sc_core::sc_time_stamp();
+    const uint32_t avail = (tail + len - head) % len;
+    const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
+    const uint64_t base = ring_base(true);
+    ++tx_desc_fetches_;
+    DmaPort::Result f = port.read(base + head * DESC_SIZE, desc.data(), n * static_cast<uint32_t>(DESC_SIZE), t0);
+    if (!f.ok) ++dma_errors_;
+    // Buffer reads, pipelined: each request goes out when the previous one is sent.
+    sc_time issue = f.done, end = f.done;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint8_t* d = &desc[i * DESC_SIZE];
+      const uint64_t addr = le64(d);
+      const uint32_t blen = std::min<uint32_t>(le16(d + 8), static_cast<uint32_t>(pkt.size()));
+      DmaPort::Result b = port.read(addr, pkt.data(), blen, issue);
+      if (!b.ok) ++dma_errors_;
+      // On the wire at the line rate once the data is in. The TX FIFO holds
+      // tx_fifo_bytes: the next buffer read waits until the wire drains to that.
+      const sc_time wire_end = tx_line_.reserve(b.done, blen + np_.wire_overhead);
+      const sc_time fifo(np_.tx_fifo_bytes * 8.0 / np_.line_rate_gbps, SC_NS);
+      issue = std::max(b.sent, wire_end > fifo ? wire_end - fifo : SC_ZERO_TIME);
+      // Write back the descriptor with DD.
+      d[11] |= STA_DD;
+      DmaPort::Result w = port.write(base + (head + i) * DESC_SIZE, d, static_cast<uint32_t>(DESC_SIZE), b.done);
+      if (!w.ok) ++dma_errors_;
+      ready[i] = w.done;
+      end = std::max(end, w.done);
+      ++tx_packets_;
+      tx_bytes_ += blen;
+      txpkts_->set(txpkts_->value() + 1);
+      tx_latency_.sample(ns_of(w.done - t0));
+      if (trace_ && trace_->enabled()) trace_->complete(trace_track_, "tx", "nic", ns_of(t0), ns_of(w.done - t0), addr, blen);
+    }
+    catch_up(end);
+    tdh_->set((head + n) % len);
+    bool rs = false;
+    for (uint32_t i = 0; i < n; ++i) rs |= desc[i * DESC_SIZE + 10] & TXCMD_RS;
+    if (rs) interrupt(port, VEC_TX, INT_TXDW, sc_core::sc_time_stamp());
+  }
+}
+
+void Nic::rx_thread() {
+  if (np_.rx_rate_gbps <= 0.0) return;
+  DmaPort& port = *rx_port_;
+  std::vector<uint8_t> frame(np_.rx_packet_size);
+  const sc_time gap((np_.rx_packet_size + np_.wire_overhead) * 8.0 / np_.rx_rate_gbps, SC_NS);
+  sc_time arrival(np_.rx_start_ns, SC_NS);
+  tlm_utils::tlm_quantumkeeper qk;
+  qk.reset();
+  uint64_t seq = 0;
+  sc_time busy_until = SC_ZERO_TIME;  // the RX DMA engine handles one frame at a time
+  for (; np_.rx_packets == 0 || seq < np_.rx_packets; ++seq, arrival += gap) {
+    const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
+    sc_time t = std::max({arrival, now, busy_until});
+    // A descriptor: from the cache, else fetch (after catching up with the driver's doorbells).
+    if (rx_cache_count_ == 0) {
+      qk.set(t - sc_core::sc_time_stamp());
+      qk.sync();
+      t = sc_core::sc_time_stamp();
+      const uint32_t len = ring_len(false);
+      const uint32_t head = static_cast<uint32_t>(rdh_->value()), tail = static_cast<uint32_t>(rdt_->value());
+      const bool usable = (ctrl_->value() & CTRL_EN) && config_.bus_master() && len && tail < len;
+      const uint32_t avail = usable ? (tail + len - head) % len : 0;
+      if (avail == 0) {
+        ++rx_drops_;
+        rxdrops_->set(rxdrops_->value() + 1);
+        interrupt(port, VEC_RX, INT_RXO, t);
+        continue;
+      }
+      const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
+      ++rx_desc_fetches_;
+      DmaPort::Result f = port.read(ring_base(false) + head * DESC_SIZE, rx_cache_.data(), n * static_cast<uint32_t>(DESC_SIZE), t);
+      if (!f.ok) ++dma_errors_;
+      rx_cache_first_ = head;
+      rx_cache_count_ = n;
+      t = f.done;
+    }
+    const uint32_t len = ring_len(false);
+    const uint32_t idx = static_cast<uint32_t>(rdh_->value());
+    uint8_t* desc = &rx_cache_[((idx + len - rx_cache_first_) % len) * DESC_SIZE];
+    const uint64_t buf = le64(desc);
+    uint32_t flen = np_.rx_packet_size;
+    if (flen > np_.rx_buffer_size) {
+      flen = np_.rx_buffer_size;
+      ++rx_truncated_;
+    }
+    std::fill(frame.begin(), frame.begin() + flen, static_cast<uint8_t>(seq));
+    DmaPort::Result w = port.write(buf, frame.data(), flen, t);
+    if (!w.ok) ++dma_errors_;
+    // Write back length and DD|EOP (posted, ordered after the data).
+    desc[8] = static_cast<uint8_t>(flen);
+    desc[9] = static_cast<uint8_t>(flen >> 8);
+    desc[10] = STA_DD | STA_EOP;
+    DmaPort::Result wb = port.write(ring_base(false) + idx * DESC_SIZE, desc, static_cast<uint32_t>(DESC_SIZE), w.sent);
+    if (!wb.ok) ++dma_errors_;
+    busy_until = wb.sent;
+    rdh_->set((idx + 1) % len);
+    --rx_cache_count_;
+    ++rx_packets_;
+    rx_bytes_ += flen;
+    rxpkts_->set(rxpkts_->value() + 1);
+    rx_latency_.sample(ns_of(wb.done - arrival));
+    if (trace_ && trace_->enabled())
+      trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival), buf, flen);
+    interrupt(port, VEC_RX, INT_RXDW, wb.done);
+    qk.set(wb.done > sc_core::sc_time_stamp() ? wb.done - sc_core::sc_time_stamp() : SC_ZERO_TIME);
+    if (qk.need_sync()) qk.sync();
+  }
+  qk.sync();
+  rx_done_ = true;
+  rx_done_event_.notify(SC_ZERO_TIME);
+}
+
+}  // namespace iommusim

@@ -1,0 +1,133 @@
+// A NIC with TX and RX descriptor rings in host memory (issue 5), in the style
+// of the e1000/ixgbe legacy rings. Its programming interface is ours (there is
+// no architected NIC); it is documented here and in docs/models/endpoints.md,
+// and a driver written from it alone works.
+//
+// BAR0 (64 KiB), little-endian 32-bit registers:
+//   0x0000 CTRL     RW   bit0 EN: engines run; bit1 RST (self-clearing):
+//                        heads, ICR and the descriptor caches to 0
+//   0x0004 STATUS   RO   bit0 LU: link up (always 1)
+//   0x0010 ICR      RW1C interrupt causes: bit0 TXDW (TX descriptor written
+//                        back), bit1 RXDW (RX descriptor written back), bit2 RXO
+//                        (packet dropped: no RX descriptor)
+//   0x0014 IMS      RW   causes that raise an interrupt (same bits)
+//   0x0018 ITR      RW   interrupt moderation: minimum interval between two
+//                        MSI-X messages of a vector, in ns (0: none)
+//   0x0100 TDBAL/0x0104 TDBAH  RW  TX ring base (16-byte aligned)
+//   0x0108 TDLEN    RW   TX ring size in descriptors (power of two, 8..65536)
+//   0x0110 TDH      RO   TX head: next descriptor the NIC processes
+//   0x0118 TDT      RW   TX tail (doorbell): one past the last descriptor posted
+//   0x0200 RDBAL/0x0204 RDBAH, 0x0208 RDLEN, 0x0210 RDH, 0x0218 RDT: the same for RX
+//   0x0300 TXPKTS, 0x0304 RXPKTS, 0x0308 RXDROPS  RO  packet counters (wrap)
+//   0x2000 MSI-X table (vector 0: TX, vector 1: RX), 0x3000 PBA
+// The ring is empty when head == tail; the driver keeps one slot free.
+//
+// Descriptors (16 bytes, little-endian):
+//   TX: 0x0 buffer address (u64), 0x8 length (u16), 0xA CMD (u8: bit0 EOP,
+//       bit3 RS), 0xB STA (u8: bit0 DD, set by the NIC), 0xC reserved (u32)
+//   RX: 0x0 buffer address (u64, written by the driver), 0x8 length (u16,
+//       written by the NIC), 0xA STA (u8: bit0 DD, bit1 EOP), 0xB..0xF reserved
+// Every RX buffer holds rx_buffer_size bytes (a packet larger is truncated and
+// counted in rx_truncated).
+//
+// Flow (each step a timed DMA on the PCIe link through the IOMMU path):
+//   TX: doorbell (TDT write) -> fetch up to fetch_batch descriptors in one
+//       read -> read each buffer (requests pipelined) -> transmit at the line
+//       rate -> write back the descriptor with DD (always; RS only decides the
+//       interrupt) -> TDH advances -> TXDW, MSI-X vector 0 (moderated)
+//   RX: a packet arrives from the wire (the built-in source: rx_rate_gbps,
+//       rx_packet_size, rx_packets) -> a descriptor from the prefetch cache
+//       (refilled from the ring, up to fetch_batch, when empty) or a drop ->
+//       write the packet into the buffer -> write back length and DD|EOP ->
+//       RDH advances -> RXDW, MSI-X vector 1 (moderated)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/timing.h"
+#include "pci_endpoint/pcie_endpoint.h"
+
+namespace iommusim {
+
+namespace nicreg {
+constexpr uint64_t CTRL = 0x0000, STATUS = 0x0004, ICR = 0x0010, IMS = 0x0014, ITR = 0x0018;
+constexpr uint64_t TDBAL = 0x0100, TDBAH = 0x0104, TDLEN = 0x0108, TDH = 0x0110, TDT = 0x0118;
+constexpr uint64_t RDBAL = 0x0200, RDBAH = 0x0204, RDLEN = 0x0208, RDH = 0x0210, RDT = 0x0218;
+constexpr uint64_t TXPKTS = 0x0300, RXPKTS = 0x0304, RXDROPS = 0x0308;
+constexpr uint32_t CTRL_EN = 1u << 0, CTRL_RST = 1u << 1;
+constexpr uint32_t INT_TXDW = 1u << 0, INT_RXDW = 1u << 1, INT_RXO = 1u << 2;
+constexpr uint8_t TXCMD_EOP = 1u << 0, TXCMD_RS = 1u << 3, STA_DD = 1u << 0, STA_EOP = 1u << 1;
+constexpr unsigned VEC_TX = 0, VEC_RX = 1;
+constexpr uint64_t BAR0_SIZE = 64 * 1024, MSIX_TABLE = 0x2000, MSIX_PBA = 0x3000, DESC_SIZE = 16;
+}  // namespace nicreg
+
+struct NicParams {
+  PcieEndpointParams ep;            // requester_id, config.*, link.*
+  double line_rate_gbps = 40.0;     // Ethernet line rate (40GbE as in pcie-bench)
+  uint32_t wire_overhead = 20;      // bytes per frame on the wire besides the frame: preamble+SFD 8, IFG 12
+  uint32_t tx_fifo_bytes = 16384;   // TX FIFO: buffer reads run at most this far ahead of the wire
+  uint32_t fetch_batch = 8;         // descriptors per descriptor fetch
+  uint32_t rx_buffer_size = 2048;   // bytes per RX buffer
+  double itr_ns = 0.0;              // reset value of ITR
+  double rx_rate_gbps = 0.0;        // built-in RX source: offered load (0: no RX traffic)
+  uint32_t rx_packet_size = 1500;   // bytes per received frame
+  uint64_t rx_packets = 0;          // frames to receive (0: unlimited while rx_rate_gbps > 0)
+  double rx_start_ns = 0.0;         // first arrival
+  void declare(ParamList& p);
+};
+
+class Nic : public PcieEndpoint {
+public:
+  Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* parent_stats = nullptr,
+      TraceWriter* trace = nullptr);
+
+  uint64_t tx_packets() const { return tx_packets_.value(); }
+  uint64_t rx_packets() const { return rx_packets_.value(); }
+  uint64_t rx_drops() const { return rx_drops_.value(); }
+  uint64_t interrupts() const { return msix_sent_.value(); }
+  // The RX source has delivered (or dropped) all rx_packets.
+  bool rx_done() const { return rx_done_; }
+  const sc_core::sc_event& rx_done_event() const { return rx_done_event_; }
+
+private:
+  void on_mmio_write(uint64_t offset) override;
+  void tx_thread();
+  void rx_thread();
+  void irq_thread(unsigned vector);
+  // Sets the ICR cause and raises the vector subject to IMS and moderation.
+  void interrupt(DmaPort& port, unsigned vector, uint32_t cause, const sc_core::sc_time& at);
+  uint64_t ring_base(bool tx) const;
+  uint32_t ring_len(bool tx) const;
+
+  NicParams np_;
+  Register *ctrl_, *icr_, *ims_, *itr_, *tdh_, *tdt_, *rdh_, *rdt_, *txpkts_, *rxpkts_, *rxdrops_;
+  sc_core::sc_event tx_doorbell_, rx_doorbell_, ctrl_changed_;
+  BandwidthResource tx_line_;
+  std::unique_ptr<DmaPort> tx_port_, rx_port_, irq_port_;
+  std::array<sc_core::sc_time, 2> next_irq_{};
+  std::array<bool, 2> irq_scheduled_{};
+  std::array<sc_core::sc_time, 2> pending_at_{};  // latest cause a deferred message covers
+  std::array<sc_core::sc_event, 2> irq_event_;
+  // RX descriptor prefetch cache: ring indices [rx_cache_head_, rx_cache_tail_).
+  std::vector<uint8_t> rx_cache_;
+  uint32_t rx_cache_first_ = 0, rx_cache_count_ = 0;
+  bool rx_done_ = false;
+  sc_core::sc_event rx_done_event_;
+
+  Counter& tx_packets_;
+  Counter& tx_bytes_;
+  Counter& tx_desc_fetches_;
+  Counter& rx_packets_;
+  Counter& rx_bytes_;
+  Counter& rx_drops_;
+  Counter& rx_truncated_;
+  Counter& rx_desc_fetches_;
+  Counter& dma_errors_;
+  Histogram& tx_latency_;   // doorbell to descriptor write-back, ns
+  Histogram& rx_latency_;   // arrival to descriptor write-back, ns
+};
+
+}  // namespace iommusim
