@@ -425,7 +425,7 @@ void VtdDriver::flush_timer_thread() {
 std::string VtdDriver::ensure_scalable_context(uint16_t rid) {
   if (sm_context_ready_.count(rid)) return "";
   bool pre = p_.page_requests && (ecap_ & (1ull << 29)) && prq_base_;
-  std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0);
+  std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0, (ecap_ & (1ull << 40)) != 0);
   if (!err.empty()) return err;
   sm_context_ready_.insert(rid);
   if (cap_ & (1ull << 7)) qi_submit({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});

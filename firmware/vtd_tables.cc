@@ -237,7 +237,7 @@ uint64_t ContextTables::pasid_dir(uint16_t sid, bool create) {
   return d;
 }
 
-std::string ContextTables::set_scalable_context(uint16_t sid, uint32_t rid_pasid, bool pre, bool dte) {
+std::string ContextTables::set_scalable_context(uint16_t sid, uint32_t rid_pasid, bool pre, bool dte, bool paside) {
   if (!scalable_) return "scalable context entry in a legacy root table";
   uint64_t dir = pasid_dir(sid, true);
   if (!dir) return "out of table memory";
@@ -245,7 +245,7 @@ std::string ContextTables::set_scalable_context(uint16_t sid, uint32_t rid_pasid
   mem_.write64(ea + 8, rid_pasid & 0xfffff);
   mem_.write64(ea + 16, 0);
   mem_.write64(ea + 24, 0);
-  uint64_t q0 = dir | SCE_P | (dte ? SCE_DTE : 0) | (pre ? SCE_PRE : 0);
+  uint64_t q0 = dir | SCE_P | (dte ? SCE_DTE : 0) | (pre ? SCE_PRE : 0) | (paside ? SCE_PASIDE : 0);
   mem_.write64(ea, q0);
   return "";
 }

@@ -139,8 +139,9 @@ public:
                                  vtdfmt::LegacyTT tt);
   // Scalable mode: make `sid`'s context entry present with a PASID directory
   // (allocated on first use); rid_pasid is the PASID used for requests without
-  // one; pre = page requests enabled; dte = device TLB enabled.
-  std::string set_scalable_context(uint16_t sid, uint32_t rid_pasid, bool pre, bool dte);
+  // one; pre = page requests enabled; dte = device TLB enabled; paside =
+  // requests with a PASID allowed.
+  std::string set_scalable_context(uint16_t sid, uint32_t rid_pasid, bool pre, bool dte, bool paside = true);
   struct PasidEntry {
     vtdfmt::Pgtt pgtt = vtdfmt::Pgtt::SecondLevel;
     uint16_t did = 0;

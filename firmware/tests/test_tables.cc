@@ -127,7 +127,7 @@ TEST_F(TablesFixture, ScalableContextPasidDirectoryAndEntry) {
   ContextTables ct(mem, alloc, true);
   EXPECT_EQ(ct.rtaddr() & 0xc00, 0x400u);  // TTM = 01b
   uint16_t sid = 0x0188;                    // devfn 0x88 >= 128: upper root half
-  ASSERT_EQ(ct.set_scalable_context(sid, 0, true, false), "");
+  ASSERT_EQ(ct.set_scalable_context(sid, 0, true, false, false), "");
   EXPECT_EQ(ram.read_le(ct.root() + 16 * 1, 8), 0u);
   uint64_t up = ram.read_le(ct.root() + 16 * 1 + 8, 8);
   ASSERT_EQ(up & 1, 1u);
