@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -118,7 +119,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   define_hooks();
   memport_ = std::make_unique<MemPort>(*this);
   translator_ = std::make_unique<Translator>(tp, *memport_, clock_, stats_);
-  slots_.resize(params_.translation_slots);
+  slot_free_.assign(params_.translation_slots, SC_ZERO_TIME);
   pipeline_ = clock_.cycles(params_.pipeline_latency);
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
@@ -148,7 +149,7 @@ void VtdUnit::reset() {
   devtlb_done_at_ = SC_ZERO_TIME;
   translator_->set_root_table(0, false);
   translator_->invalidate_all();
-  slots_.reset();
+  std::fill(slot_free_.begin(), slot_free_.end(), SC_ZERO_TIME);
   invalidate_dmi();
 }
 
@@ -512,11 +513,20 @@ void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_time& d
   trans.set_address(in);
 }
 
+sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy) {
+  // slot_free_ is a min-heap (std::greater): front() frees first.
+  std::pop_heap(slot_free_.begin(), slot_free_.end(), std::greater<sc_time>());
+  const sc_time start = std::max(t, slot_free_.back());
+  slot_free_.back() = start + occupancy;
+  std::push_heap(slot_free_.begin(), slot_free_.end(), std::greater<sc_time>());
+  return start;
+}
+
 XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   const sc_time now = sc_core::sc_time_stamp() + delay;
   sc_time xd = SC_ZERO_TIME;
   XlateResult r = translator_->translate(req, xd, now);
-  const sc_time start = slots_.reserve(now, xd);
+  const sc_time start = reserve_slot(now, xd);
   const sc_time total = (start - now) + xd;
   delay += total;
   ++translations_;

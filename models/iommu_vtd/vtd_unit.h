@@ -148,7 +148,10 @@ private:
   RegisterMap regs_;
   std::unique_ptr<MemPort> memport_;
   std::unique_ptr<Translator> translator_;
-  SlotResource slots_;
+  // Translation slots as a min-heap of the times each slot frees (same policy
+  // as SlotResource, the slot that frees first, in O(log slots) per request).
+  std::vector<sc_core::sc_time> slot_free_;
+  sc_core::sc_time reserve_slot(const sc_core::sc_time& t, const sc_core::sc_time& occupancy);
   sc_core::sc_time pipeline_;
   sc_core::sc_time mmio_delay_;  // delay of the MMIO access being processed
 
