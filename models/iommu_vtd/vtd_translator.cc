@@ -107,10 +107,12 @@ struct IotlbKey {
   }
 };
 struct IotlbKeyHash {
+  // Set index from the low page-number bits, as hardware indexes a TLB: consecutive
+  // pages go to consecutive sets. Requester, PASID and size only shift the index.
   size_t operator()(const IotlbKey& k) const {
-    uint64_t h = (k.vpn ^ (static_cast<uint64_t>(k.size) << 58)) * 0x9e3779b97f4a7c15ull;
-    h ^= ((static_cast<uint64_t>(k.sid) << 32) | k.pasid) * 0xc2b2ae3d27d4eb4full;
-    return static_cast<size_t>(h ^ (h >> 31));
+    const uint64_t tag = (static_cast<uint64_t>(k.sid) * 0x9e3779b1u) ^ (static_cast<uint64_t>(k.pasid) * 0x85ebca6bu) ^
+                         (static_cast<uint64_t>(k.size) * 0xc2b2ae35u);
+    return static_cast<size_t>(k.vpn ^ (tag >> 7));
   }
 };
 struct IotlbVal {
@@ -149,8 +151,7 @@ struct PasidKey {
 };
 struct PasidKeyHash {
   size_t operator()(const PasidKey& k) const {
-    const uint64_t h = ((static_cast<uint64_t>(k.sid) << 20) ^ k.pasid) * 0x9e3779b97f4a7c15ull;
-    return static_cast<size_t>(h ^ (h >> 29));
+    return static_cast<size_t>(k.pasid ^ ((static_cast<uint64_t>(k.sid) * 0x9e3779b1u) >> 7));
   }
 };
 struct PasidVal {
@@ -192,7 +193,9 @@ struct Translator::Impl {
         g_pwc(parent.subgroup("pwc")),
         g_walker(parent.subgroup("walker")),
         iotlb(p.iotlb), ctx(p.context_cache), pasidc(p.pasid_cache),
-        walker(params, m, c, g_pwc, g_walker), slots(p.walk_slots) {
+        walker(params, m, c, g_pwc, g_walker), slots(p.walk_slots),
+        t_iotlb(c.cycles(p.iotlb_lat)), t_ctx(c.cycles(p.context_cache_lat)),
+        t_pasid(c.cycles(p.pasid_cache_lat)), t_step(c.cycles(p.walk_step_lat)) {
     iotlb_lookups = &g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
     iotlb_hits = &g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
@@ -237,6 +240,8 @@ struct Translator::Impl {
   PasidCache pasidc;
   Walker walker;
   SlotResource slots;
+  // Latencies as times (the clock's frequency is read once, at construction).
+  const sc_core::sc_time t_iotlb, t_ctx, t_pasid, t_step;
 
   uint64_t rta = 0;
   bool sm = false;
@@ -255,7 +260,7 @@ struct Translator::Impl {
     ++res.table_reads;
     ++*ctr;
     const bool ok = mem.read(pa, b, qwords * 8, delay);
-    delay += clk.cycles(params.walk_step_lat);
+    delay += t_step;
     if (!ok) return false;
     for (unsigned i = 0; i < qwords; ++i) {
       uint64_t v = 0;
@@ -265,17 +270,16 @@ struct Translator::Impl {
     return true;
   }
 
-  static XlateResult& fault(XlateResult& r, FaultReason f, bool fpd, bool permission = false) {
+  static void fault(XlateResult& r, FaultReason f, bool fpd, bool permission = false) {
     r.ok = false;
     r.reason = f;
     r.permission_fault = permission;
     r.fault_suppressed = fpd && fault_is_qualified(f);
-    return r;
   }
 
   // Context cache lookup, reading root/context entries on a miss.
   CtxVal resolve_context(uint16_t sid, sc_core::sc_time& delay, XlateResult& res) {
-    delay += clk.cycles(params.context_cache_lat);
+    delay += t_ctx;
     ++*ctx_lookups;
     if (const CtxVal* v = ctx.lookup(sid)) {
       ++*ctx_hits;
@@ -323,7 +327,7 @@ struct Translator::Impl {
 
   PasidVal resolve_pasid(uint16_t sid, uint32_t pasid, const CtxVal& cv, sc_core::sc_time& delay,
                          XlateResult& res) {
-    delay += clk.cycles(params.pasid_cache_lat);
+    delay += t_pasid;
     ++*pasid_lookups;
     const PasidKey key{pasid, sid};
     if (const PasidVal* v = pasidc.lookup(key)) {
@@ -422,20 +426,20 @@ struct Translator::Impl {
 
   static bool in_interrupt_range(uint64_t out) { return out >= kIntrLo && out <= kIntrHi; }
 
-  XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now);
-  XlateResult miss(const XlateRequest& req, sc_core::sc_time& delay);
+  // Both fill `res`, which the caller default-constructs (one result object, no copies).
+  void translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now, XlateResult& res);
+  void miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res);
 };
 
-XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& delay,
-                                        const sc_core::sc_time& now) {
-  XlateResult res;
+void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                                 XlateResult& res) {
   if (ttm_invalid) return fault(res, FaultReason::SmRtaInvalid, false);
   if (!sm && req.has_pasid) return fault(res, FaultReason::SmTtmPasid, false);
   if (!sm && req.page_request) return fault(res, FaultReason::SmTtmPageRequest, false);
 
   const sc_core::sc_time entry = delay;
   if (!req.translated && !req.page_request) {
-    delay += clk.cycles(params.iotlb_lat);
+    delay += t_iotlb;
     ++*iotlb_lookups;
     const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
     for (unsigned code = 0; code < 3; ++code) {
@@ -476,7 +480,7 @@ XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
       if (in_interrupt_range(res.out_addr))
         return fault(res, e->kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
                      e->fpd);
-      return res;
+      return;
     }
     ++*iotlb_misses;
     ++*tlb_miss;
@@ -484,7 +488,7 @@ XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
 
   // Miss: caches, tables and walk, under a walk slot.
   const sc_core::sc_time before = delay;
-  res = miss(req, delay);
+  miss(req, delay, res);
   const sc_core::sc_time busy = delay - before;
   const sc_core::sc_time t = now + (before - entry);
   const sc_core::sc_time start = slots.reserve(t, busy);
@@ -492,11 +496,10 @@ XlateResult Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
   delay += wait;
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
-  return res;
+  return;
 }
 
-XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay) {
-  XlateResult res;
+void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res) {
   const CtxVal cv = resolve_context(req.source_id, delay, res);
   if (cv.negative) return fault(res, cv.reason, cv.fpd);
 
@@ -518,7 +521,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
       res.out_addr = req.addr;
       res.page_size = 4096;
       res.r = res.w = true;
-      return res;
+      return;
     }
     if (c.tt == TransType::PassThrough) {
       res.ok = true;
@@ -526,7 +529,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
       res.out_addr = req.addr;
       res.page_size = 4096;
       res.r = res.w = res.u = true;
-      return res;
+      return;
     }
     e.kind = Kind::LegacySl;
     e.did = c.did;
@@ -569,7 +572,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
     iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(r.page_size)), tag, req.source_id,
                           static_cast<uint8_t>(size_code(r.page_size))}, e);
     fill_ok(res, e, req, r.page_size, false);
-    return res;
+    return;
   }
 
   // ---- scalable mode ----
@@ -583,7 +586,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
     res.page_size = 4096;
     res.r = res.w = true;
     res.page_request_allowed = c.pre;
-    return res;
+    return;
   }
   if (req.has_pasid && !c.paside) return fault(res, FaultReason::SmContextPasidDisabled, fpd);
   eff_pasid = req.has_pasid ? req.pasid : c.rid_pasid;
@@ -598,7 +601,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
   if (req.page_request) {
     res.ok = true;
     res.out_addr = req.addr;
-    return res;
+    return;
   }
   const bool uses_fl = pe.pgtt == Pgtt::FirstLevel || pe.pgtt == Pgtt::Nested;
   if (uses_fl) {
@@ -611,7 +614,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
     res.out_addr = req.addr;
     res.page_size = 4096;
     res.r = res.w = res.u = true;
-    return res;
+    return;
   }
 
   e.did = pe.did;
@@ -712,7 +715,7 @@ XlateResult Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& de
   iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(size)), tag, req.source_id,
                         static_cast<uint8_t>(size_code(size))}, e);
   fill_ok(res, e, req, size, priv);
-  return res;
+  return;
 }
 
 // ---------------------------------------------------------------------------
@@ -731,7 +734,9 @@ uint64_t Translator::root_table() const { return impl_->rta; }
 bool Translator::scalable_mode() const { return impl_->sm; }
 
 XlateResult Translator::translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now) {
-  return impl_->translate(req, delay, now);
+  XlateResult res;
+  impl_->translate(req, delay, now, res);
+  return res;
 }
 
 size_t Translator::invalidate_context_global() {

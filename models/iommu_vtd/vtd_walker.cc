@@ -37,7 +37,8 @@ inline uint64_t page_of_level(unsigned level) { return 1ull << shift_of(level); 
 
 Walker::Walker(const TranslatorParams& p, MemoryPort& mem, const Clock& clk, StatGroup& pwc_group,
                StatGroup& walker_group)
-    : p_(p), mem_(mem), clk_(clk), caps_(caps_from(p)),
+    : p_(p), mem_(mem), clk_(clk), t_pwc_(clk.cycles(p.pwc_lat)), t_step_(clk.cycles(p.walk_step_lat)),
+      caps_(caps_from(p)),
       sl_{Pwc(p.sl_pwc[0]), Pwc(p.sl_pwc[1]), Pwc(p.sl_pwc[2]), Pwc(p.sl_pwc[3])},
       fl_{Pwc(p.fl_pwc[0]), Pwc(p.fl_pwc[1]), Pwc(p.fl_pwc[2]), Pwc(p.fl_pwc[3])} {
   static const char* kLevelDesc[4] = {"PML5E", "PML4E", "PDPE", "PDE"};
@@ -73,7 +74,7 @@ bool Walker::read_entry(uint64_t pa, uint64_t* v, sc_core::sc_time& delay, unsig
   ++reads;
   ++*reads_;
   const bool ok = mem_.read(pa, b, 8, delay);
-  delay += clk_.cycles(p_.walk_step_lat);
+  delay += t_step_;
   if (!ok) return false;
   *v = le64(b);
   return true;
@@ -91,7 +92,7 @@ const PwcVal* Walker::probe(bool fl, unsigned level, const PwcKey& k, sc_core::s
   Pwc& c = fl ? fl_[idx] : sl_[idx];
   if (!c.enabled()) return nullptr;
   PwcStats& s = fl ? fl_stats_[idx] : sl_stats_[idx];
-  delay += clk_.cycles(p_.pwc_lat);
+  delay += t_pwc_;
   ++*s.lookups;
   const PwcVal* v = c.lookup(k);
   if (v) {

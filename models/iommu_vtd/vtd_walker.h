@@ -34,10 +34,11 @@ struct PwcKey {
   bool operator==(const PwcKey& o) const { return prefix == o.prefix && pasid == o.pasid && did == o.did; }
 };
 struct PwcKeyHash {
+  // Set index from the low address bits (neighbouring regions in neighbouring sets),
+  // shifted by the domain and PASID.
   size_t operator()(const PwcKey& k) const {
-    uint64_t h = k.prefix * 0x9e3779b97f4a7c15ull;
-    h ^= (static_cast<uint64_t>(k.did) << 32 | k.pasid) * 0xc2b2ae3d27d4eb4full;
-    return static_cast<size_t>(h ^ (h >> 29));
+    const uint64_t tag = (static_cast<uint64_t>(k.did) * 0x9e3779b1u) ^ (static_cast<uint64_t>(k.pasid) * 0x85ebca6bu);
+    return static_cast<size_t>(k.prefix ^ (tag >> 7));
   }
 };
 struct PwcVal {
@@ -139,6 +140,7 @@ private:
   const TranslatorParams& p_;
   MemoryPort& mem_;
   const Clock& clk_;
+  const sc_core::sc_time t_pwc_, t_step_;  // read from the clock at construction
   TableCaps caps_;
   std::array<Pwc, 4> sl_, fl_;
   std::array<PwcStats, 4> sl_stats_, fl_stats_;
