@@ -476,7 +476,9 @@ TEST(VtdUnit, InterruptWindowWritesBypassRemapping) {
 TEST(VtdUnit, TranslationSlotsQueueConcurrentRequests) {
   VtdParams p;
   p.translation_slots = 1;
-  Bench b(p);
+  MemoryParams mp = bench_memory();
+  mp.bandwidth_GBps = 0;  // no memory-channel queueing: only the slot can delay
+  Bench b(p, mp);
   LegacyDomain d(b.ram());
   d.map(0x40000000, 0x80000000);
   d.map(0x40001000, 0x80001000);
