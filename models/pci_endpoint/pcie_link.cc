@@ -273,16 +273,26 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
     *start = t;
     return -1;
   }
-  int best = -2;
+  // Best fit, so that threads running ahead in their quantum do not make a
+  // thread behind them wait: the free slot released latest but no later than
+  // t; failing that, the one released first.
+  int fit = -1, first = -1;
   for (size_t i = 0; i < free_at.size(); ++i) {
     if (busy[i]) continue;
-    if (best < 0 || free_at[i] < free_at[static_cast<size_t>(best)]) best = static_cast<int>(i);
+    const int ii = static_cast<int>(i);
+    if (free_at[i] <= t) {
+      if (fit < 0 || free_at[i] > free_at[static_cast<size_t>(fit)]) fit = ii;
+    } else if (first < 0 || free_at[i] < free_at[static_cast<size_t>(first)]) {
+      first = ii;
+    }
   }
+  const int best = fit >= 0 ? fit : first;
   if (best >= 0) {
     busy[static_cast<size_t>(best)] = 1;
     *start = std::max(t, free_at[static_cast<size_t>(best)]);
+    return best;
   }
-  return best;  // -2: all slots held, wait for a release
+  return -2;  // all slots held: wait for a release
 }
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {

@@ -40,7 +40,9 @@ double ns_of(const sc_time& t) { return t.to_seconds() * 1e9; }
 // Parameters
 
 void TrafficGenParams::declare(ParamList& p) {
-  p.add_choice("op", &op, {"read", "write", "mix"}, "DMA direction: read (from host memory), write, or a mix");
+  p.add_choice("op", &op, {"read", "write", "mix", "wrrd"},
+               "DMA direction: read (from host memory), write, a mix, or wrrd (a write then a read of the same "
+               "buffer, timed together: pcie-bench LAT_DMA_WRRD)");
   p.add_double("write_fraction", &write_fraction, 0.0, 1.0, "", "mix: fraction of requests that are writes");
   p.add_uint("size", &size, 1, 1ull << 20, "bytes", "bytes per DMA request");
   p.add_choice("pattern", &pattern, {"sequential", "random", "strided", "zipf"},
@@ -76,7 +78,7 @@ uint64_t TrafficGenParams::slot_bytes() const {
 uint64_t TrafficGenParams::slots() const { return window_size / slot_bytes(); }
 
 std::string TrafficGenParams::validate() const {
-  if (op != "read" && op != "write" && op != "mix") return "op must be read, write or mix";
+  if (op != "read" && op != "write" && op != "mix" && op != "wrrd") return "op must be read, write, mix or wrrd";
   if (pattern != "sequential" && pattern != "random" && pattern != "strided" && pattern != "zipf")
     return "pattern must be sequential, random, strided or zipf";
   if (mode != "bandwidth" && mode != "latency") return "mode must be bandwidth or latency";
@@ -106,7 +108,7 @@ public:
       : p_(p), addr_rng_(p.seed ^ 0x5eed0a11ull), op_rng_(p.seed ^ 0x0b5eedull), slots_(p.slots()),
         slot_bytes_(p.slot_bytes()) {
     stride_slots_ = std::max<uint64_t>(1, (p.stride + slot_bytes_ - 1) / slot_bytes_);
-    op_write_ = p.op == "write";
+    op_write_ = p.op == "write" || p.op == "wrrd";
     op_mix_ = p.op == "mix";
     if (p.pattern == "sequential") kind_ = Kind::Sequential;
     else if (p.pattern == "random") kind_ = Kind::Random;
@@ -196,6 +198,7 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
   std::string err = p_.validate();
   if (!err.empty()) throw std::invalid_argument(std::string(name) + ": " + err);
   seq_ = std::make_unique<Sequencer>(p_);
+  wrrd_ = p_.op == "wrrd";
 
   stats_.formula("throughput_GBps", "payload bandwidth over [first issue, last completion]",
                  [this] { return throughput_GBps(); }, "GB/s");
@@ -275,7 +278,8 @@ void TrafficGenerator::worker(unsigned w) {
     const sc_time lat = end - now;
     latency_.sample(ns_of(lat));
     ++transactions_;
-    if (r.write) ++writes_; else ++reads_;
+    if (r.write) ++writes_;
+    if (!r.write || wrrd_) ++reads_;
     bytes_ += p_.size;
     if (end > last_completion_) last_completion_ = end;
     if (trace_ && trace_->enabled())
@@ -300,6 +304,12 @@ sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {
     // Recognizable payload: the low byte of the request index.
     std::fill(w.buf.begin(), w.buf.end(), static_cast<uint8_t>(r.index));
     res = w.port->write(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
+    if (wrrd_) {
+      // pcie-bench LAT_DMA_WRRD: the read of the same buffer follows the write.
+      const bool ok = res.ok;
+      res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), res.done);
+      res.ok = res.ok && ok;
+    }
   } else {
     res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
   }

@@ -55,7 +55,7 @@ namespace iommusim {
 class ParamList;
 
 struct TrafficGenParams {
-  std::string op = "read";              // read | write | mix
+  std::string op = "read";              // read | write | mix | wrrd (write then read, timed together)
   double write_fraction = 0.5;          // mix: probability that a request is a write
   uint64_t size = 64;                   // bytes per request
   std::string pattern = "sequential";   // sequential | random | strided | zipf
@@ -144,6 +144,7 @@ private:
   uint64_t issued_ = 0;
   unsigned active_ = 0;
   bool done_ = false;
+  bool wrrd_ = false;
   bool started_ = false;
   sc_core::sc_event done_event_;
   sc_core::sc_time first_issue_ = sc_core::SC_ZERO_TIME;
