@@ -115,6 +115,11 @@ public:
   uint64_t pending_deferred() const { return deferred_.size(); }
 
   StatGroup& stats() { return stats_; }
+  const Histogram& stale_window() const { return stale_window_; }
+  uint64_t flushes() const { return flushes_.value(); }
+  uint64_t page_requests_served() const { return page_requests_served_.value(); }
+  uint64_t page_requests_refused() const { return page_requests_refused_.value(); }
+  uint64_t fault_records() const { return faults_read_.value(); }
 
 private:
   struct Domain {
