@@ -85,29 +85,29 @@ SvmAccelerator::SvmAccelerator(sc_core::sc_module_name name, const SvmAccelParam
       bytes_(stats_.counter("bytes", "bytes moved by DMA requests", "bytes")),
       untranslated_(stats_.counter("untranslated_requests", "DMA requests sent untranslated")),
       translated_(stats_.counter("translated_requests", "DMA requests sent translated after an ATC hit")),
-      atc_hits_(stats_.counter("atc.hits", "device-TLB hits")),
-      atc_misses_(stats_.counter("atc.misses", "device-TLB misses")),
-      ats_requests_(stats_.counter("ats.requests", "ATS translation requests")),
-      ats_failures_(stats_.counter("ats.failures", "translation requests without a usable translation")),
-      page_requests_(stats_.counter("pri.page_requests", "PRI page requests sent")),
-      prg_responses_(stats_.counter("pri.prg_responses", "PRG responses received")),
-      prg_failures_(stats_.counter("pri.prg_failures", "PRG responses other than Success")),
-      pri_waits_(stats_.counter("pri.allocation_waits", "page requests that waited for the outstanding allocation")),
-      pri_coalesced_(stats_.counter("pri.coalesced", "failed translations that joined a page request already outstanding for their page")),
-      inval_requests_(stats_.counter("atc.invalidate_requests", "Invalidate Requests received")),
-      inval_entries_(stats_.counter("atc.invalidated_entries", "device-TLB entries dropped by invalidations")),
-      unexpected_prgi_(stats_.counter("pri.unexpected_prg_index", "PRG responses for no outstanding group")),
+      atc_hits_(stats_.subgroup("atc").counter("hits", "device-TLB hits")),
+      atc_misses_(stats_.subgroup("atc").counter("misses", "device-TLB misses")),
+      ats_requests_(stats_.subgroup("ats").counter("requests", "ATS translation requests")),
+      ats_failures_(stats_.subgroup("ats").counter("failures", "translation requests without a usable translation")),
+      page_requests_(stats_.subgroup("pri").counter("page_requests", "PRI page requests sent")),
+      prg_responses_(stats_.subgroup("pri").counter("prg_responses", "PRG responses received")),
+      prg_failures_(stats_.subgroup("pri").counter("prg_failures", "PRG responses other than Success")),
+      pri_waits_(stats_.subgroup("pri").counter("allocation_waits", "page requests that waited for the outstanding allocation")),
+      pri_coalesced_(stats_.subgroup("pri").counter("coalesced", "failed translations that joined a page request already outstanding for their page")),
+      inval_requests_(stats_.subgroup("atc").counter("invalidate_requests", "Invalidate Requests received")),
+      inval_entries_(stats_.subgroup("atc").counter("invalidated_entries", "device-TLB entries dropped by invalidations")),
+      unexpected_prgi_(stats_.subgroup("pri").counter("unexpected_prg_index", "PRG responses for no outstanding group")),
       job_latency_(stats_.histogram("job_latency", "job start to completion", "ns")),
-      ats_latency_(stats_.histogram("ats.latency", "translation request round trip", "ns")),
-      fault_latency_(stats_.histogram("pri.latency", "page request to PRG response", "ns")) {
+      ats_latency_(stats_.subgroup("ats").histogram("latency", "translation request round trip", "ns")),
+      fault_latency_(stats_.subgroup("pri").histogram("latency", "page request to PRG response", "ns")) {
   if (ap_.request_size == 0 || ap_.request_size > kPage) throw std::invalid_argument("request_size must be 1..4096");
   if (ap_.engines == 0) throw std::invalid_argument("engines must be at least 1");
   msg.register_b_transport(this, &SvmAccelerator::msg_b_transport);
-  stats_.formula("atc.hit_rate", "device-TLB hits per lookup", [this] {
+  stats_.subgroup("atc").formula("hit_rate", "device-TLB hits per lookup", [this] {
     const double n = static_cast<double>(atc_hits_.value() + atc_misses_.value());
     return n > 0 ? static_cast<double>(atc_hits_.value()) / n : 0.0;
   });
-  stats_.formula("pri.max_outstanding", "most page requests outstanding at once",
+  stats_.subgroup("pri").formula("max_outstanding", "most page requests outstanding at once",
                  [this] { return static_cast<double>(max_outstanding_); }, "count");
 
   ctrl_ = &bar0_.add(reg("CTRL", CTRL, 0, CTRL_START));
