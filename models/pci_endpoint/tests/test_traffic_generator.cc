@@ -11,6 +11,7 @@
 #include <tlm_utils/simple_target_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "common/memory.h"
 #include "common/params.h"
 
 using namespace iommusim;
@@ -372,4 +373,48 @@ TEST(TrafficGenLink, OutOfOrderWorkersDoNotInflateLatencyAtLargeQuantum) {
   run(10000.0);
   const double model = tg.link().model().read_gbps(64);
   EXPECT_NEAR(tg.throughput_GBps() * 8.0, model, 0.03 * model);
+}
+
+// With the shared Memory model: a lone 64-byte read costs the request on the
+// link, the link latency twice, the memory read latency and the completion.
+TEST(TrafficGenWithMemory, LatencyModeRead) {
+  TrafficGenParams p;
+  p.mode = "latency";
+  p.count = 1000;
+  p.pattern = "random";
+  MemoryParams mp;
+  mp.size = 1ull << 30;
+  TrafficGenerator tg("tg0", p);
+  Memory mem("mem", mp);
+  tg.socket.bind(mem.socket);
+  run(100.0);
+  const double bpns = PcieLinkModel().bytes_per_ns();
+  EXPECT_EQ(tg.errors(), 0u);
+  // (+ 64 B on the memory channel)
+  EXPECT_NEAR(tg.latency().mean(), 24 / bpns + 100 + mp.read_latency_ns + 64 / mp.bandwidth_GBps + 84 / bpns + 100, 0.5);
+  EXPECT_NEAR(tg.latency().percentile(99), tg.latency().mean(), 1.0);
+}
+
+TEST(TrafficGenWithMemory, WritesLandInMemory) {
+  TrafficGenParams p;
+  p.op = "write";
+  p.size = 300;  // 2 MWr TLPs, unaligned ends
+  p.count = 16;
+  p.outstanding = 4;
+  p.window_base = 0x10000;
+  MemoryParams mp;
+  mp.size = 1ull << 30;
+  TrafficGenerator tg("tg0", p);
+  Memory mem("mem", mp);
+  tg.socket.bind(mem.socket);
+  run(100.0);
+  EXPECT_EQ(tg.completed(), 16u);
+  const uint64_t slot = p.slot_bytes();  // 320
+  for (uint64_t i = 0; i < 16; ++i) {
+    uint8_t first = 0xee, last = 0xee;
+    mem.storage().read(0x10000 + i * slot, &first, 1);
+    mem.storage().read(0x10000 + i * slot + 299, &last, 1);
+    EXPECT_EQ(first, static_cast<uint8_t>(i)) << i;
+    EXPECT_EQ(last, static_cast<uint8_t>(i)) << i;
+  }
 }
