@@ -81,11 +81,18 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     ++writes_;
     bytes_written_ += len;
   }
-  // Reservation rule: the channel is taken at max(local time, free_at).
+  // The channel is taken at max(local time, free_at) for requests in time
+  // order; one that arrives after a later one (it ran behind in its quantum)
+  // uses the idle capacity before it (bandwidth_calendar.h).
   const sc_time now = sc_core::sc_time_stamp();
-  const sc_time start = now + delay;
-  const sc_time end = channel_.reserve(start, len);
-  delay = (end - now) + (is_read ? read_latency_ : write_latency_);
+  if (!channel_.unlimited()) {
+    const double now_ns = now.to_seconds() * 1e9;
+    channel_.retire_before(now_ns);  // no initiator's local time is behind the kernel's
+    const double start_ns = now_ns + delay.to_seconds() * 1e9;
+    const double end_ns = channel_.reserve(start_ns, len);
+    delay = sc_time(end_ns - now_ns, sc_core::SC_NS);
+  }
+  delay += is_read ? read_latency_ : write_latency_;
   trans.set_dmi_allowed(params_.dmi);
 }
 

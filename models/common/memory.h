@@ -9,6 +9,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/bandwidth_calendar.h"
 #include "common/params.h"
 #include "common/sparse_memory.h"
 #include "common/stats.h"
@@ -53,7 +54,8 @@ private:
 
   MemoryParams params_;
   SparseMemory storage_;
-  BandwidthResource channel_;
+  // Decoupled initiators reserve out of time order: a calendar, not a free_at.
+  BandwidthCalendar channel_;
   sc_core::sc_time read_latency_;
   sc_core::sc_time write_latency_;
 

@@ -101,6 +101,23 @@ TEST(Memory, TimingFollowsReservationRule) {
   EXPECT_EQ(find("system.mem.bytes_read"), 64);
 }
 
+TEST(Memory, LaterReservationDoesNotDelayAnEarlierRequest) {
+  // Temporal decoupling: an initiator 1 us ahead reserves the channel first; a
+  // request from one still at t=0 must use the idle channel, not queue behind.
+  MemoryParams p;
+  p.read_latency_ns = 50;
+  p.bandwidth_GBps = 1.0;
+  Memory mem("mem", p);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[64] = {};
+  sc_time ahead(1000, SC_NS), behind = sc_core::SC_ZERO_TIME;
+  ASSERT_EQ(init.access(tlm::TLM_READ_COMMAND, 0x0, buf, 64, ahead), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(ahead, sc_time(1000 + 64 + 50, SC_NS));
+  ASSERT_EQ(init.access(tlm::TLM_READ_COMMAND, 0x40, buf, 64, behind), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(behind, sc_time(64 + 50, SC_NS));
+}
+
 TEST(Memory, OutOfRangeIsAddressError) {
   MemoryParams p;
   p.size = 1 << 20;

@@ -1,0 +1,47 @@
+// Bandwidth of a shared serial channel (a memory channel, one PCIe link
+// direction) under temporal decoupling. DESIGN.md's reservation rule, start =
+// max(t, free_at), assumes requests arrive in time order; decoupled initiators
+// break that: a thread running ahead in its quantum reserves future time first,
+// and an earlier request must still find the idle capacity before it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace iommusim {
+
+// A serial channel (one link direction) that tolerates out-of-order
+// reservations, as temporal decoupling produces them: threads running ahead
+// in their quantum reserve future time first, and an earlier request must
+// still find the idle capacity before them. Time is cut into buckets of
+// `bucket_ns`; a reservation at t fills the spare capacity of the buckets from
+// t on (fluid within a bucket) and ends where its last byte lands. A request
+// no earlier than every request before it (in order) follows
+// BandwidthResource's start = max(t, free_at) rule exactly; an earlier one
+// uses the spare bucket capacity and errs by at most one bucket.
+// Buckets before retire_before(t) are recycled; storage grows only when the
+// reserved horizon does.
+class BandwidthCalendar {
+public:
+  explicit BandwidthCalendar(double bytes_per_ns = 0.0, double bucket_ns = 32.0);
+  void set_bandwidth(double bytes_per_ns) { bpns_ = bytes_per_ns; cap_ = bpns_ * w_; }
+  double bandwidth() const { return bpns_; }
+  bool unlimited() const { return bpns_ <= 0.0; }
+  // Returns the time (ns) the transfer of `bytes` starting no earlier than t_ns ends.
+  double reserve(double t_ns, double bytes);
+  // No reservation will start before t_ns any more.
+  void retire_before(double t_ns);
+  double busy_bytes() const { return total_; }
+
+private:
+  double& bucket(uint64_t n);
+  double fill(double t_ns, double bytes);  // fluid fill from t_ns; returns the end
+  double bpns_, w_, cap_;
+  double last_t_ = 0.0;   // latest request time seen (in-order detection)
+  double free_at_ = 0.0;  // end of the latest reservation
+  std::vector<double> used_;  // ring, indexed by bucket number & mask
+  uint64_t base_ = 0;         // lowest live bucket number
+  double total_ = 0.0;
+};
+
+} // namespace iommusim
