@@ -1,7 +1,9 @@
 // A platform is a whole system assembled from models. The `iommusim` command
 // builds one from the config in three steps:
-//   1. declare_structure(): parameters that decide which instances exist
-//      (e.g. the list of endpoints); they are applied first;
+//   1. declare_structure(round): parameters that decide which instances exist
+//      (e.g. the list of endpoints, then each endpoint's kind); called with
+//      round 0, 1, ... and the config applied after each round, until a round
+//      declares nothing new;
 //   2. declare(): every instance's parameters, now that the instances are known;
 //   3. elaborate(): instantiate and bind the sc_modules, once.
 // Platforms and the config layer are the only code that knows config files.
@@ -35,7 +37,9 @@ class Platform {
 public:
   virtual ~Platform() = default;
 
-  virtual void declare_structure(ParamList& /*p*/) {}
+  // Round r sees the values applied in rounds before it. Declare nothing in a
+  // round to end the structure step.
+  virtual void declare_structure(ParamList& /*p*/, unsigned /*round*/) {}
   virtual void declare(ParamList& p) = 0;
   // Build the system. `stats` is the root group ("system"); `trace` may be
   // disabled. Returns "" or a message for a config that is consistent key by key

@@ -7,7 +7,8 @@
 
 namespace iommusim {
 
-void SimplePlatform::declare_structure(ParamList& p) {
+void SimplePlatform::declare_structure(ParamList& p, unsigned round) {
+  if (round > 0) return;
   p.scope("system").add_custom(
       "endpoints", endpoint_list_, "instance names separated by spaces or commas", "",
       "Traffic-generator endpoints to instantiate, one config section each",

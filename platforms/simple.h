@@ -17,7 +17,7 @@ namespace iommusim {
 
 class SimplePlatform : public Platform {
 public:
-  void declare_structure(ParamList& p) override;
+  void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;

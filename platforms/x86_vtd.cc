@@ -120,7 +120,8 @@ void KernelParams::declare(ParamList& p) {
 X86VtdPlatform::X86VtdPlatform() = default;
 X86VtdPlatform::~X86VtdPlatform() = default;
 
-void X86VtdPlatform::declare_structure(ParamList& p) {
+void X86VtdPlatform::declare_structure(ParamList& p, unsigned round) {
+  if (round > 0) return;
   ParamList sys = p.scope("system");
   const std::vector<std::string> reserved = {"system", "mem", "membus", "intc", "rc", "cpu", "kernel", "monitor"};
   sys.add_custom(

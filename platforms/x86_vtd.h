@@ -105,7 +105,7 @@ class X86VtdPlatform : public Platform {
 public:
   X86VtdPlatform();
   ~X86VtdPlatform() override;
-  void declare_structure(ParamList& p) override;
+  void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
