@@ -126,18 +126,8 @@ int sc_main(int argc, char* argv[]) {
   for (const PlatformInfo& p : platform_registry())
     if (sys.platform == p.name) platform = p.create();
 
-  // Step 2: structure (which instances exist), in rounds; step 3: every
-  // instance's parameters.
-  size_t first = params.specs().size();
-  for (unsigned round = 0;; ++round) {
-    platform->declare_structure(params, round);
-    if (params.specs().size() == first) break;
-    if (std::string err = apply_config(config, params.specs(), first); !err.empty())
-      return config_error(err);
-    first = params.specs().size();
-  }
-  platform->declare(params);
-  if (std::string err = apply_config(config, params.specs(), first); !err.empty())
+  // Step 2: structure (which instances exist); step 3: every instance's parameters.
+  if (std::string err = configure_platform(*platform, config, params); !err.empty())
     return config_error(err);
   if (std::string err = check_unknown_keys(config, params.specs()); !err.empty())
     return config_error(err);

@@ -68,6 +68,13 @@ struct PlatformInfo {
 // Every platform the command knows (platforms/registry.cc).
 const std::vector<PlatformInfo>& platform_registry();
 
+class ConfigSet;
+
+// Steps 1 and 2 above: declares the platform's structure (in rounds) and then
+// every instance's parameters into `params`, applying `config` after each
+// step. Returns "" or the first bad value (unknown keys are the caller's check).
+std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params);
+
 // Parses a list of instance names ("tg0 tg1" or "tg0,tg1"): identifiers, unique,
 // none of `reserved`. Returns "" or what was wrong.
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,

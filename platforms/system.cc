@@ -1,5 +1,7 @@
 #include "platforms/platform.h"
 
+#include "platforms/config.h"
+
 #include <cctype>
 
 namespace iommusim {
@@ -14,6 +16,18 @@ void SystemParams::declare(ParamList& p, const std::vector<std::string>& platfor
              "Stop after this many completed DMAs over all endpoints; 0 = no limit");
   p.add_double("quantum", &quantum_ns, 1e-3, 1e9, "ns",
                "Global quantum of temporal decoupling (tlm_global_quantum)");
+}
+
+std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params) {
+  size_t first = params.specs().size();
+  for (unsigned round = 0;; ++round) {
+    platform.declare_structure(params, round);
+    if (params.specs().size() == first) break;
+    if (std::string err = apply_config(config, params.specs(), first); !err.empty()) return err;
+    first = params.specs().size();
+  }
+  platform.declare(params);
+  return apply_config(config, params.specs(), first);
 }
 
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,

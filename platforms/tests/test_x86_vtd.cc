@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "platforms/config.h"
 #include "platforms/x86_vtd.h"
 
 using namespace iommusim;
@@ -24,27 +25,16 @@ struct Rig {
   StatGroup root{""};
   TraceWriter trace{0};
 
-  // settings: "name=value" pairs, applied to structure parameters first.
+  // settings: "name=value" pairs, as --set would give them.
   explicit Rig(const std::vector<std::string>& settings) {
-    p.declare_structure(params);
-    apply(settings);
-    p.declare(params);
-    apply(settings);
+    ConfigSet config;
+    for (const auto& s : settings) EXPECT_EQ(config.add_override(s), "") << s;
+    EXPECT_EQ(configure_platform(p, config, params), "");
+    EXPECT_EQ(check_unknown_keys(config, params.specs()), "");
     SystemParams sys;
     sys.platform = "x86-vtd";
     std::string err = p.elaborate(sys, root, trace);
     EXPECT_EQ(err, "");
-  }
-  void apply(const std::vector<std::string>& settings) {
-    for (const auto& s : settings) {
-      auto eq = s.find('=');
-      std::string name = s.substr(0, eq), value = s.substr(eq + 1);
-      for (auto& spec : params.specs()) {
-        if (spec.name == name) {
-          EXPECT_EQ(spec.apply(value), "") << s;
-        }
-      }
-    }
   }
   // Runs `body` in a SystemC thread once the driver of unit 0 is up.
   void run(std::function<void()> body, sc_time limit = sc_time(100, sc_core::SC_MS)) {
