@@ -98,6 +98,8 @@ public:
   uint32_t max_outstanding_page_requests() const { return max_outstanding_; }
   uint32_t outstanding_page_requests() const { return outstanding_; }
   size_t atc_occupancy() const { return atc_.occupancy(); }
+  uint64_t invalidate_requests() const { return inval_requests_.value(); }
+  uint64_t job_errors() const { return job_errors_.value(); }
 
   struct AtcKey {
     uint32_t pasid = 0;

@@ -248,6 +248,11 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
 
 TrafficGenerator::~TrafficGenerator() = default;
 
+void TrafficGenerator::release() {
+  held_ = false;
+  release_event_.notify(SC_ZERO_TIME);
+}
+
 double TrafficGenerator::throughput_GBps() const {
   if (last_completion_ <= first_issue_) return 0.0;
   return static_cast<double>(bytes_.value()) / ns_of(last_completion_ - first_issue_);
@@ -260,9 +265,10 @@ double TrafficGenerator::transactions_per_s() const {
 
 void TrafficGenerator::worker(unsigned w) {
   Worker& wk = *workers_[w];
+  while (held_) wait(release_event_);
   tlm_utils::tlm_quantumkeeper qk;
   qk.reset();
-  const sc_time start(p_.start_ns, sc_core::SC_NS);
+  const sc_time start = std::max(sc_time(p_.start_ns, sc_core::SC_NS), sc_core::sc_time_stamp());
   const bool limited = p_.duration_ns > 0.0;
   const sc_time stop = start + sc_time(p_.duration_ns, sc_core::SC_NS);
   if (start > sc_core::sc_time_stamp()) qk.set(start - sc_core::sc_time_stamp());

@@ -109,6 +109,12 @@ public:
   StatGroup& stats() { return stats_; }
   const PcieLinkTiming& link() const { return link_; }
 
+  // Start gate (elaboration time): with hold(), no request is issued until
+  // release() (e.g. a kernel driver that maps the window first, then enables
+  // bus mastering). Requests start at max(start_ns, release time).
+  void hold() { held_ = true; }
+  void release();
+
   // The deterministic request sequence, for tests and tools: request i's address
   // and direction, computed without simulating (a fresh generator state).
   struct Request {
@@ -146,6 +152,8 @@ private:
   bool done_ = false;
   bool wrrd_ = false;
   bool started_ = false;
+  bool held_ = false;
+  sc_core::sc_event release_event_;
   sc_core::sc_event done_event_;
   sc_core::sc_time first_issue_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time last_completion_ = sc_core::SC_ZERO_TIME;
