@@ -1,0 +1,448 @@
+#include "firmware/pci_drivers.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "pci_endpoint/nic.h"
+#include "pci_endpoint/pcie_config.h"
+#include "pci_endpoint/svm_accel.h"
+
+namespace iommusim::fw {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+namespace {
+constexpr uint64_t kMsiAddress = 0xFEE00000ull;  // x86 interrupt address (destination 0)
+double ns_since(const sc_time& t) { return (sc_core::sc_time_stamp() - t).to_seconds() * 1e9; }
+uint64_t round_page(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+PciDriverBase::PciDriverBase(sc_core::sc_module_name name, const std::string& device, const PciFunctionAddr& fn,
+                             uint16_t rid, IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu,
+                             uint32_t ioas_id, StatGroup* parent)
+    : sc_module(name),
+      device_(device),
+      fn_(fn),
+      rid_(rid),
+      ioas_(ioas),
+      drv_(drv),
+      alloc_(alloc),
+      cpu_(cpu),
+      ioas_id_(ioas_id),
+      stats_(device, parent),
+      cpu_ns_(stats_.counter("cpu_ns", "time the driver thread spent in kernel code (map/unmap/register and descriptor work, invalidation waits)", "ns")),
+      irq_count_(stats_.counter("interrupts", "MSI-X interrupts taken")) {}
+
+std::string PciDriverBase::wait_iommu() {
+  if (!drv_.ready()) wait(sc_time(1, sc_core::SC_MS), drv_.ready_event());
+  if (!drv_.ready()) return "IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error());
+  return "";
+}
+
+void PciDriverBase::finish(const std::string& failure) {
+  if (!failure.empty() && failure_.empty()) failure_ = failure;
+  done_ = true;
+  done_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+uint32_t PciDriverBase::cfg_rd(uint64_t off, unsigned len) {
+  uint8_t b[4] = {};
+  if (!cpu_.read(fn_.cfg + off, b, len)) return ~0u;
+  uint32_t v = 0;
+  for (unsigned i = len; i-- > 0;) v = (v << 8) | b[i];
+  return v;
+}
+
+void PciDriverBase::cfg_wr(uint64_t off, uint32_t v, unsigned len) {
+  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  cpu_.write(fn_.cfg + off, b, len);
+}
+
+void PciDriverBase::enable_function(unsigned msix_entries, uint64_t msix_table) {
+  using namespace pcicfg;
+  cfg_wr(BAR0, static_cast<uint32_t>(fn_.bar0) | 0x4u, 4);  // 64-bit memory BAR
+  cfg_wr(BAR0 + 4, static_cast<uint32_t>(fn_.bar0 >> 32), 4);
+  cfg_wr(COMMAND, CMD_MEMORY | CMD_BUS_MASTER, 2);
+  for (unsigned i = 0; i < msix_entries; ++i) {
+    const uint64_t e = msix_table + i * MSIX_ENTRY_SIZE;
+    reg_wr(e + MSIX_ENTRY_ADDR_LO, static_cast<uint32_t>(kMsiAddress));
+    reg_wr(e + MSIX_ENTRY_ADDR_HI, 0);
+    reg_wr(e + MSIX_ENTRY_DATA, fn_.vector + i);
+    reg_wr(e + MSIX_ENTRY_VECTOR_CTL, 0);
+  }
+  cfg_wr(MSIX_CAP + MSIX_CTL, MSIX_CTL_ENABLE, 2);
+  cpu_.sync();
+}
+
+void PciDriverBase::wait_irq(const sc_time& timeout) {
+  if (irqs_seen_ == irqs_taken_) wait(timeout, irq_ev_);
+  if (irqs_seen_ != irqs_taken_) irq_count_ += irqs_seen_ - irqs_taken_;
+  irqs_taken_ = irqs_seen_;
+}
+
+void PciDriverBase::account(const sc_time& from) {
+  cpu_ns_ += static_cast<uint64_t>(ns_since(from) + 0.5);
+}
+
+// ---------------------------------------------------------------------------
+
+TgDriver::TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size, IoasLayer& ioas,
+                   VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, std::function<void()> start,
+                   StatGroup* parent)
+    : PciDriverBase(name, device, PciFunctionAddr{}, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+      iova_(iova),
+      size_(round_page(size)),
+      start_(std::move(start)),
+      map_ns_(stats_.histogram("map_ns", "time in the map call of the window (kernel + driver)", "ns")) {
+  SC_THREAD(run);
+}
+
+void TgDriver::run() {
+  if (std::string e = wait_iommu(); !e.empty()) return finish(e);
+  const sc_time t0 = sc_core::sc_time_stamp();
+  std::string err = ioas_.attach(device_, ioas_id_);
+  if (!err.empty()) return finish("attach: " + err);
+  // Physical alignment as large as the IOVA's (up to 1 GiB) so superpages fit.
+  uint64_t align = kPageSize;
+  while (align < (1ull << 30) && (iova_ & (align * 2 - 1)) == 0 && align * 2 <= size_) align *= 2;
+  pa_ = alloc_.alloc_block(size_ / kPageSize, align);
+  if (!pa_) pa_ = alloc_.alloc_block(size_ / kPageSize);
+  if (!pa_) return finish("out of kernel RAM for the " + std::to_string(size_) + "-byte window (kernel.ram_size)");
+  uint64_t iova = iova_;
+  err = ioas_.map(ioas_id_, &iova, pa_, size_, Perm{true, true}, true);
+  if (!err.empty()) return finish("map window: " + err);
+  map_ns_.sample(ns_since(t0));
+  account(t0);
+  if (start_) start_();
+  finish();
+}
+
+// ---------------------------------------------------------------------------
+
+void NicDriverParams::declare(ParamList& p) {
+  p.add_uint("packets", &packets, 0, 1ull << 40, "packets", "packets the kernel NIC driver transmits");
+  p.add_uint("packet_size", &packet_size, 60, 9216, "bytes", "bytes per transmitted packet");
+  p.add_double("rate_gbps", &rate_gbps, 0, 1e4, "Gb/s", "offered load of the transmit path (0: as fast as the driver allows)");
+  p.add_uint("ring_size", &ring_size, 8, 65536, "descriptors", "TX ring size (power of two)");
+  p.add_uint("buffers", &buffers, 1, 1u << 20, "buffers", "packet buffers in the driver's pool, reused round robin");
+  p.add_uint("tx_batch", &tx_batch, 1, 65536, "packets", "doorbell (TDT write) every this many packets (xmit_more)");
+  p.add_double("xmit_ns", &xmit_ns, 0, 1e9, "ns", "driver CPU per transmitted packet besides the map call (assumption)");
+  p.add_double("clean_ns", &clean_ns, 0, 1e9, "ns", "driver CPU per reclaimed TX descriptor besides the unmap call (assumption)");
+  p.add_double("irq_timeout_ns", &irq_timeout_ns, 1, 1e12, "ns", "reclaim by polling the ring when no TX interrupt came for this long");
+}
+
+std::string NicDriverParams::validate() const {
+  if (ring_size & (ring_size - 1)) return "ring_size must be a power of two";
+  if (tx_batch >= ring_size) return "tx_batch must be smaller than ring_size";
+  return "";
+}
+
+NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
+                     IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
+                     StatGroup* parent)
+    : PciDriverBase(name, device, fn, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+      p_(p),
+      slots_(p.ring_size),
+      sent_(stats_.counter("packets", "packets transmitted and reclaimed")),
+      bytes_(stats_.counter("bytes", "bytes transmitted and reclaimed", "bytes")),
+      doorbells_(stats_.counter("doorbells", "TDT writes")),
+      ring_full_(stats_.counter("ring_full", "times the transmit path waited for a free descriptor")),
+      errors_(stats_.counter("errors", "map/unmap failures")),
+      map_ns_(stats_.histogram("map_ns", "per packet: time in the map call (kernel + driver)", "ns")),
+      unmap_ns_(stats_.histogram("unmap_ns", "per packet: time in the unmap call (kernel + driver + invalidation wait)", "ns")),
+      packet_cpu_ns_(stats_.histogram("xmit_ns", "per packet: transmit-path time (map, descriptor, doorbell)", "ns")) {
+  stats_.formula("throughput_gbps", "payload bits per second over [first post, last reclaim]",
+                 [this] { return throughput_gbps(); }, "Gb/s");
+  stats_.formula("cpu_ns_per_packet", "kernel time per packet (transmit + reclaim)",
+                 [this] { return sent_.value() ? static_cast<double>(cpu_ns_.value()) / static_cast<double>(sent_.value()) : 0.0; }, "ns");
+  SC_THREAD(run);
+}
+
+double NicDriver::throughput_gbps() const {
+  if (last_done_ <= first_post_) return 0.0;
+  return static_cast<double>(bytes_.value()) * 8.0 / ((last_done_ - first_post_).to_seconds() * 1e9);
+}
+
+void NicDriver::clean() {
+  const sc_time t0 = sc_core::sc_time_stamp();
+  while (clean_ != tail_) {
+    uint8_t d[nicreg::DESC_SIZE];
+    cpu_.read(ring_pa_ + clean_ * nicreg::DESC_SIZE, d, sizeof d);
+    cpu_.sync();
+    if (!(d[11] & nicreg::STA_DD)) break;
+    const sc_time u0 = sc_core::sc_time_stamp();
+    std::string err = ioas_.unmap(ioas_id_, slots_[clean_].iova, round_page(slots_[clean_].len));
+    if (!err.empty()) ++errors_;
+    unmap_ns_.sample(ns_since(u0));
+    cpu_.charge_ns(p_.clean_ns);
+    cpu_.sync();
+    ++sent_;
+    bytes_ += slots_[clean_].len;
+    last_done_ = sc_core::sc_time_stamp();
+    clean_ = (clean_ + 1) & (p_.ring_size - 1);
+  }
+  account(t0);
+}
+
+void NicDriver::run() {
+  using namespace nicreg;
+  if (std::string e = wait_iommu(); !e.empty()) return finish(e);
+  sc_time t0 = sc_core::sc_time_stamp();
+  std::string err = ioas_.attach(device_, ioas_id_);
+  if (!err.empty()) return finish("attach: " + err);
+  // The TX ring: coherent memory, mapped once.
+  const uint64_t ring_bytes = round_page(uint64_t(p_.ring_size) * DESC_SIZE);
+  ring_pa_ = alloc_.alloc_block(ring_bytes / kPageSize);
+  if (!ring_pa_) return finish("out of kernel RAM for the TX ring");
+  std::vector<uint8_t> zero(kPageSize, 0);
+  for (uint64_t o = 0; o < ring_bytes; o += kPageSize) cpu_.write(ring_pa_ + o, zero.data(), kPageSize);
+  err = ioas_.map(ioas_id_, &ring_iova_, ring_pa_, ring_bytes, Perm{true, true}, false);
+  if (!err.empty()) return finish("map TX ring: " + err);
+  const uint64_t bsize = round_page(p_.packet_size);
+  std::vector<uint64_t> pool;
+  for (uint32_t i = 0; i < p_.buffers; ++i) {
+    uint64_t pa = alloc_.alloc_block(bsize / kPageSize);
+    if (!pa) return finish("out of kernel RAM for the packet buffers (kernel.ram_size)");
+    pool.push_back(pa);
+  }
+  enable_function(2, MSIX_TABLE);
+  reg_wr(CTRL, CTRL_RST);
+  reg_wr(IMS, INT_TXDW);
+  reg_wr(TDBAL, static_cast<uint32_t>(ring_iova_));
+  reg_wr(TDBAH, static_cast<uint32_t>(ring_iova_ >> 32));
+  reg_wr(TDLEN, p_.ring_size);
+  reg_wr(CTRL, CTRL_EN);
+  cpu_.sync();
+  account(t0);
+
+  const sc_time irq_timeout(p_.irq_timeout_ns, SC_NS);
+  const double gap_ns = p_.rate_gbps > 0 ? p_.packet_size * 8.0 / p_.rate_gbps : 0.0;
+  uint32_t rung = tail_;
+  auto doorbell = [&] {
+    if (rung == tail_) return;
+    reg_wr(TDT, tail_);
+    ++doorbells_;
+    rung = tail_;
+  };
+  auto take_irqs = [&] {
+    if (irqs_seen_ != irqs_taken_) {
+      irq_count_ += irqs_seen_ - irqs_taken_;
+      irqs_taken_ = irqs_seen_;
+      clean();
+    }
+  };
+  const sc_time start = sc_core::sc_time_stamp();
+  first_post_ = start;
+  for (uint64_t i = 0; i < p_.packets; ++i) {
+    if (gap_ns > 0) {
+      const sc_time target = start + sc_time(gap_ns * static_cast<double>(i), SC_NS);
+      while (sc_core::sc_time_stamp() < target) {
+        wait(target - sc_core::sc_time_stamp(), irq_ev_);
+        take_irqs();
+      }
+    }
+    take_irqs();
+    while (((tail_ + 1) & (p_.ring_size - 1)) == clean_) {  // one slot stays free
+      ++ring_full_;
+      t0 = sc_core::sc_time_stamp();
+      doorbell();
+      cpu_.sync();
+      account(t0);
+      wait_irq(irq_timeout);
+      clean();
+    }
+    t0 = sc_core::sc_time_stamp();
+    uint64_t iova = 0;
+    err = ioas_.map(ioas_id_, &iova, pool[i % pool.size()], bsize, Perm{true, false}, false);
+    map_ns_.sample(ns_since(t0));
+    if (!err.empty()) {
+      ++errors_;
+      account(t0);
+      return finish("map packet buffer: " + err);
+    }
+    uint8_t d[DESC_SIZE] = {};
+    for (int k = 0; k < 8; ++k) d[k] = static_cast<uint8_t>(iova >> (8 * k));
+    d[8] = static_cast<uint8_t>(p_.packet_size);
+    d[9] = static_cast<uint8_t>(p_.packet_size >> 8);
+    d[10] = TXCMD_EOP | TXCMD_RS;
+    cpu_.write(ring_pa_ + tail_ * DESC_SIZE, d, DESC_SIZE);
+    cpu_.charge_ns(p_.xmit_ns);
+    slots_[tail_] = Slot{iova, p_.packet_size};
+    tail_ = (tail_ + 1) & (p_.ring_size - 1);
+    if ((i + 1) % p_.tx_batch == 0 || i + 1 == p_.packets) doorbell();
+    cpu_.sync();
+    packet_cpu_ns_.sample(ns_since(t0));
+    account(t0);
+  }
+  t0 = sc_core::sc_time_stamp();
+  doorbell();
+  cpu_.sync();
+  account(t0);
+  while (clean_ != tail_) {
+    wait_irq(irq_timeout);
+    clean();
+  }
+  finish();
+}
+
+// ---------------------------------------------------------------------------
+
+void AccelDriverParams::declare(ParamList& p) {
+  p.add_choice("mode", &mode, {"svm", "iova"},
+               "svm: PASID jobs on a process address space (demand faults through PRI); iova: untagged jobs on IOVA buffers mapped and unmapped per job");
+  p.add_uint("jobs", &jobs, 0, 1ull << 40, "jobs", "jobs the kernel driver submits (0: bring-up only)");
+  p.add_choice("op", &op, {"copy", "read", "fill"}, "job operation");
+  p.add_uint("job_size", &job_size, 1, 1ull << 30, "bytes", "bytes per job");
+  p.add_uint("window", &window, 4096, 1ull << 40, "bytes", "svm: VMA size; iova: span the job buffers rotate through");
+  p.add_address("va_base", &va_base, (1ull << 47) - 1, "svm: first virtual address of the VMA");
+  p.add_uint("pasid", &pasid, 1, (1u << 20) - 1, "", "svm: PASID of the jobs");
+  p.add_bool("ats", &ats, "enable ATS on the function (device TLB; the kernel then invalidates it on unmap)");
+  p.add_bool("pri", &pri, "svm: enable PRI (failed translations become page requests)");
+  p.add_bool("prefault", &prefault, "svm: populate the VMA up front (no page requests)");
+  p.add_uint("pri_allocation", &pri_allocation, 0, 0xffffffff, "requests", "PRI Outstanding Page Request Allocation (0: the capability's capacity)");
+  p.add_double("submit_ns", &submit_ns, 0, 1e9, "ns", "driver CPU per job submission besides the register writes (assumption)");
+  p.add_double("think_ns", &think_ns, 0, 1e12, "ns", "gap between jobs");
+  p.add_double("job_timeout_ns", &job_timeout_ns, 1, 1e15, "ns", "give up on a job whose interrupt does not come within this");
+}
+
+std::string AccelDriverParams::validate() const {
+  if (mode == "svm" && !prefault && !(ats && pri))
+    return "mode = svm with demand paging needs ats = true and pri = true (or prefault = true)";
+  if (va_base & 0xfff) return "va_base must be 4 KiB aligned";
+  const uint64_t span = op == "copy" ? window / 2 : window;
+  if (round_page(job_size) > span)
+    return "job_size (rounded to 4 KiB) must fit in the window" + std::string(op == "copy" ? " half (copy)" : "");
+  return "";
+}
+
+AccelDriver::AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p, const PciFunctionAddr& fn,
+                         uint16_t rid, IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu,
+                         uint32_t ioas_id, StatGroup* parent)
+    : PciDriverBase(name, device, fn, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+      p_(p),
+      jobs_(stats_.counter("jobs", "jobs completed (including failed ones)")),
+      job_errors_(stats_.counter("job_errors", "jobs that ended with STATUS.ERROR or timed out")),
+      job_ns_(stats_.histogram("job_ns", "per job: START write to the completion interrupt handled", "ns")),
+      map_ns_(stats_.histogram("map_ns", "iova mode: per buffer, time in the map call", "ns")),
+      unmap_ns_(stats_.histogram("unmap_ns", "iova mode: per buffer, time in the unmap call (with device-TLB invalidation under ATS)", "ns")) {
+  SC_THREAD(run);
+}
+
+std::string AccelDriver::bring_up() {
+  using namespace pcicfg;
+  if (std::string e = wait_iommu(); !e.empty()) return e;
+  enable_function(1, accreg::MSIX_TABLE);
+  const bool svm = p_.mode == "svm";
+  if (svm) cfg_wr(PASID_CAP + PASID_CONTROL, PASID_CTL_ENABLE, 2);
+  if (p_.ats) {
+    cfg_wr(ATS_CAP + ATS_CONTROL, ATS_CTL_ENABLE, 2);
+    drv_.set_ats(rid_, true);  // before the context/PASID entry is written: DTE / device-TLB translation type
+  }
+  if (svm && p_.pri) {
+    uint32_t alloc = p_.pri_allocation ? p_.pri_allocation : cfg_rd(PRI_CAP + PRI_CAPACITY, 4);
+    cfg_wr(PRI_CAP + PRI_ALLOCATION, alloc, 4);
+    cfg_wr(PRI_CAP + PRI_CONTROL, PRI_CTL_ENABLE, 2);
+  }
+  cpu_.sync();
+  if (svm) {
+    uint32_t proc = drv_.svm_process_create();
+    std::string err = drv_.svm_add_vma(proc, p_.va_base, round_page(p_.window), true, p_.prefault);
+    if (!err.empty()) return "svm vma: " + err;
+    err = drv_.svm_bind(rid_, p_.pasid, proc);
+    if (!err.empty()) return "svm bind: " + err;
+  } else {
+    std::string err = ioas_.attach(device_, ioas_id_);
+    if (!err.empty()) return "attach: " + err;
+  }
+  return "";
+}
+
+uint32_t AccelDriver::run_job(uint32_t op, bool with_pasid, uint64_t src, uint64_t dst, uint64_t len) {
+  using namespace accreg;
+  job_lock_.lock();
+  const sc_time t0 = sc_core::sc_time_stamp();
+  reg_wr(JOB_OP, op);
+  reg_wr(JOB_PASID, with_pasid ? (PASID_VALID | p_.pasid) : 0);
+  reg_wr(JOB_SRC_LO, static_cast<uint32_t>(src));
+  reg_wr(JOB_SRC_HI, static_cast<uint32_t>(src >> 32));
+  reg_wr(JOB_DST_LO, static_cast<uint32_t>(dst));
+  reg_wr(JOB_DST_HI, static_cast<uint32_t>(dst >> 32));
+  reg_wr(JOB_LEN, static_cast<uint32_t>(len));
+  cpu_.charge_ns(p_.submit_ns);
+  reg_wr(CTRL, CTRL_START);
+  cpu_.sync();
+  account(t0);
+  const sc_time deadline = sc_core::sc_time_stamp() + sc_time(p_.job_timeout_ns, SC_NS);
+  uint32_t st = 0;
+  for (;;) {
+    const sc_time now = sc_core::sc_time_stamp();
+    if (now >= deadline) break;
+    wait_irq(deadline - now);
+    const sc_time t1 = sc_core::sc_time_stamp();
+    st = reg_rd(STATUS);
+    cpu_.sync();
+    account(t1);
+    if (st & (STATUS_DONE | STATUS_ERROR)) break;
+  }
+  const sc_time t2 = sc_core::sc_time_stamp();
+  if (st & (STATUS_DONE | STATUS_ERROR)) reg_wr(STATUS, st & (STATUS_DONE | STATUS_ERROR));
+  cpu_.sync();
+  account(t2);
+  ++jobs_;
+  if (!(st & STATUS_DONE) || (st & STATUS_ERROR)) ++job_errors_;
+  job_ns_.sample(ns_since(t0));
+  job_lock_.unlock();
+  return st & (STATUS_DONE | STATUS_ERROR);
+}
+
+void AccelDriver::run() {
+  std::string err = bring_up();
+  if (!err.empty()) return finish(err);
+  ready_ = true;
+  ready_ev_.notify(sc_core::SC_ZERO_TIME);
+  const bool svm = p_.mode == "svm";
+  const uint32_t op = p_.op == "copy" ? accreg::OP_COPY : p_.op == "read" ? accreg::OP_READ : accreg::OP_FILL;
+  const uint64_t jb = round_page(p_.job_size);
+  const uint64_t span = p_.op == "copy" ? p_.window / 2 : p_.window;
+  const uint64_t slots = std::max<uint64_t>(1, span / jb);
+  uint64_t pool = 0;
+  if (!svm && p_.jobs) {
+    pool = alloc_.alloc_block(round_page(p_.window) / kPageSize);
+    if (!pool) return finish("out of kernel RAM for the job buffers (kernel.ram_size)");
+  }
+  for (uint64_t j = 0; j < p_.jobs; ++j) {
+    const uint64_t off = (j % slots) * jb;
+    if (svm) {
+      const uint64_t a = p_.va_base + off, b = p_.va_base + (p_.op == "copy" ? span : 0) + off;
+      run_job(op, true, a, b, p_.job_size);
+    } else {
+      // Streaming DMA API: map the buffers of this job, run it, unmap them.
+      const uint64_t spa = pool + off, dpa = pool + (p_.op == "copy" ? span : 0) + off;
+      uint64_t src = 0, dst = 0;
+      const sc_time t0 = sc_core::sc_time_stamp();
+      if (op != accreg::OP_FILL) err = ioas_.map(ioas_id_, &src, spa, jb, Perm{true, false}, false);
+      if (err.empty() && op != accreg::OP_READ) err = ioas_.map(ioas_id_, &dst, dpa, jb, Perm{true, true}, false);
+      map_ns_.sample(ns_since(t0));
+      account(t0);
+      if (!err.empty()) return finish("map job buffer: " + err);
+      run_job(op, false, src, dst, p_.job_size);
+      for (int k = 0; k < 2; ++k) {
+        if ((k == 0 && op == accreg::OP_FILL) || (k == 1 && op == accreg::OP_READ)) continue;
+        const uint64_t iova = k == 0 ? src : dst;
+        const sc_time u0 = sc_core::sc_time_stamp();
+        err = ioas_.unmap(ioas_id_, iova, jb);
+        unmap_ns_.sample(ns_since(u0));
+        account(u0);
+        if (!err.empty()) return finish("unmap job buffer: " + err);
+      }
+    }
+    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+  }
+  finish();
+}
+
+}  // namespace iommusim::fw

@@ -1,0 +1,219 @@
+// Kernel-model drivers for the real PCIe endpoints (models/pci_endpoint/):
+// each programs its function only through config space (ECAM, through the
+// CPU port), BAR0 MMIO, structures in RAM and the DMA API of the IOAS layer,
+// and takes its interrupts as MSI-X writes delivered by the platform's
+// interrupt controller (irq()).
+//
+//  - TgDriver:    a long-lived IOVA window for a traffic generator (map once,
+//                 superpages per kernel.superpages), then lets it run;
+//  - NicDriver:   a network driver's transmit path with the streaming DMA API:
+//                 per packet map the buffer, post a TX descriptor, ring the
+//                 doorbell (TDT write); on the TX MSI-X, reclaim written-back
+//                 descriptors and unmap their buffers (the VT-d driver's
+//                 invalidation policy: strict | deferred | none);
+//  - AccelDriver: the SVM accelerator: PASID/ATS/PRI enabled in config space,
+//                 jobs submitted through BAR0, completion by MSI-X. Mode svm:
+//                 a process address space (demand-paged VMA) bound to a PASID,
+//                 page requests served by the VT-d driver through the PRQ.
+//                 Mode iova: untagged jobs on IOVA buffers mapped before and
+//                 unmapped after each job (with ATS the unmap invalidates the
+//                 device TLB too).
+// Every CPU cost is a parameter; every driver counts the time its thread
+// spends in kernel code (cpu_ns) apart from waiting.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+#include <systemc>
+
+#include "common/params.h"
+#include "common/stats.h"
+#include "firmware/cpu_port.h"
+#include "firmware/ioas.h"
+#include "firmware/page_allocator.h"
+#include "firmware/vtd_driver.h"
+
+namespace iommusim::fw {
+
+// Where a function sits for the CPU: its 4 KiB of ECAM config space and BAR0.
+struct PciFunctionAddr {
+  uint64_t cfg = 0;    // ECAM address of the function's config space
+  uint64_t bar0 = 0;   // address the driver programs into BAR0
+  unsigned vector = 0; // first MSI vector of the function (data of MSI-X entry 0; entry n: vector + n)
+};
+
+// The kernel's side of one endpoint, common to the drivers below.
+class PciDriverBase : public sc_core::sc_module {
+public:
+  bool done() const { return done_; }
+  const sc_core::sc_event& done_event() const { return done_ev_; }
+  const std::string& failure() const { return failure_; }
+  // Interrupt entry (the platform's interrupt controller calls it).
+  void irq() { ++irqs_seen_; irq_ev_.notify(sc_core::SC_ZERO_TIME); }
+  StatGroup& stats() { return stats_; }
+  uint64_t cpu_ns() const { return cpu_ns_.value(); }
+
+protected:
+  // `device`: the endpoint's name in the IOAS layer (and of the stats group).
+  PciDriverBase(sc_core::sc_module_name name, const std::string& device, const PciFunctionAddr& fn, uint16_t rid,
+                IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
+                StatGroup* parent);
+
+  // Waits for the IOMMU driver; "" or why not.
+  std::string wait_iommu();
+  void finish(const std::string& failure = "");
+  // Config space (1/2/4 bytes) and BAR0 registers (32-bit).
+  uint32_t cfg_rd(uint64_t off, unsigned len);
+  void cfg_wr(uint64_t off, uint32_t v, unsigned len);
+  uint32_t reg_rd(uint64_t off) { return cpu_.rd32(fn_.bar0 + off); }
+  void reg_wr(uint64_t off, uint32_t v) { cpu_.wr32(fn_.bar0 + off, v); }
+  // Enumeration: BAR0, Memory Space + Bus Master, MSI-X entries 0..n-1 to
+  // vectors fn.vector + i at the x86 interrupt address, MSI-X enabled.
+  void enable_function(unsigned msix_entries, uint64_t msix_table);
+  // Waits for an interrupt newer than the last one consumed (or `timeout`).
+  void wait_irq(const sc_core::sc_time& timeout);
+  // Measures kernel time: add the time since `from` to cpu_ns.
+  void account(const sc_core::sc_time& from);
+
+  std::string device_;
+  PciFunctionAddr fn_;
+  uint16_t rid_;
+  IoasLayer& ioas_;
+  VtdDriver& drv_;
+  PageAllocator& alloc_;
+  CpuPort& cpu_;
+  uint32_t ioas_id_;
+  uint64_t irqs_seen_ = 0, irqs_taken_ = 0;
+  sc_core::sc_event irq_ev_;
+  bool done_ = false;
+  std::string failure_;
+  sc_core::sc_event done_ev_;
+  StatGroup stats_;
+  Counter& cpu_ns_;
+  Counter& irq_count_;
+};
+
+// ---------------------------------------------------------------------------
+
+class TgDriver : public PciDriverBase {
+public:
+  SC_HAS_PROCESS(TgDriver);
+  // Maps [iova, iova + size) (4 KiB multiples) to a fresh block of RAM, then
+  // calls `start` (the generator may DMA from then on).
+  TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size, IoasLayer& ioas, VtdDriver& drv,
+           PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, std::function<void()> start,
+           StatGroup* parent = nullptr);
+  uint64_t window_pa() const { return pa_; }
+
+private:
+  void run();
+  uint64_t iova_, size_, pa_ = 0;
+  std::function<void()> start_;
+  Histogram& map_ns_;
+};
+
+// ---------------------------------------------------------------------------
+
+struct NicDriverParams {
+  uint64_t packets = 1000;      // packets to transmit
+  uint32_t packet_size = 1500;  // bytes per packet
+  double rate_gbps = 0;         // offered load (0: as fast as the driver and the ring allow)
+  uint32_t ring_size = 256;     // TX descriptors (power of two, 8..65536)
+  uint32_t buffers = 256;       // packet buffers in the pool (reused round robin)
+  uint32_t tx_batch = 1;        // doorbell (TDT write) every this many packets (xmit_more)
+  double xmit_ns = 200;         // CPU per packet in the transmit path besides map (skb, descriptor)
+  double clean_ns = 100;        // CPU per reclaimed descriptor besides unmap
+  double irq_timeout_ns = 1e6;  // reclaim by polling if no TX interrupt comes for this long
+  void declare(ParamList& p);
+  std::string validate() const;
+};
+
+class NicDriver : public PciDriverBase {
+public:
+  SC_HAS_PROCESS(NicDriver);
+  NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
+            IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
+            StatGroup* parent = nullptr);
+  const NicDriverParams& params() const { return p_; }
+  uint64_t packets_done() const { return sent_.value(); }
+  uint64_t bytes_done() const { return bytes_.value(); }
+  double throughput_gbps() const;
+  const Histogram& unmap_ns() const { return unmap_ns_; }
+  const Histogram& map_ns() const { return map_ns_; }
+  uint64_t errors() const { return errors_.value(); }
+
+private:
+  void run();
+  void clean();
+  NicDriverParams p_;
+  uint64_t ring_pa_ = 0, ring_iova_ = 0;
+  uint32_t tail_ = 0, clean_ = 0;
+  struct Slot { uint64_t iova = 0; uint32_t len = 0; };
+  std::vector<Slot> slots_;
+  sc_core::sc_time first_post_, last_done_;
+  Counter& sent_;
+  Counter& bytes_;
+  Counter& doorbells_;
+  Counter& ring_full_;
+  Counter& errors_;
+  Histogram& map_ns_;
+  Histogram& unmap_ns_;
+  Histogram& packet_cpu_ns_;
+};
+
+// ---------------------------------------------------------------------------
+
+struct AccelDriverParams {
+  std::string mode = "svm";        // svm | iova
+  uint64_t jobs = 100;             // jobs to run (0: bring-up only)
+  std::string op = "copy";         // copy | read | fill
+  uint64_t job_size = 16384;       // bytes per job
+  uint64_t window = 1ull << 20;    // svm: VMA size; iova: span the job buffers rotate through
+  uint64_t va_base = 0x7f0000000000ull;
+  uint32_t pasid = 1;              // svm: PASID of the jobs
+  bool ats = true;                 // enable ATS (device TLB) on the function
+  bool pri = true;                 // svm: enable PRI (page requests on failed translations)
+  bool prefault = false;           // svm: populate the VMA up front
+  uint32_t pri_allocation = 0;     // PRI Outstanding Page Request Allocation (0: the capacity)
+  double submit_ns = 300;          // CPU per job submission besides the register writes
+  double think_ns = 0;             // gap between jobs
+  double job_timeout_ns = 10e6;    // give up waiting for a job after this
+  void declare(ParamList& p);
+  std::string validate() const;
+};
+
+class AccelDriver : public PciDriverBase {
+public:
+  SC_HAS_PROCESS(AccelDriver);
+  AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
+              IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
+              StatGroup* parent = nullptr);
+  const AccelDriverParams& params() const { return p_; }
+  // True once the function is enabled (and, in svm mode, bound).
+  bool ready() const { return ready_; }
+  const sc_core::sc_event& ready_event() const { return ready_ev_; }
+  // One job through BAR0, waiting for its MSI-X (from any SystemC thread,
+  // after ready()): returns STATUS (DONE or ERROR bits).
+  uint32_t run_job(uint32_t op, bool with_pasid, uint64_t src, uint64_t dst, uint64_t len);
+  uint64_t jobs_done() const { return jobs_.value(); }
+  uint64_t job_errors() const { return job_errors_.value(); }
+  const Histogram& job_ns() const { return job_ns_; }
+  const Histogram& unmap_ns() const { return unmap_ns_; }
+
+private:
+  void run();
+  std::string bring_up();
+  AccelDriverParams p_;
+  bool ready_ = false;
+  sc_core::sc_event ready_ev_;
+  sc_core::sc_mutex job_lock_;
+  Counter& jobs_;
+  Counter& job_errors_;
+  Histogram& job_ns_;
+  Histogram& map_ns_;
+  Histogram& unmap_ns_;
+};
+
+}  // namespace iommusim::fw
