@@ -96,12 +96,24 @@ unsigned RootComplex::dbg(int id, tlm::tlm_generic_payload& t) {
 void RootComplex::msg_b_transport(int, tlm::tlm_generic_payload& t, sc_time& delay) {
   PcieMessage* m = t.get_extension<PcieMessage>();
   for (size_t i = 0; m && i < eps_.size(); ++i)
-    if (eps_[i].rid == m->destination_id) {
-      to_endpoint[static_cast<int>(i)]->b_transport(t, delay);
+    if (eps_[i].rid == m->destination_id && eps_[i].msg >= 0) {
+      to_endpoint[eps_[i].msg]->b_transport(t, delay);
       return;
     }
   t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);  // unsupported request: no such function
 }
+
+namespace {
+// Answers every message with an Unsupported Request: the target of
+// rc.to_endpoint when no endpoint has a message socket (a socket must be bound).
+struct NoFunction : sc_core::sc_module {
+  tlm_utils::simple_target_socket<NoFunction> socket;
+  explicit NoFunction(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
+    socket.register_b_transport(this, &NoFunction::b_transport);
+  }
+  void b_transport(tlm::tlm_generic_payload& t, sc_time&) { t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE); }
+};
+}  // namespace
 
 void RootComplex::invalidate_dmi(int unit, sc_dt::uint64 start, sc_dt::uint64 end) {
   for (size_t i = 0; i < eps_.size(); ++i)
@@ -114,14 +126,40 @@ void KernelParams::declare(ParamList& p) {
   p.add_address("ram_base", &ram_base, (1ull << 52) - 1, "start of the RAM reserved for the kernel model (tables, queues, buffers)");
   p.add_uint("ram_size", &ram_size, 1 << 20, 1ull << 44, "bytes", "size of the RAM reserved for the kernel model");
   p.add_double("msi_delivery_ns", &msi_delivery_ns, 0, 1e9, "ns", "MSI write to interrupt handler dispatch (assumption)");
+  p.add_address("pci_hole", &pci_hole, 0xFEC00000ull, "top of low RAM (TOLUD): [pci_hole, 4 GiB) holds ECAM, BARs and the chipset MMIO");
+  p.add_address("ecam_base", &ecam_base, 0xFFFFFFFFull, "PCIe ECAM config space base (a function at ecam_base + (BDF << 12))");
+  p.add_address("bar_base", &bar_base, 0xFFFFFFFFull, "BAR0 of PCIe endpoint i is programmed at bar_base + i * 64 KiB");
+  p.add_uint("msi_vector_base", &msi_vector_base, 0x10, 0xfe, "", "MSI-X vectors of endpoint i start at msi_vector_base + 2i");
   driver.declare(p);
 }
 
 X86VtdPlatform::X86VtdPlatform() = default;
 X86VtdPlatform::~X86VtdPlatform() = default;
 
+uint16_t EndpointConfig::rid() const {
+  switch (kind) {
+    case EndpointKind::Tg: return static_cast<uint16_t>(tg.requester_id);
+    case EndpointKind::Nic: return static_cast<uint16_t>(nic.ep.requester_id);
+    case EndpointKind::Svm: return static_cast<uint16_t>(svm.ep.requester_id);
+    case EndpointKind::Workload: break;
+  }
+  return static_cast<uint16_t>(wl.requester_id);
+}
+
 void X86VtdPlatform::declare_structure(ParamList& p, unsigned round) {
-  if (round > 0) return;
+  if (round == 1) {
+    parse_instance_list(endpoint_list_, {}, &endpoint_names_);
+    kind_names_.assign(endpoint_names_.size(), "workload");
+    for (size_t i = 0; i < endpoint_names_.size(); ++i) {
+      ParamList e = p.scope(endpoint_names_[i]);
+      e.add_choice("kind", &kind_names_[i], {"workload", "tg", "nic", "svm"},
+                   "endpoint model: workload (minimal DMA engine driven by a kernel workload), tg (traffic generator "
+                   "on a kernel-mapped IOVA window), nic (NIC with rings, kernel NIC driver), svm (PASID/ATS/PRI "
+                   "accelerator, kernel accelerator driver)");
+    }
+    return;
+  }
+  if (round > 1) return;
   ParamList sys = p.scope("system");
   const std::vector<std::string> reserved = {"system", "mem", "membus", "intc", "rc", "cpu", "kernel", "monitor"};
   sys.add_custom(
@@ -165,13 +203,41 @@ void X86VtdPlatform::declare(ParamList& p) {
     unit_params_[i].declare(u);
     u.add_address("mmio_base", &mmio_base_[i], (1ull << 52) - 1, "where the unit's registers sit in the CPU's address space");
   }
-  wl_params_.assign(endpoint_names_.size(), fw::WorkloadParams{});
-  wl_unit_.assign(endpoint_names_.size(), unit_names_.empty() ? "" : unit_names_[0]);
+  eps_.assign(endpoint_names_.size(), EndpointConfig{});
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
-    wl_params_[i].requester_id = DmaExtension::bdf(1, static_cast<unsigned>(i), 0);
+    EndpointConfig& c = eps_[i];
+    const std::string k = i < kind_names_.size() ? kind_names_[i] : std::string("workload");
+    c.kind = k == "tg" ? EndpointKind::Tg : k == "nic" ? EndpointKind::Nic : k == "svm" ? EndpointKind::Svm : EndpointKind::Workload;
+    c.unit = unit_names_.empty() ? "" : unit_names_[0];
+    const uint32_t rid = DmaExtension::bdf(1, static_cast<unsigned>(i), 0);
     ParamList e = p.scope(endpoint_names_[i]);
-    wl_params_[i].declare(e);
-    e.add_string("unit", &wl_unit_[i], "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
+    switch (c.kind) {
+      case EndpointKind::Workload:
+        c.wl.requester_id = rid;
+        c.wl.declare(e);
+        break;
+      case EndpointKind::Tg:
+        c.tg.requester_id = rid;
+        c.tg.window_base = 0x40000000ull;  // an IOVA: 1 GiB aligned, so superpages fit
+        c.tg.declare(e);
+        break;
+      case EndpointKind::Nic:
+        c.nic.ep.requester_id = rid;
+        c.nic.declare(e);
+        c.nic_drv.declare(e);
+        break;
+      case EndpointKind::Svm:
+        c.svm.ep.requester_id = rid;
+        c.svm.declare(e);
+        c.acc_drv.declare(e);
+        break;
+    }
+    if (c.kind != EndpointKind::Workload) {
+      e.add_uint("group", &c.group, 0, 1u << 20, "", "IOMMU group; endpoints with the same non-zero group are isolated together (0: its own)");
+      e.add_uint("address_space", &c.address_space, 0, 1u << 20, "", "endpoints with the same non-zero number share one IOAS (0: its own)");
+      e.add_address("iova_base", &c.iova_base, (1ull << 48) - 1, "first usable IOVA of its own IOAS (may be non-zero)");
+    }
+    e.add_string("unit", &c.unit, "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
   }
 }
 
@@ -182,9 +248,38 @@ fw::Workload& X86VtdPlatform::workload(const std::string& name) {
 }
 
 fw::WorkloadParams& X86VtdPlatform::workload_params(const std::string& name) {
+  return endpoint_config(name).wl;
+}
+
+EndpointConfig& X86VtdPlatform::endpoint_config(const std::string& name) {
   for (size_t i = 0; i < endpoint_names_.size(); ++i)
-    if (endpoint_names_[i] == name) return wl_params_[i];
+    if (endpoint_names_[i] == name) return eps_[i];
   throw std::out_of_range("no endpoint '" + name + "'");
+}
+
+const X86VtdPlatform::EndpointInst& X86VtdPlatform::inst(const std::string& name) const {
+  for (const auto& e : inst_)
+    if (e.name == name) return e;
+  throw std::out_of_range("no endpoint '" + name + "'");
+}
+
+template <typename T>
+static T& must(T* p, const std::string& name, const char* kind) {
+  if (!p) throw std::out_of_range("endpoint '" + name + "' is not of kind " + kind);
+  return *p;
+}
+
+TrafficGenerator& X86VtdPlatform::traffic_generator(const std::string& n) { return must(inst(n).tg, n, "tg"); }
+Nic& X86VtdPlatform::nic(const std::string& n) { return must(inst(n).nic, n, "nic"); }
+SvmAccelerator& X86VtdPlatform::accelerator(const std::string& n) { return must(inst(n).acc, n, "svm"); }
+fw::NicDriver& X86VtdPlatform::nic_driver(const std::string& n) {
+  return must(dynamic_cast<fw::NicDriver*>(inst(n).drv), n, "nic");
+}
+fw::AccelDriver& X86VtdPlatform::accel_driver(const std::string& n) {
+  return must(dynamic_cast<fw::AccelDriver*>(inst(n).drv), n, "svm");
+}
+fw::TgDriver& X86VtdPlatform::tg_driver(const std::string& n) {
+  return must(dynamic_cast<fw::TgDriver*>(inst(n).drv), n, "tg");
 }
 
 std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
@@ -193,22 +288,56 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   std::set<uint32_t> rids;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     const std::string& n = endpoint_names_[i];
-    std::string err = wl_params_[i].validate();
+    EndpointConfig& c = eps_[i];
+    std::string err;
+    switch (c.kind) {
+      case EndpointKind::Workload:
+        err = c.wl.validate();
+        c.wl.seed = mix_seed(sys.seed, c.wl.seed, n);
+        break;
+      case EndpointKind::Tg:
+        err = c.tg.validate();
+        if (err.empty() && (c.tg.window_base & 0xfff)) err = "window_base (an IOVA the kernel maps) must be 4 KiB aligned";
+        if (err.empty() && c.tg.window_base < c.iova_base) err = "window_base is below iova_base (outside the IOAS)";
+        c.tg.seed = mix_seed(sys.seed, c.tg.seed, n);
+        break;
+      case EndpointKind::Nic:
+        if (c.nic.ep.link.enable) err = c.nic.ep.link.validate();
+        if (!err.empty()) err = "link." + err;
+        if (err.empty()) err = c.nic_drv.validate();
+        if (err.empty() && c.nic_drv.packet_size > 0xffff) err = "packet_size does not fit a TX descriptor";
+        break;
+      case EndpointKind::Svm:
+        if (c.svm.ep.link.enable) err = c.svm.ep.link.validate();
+        if (!err.empty()) err = "link." + err;
+        if (err.empty()) err = c.acc_drv.validate();
+        if (err.empty() && c.acc_drv.job_size > 0xffffffffull) err = "job_size does not fit JOB_LEN";
+        c.svm.seed = mix_seed(sys.seed, c.svm.seed, n);
+        break;
+    }
     if (!err.empty()) return n + ": " + err;
-    if (!rids.insert(wl_params_[i].requester_id).second) return n + ".rid: requester id used by another endpoint";
+    if (!rids.insert(c.rid()).second) return n + ": requester id used by another endpoint";
     bool found = false;
     for (size_t u = 0; u < unit_names_.size(); ++u)
-      if (unit_names_[u] == wl_unit_[i]) { ep_unit[i] = static_cast<unsigned>(u); found = true; }
-    if (!found) return n + ".unit: '" + wl_unit_[i] + "' is not one of system.units (" + unit_list_ + ")";
-    wl_params_[i].seed = mix_seed(sys.seed, wl_params_[i].seed, n);
+      if (unit_names_[u] == c.unit) { ep_unit[i] = static_cast<unsigned>(u); found = true; }
+    if (!found) return n + ".unit: '" + c.unit + "' is not one of system.units (" + unit_list_ + ")";
+    if (c.kind == EndpointKind::Nic || c.kind == EndpointKind::Svm) {
+      uint64_t v = kernel_.msi_vector_base + 2 * i + 1;
+      if (v > 0xff) return n + ": kernel.msi_vector_base: too many endpoints for the vector range";
+      uint64_t fv = kernel_.driver.fault_vector, pv = kernel_.driver.prq_vector, top = 2 * unit_names_.size();
+      for (uint64_t x : {v - 1, v})
+        if ((x >= fv && x < fv + top) || (x >= pv && x < pv + top))
+          return n + ": kernel.msi_vector_base: its MSI-X vectors collide with the VT-d fault/page-request vectors";
+    }
   }
+  if (kernel_.pci_hole > kLowRamTop) return "kernel.pci_hole: must be at most 0xFEC00000";
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     std::string err = unit_params_[u].validate();
     if (!err.empty()) return unit_names_[u] + ": " + err;
   }
   const uint64_t ram_top = mem_params_.size;
-  if (kernel_.ram_base < kHighRam && kernel_.ram_base + kernel_.ram_size > kLowRamTop)
-    return "kernel.ram_base/ram_size: the region overlaps the MMIO hole 0xFEC00000-0xFFFFFFFF";
+  if (kernel_.ram_base < kHighRam && kernel_.ram_base + kernel_.ram_size > kernel_.pci_hole)
+    return "kernel.ram_base/ram_size: the region overlaps the PCI/MMIO hole [kernel.pci_hole, 4 GiB)";
   if (kernel_.ram_base + kernel_.ram_size > ram_top) return "kernel.ram_base/ram_size: the region ends beyond mem.size";
   if (kernel_.ram_base & 0xfff || kernel_.ram_size & 0xfff) return "kernel.ram_base/ram_size: must be 4 KiB aligned";
 
@@ -224,7 +353,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   };
   std::string err;
   for (unsigned s : {cpu_space, dev_space}) {
-    if (!(err = map(s, RouteEntry{"mem", 0, std::min(ram_top, kLowRamTop), 0, false})).empty()) return err;
+    if (!(err = map(s, RouteEntry{"mem", 0, std::min(ram_top, kernel_.pci_hole), 0, false})).empty()) return err;
     if (ram_top > kHighRam && !(err = map(s, RouteEntry{"mem", kHighRam, ram_top - kHighRam, 0, false})).empty()) return err;
   }
   if (!(err = map(dev_space, RouteEntry{"intc", kMsiBase, kMsiSize, 1, true})).empty()) return err;
@@ -263,29 +392,109 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   }
   std::map<uint32_t, uint32_t> shared_ioas;
   std::vector<const sc_core::sc_event*> done;
+  unsigned next_target = static_cast<unsigned>(2 + unit_names_.size());  // membus downstream bindings so far
+  int next_msg = 0;                                                        // rc.to_endpoint bindings so far
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     const std::string& n = endpoint_names_[i];
-    fw::WorkloadParams& wp = wl_params_[i];
-    uint32_t ioas_id = 0;
+    EndpointConfig& c = eps_[i];
+    const bool is_wl = c.kind == EndpointKind::Workload;
+    const uint32_t space = is_wl ? c.wl.address_space : c.address_space;
+    const uint32_t grp = is_wl ? c.wl.group : c.group;
     fw::IoasOptions opt;
-    opt.base = wp.iova_base;
-    if (wp.address_space) {
-      auto it = shared_ioas.find(wp.address_space);
-      if (it == shared_ioas.end()) it = shared_ioas.emplace(wp.address_space, ioas_->ioas_alloc(opt)).first;
+    opt.base = is_wl ? c.wl.iova_base : c.iova_base;
+    uint32_t ioas_id = 0;
+    if (space) {
+      auto it = shared_ioas.find(space);
+      if (it == shared_ioas.end()) it = shared_ioas.emplace(space, ioas_->ioas_alloc(opt)).first;
       ioas_id = it->second;
     } else {
       ioas_id = ioas_->ioas_alloc(opt);
     }
-    unsigned group = wp.group ? wp.group : 0x10000u + static_cast<unsigned>(i);
-    err = ioas_->register_device(n, static_cast<uint16_t>(wp.requester_id), group, drivers_[ep_unit[i]].get());
+    unsigned group = grp ? grp : 0x10000u + static_cast<unsigned>(i);
+    const uint16_t rid = c.rid();
+    err = ioas_->register_device(n, rid, group, drivers_[ep_unit[i]].get());
     if (!err.empty()) return n + ": " + err;
-    workloads_.push_back(std::make_unique<fw::Workload>(n.c_str(), wp, *ioas_, *drivers_[ep_unit[i]], *alloc_, *cpu_,
-                                                        ioas_id, &stats));
-    fw::Workload& w = *workloads_.back();
-    w.dma.bind(rc_->upstream);
-    rc_->to_endpoint.bind(w.msg_in);
-    rc_->add_endpoint(static_cast<uint16_t>(wp.requester_id), ep_unit[i]);
-    done.push_back(&w.done_event());
+    fw::VtdDriver& vd = *drivers_[ep_unit[i]];
+    EndpointInst e{n, c.kind};
+    // PCIe functions with a programming interface: ECAM config space and BAR0 in the CPU's space.
+    auto pci_function = [&](PcieEndpoint& ep, fw::PciFunctionAddr* fn) -> std::string {
+      fn->cfg = kernel_.ecam_base + (uint64_t(rid) << 12);
+      fn->bar0 = kernel_.bar_base + 0x10000ull * i;
+      fn->vector = kernel_.msi_vector_base + 2 * static_cast<unsigned>(i);
+      std::string e2 = map(cpu_space, RouteEntry{n + ".cfg", fn->cfg, 4096, next_target, true});
+      if (!e2.empty()) return e2 + " (kernel.ecam_base)";
+      membus_->downstream.bind(ep.cfg);
+      ++next_target;
+      e2 = map(cpu_space, RouteEntry{n + ".bar0", fn->bar0, 0x10000, next_target, true});
+      if (!e2.empty()) return e2 + " (kernel.bar_base)";
+      membus_->downstream.bind(ep.mmio);
+      ++next_target;
+      ep.dma.bind(rc_->upstream);
+      return "";
+    };
+    auto take_irqs = [&](fw::PciDriverBase* d, unsigned first, unsigned count) {
+      for (unsigned v = 0; v < count; ++v) intc_->on_vector(first + v, [d] { d->irq(); });
+    };
+    switch (c.kind) {
+      case EndpointKind::Workload: {
+        workloads_.push_back(std::make_unique<fw::Workload>(n.c_str(), c.wl, *ioas_, vd, *alloc_, *cpu_, ioas_id, &stats));
+        fw::Workload& w = *workloads_.back();
+        w.dma.bind(rc_->upstream);
+        rc_->to_endpoint.bind(w.msg_in);
+        rc_->add_endpoint(rid, ep_unit[i], next_msg++);
+        done.push_back(&w.done_event());
+        e.wl = &w;
+        break;
+      }
+      case EndpointKind::Tg: {
+        tgs_.push_back(std::make_unique<TrafficGenerator>(n.c_str(), c.tg, &stats, &trace));
+        TrafficGenerator* tg = tgs_.back().get();
+        tg->hold();
+        tg->socket.bind(rc_->upstream);
+        rc_->add_endpoint(rid, ep_unit[i], -1);
+        pci_drivers_.push_back(std::make_unique<fw::TgDriver>(("kdrv_" + n).c_str(), n, rid, c.tg.window_base,
+                                                              c.tg.window_size, *ioas_, vd, *alloc_, *cpu_, ioas_id,
+                                                              [tg] { tg->release(); }, kernel_stats_.get()));
+        done.push_back(&tg->done_event());
+        done.push_back(&pci_drivers_.back()->done_event());
+        e.tg = tg;
+        break;
+      }
+      case EndpointKind::Nic: {
+        nics_.push_back(std::make_unique<Nic>(n.c_str(), c.nic, &stats, &trace));
+        Nic& nic = *nics_.back();
+        fw::PciFunctionAddr fn;
+        if (!(err = pci_function(nic, &fn)).empty()) return n + ": " + err;
+        rc_->add_endpoint(rid, ep_unit[i], -1);
+        pci_drivers_.push_back(std::make_unique<fw::NicDriver>(("kdrv_" + n).c_str(), n, c.nic_drv, fn, rid, *ioas_,
+                                                               vd, *alloc_, *cpu_, ioas_id, kernel_stats_.get()));
+        take_irqs(pci_drivers_.back().get(), fn.vector, 2);
+        done.push_back(&pci_drivers_.back()->done_event());
+        e.nic = &nic;
+        break;
+      }
+      case EndpointKind::Svm: {
+        accs_.push_back(std::make_unique<SvmAccelerator>(n.c_str(), c.svm, &stats, &trace));
+        SvmAccelerator& acc = *accs_.back();
+        fw::PciFunctionAddr fn;
+        if (!(err = pci_function(acc, &fn)).empty()) return n + ": " + err;
+        rc_->to_endpoint.bind(acc.msg);
+        rc_->add_endpoint(rid, ep_unit[i], next_msg++);
+        pci_drivers_.push_back(std::make_unique<fw::AccelDriver>(("kdrv_" + n).c_str(), n, c.acc_drv, fn, rid, *ioas_,
+                                                                 vd, *alloc_, *cpu_, ioas_id, kernel_stats_.get()));
+        take_irqs(pci_drivers_.back().get(), fn.vector, 1);
+        done.push_back(&pci_drivers_.back()->done_event());
+        e.acc = &acc;
+        break;
+      }
+    }
+    if (!is_wl) e.drv = pci_drivers_.back().get();
+    inst_.push_back(e);
+  }
+  if (next_msg == 0) {
+    auto nf = std::make_unique<NoFunction>("rc_no_function");
+    rc_->to_endpoint.bind(nf->socket);
+    no_function_ = std::move(nf);
   }
   monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
   return "";
@@ -293,18 +502,27 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 
 uint64_t X86VtdPlatform::transactions_completed() const {
   uint64_t n = 0;
-  for (const auto& w : workloads_) n += w->completed();
+  for (const auto& e : inst_) {
+    if (e.wl) n += e.wl->completed();
+    if (e.tg) n += e.tg->completed();
+    if (e.nic) n += e.nic->tx_packets() + e.nic->rx_packets();
+    if (e.acc) n += e.acc->jobs();
+  }
   return n;
 }
 
 bool X86VtdPlatform::finished() const {
-  for (const auto& w : workloads_)
-    if (!w->done()) return false;
+  for (const auto& e : inst_) {
+    if (e.wl && !e.wl->done()) return false;
+    if (e.drv && !e.drv->done()) return false;
+    if (e.tg && !e.tg->done() && e.drv->failure().empty()) return false;  // a failed mapping never starts it
+  }
   return true;
 }
 
 void X86VtdPlatform::print_summary(std::ostream& os) const {
   static const char* kinds[] = {"streaming", "longlived", "svm", "nested", "idle"};
+  if (!workloads_.empty())
   os << std::left << std::setw(12) << "endpoint" << std::setw(11) << "workload" << std::right << std::setw(12)
      << "transact." << std::setw(8) << "errors" << std::setw(12) << "MB" << std::setw(14) << "mean buf ns"
      << std::setw(14) << "mean unmap ns" << "\n";
@@ -316,6 +534,60 @@ void X86VtdPlatform::print_summary(std::ostream& os) const {
        << std::fixed << std::setprecision(3) << static_cast<double>(w->bytes()) / 1e6 << std::setw(14)
        << std::setprecision(1) << per.mean() << std::setw(14) << w->unmap_ns().mean() << "\n";
     if (!w->failure().empty()) os << "  FAILED: " << w->failure() << "\n";
+  }
+  auto fail = [&os](const EndpointInst& e) {
+    if (e.drv && !e.drv->failure().empty()) os << "  FAILED: " << e.drv->failure() << "\n";
+  };
+  bool head = false;
+  for (const auto& e : inst_) {
+    if (!e.tg) continue;
+    if (!head) {
+      os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(12)
+         << "transact." << std::setw(8) << "errors" << std::setw(12) << "MB" << std::setw(10) << "GB/s"
+         << std::setw(10) << "Gb/s" << std::setw(12) << "lat.mean ns" << "\n";
+      head = true;
+    }
+    const TrafficGenerator& t = *e.tg;
+    os << std::left << std::setw(12) << e.name << std::setw(6) << "tg" << std::right << std::setw(12) << t.completed()
+       << std::setw(8) << t.errors() << std::setw(12) << std::fixed << std::setprecision(3)
+       << static_cast<double>(t.bytes()) / 1e6 << std::setw(10) << t.throughput_GBps() << std::setw(10)
+       << t.throughput_GBps() * 8 << std::setw(12) << std::setprecision(1) << t.latency().mean() << "\n";
+    fail(e);
+  }
+  head = false;
+  for (const auto& e : inst_) {
+    if (!e.nic) continue;
+    const auto& d = static_cast<const fw::NicDriver&>(*e.drv);
+    if (!head) {
+      os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(10)
+         << "packets" << std::setw(10) << "Gb/s" << std::setw(10) << "map ns" << std::setw(10) << "unmap ns"
+         << std::setw(14) << "cpu ns/pkt" << std::setw(8) << "irqs" << std::setw(8) << "errors" << "\n";
+      head = true;
+    }
+    const double per = d.packets_done() ? static_cast<double>(d.cpu_ns()) / static_cast<double>(d.packets_done()) : 0;
+    os << std::left << std::setw(12) << e.name << std::setw(6) << "nic" << std::right << std::setw(10)
+       << d.packets_done() << std::setw(10) << std::fixed << std::setprecision(3) << d.throughput_gbps()
+       << std::setprecision(1) << std::setw(10) << d.map_ns().mean() << std::setw(10) << d.unmap_ns().mean()
+       << std::setw(14) << per << std::setw(8) << e.nic->interrupts() << std::setw(8) << d.errors() << "\n";
+    fail(e);
+  }
+  head = false;
+  for (const auto& e : inst_) {
+    if (!e.acc) continue;
+    const auto& d = static_cast<const fw::AccelDriver&>(*e.drv);
+    const SvmAccelerator& a = *e.acc;
+    if (!head) {
+      os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(8) << "jobs"
+         << std::setw(8) << "errors" << std::setw(12) << "job ns" << std::setw(10) << "atc hit" << std::setw(10)
+         << "atc miss" << std::setw(10) << "page req" << std::setw(10) << "atc inv" << std::setw(10) << "unmap ns"
+         << "\n";
+      head = true;
+    }
+    os << std::left << std::setw(12) << e.name << std::setw(6) << "svm" << std::right << std::setw(8) << d.jobs_done()
+       << std::setw(8) << d.job_errors() << std::setw(12) << std::fixed << std::setprecision(1) << d.job_ns().mean()
+       << std::setw(10) << a.atc_hits() << std::setw(10) << a.atc_misses() << std::setw(10) << a.page_requests()
+       << std::setw(10) << a.invalidate_requests() << std::setw(10) << d.unmap_ns().mean() << "\n";
+    fail(e);
   }
   for (const auto& d : drivers_) {
     if (!d->error().empty()) os << d->basename() << ": bring-up failed: " << d->error() << "\n";
