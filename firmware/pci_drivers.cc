@@ -303,6 +303,8 @@ void AccelDriverParams::declare(ParamList& p) {
   p.add_bool("ats", &ats, "enable ATS on the function (device TLB; the kernel then invalidates it on unmap)");
   p.add_bool("pri", &pri, "svm: enable PRI (failed translations become page requests)");
   p.add_bool("prefault", &prefault, "svm: populate the VMA up front (no page requests)");
+  p.add_bool("unmap_after_job", &unmap_after_job,
+             "svm: munmap the job's pages after each job (PASID IOTLB + device-TLB invalidation; the next pass faults them in again)");
   p.add_uint("pri_allocation", &pri_allocation, 0, 0xffffffff, "requests", "PRI Outstanding Page Request Allocation (0: the capability's capacity)");
   p.add_double("submit_ns", &submit_ns, 0, 1e9, "ns", "driver CPU per job submission besides the register writes (assumption)");
   p.add_double("think_ns", &think_ns, 0, 1e12, "ns", "gap between jobs");
@@ -328,7 +330,7 @@ AccelDriver::AccelDriver(sc_core::sc_module_name name, const std::string& device
       job_errors_(stats_.counter("job_errors", "jobs that ended with STATUS.ERROR or timed out")),
       job_ns_(stats_.histogram("job_ns", "per job: START write to the completion interrupt handled", "ns")),
       map_ns_(stats_.histogram("map_ns", "iova mode: per buffer, time in the map call", "ns")),
-      unmap_ns_(stats_.histogram("unmap_ns", "iova mode: per buffer, time in the unmap call (with device-TLB invalidation under ATS)", "ns")) {
+      unmap_ns_(stats_.histogram("unmap_ns", "per buffer, time in the unmap call (iova mode, or svm with unmap_after_job; with device-TLB invalidation under ATS)", "ns")) {
   SC_THREAD(run);
 }
 
@@ -349,10 +351,10 @@ std::string AccelDriver::bring_up() {
   }
   cpu_.sync();
   if (svm) {
-    uint32_t proc = drv_.svm_process_create();
-    std::string err = drv_.svm_add_vma(proc, p_.va_base, round_page(p_.window), true, p_.prefault);
+    proc_ = drv_.svm_process_create();
+    std::string err = drv_.svm_add_vma(proc_, p_.va_base, round_page(p_.window), true, p_.prefault);
     if (!err.empty()) return "svm vma: " + err;
-    err = drv_.svm_bind(rid_, p_.pasid, proc);
+    err = drv_.svm_bind(rid_, p_.pasid, proc_);
     if (!err.empty()) return "svm bind: " + err;
   } else {
     std::string err = ioas_.attach(device_, ioas_id_);
@@ -419,6 +421,16 @@ void AccelDriver::run() {
     if (svm) {
       const uint64_t a = p_.va_base + off, b = p_.va_base + (p_.op == "copy" ? span : 0) + off;
       run_job(op, true, a, b, p_.job_size);
+      if (p_.unmap_after_job) {
+        for (int k = 0; k < 2; ++k) {
+          if (k == 1 && op != accreg::OP_COPY) continue;  // read/fill: one buffer (a == b)
+          const sc_time u0 = sc_core::sc_time_stamp();
+          err = drv_.svm_unmap(proc_, k == 0 ? a : b, jb);
+          unmap_ns_.sample(ns_since(u0));
+          account(u0);
+          if (!err.empty()) return finish("munmap: " + err);
+        }
+      }
     } else {
       // Streaming DMA API: map the buffers of this job, run it, unmap them.
       const uint64_t spa = pool + off, dpa = pool + (p_.op == "copy" ? span : 0) + off;

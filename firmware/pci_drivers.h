@@ -176,6 +176,7 @@ struct AccelDriverParams {
   bool ats = true;                 // enable ATS (device TLB) on the function
   bool pri = true;                 // svm: enable PRI (page requests on failed translations)
   bool prefault = false;           // svm: populate the VMA up front
+  bool unmap_after_job = false;    // svm: munmap the job's pages after each job (the next pass faults them in again)
   uint32_t pri_allocation = 0;     // PRI Outstanding Page Request Allocation (0: the capacity)
   double submit_ns = 300;          // CPU per job submission besides the register writes
   double think_ns = 0;             // gap between jobs
@@ -197,6 +198,7 @@ public:
   // One job through BAR0, waiting for its MSI-X (from any SystemC thread,
   // after ready()): returns STATUS (DONE or ERROR bits).
   uint32_t run_job(uint32_t op, bool with_pasid, uint64_t src, uint64_t dst, uint64_t len);
+  uint32_t process() const { return proc_; }  // svm: the bound process (0 before ready())
   uint64_t jobs_done() const { return jobs_.value(); }
   uint64_t job_errors() const { return job_errors_.value(); }
   const Histogram& job_ns() const { return job_ns_; }
@@ -207,6 +209,7 @@ private:
   std::string bring_up();
   AccelDriverParams p_;
   bool ready_ = false;
+  uint32_t proc_ = 0;
   sc_core::sc_event ready_ev_;
   sc_core::sc_mutex job_lock_;
   Counter& jobs_;

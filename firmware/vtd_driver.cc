@@ -590,6 +590,49 @@ std::string VtdDriver::svm_unbind(uint16_t rid, uint32_t pasid) {
   return "";
 }
 
+std::string VtdDriver::svm_unmap(uint32_t proc, uint64_t va, uint64_t size) {
+  auto it = procs_.find(proc);
+  if (it == procs_.end()) return "no process " + std::to_string(proc);
+  if ((va | size) & (kPageSize - 1)) return "range must be 4 KiB aligned";
+  Process& pr = it->second;
+  uint64_t leaves = 0;
+  for (uint64_t off = 0; off < size; off += kPageSize) {
+    uint64_t pa = 0, leaf = 0;
+    if (!pr.fl->lookup(va + off, &pa, &leaf)) continue;
+    if (leaf != kPageSize) return "a superpage straddles the range";
+    std::string err = pr.fl->unmap(va + off, kPageSize);
+    if (!err.empty()) return err;
+    ++leaves;
+    auto pg = std::find(pr.pages.begin(), pr.pages.end(), pa & ~(kPageSize - 1));
+    if (pg != pr.pages.end()) {
+      alloc_.free_page(*pg);
+      pr.pages.erase(pg);
+    }
+  }
+  ++unmaps_;
+  pages_unmapped_.set(pages_unmapped_.value() + leaves * kPageSize);
+  cpu_.charge_ns(p_.unmap_ns + p_.unmap_page_ns * static_cast<double>(leaves));
+  if (!leaves) { cpu_.sync(); return ""; }
+  // One naturally aligned chunk covering the range (address mask up to MAMV), else all of the PASID.
+  unsigned am = 0;
+  while (am < mamv_ && ((va >> 12) >> am) != (((va + size - 1) >> 12) >> am)) ++am;
+  const bool psi = ((va >> 12) >> am) == (((va + size - 1) >> 12) >> am);
+  const uint64_t chunk = (va >> 12 >> am << am) << 12;
+  std::vector<std::array<uint64_t, 4>> d;
+  for (const auto& b : bound_) {
+    if (b.second != proc) continue;
+    const uint16_t rid = b.first.first;
+    const uint32_t pasid = b.first.second;
+    if (psi) d.push_back({6 | (3ull << 4) | (uint64_t(pr.did) << 16) | (uint64_t(pasid) << 32), chunk | am, 0, 0});
+    else d.push_back({6 | (2ull << 4) | (uint64_t(pr.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0});
+    if (ats_.count(rid)) d.push_back(psi ? devtlb_desc(rid, chunk, kPageSize << am, true, pasid)
+                                         : devtlb_desc(rid, 0, 1ull << 63, true, pasid));
+  }
+  if (!d.empty()) qi_submit(d);
+  cpu_.sync();
+  return "";
+}
+
 // ---------------------------------------------------------------------------
 // Fault and page-request service
 

@@ -107,6 +107,12 @@ public:
   // Binds `proc` to requests of (rid, pasid): PASID entry with PGTT = first level.
   std::string svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc);
   std::string svm_unbind(uint16_t rid, uint32_t pasid);
+  // munmap / zap of [va, va+size) in a process: clears its resident pages'
+  // first-level leaves, frees them, and invalidates before returning: a
+  // PASID-based IOTLB invalidation (QI type 6) per binding and, for a device
+  // with ATS, a PASID-based device-TLB invalidation (type 8). A later access
+  // faults the page in again through a page request.
+  std::string svm_unmap(uint32_t proc, uint64_t va, uint64_t size);
   // Software walk of a process table (tests).
   bool svm_lookup(uint32_t proc, uint64_t va, uint64_t* pa);
 

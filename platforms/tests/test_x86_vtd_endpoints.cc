@@ -200,6 +200,34 @@ TEST(X86VtdEndpoints, StrictUnmapInvalidatesDeviceAtcBeforeReturn) {
   EXPECT_GT(r.stat("system.kernel.drv_vtd0.qi.descriptors"), 0);
 }
 
+// SVM munmap with ATS: the driver clears the first-level leaves and, before
+// svm_unmap returns, invalidates the PASID's IOTLB entries (QI type 6) and the
+// device TLB (type 8: an Invalidate Request with the PASID to acc0.msg); the
+// next job faults the pages in again through page requests.
+TEST(X86VtdEndpoints, SvmMunmapInvalidatesDeviceAtcBeforeReturn) {
+  Rig r({"system.endpoints=acc0", "acc0.kind=svm", "vtd0.profile=scalable", "acc0.mode=svm", "acc0.jobs=0",
+         "acc0.pasid=9", "acc0.window=64K"});
+  SvmAccelerator& a = r.p.accelerator("acc0");
+  fw::AccelDriver& d = r.p.accel_driver("acc0");
+  const uint64_t va = 0x7f0000000000ull;
+  r.run([&] {
+    if (!d.ready()) wait(sc_time(1, sc_core::SC_MS), d.ready_event());
+    ASSERT_TRUE(d.ready()) << d.failure();
+    EXPECT_EQ(d.run_job(accreg::OP_FILL, true, va, va, 8192), accreg::STATUS_DONE);
+    const uint64_t prs = a.page_requests();
+    EXPECT_GE(prs, 2u);
+    EXPECT_GT(a.atc_occupancy(), 0u);
+    const uint64_t inv = a.invalidate_requests();
+    ASSERT_EQ(r.p.driver(0).svm_unmap(d.process(), va, 8192), "");
+    EXPECT_GT(a.invalidate_requests(), inv);  // before svm_unmap returned
+    EXPECT_EQ(a.atc_occupancy(), 0u);
+    uint64_t pa = 0;
+    EXPECT_FALSE(r.p.driver(0).svm_lookup(d.process(), va, &pa));
+    EXPECT_EQ(d.run_job(accreg::OP_FILL, true, va, va, 8192), accreg::STATUS_DONE);
+    EXPECT_GE(a.page_requests(), prs + 2);  // faulted in again
+  });
+}
+
 // Bad endpoint config: clear errors, not crashes.
 TEST(X86VtdEndpoints, BadEndpointConfigRefused) {
   {
