@@ -321,6 +321,19 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
     for (size_t u = 0; u < unit_names_.size(); ++u)
       if (unit_names_[u] == c.unit) { ep_unit[i] = static_cast<unsigned>(u); found = true; }
     if (!found) return n + ".unit: '" + c.unit + "' is not one of system.units (" + unit_list_ + ")";
+    // What the kernel driver will take from its RAM region, so it is refused here rather than failing at run time.
+    auto pages = [](uint64_t b) { return (b + 4095) / 4096 * 4096; };
+    const uint64_t room = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
+    if (c.kind == EndpointKind::Tg && pages(c.tg.window_size) > room)
+      return n + ".window_size: the kernel backs the window with its own RAM; more than half of kernel.ram_size";
+    if (c.kind == EndpointKind::Nic &&
+        uint64_t(c.nic_drv.buffers) * pages(c.nic_drv.packet_size) + pages(uint64_t(c.nic_drv.ring_size) * 16) > room)
+      return n + ".buffers/packet_size: the buffer pool takes more than half of kernel.ram_size";
+    if (c.kind == EndpointKind::Svm) {
+      if (pages(c.acc_drv.window) > room) return n + ".window: more than half of kernel.ram_size";
+      if (c.acc_drv.mode == "svm" && !unit_params_[ep_unit[i]].scalable())
+        return n + ".mode: svm needs a scalable-mode unit (" + c.unit + ".profile = scalable), or mode = iova";
+    }
     if (c.kind == EndpointKind::Nic || c.kind == EndpointKind::Svm) {
       uint64_t v = kernel_.msi_vector_base + 2 * i + 1;
       if (v > 0xff) return n + ": kernel.msi_vector_base: too many endpoints for the vector range";

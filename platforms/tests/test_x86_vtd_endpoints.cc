@@ -238,4 +238,20 @@ TEST(X86VtdEndpoints, BadEndpointConfigRefused) {
     std::string err = configure_platform(p, config, params);
     EXPECT_NE(err.find("ep0.kind"), std::string::npos) << err;
   }
+  // Consistent key by key, not as a whole: refused by elaborate() (exit 2), not at run time.
+  for (const std::vector<std::string>& sets :
+       {std::vector<std::string>{"ep0.kind=svm", "ep0.mode=svm"},                    // legacy-mode unit
+        std::vector<std::string>{"ep0.kind=tg", "ep0.window_size=2G"},              // beyond the kernel's RAM
+        std::vector<std::string>{"ep0.kind=nic", "ep0.ring_size=100"},              // not a power of two
+        std::vector<std::string>{"ep0.kind=nic", "kernel.msi_vector_base=0x30"}}) { // the VT-d vectors
+    X86VtdPlatform p;
+    ParamList params;
+    ConfigSet config;
+    for (const auto& s : sets) ASSERT_EQ(config.add_override(s), "");
+    ASSERT_EQ(configure_platform(p, config, params), "");
+    StatGroup root{"system"};
+    TraceWriter trace{0};
+    SystemParams sys;
+    EXPECT_NE(p.elaborate(sys, root, trace), "") << sets[1];
+  }
 }
