@@ -22,6 +22,7 @@ submission therefore produce identical output.
 """
 
 import argparse
+import ast
 import concurrent.futures
 import csv
 import datetime
@@ -489,6 +490,65 @@ def axis_keys(sweep):
     return keys
 
 
+_DERIVED_REF = re.compile(r"\{([^{}]+)\}")
+_DERIVED_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
+
+
+def parse_derived(expr, where):
+    """A derived column's expression: arithmetic (+ - * / and parentheses) over
+    numbers and stats written {stat.name}. Returns (tree, [stat names])."""
+    if not isinstance(expr, str):
+        raise UsageError(f"{where}: the expression must be a string")
+    refs = []
+
+    def sub(m):
+        refs.append(m.group(1).strip())
+        return f"_s{len(refs) - 1}"
+    text = _DERIVED_REF.sub(sub, expr)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise UsageError(f"{where}: cannot parse {expr!r}: {e.msg}")
+    for node in ast.walk(tree):
+        ok = isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.USub, ast.UAdd, ast.Load)) \
+            or type(node) in _DERIVED_OPS \
+            or (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                and not isinstance(node.value, bool)) \
+            or (isinstance(node, ast.Name) and re.fullmatch(r"_s\d+", node.id) and int(node.id[2:]) < len(refs))
+        if not ok:
+            raise UsageError(f"{where}: {expr!r}: only numbers, {{stat.name}}, + - * / and parentheses are allowed")
+    return tree, refs
+
+
+def eval_derived(expr, stats):
+    """The value of a derived column for one point's stats; None when a stat it
+    uses is missing or not a number, or on a division by zero."""
+    tree, refs = parse_derived(expr, "derived")
+    vals = []
+    for r in refs:
+        v = stats.get(r)
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return None
+        vals.append(v)
+
+    def ev(n):
+        if isinstance(n, ast.Expression):
+            return ev(n.body)
+        if isinstance(n, ast.Constant):
+            return n.value
+        if isinstance(n, ast.Name):
+            return vals[int(n.id[2:])]
+        if isinstance(n, ast.UnaryOp):
+            return -ev(n.operand) if isinstance(n.op, ast.USub) else ev(n.operand)
+        return _DERIVED_OPS[type(n.op)](ev(n.left), ev(n.right))
+    try:
+        v = ev(tree)
+    except ZeroDivisionError:
+        return None
+    return float(v)
+
+
 def sweep_manifest(sweep_path, sim, out, timeout):
     sweep = load_json(sweep_path, "sweep file")
     where = f"sweep {sweep_path}"
@@ -503,6 +563,11 @@ def sweep_manifest(sweep_path, sim, out, timeout):
         raise UsageError(f"{where}: 'stats' (the stats to collect) is required")
     names, points = sweep_points(sweep, where)
     keys = axis_keys(sweep)
+    derived = sweep.get("derived", {})
+    if not isinstance(derived, dict):
+        raise UsageError(f"{where}: 'derived' must be an object {{\"column\": \"expression\"}}")
+    for col, expr in derived.items():
+        parse_derived(expr, f"{where}: derived {col!r}")
     t = timeout if timeout is not None else sweep.get("timeout", 600)
     items = []
     width = max(4, len(str(len(points) - 1)))
@@ -527,7 +592,7 @@ def sweep_manifest(sweep_path, sim, out, timeout):
     return {"version": MANIFEST_VERSION, "kind": "sweep", "name": sweep.get("name") or
             os.path.splitext(os.path.basename(sweep_path))[0], "source": os.path.abspath(sweep_path),
             "sim": sim, "out": out, "axes": names, "stats": stats, "items": items,
-            "plots": sweep.get("plots", [])}
+            "plots": sweep.get("plots", []), "derived": derived}
 
 
 # ----------------------------------------------------------------------------
@@ -807,12 +872,16 @@ def sweep_csv(manifest, results):
             if m not in cols:
                 cols.append(m)
     all_stats = cols
+    derived = manifest.get("derived", {})
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["point"] + manifest["axes"] + ["status"] + all_stats)
+    w.writerow(["point"] + manifest["axes"] + ["status"] + all_stats + list(derived))
     for it, r, s in zip(manifest["items"], results, loaded):
         row = [it["index"]] + [fmt_value(it["point"][a]) for a in manifest["axes"]] + [r["status"]]
         row += [fmt_value(s.get(c)) if c in s else "" for c in all_stats]
+        for expr in derived.values():
+            v = eval_derived(expr, s) if s else None
+            row.append("" if v is None else fmt_value(v))
         w.writerow(row)
     return buf.getvalue()
 
@@ -1130,6 +1199,17 @@ def _gp_str(s):
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _tick_label(v):
+    """A short tick label: powers of two from 1024 up with a binary suffix (65536 -> 64K), else %g."""
+    if v == int(v) and v >= 1024:
+        n = int(v)
+        if n & (n - 1) == 0:
+            for shift, suffix in ((30, "G"), (20, "M"), (10, "K")):
+                if n >= 1 << shift:
+                    return f"{n >> shift}{suffix}"
+    return f"{v:g}"
+
+
 def plot_one(rows, axes, x, y, series, where, out_png, opts):
     data = [r for r in rows if r.get("status", "pass") == "pass"
             and all(r.get(k) == v for k, v in where.items())]
@@ -1182,6 +1262,15 @@ def plot_one(rows, axes, x, y, series, where, out_png, opts):
         lines.append("set logscale x 2")
     if opts.get("logy"):
         lines.append("set logscale y")
+    if numeric_x:
+        xvals = sorted({_num(r[x]) for g in groups.values() for r in g})
+        if len(xvals) <= 20:  # ticks at the swept values, labelled readably (4194304 -> 4M)
+            lines.append("set xtics (" + ", ".join(f"{_gp_str(_tick_label(v))} {v!r}" for v in xvals) + ")")
+            lo, hi = xvals[0], xvals[-1]
+            if opts.get("logx") and lo > 0 and hi > lo:  # a margin, so the end ticks are drawn too
+                lines.append(f"set xrange [{lo / 1.15!r}:{hi * 1.15!r}]")
+            elif hi > lo:
+                lines.append(f"set xrange [{lo - 0.03 * (hi - lo)!r}:{hi + 0.03 * (hi - lo)!r}]")
     if not numeric_x:
         lines.append("set xtics (" + ", ".join(f"{_gp_str(c)} {i}" for i, c in enumerate(xcats)) + ")")
         lines.append(f"set xrange [-0.5:{len(xcats) - 0.5}]")

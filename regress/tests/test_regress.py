@@ -420,6 +420,28 @@ class SweepTest(TmpCase):
     def run_sweep(self, sw, *extra, out="sout"):
         return runner("sweep", sw, "--sim", FAKE, "--out", os.path.join(self.tmp, out), "-q", *extra)
 
+    def test_derived_columns(self):
+        sw = self.sweep(derived={"ratio": "{system.mem.reads} / {system.tg0.transactions}",
+                                 "scaled": "-(2 * {system.vtd0.iotlb.hit_rate} + 1) / 4",
+                                 "div0": "{system.mem.reads} / {system.mem.writes}",
+                                 "gone": "{no.such.stat} * 2"})
+        p = self.run_sweep(sw)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        rows = read_csv(os.path.join(self.tmp, "sout", "results.csv"))
+        self.assertEqual(rows[0][-4:], ["ratio", "scaled", "div0", "gone"])
+        for r in rows[1:]:
+            hit = float(r[5])
+            self.assertEqual(r[-4:], ["1.0", repr(-(2 * hit + 1) / 4), "", ""])
+        # the derived columns plot like stats
+        if shutil.which("gnuplot"):
+            p = runner("plot", os.path.join(self.tmp, "sout", "results.csv"), "--x", "win", "--y", "ratio",
+                       "-o", os.path.join(self.tmp, "d.png"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+        for bad in ("__import__('os')", "{system.mem.reads} ** 2", "max({system.mem.reads}, 1)", "{a} +", 3):
+            p = self.run_sweep(self.sweep(name="bad.json", derived={"x": bad}), "--dry-run")
+            self.assertEqual(p.returncode, 2, (bad, p.stdout, p.stderr))
+            self.assertIn("derived", p.stderr)
+
     def test_product_csv_contents(self):
         sw = self.sweep()
         p = self.run_sweep(sw, "-j", "2", "--csv", os.path.join(self.tmp, "x.csv"))
@@ -489,15 +511,22 @@ class SweepTest(TmpCase):
         self.assertEqual(R._axis_values({"range": [1, 2, 0.5]}, "t"), [1, 1.5, 2.0])
 
     def test_shipped_sweeps_expand(self):
-        for name, n in (("iotlb_entries_x_window.json", 36), ("page_size_x_pattern.json", 9),
-                        ("invalidation_x_rate.json", 15), ("outstanding_x_op.json", 21)):
+        for name, n in (("iotlb_entries_x_window.json", 30), ("page_size_x_pattern.json", 16),
+                        ("invalidation_x_rate.json", 18), ("outstanding_x_op.json", 21)):
             m = R.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
             self.assertEqual(len(m["items"]), n, name)
             self.assertEqual(len({json.dumps(it["point"], sort_keys=True) for it in m["items"]}), n)
+            for c in m["items"][0]["configs"]:  # the shipped sweeps name configs that exist
+                self.assertTrue(os.path.exists(c), (name, c))
         for name in ("smoke.json", "nightly.json"):
             m = R.suite_manifest(os.path.join(REGRESS, "suites", name), FAKE, self.tmp, None)
             self.assertGreater(len(m["items"]), 3)
             self.assertTrue(m["items"][0]["configs"][0].endswith(os.path.join("configs", "default.ini")))
+            for it in m["items"]:  # no shipped run waits on a config that does not exist
+                self.assertFalse(it.get("skip_if_missing"), (name, it["name"]))
+                if it["exit"] == 0:
+                    for c in it["configs"]:
+                        self.assertTrue(os.path.exists(c), (name, it["name"], c))
 
     @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot not installed")
     def test_plot(self):
