@@ -123,6 +123,7 @@ public:
     entries_ = g.entries;
     ways_ = g.entries == 0 ? 0 : (g.ways == 0 ? g.entries : g.ways);
     sets_ = g.entries == 0 ? 0 : g.entries / ways_;
+    if (sets_ != 0 && (sets_ & (sets_ - 1)) == 0) set_mask_ = sets_ - 1;
     keys_.resize(entries_);
     values_.resize(entries_);
     valid_.assign(entries_, 0);
@@ -142,7 +143,9 @@ public:
   const CacheGeometry& geometry() const { return geom_; }
 
   unsigned set_of(const Key& k) const {
-    return sets_ == 0 ? 0 : static_cast<unsigned>(static_cast<uint64_t>(hash_(k)) % sets_);
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    if (set_mask_ != kNoMask) return static_cast<unsigned>(h & set_mask_);  // power-of-two sets: no division
+    return sets_ == 0 ? 0 : static_cast<unsigned>(h % sets_);
   }
 
   // Counts a lookup and a hit or miss; a hit refreshes the replacement state.
@@ -321,6 +324,8 @@ private:
   Hash hash_;
   Eq eq_;
   unsigned entries_ = 0, ways_ = 0, sets_ = 0;
+  static constexpr uint64_t kNoMask = ~0ull;
+  uint64_t set_mask_ = kNoMask;  // sets_ - 1 when sets_ is a power of two
   std::vector<Key> keys_;
   std::vector<Value> values_;
   std::vector<uint8_t> valid_;

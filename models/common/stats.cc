@@ -19,17 +19,6 @@ namespace iommusim {
 
 // ---------------------------------------------------------------- Histogram
 
-size_t Histogram::bucket_index(double v) {
-  if (!(v >= std::ldexp(1.0, kMinExp))) return 0;  // also negative values and NaN
-  // v is a normal double (or +inf): read its exponent and top mantissa bits.
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;  // v in [2^e, 2^(e+1))
-  if (e > kMaxExp) return kNumBuckets - 1;
-  const size_t sub = static_cast<size_t>(bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
-  return 1 + static_cast<size_t>(e - kMinExp) * kSubBuckets + sub;
-}
-
 double Histogram::bucket_lower(size_t idx) {
   if (idx == 0) return 0.0;
   if (idx >= kNumBuckets - 1) return std::ldexp(1.0, kMaxExp + 1);
@@ -43,19 +32,6 @@ double Histogram::bucket_upper(size_t idx) {
   if (idx >= kNumBuckets - 1) return std::numeric_limits<double>::infinity();
   if (idx == 0) return std::ldexp(1.0, kMinExp);
   return bucket_lower(idx + 1);
-}
-
-void Histogram::sample(double v) {
-  if (std::isnan(v)) return;
-  ++buckets_[bucket_index(v)];
-  if (count_ == 0) {
-    min_ = max_ = v;
-  } else {
-    min_ = std::min(min_, v);
-    max_ = std::max(max_, v);
-  }
-  ++count_;
-  sum_ += v;
 }
 
 double Histogram::percentile(double p) const {

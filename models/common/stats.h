@@ -14,8 +14,10 @@
 // output stays numeric and diffs stay quiet.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <iosfwd>
@@ -85,9 +87,22 @@ public:
   static constexpr int kMinExp = -10;  // values below 2^-10 (~0.001) share bucket 0
   static constexpr int kMaxExp = 62;   // values >= 2^63 share the last bucket
   static constexpr size_t kNumBuckets = 2 + static_cast<size_t>(kMaxExp - kMinExp + 1) * kSubBuckets;
+  static constexpr double kMinValue = 1.0 / (1 << -kMinExp);  // 2^kMinExp
 
   using StatInfo::StatInfo;
-  void sample(double v);
+  // Inline: it sits on every model's hot path.
+  [[gnu::always_inline]] inline void sample(double v) {
+    if (v != v) return;  // NaN
+    ++buckets_[bucket_index(v)];
+    if (count_ == 0) {
+      min_ = max_ = v;
+    } else {
+      min_ = std::min(min_, v);
+      max_ = std::max(max_, v);
+    }
+    ++count_;
+    sum_ += v;
+  }
   uint64_t count() const { return count_; }
   double sum() const { return sum_; }
   double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
@@ -97,7 +112,16 @@ public:
   void reset();
 
   // Bucket internals, exposed for tests and custom reports.
-  static size_t bucket_index(double v);
+  static size_t bucket_index(double v) {
+    if (!(v >= kMinValue)) return 0;  // also negative values and NaN
+    // v is a normal double (or +inf): read its exponent and top mantissa bits.
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;  // v in [2^e, 2^(e+1))
+    if (e > kMaxExp) return kNumBuckets - 1;
+    const size_t sub = static_cast<size_t>(bits >> (52 - kSubBucketBits)) & (kSubBuckets - 1);
+    return 1 + static_cast<size_t>(e - kMinExp) * kSubBuckets + sub;
+  }
   static double bucket_lower(size_t idx);  // inclusive lower bound
   static double bucket_upper(size_t idx);  // exclusive upper bound (inf for the last)
   uint64_t bucket_count(size_t idx) const { return buckets_[idx]; }
