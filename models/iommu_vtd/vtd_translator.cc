@@ -1,6 +1,8 @@
 #include "iommu_vtd/vtd_translator.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -102,10 +104,16 @@ struct IotlbKey {
   uint32_t pasid = 0;    // request PASID, or kNoPasid (legacy, or scalable without PASID: RID_PASID)
   uint16_t sid = 0;
   uint8_t size = 0;      // 0 = 4K, 1 = 2M, 2 = 1G
-  bool operator==(const IotlbKey& o) const {
-    return vpn == o.vpn && pasid == o.pasid && sid == o.sid && size == o.size;
+  uint8_t zero = 0;      // always 0: pasid..zero compare as one 64-bit word
+  uint64_t tail() const {
+    uint64_t t;
+    std::memcpy(&t, &pasid, sizeof t);
+    return t;
   }
+  bool operator==(const IotlbKey& o) const { return vpn == o.vpn && tail() == o.tail(); }
 };
+static_assert(sizeof(IotlbKey) == 16 && offsetof(IotlbKey, pasid) == 8 && offsetof(IotlbKey, zero) == 15,
+              "IotlbKey compares pasid, sid, size and zero as one word");
 struct IotlbKeyHash {
   // Set index from the low page-number bits, as hardware indexes a TLB: consecutive
   // pages go to consecutive sets. Requester, PASID and size only shift the index.
@@ -246,6 +254,17 @@ struct Translator::Impl {
   uint64_t rta = 0;
   bool sm = false;
   bool ttm_invalid = false;
+  // Page sizes (bit = size code) inserted into the IOTLB since it was last
+  // emptied: lookups skip the others.
+  unsigned iotlb_sizes = 0;
+  void iotlb_insert(const IotlbKey& k, const IotlbVal& v) {
+    iotlb_sizes |= 1u << k.size;
+    iotlb.insert(k, v);
+  }
+  size_t iotlb_invalidate_all() {
+    iotlb_sizes = 0;
+    return iotlb.invalidate_all();
+  }
 
   Counter *iotlb_lookups, *iotlb_hits, *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *tlb_miss;
   Counter *ctx_lookups, *ctx_hits, *ctx_misses, *ctxt_miss, *ctx_reads;
@@ -362,7 +381,7 @@ struct Translator::Impl {
 
   // Permission check of a (cached or fresh) mapping. Translation requests ask for
   // every permission the mapping grants: W and X denials are not faults for them.
-  static FaultReason check_access(const IotlbVal& e, const XlateRequest& req, bool priv, bool* permission) {
+  [[gnu::always_inline]] static FaultReason check_access(const IotlbVal& e, const XlateRequest& req, bool priv, bool* permission) {
     *permission = true;
     const bool tr = req.translation_request;
     const bool wr = req.write && !tr, ex = req.execute && !tr;
@@ -394,7 +413,7 @@ struct Translator::Impl {
     return FaultReason::None;
   }
 
-  static void fill_ok(XlateResult& res, const IotlbVal& e, const XlateRequest& req, uint64_t page_size, bool priv) {
+  [[gnu::always_inline]] static void fill_ok(XlateResult& res, const IotlbVal& e, const XlateRequest& req, uint64_t page_size, bool priv) {
     res.ok = true;
     res.reason = FaultReason::None;
     res.page_size = page_size;
@@ -427,66 +446,110 @@ struct Translator::Impl {
   static bool in_interrupt_range(uint64_t out) { return out >= kIntrLo && out <= kIntrHi; }
 
   // Both fill `res`, which the caller default-constructs (one result object, no copies).
-  void translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now, XlateResult& res);
+  [[gnu::always_inline]] inline void translate(const XlateRequest& req, sc_core::sc_time& delay,
+                                               const sc_core::sc_time& now, XlateResult& res);
+  [[gnu::noinline]] void no_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                                  XlateResult& res);
+  [[gnu::noinline]] void after_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                                     XlateResult& res, sc_core::sc_time entry, const IotlbVal* e, unsigned code);
+  void walk(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now, XlateResult& res,
+            sc_core::sc_time entry);
   void miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res);
 };
 
-void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                                 XlateResult& res) {
+// The IOTLB-hit path (DESIGN.md: at most 1.2x the floor) is kept short: a
+// positive hit that translates is finished here; everything else (faults,
+// cached faults, D re-walks, misses) continues in after_probe(), kept out of
+// line so its register pressure does not weigh on the hit.
+inline void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& delay,
+                                        const sc_core::sc_time& now, XlateResult& res) {
+  if (ttm_invalid || (!sm && (req.has_pasid || req.page_request)) || req.translated || req.page_request)
+    return no_probe(req, delay, now, res);
+
+  const sc_core::sc_time entry = delay;
+  delay += t_iotlb;
+  ++*iotlb_lookups;
+  const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
+  // Only the page sizes the IOTLB may hold are probed (a probe of a size
+  // never inserted misses and changes nothing).
+  unsigned code = 0;
+  const IotlbVal* e = nullptr;
+  for (unsigned sizes = iotlb_sizes; sizes; ++code, sizes >>= 1) {
+    if (!(sizes & 1)) continue;
+    e = iotlb.lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
+    if (e) break;
+  }
+  if (e && !e->negative) {
+    const bool priv = req.has_pasid ? req.privileged : e->priv_default;
+    bool perm = false;
+    const FaultReason f = check_access(*e, req, priv, &perm);
+    // A write to a clean entry goes back to the tables to set D (after_probe).
+    if (f == FaultReason::None && (e->dirty || !req.write || req.translation_request)) {
+      ++*iotlb_hits;
+      res.iotlb_hit = true;
+      fill_ok(res, *e, req, 1ull << size_shift(code), priv);
+      if (!in_interrupt_range(res.out_addr)) return;
+    }
+  }
+  after_probe(req, delay, now, res, entry, e, code);
+}
+
+void Translator::Impl::no_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                                XlateResult& res) {
   if (ttm_invalid) return fault(res, FaultReason::SmRtaInvalid, false);
   if (!sm && req.has_pasid) return fault(res, FaultReason::SmTtmPasid, false);
   if (!sm && req.page_request) return fault(res, FaultReason::SmTtmPageRequest, false);
+  walk(req, delay, now, res, delay);
+}
 
-  const sc_core::sc_time entry = delay;
-  if (!req.translated && !req.page_request) {
-    delay += t_iotlb;
-    ++*iotlb_lookups;
-    const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
-    for (unsigned code = 0; code < 3; ++code) {
-      const IotlbKey k{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)};
-      const IotlbVal* e = iotlb.lookup(k);
-      if (!e) continue;
-      if (e->negative) {
-        ++*iotlb_hits;
-        ++*iotlb_neg_hits;
-        res.iotlb_hit = true;
-        res.did = e->did;
-        FaultReason f = e->reason;
-        // A legacy not-present leaf reports the direction of this request (LGN.2/LGN.3).
-        if (f == FaultReason::Read || f == FaultReason::Write)
-          f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read;
-        return fault(res, f, e->fpd, false);
-      }
-      const bool priv = req.has_pasid ? req.privileged : e->priv_default;
-      if (req.write && !req.translation_request && !e->dirty) {
-        bool perm = false;
-        // A write to a clean entry goes back to the tables to set D, unless it faults anyway.
-        if (check_access(*e, req, priv, &perm) == FaultReason::None) {
-          ++*iotlb_dirty_rewalks;
-          break;
-        }
-      }
+// After the IOTLB probe, unless translate() finished a hit. `e` is the entry hit
+// (nullptr on a miss) of size `code`; the lookup was counted.
+void Translator::Impl::after_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                                   XlateResult& res, sc_core::sc_time entry, const IotlbVal* e, unsigned code) {
+  if (e) {
+    if (e->negative) {
       ++*iotlb_hits;
+      ++*iotlb_neg_hits;
       res.iotlb_hit = true;
-      bool perm = false;
-      const FaultReason f = check_access(*e, req, priv, &perm);
+      res.did = e->did;
+      FaultReason f = e->reason;
+      // A legacy not-present leaf reports the direction of this request (LGN.2/LGN.3).
+      if (f == FaultReason::Read || f == FaultReason::Write)
+        f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read;
+      return fault(res, f, e->fpd, false);
+    }
+    const bool priv = req.has_pasid ? req.privileged : e->priv_default;
+    bool perm = false;
+    const FaultReason f = check_access(*e, req, priv, &perm);
+    if (f == FaultReason::None && !(e->dirty || !req.write || req.translation_request)) {
+      // A write to a clean entry goes back to the tables to set D, unless it faults anyway.
+      ++*iotlb_dirty_rewalks;
+    } else {
+      if (!res.iotlb_hit) {  // translate() counted the hit when it got as far as the address check
+        ++*iotlb_hits;
+        res.iotlb_hit = true;
+      }
       if (f != FaultReason::None) {
         res.did = e->did;
         res.device_tlb_allowed = e->dtlb;
         res.page_request_allowed = e->prq;
         return fault(res, f, e->fpd, perm);
       }
-      fill_ok(res, *e, req, 1ull << size_shift(code), priv);
-      if (in_interrupt_range(res.out_addr))
-        return fault(res, e->kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
-                     e->fpd);
-      return;
+      // fill_ok() ran in translate(): the output falls in the interrupt range.
+      (void)code;
+      return fault(res, e->kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
+                   e->fpd);
     }
-    ++*iotlb_misses;
-    ++*tlb_miss;
   }
+  ++*iotlb_misses;
+  ++*tlb_miss;
+  walk(req, delay, now, res, entry);
+}
 
-  // Miss: caches, tables and walk, under a walk slot.
+// Miss: caches, tables and walk, under a walk slot. `entry` is the delay at
+// translate() entry.
+void Translator::Impl::walk(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
+                            XlateResult& res, sc_core::sc_time entry) {
   const sc_core::sc_time before = delay;
   miss(req, delay, res);
   const sc_core::sc_time busy = delay - before;
@@ -496,7 +559,6 @@ void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& dela
   delay += wait;
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
-  return;
 }
 
 void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res) {
@@ -557,7 +619,7 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
         n.negative = true;
         n.reason = f;
         n.fpd = fpd;
-        iotlb.insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
+        iotlb_insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
       }
       return fault(res, f, fpd);
     }
@@ -569,7 +631,7 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
     f = check_access(e, req, false, &perm);
     if (f != FaultReason::None) return fault(res, f, fpd, perm);
     if (in_interrupt_range(r.out)) return fault(res, FaultReason::InterruptAddress, fpd);
-    iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(r.page_size)), tag, req.source_id,
+    iotlb_insert(IotlbKey{req.addr >> size_shift(size_code(r.page_size)), tag, req.source_id,
                           static_cast<uint8_t>(size_code(r.page_size))}, e);
     fill_ok(res, e, req, r.page_size, false);
     return;
@@ -640,7 +702,7 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
       n.negative = true;
       n.reason = f;
       n.fpd = fpd;
-      iotlb.insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
+      iotlb_insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
     }
     return fault(res, f, fpd, fault_is_permission(f));
   };
@@ -712,7 +774,7 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
   }
   if (in_interrupt_range(out)) return fault(res, FaultReason::SmInterruptAddress, fpd);
   e.out_page = out & ~(size - 1);
-  iotlb.insert(IotlbKey{req.addr >> size_shift(size_code(size)), tag, req.source_id,
+  iotlb_insert(IotlbKey{req.addr >> size_shift(size_code(size)), tag, req.source_id,
                         static_cast<uint8_t>(size_code(size))}, e);
   fill_ok(res, e, req, size, priv);
   return;
@@ -765,7 +827,7 @@ size_t Translator::invalidate_context_device(uint16_t did, uint16_t sid, uint8_t
 }
 
 size_t Translator::invalidate_iotlb_global() {
-  return impl_->iotlb.invalidate_all() + impl_->walker.invalidate_all();
+  return impl_->iotlb_invalidate_all() + impl_->walker.invalidate_all();
 }
 
 size_t Translator::invalidate_iotlb_domain(uint16_t did) {
@@ -824,7 +886,7 @@ size_t Translator::invalidate_pasid_cache_pasid(uint16_t did, uint32_t pasid) {
 size_t Translator::invalidate_pasid_cache_global() { return impl_->pasidc.invalidate_all(); }
 
 void Translator::invalidate_all() {
-  impl_->iotlb.invalidate_all();
+  impl_->iotlb_invalidate_all();
   impl_->ctx.invalidate_all();
   impl_->pasidc.invalidate_all();
   impl_->walker.invalidate_all();

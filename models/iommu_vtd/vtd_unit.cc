@@ -1,6 +1,7 @@
 #include "iommu_vtd/vtd_unit.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -18,8 +19,6 @@ const VtdParams& validated(const VtdParams& p) {
   if (!err.empty()) throw std::invalid_argument("VtdUnit: " + err);
   return p;
 }
-
-double ns(const sc_time& t) { return t.to_seconds() * 1e9; }
 
 uint64_t load_le64(const uint8_t* b) {
   uint64_t v = 0;
@@ -120,7 +119,18 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   memport_ = std::make_unique<MemPort>(*this);
   translator_ = std::make_unique<Translator>(tp, *memport_, clock_, stats_);
   slot_free_.assign(params_.translation_slots, SC_ZERO_TIME);
+  slot_head_ = 0;
   pipeline_ = clock_.cycles(params_.pipeline_latency);
+  {
+    // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
+    // ten in fs) is fixed by now (clock_ built a non-zero sc_time). Read it back
+    // and keep it only if it reproduces to_seconds() bit for bit.
+    const double r = std::round(sc_time::from_value(1).to_seconds() * 1e15);
+    bool exact = r > 0;
+    for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
+      exact = exact && static_cast<double>(v) * r * 1e-15 == sc_time::from_value(v).to_seconds();
+    res_fs_ = exact ? r : 0;
+  }
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
@@ -150,6 +160,7 @@ void VtdUnit::reset() {
   translator_->set_root_table(0, false);
   translator_->invalidate_all();
   std::fill(slot_free_.begin(), slot_free_.end(), SC_ZERO_TIME);
+  slot_head_ = 0;
   invalidate_dmi();
 }
 
@@ -493,6 +504,10 @@ bool VtdUnit::mem_access(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint
 
 bool VtdUnit::pmr_blocks(uint64_t addr, uint64_t len) const {
   if (!pmr_enabled_ || len == 0) return false;
+  return pmr_blocks_slow(addr, len);
+}
+
+bool VtdUnit::pmr_blocks_slow(uint64_t addr, uint64_t len) const {
   const uint64_t last = addr + len - 1;
   const uint64_t lb = plmbase_->value(), ll = plmlimit_->value();
   if (ll != 0 && ll >= lb && addr <= (ll | 0x1fffff) && last >= lb) return true;
@@ -501,7 +516,7 @@ bool VtdUnit::pmr_blocks(uint64_t addr, uint64_t len) const {
   return false;
 }
 
-void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_time& delay) {
+inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_time& delay) {
   if (pmr_blocks(addr, trans.get_data_length())) {
     ++pmr_blocked_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -513,17 +528,29 @@ void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_time& d
   trans.set_address(in);
 }
 
-sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy) {
-  // slot_free_ is a min-heap (std::greater): front() frees first.
-  std::pop_heap(slot_free_.begin(), slot_free_.end(), std::greater<sc_time>());
-  const sc_time start = std::max(t, slot_free_.back());
-  slot_free_.back() = start + occupancy;
-  std::push_heap(slot_free_.begin(), slot_free_.end(), std::greater<sc_time>());
+inline sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy) {
+  // slot_free_ is sorted from slot_head_ on (circularly): the head frees first.
+  sc_time* s = slot_free_.data();
+  const size_t n = slot_free_.size();
+  size_t pos = slot_head_;
+  const sc_time start = t > s[pos] ? t : s[pos];
+  const sc_time v = start + occupancy;
+  // The head's cell becomes the back of the ring; v goes in there, or further
+  // front past the slots that free later than it.
+  slot_head_ = pos + 1 == n ? 0 : pos + 1;
+  for (size_t k = n - 1; k > 0; --k) {
+    const size_t prev = pos == 0 ? n - 1 : pos - 1;
+    if (!(v < s[prev])) break;
+    s[pos] = s[prev];
+    pos = prev;
+  }
+  s[pos] = v;
   return start;
 }
 
-XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
-  const sc_time now = sc_core::sc_time_stamp() + delay;
+inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
+  // The module's simulation context: what sc_time_stamp() reads, without the call.
+  const sc_time now = simcontext()->time_stamp() + delay;
   sc_time xd = SC_ZERO_TIME;
   XlateResult r = translator_->translate(req, xd, now);
   const sc_time start = reserve_slot(now, xd);

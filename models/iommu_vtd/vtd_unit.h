@@ -97,9 +97,10 @@ private:
   void ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a,
                                sc_core::sc_time& delay);
   void page_request(tlm::tlm_generic_payload& trans, const PcieMessage& msg, sc_core::sc_time& delay);
-  void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
+  [[gnu::always_inline]] inline void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
   bool pmr_blocks(uint64_t addr, uint64_t len) const;
-  XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
+  [[gnu::noinline]] bool pmr_blocks_slow(uint64_t addr, uint64_t len) const;
+  [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
   void fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
              AddressType at, sc_core::sc_time& delay);
 
@@ -148,10 +149,22 @@ private:
   RegisterMap regs_;
   std::unique_ptr<MemPort> memport_;
   std::unique_ptr<Translator> translator_;
-  // Translation slots as a min-heap of the times each slot frees (same policy
-  // as SlotResource, the slot that frees first, in O(log slots) per request).
+  // Translation slots (same policy as SlotResource: the slot that frees first):
+  // the times each slot frees, kept sorted in a ring that starts at slot_head_.
+  // A reservation takes the front and reinserts its new free time from the
+  // back: O(1) when free times arrive in order (the usual case), otherwise
+  // O(slots that free later).
   std::vector<sc_core::sc_time> slot_free_;
-  sc_core::sc_time reserve_slot(const sc_core::sc_time& t, const sc_core::sc_time& occupancy);
+  size_t slot_head_ = 0;
+  [[gnu::always_inline]] inline sc_core::sc_time reserve_slot(const sc_core::sc_time& t, const sc_core::sc_time& occupancy);
+  // sc_time -> ns exactly as t.to_seconds() * 1e9, without the library call
+  // (the time resolution, in fs, read once); falls back to to_seconds() if the
+  // resolution could not be read back exactly.
+  double ns(const sc_core::sc_time& t) const {
+    if (res_fs_ > 0) return static_cast<double>(t.value()) * res_fs_ * 1e-15 * 1e9;
+    return t.to_seconds() * 1e9;
+  }
+  double res_fs_ = 0;
   sc_core::sc_time pipeline_;
   sc_core::sc_time mmio_delay_;  // delay of the MMIO access being processed
 
