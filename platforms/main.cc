@@ -183,8 +183,13 @@ int sc_main(int argc, char* argv[]) {
   controller->clear_progress();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  // Outputs.
+  // Outputs. A failure inside the simulated software still writes them (they
+  // show what happened) but makes the run's status 1.
   int status = 0;
+  for (const std::string& f : platform->run_failures()) {
+    std::cerr << "iommusim: run failed: " << f << "\n";
+    status = kExitSimError;
+  }
   std::vector<std::string> written;
   auto write_stats = [&](const std::string& path) {
     std::string err = write_stats_file(stats, path);

@@ -55,6 +55,11 @@ public:
   // Notified whenever finished() may have become true.
   virtual const sc_core::sc_event& progress_event() const = 0;
 
+  // What went wrong in the simulated software during the run (a driver that
+  // failed to bring up a unit, a workload that gave up). The run then exits
+  // with status 1, so a regression cannot pass over it.
+  virtual std::vector<std::string> run_failures() const { return {}; }
+
   // The human summary printed on stdout at the end of a run.
   virtual void print_summary(std::ostream& os) const = 0;
 };

@@ -533,6 +533,17 @@ bool X86VtdPlatform::finished() const {
   return true;
 }
 
+std::vector<std::string> X86VtdPlatform::run_failures() const {
+  std::vector<std::string> out;
+  for (const auto& d : drivers_)
+    if (!d->error().empty()) out.push_back(std::string(d->basename()) + ": bring-up failed: " + d->error());
+  for (const auto& w : workloads_)
+    if (!w->failure().empty()) out.push_back(std::string(w->basename()) + ": " + w->failure());
+  for (const auto& e : inst_)
+    if (e.drv && !e.drv->failure().empty()) out.push_back(e.name + ": " + e.drv->failure());
+  return out;
+}
+
 void X86VtdPlatform::print_summary(std::ostream& os) const {
   static const char* kinds[] = {"streaming", "longlived", "svm", "nested", "idle"};
   if (!workloads_.empty())

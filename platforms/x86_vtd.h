@@ -149,6 +149,7 @@ public:
   bool finished() const override;
   const sc_core::sc_event& progress_event() const override { return monitor_->progress(); }
   void print_summary(std::ostream& os) const override;
+  std::vector<std::string> run_failures() const override;
 
   // For tests and tools.
   fw::IoasLayer& ioas() { return *ioas_; }

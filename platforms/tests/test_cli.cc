@@ -155,3 +155,16 @@ TEST(Cli, TraceIsBoundedTraceEventJson) {
   EXPECT_NE(t.find("\"traceEvents\""), std::string::npos);
   EXPECT_NE(t.find("\"dropped_events\""), std::string::npos);
 }
+
+TEST(Cli, FailureInsideTheSimulatedSoftwareExitsOne) {
+  // A driver whose handshake timeout is shorter than the unit's GCMD latency
+  // cannot bring the unit up: the run completes, reports it, and exits 1.
+  const std::string cfg = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/vtd/legacy-random-dma.ini";
+  Result r = run("--config " + cfg + " --outdir '' --quiet --set kernel.timeout_ns=1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("run failed: drv_vtd0: bring-up failed: SRTP handshake timed out"),
+            std::string::npos)
+      << r.out;
+  r = run("--config " + cfg + " --outdir '' --quiet");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
