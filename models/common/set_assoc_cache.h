@@ -149,7 +149,7 @@ public:
   }
 
   // Counts a lookup and a hit or miss; a hit refreshes the replacement state.
-  Value* lookup(const Key& k) {
+  [[gnu::always_inline]] inline Value* lookup(const Key& k) {
     ++ctr_.lookups;
     if (!enabled()) {
       ++ctr_.misses;
@@ -252,7 +252,7 @@ public:
 private:
   size_t slot(unsigned set, unsigned way) const { return static_cast<size_t>(set) * ways_ + way; }
 
-  int find_way(unsigned set, const Key& k) const {
+  [[gnu::always_inline]] inline int find_way(unsigned set, const Key& k) const {
     const size_t base = slot(set, 0);
     for (unsigned w = 0; w < ways_; ++w)
       if (valid_[base + w] && eq_(keys_[base + w], k)) return static_cast<int>(w);
@@ -267,7 +267,7 @@ private:
   }
 
   // Replacement state update on an access (hit or insert) to `way`.
-  void touch(unsigned set, unsigned way) {
+  [[gnu::always_inline]] inline void touch(unsigned set, unsigned way) {
     switch (geom_.policy) {
       case ReplacementPolicy::LRU: stamp_[slot(set, way)] = ++tick_; break;
       case ReplacementPolicy::TreePLRU: {

@@ -61,7 +61,9 @@ double Histogram::percentile(double p) const {
 void Histogram::reset() {
   buckets_.fill(0);
   count_ = 0;
-  sum_ = min_ = max_ = 0.0;
+  sum_ = 0.0;
+  min_ = std::numeric_limits<double>::infinity();
+  max_ = -std::numeric_limits<double>::infinity();
 }
 
 // ---------------------------------------------------------------- StatGroup

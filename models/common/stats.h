@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -94,12 +95,8 @@ public:
   [[gnu::always_inline]] inline void sample(double v) {
     if (v != v) return;  // NaN
     ++buckets_[bucket_index(v)];
-    if (count_ == 0) {
-      min_ = max_ = v;
-    } else {
-      min_ = std::min(min_, v);
-      max_ = std::max(max_, v);
-    }
+    min_ = std::min(min_, v);  // min_/max_ start at +inf/-inf: the first sample sets both
+    max_ = std::max(max_, v);
     ++count_;
     sum_ += v;
   }
@@ -130,8 +127,8 @@ private:
   std::array<uint64_t, kNumBuckets> buckets_{};
   uint64_t count_ = 0;
   double sum_ = 0.0;
-  double min_ = 0.0;
-  double max_ = 0.0;
+  double min_ = std::numeric_limits<double>::infinity();   // read only while count_ > 0
+  double max_ = -std::numeric_limits<double>::infinity();
 };
 
 // A value computed at output time from other stats (hit rates, bandwidths).
