@@ -474,10 +474,14 @@ inline void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
   // never inserted misses and changes nothing).
   unsigned code = 0;
   const IotlbVal* e = nullptr;
-  for (unsigned sizes = iotlb_sizes; sizes; ++code, sizes >>= 1) {
-    if (!(sizes & 1)) continue;
-    e = iotlb.lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
-    if (e) break;
+  if (iotlb_sizes == 1) {  // 4K pages only: one probe
+    e = iotlb.lookup(IotlbKey{req.addr >> 12, tag, req.source_id, 0});
+  } else {
+    for (unsigned sizes = iotlb_sizes; sizes; ++code, sizes >>= 1) {
+      if (!(sizes & 1)) continue;
+      e = iotlb.lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
+      if (e) break;
+    }
   }
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;

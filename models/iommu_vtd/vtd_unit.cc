@@ -120,6 +120,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   translator_ = std::make_unique<Translator>(tp, *memport_, clock_, stats_);
   slot_free_.assign(params_.translation_slots, SC_ZERO_TIME);
   slot_head_ = 0;
+  slot_last_ = slot_free_.size() - 1;
   pipeline_ = clock_.cycles(params_.pipeline_latency);
   {
     // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
@@ -530,19 +531,21 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
 
 inline sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy) {
   // slot_free_ is sorted from slot_head_ on (circularly): the head frees first.
-  sc_time* s = slot_free_.data();
-  const size_t n = slot_free_.size();
+  sc_time* const s = slot_free_.data();
+  const size_t last = slot_last_;
   size_t pos = slot_head_;
   const sc_time start = t > s[pos] ? t : s[pos];
   const sc_time v = start + occupancy;
   // The head's cell becomes the back of the ring; v goes in there, or further
   // front past the slots that free later than it.
-  slot_head_ = pos + 1 == n ? 0 : pos + 1;
-  for (size_t k = n - 1; k > 0; --k) {
-    const size_t prev = pos == 0 ? n - 1 : pos - 1;
-    if (!(v < s[prev])) break;
-    s[pos] = s[prev];
-    pos = prev;
+  slot_head_ = pos == last ? 0 : pos + 1;
+  size_t prev = pos == 0 ? last : pos - 1;
+  if (v < s[prev]) {
+    for (size_t k = last; k > 0 && v < s[prev]; --k) {
+      s[pos] = s[prev];
+      pos = prev;
+      prev = pos == 0 ? last : pos - 1;
+    }
   }
   s[pos] = v;
   return start;

@@ -156,6 +156,7 @@ private:
   // O(slots that free later).
   std::vector<sc_core::sc_time> slot_free_;
   size_t slot_head_ = 0;
+  size_t slot_last_ = 0;  // slot_free_.size() - 1
   [[gnu::always_inline]] inline sc_core::sc_time reserve_slot(const sc_core::sc_time& t, const sc_core::sc_time& occupancy);
   // sc_time -> ns exactly as t.to_seconds() * 1e9, without the library call
   // (the time resolution, in fs, read once); falls back to to_seconds() if the
