@@ -1,5 +1,6 @@
 #include "common/params.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -122,33 +123,33 @@ void ParamList::add_bool(const std::string& name, bool* field, const std::string
                  "true/false (also 1/0, yes/no, on/off)", apply, current});
 }
 
-void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
-                         const std::string& unit, const std::string& help) {
+namespace {
+// One integer parameter bound to a field of unsigned type T, range-checked.
+template <typename T>
+ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64_t max,
+                    const std::string& unit, const std::string& help) {
+  max = std::min<uint64_t>(max, std::numeric_limits<T>::max());
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     uint64_t v;
     if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
     if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
-    *field = v;
+    *field = static_cast<T>(v);
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::UInt, current(), unit, help, accepted, apply, current});
+  return ParamSpec{full_name, ParamKind::UInt, current(), unit, help, accepted, apply, current};
+}
+}  // namespace
+
+void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
+                         const std::string& unit, const std::string& help) {
+  push(uint_spec(full(name), field, min, max, unit, help));
 }
 
 void ParamList::add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
                          const std::string& unit, const std::string& help) {
-  if (max > std::numeric_limits<uint32_t>::max()) max = std::numeric_limits<uint32_t>::max();
-  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
-  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
-    uint64_t v;
-    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
-    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
-    *field = static_cast<uint32_t>(v);
-    return "";
-  };
-  auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::UInt, current(), unit, help, accepted, apply, current});
+  push(uint_spec(full(name), field, min, max, unit, help));
 }
 
 void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,

@@ -38,18 +38,24 @@ sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_
   return sc_core::sc_time_stamp() + delay;
 }
 
+DmaPort::Result DmaPort::direct(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
+                                const sc_time& at) {
+  // No link model: one transaction, done when the target answers.
+  Result res;
+  tlm::tlm_response_status st;
+  res.done = std::max(at, transport(addr, data, len, cmd, at, &st));
+  res.ok = st == tlm::TLM_OK_RESPONSE;
+  res.status = st;
+  res.accepted = res.done;
+  res.sent = at;
+  return res;
+}
+
 DmaPort::Result DmaPort::read(uint64_t addr, uint8_t* data, uint32_t len, const sc_time& at) {
   Result res;
   res.done = at;
   tlm::tlm_response_status st;
-  if (!link_.enabled()) {
-    res.done = std::max(at, transport(addr, data, len, tlm::TLM_READ_COMMAND, at, &st));
-    res.ok = st == tlm::TLM_OK_RESPONSE;
-    res.status = st;
-    res.accepted = res.done;
-    res.sent = at;
-    return res;
-  }
+  if (!link_.enabled()) return direct(addr, data, len, tlm::TLM_READ_COMMAND, at);
   const PcieLinkModel& m = link_.model();
   m.split_read_requests(addr, len, &tlps_);
   sc_time issue = at;
@@ -84,14 +90,7 @@ DmaPort::Result DmaPort::write(uint64_t addr, const uint8_t* data, uint32_t len,
   res.accepted = at;
   tlm::tlm_response_status st;
   uint8_t* d = const_cast<uint8_t*>(data);  // TLM data pointers are non-const; writes do not modify them
-  if (!link_.enabled()) {
-    res.done = std::max(at, transport(addr, d, len, tlm::TLM_WRITE_COMMAND, at, &st));
-    res.ok = st == tlm::TLM_OK_RESPONSE;
-    res.status = st;
-    res.accepted = res.done;
-    res.sent = at;
-    return res;
-  }
+  if (!link_.enabled()) return direct(addr, d, len, tlm::TLM_WRITE_COMMAND, at);
   const PcieLinkModel& m = link_.model();
   m.split_write(addr, len, &tlps_);
   sc_time issue = at;

@@ -53,6 +53,9 @@ public:
   Result message(PcieMessage& msg, const sc_core::sc_time& at);
 
 private:
+  // One transaction straight to the target (link model disabled).
+  Result direct(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
+                const sc_core::sc_time& at);
   sc_core::sc_time transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
                              const sc_core::sc_time& at, tlm::tlm_response_status* st);
 
