@@ -7,7 +7,9 @@
 // benchmark then DMAs over `kPages` pages that all fit in the IOTLB.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <map>
 #include <string>
 #include <systemc>
@@ -33,6 +35,7 @@ constexpr uint16_t kRid = 0x0100;  // bus 1, device 0, function 0
 
 struct Initiator : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Initiator> socket;
+  sc_time local = SC_ZERO_TIME;  // local time after the last DMA
   explicit Initiator(sc_core::sc_module_name n) : sc_module(n), socket("socket") {}
 };
 
@@ -118,33 +121,48 @@ void run_dma(benchmark::State& state, Initiator& dev) {
   t.set_streaming_width(sizeof data);
   t.set_byte_enable_ptr(nullptr);
   unsigned page = 0, errors = 0;
+  // The initiator's local time advances by each DMA's latency, as a decoupled
+  // initiator's does (simulated time itself stays frozen here), so requests
+  // reach the translators in time order and none queues behind another.
+  sc_time local = dev.local;
   for (auto _ : state) {
-    sc_time delay = SC_ZERO_TIME;
+    sc_time delay = local;
     t.set_command(tlm::TLM_READ_COMMAND);
     t.set_address(kIova + 4096ull * page + 64);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     dev.socket->b_transport(t, delay);
+    local = delay;
     errors += t.get_response_status() != tlm::TLM_OK_RESPONSE;
     page = (page + 1) % kPages;
   }
+  dev.local = local;
   t.clear_extension(&ext);
   if (errors) state.SkipWithError("DMA answered with an error: the setup is wrong");
 }
 
 void BM_Floor_HashMapTranslator(benchmark::State& state) { run_dma(state, systems->floor_dev); }
 void BM_Vtd_IotlbHit(benchmark::State& state) { run_dma(state, systems->vtd_dev); }
-BENCHMARK(BM_Floor_HashMapTranslator);
-BENCHMARK(BM_Vtd_IotlbHit);
 
-// Collects each benchmark's CPU time so the ratio can be printed at the end.
+// Collects every repetition's CPU time per benchmark, so the ratio can be
+// printed at the end: the ratio of medians, and of the fastest repetitions
+// (the least disturbed by other load on a shared machine).
 class RatioReporter : public benchmark::ConsoleReporter {
 public:
-  std::map<std::string, double> cpu_ns;
+  std::map<std::string, std::vector<double>> cpu_ns;
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs)
-      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "median")
-        cpu_ns[r.run_name.function_name] = r.GetAdjustedCPUTime();
+      if (r.run_type == Run::RT_Iteration) cpu_ns[r.run_name.function_name].push_back(r.GetAdjustedCPUTime());
+  }
+  double median(const std::string& name) {
+    std::vector<double> v = cpu_ns[name];
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }
+  double fastest(const std::string& name) {
+    const std::vector<double>& v = cpu_ns[name];
+    return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
   }
 };
 
@@ -154,13 +172,22 @@ int sc_main(int argc, char* argv[]) {
   Systems sys;
   systems = &sys;
   sys.program_vtd();
+  // Floor and VT-d alternate, seven times each, so that a slow spell of a
+  // shared machine slows both alike; the ratio below pools each side's runs.
+  for (int i = 0; i < 7; ++i) {
+    benchmark::RegisterBenchmark("BM_Floor_HashMapTranslator", BM_Floor_HashMapTranslator);
+    benchmark::RegisterBenchmark("BM_Vtd_IotlbHit", BM_Vtd_IotlbHit);
+  }
   benchmark::Initialize(&argc, argv);
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  double floor = reporter.cpu_ns["BM_Floor_HashMapTranslator"];
-  double vtd = reporter.cpu_ns["BM_Vtd_IotlbHit"];
-  if (floor > 0 && vtd > 0)
-    std::printf("\nVT-d IOTLB-hit path / floor = %.2fx per DMA (target <= 1.20x)\n", vtd / floor);
+  const char* kFloor = "BM_Floor_HashMapTranslator";
+  const char* kVtd = "BM_Vtd_IotlbHit";
+  if (reporter.median(kFloor) > 0 && reporter.median(kVtd) > 0)
+    std::printf("\nVT-d IOTLB-hit path / floor, per DMA: %.2fx (medians), %.2fx (fastest runs); "
+                "target <= 1.20x\n",
+                reporter.median(kVtd) / reporter.median(kFloor),
+                reporter.fastest(kVtd) / reporter.fastest(kFloor));
   benchmark::Shutdown();
   return 0;
 }

@@ -4,8 +4,9 @@
 
 namespace iommusim {
 
-BandwidthCalendar::BandwidthCalendar(double bytes_per_ns, double bucket_ns)
-    : bpns_(bytes_per_ns), w_(bucket_ns), cap_(bytes_per_ns * bucket_ns), used_(256, 0.0) {}
+BandwidthCalendar::BandwidthCalendar(double bytes_per_ns, double bucket_ns, double horizon_ns)
+    : bpns_(bytes_per_ns), w_(bucket_ns), cap_(bytes_per_ns * bucket_ns), horizon_(horizon_ns),
+      used_(256, 0.0) {}
 
 double& BandwidthCalendar::bucket(uint64_t n) {
   if (n >= base_ + used_.size()) {
@@ -57,12 +58,18 @@ double BandwidthCalendar::fill(double t_ns, double bytes) {
 double BandwidthCalendar::reserve(double t_ns, double bytes) {
   if (unlimited() || bytes <= 0.0) return t_ns;
   total_ += bytes;
+  // Nothing is kept further back than the horizon behind the latest request.
+  const double oldest = std::max(t_ns, last_t_) - horizon_;
+  if (oldest > static_cast<double>(base_) * w_) retire_before(oldest);
   t_ns = std::max(t_ns, static_cast<double>(base_) * w_);  // nothing starts before the retired horizon
   if (t_ns >= last_t_) {
     // In order: the reservation rule, exactly; the buckets record the use.
     last_t_ = t_ns;
     const double start = std::max(t_ns, free_at_);
-    fill(start, bytes);
+    // A backlog deeper than the horizon is not recorded bucket by bucket: no
+    // request arrives that far behind, and the storage stays bounded even when
+    // the channel is oversubscribed for ever.
+    if (start - t_ns <= horizon_) fill(start, bytes);
     free_at_ = start + bytes / bpns_;
     return free_at_;
   }

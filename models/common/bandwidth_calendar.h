@@ -5,6 +5,7 @@
 // and an earlier request must still find the idle capacity before it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -23,7 +24,13 @@ namespace iommusim {
 // reserved horizon does.
 class BandwidthCalendar {
 public:
-  explicit BandwidthCalendar(double bytes_per_ns = 0.0, double bucket_ns = 32.0);
+  // Reservations more than `horizon_ns` behind the latest request seen are
+  // placed at that horizon: storage stays bounded (horizon / bucket buckets)
+  // even when no one calls retire_before() (simulated time frozen, or a huge
+  // quantum). Keep it above the global quantum.
+  static constexpr double kDefaultHorizonNs = 1.0e6;
+  explicit BandwidthCalendar(double bytes_per_ns = 0.0, double bucket_ns = 32.0,
+                             double horizon_ns = kDefaultHorizonNs);
   void set_bandwidth(double bytes_per_ns) { bpns_ = bytes_per_ns; cap_ = bpns_ * w_; }
   double bandwidth() const { return bpns_; }
   bool unlimited() const { return bpns_ <= 0.0; }
@@ -32,11 +39,12 @@ public:
   // No reservation will start before t_ns any more.
   void retire_before(double t_ns);
   double busy_bytes() const { return total_; }
+  size_t buckets_allocated() const { return used_.size(); }
 
 private:
   double& bucket(uint64_t n);
   double fill(double t_ns, double bytes);  // fluid fill from t_ns; returns the end
-  double bpns_, w_, cap_;
+  double bpns_, w_, cap_, horizon_;
   double last_t_ = 0.0;   // latest request time seen (in-order detection)
   double free_at_ = 0.0;  // end of the latest reservation
   std::vector<double> used_;  // ring, indexed by bucket number & mask

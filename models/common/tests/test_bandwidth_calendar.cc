@@ -37,3 +37,17 @@ TEST(BandwidthCalendar, RetiresAndGrows) {
   EXPECT_DOUBLE_EQ(c.reserve(1e6, 100000), 1e6 + 100000);
   EXPECT_DOUBLE_EQ(c.reserve(1e6, 10), 1e6 + 100010);
 }
+
+TEST(BandwidthCalendar, StorageBoundedWithoutRetireOrUnderOverload) {
+  // Simulated time frozen (nobody calls retire_before) and 10 ms of requests.
+  BandwidthCalendar c(1.0, 32.0, 1.0e5);
+  for (int i = 0; i < 100000; ++i) c.reserve(100.0 * i, 64);
+  EXPECT_LE(c.buckets_allocated(), 8192u);  // 100 us horizon / 32 ns, rounded up to a power of two
+  // An oversubscribed channel: the backlog grows without bound, storage does not.
+  BandwidthCalendar d(1.0, 32.0, 1.0e5);
+  for (int i = 0; i < 100000; ++i) d.reserve(10.0 * i, 64);
+  EXPECT_LE(d.buckets_allocated(), 16384u);
+  // Timing for in-order requests is still the reservation rule: 64 B every 10 ns
+  // on a 1 B/ns channel ends at 64 ns per request, back to back.
+  EXPECT_DOUBLE_EQ(d.reserve(1e6, 64), 100001.0 * 64);
+}
