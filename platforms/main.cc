@@ -1,5 +1,6 @@
 // The `iommusim` command: one scenario from config files (docs/configuration.md).
 // Exit status: 0 run completed; 1 simulation error; 2 bad command line or config.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -216,13 +217,15 @@ int sc_main(int argc, char* argv[]) {
   if (!cl.quiet) {
     double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
     uint64_t txns = platform->transactions_completed();
-    std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n"
-              << "stopped: " << (sys.time_limit_ns > 0 && !platform->finished() &&
-                                         controller->stop_reason() == "no more activity"
-                                     ? std::string("system.time_limit reached")
-                                     : controller->stop_reason())
-              << " at " << sim_ns / 1e3 << " us simulated; " << wall << " s wall, "
-              << (wall > 0 ? txns / wall : 0.0) << " transactions/s of wall time\n\n";
+    const std::string reason =
+        sys.time_limit_ns > 0 && !platform->finished() && controller->stop_reason() == "no more activity"
+            ? "system.time_limit reached"
+            : controller->stop_reason();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
+                  reason.c_str(), sim_ns / 1e3, wall, wall > 0 ? txns / wall : 0.0);
+    std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n" << line;
     platform->print_summary(std::cout);
     if (!written.empty()) {
       std::cout << "\nwrote:";
