@@ -166,6 +166,27 @@ public:
     return &values_[slot(set, static_cast<unsigned>(w))];
   }
 
+  // lookup() in two steps, for a caller that decides after seeing the entry
+  // whether the access happens: probe() counts nothing and changes nothing;
+  // commit_hit() on a probe that found an entry then counts and refreshes
+  // exactly as that lookup() would have.
+  struct Probe {
+    Value* value;  // nullptr: not cached (or disabled)
+    unsigned set, way;
+  };
+  [[gnu::always_inline]] inline Probe probe(const Key& k) {
+    if (!enabled()) return Probe{nullptr, 0, 0};
+    const unsigned set = set_of(k);
+    const int w = find_way(set, k);
+    if (w < 0) return Probe{nullptr, set, 0};
+    return Probe{&values_[slot(set, static_cast<unsigned>(w))], set, static_cast<unsigned>(w)};
+  }
+  [[gnu::always_inline]] inline void commit_hit(const Probe& p) {
+    ++ctr_.lookups;
+    ++ctr_.hits;
+    touch(p.set, p.way);
+  }
+
   // No counters, no replacement update.
   const Value* peek(const Key& k) const {
     if (!enabled()) return nullptr;

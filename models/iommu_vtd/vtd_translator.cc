@@ -94,51 +94,13 @@ std::string TranslatorParams::validate() const {
 
 namespace {
 
-constexpr uint32_t kNoPasid = 0xffffffffu;
-constexpr uint64_t kIntrLo = 0xFEE00000ull, kIntrHi = 0xFEEFFFFFull;
-
-enum class Kind : uint8_t { LegacySl, SmSl, Fl, Nested };
-
-struct IotlbKey {
-  uint64_t vpn = 0;      // input address >> page shift
-  uint32_t pasid = 0;    // request PASID, or kNoPasid (legacy, or scalable without PASID: RID_PASID)
-  uint16_t sid = 0;
-  uint8_t size = 0;      // 0 = 4K, 1 = 2M, 2 = 1G
-  uint8_t zero = 0;      // always 0: pasid..zero compare as one 64-bit word
-  uint64_t tail() const {
-    uint64_t t;
-    std::memcpy(&t, &pasid, sizeof t);
-    return t;
-  }
-  bool operator==(const IotlbKey& o) const { return vpn == o.vpn && tail() == o.tail(); }
-};
-static_assert(sizeof(IotlbKey) == 16 && offsetof(IotlbKey, pasid) == 8 && offsetof(IotlbKey, zero) == 15,
-              "IotlbKey compares pasid, sid, size and zero as one word");
-struct IotlbKeyHash {
-  // Set index from the low page-number bits, as hardware indexes a TLB: consecutive
-  // pages go to consecutive sets. Requester, PASID and size only shift the index.
-  size_t operator()(const IotlbKey& k) const {
-    const uint64_t tag = (static_cast<uint64_t>(k.sid) * 0x9e3779b1u) ^ (static_cast<uint64_t>(k.pasid) * 0x85ebca6bu) ^
-                         (static_cast<uint64_t>(k.size) * 0xc2b2ae35u);
-    return static_cast<size_t>(k.vpn ^ (tag >> 7));
-  }
-};
-struct IotlbVal {
-  uint64_t out_page = 0;   // output page base
-  uint16_t did = 0;
-  uint32_t pasid = kNoPasid;  // PASID the entry belongs to (RID_PASID for scalable requests without PASID)
-  Kind kind = Kind::LegacySl;
-  bool negative = false;   // caching mode: a cached fault
-  FaultReason reason = FaultReason::None;
-  bool fpd = false;
-  bool r = false, w = false, x = false;          // second-level (or pass) permissions
-  bool us = false, rw = false, xd = false, g = false;
-  bool slee = false, sre = false, ere = false, wpe = false, smep = false;
-  bool priv_default = false;  // RID_PRIV for requests without PASID
-  bool dirty = true;          // D already set (or not tracked): a write hit needs no walk
-  bool dtlb = false, prq = false;
-};
-using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash>;
+using detail::Iotlb;
+using detail::IotlbKey;
+using detail::IotlbVal;
+using detail::Kind;
+using detail::kIntrHi;
+using detail::kIntrLo;
+using detail::kNoPasid;
 
 struct CtxVal {
   bool negative = false;
@@ -192,17 +154,17 @@ inline bool is_access_error(FaultReason r) {
 
 // ---------------------------------------------------------------------------
 
-struct Translator::Impl {
+struct Translator::Impl : detail::IotlbFront {
   Impl(const TranslatorParams& p, MemoryPort& m, const Clock& c, StatGroup& parent)
-      : params(p), mem(m), clk(c),
+      : IotlbFront(p, c), params(p), mem(m), clk(c),
         g_iotlb(parent.subgroup("iotlb")),
         g_ctx(parent.subgroup("context_cache")),
         g_pasid(parent.subgroup("pasid_cache")),
         g_pwc(parent.subgroup("pwc")),
         g_walker(parent.subgroup("walker")),
-        iotlb(p.iotlb), ctx(p.context_cache), pasidc(p.pasid_cache),
+        ctx(p.context_cache), pasidc(p.pasid_cache),
         walker(params, m, c, g_pwc, g_walker), slots(p.walk_slots),
-        t_iotlb(c.cycles(p.iotlb_lat)), t_ctx(c.cycles(p.context_cache_lat)),
+        t_ctx(c.cycles(p.context_cache_lat)),
         t_pasid(c.cycles(p.pasid_cache_lat)), t_step(c.cycles(p.walk_step_lat)) {
     iotlb_lookups = &g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
     iotlb_hits = &g_iotlb.counter("hits", "IOTLB hits");
@@ -243,20 +205,14 @@ struct Translator::Impl {
   StatGroup& g_pasid;
   StatGroup& g_pwc;
   StatGroup& g_walker;
-  Iotlb iotlb;
   CtxCache ctx;
   PasidCache pasidc;
   Walker walker;
   SlotResource slots;
   // Latencies as times (the clock's frequency is read once, at construction).
-  const sc_core::sc_time t_iotlb, t_ctx, t_pasid, t_step;
+  const sc_core::sc_time t_ctx, t_pasid, t_step;
 
   uint64_t rta = 0;
-  bool sm = false;
-  bool ttm_invalid = false;
-  // Page sizes (bit = size code) inserted into the IOTLB since it was last
-  // emptied: lookups skip the others.
-  unsigned iotlb_sizes = 0;
   void iotlb_insert(const IotlbKey& k, const IotlbVal& v) {
     iotlb_sizes |= 1u << k.size;
     iotlb.insert(k, v);
@@ -266,7 +222,7 @@ struct Translator::Impl {
     return iotlb.invalidate_all();
   }
 
-  Counter *iotlb_lookups, *iotlb_hits, *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *tlb_miss;
+  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *tlb_miss;
   Counter *ctx_lookups, *ctx_hits, *ctx_misses, *ctxt_miss, *ctx_reads;
   Counter *pasid_lookups, *pasid_hits, *pasid_misses, *pasid_reads;
   Counter *walks, *nested_walks;
@@ -787,7 +743,7 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
 // ---------------------------------------------------------------------------
 
 Translator::Translator(const TranslatorParams& p, MemoryPort& mem, const Clock& clk, StatGroup& parent)
-    : impl_(std::make_unique<Impl>(p, mem, clk, parent)) {}
+    : impl_(std::make_unique<Impl>(p, mem, clk, parent)), front_(impl_.get()) {}
 
 Translator::~Translator() = default;
 

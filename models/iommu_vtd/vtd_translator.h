@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <systemc>
 
@@ -125,6 +126,74 @@ struct XlateResult {
   unsigned table_reads = 0;       // root/context/PASID-directory/PASID-table entry reads
 };
 
+// The IOTLB entry types, shared by the translator and its inline hit path
+// (Translator::try_hit). Not part of the API.
+namespace detail {
+
+constexpr uint32_t kNoPasid = 0xffffffffu;
+constexpr uint64_t kIntrLo = 0xFEE00000ull, kIntrHi = 0xFEEFFFFFull;
+
+enum class Kind : uint8_t { LegacySl, SmSl, Fl, Nested };
+
+struct IotlbKey {
+  uint64_t vpn = 0;      // input address >> page shift
+  uint32_t pasid = 0;    // request PASID, or kNoPasid (legacy, or scalable without PASID: RID_PASID)
+  uint16_t sid = 0;
+  uint8_t size = 0;      // 0 = 4K, 1 = 2M, 2 = 1G
+  uint8_t zero = 0;      // always 0: pasid..zero compare as one 64-bit word
+  uint64_t tail() const {
+    uint64_t t;
+    std::memcpy(&t, &pasid, sizeof t);
+    return t;
+  }
+  bool operator==(const IotlbKey& o) const { return vpn == o.vpn && tail() == o.tail(); }
+};
+static_assert(sizeof(IotlbKey) == 16 && offsetof(IotlbKey, pasid) == 8 && offsetof(IotlbKey, zero) == 15,
+              "IotlbKey compares pasid, sid, size and zero as one word");
+struct IotlbKeyHash {
+  // Set index from the low page-number bits, as hardware indexes a TLB: consecutive
+  // pages go to consecutive sets. Requester, PASID and size only shift the index.
+  size_t operator()(const IotlbKey& k) const {
+    const uint64_t tag = (static_cast<uint64_t>(k.sid) * 0x9e3779b1u) ^ (static_cast<uint64_t>(k.pasid) * 0x85ebca6bu) ^
+                         (static_cast<uint64_t>(k.size) * 0xc2b2ae35u);
+    return static_cast<size_t>(k.vpn ^ (tag >> 7));
+  }
+};
+struct IotlbVal {
+  uint64_t out_page = 0;   // output page base
+  uint16_t did = 0;
+  uint32_t pasid = kNoPasid;  // PASID the entry belongs to (RID_PASID for scalable requests without PASID)
+  Kind kind = Kind::LegacySl;
+  bool negative = false;   // caching mode: a cached fault
+  FaultReason reason = FaultReason::None;
+  bool fpd = false;
+  bool r = false, w = false, x = false;          // second-level (or pass) permissions
+  bool us = false, rw = false, xd = false, g = false;
+  bool slee = false, sre = false, ere = false, wpe = false, smep = false;
+  bool priv_default = false;  // RID_PRIV for requests without PASID
+  bool dirty = true;          // D already set (or not tracked): a write hit needs no walk
+  bool dtlb = false, prq = false;
+};
+using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash>;
+
+// What the inline hit path reads: the IOTLB, the page sizes it may hold, the
+// root-table mode and the hit-path stats. The translator's implementation
+// derives from it.
+struct IotlbFront {
+  IotlbFront(const TranslatorParams& p, const Clock& c) : iotlb(p.iotlb), t_iotlb(c.cycles(p.iotlb_lat)) {}
+  Iotlb iotlb;
+  // Page sizes (bit = size code) inserted into the IOTLB since it was last
+  // emptied: lookups skip the others.
+  unsigned iotlb_sizes = 0;
+  bool sm = false;
+  bool ttm_invalid = false;
+  const sc_core::sc_time t_iotlb;
+  Counter* iotlb_lookups = nullptr;
+  Counter* iotlb_hits = nullptr;
+};
+
+}  // namespace detail
+
 class Translator {
 public:
   // Creates the stat subgroups "iotlb", "context_cache", "pasid_cache", "pwc" and
@@ -146,6 +215,40 @@ public:
   // (sc_time_stamp() + delay); it is used only to reserve walk slots.
   XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay,
                         const sc_core::sc_time& now = sc_core::SC_ZERO_TIME);
+
+  // The IOTLB-hit fast path, inline for the unit's DMA path. For an untranslated
+  // request without PASID (no translation request, no page request) from
+  // requester `sid` at `addr`: if translate() would finish it as a plain
+  // positive IOTLB hit of a second-level entry (4K pages cached only, access
+  // permitted, no D update, output outside the interrupt range), does what
+  // translate() does for it (the lookup, its stats, its replacement update, the
+  // IOTLB latency added to `delay`), sets *out_addr and *page_size (as
+  // XlateResult's) and returns true. Otherwise changes nothing (no stat, no
+  // replacement state, no delay) and returns false: the caller then calls
+  // translate() with the same request.
+  [[gnu::always_inline]] inline bool try_hit(uint16_t sid, uint64_t addr, bool write, bool execute,
+                                             sc_core::sc_time& delay, uint64_t* out_addr, uint64_t* page_size) {
+    detail::IotlbFront& f = *front_;
+    if (f.iotlb_sizes != 1 || f.ttm_invalid) return false;
+    const auto probe = f.iotlb.probe(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
+    if (!probe.value) return false;
+    const detail::IotlbVal& e = *probe.value;
+    // Translator::Impl::check_access for a non-PASID untranslated request on a
+    // second-level entry: read needs R (a pure write does not), write needs W,
+    // execute needs X when SLEE (scalable) is set.
+    if (e.negative || (e.kind != detail::Kind::LegacySl && e.kind != detail::Kind::SmSl)) return false;
+    if (write ? !(e.w && e.dirty) : !e.r) return false;
+    if (execute && e.kind == detail::Kind::SmSl && e.slee && !e.x) return false;
+    const uint64_t out = e.out_page | (addr & 0xfff);
+    if (out >= detail::kIntrLo && out <= detail::kIntrHi) return false;
+    f.iotlb.commit_hit(probe);
+    delay += f.t_iotlb;
+    ++*f.iotlb_lookups;
+    ++*f.iotlb_hits;
+    *out_addr = out;
+    *page_size = 4096;
+    return true;
+  }
 
   // Invalidations. Each returns the number of cache entries dropped (all caches
   // it touched). Context invalidations drop context-cache (and, in scalable mode,
@@ -176,6 +279,7 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  detail::IotlbFront* front_;  // impl_, seen as its hit-path part
 };
 
 }  // namespace iommusim::vtd

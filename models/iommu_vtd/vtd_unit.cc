@@ -551,19 +551,23 @@ inline sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy)
   return start;
 }
 
-inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
-  // The module's simulation context: what sc_time_stamp() reads, without the call.
-  const sc_time now = simcontext()->time_stamp() + delay;
-  sc_time xd = SC_ZERO_TIME;
-  XlateResult r = translator_->translate(req, xd, now);
+inline void VtdUnit::account_translation(const sc_time& now, const sc_time& xd, sc_time& delay, bool ok,
+                                         uint64_t addr, uint16_t sid) {
   const sc_time start = reserve_slot(now, xd);
   const sc_time total = (start - now) + xd;
   delay += total;
   ++translations_;
   translation_latency_.sample(ns(total));
   if (trace_ && trace_->enabled())
-    trace_->complete(trace_track_, r.ok ? "translate" : "translate_fault", "vtd", ns(now), ns(total),
-                     req.addr, req.source_id);
+    trace_->complete(trace_track_, ok ? "translate" : "translate_fault", "vtd", ns(now), ns(total), addr, sid);
+}
+
+inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
+  // The module's simulation context: what sc_time_stamp() reads, without the call.
+  const sc_time now = simcontext()->time_stamp() + delay;
+  sc_time xd = SC_ZERO_TIME;
+  XlateResult r = translator_->translate(req, xd, now);
+  account_translation(now, xd, delay, r.ok, req.addr, req.source_id);
   return r;
 }
 
@@ -599,6 +603,29 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     forward(trans, trans.get_address(), delay);
     return;
   }
+  if (a.address_type == AddressType::Untranslated && !a.has_pasid) {
+    // The IOTLB-hit path (DESIGN.md: at most 1.2x the floor): a plain positive
+    // hit, with the same lookup, stats, slot and timing as timed_translate()
+    // would give it; anything else goes the full way below.
+    const uint64_t in = trans.get_address();
+    const sc_time now = simcontext()->time_stamp() + delay;
+    sc_time xd = SC_ZERO_TIME;
+    uint64_t out, psize;
+    if (translator_->try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
+      account_translation(now, xd, delay, true, in, a.requester_id);
+      const unsigned len = trans.get_data_length();
+      if ((in & (psize - 1)) + len <= psize || trans.get_byte_enable_ptr()) {
+        forward(trans, out, delay);
+        return;
+      }
+      return dma_translate(trans, a, write, delay, true, out, psize);  // crosses its page
+    }
+  }
+  dma_translate(trans, a, write, delay);
+}
+
+void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
+                            sc_time& delay, bool hit, uint64_t hit_out, uint64_t hit_psize) {
   XlateRequest req;
   req.source_id = a.requester_id;
   req.has_pasid = a.has_pasid;
@@ -623,10 +650,17 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
 
   const uint64_t in = trans.get_address();
   const unsigned len = trans.get_data_length();
-  XlateResult r = timed_translate(req, delay);
-  if (!r.ok) {
-    fault(trans, req, r, AddressType::Untranslated, delay);
-    return;
+  XlateResult r;
+  if (hit) {  // dma_b_transport() translated the first page
+    r.ok = true;
+    r.out_addr = hit_out;
+    r.page_size = hit_psize;
+  } else {
+    r = timed_translate(req, delay);
+    if (!r.ok) {
+      fault(trans, req, r, AddressType::Untranslated, delay);
+      return;
+    }
   }
   const uint64_t psize = r.page_size ? r.page_size : kPage;
   if ((in & (psize - 1)) + len <= psize || trans.get_byte_enable_ptr()) {

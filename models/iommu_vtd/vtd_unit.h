@@ -101,6 +101,17 @@ private:
   bool pmr_blocks(uint64_t addr, uint64_t len) const;
   [[gnu::noinline]] bool pmr_blocks_slow(uint64_t addr, uint64_t len) const;
   [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
+  // Slot reservation, delay, stats and trace of one translation that took `xd`
+  // from local time `now`.
+  [[gnu::always_inline]] inline void account_translation(const sc_core::sc_time& now, const sc_core::sc_time& xd,
+                                                         sc_core::sc_time& delay, bool ok, uint64_t addr,
+                                                         uint16_t sid);
+  // The DMA path past the IOTLB-hit fast path (every address type but
+  // translation requests). hit: the first page was translated already, to
+  // hit_out in a page of hit_psize (the access crosses that page).
+  [[gnu::noinline]] void dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
+                                       sc_core::sc_time& delay, bool hit = false, uint64_t hit_out = 0,
+                                       uint64_t hit_psize = 0);
   void fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
              AddressType at, sc_core::sc_time& delay);
 
