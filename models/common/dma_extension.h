@@ -50,10 +50,12 @@ public:
 };
 
 // The attributes of a payload, or the DESIGN.md default (untranslated, requester 0).
+// (The default is a namespace-scope object, not a function-local static: no
+// initialization guard to test on every DMA.)
+inline const DmaExtension kDefaultDmaAttributes{};
 inline const DmaExtension& dma_attributes(const tlm::tlm_generic_payload& trans) {
-  static const DmaExtension kDefault{};
   const DmaExtension* ext = trans.get_extension<DmaExtension>();
-  return ext ? *ext : kDefault;
+  return ext ? *ext : kDefaultDmaAttributes;
 }
 
 } // namespace iommusim

@@ -51,11 +51,22 @@ public:
   void operator++(int) { ++value_; }
   Counter& operator+=(uint64_t n) { value_ += n; return *this; }
   void set(uint64_t v) { value_ = v; }
-  uint64_t value() const { return value_; }
+  uint64_t value() const { return derive_ ? derive_(derive_ctx_) : value_; }
   void reset() { value_ = 0; }
+
+  // Makes this a derived counter: value() is then f(ctx), computed when read,
+  // from stats that are recorded anyway (hits = lookups - misses), so a hot
+  // path records one stat fewer. Nothing records into a derived counter.
+  using DeriveFn = uint64_t (*)(const void* ctx);
+  void derive(DeriveFn f, const void* ctx) {
+    derive_ = f;
+    derive_ctx_ = ctx;
+  }
 
 private:
   uint64_t value_ = 0;
+  DeriveFn derive_ = nullptr;
+  const void* derive_ctx_ = nullptr;
 };
 
 // Running mean of samples.
@@ -96,6 +107,15 @@ public:
     if (v != v) return;  // NaN
     ++buckets_[bucket_index(v)];
     min_ = std::min(min_, v);  // min_/max_ start at +inf/-inf: the first sample sets both
+    max_ = std::max(max_, v);
+    ++count_;
+    sum_ += v;
+  }
+  // sample(v) for a caller that computed idx == bucket_index(v) already (and
+  // knows v is not NaN): the same update, without the bucket arithmetic.
+  [[gnu::always_inline]] inline void sample_in_bucket(double v, size_t idx) {
+    ++buckets_[idx];
+    min_ = std::min(min_, v);
     max_ = std::max(max_, v);
     ++count_;
     sum_ += v;

@@ -169,6 +169,14 @@ struct Translator::Impl : detail::IotlbFront {
     iotlb_lookups = &g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
     iotlb_hits = &g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
+    // Every lookup is a hit or a miss (a D re-walk counts as a miss), so hits
+    // are derived: the hit path records the lookup only.
+    iotlb_hits->derive(
+        [](const void* c) {
+          const Impl* t = static_cast<const Impl*>(c);
+          return t->iotlb_lookups->value() - t->iotlb_misses->value();
+        },
+        this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
     tlb_miss = &g_iotlb.counter("TLB_MISS", "uncore VT-d counter: IOTLB misses");
@@ -445,7 +453,6 @@ inline void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
     const FaultReason f = check_access(*e, req, priv, &perm);
     // A write to a clean entry goes back to the tables to set D (after_probe).
     if (f == FaultReason::None && (e->dirty || !req.write || req.translation_request)) {
-      ++*iotlb_hits;
       res.iotlb_hit = true;
       fill_ok(res, *e, req, 1ull << size_shift(code), priv);
       if (!in_interrupt_range(res.out_addr)) return;
@@ -468,7 +475,6 @@ void Translator::Impl::after_probe(const XlateRequest& req, sc_core::sc_time& de
                                    XlateResult& res, sc_core::sc_time entry, const IotlbVal* e, unsigned code) {
   if (e) {
     if (e->negative) {
-      ++*iotlb_hits;
       ++*iotlb_neg_hits;
       res.iotlb_hit = true;
       res.did = e->did;
@@ -485,10 +491,7 @@ void Translator::Impl::after_probe(const XlateRequest& req, sc_core::sc_time& de
       // A write to a clean entry goes back to the tables to set D, unless it faults anyway.
       ++*iotlb_dirty_rewalks;
     } else {
-      if (!res.iotlb_hit) {  // translate() counted the hit when it got as far as the address check
-        ++*iotlb_hits;
-        res.iotlb_hit = true;
-      }
+      res.iotlb_hit = true;
       if (f != FaultReason::None) {
         res.did = e->did;
         res.device_tlb_allowed = e->dtlb;

@@ -132,6 +132,11 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       exact = exact && static_cast<double>(v) * r * 1e-15 == sc_time::from_value(v).to_seconds();
     res_fs_ = exact ? r : 0;
   }
+  translations_.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
+                       &translation_latency_);
+  lat_memo_raw_ = 0;
+  lat_memo_ns_ = ns(SC_ZERO_TIME);
+  lat_memo_bucket_ = Histogram::bucket_index(lat_memo_ns_);
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
@@ -503,11 +508,6 @@ bool VtdUnit::mem_access(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint
   return t.is_response_ok();
 }
 
-bool VtdUnit::pmr_blocks(uint64_t addr, uint64_t len) const {
-  if (!pmr_enabled_ || len == 0) return false;
-  return pmr_blocks_slow(addr, len);
-}
-
 bool VtdUnit::pmr_blocks_slow(uint64_t addr, uint64_t len) const {
   const uint64_t last = addr + len - 1;
   const uint64_t lb = plmbase_->value(), ll = plmlimit_->value();
@@ -556,8 +556,14 @@ inline void VtdUnit::account_translation(const sc_time& now, const sc_time& xd, 
   const sc_time start = reserve_slot(now, xd);
   const sc_time total = (start - now) + xd;
   delay += total;
-  ++translations_;
-  translation_latency_.sample(ns(total));
+  // One latency sample per translation (translations_ is derived from their
+  // count); ns() of a time is never NaN.
+  if (total.value() != lat_memo_raw_) {
+    lat_memo_raw_ = total.value();
+    lat_memo_ns_ = ns(total);
+    lat_memo_bucket_ = Histogram::bucket_index(lat_memo_ns_);
+  }
+  translation_latency_.sample_in_bucket(lat_memo_ns_, lat_memo_bucket_);
   if (trace_ && trace_->enabled())
     trace_->complete(trace_track_, ok ? "translate" : "translate_fault", "vtd", ns(now), ns(total), addr, sid);
 }

@@ -98,7 +98,10 @@ private:
                                sc_core::sc_time& delay);
   void page_request(tlm::tlm_generic_payload& trans, const PcieMessage& msg, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
-  bool pmr_blocks(uint64_t addr, uint64_t len) const;
+  [[gnu::always_inline]] bool pmr_blocks(uint64_t addr, uint64_t len) const {
+    if (!pmr_enabled_ || len == 0) return false;
+    return pmr_blocks_slow(addr, len);
+  }
   [[gnu::noinline]] bool pmr_blocks_slow(uint64_t addr, uint64_t len) const;
   [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
   // Slot reservation, delay, stats and trace of one translation that took `xd`
@@ -177,6 +180,12 @@ private:
     return t.to_seconds() * 1e9;
   }
   double res_fs_ = 0;
+  // The last translation latency sampled (raw sc_time value), in ns, and its
+  // histogram bucket: IOTLB hits repeat one latency, so the conversion and the
+  // bucket arithmetic run only when it changes.
+  uint64_t lat_memo_raw_ = 0;
+  double lat_memo_ns_ = 0;
+  size_t lat_memo_bucket_ = 0;
   sc_core::sc_time pipeline_;
   sc_core::sc_time mmio_delay_;  // delay of the MMIO access being processed
 
