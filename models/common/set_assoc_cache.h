@@ -181,6 +181,15 @@ public:
     if (w < 0) return Probe{nullptr, set, 0};
     return Probe{&values_[slot(set, static_cast<unsigned>(w))], set, static_cast<unsigned>(w)};
   }
+  // probe() for a cache whose set count is a power of two (so it is enabled):
+  // the caller checked indexed_by_mask().
+  bool indexed_by_mask() const { return set_mask_ != kNoMask; }
+  [[gnu::always_inline]] inline Probe probe_masked(const Key& k) {
+    const unsigned set = static_cast<unsigned>(static_cast<uint64_t>(hash_(k)) & set_mask_);
+    const int w = find_way(set, k);
+    if (w < 0) return Probe{nullptr, set, 0};
+    return Probe{&values_[slot(set, static_cast<unsigned>(w))], set, static_cast<unsigned>(w)};
+  }
   [[gnu::always_inline]] inline void commit_hit(const Probe& p) {
     ++ctr_.lookups;
     ++ctr_.hits;

@@ -223,10 +223,12 @@ struct Translator::Impl : detail::IotlbFront {
   uint64_t rta = 0;
   void iotlb_insert(const IotlbKey& k, const IotlbVal& v) {
     iotlb_sizes |= 1u << k.size;
+    update_hit_path();
     iotlb.insert(k, v);
   }
   size_t iotlb_invalidate_all() {
     iotlb_sizes = 0;
+    update_hit_path();
     return iotlb.invalidate_all();
   }
 
@@ -754,6 +756,7 @@ void Translator::set_root_table(uint64_t rta, bool scalable_mode, bool ttm_inval
   impl_->rta = rta & ~0xfffull;
   impl_->sm = scalable_mode;
   impl_->ttm_invalid = ttm_invalid;
+  impl_->update_hit_path();
 }
 uint64_t Translator::root_table() const { return impl_->rta; }
 bool Translator::scalable_mode() const { return impl_->sm; }

@@ -187,6 +187,10 @@ struct IotlbFront {
   unsigned iotlb_sizes = 0;
   bool sm = false;
   bool ttm_invalid = false;
+  // try_hit() may probe: 4K pages cached only, TTM valid, and an IOTLB indexed
+  // by mask (enabled, power-of-two set count). Kept by update_hit_path().
+  bool hit_path = false;
+  void update_hit_path() { hit_path = iotlb_sizes == 1 && !ttm_invalid && iotlb.indexed_by_mask(); }
   const sc_core::sc_time t_iotlb;
   Counter* iotlb_lookups = nullptr;
   Counter* iotlb_hits = nullptr;  // derived: lookups - misses
@@ -229,8 +233,8 @@ public:
   [[gnu::always_inline]] inline bool try_hit(uint16_t sid, uint64_t addr, bool write, bool execute,
                                              sc_core::sc_time& delay, uint64_t* out_addr, uint64_t* page_size) {
     detail::IotlbFront& f = *front_;
-    if (f.iotlb_sizes != 1 || f.ttm_invalid) return false;
-    const auto probe = f.iotlb.probe(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
+    if (!f.hit_path) return false;
+    const auto probe = f.iotlb.probe_masked(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
     if (!probe.value) return false;
     const detail::IotlbVal& e = *probe.value;
     // Translator::Impl::check_access for a non-PASID untranslated request on a

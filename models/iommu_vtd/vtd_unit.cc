@@ -614,10 +614,11 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     // hit, with the same lookup, stats, slot and timing as timed_translate()
     // would give it; anything else goes the full way below.
     const uint64_t in = trans.get_address();
-    const sc_time now = simcontext()->time_stamp() + delay;
-    sc_time xd = SC_ZERO_TIME;
+    sc_time xd;  // zero
     uint64_t out, psize;
     if (translator_->try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
+      // The local time at entry (try_hit added nothing to delay).
+      const sc_time now = simcontext()->time_stamp() + delay;
       account_translation(now, xd, delay, true, in, a.requester_id);
       const unsigned len = trans.get_data_length();
       if ((in & (psize - 1)) + len <= psize || trans.get_byte_enable_ptr()) {
