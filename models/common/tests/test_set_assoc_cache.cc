@@ -339,3 +339,34 @@ TEST(SetAssocCache, Counters) {
   EXPECT_EQ(c.counters().insertions, 0u);
   EXPECT_EQ(c.occupancy(), 1u);  // contents survive a counter reset
 }
+
+// probe() + commit_hit() is lookup() in two steps: probe alone counts and
+// refreshes nothing; a committed probe counts and refreshes as a lookup hit.
+TEST(SetAssocCache, ProbeThenCommitIsALookup) {
+  Cache c(geom(4, 2, ReplacementPolicy::LRU));  // 2 sets: keys 0, 2, 4 share set 0
+  ins(c, 0);
+  ins(c, 2);
+  EXPECT_EQ(c.probe(4).value, nullptr);
+  auto p0 = c.probe(0);
+  ASSERT_NE(p0.value, nullptr);
+  EXPECT_EQ(*p0.value, 0);
+  EXPECT_EQ(c.counters().lookups, 0u);
+  EXPECT_EQ(c.counters().hits, 0u);
+  EXPECT_EQ(c.counters().misses, 0u);
+  EXPECT_EQ(ins(c, 4), 0);  // the probe did not refresh 0: 0 is still the LRU victim
+  ins(c, 0);                // back in (evicts 2); 4 is now the older one
+  auto p4 = c.probe_masked(4);
+  ASSERT_TRUE(c.indexed_by_mask());
+  ASSERT_NE(p4.value, nullptr);
+  EXPECT_EQ(*p4.value, 40);
+  c.commit_hit(p4);         // refreshes 4: now 0 is the victim
+  EXPECT_EQ(c.counters().lookups, 1u);
+  EXPECT_EQ(c.counters().hits, 1u);
+  EXPECT_EQ(c.counters().misses, 0u);
+  EXPECT_EQ(ins(c, 6), 0);
+  Cache off(geom(0, 0, ReplacementPolicy::LRU));
+  EXPECT_EQ(off.probe(1).value, nullptr);
+  EXPECT_FALSE(off.indexed_by_mask());
+  Cache odd(geom(6, 2, ReplacementPolicy::LRU));  // 3 sets: not indexed by mask
+  EXPECT_FALSE(odd.indexed_by_mask());
+}

@@ -335,3 +335,41 @@ TEST(StatsFile, ErrorsNameThePath) {
   EXPECT_NE(err.find(".json"), std::string::npos) << err;
   EXPECT_NE(write_stats_file(root, ::testing::TempDir() + "noext"), "");
 }
+
+TEST(Counter, DerivedIsComputedWhenRead) {
+  StatGroup g("g");
+  Counter& lookups = g.counter("lookups", "lookups");
+  Counter& hits = g.counter("hits", "hits = lookups - misses");
+  Counter& misses = g.counter("misses", "misses");
+  static const Counter* src[2];
+  src[0] = &lookups;
+  src[1] = &misses;
+  hits.derive([](const void* c) {
+    const Counter* const* p = static_cast<const Counter* const*>(c);
+    return p[0]->value() - p[1]->value();
+  }, src);
+  lookups += 5;
+  ++misses;
+  EXPECT_EQ(hits.value(), 4u);
+  std::vector<StatValue> v = collect_stats(g);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[1].name, "g.hits");
+  EXPECT_TRUE(v[1].is_integer);
+  EXPECT_EQ(v[1].int_value, 4u);
+  g.reset_all();
+  EXPECT_EQ(hits.value(), 0u);
+}
+
+TEST(Histogram, SampleInBucketIsSample) {
+  Histogram a("a", ""), b("b", "");
+  for (double v : {0.0, 3.0, 3.0, 1e6, 0.0005, 42.5}) {
+    a.sample(v);
+    b.sample_in_bucket(v, Histogram::bucket_index(v));
+  }
+  EXPECT_EQ(a.count(), b.count());
+  EXPECT_EQ(a.sum(), b.sum());
+  EXPECT_EQ(a.min(), b.min());
+  EXPECT_EQ(a.max(), b.max());
+  for (size_t i = 0; i < Histogram::kNumBuckets; ++i) ASSERT_EQ(a.bucket_count(i), b.bucket_count(i)) << i;
+  EXPECT_EQ(a.percentile(50), b.percentile(50));
+}

@@ -431,5 +431,75 @@ TEST_F(Legacy, ParamsDeclareNamedKeys) {
   EXPECT_NE(bad.validate(), "");
 }
 
+// try_hit() finishes exactly the plain positive 4K hits translate() would
+// finish, with the same stats and latency, and declines (changing nothing)
+// everything else.
+TEST_F(Legacy, TryHitTakesPlainHitsOnlyAndCountsAsTranslate) {
+  make();
+  legacy_ctx(0x08, kSlRoot, 2, 1);
+  sl_map(kSlRoot, 4, 0x1000, 0x2000, 1, SL_R);          // read-only
+  sl_map(kSlRoot, 4, 0x3000, 0x4000, 1, SL_R | SL_W);
+  sl_map(kSlRoot, 4, 0x5000, 0xFEE00000ull, 1, SL_R | SL_W);  // into the interrupt range
+  auto try_hit = [&](uint16_t sid, uint64_t addr, bool write, sc_time* d, uint64_t* out) {
+    uint64_t ps = 0;
+    *d = SC_ZERO_TIME;
+    const bool ok = t->try_hit(sid, addr, write, false, *d, out, &ps);
+    if (ok) {
+      EXPECT_EQ(ps, 4096u);
+    }
+    return ok;
+  };
+  auto counts = [&] {
+    return std::vector<uint64_t>{stat(root, "vtd.iotlb.lookups"), stat(root, "vtd.iotlb.hits"),
+                                 stat(root, "vtd.iotlb.misses")};
+  };
+  sc_time d;
+  uint64_t out = 0;
+  EXPECT_FALSE(try_hit(0x08, 0x3010, false, &d, &out));  // nothing cached yet
+  EXPECT_EQ(d, SC_ZERO_TIME);
+  EXPECT_EQ(counts(), (std::vector<uint64_t>{0, 0, 0}));
+  ASSERT_TRUE(rd(0x08, 0x3000).ok);
+  ASSERT_TRUE(rd(0x08, 0x1000).ok);
+  EXPECT_FALSE(rd(0x08, 0x5000).ok);  // InterruptAddress: walked, not cached as a plain hit
+  EXPECT_EQ(counts(), (std::vector<uint64_t>{3, 0, 3}));
+
+  ASSERT_TRUE(try_hit(0x08, 0x3010, false, &d, &out));
+  EXPECT_EQ(out, 0x4010u);
+  EXPECT_EQ(d, cyc(p.iotlb_lat));
+  EXPECT_EQ(counts(), (std::vector<uint64_t>{4, 1, 3}));
+  sc_time dt;
+  XlateResult h = rd(0x08, 0x3020, &dt);  // translate() on the same hit: same delay, same counts
+  EXPECT_TRUE(h.iotlb_hit);
+  EXPECT_EQ(dt, d);
+  EXPECT_EQ(counts(), (std::vector<uint64_t>{5, 2, 3}));
+  ASSERT_TRUE(try_hit(0x08, 0x3ff8, true, &d, &out));  // write to a writable page
+  EXPECT_EQ(out, 0x4ff8u);
+
+  // Declined, nothing counted: write to a read-only page, other requester,
+  // uncached page.
+  const auto before = counts();
+  EXPECT_FALSE(try_hit(0x08, 0x1000, true, &d, &out));
+  EXPECT_FALSE(try_hit(0x10, 0x3000, false, &d, &out));
+  EXPECT_FALSE(try_hit(0x08, 0x7000, false, &d, &out));
+  EXPECT_EQ(d, SC_ZERO_TIME);
+  EXPECT_EQ(counts(), before);
+  // The full path still faults the write on the hit, and counts it as a hit.
+  XlateResult w = wr(0x08, 0x1000);
+  EXPECT_TRUE(w.iotlb_hit);
+  EXPECT_EQ(w.reason, FaultReason::Write);
+  EXPECT_EQ(stat(root, "vtd.iotlb.hits"), before[1] + 1);
+
+  // Once a superpage is cached, try_hit leaves every request to translate().
+  pt.map(0x30000, 4, 0x40000000, 0x80000000, 2, SL_R | SL_W, SL_R | SL_W);
+  legacy_context(mem, kCtp, 0x10, 0x30000, 0, 2, 2);
+  ASSERT_TRUE(rd(0x10, 0x40001000).ok);
+  EXPECT_FALSE(try_hit(0x08, 0x3000, false, &d, &out));
+  EXPECT_TRUE(rd(0x08, 0x3000).iotlb_hit);
+  // And an invalidate-all re-enables it once 4K pages alone are cached again.
+  t->invalidate_iotlb_global();
+  ASSERT_TRUE(rd(0x08, 0x3000).ok);
+  EXPECT_TRUE(try_hit(0x08, 0x3000, false, &d, &out));
+}
+
 }  // namespace
 }  // namespace vtdtest
