@@ -1,4 +1,5 @@
 #include "firmware/cpu_port.h"
+#include "common/tlm_access.h"
 
 namespace iommusim::fw {
 
@@ -12,14 +13,7 @@ CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
       cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")) {}
 
 bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
-  trans_.set_command(cmd);
-  trans_.set_address(addr);
-  trans_.set_data_ptr(static_cast<unsigned char*>(buf));
-  trans_.set_data_length(len);
-  trans_.set_streaming_width(len);
-  trans_.set_byte_enable_ptr(nullptr);
-  trans_.set_dmi_allowed(false);
-  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(trans_, cmd, addr, buf, len);
   socket->b_transport(trans_, pending_);
   if (cmd == tlm::TLM_READ_COMMAND) ++reads_; else ++writes_;
   if (!trans_.is_response_ok()) {

@@ -1,4 +1,5 @@
 #include "firmware/workloads.h"
+#include "common/tlm_access.h"
 
 #include <algorithm>
 
@@ -113,15 +114,9 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
   ext.no_write = at == AddressType::TranslationRequest && !write;
   std::vector<uint8_t> scratch;
   if (!data) { scratch.assign(len, 0); data = scratch.data(); }
-  t.set_command(at == AddressType::TranslationRequest ? tlm::TLM_READ_COMMAND
-                : write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  t.set_address(addr);
-  t.set_data_ptr(static_cast<unsigned char*>(data));
-  t.set_data_length(len);
-  t.set_streaming_width(len);
-  t.set_byte_enable_ptr(nullptr);
-  t.set_dmi_allowed(false);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(t, write && at != AddressType::TranslationRequest ? tlm::TLM_WRITE_COMMAND
+                                                                   : tlm::TLM_READ_COMMAND,
+                 addr, data, len);
   t.set_extension(&ext);
   sc_time delay(p_.issue_ns, SC_NS);
   dma->b_transport(t, delay);
@@ -153,12 +148,7 @@ PrgResponseCode Workload::page_request(uint64_t addr, bool write, uint32_t pasid
   m.last = true;
   m.prg_index = prgi_;
   prgi_ = (prgi_ + 1) & 0x1ff;
-  t.set_command(tlm::TLM_IGNORE_COMMAND);
-  t.set_address(m.address);
-  t.set_data_ptr(nullptr);
-  t.set_data_length(0);
-  t.set_streaming_width(0);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(t, tlm::TLM_IGNORE_COMMAND, m.address, nullptr, 0);
   t.set_extension(&m);
   prg_got_ = false;
   sc_time delay(p_.issue_ns, SC_NS);

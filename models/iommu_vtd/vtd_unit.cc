@@ -1,4 +1,5 @@
 #include "iommu_vtd/vtd_unit.h"
+#include "common/tlm_access.h"
 
 #include <algorithm>
 #include <cmath>
@@ -495,15 +496,7 @@ void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, co
 
 bool VtdUnit::mem_access(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t addr, void* buf,
                          unsigned len, sc_time& delay) {
-  t.set_command(cmd);
-  t.set_address(addr);
-  t.set_data_ptr(static_cast<unsigned char*>(buf));
-  t.set_data_length(len);
-  t.set_streaming_width(len);
-  t.set_byte_enable_ptr(nullptr);
-  t.set_byte_enable_length(0);
-  t.set_dmi_allowed(false);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(t, cmd, addr, buf, len);
   mem_out->b_transport(t, delay);
   return t.is_response_ok();
 }
@@ -631,8 +624,7 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   dma_translate(trans, a, write, delay);
 }
 
-void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
-                            sc_time& delay, bool hit, uint64_t hit_out, uint64_t hit_psize) {
+XlateRequest VtdUnit::request_for(const DmaExtension& a, uint64_t addr, bool write) {
   XlateRequest req;
   req.source_id = a.requester_id;
   req.has_pasid = a.has_pasid;
@@ -641,7 +633,13 @@ void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension&
   req.execute = a.execute;
   req.write = write;
   req.read = !write;
-  req.addr = trans.get_address();
+  req.addr = addr;
+  return req;
+}
+
+void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
+                            sc_time& delay, bool hit, uint64_t hit_out, uint64_t hit_psize) {
+  XlateRequest req = request_for(a, trans.get_address(), write);
 
   if (a.address_type == AddressType::Translated) {
     ++ats_translated_;
@@ -720,15 +718,8 @@ void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const Dma
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  XlateRequest req;
-  req.source_id = a.requester_id;
-  req.has_pasid = a.has_pasid;
-  req.pasid = a.pasid;
-  req.privileged = a.privileged;
-  req.execute = a.execute;
-  req.read = true;
-  req.write = !a.no_write;
-  req.addr = trans.get_address();
+  XlateRequest req = request_for(a, trans.get_address(), !a.no_write);
+  req.read = true;  // a translation request asks for read (and write unless NW)
   req.translation_request = true;
   XlateResult r = timed_translate(req, delay);
   if (r.ok && !r.device_tlb_allowed) {
@@ -768,15 +759,15 @@ void VtdUnit::send_prg_response(uint16_t rid, bool has_pasid, uint32_t pasid, ui
   msg_ext_.pasid = pasid;
   msg_ext_.prg_index = prgi;
   msg_ext_.response_code = rc;
-  msg_trans_.set_command(tlm::TLM_IGNORE_COMMAND);
-  msg_trans_.set_address(0);
-  msg_trans_.set_data_ptr(nullptr);
-  msg_trans_.set_data_length(0);
-  msg_trans_.set_streaming_width(0);
-  msg_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  send_message(0, delay);
+}
+
+tlm::tlm_response_status VtdUnit::send_message(uint64_t address, sc_time& delay) {
+  prepare_access(msg_trans_, tlm::TLM_IGNORE_COMMAND, address, nullptr, 0);
   msg_trans_.set_extension(&msg_ext_);
   devtlb_out->b_transport(msg_trans_, delay);
   msg_trans_.clear_extension(&msg_ext_);
+  return msg_trans_.get_response_status();
 }
 
 void VtdUnit::page_request(tlm::tlm_generic_payload& trans, const PcieMessage& msg, sc_time& delay) {
@@ -861,15 +852,7 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   uint64_t out_page = in_page;
   bool rd = true, wr = true;
   if (te_) {
-    XlateRequest req;
-    req.source_id = a.requester_id;
-    req.has_pasid = a.has_pasid;
-    req.pasid = a.pasid;
-    req.privileged = a.privileged;
-    req.execute = a.execute;
-    req.write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
-    req.read = !req.write;
-    req.addr = in;
+    const XlateRequest req = request_for(a, in, trans.get_command() == tlm::TLM_WRITE_COMMAND);
     sc_time xd = SC_ZERO_TIME;
     const XlateResult r = translator_->translate(req, xd, sc_core::sc_time_stamp());
     if (!r.ok) return false;
@@ -995,18 +978,9 @@ bool VtdUnit::devtlb_invalidate(const QiDescriptor& d) {
   msg_ext_.global = d.global;
   msg_ext_.address = d.addr;
   msg_ext_.size = d.inval_size;
-  msg_trans_.set_command(tlm::TLM_IGNORE_COMMAND);
-  msg_trans_.set_address(d.addr);
-  msg_trans_.set_data_ptr(nullptr);
-  msg_trans_.set_data_length(0);
-  msg_trans_.set_streaming_width(0);
-  msg_trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  msg_trans_.set_extension(&msg_ext_);
   sc_time rtt = SC_ZERO_TIME;
-  devtlb_out->b_transport(msg_trans_, rtt);
-  msg_trans_.clear_extension(&msg_ext_);
+  const tlm::tlm_response_status st = send_message(d.addr, rtt);
   const sc_time timeout(static_cast<double>(params_.devtlb_timeout_ns), sc_core::SC_NS);
-  const tlm::tlm_response_status st = msg_trans_.get_response_status();
   if (st == tlm::TLM_INCOMPLETE_RESPONSE || rtt > timeout) {
     wait(timeout);  // the completion never arrives in time
     qi_error(fsts::ITE, Iqei::NotAvailable, d.sid);

@@ -143,6 +143,11 @@ private:
   void qi_error(uint32_t fsts_bit, Iqei iqei, uint16_t sid);
   void qi_process(const QiDescriptor& d, sc_core::sc_time fetch_start);
   bool devtlb_invalidate(const QiDescriptor& d);
+  // The translation request for a DMA with these attributes.
+  static XlateRequest request_for(const DmaExtension& a, uint64_t addr, bool write);
+  // Sends msg_ext_ on devtlb_out (TLM_IGNORE_COMMAND, no data); returns the
+  // endpoint's answer and adds its annotated time to `delay`.
+  tlm::tlm_response_status send_message(uint64_t address, sc_core::sc_time& delay);
   void send_prg_response(uint16_t rid, bool has_pasid, uint32_t pasid, uint16_t prgi,
                          PrgResponseCode rc, sc_core::sc_time& delay);
   uint64_t qi_queue_bytes() const;

@@ -1,4 +1,5 @@
 #include "pci_endpoint/dma_port.h"
+#include "common/tlm_access.h"
 
 #include <algorithm>
 
@@ -22,15 +23,7 @@ DmaPort::~DmaPort() = default;  // trans_ frees ext_
 
 sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, const sc_time& at,
                            tlm::tlm_response_status* st) {
-  trans_.set_command(cmd);
-  trans_.set_address(addr);
-  trans_.set_data_ptr(data);
-  trans_.set_data_length(len);
-  trans_.set_streaming_width(len);
-  trans_.set_byte_enable_ptr(nullptr);
-  trans_.set_byte_enable_length(0);
-  trans_.set_dmi_allowed(false);
-  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(trans_, cmd, addr, data, len);
   const sc_time stamp = sc_core::sc_time_stamp();
   sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
   socket_->b_transport(trans_, delay);
