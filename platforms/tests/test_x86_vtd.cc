@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "platforms/config.h"
-#include "platforms/x86_vtd.h"
+#include "x86_vtd_rig.h"
 
 using namespace iommusim;
 using sc_core::sc_time;
@@ -19,33 +18,9 @@ using sc_core::SC_US;
 
 namespace {
 
-struct Rig {
-  X86VtdPlatform p;
-  ParamList params;
-  StatGroup root{""};
-  TraceWriter trace{0};
-
-  // settings: "name=value" pairs, as --set would give them.
-  explicit Rig(const std::vector<std::string>& settings) {
-    ConfigSet config;
-    for (const auto& s : settings) EXPECT_EQ(config.add_override(s), "") << s;
-    EXPECT_EQ(configure_platform(p, config, params), "");
-    EXPECT_EQ(check_unknown_keys(config, params.specs()), "");
-    SystemParams sys;
-    sys.platform = "x86-vtd";
-    std::string err = p.elaborate(sys, root, trace);
-    EXPECT_EQ(err, "");
-  }
-  // Runs `body` in a SystemC thread once the driver of unit 0 is up.
-  void run(std::function<void()> body, sc_time limit = sc_time(100, sc_core::SC_MS)) {
-    sc_core::sc_spawn([this, body] {
-      if (!p.driver(0).ready()) wait(p.driver(0).ready_event());
-      body();
-      sc_core::sc_stop();
-    });
-    sc_core::sc_start(limit);
-  }
-  uint64_t ram64(uint64_t pa) { return p.memory().storage().read_le(pa, 8); }
+struct Rig : X86VtdRig {
+  explicit Rig(const std::vector<std::string>& settings)
+      : X86VtdRig(settings, sc_time(100, sc_core::SC_MS)) {}
 };
 
 constexpr uint64_t kIova = 0x40000000;

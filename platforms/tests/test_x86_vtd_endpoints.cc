@@ -17,8 +17,7 @@
 #include <vector>
 #include <sys/wait.h>
 
-#include "platforms/config.h"
-#include "platforms/x86_vtd.h"
+#include "x86_vtd_rig.h"
 
 using namespace iommusim;
 using sc_core::sc_time;
@@ -27,43 +26,9 @@ using sc_core::SC_US;
 
 namespace {
 
-struct Rig {
-  X86VtdPlatform p;
-  ParamList params;
-  StatGroup root{"system"};
-  TraceWriter trace{0};
-
-  explicit Rig(const std::vector<std::string>& settings) {
-    ConfigSet config;
-    for (const auto& s : settings) EXPECT_EQ(config.add_override(s), "") << s;
-    EXPECT_EQ(configure_platform(p, config, params), "");
-    EXPECT_EQ(check_unknown_keys(config, params.specs()), "");
-    SystemParams sys;
-    sys.platform = "x86-vtd";
-    EXPECT_EQ(p.elaborate(sys, root, trace), "");
-  }
-  // Runs `body` in a SystemC thread once the driver of unit 0 is up; stops
-  // when it returns.
-  void run(std::function<void()> body, sc_time limit = sc_time(200, sc_core::SC_MS)) {
-    sc_core::sc_spawn([this, body] {
-      if (!p.driver(0).ready()) wait(p.driver(0).ready_event());
-      body();
-      sc_core::sc_stop();
-    });
-    sc_core::sc_start(limit);
-  }
-  // Runs until every endpoint is done.
-  void run_to_end(sc_time limit = sc_time(500, sc_core::SC_MS)) {
-    run([this] {
-      while (!p.finished()) wait(p.progress_event());
-    }, limit);
-  }
-  double stat(const std::string& name) {
-    for (const StatValue& v : collect_stats(root))
-      if (v.name == name) return v.value;
-    ADD_FAILURE() << "no stat " << name;
-    return -1;
-  }
+struct Rig : X86VtdRig {
+  explicit Rig(const std::vector<std::string>& settings)
+      : X86VtdRig(settings, sc_time(200, sc_core::SC_MS)) {}
 };
 
 // The command on a config file, stats read back from stats.json.
