@@ -109,7 +109,6 @@ std::string ConfigSet::load_file(const std::string& path) {
     entry.file = path;
     auto it = scan.key_line.find(entry.key);
     entry.line = it == scan.key_line.end() ? 0 : it->second;
-    if (entry.line == 0) entry.file = path;  // still name the file
     put(std::move(entry));
   }
   return "";

@@ -13,7 +13,6 @@
 #include "common/params.h"
 #include "common/sparse_memory.h"
 #include "common/stats.h"
-#include "common/timing.h"
 
 namespace iommusim {
 
