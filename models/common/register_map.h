@@ -41,9 +41,9 @@
 #include <vector>
 #include <tlm>
 
-namespace iommusim {
+#include "common/byte_order.h"
 
-enum class Endian { Little, Big };
+namespace iommusim {
 
 // Result of a software access; the caller maps it to a bus status
 // (register_map_transport() does it for TLM).

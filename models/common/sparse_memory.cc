@@ -1,4 +1,5 @@
 #include "common/sparse_memory.h"
+#include "common/byte_order.h"
 
 #include <algorithm>
 
@@ -73,28 +74,24 @@ bool SparseMemory::fill(uint64_t addr, uint8_t value, uint64_t len) {
 uint64_t SparseMemory::read_le(uint64_t addr, unsigned bytes) const {
   uint8_t buf[8] = {};
   read(addr, buf, bytes);
-  uint64_t v = 0;
-  for (unsigned i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(buf[i]) << (8 * i);
-  return v;
+  return load_le(buf, bytes);
 }
 
 uint64_t SparseMemory::read_be(uint64_t addr, unsigned bytes) const {
   uint8_t buf[8] = {};
   read(addr, buf, bytes);
-  uint64_t v = 0;
-  for (unsigned i = 0; i < bytes; ++i) v = (v << 8) | buf[i];
-  return v;
+  return load_be(buf, bytes);
 }
 
 void SparseMemory::write_le(uint64_t addr, uint64_t value, unsigned bytes) {
   uint8_t buf[8];
-  for (unsigned i = 0; i < bytes; ++i) buf[i] = static_cast<uint8_t>(value >> (8 * i));
+  store_le(buf, value, bytes);
   write(addr, buf, bytes);
 }
 
 void SparseMemory::write_be(uint64_t addr, uint64_t value, unsigned bytes) {
   uint8_t buf[8];
-  for (unsigned i = 0; i < bytes; ++i) buf[bytes - 1 - i] = static_cast<uint8_t>(value >> (8 * i));
+  store_be(buf, value, bytes);
   write(addr, buf, bytes);
 }
 

@@ -1,6 +1,7 @@
-// Timing primitives (DESIGN.md "Timing"): a clock that turns cycles into time,
-// and shared resources that model contention by reservation: a request at local
-// time t reserves the resource at max(t, free_at) and pays the wait.
+// Timing primitives: a clock that turns cycles into time, and a serial channel
+// that models contention by reservation: a request at local time t reserves it
+// at max(t, free_at) and pays the wait. (Slot pools: iommu_common/translation_slots.h;
+// shared channels under temporal decoupling: bandwidth_calendar.h.)
 #pragma once
 
 #include <algorithm>
@@ -24,30 +25,6 @@ public:
 private:
   double freq_mhz_ = 1000.0;
   sc_core::sc_time period_;
-};
-
-// A pool of N identical slots (walkers, translation slots, ports). Each
-// reservation takes the slot that frees first.
-class SlotResource {
-public:
-  explicit SlotResource(unsigned slots = 1) { resize(slots); }
-  void resize(unsigned slots) { free_at_.assign(std::max(1u, slots), sc_core::SC_ZERO_TIME); }
-  unsigned slots() const { return static_cast<unsigned>(free_at_.size()); }
-
-  // Reserve a slot for `occupancy` starting no earlier than `t`. Returns the start
-  // time; the caller's wait is (start - t).
-  sc_core::sc_time reserve(const sc_core::sc_time& t, const sc_core::sc_time& occupancy) {
-    size_t best = 0;
-    for (size_t i = 1; i < free_at_.size(); ++i)
-      if (free_at_[i] < free_at_[best]) best = i;
-    sc_core::sc_time start = std::max(t, free_at_[best]);
-    free_at_[best] = start + occupancy;
-    return start;
-  }
-  void reset() { std::fill(free_at_.begin(), free_at_.end(), sc_core::SC_ZERO_TIME); }
-
-private:
-  std::vector<sc_core::sc_time> free_at_;
 };
 
 // A serial channel with a bandwidth (memory channel, link): a transfer of `bytes`

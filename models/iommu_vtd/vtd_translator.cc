@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "iommu_common/translation_slots.h"
 #include "iommu_vtd/vtd_tables.h"
 #include "iommu_vtd/vtd_walker.h"
 
@@ -216,7 +217,7 @@ struct Translator::Impl : detail::IotlbFront {
   CtxCache ctx;
   PasidCache pasidc;
   Walker walker;
-  SlotResource slots;
+  iommu::TranslationSlots slots;
   // Latencies as times (the clock's frequency is read once, at construction).
   const sc_core::sc_time t_ctx, t_pasid, t_step;
 

@@ -119,9 +119,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   define_hooks();
   memport_ = std::make_unique<MemPort>(*this);
   translator_ = std::make_unique<Translator>(tp, *memport_, clock_, stats_);
-  slot_free_.assign(params_.translation_slots, SC_ZERO_TIME);
-  slot_head_ = 0;
-  slot_last_ = slot_free_.size() - 1;
+  slots_.resize(params_.translation_slots);
   pipeline_ = clock_.cycles(params_.pipeline_latency);
   {
     // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
@@ -166,8 +164,7 @@ void VtdUnit::reset() {
   devtlb_done_at_ = SC_ZERO_TIME;
   translator_->set_root_table(0, false);
   translator_->invalidate_all();
-  std::fill(slot_free_.begin(), slot_free_.end(), SC_ZERO_TIME);
-  slot_head_ = 0;
+  slots_.reset();
   invalidate_dmi();
 }
 
@@ -522,31 +519,9 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
   trans.set_address(in);
 }
 
-inline sc_time VtdUnit::reserve_slot(const sc_time& t, const sc_time& occupancy) {
-  // slot_free_ is sorted from slot_head_ on (circularly): the head frees first.
-  sc_time* const s = slot_free_.data();
-  const size_t last = slot_last_;
-  size_t pos = slot_head_;
-  const sc_time start = t > s[pos] ? t : s[pos];
-  const sc_time v = start + occupancy;
-  // The head's cell becomes the back of the ring; v goes in there, or further
-  // front past the slots that free later than it.
-  slot_head_ = pos == last ? 0 : pos + 1;
-  size_t prev = pos == 0 ? last : pos - 1;
-  if (v < s[prev]) {
-    for (size_t k = last; k > 0 && v < s[prev]; --k) {
-      s[pos] = s[prev];
-      pos = prev;
-      prev = pos == 0 ? last : pos - 1;
-    }
-  }
-  s[pos] = v;
-  return start;
-}
-
 inline void VtdUnit::account_translation(const sc_time& now, const sc_time& xd, sc_time& delay, bool ok,
                                          uint64_t addr, uint16_t sid) {
-  const sc_time start = reserve_slot(now, xd);
+  const sc_time start = slots_.reserve(now, xd);
   const sc_time total = (start - now) + xd;
   delay += total;
   // One latency sample per translation (translations_ is derived from their

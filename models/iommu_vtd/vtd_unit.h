@@ -41,6 +41,7 @@
 #include "common/stats.h"
 #include "common/timing.h"
 #include "common/trace.h"
+#include "iommu_common/translation_slots.h"
 #include "iommu_vtd/vtd_params.h"
 #include "iommu_vtd/vtd_qi.h"
 #include "iommu_vtd/vtd_regs.h"
@@ -168,15 +169,7 @@ private:
   RegisterMap regs_;
   std::unique_ptr<MemPort> memport_;
   std::unique_ptr<Translator> translator_;
-  // Translation slots (same policy as SlotResource: the slot that frees first):
-  // the times each slot frees, kept sorted in a ring that starts at slot_head_.
-  // A reservation takes the front and reinserts its new free time from the
-  // back: O(1) when free times arrive in order (the usual case), otherwise
-  // O(slots that free later).
-  std::vector<sc_core::sc_time> slot_free_;
-  size_t slot_head_ = 0;
-  size_t slot_last_ = 0;  // slot_free_.size() - 1
-  [[gnu::always_inline]] inline sc_core::sc_time reserve_slot(const sc_core::sc_time& t, const sc_core::sc_time& occupancy);
+  iommu::TranslationSlots slots_;  // translation_slots: translations in flight
   // sc_time -> ns exactly as t.to_seconds() * 1e9, without the library call
   // (the time resolution, in fs, read once); falls back to to_seconds() if the
   // resolution could not be read back exactly.

@@ -6,6 +6,7 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "common/byte_order.h"
 #include "common/params.h"
 
 namespace iommusim {
@@ -17,12 +18,6 @@ using sc_core::SC_ZERO_TIME;
 
 namespace {
 double ns_of(const sc_time& t) { return t.to_seconds() * 1e9; }
-uint64_t le64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 RegisterDef reg(const char* n, uint64_t off, uint64_t reset, uint64_t rw, uint64_t w1c = 0) {
   return RegisterDef{n, off, 4, reset, rw, w1c, false, 0};
 }
@@ -190,8 +185,8 @@ void Nic::tx_thread() {
     sc_time issue = f.done, end = f.done;
     for (uint32_t i = 0; i < n; ++i) {
       uint8_t* d = &desc[i * DESC_SIZE];
-      const uint64_t addr = le64(d);
-      const uint32_t blen = std::min<uint32_t>(le16(d + 8), static_cast<uint32_t>(pkt.size()));
+      const uint64_t addr = load_le64(d);
+      const uint32_t blen = std::min<uint32_t>(static_cast<uint16_t>(load_le(d + 8, 2)), static_cast<uint32_t>(pkt.size()));
       DmaPort::Result b = port.read(addr, pkt.data(), blen, issue);
       if (!b.ok) ++dma_errors_;
       // On the wire at the line rate once the data is in. The TX FIFO holds
@@ -258,7 +253,7 @@ void Nic::rx_thread() {
     const uint32_t len = ring_len(false);
     const uint32_t idx = static_cast<uint32_t>(rdh_->value());
     uint8_t* desc = &rx_cache_[((idx + len - rx_cache_first_) % len) * DESC_SIZE];
-    const uint64_t buf = le64(desc);
+    const uint64_t buf = load_le64(desc);
     uint32_t flen = np_.rx_packet_size;
     if (flen > np_.rx_buffer_size) {
       flen = np_.rx_buffer_size;
