@@ -23,19 +23,12 @@
 #include "common/set_assoc_cache.h"
 #include "common/stats.h"
 #include "common/timing.h"
+#include "iommu_common/memory_port.h"
 #include "iommu_vtd/vtd_fault.h"
 
 namespace iommusim::vtd {
 
-// Downstream memory as seen by the walker. The unit implements it with TLM
-// b_transport (timed); tests use SparseMemory.
-struct MemoryPort {
-  virtual ~MemoryPort() = default;
-  // Read/write len bytes at physical address pa; add the access time to `delay`.
-  // false on a bus error (-> the architected access-error fault for that table).
-  virtual bool read(uint64_t pa, void* buf, unsigned len, sc_core::sc_time& delay) = 0;
-  virtual bool write(uint64_t pa, const void* buf, unsigned len, sc_core::sc_time& delay) = 0;
-};
+using MemoryPort = iommu::MemoryPort;
 
 struct TranslatorParams {
   // Cache geometries. Defaults follow gem5's SMMUv3 (REFERENCE.md [G]): main TLB
