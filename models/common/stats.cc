@@ -139,6 +139,12 @@ void StatGroup::formula(const std::string& name, const std::string& desc, std::f
   entries_.push_back({Kind::Formula, &s});
 }
 
+Counter& StatGroup::alias(const std::string& name, const std::string& desc, const Counter& target) {
+  Counter& c = counter(name, desc, target.unit());
+  c.derive([](const void* t) { return static_cast<const Counter*>(t)->value(); }, &target);
+  return c;
+}
+
 StatGroup& StatGroup::subgroup(const std::string& name) {
   for (const auto& g : owned_)
     if (g->name_ == name) return *g;

@@ -185,6 +185,10 @@ public:
   Histogram& histogram(const std::string& name, const std::string& desc, const std::string& unit = "ns");
   void formula(const std::string& name, const std::string& desc, std::function<double()> f,
                const std::string& unit = "");
+  // Another name for a counter registered elsewhere (an uncore event name such
+  // as TLB_MISS for iotlb.misses): it reads the target when written, so the
+  // hot path records once. `target` must outlive this group.
+  Counter& alias(const std::string& name, const std::string& desc, const Counter& target);
   // Owned child group (created once; the same name returns the same one).
   StatGroup& subgroup(const std::string& name);
 

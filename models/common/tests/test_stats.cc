@@ -373,3 +373,19 @@ TEST(Histogram, SampleInBucketIsSample) {
   for (size_t i = 0; i < Histogram::kNumBuckets; ++i) ASSERT_EQ(a.bucket_count(i), b.bucket_count(i)) << i;
   EXPECT_EQ(a.percentile(50), b.percentile(50));
 }
+
+TEST(StatGroup, AliasReadsItsTargetAndIsWrittenUnderItsOwnName) {
+  StatGroup root("system");
+  StatGroup& iotlb = root.subgroup("iotlb");
+  Counter& misses = iotlb.counter("misses", "IOTLB misses");
+  Counter& tlb_miss = iotlb.alias("TLB_MISS", "uncore name of misses", misses);
+  misses += 3;
+  EXPECT_EQ(tlb_miss.value(), 3u);
+  ++misses;
+  std::ostringstream os;
+  write_stats_json(root, os);
+  const auto j = nlohmann::json::parse(os.str());
+  EXPECT_EQ(j.at("system.iotlb.TLB_MISS").get<uint64_t>(), 4u);
+  EXPECT_EQ(j.at("system.iotlb.misses").get<uint64_t>(), 4u);
+  EXPECT_THROW(iotlb.alias("misses", "taken", misses), std::invalid_argument);
+}

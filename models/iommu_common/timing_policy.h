@@ -1,0 +1,119 @@
+// Logic separated from cost. A translation engine (walker, caches, table
+// lookups) does not add to an sc_time itself: it reports each fixed cost (a
+// cache probe, a walker step), each memory access and each slot it holds to a
+// TimingPolicy, and the policy's mode decides what that costs. One engine then
+// serves three modes (the idea of gem5's SMMUv3 translation processes, whose
+// doRead/doDelay/doSemaphoreDown run atomic or timed; here without coroutines):
+//
+//   LooselyTimed  costs add to the caller's annotated delay (b_transport with
+//                 temporal decoupling); memory accesses are timed b_transports
+//                 issued at the caller's local time. Slots are reserved.
+//   Functional    zero time: nothing is added, memory is read and written
+//                 through transport_dbg (MemoryPort::peek/poke), no timing
+//                 resource is touched. For DMI grants and debug translation.
+//   Blocking      the engine runs in a SystemC thread and its time passes for
+//                 real: the time spent since the last memory access is waited
+//                 out (sc_core::wait) before the next one, so every access is
+//                 issued at its own simulated time; finish() waits the rest.
+//                 For the approximately-timed path and RTL co-simulation.
+//
+// A policy lives for one translation. It is a small concrete class (no virtual
+// call): the IOTLB-hit path reports one fixed cost through it.
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+
+#include "iommu_common/memory_port.h"
+#include "iommu_common/translation_slots.h"
+
+namespace iommusim::iommu {
+
+enum class TimingMode : uint8_t { LooselyTimed, Functional, Blocking };
+
+class TimingPolicy {
+public:
+  // Loosely timed: costs are added to `delay`; `now` is the caller's local
+  // time when `delay` held its current value (sc_time_stamp() + delay).
+  static TimingPolicy loosely_timed(sc_core::sc_time& delay, const sc_core::sc_time& now) {
+    return TimingPolicy(TimingMode::LooselyTimed, delay, now - delay);
+  }
+  // Functional: `scratch` is left as it is; local time stands still at `now`.
+  static TimingPolicy functional(sc_core::sc_time& scratch, const sc_core::sc_time& now) {
+    return TimingPolicy(TimingMode::Functional, scratch, now);
+  }
+  // Blocking: `pending` holds time spent but not yet waited (normally zero on
+  // entry); call from an SC_THREAD only.
+  static TimingPolicy blocking(sc_core::sc_time& pending) {
+    return TimingPolicy(TimingMode::Blocking, pending, sc_core::SC_ZERO_TIME);
+  }
+
+  TimingMode mode() const { return mode_; }
+
+  // A fixed cost: a cache probe, a walker step, a lookup pipeline stage.
+  [[gnu::always_inline]] inline void spend(const sc_core::sc_time& t) {
+    if (mode_ == TimingMode::Functional) return;
+    acc_ += t;
+    elapsed_ += t;
+  }
+
+  // A memory access of the engine (a table entry, a queue slot, an A/D write).
+  // false on a bus error.
+  bool read(MemoryPort& port, uint64_t pa, void* buf, unsigned len) {
+    if (mode_ == TimingMode::Functional) return port.peek(pa, buf, len);
+    sync();
+    const sc_core::sc_time before = acc_;
+    const bool ok = port.read(pa, buf, len, acc_);
+    elapsed_ += acc_ - before;
+    return ok;
+  }
+  bool write(MemoryPort& port, uint64_t pa, const void* buf, unsigned len) {
+    if (mode_ == TimingMode::Functional) return port.poke(pa, buf, len);
+    sync();
+    const sc_core::sc_time before = acc_;
+    const bool ok = port.write(pa, buf, len, acc_);
+    elapsed_ += acc_ - before;
+    return ok;
+  }
+
+  // Holds one of `slots` for `occupancy` from local time `from` and spends the
+  // queueing delay. Returns that delay (zero in the functional mode, which
+  // holds nothing).
+  sc_core::sc_time hold(TranslationSlots& slots, const sc_core::sc_time& from, const sc_core::sc_time& occupancy) {
+    if (mode_ == TimingMode::Functional) return sc_core::SC_ZERO_TIME;
+    const sc_core::sc_time wait = slots.reserve(from, occupancy) - from;
+    spend(wait);
+    return wait;
+  }
+
+  // The engine's local time: when the next access would be issued.
+  sc_core::sc_time local_time() const {
+    switch (mode_) {
+      case TimingMode::LooselyTimed: return origin_ + acc_;
+      case TimingMode::Functional: return origin_;
+      case TimingMode::Blocking: return sc_core::sc_time_stamp() + acc_;
+    }
+    return origin_;
+  }
+  // Everything spent through this policy so far (zero in the functional mode).
+  const sc_core::sc_time& elapsed() const { return elapsed_; }
+
+  // Blocking mode: waits out the time spent since the last access.
+  void finish() { sync(); }
+
+private:
+  TimingPolicy(TimingMode m, sc_core::sc_time& acc, const sc_core::sc_time& origin)
+      : mode_(m), acc_(acc), origin_(origin) {}
+  void sync() {
+    if (mode_ != TimingMode::Blocking || acc_ == sc_core::SC_ZERO_TIME) return;
+    sc_core::wait(acc_);
+    acc_ = sc_core::SC_ZERO_TIME;
+  }
+
+  TimingMode mode_;
+  sc_core::sc_time& acc_;
+  sc_core::sc_time origin_;
+  sc_core::sc_time elapsed_ = sc_core::SC_ZERO_TIME;
+};
+
+}  // namespace iommusim::iommu
