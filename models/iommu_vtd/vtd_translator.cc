@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_order.h"
+#include "iommu_common/cache_stats.h"
 #include "iommu_common/translation_slots.h"
 #include "iommu_vtd/vtd_tables.h"
 #include "iommu_vtd/vtd_walker.h"
@@ -99,8 +101,8 @@ using detail::Iotlb;
 using detail::IotlbKey;
 using detail::IotlbVal;
 using detail::Kind;
-using detail::kIntrHi;
-using detail::kIntrLo;
+using detail::check_access;
+using detail::in_interrupt_range;
 using detail::kNoPasid;
 
 struct CtxVal {
@@ -167,6 +169,26 @@ struct Translator::Impl : detail::IotlbFront {
         walker(params, m, c, g_pwc, g_walker), slots(p.walk_slots),
         t_ctx(c.cycles(p.context_cache_lat)),
         t_pasid(c.cycles(p.pasid_cache_lat)), t_step(c.cycles(p.walk_step_lat)) {
+    register_iotlb_stats();
+    // The context and PASID caches see one lookup() per architectural lookup:
+    // their own counters are the stats.
+    const iommu::CacheCounterStats ctx_stats = iommu::bind_cache_counters(g_ctx, ctx, "context-cache");
+    g_ctx.alias("CTXT_MISS", "uncore VT-d counter: context-cache misses", ctx_stats.misses);
+    ctx_reads = &g_ctx.counter("table_reads", "root/context entry reads from memory");
+    iommu::bind_cache_contents(g_ctx, ctx, "context-cache");
+    iommu::bind_cache_counters(g_pasid, pasidc, "PASID-cache");
+    pasid_reads = &g_pasid.counter("table_reads", "PASID directory/table entry reads from memory");
+    iommu::bind_cache_contents(g_pasid, pasidc, "PASID-cache");
+
+    walks = &g_walker.counter("walks", "page walks (IOTLB misses that reached the paging structures)");
+    nested_walks = &g_walker.counter("nested_walks", "nested (two-dimensional) walks");
+    walk_latency = &g_walker.histogram("walk_latency", "IOTLB-miss handling time: caches, table reads and walk, without slot wait", "ns");
+    slot_wait = &g_walker.histogram("slot_wait", "time an IOTLB miss waited for a walk slot", "ns");
+  }
+
+  // The IOTLB counts per translation, not per probe (several page sizes may
+  // be probed), so its lookups and misses are the translator's own.
+  void register_iotlb_stats() {
     iotlb_lookups = &g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
     iotlb_hits = &g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
@@ -180,30 +202,9 @@ struct Translator::Impl : detail::IotlbFront {
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
-    tlb_miss = &g_iotlb.counter("TLB_MISS", "uncore VT-d counter: IOTLB misses");
-    g_iotlb.formula("evictions", "IOTLB entries replaced", [this] { return double(iotlb.counters().evictions); }, "count");
-    g_iotlb.formula("occupancy", "valid IOTLB entries", [this] { return double(iotlb.occupancy()); }, "entries");
+    g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
+    iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
     g_iotlb.formula("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", [this] { return double(iotlb.occupancy()); }, "entries");
-
-    ctx_lookups = &g_ctx.counter("lookups", "context-cache lookups");
-    ctx_hits = &g_ctx.counter("hits", "context-cache hits");
-    ctx_misses = &g_ctx.counter("misses", "context-cache misses");
-    ctxt_miss = &g_ctx.counter("CTXT_MISS", "uncore VT-d counter: context-cache misses");
-    ctx_reads = &g_ctx.counter("table_reads", "root/context entry reads from memory");
-    g_ctx.formula("evictions", "context-cache entries replaced", [this] { return double(ctx.counters().evictions); }, "count");
-    g_ctx.formula("occupancy", "valid context-cache entries", [this] { return double(ctx.occupancy()); }, "entries");
-
-    pasid_lookups = &g_pasid.counter("lookups", "PASID-cache lookups");
-    pasid_hits = &g_pasid.counter("hits", "PASID-cache hits");
-    pasid_misses = &g_pasid.counter("misses", "PASID-cache misses");
-    pasid_reads = &g_pasid.counter("table_reads", "PASID directory/table entry reads from memory");
-    g_pasid.formula("evictions", "PASID-cache entries replaced", [this] { return double(pasidc.counters().evictions); }, "count");
-    g_pasid.formula("occupancy", "valid PASID-cache entries", [this] { return double(pasidc.occupancy()); }, "entries");
-
-    walks = &g_walker.counter("walks", "page walks (IOTLB misses that reached the paging structures)");
-    nested_walks = &g_walker.counter("nested_walks", "nested (two-dimensional) walks");
-    walk_latency = &g_walker.histogram("walk_latency", "IOTLB-miss handling time: caches, table reads and walk, without slot wait", "ns");
-    slot_wait = &g_walker.histogram("slot_wait", "time an IOTLB miss waited for a walk slot", "ns");
   }
 
   const TranslatorParams params;
@@ -233,26 +234,33 @@ struct Translator::Impl : detail::IotlbFront {
     return iotlb.invalidate_all();
   }
 
-  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *tlb_miss;
-  Counter *ctx_lookups, *ctx_hits, *ctx_misses, *ctxt_miss, *ctx_reads;
-  Counter *pasid_lookups, *pasid_hits, *pasid_misses, *pasid_reads;
+  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks;
+  Counter *ctx_reads, *pasid_reads;
   Counter *walks, *nested_walks;
   Histogram *walk_latency, *slot_wait;
 
+  // What mode resolution found for a request that needs a page walk: the
+  // IOTLB entry being built (kind, domain, PASID and attributes so far), the
+  // second-level context, and the FPD and privilege that apply.
+  struct Resolved {
+    IotlbVal e;
+    SlCtx sl;
+    const PasidEntry* pe = nullptr;  // scalable mode
+    bool fpd = false;
+    bool priv = false;
+    uint32_t tag = kNoPasid;         // IOTLB tag: the request's PASID, or none
+  };
+
   // --- helpers ---
-  bool read_table(uint64_t pa, uint64_t* q, unsigned qwords, sc_core::sc_time& delay, XlateResult& res,
+  bool read_table(uint64_t pa, uint64_t* q, unsigned qwords, iommu::TimingPolicy& cost, XlateResult& res,
                   Counter* ctr) {
     uint8_t b[64];
     ++res.table_reads;
     ++*ctr;
-    const bool ok = mem.read(pa, b, qwords * 8, delay);
-    delay += t_step;
+    const bool ok = cost.read(mem, pa, b, qwords * 8);
+    cost.spend(t_step);
     if (!ok) return false;
-    for (unsigned i = 0; i < qwords; ++i) {
-      uint64_t v = 0;
-      for (int j = 7; j >= 0; --j) v = (v << 8) | b[i * 8 + j];
-      q[i] = v;
-    }
+    for (unsigned i = 0; i < qwords; ++i) q[i] = load_le64(b + 8 * i);
     return true;
   }
 
@@ -263,122 +271,11 @@ struct Translator::Impl : detail::IotlbFront {
     r.fault_suppressed = fpd && fault_is_qualified(f);
   }
 
-  // Context cache lookup, reading root/context entries on a miss.
-  CtxVal resolve_context(uint16_t sid, sc_core::sc_time& delay, XlateResult& res) {
-    delay += t_ctx;
-    ++*ctx_lookups;
-    if (const CtxVal* v = ctx.lookup(sid)) {
-      ++*ctx_hits;
-      return *v;
-    }
-    ++*ctx_misses;
-    ++*ctxt_miss;
-    CtxVal cv;
-    cv.sm = sm;
-    cv.sid = sid;
-    const unsigned bus = sid >> 8, devfn = sid & 0xff;
-    uint64_t q[4] = {0, 0, 0, 0};
-    const TableCaps& caps = walker.caps();
-    auto neg = [&](FaultReason f, bool fpd) {
-      cv.negative = true;
-      cv.reason = f;
-      cv.fpd = fpd;
-      if (params.caching_mode && !is_access_error(f)) ctx.insert(sid, cv);
-      return cv;
-    };
-    if (!read_table(rta + bus * 16ull, q, 2, delay, res, ctx_reads))
-      return neg(sm ? FaultReason::SmRootAccess : FaultReason::RootTableAccess, false);
-    if (!sm) {
-      RootEntry re;
-      FaultReason f = decode_root(q, caps, &re);
-      if (f != FaultReason::None) return neg(f, false);
-      if (!read_table(re.ctp + devfn * 16ull, q, 2, delay, res, ctx_reads))
-        return neg(FaultReason::ContextTableAccess, false);
-      f = decode_context(q, caps, &cv.lc);
-      if (f != FaultReason::None) return neg(f, cv.lc.fpd);
-      cv.fpd = cv.lc.fpd;
-    } else {
-      SmRootHalf rh;
-      FaultReason f = decode_sm_root(q, devfn, caps, &rh);
-      if (f != FaultReason::None) return neg(f, false);
-      if (!read_table(rh.ctp + (devfn & 0x7f) * 32ull, q, 4, delay, res, ctx_reads))
-        return neg(FaultReason::SmContextAccess, false);
-      f = decode_sm_context(q, caps, &cv.sc);
-      if (f != FaultReason::None) return neg(f, cv.sc.fpd);
-      cv.fpd = cv.sc.fpd;
-    }
-    ctx.insert(sid, cv);
-    return cv;
-  }
-
-  PasidVal resolve_pasid(uint16_t sid, uint32_t pasid, const CtxVal& cv, sc_core::sc_time& delay,
-                         XlateResult& res) {
-    delay += t_pasid;
-    ++*pasid_lookups;
-    const PasidKey key{pasid, sid};
-    if (const PasidVal* v = pasidc.lookup(key)) {
-      ++*pasid_hits;
-      return *v;
-    }
-    ++*pasid_misses;
-    PasidVal pv;
-    pv.fpd = cv.fpd;
-    auto neg = [&](FaultReason f) {
-      pv.negative = true;
-      pv.reason = f;
-      if (params.caching_mode && !is_access_error(f)) pasidc.insert(key, pv);
-      return pv;
-    };
-    const TableCaps& caps = walker.caps();
-    uint64_t q[8];
-    if (!read_table(cv.sc.pasid_dir + (pasid >> 6) * 8ull, q, 1, delay, res, pasid_reads))
-      return neg(FaultReason::PasidDirAccess);
-    PasidDirEntry de;
-    FaultReason f = decode_pasid_dir(q[0], caps, &de);
-    pv.fpd = pv.fpd || de.fpd;
-    if (f != FaultReason::None) return neg(f);
-    if (!read_table(de.table + (pasid & 63) * 64ull, q, 8, delay, res, pasid_reads))
-      return neg(FaultReason::PasidTableAccess);
-    f = decode_pasid_entry(q, caps, &pv.pe);
-    pv.fpd = pv.fpd || pv.pe.fpd;
-    if (f != FaultReason::None) return neg(f);
-    pasidc.insert(key, pv);
-    return pv;
-  }
-
-  // Permission check of a (cached or fresh) mapping. Translation requests ask for
-  // every permission the mapping grants: W and X denials are not faults for them.
-  [[gnu::always_inline]] static FaultReason check_access(const IotlbVal& e, const XlateRequest& req, bool priv, bool* permission) {
-    *permission = true;
-    const bool tr = req.translation_request;
-    const bool wr = req.write && !tr, ex = req.execute && !tr;
-    switch (e.kind) {
-      case Kind::LegacySl:
-        if (req.read && !e.r) return FaultReason::Read;
-        if (wr && !e.w) return FaultReason::Write;
-        break;
-      case Kind::SmSl:
-        if (req.read && !e.r) return FaultReason::SmRead;
-        if (wr && !e.w) return FaultReason::SmWrite;
-        if (ex && e.slee && !e.x) return FaultReason::Execute;
-        break;
-      case Kind::Fl:
-      case Kind::Nested:
-        if (priv && !e.sre) return FaultReason::PasidSre;
-        if (req.execute && !e.ere) return FaultReason::PasidEre;
-        if (!priv && !e.us) return FaultReason::UserSupervisor;
-        if (wr && !e.rw && (!priv || e.wpe)) return FaultReason::SmWrite;
-        if (ex && (e.xd || (priv && e.smep && e.us))) return FaultReason::Execute;
-        if (e.kind == Kind::Nested) {
-          if (req.read && !e.r) return FaultReason::SmRead;
-          if (wr && !e.w) return FaultReason::SmWrite;
-          if (ex && e.slee && !e.x) return FaultReason::Execute;
-        }
-        break;
-    }
-    *permission = false;
-    return FaultReason::None;
-  }
+  CtxVal resolve_context(uint16_t sid, iommu::TimingPolicy& cost, XlateResult& res);
+  bool read_context(uint16_t sid, iommu::TimingPolicy& cost, XlateResult& res, CtxVal* cv);
+  PasidVal resolve_pasid(uint16_t sid, uint32_t pasid, const CtxVal& cv, iommu::TimingPolicy& cost,
+                         XlateResult& res);
+  bool read_pasid(uint32_t pasid, const CtxVal& cv, iommu::TimingPolicy& cost, XlateResult& res, PasidVal* pv);
 
   [[gnu::always_inline]] static void fill_ok(XlateResult& res, const IotlbVal& e, const XlateRequest& req, uint64_t page_size, bool priv) {
     res.ok = true;
@@ -409,32 +306,52 @@ struct Translator::Impl : detail::IotlbFront {
       }
     }
   }
-
-  static bool in_interrupt_range(uint64_t out) { return out >= kIntrLo && out <= kIntrHi; }
+  // A request that needs no walk: the input address is the output address.
+  static void identity(XlateResult& res, const XlateRequest& req, bool pass_through) {
+    res.ok = true;
+    res.pass_through = pass_through;
+    res.out_addr = req.addr;
+    res.page_size = 4096;
+    res.r = res.w = true;
+    res.u = pass_through;
+  }
 
   // Both fill `res`, which the caller default-constructs (one result object, no copies).
-  [[gnu::always_inline]] inline void translate(const XlateRequest& req, sc_core::sc_time& delay,
-                                               const sc_core::sc_time& now, XlateResult& res);
-  [[gnu::noinline]] void no_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                                  XlateResult& res);
-  [[gnu::noinline]] void after_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                                     XlateResult& res, sc_core::sc_time entry, const IotlbVal* e, unsigned code);
-  void walk(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now, XlateResult& res,
-            sc_core::sc_time entry);
-  void miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res);
+  [[gnu::always_inline]] inline void translate(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
+  [[gnu::noinline]] void no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
+  [[gnu::noinline]] void after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
+                                     const IotlbVal* e, unsigned code);
+  void hit_fault(const XlateRequest& req, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res);
+  void walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
+  void miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
+  // Mode resolution: true if the request needs a page walk (m is set up for
+  // it); false if it is finished (a fault, pass-through, a translated request,
+  // a page request).
+  bool resolve_legacy(const XlateRequest& req, const CtxVal& cv, XlateResult& res, Resolved* m);
+  bool resolve_scalable(const XlateRequest& req, const CtxVal& cv, iommu::TimingPolicy& cost, XlateResult& res,
+                        Resolved* m, PasidVal* pv);
+  // One walk per kind; each ends in finish() or walk_fault().
+  void walk_legacy_sl(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost, XlateResult& res);
+  void walk_scalable_sl(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost, XlateResult& res);
+  void walk_first_level(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost, XlateResult& res);
+  // The finish step of a walk that found a leaf: permissions, A/D commit
+  // (`commit`, after the check), interrupt range, IOTLB fill.
+  template <typename Commit>
+  void finish(const XlateRequest& req, Resolved& m, uint64_t out, uint64_t size, Commit commit, XlateResult& res);
+  // A walk that faulted: cached as a negative entry under caching mode where
+  // the spec lets hardware cache the condition.
+  void walk_fault(const XlateRequest& req, const Resolved& m, FaultReason f, XlateResult& res);
 };
 
-// The IOTLB-hit path (DESIGN.md: at most 1.2x the floor) is kept short: a
-// positive hit that translates is finished here; everything else (faults,
-// cached faults, D re-walks, misses) continues in after_probe(), kept out of
-// line so its register pressure does not weigh on the hit.
-inline void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_time& delay,
-                                        const sc_core::sc_time& now, XlateResult& res) {
+// The IOTLB-hit path is kept short: a positive hit that translates is
+// finished here; everything else (faults, cached faults, D re-walks, misses)
+// continues in after_probe(), kept out of line so its register pressure does
+// not weigh on the hit.
+inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
   if (ttm_invalid || (!sm && (req.has_pasid || req.page_request)) || req.translated || req.page_request)
-    return no_probe(req, delay, now, res);
+    return no_probe(req, cost, res);
 
-  const sc_core::sc_time entry = delay;
-  delay += t_iotlb;
+  cost.spend(t_iotlb);
   ++*iotlb_lookups;
   const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
   // Only the page sizes the IOTLB may hold are probed (a probe of a size
@@ -452,199 +369,241 @@ inline void Translator::Impl::translate(const XlateRequest& req, sc_core::sc_tim
   }
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
-    bool perm = false;
-    const FaultReason f = check_access(*e, req, priv, &perm);
-    // A write to a clean entry goes back to the tables to set D (after_probe).
-    if (f == FaultReason::None && (e->dirty || !req.write || req.translation_request)) {
+    FaultReason f;
+    bool perm;
+    if (detail::use_of_hit(*e, req, priv, &f, &perm) == detail::HitUse::Translate) {
       res.iotlb_hit = true;
       fill_ok(res, *e, req, 1ull << size_shift(code), priv);
       if (!in_interrupt_range(res.out_addr)) return;
     }
   }
-  after_probe(req, delay, now, res, entry, e, code);
+  after_probe(req, cost, res, e, code);
 }
 
-void Translator::Impl::no_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                                XlateResult& res) {
+void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
   if (ttm_invalid) return fault(res, FaultReason::SmRtaInvalid, false);
   if (!sm && req.has_pasid) return fault(res, FaultReason::SmTtmPasid, false);
   if (!sm && req.page_request) return fault(res, FaultReason::SmTtmPageRequest, false);
-  walk(req, delay, now, res, delay);
+  walk(req, cost, res);
 }
 
 // After the IOTLB probe, unless translate() finished a hit. `e` is the entry hit
 // (nullptr on a miss) of size `code`; the lookup was counted.
-void Translator::Impl::after_probe(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                                   XlateResult& res, sc_core::sc_time entry, const IotlbVal* e, unsigned code) {
+void Translator::Impl::after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
+                                   const IotlbVal* e, unsigned code) {
+  (void)code;
+  if (e && e->negative) {
+    ++*iotlb_neg_hits;
+    res.iotlb_hit = true;
+    res.did = e->did;
+    FaultReason f = e->reason;
+    // A legacy not-present leaf reports the direction of this request (LGN.2/LGN.3).
+    if (f == FaultReason::Read || f == FaultReason::Write)
+      f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read;
+    return fault(res, f, e->fpd, false);
+  }
   if (e) {
-    if (e->negative) {
-      ++*iotlb_neg_hits;
-      res.iotlb_hit = true;
-      res.did = e->did;
-      FaultReason f = e->reason;
-      // A legacy not-present leaf reports the direction of this request (LGN.2/LGN.3).
-      if (f == FaultReason::Read || f == FaultReason::Write)
-        f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read;
-      return fault(res, f, e->fpd, false);
-    }
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
-    bool perm = false;
-    const FaultReason f = check_access(*e, req, priv, &perm);
-    if (f == FaultReason::None && !(e->dirty || !req.write || req.translation_request)) {
-      // A write to a clean entry goes back to the tables to set D, unless it faults anyway.
-      ++*iotlb_dirty_rewalks;
-    } else {
-      res.iotlb_hit = true;
-      if (f != FaultReason::None) {
-        res.did = e->did;
-        res.device_tlb_allowed = e->dtlb;
-        res.page_request_allowed = e->prq;
-        return fault(res, f, e->fpd, perm);
-      }
-      // fill_ok() ran in translate(): the output falls in the interrupt range.
-      (void)code;
-      return fault(res, e->kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
-                   e->fpd);
-    }
+    FaultReason f;
+    bool perm;
+    if (detail::use_of_hit(*e, req, priv, &f, &perm) != detail::HitUse::SetDirty)
+      return hit_fault(req, *e, f, perm, res);
+    ++*iotlb_dirty_rewalks;  // a write to a clean entry goes back to the tables to set D
   }
   ++*iotlb_misses;
-  ++*tlb_miss;
-  walk(req, delay, now, res, entry);
+  walk(req, cost, res);
 }
 
-// Miss: caches, tables and walk, under a walk slot. `entry` is the delay at
-// translate() entry.
-void Translator::Impl::walk(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now,
-                            XlateResult& res, sc_core::sc_time entry) {
-  const sc_core::sc_time before = delay;
-  miss(req, delay, res);
-  const sc_core::sc_time busy = delay - before;
-  const sc_core::sc_time t = now + (before - entry);
-  const sc_core::sc_time start = slots.reserve(t, busy);
-  const sc_core::sc_time wait = start - t;
-  delay += wait;
+// A positive hit that faults: the permission fault `f`, or (f = None) an
+// output in the interrupt range (translate() checked the rest).
+void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res) {
+  res.iotlb_hit = true;
+  if (f != FaultReason::None) {
+    res.did = e.did;
+    res.device_tlb_allowed = e.dtlb;
+    res.page_request_allowed = e.prq;
+    return fault(res, f, e.fpd, perm);
+  }
+  return fault(res, e.kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
+               e.fpd);
+}
+
+// Miss: caches, tables and walk, under a walk slot.
+void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  const sc_core::sc_time from = cost.local_time();
+  const sc_core::sc_time before = cost.elapsed();
+  miss(req, cost, res);
+  const sc_core::sc_time busy = cost.elapsed() - before;
+  const sc_core::sc_time wait = cost.hold(slots, from, busy);
+  if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
 }
 
-void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, XlateResult& res) {
-  const CtxVal cv = resolve_context(req.source_id, delay, res);
+void Translator::Impl::miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  const CtxVal cv = resolve_context(req.source_id, cost, res);
   if (cv.negative) return fault(res, cv.reason, cv.fpd);
+  Resolved m;
+  PasidVal pv;
+  if (!(sm ? resolve_scalable(req, cv, cost, res, &m, &pv) : resolve_legacy(req, cv, res, &m))) return;
+  switch (m.e.kind) {
+    case Kind::LegacySl: return walk_legacy_sl(req, m, cost, res);
+    case Kind::SmSl: return walk_scalable_sl(req, m, cost, res);
+    case Kind::Fl:
+    case Kind::Nested: return walk_first_level(req, m, cost, res);
+  }
+}
 
-  IotlbVal e;
-  bool fpd = cv.fpd;
-  bool priv = false;
-  uint32_t eff_pasid = kNoPasid;
-  const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
-  const TranslatorParams& p = params;
+// Context-cache lookup, reading root/context entries on a miss.
+CtxVal Translator::Impl::resolve_context(uint16_t sid, iommu::TimingPolicy& cost, XlateResult& res) {
+  cost.spend(t_ctx);
+  if (const CtxVal* v = ctx.lookup(sid)) return *v;
+  CtxVal cv;
+  cv.sm = sm;
+  cv.sid = sid;
+  if (read_context(sid, cost, res, &cv)) {
+    ctx.insert(sid, cv);
+    return cv;
+  }
+  cv.negative = true;
+  if (params.caching_mode && !is_access_error(cv.reason)) ctx.insert(sid, cv);
+  return cv;
+}
 
+// Root and context entry of `sid` (VT-d 3.x/4.x 9.1-9.4); false with
+// cv->reason and cv->fpd on a fault.
+bool Translator::Impl::read_context(uint16_t sid, iommu::TimingPolicy& cost, XlateResult& res, CtxVal* cv) {
+  const unsigned bus = sid >> 8, devfn = sid & 0xff;
+  uint64_t q[4] = {0, 0, 0, 0};
+  const TableCaps& caps = walker.caps();
+  auto fail = [cv](FaultReason f, bool fpd) {
+    cv->reason = f;
+    cv->fpd = fpd;
+    return false;
+  };
+  if (!read_table(rta + bus * 16ull, q, 2, cost, res, ctx_reads))
+    return fail(sm ? FaultReason::SmRootAccess : FaultReason::RootTableAccess, false);
+  FaultReason f;
   if (!sm) {
-    const ContextEntry& c = cv.lc;
-    res.did = c.did;
-    res.device_tlb_allowed = c.tt == TransType::SlDevTlb;
-    if ((req.translated || req.translation_request) && c.tt != TransType::SlDevTlb)
-      return fault(res, FaultReason::TtBlocked, fpd);
-    if (req.translated) {
-      res.ok = true;
-      res.out_addr = req.addr;
-      res.page_size = 4096;
-      res.r = res.w = true;
-      return;
-    }
-    if (c.tt == TransType::PassThrough) {
-      res.ok = true;
-      res.pass_through = true;
-      res.out_addr = req.addr;
-      res.page_size = 4096;
-      res.r = res.w = res.u = true;
-      return;
-    }
-    e.kind = Kind::LegacySl;
-    e.did = c.did;
-    e.dtlb = res.device_tlb_allowed;
-    SlCtx s;
-    s.did = c.did;
-    s.root = c.slptptr;
-    s.levels = c.levels;
-    s.width = std::min<unsigned>(p.mgaw, 12 + 9 * c.levels);
-    s.ad = false;  // legacy mode has no second-level A/D
-    ++*walks;
-    const SlResult r = walker.sl_walk(s, req.addr, delay, res.walk_reads);
-    FaultReason f = FaultReason::None;
-    switch (r.st) {
-      case SlStatus::Ok: break;
-      case SlStatus::BeyondWidth: f = FaultReason::AddressBeyondMgaw; break;
-      case SlStatus::NotPresent: f = req.write && !req.translation_request ? FaultReason::Write : FaultReason::Read; break;
-      case SlStatus::Reserved: f = FaultReason::SlPteReserved; break;
-      case SlStatus::RootAccess: f = FaultReason::ContextInvalid; break;
-      case SlStatus::Access: f = FaultReason::SlPteAccess; break;
-    }
-    if (f != FaultReason::None) {
-      if (p.caching_mode && !is_access_error(f) && f != FaultReason::AddressBeyondMgaw) {
-        IotlbVal n = e;
-        n.negative = true;
-        n.reason = f;
-        n.fpd = fpd;
-        iotlb_insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
-      }
-      return fault(res, f, fpd);
-    }
-    e.r = r.r;
-    e.w = r.w;
-    e.x = false;
-    e.out_page = r.out & ~(r.page_size - 1);
-    bool perm = false;
-    f = check_access(e, req, false, &perm);
-    if (f != FaultReason::None) return fault(res, f, fpd, perm);
-    if (in_interrupt_range(r.out)) return fault(res, FaultReason::InterruptAddress, fpd);
-    iotlb_insert(IotlbKey{req.addr >> size_shift(size_code(r.page_size)), tag, req.source_id,
-                          static_cast<uint8_t>(size_code(r.page_size))}, e);
-    fill_ok(res, e, req, r.page_size, false);
-    return;
+    RootEntry re;
+    if ((f = decode_root(q, caps, &re)) != FaultReason::None) return fail(f, false);
+    if (!read_table(re.ctp + devfn * 16ull, q, 2, cost, res, ctx_reads))
+      return fail(FaultReason::ContextTableAccess, false);
+    if ((f = decode_context(q, caps, &cv->lc)) != FaultReason::None) return fail(f, cv->lc.fpd);
+    cv->fpd = cv->lc.fpd;
+    return true;
   }
+  SmRootHalf rh;
+  if ((f = decode_sm_root(q, devfn, caps, &rh)) != FaultReason::None) return fail(f, false);
+  if (!read_table(rh.ctp + (devfn & 0x7f) * 32ull, q, 4, cost, res, ctx_reads))
+    return fail(FaultReason::SmContextAccess, false);
+  if ((f = decode_sm_context(q, caps, &cv->sc)) != FaultReason::None) return fail(f, cv->sc.fpd);
+  cv->fpd = cv->sc.fpd;
+  return true;
+}
 
-  // ---- scalable mode ----
-  const SmContextEntry& c = cv.sc;
-  res.device_tlb_allowed = c.dte;
-  if ((req.translated || req.translation_request) && !c.dte) return fault(res, FaultReason::SmContextDte, fpd);
-  if (req.page_request && (!c.pre || !p.prs_supported)) return fault(res, FaultReason::SmContextPre, fpd);
-  if (req.translated) {
-    res.ok = true;
-    res.out_addr = req.addr;
-    res.page_size = 4096;
-    res.r = res.w = true;
-    res.page_request_allowed = c.pre;
-    return;
+PasidVal Translator::Impl::resolve_pasid(uint16_t sid, uint32_t pasid, const CtxVal& cv, iommu::TimingPolicy& cost,
+                                         XlateResult& res) {
+  cost.spend(t_pasid);
+  const PasidKey key{pasid, sid};
+  if (const PasidVal* v = pasidc.lookup(key)) return *v;
+  PasidVal pv;
+  pv.fpd = cv.fpd;
+  if (read_pasid(pasid, cv, cost, res, &pv)) {
+    pasidc.insert(key, pv);
+    return pv;
   }
-  if (req.has_pasid && !c.paside) return fault(res, FaultReason::SmContextPasidDisabled, fpd);
-  eff_pasid = req.has_pasid ? req.pasid : c.rid_pasid;
-  priv = req.has_pasid ? req.privileged : c.rid_priv;
-  if ((eff_pasid >> 6) >= c.dir_entries()) return fault(res, FaultReason::SmContextPasidTooLarge, fpd);
-  const PasidVal pv = resolve_pasid(req.source_id, eff_pasid, cv, delay, res);
-  fpd = pv.fpd;
-  if (pv.negative) return fault(res, pv.reason, fpd);
-  const PasidEntry& pe = pv.pe;
+  pv.negative = true;
+  if (params.caching_mode && !is_access_error(pv.reason)) pasidc.insert(key, pv);
+  return pv;
+}
+
+// PASID-directory and PASID-table entry (VT-d 3.x/4.x 9.5, 9.6); false with
+// pv->reason on a fault. pv->fpd gathers every FPD on the way.
+bool Translator::Impl::read_pasid(uint32_t pasid, const CtxVal& cv, iommu::TimingPolicy& cost, XlateResult& res,
+                                  PasidVal* pv) {
+  auto fail = [pv](FaultReason f) {
+    pv->reason = f;
+    return false;
+  };
+  const TableCaps& caps = walker.caps();
+  uint64_t q[8];
+  if (!read_table(cv.sc.pasid_dir + (pasid >> 6) * 8ull, q, 1, cost, res, pasid_reads))
+    return fail(FaultReason::PasidDirAccess);
+  PasidDirEntry de;
+  FaultReason f = decode_pasid_dir(q[0], caps, &de);
+  pv->fpd = pv->fpd || de.fpd;
+  if (f != FaultReason::None) return fail(f);
+  if (!read_table(de.table + (pasid & 63) * 64ull, q, 8, cost, res, pasid_reads))
+    return fail(FaultReason::PasidTableAccess);
+  f = decode_pasid_entry(q, caps, &pv->pe);
+  pv->fpd = pv->fpd || pv->pe.fpd;
+  return f == FaultReason::None || fail(f);
+}
+
+bool Translator::Impl::resolve_legacy(const XlateRequest& req, const CtxVal& cv, XlateResult& res, Resolved* m) {
+  const ContextEntry& c = cv.lc;
+  m->fpd = cv.fpd;
+  res.did = c.did;
+  res.device_tlb_allowed = c.tt == TransType::SlDevTlb;
+  if ((req.translated || req.translation_request) && c.tt != TransType::SlDevTlb) {
+    fault(res, FaultReason::TtBlocked, m->fpd);
+    return false;
+  }
+  if (req.translated || c.tt == TransType::PassThrough) {
+    identity(res, req, !req.translated);
+    return false;
+  }
+  m->e.kind = Kind::LegacySl;
+  m->e.did = c.did;
+  m->e.dtlb = res.device_tlb_allowed;
+  m->tag = req.has_pasid ? req.pasid : kNoPasid;
+  m->sl.did = c.did;
+  m->sl.root = c.slptptr;
+  m->sl.levels = c.levels;
+  m->sl.width = std::min<unsigned>(params.mgaw, 12 + 9 * c.levels);
+  m->sl.ad = false;  // legacy mode has no second-level A/D
+  return true;
+}
+
+bool Translator::Impl::resolve_scalable(const XlateRequest& req, const CtxVal& cv, iommu::TimingPolicy& cost,
+                                        XlateResult& res, Resolved* m, PasidVal* pv) {
+  const SmContextEntry& c = cv.sc;
+  const TranslatorParams& p = params;
+  m->fpd = cv.fpd;
+  res.device_tlb_allowed = c.dte;
+  auto stop = [&](FaultReason f, bool perm = false) { return fault(res, f, m->fpd, perm), false; };
+  if ((req.translated || req.translation_request) && !c.dte) return stop(FaultReason::SmContextDte);
+  if (req.page_request && (!c.pre || !p.prs_supported)) return stop(FaultReason::SmContextPre);
+  if (req.translated) {
+    identity(res, req, false);
+    res.page_request_allowed = c.pre;
+    return false;
+  }
+  if (req.has_pasid && !c.paside) return stop(FaultReason::SmContextPasidDisabled);
+  const uint32_t eff_pasid = req.has_pasid ? req.pasid : c.rid_pasid;
+  m->priv = req.has_pasid ? req.privileged : c.rid_priv;
+  if ((eff_pasid >> 6) >= c.dir_entries()) return stop(FaultReason::SmContextPasidTooLarge);
+  *pv = resolve_pasid(req.source_id, eff_pasid, cv, cost, res);
+  m->fpd = pv->fpd;
+  if (pv->negative) return stop(pv->reason);
+  const PasidEntry& pe = pv->pe;
   res.did = pe.did;
   res.page_request_allowed = c.pre && p.prs_supported;
   if (req.page_request) {
     res.ok = true;
     res.out_addr = req.addr;
-    return;
+    return false;
   }
   const bool uses_fl = pe.pgtt == Pgtt::FirstLevel || pe.pgtt == Pgtt::Nested;
-  if (uses_fl) {
-    if (priv && (!pe.sre || !p.srs_supported)) return fault(res, FaultReason::PasidSre, fpd, true);
-    if (req.execute && (!pe.ere || !p.ers_supported)) return fault(res, FaultReason::PasidEre, fpd, true);
-  }
+  if (uses_fl && m->priv && (!pe.sre || !p.srs_supported)) return stop(FaultReason::PasidSre, true);
+  if (uses_fl && req.execute && (!pe.ere || !p.ers_supported)) return stop(FaultReason::PasidEre, true);
   if (pe.pgtt == Pgtt::PassThrough) {
-    res.ok = true;
-    res.pass_through = true;
-    res.out_addr = req.addr;
-    res.page_size = 4096;
-    res.r = res.w = res.u = true;
-    return;
+    identity(res, req, true);
+    return false;
   }
-
+  IotlbVal& e = m->e;
+  e.kind = pe.pgtt == Pgtt::SecondLevel ? Kind::SmSl : (pe.pgtt == Pgtt::Nested ? Kind::Nested : Kind::Fl);
   e.did = pe.did;
   e.pasid = eff_pasid;
   e.dtlb = c.dte;
@@ -655,95 +614,128 @@ void Translator::Impl::miss(const XlateRequest& req, sc_core::sc_time& delay, Xl
   e.ere = pe.ere && p.ers_supported;
   e.wpe = pe.wpe;
   e.smep = pe.smep;
-  SlCtx s;
-  s.did = pe.did;
-  s.root = pe.slptptr;
-  s.levels = pe.sl_levels;
-  s.width = std::min<unsigned>(p.mgaw, 12 + 9 * pe.sl_levels);
-  s.ad = pe.slade && p.ad_supported;
-  const bool wr = req.write;  // D for untranslated writes and write translation requests
-  auto negative = [&](FaultReason f) {
-    if (p.caching_mode && !is_access_error(f) && !fault_is_permission(f)) {
-      IotlbVal n = e;
-      n.negative = true;
-      n.reason = f;
-      n.fpd = fpd;
-      iotlb_insert(IotlbKey{req.addr >> 12, tag, req.source_id, 0}, n);
-    }
-    return fault(res, f, fpd, fault_is_permission(f));
-  };
+  m->pe = &pe;
+  m->tag = req.has_pasid ? req.pasid : kNoPasid;
+  m->sl.did = pe.did;
+  m->sl.root = pe.slptptr;
+  m->sl.levels = pe.sl_levels;
+  m->sl.width = std::min<unsigned>(p.mgaw, 12 + 9 * pe.sl_levels);
+  m->sl.ad = pe.slade && p.ad_supported;
+  return true;
+}
 
-  uint64_t out = 0, size = 0;
-  if (pe.pgtt == Pgtt::SecondLevel) {
-    e.kind = Kind::SmSl;
-    ++*walks;
-    const SlResult r = walker.sl_walk(s, req.addr, delay, res.walk_reads);
-    switch (r.st) {
-      case SlStatus::Ok: break;
-      case SlStatus::BeyondWidth: return fault(res, FaultReason::SmAddressBeyondMax, fpd);
-      case SlStatus::NotPresent: return negative(FaultReason::SlNotPresent);
-      case SlStatus::Reserved: return negative(FaultReason::SlReserved);
-      case SlStatus::RootAccess: return fault(res, FaultReason::SlptptrInvalid, fpd);
-      case SlStatus::Access: return fault(res, FaultReason::SlAccess, fpd);
-    }
-    e.r = r.r;
-    e.w = r.w;
-    e.x = r.x;
-    bool perm = false;
-    const FaultReason f = check_access(e, req, priv, &perm);
-    if (f != FaultReason::None) return fault(res, f, fpd, perm);
-    if (!walker.commit_sl_leaf(s, r, wr && r.w, delay)) return fault(res, FaultReason::SlAccess, fpd);
-    e.dirty = !s.ad || (wr && r.w) || ((r.leaf_val & kSlD) != 0);
-    out = r.out;
-    size = r.page_size;
-  } else {
-    const bool nested = pe.pgtt == Pgtt::Nested;
-    e.kind = nested ? Kind::Nested : Kind::Fl;
-    // Canonical check of the first-level input address.
-    const unsigned top = 12 + 9 * pe.fl_levels - 1;  // 47 or 56
-    const uint64_t hi = req.addr >> top;
-    const uint64_t all = (1ull << (64 - top)) - 1;
-    if (hi != 0 && hi != all) return fault(res, FaultReason::NonCanonical, fpd);
-    FlCtx fc;
-    fc.did = pe.did;
-    fc.pasid = eff_pasid;
-    fc.root = pe.flptptr;
-    fc.levels = pe.fl_levels;
-    fc.ad = p.ad_supported;
-    fc.nested = nested ? &s : nullptr;
-    ++*walks;
-    if (nested) ++*nested_walks;
-    const FlResult r = walker.fl_walk(fc, req.addr, delay, res.walk_reads);
-    if (r.reason != FaultReason::None) {
-      if (r.permission || is_access_error(r.reason) || r.reason == FaultReason::SmAddressBeyondMax ||
-          r.reason == FaultReason::NestedFlBeyondMgaw || r.reason == FaultReason::SlptptrInvalid)
-        return fault(res, r.reason, fpd, r.permission);
-      return negative(r.reason);
-    }
-    e.us = r.us;
-    e.rw = r.rw;
-    e.xd = r.xd;
-    e.g = r.g;
-    e.r = r.sl_r;
-    e.w = r.sl_w;
-    e.x = r.sl_x;
-    bool perm = false;
-    FaultReason f = check_access(e, req, priv, &perm);
-    if (f != FaultReason::None) return fault(res, f, fpd, perm);
-    const bool can_write = (r.rw || (priv && !pe.wpe)) && (!nested || r.sl_w);
-    f = walker.commit_fl_leaf(fc, r, wr && can_write, delay);
-    if (f != FaultReason::None) return fault(res, f, fpd, fault_is_permission(f));
-    e.dirty = !fc.ad || (wr && can_write) ||
-              (((r.leaf_val & kFlD) != 0) && (!nested || !s.ad || (r.sl_leaf.leaf_val & kSlD) != 0));
-    out = r.out;
-    size = r.page_size;
+void Translator::Impl::walk_legacy_sl(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost,
+                                      XlateResult& res) {
+  ++*walks;
+  const SlResult r = walker.sl_walk(m.sl, req.addr, cost, res.walk_reads);
+  if (r.st != SlStatus::Ok) {
+    FaultReason f = sl_fault(r.st, kLegacySlFaults);
+    // LGN.2/LGN.3: a not-present entry faults as the direction of the request.
+    if (r.st == SlStatus::NotPresent && req.write && !req.translation_request) f = FaultReason::Write;
+    return walk_fault(req, m, f, res);
   }
-  if (in_interrupt_range(out)) return fault(res, FaultReason::SmInterruptAddress, fpd);
-  e.out_page = out & ~(size - 1);
-  iotlb_insert(IotlbKey{req.addr >> size_shift(size_code(size)), tag, req.source_id,
-                        static_cast<uint8_t>(size_code(size))}, e);
-  fill_ok(res, e, req, size, priv);
-  return;
+  m.e.r = r.r;
+  m.e.w = r.w;
+  m.e.x = false;
+  finish(req, m, r.out, r.page_size, [] { return FaultReason::None; }, res);
+}
+
+void Translator::Impl::walk_scalable_sl(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost,
+                                        XlateResult& res) {
+  ++*walks;
+  const SlResult r = walker.sl_walk(m.sl, req.addr, cost, res.walk_reads);
+  if (r.st != SlStatus::Ok) return walk_fault(req, m, sl_fault(r.st, kScalableSlFaults), res);
+  m.e.r = r.r;
+  m.e.w = r.w;
+  m.e.x = r.x;
+  const bool set_dirty = req.write && r.w;  // untranslated writes and write translation requests
+  m.e.dirty = !m.sl.ad || set_dirty || ((r.leaf_val & kSlD) != 0);
+  finish(req, m, r.out, r.page_size, [&] {
+    return walker.commit_sl_leaf(m.sl, r, set_dirty, cost) ? FaultReason::None : FaultReason::SlAccess;
+  }, res);
+}
+
+void Translator::Impl::walk_first_level(const XlateRequest& req, Resolved& m, iommu::TimingPolicy& cost,
+                                        XlateResult& res) {
+  const PasidEntry& pe = *m.pe;
+  const bool nested = m.e.kind == Kind::Nested;
+  // SGN.1: the input address must be canonical (bits above the top level
+  // equal to the top bit).
+  const unsigned top = 12 + 9 * pe.fl_levels - 1;  // 47 or 56
+  const uint64_t hi = req.addr >> top;
+  if (hi != 0 && hi != (1ull << (64 - top)) - 1) return fault(res, FaultReason::NonCanonical, m.fpd);
+  FlCtx fc;
+  fc.did = pe.did;
+  fc.pasid = m.e.pasid;
+  fc.root = pe.flptptr;
+  fc.levels = pe.fl_levels;
+  fc.ad = params.ad_supported;
+  fc.nested = nested ? &m.sl : nullptr;
+  ++*walks;
+  if (nested) ++*nested_walks;
+  const FlResult r = walker.fl_walk(fc, req.addr, cost, res.walk_reads);
+  if (r.reason != FaultReason::None) return walk_fault(req, m, r.reason, res);
+  IotlbVal& e = m.e;
+  e.us = r.us;
+  e.rw = r.rw;
+  e.xd = r.xd;
+  e.g = r.g;
+  e.r = r.sl_r;
+  e.w = r.sl_w;
+  e.x = r.sl_x;
+  const bool can_write = (r.rw || (m.priv && !pe.wpe)) && (!nested || r.sl_w);
+  const bool set_dirty = req.write && can_write;
+  e.dirty = !fc.ad || set_dirty ||
+            (((r.leaf_val & kFlD) != 0) && (!nested || !m.sl.ad || (r.sl_leaf.leaf_val & kSlD) != 0));
+  finish(req, m, r.out, r.page_size, [&] { return walker.commit_fl_leaf(fc, r, set_dirty, cost); }, res);
+}
+
+template <typename Commit>
+void Translator::Impl::finish(const XlateRequest& req, Resolved& m, uint64_t out, uint64_t size, Commit commit,
+                              XlateResult& res) {
+  bool perm = false;
+  FaultReason f = check_access(m.e, req, m.priv, &perm);
+  if (f == FaultReason::None) {
+    f = commit();
+    perm = fault_is_permission(f);
+  }
+  if (f != FaultReason::None) return fault(res, f, m.fpd, perm);
+  if (in_interrupt_range(out))
+    return fault(res, m.e.kind == Kind::LegacySl ? FaultReason::InterruptAddress : FaultReason::SmInterruptAddress,
+                 m.fpd);
+  m.e.out_page = out & ~(size - 1);
+  iotlb_insert(IotlbKey{req.addr >> size_shift(size_code(size)), m.tag, req.source_id,
+                        static_cast<uint8_t>(size_code(size))}, m.e);
+  fill_ok(res, m.e, req, size, m.priv);
+}
+
+// The conditions caching mode lets hardware cache in the IOTLB (VT-d 3.x/4.x
+// 6.1: with CM=1, not-present and erroneous leaf-level conditions may be
+// cached until software invalidates them): not-present and reserved-bit
+// entries met in a walk, and (legacy) a context whose table pointer the walk
+// could not use. Bus errors, address-width and permission faults are not.
+static bool iotlb_may_cache_fault(FaultReason f) {
+  switch (f) {
+    case FaultReason::Read: case FaultReason::Write: case FaultReason::SlPteReserved:
+    case FaultReason::ContextInvalid: case FaultReason::SlNotPresent: case FaultReason::SlReserved:
+    case FaultReason::FlNotPresent: case FaultReason::FlReserved:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Translator::Impl::walk_fault(const XlateRequest& req, const Resolved& m, FaultReason f, XlateResult& res) {
+  if (params.caching_mode && iotlb_may_cache_fault(f)) {
+    IotlbVal n = m.e;
+    n.negative = true;
+    n.reason = f;
+    n.fpd = m.fpd;
+    iotlb_insert(IotlbKey{req.addr >> 12, m.tag, req.source_id, 0}, n);
+  }
+  // Legacy walk faults are never permission faults: a not-present leaf reports
+  // LGN.2/LGN.3 with the permission codes but denies nothing.
+  fault(res, f, m.fpd, m.e.kind != Kind::LegacySl && fault_is_permission(f));
 }
 
 // ---------------------------------------------------------------------------
@@ -763,8 +755,13 @@ uint64_t Translator::root_table() const { return impl_->rta; }
 bool Translator::scalable_mode() const { return impl_->sm; }
 
 XlateResult Translator::translate(const XlateRequest& req, sc_core::sc_time& delay, const sc_core::sc_time& now) {
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(delay, now);
+  return translate(req, cost);
+}
+
+XlateResult Translator::translate(const XlateRequest& req, iommu::TimingPolicy& cost) {
   XlateResult res;
-  impl_->translate(req, delay, now, res);
+  impl_->translate(req, cost, res);
   return res;
 }
 

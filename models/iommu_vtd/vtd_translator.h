@@ -24,6 +24,7 @@
 #include "common/stats.h"
 #include "common/timing.h"
 #include "iommu_common/memory_port.h"
+#include "iommu_common/timing_policy.h"
 #include "iommu_vtd/vtd_fault.h"
 
 namespace iommusim::vtd {
@@ -169,6 +170,58 @@ struct IotlbVal {
 };
 using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash>;
 
+// Permission check of a cached or fresh mapping for one request (VT-d 3.x/4.x
+// 3.6.2 second level, 3.6.1 and 3.8 first level and nested). Translation
+// requests ask for every permission the mapping grants: W and X denials are
+// not faults for them. *permission: the entry was present and denied.
+[[gnu::always_inline]] inline FaultReason check_access(const IotlbVal& e, const XlateRequest& req, bool priv,
+                                                      bool* permission) {
+  *permission = true;
+  const bool tr = req.translation_request;
+  const bool wr = req.write && !tr, ex = req.execute && !tr;
+  switch (e.kind) {
+    case Kind::LegacySl:
+      if (req.read && !e.r) return FaultReason::Read;
+      if (wr && !e.w) return FaultReason::Write;
+      break;
+    case Kind::SmSl:
+      if (req.read && !e.r) return FaultReason::SmRead;
+      if (wr && !e.w) return FaultReason::SmWrite;
+      if (ex && e.slee && !e.x) return FaultReason::Execute;
+      break;
+    case Kind::Fl:
+    case Kind::Nested:
+      if (priv && !e.sre) return FaultReason::PasidSre;
+      if (req.execute && !e.ere) return FaultReason::PasidEre;
+      if (!priv && !e.us) return FaultReason::UserSupervisor;
+      if (wr && !e.rw && (!priv || e.wpe)) return FaultReason::SmWrite;
+      if (ex && (e.xd || (priv && e.smep && e.us))) return FaultReason::Execute;
+      if (e.kind == Kind::Nested) {
+        if (req.read && !e.r) return FaultReason::SmRead;
+        if (wr && !e.w) return FaultReason::SmWrite;
+        if (ex && e.slee && !e.x) return FaultReason::Execute;
+      }
+      break;
+  }
+  *permission = false;
+  return FaultReason::None;
+}
+
+// What a positive IOTLB entry does for a request: translate it, fault it (*f,
+// *permission), or send a write to a clean entry back to the tables to set D
+// (VT-d 3.x/4.x 3.10: D is set by the first write). The one decision both the
+// inline hit path and the full translation take.
+enum class HitUse : uint8_t { Translate, Fault, SetDirty };
+[[gnu::always_inline]] inline HitUse use_of_hit(const IotlbVal& e, const XlateRequest& req, bool priv, FaultReason* f,
+                                               bool* permission) {
+  *f = check_access(e, req, priv, permission);
+  if (*f != FaultReason::None) return HitUse::Fault;
+  if (req.write && !req.translation_request && !e.dirty) return HitUse::SetDirty;
+  return HitUse::Translate;
+}
+
+inline bool in_interrupt_range(uint64_t out) { return out >= kIntrLo && out <= kIntrHi; }
+
 // What the inline hit path reads: the IOTLB, the page sizes it may hold, the
 // root-table mode and the hit-path stats. The translator's implementation
 // derives from it.
@@ -212,17 +265,21 @@ public:
   // (sc_time_stamp() + delay); it is used only to reserve walk slots.
   XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay,
                         const sc_core::sc_time& now = sc_core::SC_ZERO_TIME);
+  // Translates one request under any timing mode (iommu_common/timing_policy.h):
+  // the same lookups, walks, cache fills and A/D updates, with their cost
+  // reported to `cost`. translate() above is the loosely timed case.
+  XlateResult translate(const XlateRequest& req, iommu::TimingPolicy& cost);
 
-  // The IOTLB-hit fast path, inline for the unit's DMA path. For an untranslated
-  // request without PASID (no translation request, no page request) from
-  // requester `sid` at `addr`: if translate() would finish it as a plain
-  // positive IOTLB hit of a second-level entry (4K pages cached only, access
-  // permitted, no D update, output outside the interrupt range), does what
-  // translate() does for it (the lookup, its stats, its replacement update, the
-  // IOTLB latency added to `delay`), sets *out_addr and *page_size (as
-  // XlateResult's) and returns true. Otherwise changes nothing (no stat, no
-  // replacement state, no delay) and returns false: the caller then calls
-  // translate() with the same request.
+  // The IOTLB-hit fast path, inline for the unit's loosely timed DMA path. For
+  // an untranslated request without PASID (no translation request, no page
+  // request) from requester `sid` at `addr`: if translate() would finish it as
+  // a positive IOTLB hit (4K pages cached only, detail::use_of_hit() says
+  // Translate, output outside the interrupt range), does what translate() does
+  // for it (the lookup, its stats, its replacement update, the IOTLB latency
+  // added to `delay`), sets *out_addr and *page_size (as XlateResult's) and
+  // returns true. Otherwise changes nothing (no stat, no replacement state, no
+  // delay) and returns false: the caller then calls translate() with the same
+  // request.
   [[gnu::always_inline]] inline bool try_hit(uint16_t sid, uint64_t addr, bool write, bool execute,
                                              sc_core::sc_time& delay, uint64_t* out_addr, uint64_t* page_size) {
     detail::IotlbFront& f = *front_;
@@ -230,16 +287,20 @@ public:
     const auto probe = f.iotlb.probe_masked(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
     if (!probe.value) return false;
     const detail::IotlbVal& e = *probe.value;
-    // Translator::Impl::check_access for a non-PASID untranslated request on a
-    // second-level entry: read needs R (a pure write does not), write needs W,
-    // execute needs X when SLEE (scalable) is set.
-    if (e.negative || (e.kind != detail::Kind::LegacySl && e.kind != detail::Kind::SmSl)) return false;
-    if (write ? !(e.w && e.dirty) : !e.r) return false;
-    if (execute && e.kind == detail::Kind::SmSl && e.slee && !e.x) return false;
+    if (e.negative) return false;
+    XlateRequest req;
+    req.source_id = sid;
+    req.write = write;
+    req.read = !write;
+    req.execute = execute;
+    req.addr = addr;
+    FaultReason reason;
+    bool permission;
+    if (detail::use_of_hit(e, req, e.priv_default, &reason, &permission) != detail::HitUse::Translate) return false;
     const uint64_t out = e.out_page | (addr & 0xfff);
-    if (out >= detail::kIntrLo && out <= detail::kIntrHi) return false;
+    if (detail::in_interrupt_range(out)) return false;
     f.iotlb.commit_hit(probe);
-    delay += f.t_iotlb;
+    delay += f.t_iotlb;  // loosely timed: the unit's b_transport path
     ++*f.iotlb_lookups;  // (hits are derived: lookups - misses)
     *out_addr = out;
     *page_size = 4096;
