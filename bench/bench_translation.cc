@@ -17,6 +17,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <valgrind/callgrind.h>
+
 #include "common/dma_extension.h"
 #include "common/memory.h"
 #include "floor_translator.h"
@@ -111,37 +113,66 @@ struct Systems {
 
 Systems* systems = nullptr;
 
-void run_dma(benchmark::State& state, Initiator& dev) {
-  uint8_t data[64] = {};
-  DmaExtension ext(kRid);
-  tlm::tlm_generic_payload t;
-  t.set_extension(&ext);
-  t.set_data_ptr(data);
-  t.set_data_length(sizeof data);
-  t.set_streaming_width(sizeof data);
-  t.set_byte_enable_ptr(nullptr);
-  unsigned page = 0, errors = 0;
+// One initiator's stream of 64-byte reads over the mapped pages.
+class DmaStream {
+public:
+  explicit DmaStream(Initiator& dev) : dev_(dev), ext_(kRid), local_(dev.local) {
+    t_.set_extension(&ext_);
+    t_.set_data_ptr(data_);
+    t_.set_data_length(sizeof data_);
+    t_.set_streaming_width(sizeof data_);
+    t_.set_byte_enable_ptr(nullptr);
+  }
+  ~DmaStream() {
+    dev_.local = local_;
+    t_.clear_extension(&ext_);
+  }
   // The initiator's local time advances by each DMA's latency, as a decoupled
   // initiator's does (simulated time itself stays frozen here), so requests
   // reach the translators in time order and none queues behind another.
-  sc_time local = dev.local;
-  for (auto _ : state) {
-    sc_time delay = local;
-    t.set_command(tlm::TLM_READ_COMMAND);
-    t.set_address(kIova + 4096ull * page + 64);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    dev.socket->b_transport(t, delay);
-    local = delay;
-    errors += t.get_response_status() != tlm::TLM_OK_RESPONSE;
-    page = (page + 1) % kPages;
+  [[gnu::always_inline]] inline void dma() {
+    sc_time delay = local_;
+    t_.set_command(tlm::TLM_READ_COMMAND);
+    t_.set_address(kIova + 4096ull * page_ + 64);
+    t_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    dev_.socket->b_transport(t_, delay);
+    local_ = delay;
+    errors_ += t_.get_response_status() != tlm::TLM_OK_RESPONSE;
+    page_ = (page_ + 1) % kPages;
   }
-  dev.local = local;
-  t.clear_extension(&ext);
-  if (errors) state.SkipWithError("DMA answered with an error: the setup is wrong");
+  unsigned errors() const { return errors_; }
+
+private:
+  Initiator& dev_;
+  uint8_t data_[64] = {};
+  DmaExtension ext_;
+  tlm::tlm_generic_payload t_;
+  sc_time local_;
+  unsigned page_ = 0, errors_ = 0;
+};
+
+void run_dma(benchmark::State& state, Initiator& dev) {
+  DmaStream s(dev);
+  for (auto _ : state) s.dma();
+  if (s.errors()) state.SkipWithError("DMA answered with an error: the setup is wrong");
 }
 
 void BM_Floor_HashMapTranslator(benchmark::State& state) { run_dma(state, systems->floor_dev); }
 void BM_Vtd_IotlbHit(benchmark::State& state) { run_dma(state, systems->vtd_dev); }
+
+// Instruction counting under callgrind (bench/instructions_per_dma.sh): `n`
+// DMAs on one side, collected and dumped under `label` after a warm-up that
+// fills the caches. Outside valgrind the client requests do nothing.
+bool count_instructions(Initiator& dev, unsigned n, const char* label) {
+  DmaStream s(dev);
+  for (unsigned i = 0; i < 4 * kPages; ++i) s.dma();
+  CALLGRIND_ZERO_STATS;
+  CALLGRIND_TOGGLE_COLLECT;
+  for (unsigned i = 0; i < n; ++i) s.dma();
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_DUMP_STATS_AT(label);
+  return s.errors() == 0;
+}
 
 // Collects every repetition's CPU time per benchmark, so the ratio can be
 // printed at the end: the ratio of medians, and of the fastest repetitions
@@ -172,6 +203,17 @@ int sc_main(int argc, char* argv[]) {
   Systems sys;
   systems = &sys;
   sys.program_vtd();
+  if (argc == 3 && std::string(argv[1]) == "--instructions") {
+    // Floor and VT-d alternate, as in the timed runs.
+    const unsigned n = static_cast<unsigned>(std::stoul(argv[2]));
+    bool ok = true;
+    for (int i = 0; i < 2; ++i) {
+      ok = count_instructions(sys.floor_dev, n, "floor") && ok;
+      ok = count_instructions(sys.vtd_dev, n, "vtd") && ok;
+    }
+    if (!ok) std::fprintf(stderr, "bench_translation: a DMA answered with an error: the setup is wrong\n");
+    return ok ? 0 : 1;
+  }
   // Floor and VT-d alternate, seven times each, so that a slow spell of a
   // shared machine slows both alike; the ratio below pools each side's runs.
   for (int i = 0; i < 7; ++i) {

@@ -48,10 +48,12 @@ public:
     // front past the slots that free later than it.
     head_ = pos == last ? 0 : pos + 1;
     size_t prev = pos == 0 ? last : pos - 1;
-    for (size_t k = last; k > 0 && v < s[prev]; --k) {
-      s[pos] = s[prev];
-      pos = prev;
-      prev = pos == 0 ? last : pos - 1;
+    if (v < s[prev]) {  // rare: an earlier request after later ones
+      for (size_t k = last; k > 0 && v < s[prev]; --k) {
+        s[pos] = s[prev];
+        pos = prev;
+        prev = pos == 0 ? last : pos - 1;
+      }
     }
     s[pos] = v;
     return start;

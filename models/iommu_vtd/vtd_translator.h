@@ -287,7 +287,9 @@ public:
     const auto probe = f.iotlb.probe_masked(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
     if (!probe.value) return false;
     const detail::IotlbVal& e = *probe.value;
-    if (e.negative) return false;
+    // Second-level entries only: a first-level entry's check depends on the
+    // privilege a request without PASID takes from the context (RID_PRIV).
+    if (e.negative || (e.kind != detail::Kind::LegacySl && e.kind != detail::Kind::SmSl)) return false;
     XlateRequest req;
     req.source_id = sid;
     req.write = write;
@@ -296,7 +298,7 @@ public:
     req.addr = addr;
     FaultReason reason;
     bool permission;
-    if (detail::use_of_hit(e, req, e.priv_default, &reason, &permission) != detail::HitUse::Translate) return false;
+    if (detail::use_of_hit(e, req, false, &reason, &permission) != detail::HitUse::Translate) return false;
     const uint64_t out = e.out_page | (addr & 0xfff);
     if (detail::in_interrupt_range(out)) return false;
     f.iotlb.commit_hit(probe);
