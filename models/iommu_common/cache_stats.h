@@ -42,9 +42,10 @@ void bind_cache_contents(StatGroup& g, const Cache& cache, const std::string& wh
 }
 
 template <typename Cache>
-void bind_cache_stats(StatGroup& g, const Cache& cache, const std::string& what) {
-  bind_cache_counters(g, cache, what);
+CacheCounterStats bind_cache_stats(StatGroup& g, const Cache& cache, const std::string& what) {
+  const CacheCounterStats s = bind_cache_counters(g, cache, what);
   bind_cache_contents(g, cache, what);
+  return s;
 }
 
 }  // namespace iommusim::iommu

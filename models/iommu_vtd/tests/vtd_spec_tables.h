@@ -9,34 +9,14 @@
 #include <systemc>
 
 #include "common/sparse_memory.h"
+#include "iommu_common/sparse_memory_port.h"
 #include "iommu_vtd/vtd_translator.h"
 
 namespace vtdtest {
 
 using iommusim::SparseMemory;
 
-// MemoryPort over SparseMemory: a fixed latency per access, counters, and
-// addresses that answer a bus error.
-struct SparsePort : iommusim::vtd::MemoryPort {
-  explicit SparsePort(SparseMemory& m, sc_core::sc_time lat = sc_core::sc_time(50, sc_core::SC_NS))
-      : mem(m), latency(lat) {}
-  bool read(uint64_t pa, void* buf, unsigned len, sc_core::sc_time& delay) override {
-    ++reads;
-    delay += latency;
-    if (bad.count(pa & ~0xfffull)) return false;
-    return mem.read(pa, buf, len);
-  }
-  bool write(uint64_t pa, const void* buf, unsigned len, sc_core::sc_time& delay) override {
-    ++writes;
-    delay += latency;
-    if (bad.count(pa & ~0xfffull)) return false;
-    return mem.write(pa, buf, len);
-  }
-  SparseMemory& mem;
-  sc_core::sc_time latency;
-  unsigned reads = 0, writes = 0;
-  std::set<uint64_t> bad;  // 4K pages that give a bus error
-};
+using SparsePort = iommusim::iommu::SparseMemoryPort;
 
 // ---- entry encodings (spec bit positions) ----
 // Legacy root entry: P bit 0, CTP 63:12.
