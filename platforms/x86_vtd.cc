@@ -20,58 +20,6 @@ constexpr uint64_t kHighRam = 0x100000000ull;
 
 // ---------------------------------------------------------------------------
 
-InterruptController::InterruptController(sc_core::sc_module_name name, double delivery_ns, StatGroup* parent)
-    : sc_module(name),
-      socket("socket"),
-      delivery_(delivery_ns, SC_NS),
-      stats_(basename(), parent),
-      spurious_(stats_.counter("spurious", "MSIs with a vector no handler owns")) {
-  socket.register_b_transport(this, &InterruptController::b_transport);
-}
-
-void InterruptController::on_vector(unsigned vector, std::function<void()> handler) {
-  auto v = std::make_unique<Vec>();
-  v->handler = std::move(handler);
-  std::ostringstream n;
-  n << "vector_0x" << std::hex << vector;
-  StatGroup& g = stats_.subgroup(n.str());
-  v->count = &g.counter("msis", "MSIs received");
-  v->latency = &g.histogram("dispatch_ns", "MSI write arrival to handler dispatch", "ns");
-  Vec* raw = v.get();
-  vecs_[vector] = std::move(v);
-  sc_core::sc_spawn_options o;
-  sc_core::sc_spawn([this, raw] { dispatch(raw); }, sc_core::sc_gen_unique_name("dispatch"), &o);
-}
-
-uint64_t InterruptController::count(unsigned vector) const {
-  auto it = vecs_.find(vector);
-  return it == vecs_.end() ? 0 : it->second->count->value();
-}
-
-void InterruptController::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
-  t.set_response_status(tlm::TLM_OK_RESPONSE);
-  if (t.get_command() != tlm::TLM_WRITE_COMMAND || t.get_data_length() < 1) return;
-  unsigned vector = t.get_data_ptr()[0];
-  auto it = vecs_.find(vector);
-  if (it == vecs_.end()) { ++spurious_; return; }
-  Vec& v = *it->second;
-  ++*v.count;
-  v.arrivals.push_back(sc_core::sc_time_stamp() + delay);
-  v.ev.notify(delay + delivery_);
-}
-
-void InterruptController::dispatch(Vec* v) {
-  for (;;) {
-    wait(v->ev);
-    sc_time now = sc_core::sc_time_stamp();
-    for (const sc_time& a : v->arrivals) v->latency->sample((now - a).to_seconds() * 1e9);
-    v->arrivals.clear();
-    v->handler();
-  }
-}
-
-// ---------------------------------------------------------------------------
-
 RootComplex::RootComplex(sc_core::sc_module_name name)
     : sc_module(name), upstream("upstream"), to_unit("to_unit"), from_unit("from_unit"), to_endpoint("to_endpoint") {
   upstream.register_b_transport(this, &RootComplex::b_transport);

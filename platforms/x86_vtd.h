@@ -45,6 +45,7 @@
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_unit.h"
+#include "platforms/interrupt_controller.h"
 #include "platforms/platform.h"
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/svm_accel.h"
@@ -52,36 +53,6 @@
 #include "platforms/workload_monitor.h"
 
 namespace iommusim {
-
-// MSI receiver: a write of the vector (data bits 7:0) anywhere in the 1 MiB
-// interrupt window. Each registered vector's handler runs delivery_ns after
-// the write arrives.
-class InterruptController : public sc_core::sc_module {
-public:
-  tlm_utils::simple_target_socket<InterruptController> socket;
-
-  InterruptController(sc_core::sc_module_name name, double delivery_ns, StatGroup* parent_stats);
-  // Elaboration time only.
-  void on_vector(unsigned vector, std::function<void()> handler);
-  uint64_t count(unsigned vector) const;
-  uint64_t spurious() const { return spurious_.value(); }
-
-private:
-  struct Vec {
-    std::function<void()> handler;
-    sc_core::sc_event ev;
-    std::vector<sc_core::sc_time> arrivals;
-    Counter* count = nullptr;
-    Histogram* latency = nullptr;
-  };
-  void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  void dispatch(Vec* v);
-
-  sc_core::sc_time delivery_;
-  StatGroup stats_;
-  Counter& spurious_;
-  std::map<unsigned, std::unique_ptr<Vec>> vecs_;
-};
 
 // Routes endpoint DMA to the unit whose scope covers the endpoint, and unit
 // messages (ATS invalidations, PRG responses) to endpoints by destination id.
