@@ -5,7 +5,6 @@
 #include <set>
 #include <sstream>
 
-#include "common/pcie_messages.h"
 
 namespace iommusim {
 
@@ -17,56 +16,6 @@ constexpr uint64_t kMsiBase = 0xFEE00000ull, kMsiSize = 0x100000ull;
 constexpr uint64_t kLowRamTop = 0xFEC00000ull;  // below the IOAPIC/DMAR/LAPIC MMIO hole
 constexpr uint64_t kHighRam = 0x100000000ull;
 }  // namespace
-
-// ---------------------------------------------------------------------------
-
-RootComplex::RootComplex(sc_core::sc_module_name name)
-    : sc_module(name), upstream("upstream"), to_unit("to_unit"), from_unit("from_unit"), to_endpoint("to_endpoint") {
-  upstream.register_b_transport(this, &RootComplex::b_transport);
-  upstream.register_get_direct_mem_ptr(this, &RootComplex::get_dmi);
-  upstream.register_transport_dbg(this, &RootComplex::dbg);
-  from_unit.register_b_transport(this, &RootComplex::msg_b_transport);
-  to_unit.register_invalidate_direct_mem_ptr(this, &RootComplex::invalidate_dmi);
-}
-
-void RootComplex::b_transport(int id, tlm::tlm_generic_payload& t, sc_time& delay) {
-  to_unit[eps_.at(id).unit]->b_transport(t, delay);
-}
-
-bool RootComplex::get_dmi(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
-  return to_unit[eps_.at(id).unit]->get_direct_mem_ptr(t, dmi);
-}
-
-unsigned RootComplex::dbg(int id, tlm::tlm_generic_payload& t) {
-  return to_unit[eps_.at(id).unit]->transport_dbg(t);
-}
-
-void RootComplex::msg_b_transport(int, tlm::tlm_generic_payload& t, sc_time& delay) {
-  PcieMessage* m = t.get_extension<PcieMessage>();
-  for (size_t i = 0; m && i < eps_.size(); ++i)
-    if (eps_[i].rid == m->destination_id && eps_[i].msg >= 0) {
-      to_endpoint[eps_[i].msg]->b_transport(t, delay);
-      return;
-    }
-  t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);  // unsupported request: no such function
-}
-
-namespace {
-// Answers every message with an Unsupported Request: the target of
-// rc.to_endpoint when no endpoint has a message socket (a socket must be bound).
-struct NoFunction : sc_core::sc_module {
-  tlm_utils::simple_target_socket<NoFunction> socket;
-  explicit NoFunction(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_b_transport(this, &NoFunction::b_transport);
-  }
-  void b_transport(tlm::tlm_generic_payload& t, sc_time&) { t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE); }
-};
-}  // namespace
-
-void RootComplex::invalidate_dmi(int unit, sc_dt::uint64 start, sc_dt::uint64 end) {
-  for (size_t i = 0; i < eps_.size(); ++i)
-    if (eps_[i].unit == static_cast<unsigned>(unit)) upstream[static_cast<int>(i)]->invalidate_direct_mem_ptr(start, end);
-}
 
 // ---------------------------------------------------------------------------
 
@@ -332,9 +281,11 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
     membus_->downstream.bind(unit.mmio);
     unit.mem_out.bind(membus_->upstream);
     membus_->assign_initiator(static_cast<unsigned>(1 + u), dev_space);
-    rc_->to_unit.bind(unit.dma_in);
-    unit.devtlb_out.bind(rc_->from_unit);
+    rc_->add_unit(unit_names_[u], unit.dma_in, &unit.devtlb_out);
   }
+  // Each unit's device scope: the endpoints that name it (DRHD device scope entries).
+  for (size_t i = 0; i < endpoint_names_.size(); ++i)
+    if (!(err = rc_->add_scope(ep_unit[i], RequesterScope::device(eps_[i].rid()))).empty()) return endpoint_names_[i] + ": " + err;
 
   // ---- kernel model ----
   alloc_ = std::make_unique<fw::PageAllocator>(kernel_.ram_base, kernel_.ram_size);
@@ -354,7 +305,6 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   std::map<uint32_t, uint32_t> shared_ioas;
   std::vector<const sc_core::sc_event*> done;
   unsigned next_target = static_cast<unsigned>(2 + unit_names_.size());  // membus downstream bindings so far
-  int next_msg = 0;                                                        // rc.to_endpoint bindings so far
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     const std::string& n = endpoint_names_[i];
     EndpointConfig& c = eps_[i];
@@ -390,7 +340,6 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
       if (!e2.empty()) return e2 + " (kernel.bar_base)";
       membus_->downstream.bind(ep.mmio);
       ++next_target;
-      ep.dma.bind(rc_->upstream);
       return "";
     };
     auto take_irqs = [&](fw::PciDriverBase* d, unsigned first, unsigned count) {
@@ -400,9 +349,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
       case EndpointKind::Workload: {
         workloads_.push_back(std::make_unique<fw::Workload>(n.c_str(), c.wl, *ioas_, vd, *alloc_, *cpu_, ioas_id, &stats));
         fw::Workload& w = *workloads_.back();
-        w.dma.bind(rc_->upstream);
-        rc_->to_endpoint.bind(w.msg_in);
-        rc_->add_endpoint(rid, ep_unit[i], next_msg++);
+        err = rc_->attach_endpoint(rid, w.dma, &w.msg_in);
         done.push_back(&w.done_event());
         e.wl = &w;
         break;
@@ -411,8 +358,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
         tgs_.push_back(std::make_unique<TrafficGenerator>(n.c_str(), c.tg, &stats, &trace));
         TrafficGenerator* tg = tgs_.back().get();
         tg->hold();
-        tg->socket.bind(rc_->upstream);
-        rc_->add_endpoint(rid, ep_unit[i], -1);
+        err = rc_->attach_endpoint(rid, tg->socket, nullptr);
         pci_drivers_.push_back(std::make_unique<fw::TgDriver>(("kdrv_" + n).c_str(), n, rid, c.tg.window_base,
                                                               c.tg.window_size, *ioas_, vd, *alloc_, *cpu_, ioas_id,
                                                               [tg] { tg->release(); }, kernel_stats_.get()));
@@ -426,7 +372,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
         Nic& nic = *nics_.back();
         fw::PciFunctionAddr fn;
         if (!(err = pci_function(nic, &fn)).empty()) return n + ": " + err;
-        rc_->add_endpoint(rid, ep_unit[i], -1);
+        err = rc_->attach_endpoint(rid, nic.dma, nullptr);
         pci_drivers_.push_back(std::make_unique<fw::NicDriver>(("kdrv_" + n).c_str(), n, c.nic_drv, fn, rid, *ioas_,
                                                                vd, *alloc_, *cpu_, ioas_id, kernel_stats_.get()));
         take_irqs(pci_drivers_.back().get(), fn.vector, 2);
@@ -439,8 +385,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
         SvmAccelerator& acc = *accs_.back();
         fw::PciFunctionAddr fn;
         if (!(err = pci_function(acc, &fn)).empty()) return n + ": " + err;
-        rc_->to_endpoint.bind(acc.msg);
-        rc_->add_endpoint(rid, ep_unit[i], next_msg++);
+        err = rc_->attach_endpoint(rid, acc.dma, &acc.msg);
         pci_drivers_.push_back(std::make_unique<fw::AccelDriver>(("kdrv_" + n).c_str(), n, c.acc_drv, fn, rid, *ioas_,
                                                                  vd, *alloc_, *cpu_, ioas_id, kernel_stats_.get()));
         take_irqs(pci_drivers_.back().get(), fn.vector, 1);
@@ -449,13 +394,9 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
         break;
       }
     }
+    if (!err.empty()) return n + ": " + err;
     if (!is_wl) e.drv = pci_drivers_.back().get();
     inst_.push_back(e);
-  }
-  if (next_msg == 0) {
-    auto nf = std::make_unique<NoFunction>("rc_no_function");
-    rc_->to_endpoint.bind(nf->socket);
-    no_function_ = std::move(nf);
   }
   monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
   return "";

@@ -32,8 +32,6 @@
 #include <vector>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/memory.h"
@@ -47,38 +45,13 @@
 #include "iommu_vtd/vtd_unit.h"
 #include "platforms/interrupt_controller.h"
 #include "platforms/platform.h"
+#include "platforms/root_complex.h"
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/svm_accel.h"
 #include "pci_endpoint/traffic_generator.h"
 #include "platforms/workload_monitor.h"
 
 namespace iommusim {
-
-// Routes endpoint DMA to the unit whose scope covers the endpoint, and unit
-// messages (ATS invalidations, PRG responses) to endpoints by destination id.
-class RootComplex : public sc_core::sc_module {
-public:
-  tlm_utils::multi_passthrough_target_socket<RootComplex> upstream;       // endpoints' DMA
-  tlm_utils::multi_passthrough_initiator_socket<RootComplex> to_unit;     // units' dma_in
-  tlm_utils::multi_passthrough_target_socket<RootComplex> from_unit;      // units' devtlb_out
-  tlm_utils::multi_passthrough_initiator_socket<RootComplex> to_endpoint; // endpoints' msg_in
-
-  explicit RootComplex(sc_core::sc_module_name name);
-  // Endpoint i (binding order on upstream) has requester id `rid`, sits in
-  // the scope of unit `unit` (binding order on to_unit) and takes messages on
-  // to_endpoint binding `msg` (-1: it has no message socket; a message to it
-  // gets an Unsupported Request).
-  void add_endpoint(uint16_t rid, unsigned unit, int msg) { eps_.push_back({rid, unit, msg}); }
-
-private:
-  void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  bool get_dmi(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
-  unsigned dbg(int id, tlm::tlm_generic_payload& t);
-  void msg_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
-  struct Ep { uint16_t rid; unsigned unit; int msg; };
-  std::vector<Ep> eps_;
-};
 
 struct KernelParams {
   uint64_t ram_base = 0x100000000ull;  // RAM the platform reserves for the kernel model
@@ -158,7 +131,6 @@ private:
   std::unique_ptr<Router> membus_;
   std::unique_ptr<InterruptController> intc_;
   std::unique_ptr<RootComplex> rc_;
-  std::unique_ptr<sc_core::sc_module> no_function_;  // binds rc.to_endpoint when no endpoint takes messages
   std::vector<std::unique_ptr<vtd::VtdUnit>> units_;
   std::unique_ptr<fw::CpuPort> cpu_;
   std::unique_ptr<fw::PageAllocator> alloc_;
