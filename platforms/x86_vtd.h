@@ -1,22 +1,21 @@
 // x86 with VT-d: RAM, an interrupt controller that takes MSIs as memory writes
-// to 0xFEE00000-0xFEEFFFFF (counts and dispatch latency per vector), one or
-// more VT-d units each covering a scope of endpoints (as DRHD device scopes
-// do), a root complex routing each endpoint's DMA into its unit, and the
-// kernel model (IOAS layer, one VT-d driver per unit, a workload per endpoint)
-// running on a CPU initiator that sees RAM and the units' registers.
+// to 0xFEE00000-0xFEEFFFFF, one or more VT-d units each covering a scope of
+// endpoints (as DRHD device scopes do), a root complex routing each
+// endpoint's DMA into its unit, and the kernel model (IOAS layer, one VT-d
+// driver per unit, a driver or workload per endpoint) running on a CPU
+// initiator that sees RAM and the units' registers.
 //
-//   workloads (endpoints) --dma--> root complex --> vtdN.dma_in
+//   endpoints --dma--> root complex (requester scopes) --> vtdN.dma_in
 //   vtdN.mem_out --> membus (space "device": RAM + interrupt window) --> RAM / intc
-//   cpu --> membus (space "cpu": RAM + every unit's MMIO window) --> RAM / vtdN.mmio
-//   vtdN.devtlb_out --> root complex --> endpoint.msg_in (by destination id)
+//   cpu --> membus (space "cpu": RAM + every unit's MMIO window
+//                  + ECAM config space and BAR0 of each programmable endpoint)
+//   vtdN.devtlb_out --> root complex --> endpoint message input (by destination id)
 //
-//   cpu --> membus (space "cpu": + ECAM config space and BAR0 of each PCIe endpoint)
-//
-// Endpoint kinds ([ep] kind = ...): workload (a minimal DMA engine driven
-// directly by a fw::Workload), tg (TrafficGenerator on a long-lived IOVA
-// window the kernel maps), nic (Nic driven by the kernel's fw::NicDriver),
-// svm (SvmAccelerator driven by fw::AccelDriver; its msg socket takes ATS
-// Invalidate Requests and PRG Responses from the unit).
+// The endpoints are built through the endpoint-kind registry
+// (platforms/endpoint_kind.h, endpoint_kinds.h): `<ep>.kind` picks the kind,
+// which declares the endpoint's parameters, checks them, creates its models,
+// offers its sockets and creates its kernel driver. This platform places
+// them: requester id 01:i.0, ECAM config space, BAR0 and MSI vectors.
 //
 // Config: [system] endpoints = ep0 ep1, units = vtd0; [mem]; [kernel] (driver
 // policy, CPU costs, RAM reserved for the kernel, PCI hole / ECAM / BARs /
@@ -25,14 +24,12 @@
 // docs/kernel-model.md.
 #pragma once
 
-#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 #include <systemc>
-#include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "common/memory.h"
 #include "common/router.h"
@@ -43,12 +40,10 @@
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_unit.h"
+#include "platforms/endpoint_kinds.h"
 #include "platforms/interrupt_controller.h"
 #include "platforms/platform.h"
 #include "platforms/root_complex.h"
-#include "pci_endpoint/nic.h"
-#include "pci_endpoint/svm_accel.h"
-#include "pci_endpoint/traffic_generator.h"
 #include "platforms/workload_monitor.h"
 
 namespace iommusim {
@@ -63,23 +58,6 @@ struct KernelParams {
   uint32_t msi_vector_base = 0x40;     // MSI-X vectors of endpoint i from msi_vector_base + 2i
   fw::VtdDriverParams driver;
   void declare(ParamList& p);
-};
-
-enum class EndpointKind { Workload, Tg, Nic, Svm };
-
-// Everything the config says about one endpoint.
-struct EndpointConfig {
-  EndpointKind kind = EndpointKind::Workload;
-  std::string unit;
-  fw::WorkloadParams wl;        // kind workload (its group/address_space/iova_base are used)
-  TrafficGenParams tg;          // kind tg
-  NicParams nic;                // kind nic
-  fw::NicDriverParams nic_drv;
-  SvmAccelParams svm;           // kind svm
-  fw::AccelDriverParams acc_drv;
-  uint32_t group = 0, address_space = 0;   // other kinds
-  uint64_t iova_base = 0x100000;
-  uint16_t rid() const;
 };
 
 class X86VtdPlatform : public Platform {
@@ -99,6 +77,7 @@ public:
   fw::IoasLayer& ioas() { return *ioas_; }
   fw::VtdDriver& driver(size_t unit) { return *drivers_.at(unit); }
   vtd::VtdUnit& unit(size_t i) { return *units_.at(i); }
+  Endpoint& endpoint(const std::string& name);
   fw::Workload& workload(const std::string& name);
   TrafficGenerator& traffic_generator(const std::string& name);
   Nic& nic(const std::string& name);
@@ -108,15 +87,39 @@ public:
   fw::TgDriver& tg_driver(const std::string& name);
   Memory& memory() { return *memory_; }
   InterruptController& intc() { return *intc_; }
+  RootComplex& root_complex() { return *rc_; }
   fw::CpuPort& cpu() { return *cpu_; }
   fw::PageAllocator& allocator() { return *alloc_; }
   // Parameter structs, editable between declare() and elaborate().
   KernelParams& kernel_params() { return kernel_; }
-  fw::WorkloadParams& workload_params(const std::string& name);
-  EndpointConfig& endpoint_config(const std::string& name);
   vtd::VtdParams& unit_params(size_t i) { return unit_params_.at(i); }
 
 private:
+  // One endpoint: its kind, the unit whose scope holds it, and what the kind built.
+  struct EndpointSlot {
+    const EndpointKindInfo* kind = nullptr;
+    std::unique_ptr<Endpoint> ep;
+    std::string unit;                      // <ep>.unit
+    unsigned unit_index = 0;               // resolved by check_endpoint
+    fw::PciDriverBase* driver = nullptr;   // its kernel driver, if the kind has one
+  };
+
+  // elaborate(), step by step.
+  std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
+  std::string check_vectors(size_t i) const;
+  std::string check_kernel_and_units() const;
+  std::string build_memory_system(StatGroup& stats);
+  std::string build_units(StatGroup& stats, TraceWriter& trace);
+  std::string build_kernel(StatGroup& stats);
+  std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
+                             std::vector<const sc_core::sc_event*>* done);
+  std::string attach_to_ioas(size_t i, uint32_t* ioas_id);
+  std::string bind_endpoint(size_t i, const fw::PciFunctionAddr& fn);
+  fw::PciFunctionAddr function_address(size_t i) const;
+  std::string map(unsigned space, const RouteEntry& e);
+  template <typename Kind>
+  Kind& endpoint_of_kind(const std::string& name, const char* kind);
+
   std::string endpoint_list_ = "ep0";
   std::string unit_list_ = "vtd0";
   std::vector<std::string> endpoint_names_, unit_names_;
@@ -125,35 +128,20 @@ private:
   std::vector<vtd::VtdParams> unit_params_;
   std::vector<uint64_t> mmio_base_;
   std::vector<std::string> kind_names_;   // round 1: <ep>.kind
-  std::vector<EndpointConfig> eps_;
+  std::vector<EndpointSlot> endpoints_;
 
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> membus_;
+  unsigned cpu_space_ = 0, device_space_ = 0;  // membus address spaces
   std::unique_ptr<InterruptController> intc_;
   std::unique_ptr<RootComplex> rc_;
   std::vector<std::unique_ptr<vtd::VtdUnit>> units_;
   std::unique_ptr<fw::CpuPort> cpu_;
   std::unique_ptr<fw::PageAllocator> alloc_;
   std::unique_ptr<fw::IoasLayer> ioas_;
+  std::map<uint32_t, uint32_t> shared_ioas_;  // <ep>.address_space -> IOAS
   std::unique_ptr<StatGroup> kernel_stats_;
   std::vector<std::unique_ptr<fw::VtdDriver>> drivers_;
-  // Per endpoint (index = position in system.endpoints); only the kind's are set.
-  struct EndpointInst {
-    std::string name;
-    EndpointKind kind;
-    fw::Workload* wl = nullptr;
-    TrafficGenerator* tg = nullptr;
-    Nic* nic = nullptr;
-    SvmAccelerator* acc = nullptr;
-    fw::PciDriverBase* drv = nullptr;
-  };
-  std::vector<EndpointInst> inst_;
-  std::vector<std::unique_ptr<fw::Workload>> workloads_;
-  std::vector<std::unique_ptr<TrafficGenerator>> tgs_;
-  std::vector<std::unique_ptr<Nic>> nics_;
-  std::vector<std::unique_ptr<SvmAccelerator>> accs_;
-  std::vector<std::unique_ptr<fw::PciDriverBase>> pci_drivers_;
-  const EndpointInst& inst(const std::string& name) const;
   std::unique_ptr<WorkloadMonitor> monitor_;
 };
 
