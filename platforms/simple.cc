@@ -8,18 +8,10 @@ namespace iommusim {
 
 void SimplePlatform::declare_structure(ParamList& p, unsigned round) {
   if (round > 0) return;
-  p.scope("system").add_custom(
-      "endpoints", endpoint_list_, "instance names separated by spaces or commas", "",
-      "Traffic-generator endpoints to instantiate, one config section each",
-      [this](const std::string& text) {
-        std::vector<std::string> names;
-        std::string err = parse_instance_list(text, {"system", "mem", "router"}, &names);
-        if (!err.empty()) return err;
-        if (names.empty()) return std::string("at least one endpoint is needed");
-        endpoint_list_ = text;
-        return std::string();
-      },
-      [this] { return endpoint_list_; });
+  ParamList sys = p.scope("system");
+  add_instance_list(sys, "endpoints", &endpoint_list_,
+                    "Traffic-generator endpoints to instantiate, one config section each", {"system", "mem", "router"},
+                    "at least one endpoint is needed");
 }
 
 void SimplePlatform::declare(ParamList& p) {

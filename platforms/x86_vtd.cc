@@ -34,31 +34,17 @@ X86VtdPlatform::~X86VtdPlatform() = default;
 void X86VtdPlatform::declare_structure(ParamList& p, unsigned round) {
   if (round == 1) {
     parse_instance_list(endpoint_list_, {}, &endpoint_names_);
-    kind_names_.assign(endpoint_names_.size(), endpoint_kinds().front().name);
-    for (size_t i = 0; i < endpoint_names_.size(); ++i)
-      p.scope(endpoint_names_[i]).add_choice("kind", &kind_names_[i], endpoint_kind_names(), endpoint_kind_help());
+    endpoints_.declare_kinds(p, endpoint_names_);
     return;
   }
   if (round > 1) return;
   ParamList sys = p.scope("system");
   const std::vector<std::string> reserved = {"system", "mem", "membus", "intc", "rc", "cpu", "kernel", "monitor"};
-  auto instance_list = [&sys, reserved](const char* key, std::string* list, const char* help, const char* none) {
-    sys.add_custom(
-        key, *list, "instance names separated by spaces or commas", "", help,
-        [list, reserved, none](const std::string& text) {
-          std::vector<std::string> names;
-          std::string err = parse_instance_list(text, reserved, &names);
-          if (!err.empty()) return err;
-          if (names.empty()) return std::string(none);
-          *list = text;
-          return std::string();
-        },
-        [list] { return *list; });
-  };
-  instance_list("endpoints", &endpoint_list_, "Endpoints to instantiate (each runs a kernel workload), one config section each",
-                "at least one endpoint is needed");
-  instance_list("units", &unit_list_, "VT-d remapping units (DRHDs) to instantiate, one config section each",
-                "at least one VT-d unit is needed");
+  add_instance_list(sys, "endpoints", &endpoint_list_,
+                    "Endpoints to instantiate (each runs a kernel workload), one config section each", reserved,
+                    "at least one endpoint is needed");
+  add_instance_list(sys, "units", &unit_list_, "VT-d remapping units (DRHDs) to instantiate, one config section each",
+                    reserved, "at least one VT-d unit is needed");
 }
 
 void X86VtdPlatform::declare(ParamList& p) {
@@ -76,53 +62,33 @@ void X86VtdPlatform::declare(ParamList& p) {
     unit_params_[i].declare(u);
     u.add_address("mmio_base", &mmio_base_[i], (1ull << 52) - 1, "where the unit's registers sit in the CPU's address space");
   }
-  endpoints_.clear();
-  endpoints_.resize(endpoint_names_.size());  // the parameters point into the slots: no reallocation after this
-  for (size_t i = 0; i < endpoint_names_.size(); ++i) {
-    EndpointSlot& s = endpoints_[i];
-    s.kind = i < kind_names_.size() ? find_endpoint_kind(kind_names_[i]) : &endpoint_kinds().front();
-    s.ep = s.kind->make(endpoint_names_[i]);
-    s.unit = unit_names_.empty() ? "" : unit_names_[0];
-    ParamList e = p.scope(endpoint_names_[i]);
-    s.ep->declare(e, DmaExtension::bdf(1, static_cast<unsigned>(i), 0));  // bus 1, device i
-    e.add_string("unit", &s.unit, "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
-  }
+  endpoints_.declare(
+      p, endpoint_names_, [](size_t i) { return DmaExtension::bdf(1, static_cast<unsigned>(i), 0); },  // bus 1, device i
+      unit_names_.empty() ? "" : unit_names_[0], "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
 }
 
 // ---------------------------------------------------------------------------
 // Accessors
 
-Endpoint& X86VtdPlatform::endpoint(const std::string& name) {
-  for (EndpointSlot& s : endpoints_)
-    if (s.ep->name() == name) return *s.ep;
-  throw std::out_of_range("no endpoint '" + name + "'");
-}
-
-template <typename Kind>
-Kind& X86VtdPlatform::endpoint_of_kind(const std::string& name, const char* kind) {
-  auto* k = dynamic_cast<Kind*>(&endpoint(name));
-  if (!k) throw std::out_of_range("endpoint '" + name + "' is not of kind " + kind);
-  return *k;
-}
-
+Endpoint& X86VtdPlatform::endpoint(const std::string& name) { return endpoints_.find(name); }
 fw::Workload& X86VtdPlatform::workload(const std::string& n) {
-  return endpoint_of_kind<WorkloadEndpoint>(n, "workload").workload();
+  return endpoints_.find_as<WorkloadEndpoint>(n, "workload").workload();
 }
 TrafficGenerator& X86VtdPlatform::traffic_generator(const std::string& n) {
-  return endpoint_of_kind<TgEndpoint>(n, "tg").generator();
+  return endpoints_.find_as<TgEndpoint>(n, "tg").generator();
 }
-Nic& X86VtdPlatform::nic(const std::string& n) { return endpoint_of_kind<NicEndpoint>(n, "nic").nic(); }
+Nic& X86VtdPlatform::nic(const std::string& n) { return endpoints_.find_as<NicEndpoint>(n, "nic").nic(); }
 SvmAccelerator& X86VtdPlatform::accelerator(const std::string& n) {
-  return endpoint_of_kind<SvmEndpoint>(n, "svm").accelerator();
+  return endpoints_.find_as<SvmEndpoint>(n, "svm").accelerator();
 }
 fw::NicDriver& X86VtdPlatform::nic_driver(const std::string& n) {
-  return static_cast<fw::NicDriver&>(endpoint_of_kind<NicEndpoint>(n, "nic").driver());
+  return static_cast<fw::NicDriver&>(endpoints_.find_as<NicEndpoint>(n, "nic").driver());
 }
 fw::AccelDriver& X86VtdPlatform::accel_driver(const std::string& n) {
-  return static_cast<fw::AccelDriver&>(endpoint_of_kind<SvmEndpoint>(n, "svm").driver());
+  return static_cast<fw::AccelDriver&>(endpoints_.find_as<SvmEndpoint>(n, "svm").driver());
 }
 fw::TgDriver& X86VtdPlatform::tg_driver(const std::string& n) {
-  return static_cast<fw::TgDriver&>(endpoint_of_kind<TgEndpoint>(n, "tg").driver());
+  return static_cast<fw::TgDriver&>(endpoints_.find_as<TgEndpoint>(n, "tg").driver());
 }
 
 // ---------------------------------------------------------------------------
@@ -146,17 +112,13 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 // Checks that span several instances: unique requester ids, the unit named,
 // what the endpoint takes from the kernel and the unit, its MSI vectors.
 std::string X86VtdPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids) {
-  EndpointSlot& s = endpoints_[i];
-  const std::string& n = s.ep->name();
+  EndpointSet::Slot& s = endpoints_[i];
   if (std::string err = s.ep->validate(seed); !err.empty()) return err;
-  if (!rids->insert(s.ep->requester_id()).second) return n + ": requester id used by another endpoint";
-  size_t u = 0;
-  while (u < unit_names_.size() && unit_names_[u] != s.unit) ++u;
-  if (u == unit_names_.size()) return n + ".unit: '" + s.unit + "' is not one of system.units (" + unit_list_ + ")";
-  s.unit_index = static_cast<unsigned>(u);
+  if (!rids->insert(s.ep->requester_id()).second) return s.ep->name() + ": requester id used by another endpoint";
+  if (std::string err = endpoints_.resolve_unit(i, unit_names_, "system.units", unit_list_); !err.empty()) return err;
   EndpointLimits limits;
   limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
-  limits.unit_has_pasid = unit_params_[u].scalable();
+  limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
   limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
   if (std::string err = s.ep->check_limits(limits); !err.empty()) return err;
   return s.ep->programmable() ? check_vectors(i) : "";
@@ -228,9 +190,11 @@ std::string X86VtdPlatform::build_units(StatGroup& stats, TraceWriter& trace) {
     membus_->add_initiator(unit.mem_out, device_space_);
     rc_->add_unit(unit_names_[u], unit.dma_in, &unit.devtlb_out);
   }
-  for (const EndpointSlot& s : endpoints_)
-    if (std::string err = rc_->add_scope(s.unit_index, RequesterScope::device(s.ep->requester_id())); !err.empty())
-      return s.ep->name() + ": " + err;
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    const EndpointSet::Slot& s = endpoints_[i];
+    std::string err = rc_->add_scope(s.unit_index, RequesterScope::device(s.ep->requester_id()));
+    if (!err.empty()) return s.ep->name() + ": " + err;
+  }
   return "";
 }
 
@@ -258,7 +222,7 @@ std::string X86VtdPlatform::build_kernel(StatGroup& stats) {
 // their binding, its driver and the driver's interrupts.
 std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                                            std::vector<const sc_core::sc_event*>* done) {
-  EndpointSlot& s = endpoints_[i];
+  EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
   const EndpointContext ctx{stats, trace, *ioas_, *drivers_[s.unit_index], *alloc_, *cpu_, kernel_stats_.get(),
@@ -276,7 +240,7 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
 
 // Its own IOAS, or the one it shares (<ep>.address_space), and its IOMMU group.
 std::string X86VtdPlatform::attach_to_ioas(size_t i, uint32_t* ioas_id) {
-  const EndpointSlot& s = endpoints_[i];
+  const EndpointSet::Slot& s = endpoints_[i];
   const IoasPlacement place = s.ep->ioas_placement();
   fw::IoasOptions opt;
   opt.base = place.iova_base;
@@ -320,42 +284,22 @@ std::string X86VtdPlatform::bind_endpoint(size_t i, const fw::PciFunctionAddr& f
 // ---------------------------------------------------------------------------
 // Run
 
-uint64_t X86VtdPlatform::transactions_completed() const {
-  uint64_t n = 0;
-  for (const EndpointSlot& s : endpoints_) n += s.ep->transactions();
-  return n;
-}
+uint64_t X86VtdPlatform::transactions_completed() const { return endpoints_.transactions(); }
 
-bool X86VtdPlatform::finished() const {
-  for (const EndpointSlot& s : endpoints_)
-    if (!s.ep->finished()) return false;
-  return true;
-}
+bool X86VtdPlatform::finished() const { return endpoints_.finished(); }
 
-// The units' drivers first, then the kernel's own workloads, then the drivers
-// of the device endpoints.
 std::vector<std::string> X86VtdPlatform::run_failures() const {
   std::vector<std::string> out;
   for (const auto& d : drivers_)
     if (!d->error().empty()) out.push_back(std::string(d->basename()) + ": bring-up failed: " + d->error());
-  for (bool with_driver : {false, true})
-    for (const EndpointSlot& s : endpoints_)
-      if ((s.driver != nullptr) == with_driver && !s.ep->failure().empty()) out.push_back(s.ep->name() + ": " + s.ep->failure());
+  endpoints_.failures(&out);
   return out;
 }
 
 // One table per endpoint kind, in the registry's order, then the units'
 // bring-up failures and the first fault events.
 void X86VtdPlatform::print_summary(std::ostream& os) const {
-  std::vector<SummaryTable> tables;
-  for (const EndpointKindInfo& k : endpoint_kinds()) {
-    SummaryTable t;
-    for (const EndpointSlot& s : endpoints_)
-      if (s.kind == &k) t.rows.push_back(s.ep->summary_row());
-    if (!t.rows.empty()) t.header = k.summary_header();
-    tables.push_back(std::move(t));
-  }
-  print_tables(os, tables);
+  print_tables(os, endpoints_.summary_tables());
   for (const auto& d : drivers_)
     if (!d->error().empty()) os << d->basename() << ": bring-up failed: " << d->error() << "\n";
   const auto& log = ioas_->fault_log();

@@ -41,6 +41,7 @@
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_unit.h"
 #include "platforms/endpoint_kinds.h"
+#include "platforms/endpoint_set.h"
 #include "platforms/interrupt_controller.h"
 #include "platforms/platform.h"
 #include "platforms/root_complex.h"
@@ -95,15 +96,6 @@ public:
   vtd::VtdParams& unit_params(size_t i) { return unit_params_.at(i); }
 
 private:
-  // One endpoint: its kind, the unit whose scope holds it, and what the kind built.
-  struct EndpointSlot {
-    const EndpointKindInfo* kind = nullptr;
-    std::unique_ptr<Endpoint> ep;
-    std::string unit;                      // <ep>.unit
-    unsigned unit_index = 0;               // resolved by check_endpoint
-    fw::PciDriverBase* driver = nullptr;   // its kernel driver, if the kind has one
-  };
-
   // elaborate(), step by step.
   std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
   std::string check_vectors(size_t i) const;
@@ -117,8 +109,6 @@ private:
   std::string bind_endpoint(size_t i, const fw::PciFunctionAddr& fn);
   fw::PciFunctionAddr function_address(size_t i) const;
   std::string map(unsigned space, const RouteEntry& e);
-  template <typename Kind>
-  Kind& endpoint_of_kind(const std::string& name, const char* kind);
 
   std::string endpoint_list_ = "ep0";
   std::string unit_list_ = "vtd0";
@@ -127,8 +117,7 @@ private:
   KernelParams kernel_;
   std::vector<vtd::VtdParams> unit_params_;
   std::vector<uint64_t> mmio_base_;
-  std::vector<std::string> kind_names_;   // round 1: <ep>.kind
-  std::vector<EndpointSlot> endpoints_;
+  EndpointSet endpoints_;
 
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> membus_;

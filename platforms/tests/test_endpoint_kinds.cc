@@ -5,6 +5,7 @@
 #include <string>
 
 #include "platforms/endpoint_kinds.h"
+#include "platforms/endpoint_set.h"
 
 using namespace iommusim;
 
@@ -100,4 +101,33 @@ TEST(EndpointKinds, ValidateAndLimitsNameTheEndpoint) {
   EXPECT_EQ(svm.ep->check_limits(limits), "acc0.mode: svm needs a unit with PASID support, or mode = iova");
   EXPECT_EQ(set(svm.params, "acc0.mode", "iova"), "");
   EXPECT_EQ(svm.ep->check_limits(limits), "");
+}
+
+// The set: `<ep>.kind` picks each endpoint's kind, the platform's requester
+// ids and `<ep>.unit` come with it, and a unit not in the list is refused
+// with the key that lists the units.
+TEST(EndpointSet, KindsRequesterIdsAndUnits) {
+  ParamList params;
+  EndpointSet eps;
+  const std::vector<std::string> names = {"a", "b"};
+  eps.declare_kinds(params, names);
+  EXPECT_EQ(spec(params, "a.kind")->current(), "workload");
+  EXPECT_NE(spec(params, "b.kind")->apply("router"), "");
+  ASSERT_EQ(spec(params, "b.kind")->apply("svm"), "");
+  eps.declare(params, names, [](size_t i) { return static_cast<uint16_t>(0x0200 + 8 * i); }, "u0", "its unit");
+  ASSERT_EQ(eps.size(), 2u);
+  EXPECT_EQ(eps[0].kind, find_endpoint_kind("workload"));
+  EXPECT_EQ(eps[1].kind, find_endpoint_kind("svm"));
+  EXPECT_EQ(eps[1].ep->requester_id(), 0x0208);
+  EXPECT_EQ(spec(params, "a.unit")->current(), "u0");
+  ASSERT_EQ(set(params, "b.unit", "u1"), "");
+  const std::vector<std::string> units = {"u0", "u1"};
+  EXPECT_EQ(eps.resolve_unit(1, units, "system.units", "u0 u1"), "");
+  EXPECT_EQ(eps[1].unit_index, 1u);
+  ASSERT_EQ(set(params, "a.unit", "u7"), "");
+  EXPECT_EQ(eps.resolve_unit(0, units, "system.units", "u0 u1"), "a.unit: 'u7' is not one of system.units (u0 u1)");
+  EXPECT_EQ(&eps.find("b"), eps[1].ep.get());
+  EXPECT_NO_THROW(eps.find_as<SvmEndpoint>("b", "svm"));
+  EXPECT_THROW(eps.find_as<TgEndpoint>("b", "tg"), std::out_of_range);
+  EXPECT_THROW(eps.find("c"), std::out_of_range);
 }
