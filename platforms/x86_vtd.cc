@@ -1,7 +1,6 @@
 #include "platforms/x86_vtd.h"
 
 #include <ostream>
-#include <stdexcept>
 
 #include "platforms/summary.h"
 
