@@ -85,6 +85,12 @@ std::string configure_platform(Platform& platform, const ConfigSet& config, Para
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,
                                 std::vector<std::string>* out);
 
+// Declares `key` in `p`: a list of instance names as parse_instance_list reads
+// them (none of `reserved`), stored as text in `*list`, that must name at least
+// one instance (`empty`: the message when it names none).
+void add_instance_list(ParamList& p, const std::string& key, std::string* list, const std::string& help,
+                       const std::vector<std::string>& reserved, const std::string& empty);
+
 // A deterministic per-component seed from the system seed and the component's own.
 uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance);
 

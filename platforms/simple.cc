@@ -1,6 +1,5 @@
 #include "platforms/simple.h"
 
-#include <iomanip>
 #include <ostream>
 
 #include "platforms/summary.h"
@@ -9,18 +8,10 @@ namespace iommusim {
 
 void SimplePlatform::declare_structure(ParamList& p, unsigned round) {
   if (round > 0) return;
-  p.scope("system").add_custom(
-      "endpoints", endpoint_list_, "instance names separated by spaces or commas", "",
-      "Traffic-generator endpoints to instantiate, one config section each",
-      [this](const std::string& text) {
-        std::vector<std::string> names;
-        std::string err = parse_instance_list(text, {"system", "mem", "router"}, &names);
-        if (!err.empty()) return err;
-        if (names.empty()) return std::string("at least one endpoint is needed");
-        endpoint_list_ = text;
-        return std::string();
-      },
-      [this] { return endpoint_list_; });
+  ParamList sys = p.scope("system");
+  add_instance_list(sys, "endpoints", &endpoint_list_,
+                    "Traffic-generator endpoints to instantiate, one config section each", {"system", "mem", "router"},
+                    "at least one endpoint is needed");
 }
 
 void SimplePlatform::declare(ParamList& p) {
@@ -49,23 +40,23 @@ std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   }
   memory_ = std::make_unique<Memory>("mem", mem_params_, &stats);
   router_ = std::make_unique<Router>("router", &stats);
+  const int mem = static_cast<int>(router_->add_target(memory_->socket));
   std::vector<RouteEntry> routes;
   std::string map_text = router_map_.empty()
                              ? "mem@0x0+" + std::to_string(mem_params_.size)
                              : router_map_;
   std::string err = parse_route_list(
-      map_text, [](const std::string& n) { return n == "mem" ? 0 : -1; }, &routes);
+      map_text, [mem](const std::string& n) { return n == "mem" ? mem : -1; }, &routes);
   if (!err.empty()) return "router.map: " + err;
   for (const RouteEntry& r : routes) {
     err = router_->map(0, r);
     if (!err.empty()) return "router.map: " + err;
   }
-  router_->downstream.bind(memory_->socket);
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     generators_.push_back(std::make_unique<TrafficGenerator>(endpoint_names_[i].c_str(),
                                                              tg_params_[i], &stats, &trace));
-    generators_.back()->socket.bind(router_->upstream);
+    router_->add_initiator(generators_.back()->socket);
     done.push_back(&generators_.back()->done_event());
   }
   monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
@@ -96,7 +87,7 @@ bool SimplePlatform::finished() const {
 void SimplePlatform::print_summary(std::ostream& os) const {
   std::vector<const TrafficGenerator*> gens;
   for (const auto& g : generators_) gens.push_back(g.get());
-  print_endpoint_table(os, gens);
+  print_tables(os, {traffic_generator_table(gens)});
   os << "memory: " << memory_->storage().pages_allocated() << " pages touched\n";
 }
 

@@ -5,12 +5,22 @@
 
 namespace iommusim {
 
-void print_endpoint_table(std::ostream& os, const std::vector<const TrafficGenerator*>& gens) {
+void print_tables(std::ostream& os, const std::vector<SummaryTable>& tables) {
+  for (const SummaryTable& t : tables) {
+    if (t.rows.empty()) continue;
+    os << t.header;
+    for (const std::string& r : t.rows) os << r;
+    os << t.footer;
+  }
+}
+
+SummaryTable traffic_generator_table(const std::vector<const TrafficGenerator*>& gens) {
+  SummaryTable table;
   char line[256];
   std::snprintf(line, sizeof line, "%-10s %-6s %6s %10s %12s %9s %9s %11s %9s %9s %9s %7s\n",
                 "endpoint", "op", "size", "txns", "bytes", "GB/s", "Gb/s", "txn/s",
                 "lat.mean", "lat.p50", "lat.p99", "errors");
-  os << line;
+  table.header = line;
   for (const TrafficGenerator* g : gens) {
     const TrafficGenParams& p = g->params();
     const Histogram& lat = g->latency();
@@ -22,9 +32,10 @@ void print_endpoint_table(std::ostream& os, const std::vector<const TrafficGener
                   static_cast<unsigned long long>(g->bytes()), gbps, gbps * 8.0,
                   g->transactions_per_s(), lat.mean(), lat.percentile(50), lat.percentile(99),
                   static_cast<unsigned long long>(g->errors()));
-    os << line;
+    table.rows.push_back(line);
   }
-  os << "(latency in ns; GB/s = 1e9 bytes/s, Gb/s = 1e9 bits/s)\n";
+  table.footer = "(latency in ns; GB/s = 1e9 bytes/s, Gb/s = 1e9 bits/s)\n";
+  return table;
 }
 
 } // namespace iommusim

@@ -61,6 +61,21 @@ std::string parse_instance_list(const std::string& text, const std::vector<std::
   return "";
 }
 
+void add_instance_list(ParamList& p, const std::string& key, std::string* list, const std::string& help,
+                       const std::vector<std::string>& reserved, const std::string& empty) {
+  p.add_custom(
+      key, *list, "instance names separated by spaces or commas", "", help,
+      [list, reserved, empty](const std::string& text) {
+        std::vector<std::string> names;
+        std::string err = parse_instance_list(text, reserved, &names);
+        if (!err.empty()) return err;
+        if (names.empty()) return empty;
+        *list = text;
+        return std::string();
+      },
+      [list] { return *list; });
+}
+
 uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance) {
   // FNV-1a over the instance name, then splitmix64 finalisation of the mix.
   uint64_t h = 0xcbf29ce484222325ull;

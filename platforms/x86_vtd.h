@@ -1,22 +1,21 @@
 // x86 with VT-d: RAM, an interrupt controller that takes MSIs as memory writes
-// to 0xFEE00000-0xFEEFFFFF (counts and dispatch latency per vector), one or
-// more VT-d units each covering a scope of endpoints (as DRHD device scopes
-// do), a root complex routing each endpoint's DMA into its unit, and the
-// kernel model (IOAS layer, one VT-d driver per unit, a workload per endpoint)
-// running on a CPU initiator that sees RAM and the units' registers.
+// to 0xFEE00000-0xFEEFFFFF, one or more VT-d units each covering a scope of
+// endpoints (as DRHD device scopes do), a root complex routing each
+// endpoint's DMA into its unit, and the kernel model (IOAS layer, one VT-d
+// driver per unit, a driver or workload per endpoint) running on a CPU
+// initiator that sees RAM and the units' registers.
 //
-//   workloads (endpoints) --dma--> root complex --> vtdN.dma_in
+//   endpoints --dma--> root complex (requester scopes) --> vtdN.dma_in
 //   vtdN.mem_out --> membus (space "device": RAM + interrupt window) --> RAM / intc
-//   cpu --> membus (space "cpu": RAM + every unit's MMIO window) --> RAM / vtdN.mmio
-//   vtdN.devtlb_out --> root complex --> endpoint.msg_in (by destination id)
+//   cpu --> membus (space "cpu": RAM + every unit's MMIO window
+//                  + ECAM config space and BAR0 of each programmable endpoint)
+//   vtdN.devtlb_out --> root complex --> endpoint message input (by destination id)
 //
-//   cpu --> membus (space "cpu": + ECAM config space and BAR0 of each PCIe endpoint)
-//
-// Endpoint kinds ([ep] kind = ...): workload (a minimal DMA engine driven
-// directly by a fw::Workload), tg (TrafficGenerator on a long-lived IOVA
-// window the kernel maps), nic (Nic driven by the kernel's fw::NicDriver),
-// svm (SvmAccelerator driven by fw::AccelDriver; its msg socket takes ATS
-// Invalidate Requests and PRG Responses from the unit).
+// The endpoints are built through the endpoint-kind registry
+// (platforms/endpoint_kind.h, endpoint_kinds.h): `<ep>.kind` picks the kind,
+// which declares the endpoint's parameters, checks them, creates its models,
+// offers its sockets and creates its kernel driver. This platform places
+// them: requester id 01:i.0, ECAM config space, BAR0 and MSI vectors.
 //
 // Config: [system] endpoints = ep0 ep1, units = vtd0; [mem]; [kernel] (driver
 // policy, CPU costs, RAM reserved for the kernel, PCI hole / ECAM / BARs /
@@ -25,16 +24,12 @@
 // docs/kernel-model.md.
 #pragma once
 
-#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 #include <systemc>
-#include <tlm>
-#include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/multi_passthrough_target_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "common/memory.h"
 #include "common/router.h"
@@ -45,69 +40,14 @@
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_unit.h"
+#include "platforms/endpoint_kinds.h"
+#include "platforms/endpoint_set.h"
+#include "platforms/interrupt_controller.h"
 #include "platforms/platform.h"
-#include "pci_endpoint/nic.h"
-#include "pci_endpoint/svm_accel.h"
-#include "pci_endpoint/traffic_generator.h"
+#include "platforms/root_complex.h"
 #include "platforms/workload_monitor.h"
 
 namespace iommusim {
-
-// MSI receiver: a write of the vector (data bits 7:0) anywhere in the 1 MiB
-// interrupt window. Each registered vector's handler runs delivery_ns after
-// the write arrives.
-class InterruptController : public sc_core::sc_module {
-public:
-  tlm_utils::simple_target_socket<InterruptController> socket;
-
-  InterruptController(sc_core::sc_module_name name, double delivery_ns, StatGroup* parent_stats);
-  // Elaboration time only.
-  void on_vector(unsigned vector, std::function<void()> handler);
-  uint64_t count(unsigned vector) const;
-  uint64_t spurious() const { return spurious_.value(); }
-
-private:
-  struct Vec {
-    std::function<void()> handler;
-    sc_core::sc_event ev;
-    std::vector<sc_core::sc_time> arrivals;
-    Counter* count = nullptr;
-    Histogram* latency = nullptr;
-  };
-  void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  void dispatch(Vec* v);
-
-  sc_core::sc_time delivery_;
-  StatGroup stats_;
-  Counter& spurious_;
-  std::map<unsigned, std::unique_ptr<Vec>> vecs_;
-};
-
-// Routes endpoint DMA to the unit whose scope covers the endpoint, and unit
-// messages (ATS invalidations, PRG responses) to endpoints by destination id.
-class RootComplex : public sc_core::sc_module {
-public:
-  tlm_utils::multi_passthrough_target_socket<RootComplex> upstream;       // endpoints' DMA
-  tlm_utils::multi_passthrough_initiator_socket<RootComplex> to_unit;     // units' dma_in
-  tlm_utils::multi_passthrough_target_socket<RootComplex> from_unit;      // units' devtlb_out
-  tlm_utils::multi_passthrough_initiator_socket<RootComplex> to_endpoint; // endpoints' msg_in
-
-  explicit RootComplex(sc_core::sc_module_name name);
-  // Endpoint i (binding order on upstream) has requester id `rid`, sits in
-  // the scope of unit `unit` (binding order on to_unit) and takes messages on
-  // to_endpoint binding `msg` (-1: it has no message socket; a message to it
-  // gets an Unsupported Request).
-  void add_endpoint(uint16_t rid, unsigned unit, int msg) { eps_.push_back({rid, unit, msg}); }
-
-private:
-  void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  bool get_dmi(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
-  unsigned dbg(int id, tlm::tlm_generic_payload& t);
-  void msg_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-  void invalidate_dmi(int id, sc_dt::uint64 start, sc_dt::uint64 end);
-  struct Ep { uint16_t rid; unsigned unit; int msg; };
-  std::vector<Ep> eps_;
-};
 
 struct KernelParams {
   uint64_t ram_base = 0x100000000ull;  // RAM the platform reserves for the kernel model
@@ -119,23 +59,6 @@ struct KernelParams {
   uint32_t msi_vector_base = 0x40;     // MSI-X vectors of endpoint i from msi_vector_base + 2i
   fw::VtdDriverParams driver;
   void declare(ParamList& p);
-};
-
-enum class EndpointKind { Workload, Tg, Nic, Svm };
-
-// Everything the config says about one endpoint.
-struct EndpointConfig {
-  EndpointKind kind = EndpointKind::Workload;
-  std::string unit;
-  fw::WorkloadParams wl;        // kind workload (its group/address_space/iova_base are used)
-  TrafficGenParams tg;          // kind tg
-  NicParams nic;                // kind nic
-  fw::NicDriverParams nic_drv;
-  SvmAccelParams svm;           // kind svm
-  fw::AccelDriverParams acc_drv;
-  uint32_t group = 0, address_space = 0;   // other kinds
-  uint64_t iova_base = 0x100000;
-  uint16_t rid() const;
 };
 
 class X86VtdPlatform : public Platform {
@@ -155,6 +78,7 @@ public:
   fw::IoasLayer& ioas() { return *ioas_; }
   fw::VtdDriver& driver(size_t unit) { return *drivers_.at(unit); }
   vtd::VtdUnit& unit(size_t i) { return *units_.at(i); }
+  Endpoint& endpoint(const std::string& name);
   fw::Workload& workload(const std::string& name);
   TrafficGenerator& traffic_generator(const std::string& name);
   Nic& nic(const std::string& name);
@@ -164,15 +88,28 @@ public:
   fw::TgDriver& tg_driver(const std::string& name);
   Memory& memory() { return *memory_; }
   InterruptController& intc() { return *intc_; }
+  RootComplex& root_complex() { return *rc_; }
   fw::CpuPort& cpu() { return *cpu_; }
   fw::PageAllocator& allocator() { return *alloc_; }
   // Parameter structs, editable between declare() and elaborate().
   KernelParams& kernel_params() { return kernel_; }
-  fw::WorkloadParams& workload_params(const std::string& name);
-  EndpointConfig& endpoint_config(const std::string& name);
   vtd::VtdParams& unit_params(size_t i) { return unit_params_.at(i); }
 
 private:
+  // elaborate(), step by step.
+  std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
+  std::string check_vectors(size_t i) const;
+  std::string check_kernel_and_units() const;
+  std::string build_memory_system(StatGroup& stats);
+  std::string build_units(StatGroup& stats, TraceWriter& trace);
+  std::string build_kernel(StatGroup& stats);
+  std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
+                             std::vector<const sc_core::sc_event*>* done);
+  std::string attach_to_ioas(size_t i, uint32_t* ioas_id);
+  std::string bind_endpoint(size_t i, const fw::PciFunctionAddr& fn);
+  fw::PciFunctionAddr function_address(size_t i) const;
+  std::string map(unsigned space, const RouteEntry& e);
+
   std::string endpoint_list_ = "ep0";
   std::string unit_list_ = "vtd0";
   std::vector<std::string> endpoint_names_, unit_names_;
@@ -180,37 +117,20 @@ private:
   KernelParams kernel_;
   std::vector<vtd::VtdParams> unit_params_;
   std::vector<uint64_t> mmio_base_;
-  std::vector<std::string> kind_names_;   // round 1: <ep>.kind
-  std::vector<EndpointConfig> eps_;
+  EndpointSet endpoints_;
 
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> membus_;
+  unsigned cpu_space_ = 0, device_space_ = 0;  // membus address spaces
   std::unique_ptr<InterruptController> intc_;
   std::unique_ptr<RootComplex> rc_;
-  std::unique_ptr<sc_core::sc_module> no_function_;  // binds rc.to_endpoint when no endpoint takes messages
   std::vector<std::unique_ptr<vtd::VtdUnit>> units_;
   std::unique_ptr<fw::CpuPort> cpu_;
   std::unique_ptr<fw::PageAllocator> alloc_;
   std::unique_ptr<fw::IoasLayer> ioas_;
+  std::map<uint32_t, uint32_t> shared_ioas_;  // <ep>.address_space -> IOAS
   std::unique_ptr<StatGroup> kernel_stats_;
   std::vector<std::unique_ptr<fw::VtdDriver>> drivers_;
-  // Per endpoint (index = position in system.endpoints); only the kind's are set.
-  struct EndpointInst {
-    std::string name;
-    EndpointKind kind;
-    fw::Workload* wl = nullptr;
-    TrafficGenerator* tg = nullptr;
-    Nic* nic = nullptr;
-    SvmAccelerator* acc = nullptr;
-    fw::PciDriverBase* drv = nullptr;
-  };
-  std::vector<EndpointInst> inst_;
-  std::vector<std::unique_ptr<fw::Workload>> workloads_;
-  std::vector<std::unique_ptr<TrafficGenerator>> tgs_;
-  std::vector<std::unique_ptr<Nic>> nics_;
-  std::vector<std::unique_ptr<SvmAccelerator>> accs_;
-  std::vector<std::unique_ptr<fw::PciDriverBase>> pci_drivers_;
-  const EndpointInst& inst(const std::string& name) const;
   std::unique_ptr<WorkloadMonitor> monitor_;
 };
 

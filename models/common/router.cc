@@ -47,6 +47,16 @@ void Router::assign_initiator(unsigned initiator, unsigned space) {
   initiator_space_[initiator] = space;
 }
 
+unsigned Router::add_target(tlm::tlm_base_target_socket<32>& target) {
+  downstream.bind(target);
+  return targets_bound_++;
+}
+
+void Router::add_initiator(tlm::tlm_base_initiator_socket<32>& initiator, unsigned space) {
+  initiator.bind(upstream);
+  assign_initiator(initiators_bound_++, space);
+}
+
 const RouteEntry* Router::decode(unsigned space, uint64_t addr, uint64_t len) const {
   if (space >= spaces_.size()) return nullptr;
   const auto& routes = spaces_[space];

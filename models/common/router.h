@@ -1,6 +1,6 @@
 // Address router: initiators bind to `upstream`, targets to `downstream`. Each
-// initiator sees one address space (seed 004: isolated per-device spaces, so two
-// devices may use the same addresses without colliding). A space maps address
+// initiator sees one address space (isolated per-device spaces, so two devices
+// may use the same addresses without colliding). A space maps address
 // ranges to targets; an unmapped address answers TLM_ADDRESS_ERROR_RESPONSE.
 // DMI grants and DMI invalidations are rebased between the spaces and the
 // targets' local address ranges.
@@ -48,6 +48,12 @@ public:
   std::string map(unsigned space, const RouteEntry& entry);
   // Puts upstream binding `initiator` into address space `space`.
   void assign_initiator(unsigned initiator, unsigned space);
+  // Elaboration: bind a socket and let the router count the bindings, so no
+  // caller counts indices (use these or bind the sockets directly, not both).
+  // add_target returns the downstream index for RouteEntry::target;
+  // add_initiator puts the new upstream binding into `space`.
+  unsigned add_target(tlm::tlm_base_target_socket<32>& target);
+  void add_initiator(tlm::tlm_base_initiator_socket<32>& initiator, unsigned space = 0);
   // Lookup (public for tests and the platform): the entry that covers
   // [addr, addr+len) in `space`, or nullptr.
   const RouteEntry* decode(unsigned space, uint64_t addr, uint64_t len) const;
@@ -63,6 +69,7 @@ private:
 
   std::vector<std::vector<RouteEntry>> spaces_;  // each sorted by base
   std::vector<unsigned> initiator_space_;
+  unsigned targets_bound_ = 0, initiators_bound_ = 0;  // by add_target / add_initiator
 
   StatGroup stats_;
   Counter& transactions_;

@@ -220,3 +220,34 @@ TEST(X86VtdEndpoints, BadEndpointConfigRefused) {
     EXPECT_NE(p.elaborate(sys, root, trace), "") << sets[1];
   }
 }
+
+// Endpoints of several kinds on one unit: each kind's table appears once, in
+// the registry's order (workload, tg, nic) whatever the endpoint order, with
+// one row per endpoint; every endpoint finishes.
+TEST(X86VtdEndpoints, MixedKindsOneTablePerKind) {
+  Rig r({"system.endpoints=n0 w0 t0", "n0.kind=nic", "n0.packets=20", "w0.count=20", "t0.kind=tg", "t0.count=50",
+         "t0.window_size=64K"});
+  r.run_to_end();
+  EXPECT_TRUE(r.p.finished());
+  EXPECT_TRUE(r.p.run_failures().empty());
+  EXPECT_EQ(r.p.traffic_generator("t0").completed(), 50u);
+  EXPECT_EQ(r.p.nic_driver("n0").packets_done(), 20u);
+  EXPECT_EQ(r.p.nic("n0").tx_packets(), 20u);
+  EXPECT_GT(r.p.workload("w0").completed(), 0u);
+  // DMAs of the workload, requests of the generator, packets of the NIC.
+  EXPECT_EQ(r.p.transactions_completed(), r.p.workload("w0").completed() + 50u + 20u);
+  EXPECT_THROW(r.p.nic("t0"), std::out_of_range);
+  EXPECT_THROW(r.p.workload("x9"), std::out_of_range);
+  std::ostringstream os;
+  r.p.print_summary(os);
+  const std::string s = os.str();
+  const size_t wl = s.find("endpoint    workload"), tg = s.find("\nt0          tg "), nic = s.find("packets");
+  ASSERT_NE(wl, std::string::npos) << s;
+  ASSERT_NE(tg, std::string::npos) << s;
+  ASSERT_NE(nic, std::string::npos) << s;
+  EXPECT_LT(wl, s.find("\nw0 "));
+  EXPECT_LT(s.find("\nw0 "), tg);
+  EXPECT_LT(tg, nic);
+  EXPECT_LT(nic, s.find("\nn0          nic"));
+  EXPECT_EQ(s.find("endpoint    workload", wl + 1), std::string::npos);  // one header per kind
+}

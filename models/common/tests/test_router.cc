@@ -81,7 +81,7 @@ TEST(Router, RefusesOverlapsAndZeroSize) {
 }
 
 TEST(Router, IsolatedAddressSpacesPerInitiator) {
-  // Seed 004: two devices use the same addresses, each in its own space.
+  // Two devices use the same addresses, each in its own space.
   Bench b;
   unsigned s1 = b.router.add_space();
   ASSERT_EQ(b.router.map(0, {"mem_a", 0x0, 0x10000, 0, true}), "");
@@ -119,6 +119,30 @@ TEST(Router, DmiAndInvalidationAreRebased) {
   b.mem_a.invalidate_dmi();
   EXPECT_EQ(b.dev0.invalidations.back().first, 0x40000000u);
   EXPECT_EQ(b.dev0.invalidations.back().second, 0x400fffffu);
+}
+
+// Bound through add_target/add_initiator, the router hands out the indices:
+// the caller maps to the index it was given and counts nothing.
+TEST(Router, AddTargetAndInitiatorHandOutIndices) {
+  StatGroup root{"system"};
+  Router router{"router", &root};
+  Memory mem_a{"mem_a", MemoryParams{}, &root};
+  Memory mem_b{"mem_b", MemoryParams{}, &root};
+  Initiator dev0{"dev0"}, dev1{"dev1"};
+  const unsigned s1 = router.add_space();
+  router.add_initiator(dev0.socket);      // space 0
+  router.add_initiator(dev1.socket, s1);
+  const unsigned a = router.add_target(mem_a.socket);
+  const unsigned b = router.add_target(mem_b.socket);
+  EXPECT_EQ(a, 0u);
+  EXPECT_EQ(b, 1u);
+  ASSERT_EQ(router.map(0, {"mem_a", 0x0, 0x10000, a, true}), "");
+  ASSERT_EQ(router.map(s1, {"mem_b", 0x0, 0x10000, b, true}), "");
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  EXPECT_EQ(dev0.write32(0x100, 0xa), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(dev1.write32(0x100, 0xb), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(mem_a.storage().read_le(0x100, 4), 0xau);
+  EXPECT_EQ(mem_b.storage().read_le(0x100, 4), 0xbu);
 }
 
 TEST(Router, ParseRouteList) {

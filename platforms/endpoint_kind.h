@@ -1,0 +1,123 @@
+// An endpoint kind is everything a platform needs to know about one sort of
+// endpoint (`<ep>.kind`): its parameters, its checks, the models it creates,
+// the sockets it offers for binding, the kernel driver that drives it, what
+// it counts for the run and its summary row. A platform builds every endpoint
+// through this interface, so it holds no switch over the kinds:
+//
+//   configuration:  declare -> validate -> check_limits
+//   elaboration:    create -> (the platform binds ports()) -> create_driver
+//   run and report: done_events, transactions, finished, failure, summary_row
+//
+// A new kind is one class deriving from Endpoint and one entry in
+// endpoint_kinds() (platforms/endpoint_kinds.cc).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+#include <systemc>
+#include <tlm>
+
+#include "common/params.h"
+#include "common/stats.h"
+#include "common/trace.h"
+#include "firmware/cpu_port.h"
+#include "firmware/ioas.h"
+#include "firmware/page_allocator.h"
+#include "firmware/pci_drivers.h"
+#include "firmware/vtd_driver.h"
+
+namespace iommusim {
+
+// The sockets an endpoint offers the platform.
+struct EndpointPorts {
+  tlm::tlm_base_initiator_socket<32>* dma = nullptr;    // DMA, ATS and PRI requests: to the root complex
+  tlm::tlm_base_target_socket<32>* messages = nullptr;  // ATS invalidations, PRG responses; nullptr: none
+  tlm::tlm_base_target_socket<32>* config = nullptr;    // PCI config space (through ECAM); nullptr: none
+  tlm::tlm_base_target_socket<32>* bar0 = nullptr;      // BAR0 registers, with config
+};
+
+// Which I/O address space the kernel attaches an endpoint to.
+struct IoasPlacement {
+  uint32_t group = 0;             // IOMMU group; 0: its own
+  uint32_t address_space = 0;     // endpoints with the same non-zero number share one IOAS; 0: its own
+  uint64_t iova_base = 0x100000;  // first usable IOVA of its own IOAS
+  void declare(ParamList& p);
+};
+
+// What the platform lets one endpoint take, checked before anything is built.
+struct EndpointLimits {
+  uint64_t kernel_ram_share = 0;  // bytes of the kernel's RAM one endpoint may take (half of kernel.ram_size)
+  bool unit_has_pasid = false;    // its unit takes PASID-tagged requests
+  std::string pasid_needs;        // what the unit needs for that, for the message when it cannot
+};
+
+// What the platform lends an endpoint while it builds it (elaboration only).
+struct EndpointContext {
+  StatGroup& stats;              // the system's root group
+  TraceWriter& trace;
+  fw::IoasLayer& ioas;
+  fw::VtdDriver& iommu;          // the driver of the unit whose scope holds the endpoint
+  fw::PageAllocator& alloc;
+  fw::CpuPort& cpu;
+  StatGroup* kernel_stats;       // the kernel model's group
+  uint32_t ioas_id;              // the IOAS the endpoint is attached to
+  fw::PciFunctionAddr function;  // its config space, BAR0 and first MSI vector (programmable kinds)
+};
+
+class Endpoint {
+public:
+  explicit Endpoint(std::string name) : name_(std::move(name)) {}
+  virtual ~Endpoint() = default;
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+  const std::string& name() const { return name_; }
+
+  // Declares its parameters in its own section; `rid` is the requester id the
+  // platform gives it unless the config says otherwise.
+  virtual void declare(ParamList& section, uint16_t rid) = 0;
+  virtual uint16_t requester_id() const = 0;
+  virtual IoasPlacement ioas_placement() const = 0;
+  // Its parameters taken together; mixes the system seed into its own.
+  // Returns "" or a message that names the endpoint.
+  virtual std::string validate(uint64_t system_seed) = 0;
+  // What it would take from the platform, refused here rather than at run time.
+  virtual std::string check_limits(const EndpointLimits&) const { return ""; }
+  // A PCI function the CPU programs: the platform places its config space and
+  // BAR0 and gives it two MSI vectors, of which its driver takes msi_vectors().
+  virtual bool programmable() const { return false; }
+  virtual unsigned msi_vectors() const { return 0; }
+
+  virtual void create(const EndpointContext& ctx) = 0;
+  virtual EndpointPorts ports() = 0;
+  // The kernel driver, for kinds that have one apart from the models (or nullptr).
+  virtual fw::PciDriverBase* create_driver(const EndpointContext&) { return nullptr; }
+
+  virtual void done_events(std::vector<const sc_core::sc_event*>* out) const = 0;
+  virtual uint64_t transactions() const = 0;
+  virtual bool finished() const = 0;
+  virtual std::string failure() const = 0;  // "" or what went wrong in the simulated software
+  // Its row in its kind's summary table, with any note lines, each ending in '\n'.
+  virtual std::string summary_row() const = 0;
+
+private:
+  std::string name_;
+};
+
+struct EndpointKindInfo {
+  const char* name;
+  const char* help;                // what it is, for the help of <ep>.kind
+  std::string (*summary_header)();  // its summary table's header line
+  std::unique_ptr<Endpoint> (*make)(const std::string& name);
+};
+
+// Every endpoint kind, the default first.
+const std::vector<EndpointKindInfo>& endpoint_kinds();
+// nullptr for an unknown name.
+const EndpointKindInfo* find_endpoint_kind(const std::string& name);
+std::vector<std::string> endpoint_kind_names();
+// The help of <ep>.kind: every kind with what it is.
+std::string endpoint_kind_help();
+
+}  // namespace iommusim

@@ -1,0 +1,295 @@
+#include "platforms/endpoint_kinds.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "platforms/platform.h"
+
+namespace iommusim {
+
+namespace {
+// Bytes of whole 4 KiB pages the kernel takes for `bytes`.
+uint64_t pages(uint64_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+
+template <typename Kind>
+std::unique_ptr<Endpoint> make_endpoint(const std::string& name) {
+  return std::make_unique<Kind>(name);
+}
+}  // namespace
+
+void IoasPlacement::declare(ParamList& p) {
+  p.add_uint("group", &group, 0, 1u << 20, "", "IOMMU group; endpoints with the same non-zero group are isolated together (0: its own)");
+  p.add_uint("address_space", &address_space, 0, 1u << 20, "", "endpoints with the same non-zero number share one IOAS (0: its own)");
+  p.add_address("iova_base", &iova_base, (1ull << 48) - 1, "first usable IOVA of its own IOAS (may be non-zero)");
+}
+
+// ---------------------------------------------------------------------------
+
+void WorkloadEndpoint::declare(ParamList& section, uint16_t rid) {
+  params_.requester_id = rid;
+  params_.declare(section);
+}
+
+IoasPlacement WorkloadEndpoint::ioas_placement() const {
+  IoasPlacement p;
+  p.group = params_.group;
+  p.address_space = params_.address_space;
+  p.iova_base = params_.iova_base;
+  return p;
+}
+
+std::string WorkloadEndpoint::validate(uint64_t system_seed) {
+  std::string err = params_.validate();
+  params_.seed = mix_seed(system_seed, params_.seed, name());
+  return err.empty() ? "" : name() + ": " + err;
+}
+
+void WorkloadEndpoint::create(const EndpointContext& ctx) {
+  workload_ = std::make_unique<fw::Workload>(name().c_str(), params_, ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu,
+                                             ctx.ioas_id, &ctx.stats);
+}
+
+EndpointPorts WorkloadEndpoint::ports() {
+  EndpointPorts p;
+  p.dma = &workload_->dma;
+  p.messages = &workload_->msg_in;
+  return p;
+}
+
+void WorkloadEndpoint::done_events(std::vector<const sc_core::sc_event*>* out) const {
+  out->push_back(&workload_->done_event());
+}
+
+std::string WorkloadEndpoint::summary_header() {
+  std::ostringstream os;
+  os << std::left << std::setw(12) << "endpoint" << std::setw(11) << "workload" << std::right << std::setw(12)
+     << "transact." << std::setw(8) << "errors" << std::setw(12) << "MB" << std::setw(14) << "mean buf ns"
+     << std::setw(14) << "mean unmap ns" << "\n";
+  return os.str();
+}
+
+std::string WorkloadEndpoint::summary_row() const {
+  static const char* kinds[] = {"streaming", "longlived", "svm", "nested", "idle"};
+  const fw::Workload& w = *workload_;
+  // mean buf ns: per buffer for streaming, per DMA otherwise
+  const Histogram& per = w.params().kind == fw::WorkloadKind::Streaming ? w.buffer_ns() : w.dma_ns();
+  std::ostringstream os;
+  os << std::left << std::setw(12) << w.basename() << std::setw(11) << kinds[static_cast<int>(w.params().kind)]
+     << std::right << std::setw(12) << w.completed() << std::setw(8) << w.errors() << std::setw(12) << std::fixed
+     << std::setprecision(3) << static_cast<double>(w.bytes()) / 1e6 << std::setw(14) << std::setprecision(1)
+     << per.mean() << std::setw(14) << w.unmap_ns().mean() << "\n";
+  if (!w.failure().empty()) os << "  FAILED: " << w.failure() << "\n";
+  return os.str();
+}
+
+// ---------------------------------------------------------------------------
+
+void DrivenEndpoint::done_events(std::vector<const sc_core::sc_event*>* out) const {
+  out->push_back(&driver_->done_event());
+}
+
+std::string DrivenEndpoint::failure_note() const {
+  return driver_->failure().empty() ? "" : "  FAILED: " + driver_->failure() + "\n";
+}
+
+// ---------------------------------------------------------------------------
+
+void TgEndpoint::declare(ParamList& section, uint16_t rid) {
+  params_.requester_id = rid;
+  params_.window_base = 0x40000000ull;  // an IOVA: 1 GiB aligned, so superpages fit
+  params_.declare(section);
+  placement_.declare(section);
+}
+
+std::string TgEndpoint::validate(uint64_t system_seed) {
+  std::string err = params_.validate();
+  if (err.empty() && (params_.window_base & 0xfff)) err = "window_base (an IOVA the kernel maps) must be 4 KiB aligned";
+  if (err.empty() && params_.window_base < placement_.iova_base) err = "window_base is below iova_base (outside the IOAS)";
+  params_.seed = mix_seed(system_seed, params_.seed, name());
+  return err.empty() ? "" : name() + ": " + err;
+}
+
+std::string TgEndpoint::check_limits(const EndpointLimits& limits) const {
+  if (pages(params_.window_size) > limits.kernel_ram_share)
+    return name() + ".window_size: the kernel backs the window with its own RAM; more than half of kernel.ram_size";
+  return "";
+}
+
+void TgEndpoint::create(const EndpointContext& ctx) {
+  generator_ = std::make_unique<TrafficGenerator>(name().c_str(), params_, &ctx.stats, &ctx.trace);
+  generator_->hold();  // until the driver has mapped the window
+}
+
+EndpointPorts TgEndpoint::ports() {
+  EndpointPorts p;
+  p.dma = &generator_->socket;
+  return p;
+}
+
+fw::PciDriverBase* TgEndpoint::create_driver(const EndpointContext& ctx) {
+  TrafficGenerator* tg = generator_.get();
+  driver_ = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(), params_.window_base,
+                                           params_.window_size, ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu, ctx.ioas_id,
+                                           [tg] { tg->release(); }, ctx.kernel_stats);
+  return driver_.get();
+}
+
+void TgEndpoint::done_events(std::vector<const sc_core::sc_event*>* out) const {
+  out->push_back(&generator_->done_event());
+  DrivenEndpoint::done_events(out);
+}
+
+bool TgEndpoint::finished() const {
+  // A window the driver failed to map never starts the generator.
+  return driver_->done() && (generator_->done() || !driver_->failure().empty());
+}
+
+std::string TgEndpoint::summary_header() {
+  std::ostringstream os;
+  os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(12)
+     << "transact." << std::setw(8) << "errors" << std::setw(12) << "MB" << std::setw(10) << "GB/s" << std::setw(10)
+     << "Gb/s" << std::setw(12) << "lat.mean ns" << "\n";
+  return os.str();
+}
+
+std::string TgEndpoint::summary_row() const {
+  const TrafficGenerator& t = *generator_;
+  std::ostringstream os;
+  os << std::left << std::setw(12) << name() << std::setw(6) << "tg" << std::right << std::setw(12) << t.completed()
+     << std::setw(8) << t.errors() << std::setw(12) << std::fixed << std::setprecision(3)
+     << static_cast<double>(t.bytes()) / 1e6 << std::setw(10) << t.throughput_GBps() << std::setw(10)
+     << t.throughput_GBps() * 8 << std::setw(12) << std::setprecision(1) << t.latency().mean() << "\n";
+  return os.str() + failure_note();
+}
+
+// ---------------------------------------------------------------------------
+
+EndpointPorts ProgrammableEndpoint::ports() {
+  EndpointPorts p;
+  p.dma = &function_->dma;
+  p.config = &function_->cfg;
+  p.bar0 = &function_->mmio;
+  return p;
+}
+
+std::string ProgrammableEndpoint::validate_link(const PcieEndpointParams& p) const {
+  if (!p.link.enable) return "";
+  std::string err = p.link.validate();
+  return err.empty() ? "" : name() + ": link." + err;
+}
+
+// ---------------------------------------------------------------------------
+
+std::string NicEndpoint::validate(uint64_t) {
+  std::string err = validate_link(model_params_.ep);
+  if (!err.empty()) return err;
+  err = driver_params_.validate();
+  if (err.empty() && driver_params_.packet_size > 0xffff) err = "packet_size does not fit a TX descriptor";
+  return err.empty() ? "" : name() + ": " + err;
+}
+
+std::string NicEndpoint::check_limits(const EndpointLimits& limits) const {
+  const fw::NicDriverParams& d = driver_params_;
+  const uint64_t pool = uint64_t(d.buffers) * pages(d.packet_size) + pages(uint64_t(d.ring_size) * nicreg::DESC_SIZE);
+  if (pool > limits.kernel_ram_share)
+    return name() + ".buffers/packet_size: the buffer pool takes more than half of kernel.ram_size";
+  return "";
+}
+
+std::string NicEndpoint::summary_header() {
+  std::ostringstream os;
+  os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(10) << "packets"
+     << std::setw(10) << "Gb/s" << std::setw(10) << "map ns" << std::setw(10) << "unmap ns" << std::setw(14)
+     << "cpu ns/pkt" << std::setw(8) << "irqs" << std::setw(8) << "errors" << "\n";
+  return os.str();
+}
+
+std::string NicEndpoint::summary_row() const {
+  const fw::NicDriver& d = kernel_driver();
+  const double per = d.packets_done() ? static_cast<double>(d.cpu_ns()) / static_cast<double>(d.packets_done()) : 0;
+  std::ostringstream os;
+  os << std::left << std::setw(12) << name() << std::setw(6) << "nic" << std::right << std::setw(10)
+     << d.packets_done() << std::setw(10) << std::fixed << std::setprecision(3) << d.throughput_gbps()
+     << std::setprecision(1) << std::setw(10) << d.map_ns().mean() << std::setw(10) << d.unmap_ns().mean()
+     << std::setw(14) << per << std::setw(8) << model_->interrupts() << std::setw(8) << d.errors() << "\n";
+  return os.str() + failure_note();
+}
+
+// ---------------------------------------------------------------------------
+
+std::string SvmEndpoint::validate(uint64_t system_seed) {
+  std::string err = validate_link(model_params_.ep);
+  model_params_.seed = mix_seed(system_seed, model_params_.seed, name());
+  if (!err.empty()) return err;
+  err = driver_params_.validate();
+  if (err.empty() && driver_params_.job_size > 0xffffffffull) err = "job_size does not fit JOB_LEN";
+  return err.empty() ? "" : name() + ": " + err;
+}
+
+std::string SvmEndpoint::check_limits(const EndpointLimits& limits) const {
+  if (pages(driver_params_.window) > limits.kernel_ram_share) return name() + ".window: more than half of kernel.ram_size";
+  if (driver_params_.mode == "svm" && !limits.unit_has_pasid)
+    return name() + ".mode: svm needs " + limits.pasid_needs + ", or mode = iova";
+  return "";
+}
+
+EndpointPorts SvmEndpoint::ports() {
+  EndpointPorts p = ProgrammableEndpoint::ports();
+  p.messages = &model_->msg;
+  return p;
+}
+
+std::string SvmEndpoint::summary_header() {
+  std::ostringstream os;
+  os << std::left << std::setw(12) << "endpoint" << std::setw(6) << "kind" << std::right << std::setw(8) << "jobs"
+     << std::setw(8) << "errors" << std::setw(12) << "job ns" << std::setw(10) << "atc hit" << std::setw(10)
+     << "atc miss" << std::setw(10) << "page req" << std::setw(10) << "atc inv" << std::setw(10) << "unmap ns" << "\n";
+  return os.str();
+}
+
+std::string SvmEndpoint::summary_row() const {
+  const fw::AccelDriver& d = kernel_driver();
+  const SvmAccelerator& a = *model_;
+  std::ostringstream os;
+  os << std::left << std::setw(12) << name() << std::setw(6) << "svm" << std::right << std::setw(8) << d.jobs_done()
+     << std::setw(8) << d.job_errors() << std::setw(12) << std::fixed << std::setprecision(1) << d.job_ns().mean()
+     << std::setw(10) << a.atc_hits() << std::setw(10) << a.atc_misses() << std::setw(10) << a.page_requests()
+     << std::setw(10) << a.invalidate_requests() << std::setw(10) << d.unmap_ns().mean() << "\n";
+  return os.str() + failure_note();
+}
+
+// ---------------------------------------------------------------------------
+
+const std::vector<EndpointKindInfo>& endpoint_kinds() {
+  static const std::vector<EndpointKindInfo> kinds = {
+      {"workload", "minimal DMA engine driven by a kernel workload", &WorkloadEndpoint::summary_header,
+       &make_endpoint<WorkloadEndpoint>},
+      {"tg", "traffic generator on a kernel-mapped IOVA window", &TgEndpoint::summary_header,
+       &make_endpoint<TgEndpoint>},
+      {"nic", "NIC with rings, kernel NIC driver", &NicEndpoint::summary_header, &make_endpoint<NicEndpoint>},
+      {"svm", "PASID/ATS/PRI accelerator, kernel accelerator driver", &SvmEndpoint::summary_header,
+       &make_endpoint<SvmEndpoint>},
+  };
+  return kinds;
+}
+
+const EndpointKindInfo* find_endpoint_kind(const std::string& name) {
+  for (const EndpointKindInfo& k : endpoint_kinds())
+    if (name == k.name) return &k;
+  return nullptr;
+}
+
+std::vector<std::string> endpoint_kind_names() {
+  std::vector<std::string> names;
+  for (const EndpointKindInfo& k : endpoint_kinds()) names.push_back(k.name);
+  return names;
+}
+
+std::string endpoint_kind_help() {
+  std::string help = "endpoint model: ";
+  for (const EndpointKindInfo& k : endpoint_kinds())
+    help += std::string(&k == &endpoint_kinds().front() ? "" : ", ") + k.name + " (" + k.help + ")";
+  return help;
+}
+
+}  // namespace iommusim

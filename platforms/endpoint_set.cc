@@ -1,0 +1,75 @@
+#include "platforms/endpoint_set.h"
+
+namespace iommusim {
+
+void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names) {
+  kind_names_.assign(names.size(), endpoint_kinds().front().name);
+  for (size_t i = 0; i < names.size(); ++i)
+    p.scope(names[i]).add_choice("kind", &kind_names_[i], endpoint_kind_names(), endpoint_kind_help());
+}
+
+void EndpointSet::declare(ParamList& p, const std::vector<std::string>& names,
+                          const std::function<uint16_t(size_t)>& rid, const std::string& default_unit,
+                          const std::string& unit_help) {
+  slots_.clear();
+  slots_.resize(names.size());  // the parameters point into the slots: no reallocation after this
+  for (size_t i = 0; i < names.size(); ++i) {
+    Slot& s = slots_[i];
+    s.kind = i < kind_names_.size() ? find_endpoint_kind(kind_names_[i]) : &endpoint_kinds().front();
+    s.ep = s.kind->make(names[i]);
+    s.unit = default_unit;
+    ParamList section = p.scope(names[i]);
+    s.ep->declare(section, rid(i));
+    section.add_string("unit", &s.unit, unit_help);
+  }
+}
+
+std::string EndpointSet::resolve_unit(size_t i, const std::vector<std::string>& units, const std::string& units_key,
+                                      const std::string& units_text) {
+  Slot& s = slots_[i];
+  for (size_t u = 0; u < units.size(); ++u)
+    if (units[u] == s.unit) {
+      s.unit_index = static_cast<unsigned>(u);
+      return "";
+    }
+  return s.ep->name() + ".unit: '" + s.unit + "' is not one of " + units_key + " (" + units_text + ")";
+}
+
+Endpoint& EndpointSet::find(const std::string& name) {
+  for (Slot& s : slots_)
+    if (s.ep->name() == name) return *s.ep;
+  throw std::out_of_range("no endpoint '" + name + "'");
+}
+
+uint64_t EndpointSet::transactions() const {
+  uint64_t n = 0;
+  for (const Slot& s : slots_) n += s.ep->transactions();
+  return n;
+}
+
+bool EndpointSet::finished() const {
+  for (const Slot& s : slots_)
+    if (!s.ep->finished()) return false;
+  return true;
+}
+
+void EndpointSet::failures(std::vector<std::string>* out) const {
+  for (bool with_driver : {false, true})
+    for (const Slot& s : slots_)
+      if ((s.driver != nullptr) == with_driver && !s.ep->failure().empty())
+        out->push_back(s.ep->name() + ": " + s.ep->failure());
+}
+
+std::vector<SummaryTable> EndpointSet::summary_tables() const {
+  std::vector<SummaryTable> tables;
+  for (const EndpointKindInfo& k : endpoint_kinds()) {
+    SummaryTable t;
+    for (const Slot& s : slots_)
+      if (s.kind == &k) t.rows.push_back(s.ep->summary_row());
+    if (!t.rows.empty()) t.header = k.summary_header();
+    tables.push_back(std::move(t));
+  }
+  return tables;
+}
+
+}  // namespace iommusim
