@@ -1,6 +1,7 @@
 // Cost per DMA of the VT-d IOTLB-hit path against the floor (a hash-map
 // pass-through translator), both in front of the same kind of memory, measured
-// in the same run. DESIGN.md's target: the hit path costs at most 1.2x the floor.
+// in the same run. The project's target (docs/architecture.md, "Speed"): the hit
+// path costs at most 1.2x the floor.
 //
 // The VT-d unit is programmed through its registers and in-memory tables, as a
 // driver would (legacy mode, 4-level second-level tables, one domain); the

@@ -1,4 +1,4 @@
-// The speed floor of DESIGN.md: the least a translating component can do. A
+// The speed floor (docs/architecture.md, "Speed"): the least a translating component can do. A
 // hash map from input page to output page, forwarding b_transport. Every
 // translator's hit path is measured against this, in the same run.
 #pragma once

@@ -1,5 +1,5 @@
 // Bandwidth of a shared serial channel (a memory channel, one PCIe link
-// direction) under temporal decoupling. DESIGN.md's reservation rule, start =
+// direction) under temporal decoupling. The plain reservation rule, start =
 // max(t, free_at), assumes requests arrive in time order; decoupled initiators
 // break that: a thread running ahead in its quantum reserves future time first,
 // and an earlier request must still find the idle capacity before it.

@@ -1,4 +1,4 @@
-// DMA attributes that travel with every upstream transaction (DESIGN.md,
+// DMA attributes that travel with every upstream transaction (docs/architecture.md,
 // "Contracts"): requester id, optional PASID with its PR/ER bits, the PCIe
 // address type (AT field, PCIe Base Spec 10.2.1), and the ATS translation
 // completion an IOMMU fills in for a translation request.
@@ -49,7 +49,7 @@ public:
   }
 };
 
-// The attributes of a payload, or the DESIGN.md default (untranslated, requester 0).
+// The attributes of a payload, or the default (untranslated, requester 0).
 // (The default is a namespace-scope object, not a function-local static: no
 // initialization guard to test on every DMA.)
 inline const DmaExtension kDefaultDmaAttributes{};

@@ -1,4 +1,5 @@
-// Register-map helper (STYLE.md: QEMU registerfields / VCML register objects).
+// Register-map helper, after QEMU's register tables (include/hw/registerfields.h)
+// and VCML's register objects.
 //
 // A RegisterMap is a byte-addressed window of `size` bytes holding registers
 // described by RegisterDef rows: name, offset, width, reset value, writable

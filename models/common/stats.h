@@ -1,4 +1,4 @@
-// Statistics (DESIGN.md "Outputs"), in the style of gem5 stats groups: every
+// Statistics, in the style of gem5 stats groups: every
 // component owns a StatGroup, registers its stats once at construction and keeps
 // the returned references; recording is then a plain integer add or a bucket
 // increment, never a lookup by name and never an allocation.

@@ -1,4 +1,4 @@
-// Transaction trace (DESIGN.md "Outputs"): optional, off by default, bounded.
+// Transaction trace: optional, off by default, bounded.
 // Events are kept in a vector reserved up front and written at the end as
 // Chrome / Perfetto trace-event JSON:
 //   {"traceEvents":[...], "displayTimeUnit":"ns", "otherData":{"dropped_events":N}}
