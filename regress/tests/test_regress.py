@@ -20,7 +20,7 @@ REGRESS = os.path.dirname(HERE)
 TOOL = os.path.join(REGRESS, "iommusim_regress.py")
 FAKE = os.path.join(HERE, "fake_iommusim.py")
 sys.path.insert(0, REGRESS)
-import iommusim_regress as R  # noqa: E402
+from regress_runner import common, spec, suite, sweep  # noqa: E402
 
 
 def rd(path):
@@ -67,8 +67,8 @@ class TmpCase(unittest.TestCase):
 # ---------------------------------------------------------------------------
 
 class ToleranceTest(unittest.TestCase):
-    def ok(self, actual, spec):
-        return R.check_value(actual, R.parse_spec(spec, "test"))
+    def ok(self, actual, expected):
+        return spec.check_value(actual, spec.parse_spec(expected, "test"))
 
     def test_exact(self):
         self.assertTrue(self.ok(1000, 1000))
@@ -111,27 +111,27 @@ class ToleranceTest(unittest.TestCase):
 
     def test_bad_specs_rejected(self):
         for bad in ({"value": 1, "tol": 2}, {"abs": 1}, {"value": "x"}, {"value": 1, "rel": -1}, "12", True):
-            with self.assertRaises(R.UsageError, msg=repr(bad)):
-                R.parse_spec(bad, "test")
+            with self.assertRaises(common.UsageError, msg=repr(bad)):
+                spec.parse_spec(bad, "test")
 
     def test_evaluate_missing_and_globs(self):
         stats = {"a.x": 1, "a.y": 2, "b.faults.total": 0, "c.faults.total": 3, "n": None}
-        spec = lambda v: R.parse_spec(v, "t")  # noqa: E731
-        self.assertEqual(R.evaluate(stats, {"expect": {"a.x": spec(1)}}), [])
-        f = R.evaluate(stats, {"expect": {"missing.stat": spec(1)}})
+        tol = lambda v: spec.parse_spec(v, "t")  # noqa: E731
+        self.assertEqual(spec.evaluate(stats, {"expect": {"a.x": tol(1)}}), [])
+        f = spec.evaluate(stats, {"expect": {"missing.stat": tol(1)}})
         self.assertEqual(len(f), 1)
         self.assertIn("missing.stat: missing", f[0])
-        self.assertEqual(len(R.evaluate(stats, {"require": ["a.z", "zz.*", "a.*"]})), 2)
-        self.assertEqual(len(R.evaluate(stats, {"expect": {"a.*": spec({"min": 1, "max": 1})}})), 1)
-        self.assertEqual(len(R.evaluate(stats, {"expect": {"nomatch.*": spec(0)}})), 1)
+        self.assertEqual(len(spec.evaluate(stats, {"require": ["a.z", "zz.*", "a.*"]})), 2)
+        self.assertEqual(len(spec.evaluate(stats, {"expect": {"a.*": tol({"min": 1, "max": 1})}})), 1)
+        self.assertEqual(len(spec.evaluate(stats, {"expect": {"nomatch.*": tol(0)}})), 1)
         # faults: sum over the matches; nothing matched counts as zero
-        self.assertEqual(R.evaluate(stats, {"faults": {"*.faults.total": spec(3)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"faults": {"*.faults.total": spec(0)}})), 1)
-        self.assertEqual(R.evaluate(stats, {"faults": {"system.iommu*.faults.total": spec(0)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"faults": {"system.iommu*.faults.total": spec(1)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"faults": {"*.faults.total": tol(3)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"faults": {"*.faults.total": tol(0)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"faults": {"system.iommu*.faults.total": tol(0)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"faults": {"system.iommu*.faults.total": tol(1)}})), 1)
         # inline expectations win over recorded ones
-        self.assertEqual(R.evaluate(stats, {"recorded": {"a.x": spec(7)}, "expect": {"a.x": spec(1)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"recorded": {"a.y": spec(7)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"recorded": {"a.x": tol(7)}, "expect": {"a.x": tol(1)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"recorded": {"a.y": tol(7)}})), 1)
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +363,7 @@ class RecordTest(TmpCase):
         # record again: shows a diff, refuses to overwrite, leaves the file untouched
         before = rd(exp)
         p = runner("record", s, "--sim", FAKE, "--out", os.path.join(self.tmp, "rec"), "-q")
-        self.assertEqual(p.returncode, R.EXIT_RECORD_PENDING)
+        self.assertEqual(p.returncode, common.EXIT_RECORD_PENDING)
         self.assertIn("NOT overwritten", p.stderr)
         self.assertIn('-        "system.tg0.transactions": 50', p.stdout)
         self.assertIn('+        "system.tg0.transactions": 60', p.stdout)
@@ -507,19 +507,19 @@ class SweepTest(TmpCase):
             self.assertNotIn("Traceback", p.stderr)
 
     def test_geom_range(self):
-        self.assertEqual(R._axis_values({"geom": [4096, 65536, 4]}, "t"), [4096, 16384, 65536])
-        self.assertEqual(R._axis_values({"range": [1, 2, 0.5]}, "t"), [1, 1.5, 2.0])
+        self.assertEqual(spec.axis_values({"geom": [4096, 65536, 4]}, "t"), [4096, 16384, 65536])
+        self.assertEqual(spec.axis_values({"range": [1, 2, 0.5]}, "t"), [1, 1.5, 2.0])
 
     def test_shipped_sweeps_expand(self):
         for name, n in (("iotlb_entries_x_window.json", 30), ("page_size_x_pattern.json", 16),
                         ("invalidation_x_rate.json", 18), ("outstanding_x_op.json", 21)):
-            m = R.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
+            m = sweep.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
             self.assertEqual(len(m["items"]), n, name)
             self.assertEqual(len({json.dumps(it["point"], sort_keys=True) for it in m["items"]}), n)
             for c in m["items"][0]["configs"]:  # the shipped sweeps name configs that exist
                 self.assertTrue(os.path.exists(c), (name, c))
         for name in ("smoke.json", "nightly.json"):
-            m = R.suite_manifest(os.path.join(REGRESS, "suites", name), FAKE, self.tmp, None)
+            m = suite.suite_manifest(os.path.join(REGRESS, "suites", name), FAKE, self.tmp, None)
             self.assertGreater(len(m["items"]), 3)
             self.assertTrue(m["items"][0]["configs"][0].endswith(os.path.join("configs", "default.ini")))
             for it in m["items"]:  # no shipped run waits on a config that does not exist
