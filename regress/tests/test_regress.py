@@ -20,7 +20,7 @@ REGRESS = os.path.dirname(HERE)
 TOOL = os.path.join(REGRESS, "iommusim_regress.py")
 FAKE = os.path.join(HERE, "fake_iommusim.py")
 sys.path.insert(0, REGRESS)
-from regress_runner import common, spec, suite, sweep  # noqa: E402
+from regress_runner import common, execute, spec, suite, sweep  # noqa: E402
 
 
 def rd(path):
@@ -132,6 +132,108 @@ class ToleranceTest(unittest.TestCase):
         # inline expectations win over recorded ones
         self.assertEqual(spec.evaluate(stats, {"recorded": {"a.x": tol(7)}, "expect": {"a.x": tol(1)}}), [])
         self.assertEqual(len(spec.evaluate(stats, {"recorded": {"a.y": tol(7)}})), 1)
+
+
+# ---------------------------------------------------------------------------
+
+class ResultTest(TmpCase):
+    """Every way a run ends goes through execute.finish(): the status is set, <dir>/result.json holds
+    exactly the returned result, and collect (read_result) reads back the same."""
+
+    def item(self, name, configs=None, sets=None, exit_status=0, timeout=60, expect=None, **extra):
+        d = os.path.join(self.tmp, "runs", name)
+        configs = [self.ini] if configs is None else configs
+        run = execute.item_run_fields(FAKE, d, configs, sets or {}, None, None, {}, timeout, exit_status)
+        return {"name": name, **run, "checks": spec.make_checks(expect=expect), **extra}
+
+    def ended(self, item, status):
+        r = execute.run_item(item)
+        self.assertEqual(r["status"], status, r)
+        with open(os.path.join(item["dir"], "result.json")) as f:
+            self.assertEqual(json.load(f), r)
+        self.assertEqual(execute.read_result(item), r)
+        return r
+
+    def test_finish_writes_what_it_returns(self):
+        it = self.item("direct")
+        os.makedirs(it["dir"])
+        res = execute.new_result(it)
+        self.assertIsNone(res["status"])
+        self.assertFalse(os.path.exists(os.path.join(it["dir"], "result.json")))
+        out = execute.finish(res, "fail", (m for m in ("first", "second")))
+        self.assertIs(out, res)
+        self.assertEqual((out["status"], out["failures"]), ("fail", ["first", "second"]))
+        self.assertEqual(execute.read_result(it), out)
+        # a second outcome replaces the first on disk
+        execute.finish(res, "pass", [])
+        self.assertEqual(execute.read_result(it)["status"], "pass")
+        self.assertEqual(execute.read_result(it)["failures"], [])
+
+    def test_pass_and_assertion_failure(self):
+        r = self.ended(self.item("ok", expect={"system.tg0.transactions": spec.parse_spec(100, "t")}), "pass")
+        self.assertEqual((r["exit"], r["signal"], r["failures"]), (0, None, []))
+        self.assertEqual(r["stats_file"], os.path.join(self.tmp, "runs", "ok", "stats.json"))
+        r = self.ended(self.item("wrong", expect={"system.tg0.transactions": spec.parse_spec(99, "t")}), "fail")
+        self.assertEqual(r["exit"], 0)
+        self.assertEqual(r["failures"], ["system.tg0.transactions: got 100, expected 99"])
+
+    def test_exit_status_failure_and_expected_config_error(self):
+        r = self.ended(self.item("simerr", sets={"fake.exit": 1}), "fail")
+        self.assertEqual(r["exit"], 1)
+        self.assertTrue(r["failures"][0].startswith("simulation error: exit status 1, expected 0"), r)
+        self.assertIsNone(r["stats_file"])
+        r = self.ended(self.item("cfgerr", sets={"tg0.nope": 1}, exit_status=2), "pass")
+        self.assertEqual((r["exit"], r["failures"]), (2, []))
+
+    def test_crash(self):
+        r = self.ended(self.item("crash", sets={"fake.crash": 1}), "crash")
+        self.assertEqual((r["exit"], r["signal"]), (-6, "SIGABRT"))  # abort(3) raises SIGABRT, signal 6
+        self.assertEqual(r["failures"], ["crashed with SIGABRT"])
+
+    def test_timeout(self):
+        r = self.ended(self.item("hang", sets={"fake.hang": 1}, timeout=0.5), "timeout")
+        self.assertEqual(r["failures"], ["timed out after 0.5 s (process group killed)"])
+        self.assertLess(r["duration"], 30)
+
+    def test_skip_and_missing_config_are_not_launched(self):
+        log = os.path.join(self.tmp, "launched.log")
+        absent = os.path.join(self.tmp, "absent.ini")
+        sets = {"fake.log": log, "fake.tag": "x"}
+        r = self.ended(self.item("skip", configs=[absent], sets=sets, skip_if_missing=True), "skip")
+        self.assertEqual(r["failures"], [f"skipped: config file not found: {absent}"])
+        self.assertEqual(rd(r["stderr"]), f"regress: skipped: config file not found: {absent}\n")
+        self.assertEqual(rd(r["stdout"]), "")
+        r = self.ended(self.item("missing", configs=[self.ini, absent], sets=sets), "error")
+        self.assertEqual(r["failures"], [f"config file not found: {absent}"])
+        self.assertEqual(rd(r["stderr"]), f"regress: config file not found: {absent}\n")
+        self.assertIsNone(r["exit"])
+        self.assertFalse(os.path.exists(log))  # neither started the simulator
+        # a run expecting exit 2 is launched: the missing file is what it tests
+        r = self.ended(self.item("missing_ok", configs=[absent], sets=sets, exit_status=2), "pass")
+        self.assertEqual(r["exit"], 2)
+
+    def test_cannot_start(self):
+        it = self.item("nostart")
+        it["cmd"][0] = self.ini  # exists, not executable
+        r = self.ended(it, "error")
+        self.assertTrue(r["failures"][0].startswith(f"cannot start {self.ini}: "), r)
+        self.assertEqual(rd(r["stderr"]), f"regress: {r['failures'][0]}\n")
+        self.assertIsNone(r["exit"])
+
+    def test_interrupted_starts_nothing(self):
+        self.addCleanup(execute._ABORT.clear)
+        execute.kill_live()
+        log = os.path.join(self.tmp, "launched.log")
+        r = self.ended(self.item("late", sets={"fake.log": log, "fake.tag": "x"}), "error")
+        self.assertEqual(r["failures"], ["not run: interrupted"])
+        self.assertFalse(os.path.exists(log))
+
+    def test_missing_result_is_not_written(self):
+        it = self.item("never")
+        r = execute.read_result(it)
+        self.assertEqual(r["status"], "missing")
+        self.assertIn("no result", r["failures"][0])
+        self.assertFalse(os.path.exists(it["dir"]))
 
 
 # ---------------------------------------------------------------------------
@@ -606,6 +708,10 @@ class SlurmTest(TmpCase):
         p = runner("slurm-task", "--manifest", mf, "--index", "6")
         self.assertEqual(p.returncode, 2)
         self.assertIn("out of range", p.stderr)
+        p = runner("slurm-task", "--manifest", mf, env={"SLURM_ARRAY_TASK_ID": "three"})
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("$SLURM_ARRAY_TASK_ID is not an integer: 'three'", p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
 
     def test_fake_submission_collects_to_the_local_csv(self):
         sw = self.make_sweep()
