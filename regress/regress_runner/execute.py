@@ -165,13 +165,10 @@ def run_item(item):
         return finish_unlaunched(res, "error", [f"config file not found: {c}" for c in missing])
     if _ABORT:
         return finish(res, "error", ["not run: interrupted"])
-    t0 = time.monotonic()
     try:
         rc, timed_out = launch(item, res)
     except OSError as e:
-        res["duration"] = round(time.monotonic() - t0, 3)
         return finish_unlaunched(res, "error", [f"cannot start {item['cmd'][0]}: {e}"])
-    res["duration"] = round(time.monotonic() - t0, 3)
     res["exit"] = rc
     status, fails = exit_outcome(item, res, rc, timed_out)
     if status is None and rc == 0:
@@ -197,24 +194,31 @@ def run_environment(item):
 
 
 def launch(item, res):
-    """Run the simulator to its end or its timeout; (exit status, timed out). OSError if it cannot start."""
-    timed_out = False
-    with open(res["stdout"], "wb") as fo, open(res["stderr"], "wb") as fe:
-        # Own session: a timeout kills the simulator and anything it started.
-        proc = subprocess.Popen(item["cmd"], stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
-                                cwd=item["dir"], env=run_environment(item), start_new_session=True)
+    """Run the simulator to its end or its timeout, timing it into res; (exit status, timed out).
+    OSError if it cannot start."""
+    t0 = time.monotonic()
+    try:
+        with open(res["stdout"], "wb") as fo, open(res["stderr"], "wb") as fe:
+            # Own session: a timeout kills the simulator and anything it started.
+            proc = subprocess.Popen(item["cmd"], stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
+                                    cwd=item["dir"], env=run_environment(item), start_new_session=True)
+            return wait_or_kill(proc, item["timeout"])
+    finally:
+        res["duration"] = round(time.monotonic() - t0, 3)
+
+
+def wait_or_kill(proc, timeout):
+    """The process's exit status, after killing its process group if it outlives the timeout; (status, timed out)."""
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    try:
+        return proc.wait(timeout=timeout), False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return proc.wait(), True
+    finally:
         with _LIVE_LOCK:
-            _LIVE.add(proc)
-        try:
-            rc = proc.wait(timeout=item["timeout"])
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            rc = proc.wait()
-        finally:
-            with _LIVE_LOCK:
-                _LIVE.discard(proc)
-    return rc, timed_out
+            _LIVE.discard(proc)
 
 
 def _kill_group(proc):
