@@ -20,7 +20,7 @@ REGRESS = os.path.dirname(HERE)
 TOOL = os.path.join(REGRESS, "iommusim_regress.py")
 FAKE = os.path.join(HERE, "fake_iommusim.py")
 sys.path.insert(0, REGRESS)
-import iommusim_regress as R  # noqa: E402
+from regress_runner import common, execute, spec, suite, sweep  # noqa: E402
 
 
 def rd(path):
@@ -67,8 +67,8 @@ class TmpCase(unittest.TestCase):
 # ---------------------------------------------------------------------------
 
 class ToleranceTest(unittest.TestCase):
-    def ok(self, actual, spec):
-        return R.check_value(actual, R.parse_spec(spec, "test"))
+    def ok(self, actual, expected):
+        return spec.check_value(actual, spec.parse_spec(expected, "test"))
 
     def test_exact(self):
         self.assertTrue(self.ok(1000, 1000))
@@ -111,27 +111,129 @@ class ToleranceTest(unittest.TestCase):
 
     def test_bad_specs_rejected(self):
         for bad in ({"value": 1, "tol": 2}, {"abs": 1}, {"value": "x"}, {"value": 1, "rel": -1}, "12", True):
-            with self.assertRaises(R.UsageError, msg=repr(bad)):
-                R.parse_spec(bad, "test")
+            with self.assertRaises(common.UsageError, msg=repr(bad)):
+                spec.parse_spec(bad, "test")
 
     def test_evaluate_missing_and_globs(self):
         stats = {"a.x": 1, "a.y": 2, "b.faults.total": 0, "c.faults.total": 3, "n": None}
-        spec = lambda v: R.parse_spec(v, "t")  # noqa: E731
-        self.assertEqual(R.evaluate(stats, {"expect": {"a.x": spec(1)}}), [])
-        f = R.evaluate(stats, {"expect": {"missing.stat": spec(1)}})
+        tol = lambda v: spec.parse_spec(v, "t")  # noqa: E731
+        self.assertEqual(spec.evaluate(stats, {"expect": {"a.x": tol(1)}}), [])
+        f = spec.evaluate(stats, {"expect": {"missing.stat": tol(1)}})
         self.assertEqual(len(f), 1)
         self.assertIn("missing.stat: missing", f[0])
-        self.assertEqual(len(R.evaluate(stats, {"require": ["a.z", "zz.*", "a.*"]})), 2)
-        self.assertEqual(len(R.evaluate(stats, {"expect": {"a.*": spec({"min": 1, "max": 1})}})), 1)
-        self.assertEqual(len(R.evaluate(stats, {"expect": {"nomatch.*": spec(0)}})), 1)
+        self.assertEqual(len(spec.evaluate(stats, {"require": ["a.z", "zz.*", "a.*"]})), 2)
+        self.assertEqual(len(spec.evaluate(stats, {"expect": {"a.*": tol({"min": 1, "max": 1})}})), 1)
+        self.assertEqual(len(spec.evaluate(stats, {"expect": {"nomatch.*": tol(0)}})), 1)
         # faults: sum over the matches; nothing matched counts as zero
-        self.assertEqual(R.evaluate(stats, {"faults": {"*.faults.total": spec(3)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"faults": {"*.faults.total": spec(0)}})), 1)
-        self.assertEqual(R.evaluate(stats, {"faults": {"system.iommu*.faults.total": spec(0)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"faults": {"system.iommu*.faults.total": spec(1)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"faults": {"*.faults.total": tol(3)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"faults": {"*.faults.total": tol(0)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"faults": {"system.iommu*.faults.total": tol(0)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"faults": {"system.iommu*.faults.total": tol(1)}})), 1)
         # inline expectations win over recorded ones
-        self.assertEqual(R.evaluate(stats, {"recorded": {"a.x": spec(7)}, "expect": {"a.x": spec(1)}}), [])
-        self.assertEqual(len(R.evaluate(stats, {"recorded": {"a.y": spec(7)}})), 1)
+        self.assertEqual(spec.evaluate(stats, {"recorded": {"a.x": tol(7)}, "expect": {"a.x": tol(1)}}), [])
+        self.assertEqual(len(spec.evaluate(stats, {"recorded": {"a.y": tol(7)}})), 1)
+
+
+# ---------------------------------------------------------------------------
+
+class ResultTest(TmpCase):
+    """Every way a run ends goes through execute.finish(): the status is set, <dir>/result.json holds
+    exactly the returned result, and collect (read_result) reads back the same."""
+
+    def item(self, name, configs=None, sets=None, exit_status=0, timeout=60, expect=None, **extra):
+        d = os.path.join(self.tmp, "runs", name)
+        configs = [self.ini] if configs is None else configs
+        run = execute.item_run_fields(FAKE, d, configs, sets or {}, None, None, {}, timeout, exit_status)
+        return {"name": name, **run, "checks": spec.make_checks(expect=expect), **extra}
+
+    def ended(self, item, status):
+        r = execute.run_item(item)
+        self.assertEqual(r["status"], status, r)
+        with open(os.path.join(item["dir"], "result.json")) as f:
+            self.assertEqual(json.load(f), r)
+        self.assertEqual(execute.read_result(item), r)
+        return r
+
+    def test_finish_writes_what_it_returns(self):
+        it = self.item("direct")
+        os.makedirs(it["dir"])
+        res = execute.new_result(it)
+        self.assertIsNone(res["status"])
+        self.assertFalse(os.path.exists(os.path.join(it["dir"], "result.json")))
+        out = execute.finish(res, "fail", (m for m in ("first", "second")))
+        self.assertIs(out, res)
+        self.assertEqual((out["status"], out["failures"]), ("fail", ["first", "second"]))
+        self.assertEqual(execute.read_result(it), out)
+        # a second outcome replaces the first on disk
+        execute.finish(res, "pass", [])
+        self.assertEqual(execute.read_result(it)["status"], "pass")
+        self.assertEqual(execute.read_result(it)["failures"], [])
+
+    def test_pass_and_assertion_failure(self):
+        r = self.ended(self.item("ok", expect={"system.tg0.transactions": spec.parse_spec(100, "t")}), "pass")
+        self.assertEqual((r["exit"], r["signal"], r["failures"]), (0, None, []))
+        self.assertEqual(r["stats_file"], os.path.join(self.tmp, "runs", "ok", "stats.json"))
+        r = self.ended(self.item("wrong", expect={"system.tg0.transactions": spec.parse_spec(99, "t")}), "fail")
+        self.assertEqual(r["exit"], 0)
+        self.assertEqual(r["failures"], ["system.tg0.transactions: got 100, expected 99"])
+
+    def test_exit_status_failure_and_expected_config_error(self):
+        r = self.ended(self.item("simerr", sets={"fake.exit": 1}), "fail")
+        self.assertEqual(r["exit"], 1)
+        self.assertTrue(r["failures"][0].startswith("simulation error: exit status 1, expected 0"), r)
+        self.assertIsNone(r["stats_file"])
+        r = self.ended(self.item("cfgerr", sets={"tg0.nope": 1}, exit_status=2), "pass")
+        self.assertEqual((r["exit"], r["failures"]), (2, []))
+
+    def test_crash(self):
+        r = self.ended(self.item("crash", sets={"fake.crash": 1}), "crash")
+        self.assertEqual((r["exit"], r["signal"]), (-6, "SIGABRT"))  # abort(3) raises SIGABRT, signal 6
+        self.assertEqual(r["failures"], ["crashed with SIGABRT"])
+
+    def test_timeout(self):
+        r = self.ended(self.item("hang", sets={"fake.hang": 1}, timeout=0.5), "timeout")
+        self.assertEqual(r["failures"], ["timed out after 0.5 s (process group killed)"])
+        self.assertLess(r["duration"], 30)
+
+    def test_skip_and_missing_config_are_not_launched(self):
+        log = os.path.join(self.tmp, "launched.log")
+        absent = os.path.join(self.tmp, "absent.ini")
+        sets = {"fake.log": log, "fake.tag": "x"}
+        r = self.ended(self.item("skip", configs=[absent], sets=sets, skip_if_missing=True), "skip")
+        self.assertEqual(r["failures"], [f"skipped: config file not found: {absent}"])
+        self.assertEqual(rd(r["stderr"]), f"regress: skipped: config file not found: {absent}\n")
+        self.assertEqual(rd(r["stdout"]), "")
+        r = self.ended(self.item("missing", configs=[self.ini, absent], sets=sets), "error")
+        self.assertEqual(r["failures"], [f"config file not found: {absent}"])
+        self.assertEqual(rd(r["stderr"]), f"regress: config file not found: {absent}\n")
+        self.assertIsNone(r["exit"])
+        self.assertFalse(os.path.exists(log))  # neither started the simulator
+        # a run expecting exit 2 is launched: the missing file is what it tests
+        r = self.ended(self.item("missing_ok", configs=[absent], sets=sets, exit_status=2), "pass")
+        self.assertEqual(r["exit"], 2)
+
+    def test_cannot_start(self):
+        it = self.item("nostart")
+        it["cmd"][0] = self.ini  # exists, not executable
+        r = self.ended(it, "error")
+        self.assertTrue(r["failures"][0].startswith(f"cannot start {self.ini}: "), r)
+        self.assertEqual(rd(r["stderr"]), f"regress: {r['failures'][0]}\n")
+        self.assertIsNone(r["exit"])
+
+    def test_interrupted_starts_nothing(self):
+        self.addCleanup(execute._ABORT.clear)
+        execute.kill_live()
+        log = os.path.join(self.tmp, "launched.log")
+        r = self.ended(self.item("late", sets={"fake.log": log, "fake.tag": "x"}), "error")
+        self.assertEqual(r["failures"], ["not run: interrupted"])
+        self.assertFalse(os.path.exists(log))
+
+    def test_missing_result_is_not_written(self):
+        it = self.item("never")
+        r = execute.read_result(it)
+        self.assertEqual(r["status"], "missing")
+        self.assertIn("no result", r["failures"][0])
+        self.assertFalse(os.path.exists(it["dir"]))
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +465,7 @@ class RecordTest(TmpCase):
         # record again: shows a diff, refuses to overwrite, leaves the file untouched
         before = rd(exp)
         p = runner("record", s, "--sim", FAKE, "--out", os.path.join(self.tmp, "rec"), "-q")
-        self.assertEqual(p.returncode, R.EXIT_RECORD_PENDING)
+        self.assertEqual(p.returncode, common.EXIT_RECORD_PENDING)
         self.assertIn("NOT overwritten", p.stderr)
         self.assertIn('-        "system.tg0.transactions": 50', p.stdout)
         self.assertIn('+        "system.tg0.transactions": 60', p.stdout)
@@ -507,19 +609,19 @@ class SweepTest(TmpCase):
             self.assertNotIn("Traceback", p.stderr)
 
     def test_geom_range(self):
-        self.assertEqual(R._axis_values({"geom": [4096, 65536, 4]}, "t"), [4096, 16384, 65536])
-        self.assertEqual(R._axis_values({"range": [1, 2, 0.5]}, "t"), [1, 1.5, 2.0])
+        self.assertEqual(spec.axis_values({"geom": [4096, 65536, 4]}, "t"), [4096, 16384, 65536])
+        self.assertEqual(spec.axis_values({"range": [1, 2, 0.5]}, "t"), [1, 1.5, 2.0])
 
     def test_shipped_sweeps_expand(self):
         for name, n in (("iotlb_entries_x_window.json", 30), ("page_size_x_pattern.json", 16),
                         ("invalidation_x_rate.json", 18), ("outstanding_x_op.json", 21)):
-            m = R.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
+            m = sweep.sweep_manifest(os.path.join(REGRESS, "sweeps", name), FAKE, self.tmp, None)
             self.assertEqual(len(m["items"]), n, name)
             self.assertEqual(len({json.dumps(it["point"], sort_keys=True) for it in m["items"]}), n)
             for c in m["items"][0]["configs"]:  # the shipped sweeps name configs that exist
                 self.assertTrue(os.path.exists(c), (name, c))
         for name in ("smoke.json", "nightly.json"):
-            m = R.suite_manifest(os.path.join(REGRESS, "suites", name), FAKE, self.tmp, None)
+            m = suite.suite_manifest(os.path.join(REGRESS, "suites", name), FAKE, self.tmp, None)
             self.assertGreater(len(m["items"]), 3)
             self.assertTrue(m["items"][0]["configs"][0].endswith(os.path.join("configs", "default.ini")))
             for it in m["items"]:  # no shipped run waits on a config that does not exist
@@ -606,6 +708,10 @@ class SlurmTest(TmpCase):
         p = runner("slurm-task", "--manifest", mf, "--index", "6")
         self.assertEqual(p.returncode, 2)
         self.assertIn("out of range", p.stderr)
+        p = runner("slurm-task", "--manifest", mf, env={"SLURM_ARRAY_TASK_ID": "three"})
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("$SLURM_ARRAY_TASK_ID is not an integer: 'three'", p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
 
     def test_fake_submission_collects_to_the_local_csv(self):
         sw = self.make_sweep()
