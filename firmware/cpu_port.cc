@@ -1,4 +1,5 @@
 #include "firmware/cpu_port.h"
+#include "common/byte_order.h"
 #include "common/tlm_access.h"
 
 namespace iommusim::fw {
@@ -31,17 +32,16 @@ bool CpuPort::write(uint64_t pa, const void* buf, unsigned len) {
 uint32_t CpuPort::rd32(uint64_t addr) {
   uint8_t b[4];
   if (!read(addr, b, 4)) return ~0u;
-  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+  return load_le32(b);
 }
 uint64_t CpuPort::rd64(uint64_t addr) {
   uint8_t b[8];
   if (!read(addr, b, 8)) return ~0ull;
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
+  return load_le64(b);
 }
 void CpuPort::wr32(uint64_t addr, uint32_t v) {
-  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  uint8_t b[4];
+  store_le32(b, v);
   write(addr, b, 4);
 }
 void CpuPort::wr64(uint64_t addr, uint64_t v) { write64(addr, v); }

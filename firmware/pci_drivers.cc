@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "common/byte_order.h"
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/pcie_config.h"
 #include "pci_endpoint/svm_accel.h"
@@ -52,13 +53,12 @@ void PciDriverBase::finish(const std::string& failure) {
 uint32_t PciDriverBase::cfg_rd(uint64_t off, unsigned len) {
   uint8_t b[4] = {};
   if (!cpu_.read(fn_.cfg + off, b, len)) return ~0u;
-  uint32_t v = 0;
-  for (unsigned i = len; i-- > 0;) v = (v << 8) | b[i];
-  return v;
+  return static_cast<uint32_t>(load_le(b, len));  // PCI configuration space is little-endian
 }
 
 void PciDriverBase::cfg_wr(uint64_t off, uint32_t v, unsigned len) {
-  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  uint8_t b[4];
+  store_le32(b, v);
   cpu_.write(fn_.cfg + off, b, len);
 }
 
@@ -265,9 +265,8 @@ void NicDriver::run() {
       return finish("map packet buffer: " + err);
     }
     uint8_t d[DESC_SIZE] = {};
-    for (int k = 0; k < 8; ++k) d[k] = static_cast<uint8_t>(iova >> (8 * k));
-    d[8] = static_cast<uint8_t>(p_.packet_size);
-    d[9] = static_cast<uint8_t>(p_.packet_size >> 8);
+    store_le64(d, iova);
+    store_le(d + 8, p_.packet_size, 2);
     d[10] = TXCMD_EOP | TXCMD_RS;
     cpu_.write(ring_pa_ + tail_ * DESC_SIZE, d, DESC_SIZE);
     cpu_.charge_ns(p_.xmit_ns);

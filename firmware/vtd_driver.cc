@@ -206,8 +206,7 @@ bool VtdDriver::qi_submit(const std::vector<std::array<uint64_t, 4>>& descs) {
   for (;;) {
     uint8_t b[4];
     cpu_.read(status_page_, b, 4);
-    uint32_t v = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
-    if (v == qseq_) { ok = true; break; }
+    if (load_le32(b) == qseq_) { ok = true; break; }
     uint32_t fsts = cpu_.rd32(base_ + r::FSTS);
     if (fsts & r::FSTS_IQE) {
       // Skip what is left: the unit stopped at IQH; resume from our tail.
