@@ -390,7 +390,8 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 
   // ---- kernel model ----
   alloc_ = std::make_unique<fw::PageAllocator>(kernel_.ram_base, kernel_.ram_size);
-  ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{fw::kX86MsiHole});
+  // The interrupt window is never translated (VT-d 3.4 section 3.14): a hole in every IOAS.
+  ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{{kMsiBase, kMsiBase + kMsiSize - 1}});
   kernel_stats_ = std::make_unique<StatGroup>("kernel", &stats);
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     fw::VtdDriverParams dp = kernel_.driver;
@@ -425,7 +426,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
     }
     unsigned group = grp ? grp : 0x10000u + static_cast<unsigned>(i);
     const uint16_t rid = c.rid();
-    err = ioas_->register_device(n, rid, group, drivers_[ep_unit[i]].get());
+    err = ioas_->register_device(n, fw::Requester::pci(rid), group, drivers_[ep_unit[i]].get());
     if (!err.empty()) return n + ": " + err;
     fw::VtdDriver& vd = *drivers_[ep_unit[i]];
     EndpointInst e{n, c.kind};
@@ -620,8 +621,8 @@ void X86VtdPlatform::print_summary(std::ostream& os) const {
   os << "fault events: " << log.size() << " (duplicates folded: " << ioas_->duplicates_folded() << ")\n";
   for (size_t i = 0; i < log.size() && i < 5; ++i) {
     const auto& e = log[i];
-    os << "  #" << e.serial << " owner " << e.owner << " sid 0x" << std::hex << e.fault.sid << " addr 0x"
-       << e.fault.addr << std::dec << " reason " << unsigned(e.fault.reason) << (e.fault.write ? " write" : " read")
+    os << "  #" << e.serial << " owner " << e.owner << " " << fw::describe(e.fault.requester) << " addr 0x" << std::hex
+       << e.fault.addr << std::dec << " reason " << e.fault.reason.code << (e.fault.write ? " write" : " read")
        << " x" << e.occurrences << "\n";
   }
 }

@@ -1,20 +1,35 @@
-// IOAS layer against a fake backend (records what the driver would be asked).
+// IOAS layer against fake backends (they record what a driver would be asked):
+// paging, nested and PASID as the VT-d driver offers them, and backends that
+// lack capabilities.
 #include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 #include "firmware/ioas.h"
 
 using namespace iommusim::fw;
 
 namespace {
-struct FakeBackend : IommuBackend {
+
+constexpr IovaRange kTestHole{0xFEE00000ull, 0xFEEFFFFFull};  // the hole the test platform passes
+
+struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
   std::string name = "fake0";
+  bool paging = true, nested = true, pasid = true;
   uint32_t next = 1;
   std::map<uint32_t, std::map<uint64_t, uint64_t>> maps;  // handle -> iova -> size
   std::map<uint32_t, uint32_t> nested_parent;
-  std::map<std::pair<uint16_t, int64_t>, uint32_t> dev;   // (rid, pasid or -1) -> handle
+  std::map<std::pair<Requester, int64_t>, uint32_t> dev;  // (requester, pasid or -1) -> handle
   std::vector<IovaRange> reserved;
+  uint64_t aperture = (1ull << 48) - 1;
   int set_calls = 0;
   std::string backend_name() const override { return name; }
+  std::vector<IovaRange> reserved_regions() const override { return reserved; }
+  uint64_t aperture_last() const override { return aperture; }
+  IommuPaging* as_paging() override { return paging ? this : nullptr; }
+  IommuNested* as_nested() override { return nested ? this : nullptr; }
+  IommuPasid* as_pasid() override { return pasid ? this : nullptr; }
   std::string domain_alloc(uint32_t* h) override { *h = next++; maps[*h]; return ""; }
   std::string nested_domain_alloc(uint32_t parent, uint64_t, uint32_t* h) override {
     *h = next++;
@@ -30,17 +45,36 @@ struct FakeBackend : IommuBackend {
     maps[h].erase(iova);
     return "";
   }
-  std::string set_device_domain(uint16_t rid, bool hp, uint32_t pasid, uint32_t h) override {
+  std::string attach_device(const Requester& r, uint32_t h) override {
     ++set_calls;
-    dev[{rid, hp ? int64_t(pasid) : -1}] = h;
+    dev[{r, -1}] = h;
     return "";
   }
-  std::vector<IovaRange> reserved_regions() const override { return reserved; }
+  std::string attach_pasid(const Requester& r, uint32_t p, uint32_t h) override {
+    ++set_calls;
+    dev[{r, int64_t(p)}] = h;
+    return "";
+  }
+  uint32_t handle_of(const Requester& r, int64_t p = -1) { return dev[{r, p}]; }
 };
+
+const Requester kRid100 = Requester::pci(0x100);
+
 }  // namespace
 
-TEST(Ioas, WindowsHaveMsiHoleAndNonZeroBase) {
-  IoasLayer L;
+TEST(IommuTypes, RequestersFollowTheirArchitectures) {
+  EXPECT_EQ(describe(Requester::pci(0x0208)), "sid 0x208");
+  EXPECT_EQ(describe(Requester::pe(3)), "pe 0x3");
+  // Subchannel-identification word: bit 15 (0x10000) one, set id in bits 13-14, number in 16-31.
+  EXPECT_EQ(Requester::subchannel(0, 0x002a).id, 0x0001002au);
+  EXPECT_EQ(Requester::subchannel(1, 0x002a).id, 0x0003002au);
+  EXPECT_EQ(Requester::subchannel(3, 0xffff).id, 0x0007ffffu);
+  EXPECT_EQ(describe(Requester::subchannel(1, 0x2a)), "schid 0x3002a");
+  EXPECT_NE(Requester::pci(3), Requester::pe(3));  // the same number names different things
+}
+
+TEST(Ioas, WindowsExcludePlatformHolesAndStartAtBase) {
+  IoasLayer L({kTestHole});
   uint32_t a = L.ioas_alloc(IoasOptions{0x10000, 0xffffffffull});
   auto w = L.iova_windows(a);
   ASSERT_EQ(w.size(), 2u);
@@ -52,17 +86,27 @@ TEST(Ioas, WindowsHaveMsiHoleAndNonZeroBase) {
   EXPECT_NE(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");   // below base
 }
 
+TEST(Ioas, NoPlatformHoleUnlessThePlatformGivesOne) {
+  IoasLayer L({});
+  uint32_t a = L.ioas_alloc(IoasOptions{0, 0xffffffffull});
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, 0xffffffff}));
+  uint64_t iova = 0xFEE00000;
+  EXPECT_EQ(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");
+}
+
 TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  ASSERT_EQ(L.register_device("nic0", 0x100, 1, &b), "");
+  ASSERT_EQ(L.register_device("nic0", kRid100, 1, &b), "");
   uint32_t a = L.ioas_alloc(IoasOptions{0x100000, (1ull << 39) - 1});
   uint64_t i1 = 0, i2 = 0;
   ASSERT_EQ(L.map(a, &i1, 0x200000, 0x200000, Perm{}, false), "");
   EXPECT_EQ(i1 % 0x200000, 0u);
   EXPECT_GE(i1, 0x100000u);
   ASSERT_EQ(L.attach("nic0", a), "");  // replays the existing mapping
-  uint32_t h = b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))];
+  uint32_t h = b.handle_of(kRid100);
   ASSERT_NE(h, 0u);
   EXPECT_EQ(b.maps[h].count(i1), 1u);
   ASSERT_EQ(L.map(a, &i2, 0x900000, 0x3000, Perm{}, false), "");
@@ -75,16 +119,16 @@ TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
   EXPECT_EQ(b.maps[h].count(i1), 0u);
   EXPECT_NE(L.ioas_free(a), "");  // device attached
   ASSERT_EQ(L.detach("nic0"), "");
-  EXPECT_EQ(b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))], 0u);
+  EXPECT_EQ(b.handle_of(kRid100), 0u);
   EXPECT_EQ(L.ioas_free(a), "");
 }
 
 TEST(Ioas, SplitGroupRefusedWithClearError) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("fn0", 0x200, 7, &b);
-  L.register_device("fn1", 0x201, 7, &b);
-  L.register_device("other", 0x300, 8, &b);
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("fn1", Requester::pci(0x201), 7, &b);
+  L.register_device("other", Requester::pci(0x300), 8, &b);
   uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
   ASSERT_EQ(L.attach("fn0", a), "");
   ASSERT_EQ(L.attach("fn1", a), "");  // same IOAS: fine
@@ -96,28 +140,28 @@ TEST(Ioas, SplitGroupRefusedWithClearError) {
 }
 
 TEST(Ioas, ReplaceSwitchesInOneStep) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("dev", 0x100, 1, &b);
+  L.register_device("dev", kRid100, 1, &b);
   uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
   ASSERT_EQ(L.attach("dev", a), "");
-  uint32_t ha = b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))];
+  uint32_t ha = b.handle_of(kRid100);
   int calls = b.set_calls;
   ASSERT_EQ(L.attach("dev", c), "");
   EXPECT_EQ(b.set_calls, calls + 1);  // no detach (blocking) step in between
-  EXPECT_NE(b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))], ha);
+  EXPECT_NE(b.handle_of(kRid100), ha);
   EXPECT_EQ(L.attached_to("dev"), c);
 }
 
 TEST(Ioas, NestedHwptOverParentIoas) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("gpu", 0x100, 1, &b);
+  L.register_device("gpu", kRid100, 1, &b);
   uint32_t a = L.ioas_alloc();
   uint32_t hw = 0;
   ASSERT_EQ(L.hwpt_alloc_nested(a, "gpu", 0x5000000, &hw), "");
   ASSERT_EQ(L.attach_pasid("gpu", 5, hw), "");
-  uint32_t h = b.dev[std::make_pair(uint16_t(0x100), int64_t(5))];
+  uint32_t h = b.handle_of(kRid100, 5);
   EXPECT_NE(b.nested_parent.count(h), 0u);
   EXPECT_NE(L.ioas_free(a), "");  // parent of a HWPT
   EXPECT_NE(L.hwpt_free(hw), ""); // attached
@@ -126,19 +170,19 @@ TEST(Ioas, NestedHwptOverParentIoas) {
 }
 
 TEST(Ioas, FaultsGetSerialsAndDuplicatesFold) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("fn0", 0x200, 7, &b);
-  L.register_device("alias", 0x200, 7, &b);  // same requester id (behind a bridge)
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("alias", Requester::pci(0x200), 7, &b);  // same requester id (behind a bridge)
   uint32_t a = L.ioas_alloc();
   L.attach("fn0", a);
   L.attach("alias", a);
   int delivered = 0;
   L.on_fault([&](const FaultEvent&) { ++delivered; });
   HwFault f;
-  f.sid = 0x200;
+  f.requester = Requester::pci(0x200);
   f.addr = 0x1234000;
-  f.reason = 5;
+  f.reason = ArchitectedReason{"vtd", 5};
   f.write = true;
   L.report_fault(&b, f);
   L.report_fault(&b, f);  // the same event again (e.g. retried DMA)
@@ -147,13 +191,44 @@ TEST(Ioas, FaultsGetSerialsAndDuplicatesFold) {
   EXPECT_EQ(ev[0].serial, 1u);
   EXPECT_EQ(ev[0].occurrences, 2u);
   EXPECT_EQ(ev[0].devices.size(), 2u);
+  EXPECT_EQ(ev[0].fault.unit, "fake0");  // the event names the unit that reported it
+  EXPECT_EQ(ev[0].fault.reason.code, 5u);
   EXPECT_EQ(delivered, 1);
   L.ack_fault(1);
   L.report_fault(&b, f);
   ev = L.fault_events(a);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].serial, 2u);
-  f.sid = 0x999;
+  f.reason.code = 6;  // another reason: another event
+  L.report_fault(&b, f);
+  EXPECT_EQ(L.fault_events(a).size(), 2u);
+  f.requester = Requester::pci(0x999);
   L.report_fault(&b, f);
   EXPECT_EQ(L.unowned_faults(), 1u);
+  f.requester = Requester::pe(0x200);  // same number, not a PCI requester id: nobody's
+  L.report_fault(&b, f);
+  EXPECT_EQ(L.unowned_faults(), 2u);
+}
+
+TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {
+  IoasLayer L({});
+  FakeBackend plain;           // paging only
+  plain.nested = plain.pasid = false;
+  FakeBackend none;            // no paging at all
+  none.name = "none0";
+  none.paging = none.nested = none.pasid = false;
+  L.register_device("dev", kRid100, 1, &plain);
+  L.register_device("bare", Requester::pci(0x101), 2, &none);
+  uint32_t a = L.ioas_alloc(), hw = 0;
+  auto says = [](const std::string& err, const std::string& what) {
+    return err.find(what) != std::string::npos;
+  };
+  std::string err = L.attach_pasid("dev", 1, a);
+  EXPECT_TRUE(says(err, "'dev'") && says(err, "'fake0'") && says(err, "PASID")) << err;
+  err = L.hwpt_alloc_nested(a, "dev", 0x1000, &hw);
+  EXPECT_TRUE(says(err, "nested")) << err;
+  err = L.attach("bare", a);
+  EXPECT_TRUE(says(err, "'bare'") && says(err, "'none0'") && says(err, "paging")) << err;
+  EXPECT_EQ(L.attached_to("bare"), 0u);
+  EXPECT_TRUE(plain.dev.empty());  // nothing reached the backends
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,15 @@ TEST(X86Vtd, IsolationFaultReportedOnceNothingWritten) {
   EXPECT_EQ(log[0].occurrences, 2u);  // the repeat was folded, not a new event
   EXPECT_EQ(r.p.driver(0).fault_records(), 2u);
   EXPECT_GE(r.p.intc().count(0x30), 1u);
+  // The summary names the requester as the FRCD's source id and the VT-d
+  // reason as its number: 5, a write through a second-level entry without
+  // write permission (VT-d 3.4 Appendix A; a not-present leaf has W = 0).
+  EXPECT_EQ(log[0].fault.requester, fw::Requester::pci(0x100));
+  EXPECT_EQ(log[0].fault.reason, (fw::ArchitectedReason{"vtd", 5}));
+  std::ostringstream summary;
+  r.p.print_summary(summary);
+  const std::string line = "  #1 owner " + std::to_string(w0.ioas_id()) + " sid 0x100 addr 0x40000000 reason 5 write x2\n";
+  EXPECT_NE(summary.str().find(line), std::string::npos) << summary.str();
 }
 
 // After a strict unmap returns, DMA to that IOVA faults (even though the IOTLB
@@ -249,3 +259,4 @@ TEST(X86Vtd, SeveralDevicesSeveralUnits) {
   EXPECT_TRUE(r.p.driver(0).scalable());
   EXPECT_FALSE(r.p.driver(1).scalable());
 }
+
