@@ -100,6 +100,10 @@ std::vector<IovaRange> IoasLayer::iova_windows(uint32_t id) const {
     cur = h.last + 1;
   }
   if (!done && cur <= last) out.push_back({cur, last});
+  // A unit with DMA windows translates only inside them (per device's PE).
+  for (auto& d : devices_)
+    if (attached_here(*d, id) && d->backend->as_dma_windows())
+      out = ioas_detail::intersect(out, ioas_detail::window_ranges(d->windows));
   return out;
 }
 
@@ -122,7 +126,7 @@ std::string IoasLayer::check_fixed(uint32_t id, const Ioas& a, uint64_t iova, ui
   if (iova + size - 1 < iova) return "IOVA range wraps";
   if (!in_usable_window(id, iova, size))
     return "IOVA range " + hex(iova) + "+" + hex(size) +
-           " is not inside a usable IOVA window (reserved hole or outside the aperture)";
+           " is not inside a usable IOVA window (reserved hole, outside the aperture or outside the DMA windows)";
   if (overlaps(a, iova, size)) return "IOVA range " + hex(iova) + "+" + hex(size) + " overlaps an existing mapping";
   return "";
 }
@@ -261,6 +265,7 @@ std::string IoasLayer::attach(const std::string& name, uint32_t object) {
   IommuPaging* paging = d->backend->as_paging();
   if (!paging) return lacks(*d, "paging");
   std::string err = group_check(*d, object);
+  if (err.empty()) err = windows_cover(*d, object);
   uint32_t handle = 0;
   if (err.empty()) err = domain_for(object, *d, *paging, &handle);
   if (err.empty()) err = paging->attach_device(d->requester, handle);
@@ -285,8 +290,9 @@ std::string IoasLayer::attach_pasid(const std::string& name, uint32_t pasid, uin
   IommuPaging* paging = d->backend->as_paging();
   IommuPasid* tagged = d->backend->as_pasid();
   if (!paging || !tagged) return lacks(*d, "PASID");
+  std::string err = windows_cover(*d, object);
   uint32_t handle = 0;
-  std::string err = domain_for(object, *d, *paging, &handle);
+  if (err.empty()) err = domain_for(object, *d, *paging, &handle);
   if (err.empty()) err = tagged->attach_pasid(d->requester, pasid, handle);
   if (!err.empty()) return err;
   d->pasids[pasid] = object;

@@ -4,7 +4,10 @@
 //    one the layer chooses, with read/write permissions;
 //  - usable IOVA windows (base may be non-zero) minus reserved holes: the
 //    platform's (given to the constructor; x86 passes its MSI window) and the
-//    ones each unit reserves;
+//    ones each unit reserves; on a unit with DMA windows (PAPR DDW) only what
+//    the attached devices' windows cover, as iommufd reports a PPC IOAS's two
+//    windows ("iommufd: vfio container FD ioctl compatibility", linux-iommu,
+//    April 2022);
 //  - devices attached with IOMMU-group constraints: a group is never split
 //    across address spaces (the attach is refused with a message that says why);
 //  - HW-specific domains (HWPT objects; the first is a nested domain with a
@@ -62,7 +65,8 @@ public:
   // ---- IOAS objects ----
   uint32_t ioas_alloc(const IoasOptions& opt = {});
   std::string ioas_free(uint32_t ioas);
-  // Usable: [base, last] within every unit's aperture, holes removed.
+  // Usable: [base, last] within every unit's aperture, holes removed, and on
+  // units with DMA windows inside the windows of every device attached.
   std::vector<IovaRange> iova_windows(uint32_t ioas) const;
   std::vector<IovaRange> reserved_holes(uint32_t ioas) const;
 
@@ -81,7 +85,8 @@ public:
   // ---- attach (IommuPaging; PASID attachments IommuPasid) ----
   // Attaches (or replaces: an attached device is switched in one step) `device`
   // to an IOAS or a HWPT. Refused if another device of its IOMMU group is
-  // attached to a different object.
+  // attached to a different object, or, on a unit with DMA windows, if the
+  // IOAS has mappings outside the device's windows.
   std::string attach(const std::string& device, uint32_t object);
   std::string detach(const std::string& device);
   // PASID attachments (SVM and nested domains): requests tagged with `pasid`.
@@ -97,6 +102,16 @@ public:
   std::string hwpt_alloc_nested(uint32_t parent_ioas, const std::string& device, uint64_t fl_root,
                                 uint32_t* hwpt);
   std::string hwpt_free(uint32_t hwpt);
+
+  // ---- DMA windows of the device's PE (IommuDmaWindows) ----
+  // Each operation refreshes the windows the layer bounds IOVAs with; one that
+  // would leave a mapping of an IOAS the PE is attached to outside every
+  // window is refused.
+  std::string query_dma_windows(const std::string& device, DmaWindowQuery* out);
+  std::string create_dma_window(const std::string& device, unsigned page_shift, uint64_t size,
+                                DmaWindow* created = nullptr);
+  std::string remove_dma_window(const std::string& device, uint32_t liobn);
+  std::string reset_dma_windows(const std::string& device);
 
   // ---- faults ----
   // Called by a backend's fault service for each fault record it read; the
@@ -134,6 +149,7 @@ private:
     IommuBackend* backend;
     uint32_t object = 0;                              // attached IOAS/HWPT, 0 = none
     std::map<uint32_t, uint32_t> pasids;              // pasid -> object
+    std::vector<DmaWindow> windows;                   // its PE's DMA windows, as last queried
   };
 
   Ioas* ioas(uint32_t id);
@@ -150,6 +166,22 @@ private:
   std::string check_fixed(uint32_t id, const Ioas& a, uint64_t iova, uint64_t size) const;
   std::string choose_iova(uint32_t id, Ioas& a, uint64_t size, uint64_t* iova) const;
   std::string map_in_domains(Ioas& a, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm);
+
+  // DMA windows (ioas_windows.cc).
+  uint32_t ioas_behind(uint32_t object) const;          // an IOAS itself, or a HWPT's parent
+  // Device `name` and its unit's DMA windows, the PE's windows refreshed
+  // (into *query too); nullptr and *err when any of that fails.
+  IommuDmaWindows* windows_of(const std::string& name, Device** d, std::string* err,
+                              DmaWindowQuery* query = nullptr);
+  std::string refresh_windows(Device& d, IommuDmaWindows& w, DmaWindowQuery* out = nullptr);
+  std::string mappings_outside(uint32_t ioas, const std::vector<DmaWindow>& windows) const;
+  std::string windows_keep_mappings(const Device& d, const std::vector<DmaWindow>& windows) const;
+  std::string windows_cover(Device& d, uint32_t object);
+  // Applies `change` to the PE of device `name` unless the windows `kept`
+  // selects would leave a mapping outside them (`what` says where it is).
+  std::string change_windows(const std::string& name, const std::function<bool(const DmaWindow&)>& kept,
+                             const std::string& what,
+                             const std::function<std::string(IommuDmaWindows&, const Requester&)>& change);
 
   // Faults (ioas_events.cc).
   std::map<uint32_t, std::vector<std::string>> fault_owners(const IommuBackend* backend, const HwFault& f) const;

@@ -1,10 +1,9 @@
 // IOAS layer against fake backends (they record what a driver would be asked):
-// paging, nested and PASID as the VT-d driver offers them, and backends that
-// lack capabilities.
+// paging, nested and PASID as the VT-d driver offers them; DMA windows as a
+// PAPR unit will; and backends that lack capabilities.
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
 
 #include "firmware/ioas.h"
 
@@ -56,6 +55,46 @@ struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
     return "";
   }
   uint32_t handle_of(const Requester& r, int64_t p = -1) { return dev[{r, p}]; }
+};
+
+// A PAPR-like unit: every PE has a default 1 GiB window at bus address 0
+// (LIOBN = PE number) and may create one more, placed at 2^59 as pSeries
+// firmware places the dynamic window.
+struct WindowedBackend : FakeBackend, IommuDmaWindows {
+  static constexpr uint64_t kDefaultSize = 1ull << 30, kDynamicBase = 1ull << 59;
+  std::map<Requester, std::vector<DmaWindow>> extra;   // created windows per PE
+  std::map<Requester, uint64_t> default_size;          // per-PE default window size (default: kDefaultSize)
+  WindowedBackend() {
+    name = "phb0";
+    nested = pasid = false;
+    aperture = ~0ull;
+  }
+  IommuDmaWindows* as_dma_windows() override { return this; }
+  std::vector<DmaWindow> windows(const Requester& pe) {
+    uint64_t size = default_size.count(pe) ? default_size[pe] : kDefaultSize;
+    std::vector<DmaWindow> w{DmaWindow{pe.id, {0, size - 1}, 12, true}};
+    for (auto& x : extra[pe]) w.push_back(x);
+    return w;
+  }
+  std::string query_windows(const Requester& pe, DmaWindowQuery* out) override {
+    out->windows = windows(pe);
+    out->windows_available = extra[pe].empty() ? 1 : 0;
+    out->page_shifts = {12, 16, 24};
+    return "";
+  }
+  std::string create_window(const Requester& pe, unsigned shift, uint64_t size, DmaWindow* out) override {
+    if (!extra[pe].empty()) return "no window available";
+    *out = DmaWindow{0x80000000u | pe.id, {kDynamicBase, kDynamicBase + size - 1}, shift, false};
+    extra[pe].push_back(*out);
+    return "";
+  }
+  std::string remove_window(const Requester& pe, uint32_t liobn) override {
+    auto& e = extra[pe];
+    for (auto it = e.begin(); it != e.end(); ++it)
+      if (it->liobn == liobn) { e.erase(it); return ""; }
+    return "no such window";
+  }
+  std::string reset_windows(const Requester& pe) override { extra[pe].clear(); return ""; }
 };
 
 const Requester kRid100 = Requester::pci(0x100);
@@ -227,8 +266,73 @@ TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {
   EXPECT_TRUE(says(err, "'dev'") && says(err, "'fake0'") && says(err, "PASID")) << err;
   err = L.hwpt_alloc_nested(a, "dev", 0x1000, &hw);
   EXPECT_TRUE(says(err, "nested")) << err;
+  DmaWindowQuery q;
+  err = L.query_dma_windows("dev", &q);
+  EXPECT_TRUE(says(err, "DMA window")) << err;
+  EXPECT_TRUE(says(L.create_dma_window("dev", 16, 1 << 20), "DMA window"));
   err = L.attach("bare", a);
   EXPECT_TRUE(says(err, "'bare'") && says(err, "'none0'") && says(err, "paging")) << err;
   EXPECT_EQ(L.attached_to("bare"), 0u);
   EXPECT_TRUE(plain.dev.empty());  // nothing reached the backends
+}
+
+// iommufd reports a PPC IOAS's usable ranges as the PE's windows: the default
+// one and, once created, the dynamic one.
+TEST(Ioas, DmaWindowsBoundUsableIovas) {
+  IoasLayer L({});
+  WindowedBackend b;
+  L.register_device("fn0", Requester::pe(3), 3, &b);
+  L.register_device("fn1", Requester::pe(3), 3, &b);   // same PE
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.iova_windows(a).size(), 1u);              // nothing attached: only the IOAS's range
+  ASSERT_EQ(L.attach("fn0", a), "");
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 30) - 1}));
+  uint64_t iova = 1ull << 30;
+  EXPECT_NE(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");  // past the default window
+
+  DmaWindow ddw;
+  ASSERT_EQ(L.create_dma_window("fn1", 16, 1ull << 32, &ddw), "");  // through the other device of the PE
+  EXPECT_EQ(ddw.range, (IovaRange{1ull << 59, (1ull << 59) + (1ull << 32) - 1}));
+  w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 30) - 1}));
+  EXPECT_EQ(w[1], ddw.range);
+  iova = (1ull << 59) + 0x10000;
+  ASSERT_EQ(L.map(a, &iova, 0x200000, 0x10000, Perm{}, true), "");
+  uint64_t chosen = 0;
+  ASSERT_EQ(L.map(a, &chosen, 0x400000, 1ull << 31, Perm{}, false), "");  // fits only the dynamic window
+  EXPECT_GE(chosen, 1ull << 59);
+
+  EXPECT_NE(L.remove_dma_window("fn0", ddw.liobn), "");   // mappings in it
+  EXPECT_NE(L.reset_dma_windows("fn0"), "");              // the reset would drop them too
+  ASSERT_EQ(L.unmap(a, iova, 0x10000), "");
+  ASSERT_EQ(L.unmap(a, chosen, 1ull << 31), "");
+  ASSERT_EQ(L.remove_dma_window("fn0", ddw.liobn), "");
+  EXPECT_EQ(L.iova_windows(a).size(), 1u);
+  EXPECT_NE(L.remove_dma_window("fn0", ddw.liobn), "");   // gone
+  EXPECT_NE(L.create_dma_window("fn0", 11, 1 << 20), ""); // below the 4 KiB page
+  EXPECT_NE(L.create_dma_window("fn0", 16, 0x8000), "");  // not a multiple of 64 KiB
+}
+
+TEST(Ioas, DmaWindowsOfEveryAttachedPeBoundTheIoasAndGuardAttach) {
+  IoasLayer L({});
+  WindowedBackend b;
+  b.default_size[Requester::pe(2)] = 1ull << 29;
+  L.register_device("big", Requester::pe(1), 1, &b);
+  L.register_device("small", Requester::pe(2), 2, &b);
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.attach("big", a), "");
+  uint64_t iova = 0x30000000;  // inside pe 1's 1 GiB window, outside pe 2's 512 MiB one
+  ASSERT_EQ(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");
+  std::string err = L.attach("small", a);
+  EXPECT_NE(err.find("outside the DMA windows"), std::string::npos) << err;
+  EXPECT_NE(err.find("pe 0x2"), std::string::npos) << err;
+  EXPECT_EQ(L.attached_to("small"), 0u);
+  ASSERT_EQ(L.unmap(a, iova, 0x1000), "");
+  ASSERT_EQ(L.attach("small", a), "");
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 29) - 1}));  // both PEs' windows
 }
