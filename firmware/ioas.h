@@ -16,7 +16,10 @@
 //    window in which DMA escapes to the old domain after replace returns;
 //  - fault events delivered to their owner with a serial number; a hardware
 //    event seen again while still pending (or through an alias requester id
-//    shared by several devices) is folded into the pending event.
+//    shared by several devices) is folded into the pending event;
+//  - error-recovery events of a PE (PAPR EEH): one event per freeze, delivered
+//    once to every device of the PE; later errors and faults of the frozen PE
+//    fold into it until a recovery step through the layer brings it back.
 // Pure C++; the hardware-specific work goes through an IommuBackend and the
 // capabilities it offers (firmware/iommu_backend.h). Backend calls may block
 // (they run in a SystemC thread and consume the driver's CPU time).
@@ -41,6 +44,17 @@ struct FaultEvent {
   std::vector<std::string> devices;    // every device the requester stands for
   HwFault fault;                       // fault.unit: the unit that reported it
   uint64_t occurrences = 1;            // duplicates folded into this event
+};
+
+// A PE the unit froze (PAPR EEH): MMIO and DMA of every device in it stopped.
+struct PeErrorEvent {
+  uint64_t serial = 0;                 // numbered with the fault events
+  std::string unit;
+  Requester pe;
+  PeState state = PeState::Stopped;    // as the unit reported it when the event opened
+  std::vector<std::string> devices;    // every device of the PE, each told once
+  uint64_t occurrences = 1;            // reports and faults folded in while the PE stayed frozen
+  bool recovered = false;              // back to normal after a recovery step through the layer
 };
 
 struct IoasOptions {
@@ -115,7 +129,8 @@ public:
 
   // ---- faults ----
   // Called by a backend's fault service for each fault record it read; the
-  // event names the unit after `backend`.
+  // event names the unit after `backend`. On a unit with error recovery, a
+  // fault of a PE that is not in the normal state is that PE's error event.
   void report_fault(IommuBackend* backend, HwFault f);
   // Pending (not yet acknowledged) events of one owner, oldest first.
   std::vector<FaultEvent> fault_events(uint32_t owner) const;
@@ -127,6 +142,21 @@ public:
   void on_fault(std::function<void(const FaultEvent&)> cb) { fault_cb_ = std::move(cb); }
   uint64_t duplicates_folded() const { return folded_; }
   uint64_t unowned_faults() const { return unowned_; }
+
+  // ---- error recovery (IommuErrorRecovery) ----
+  // Called by a backend when it froze `pe` (or saw it frozen). A PE with an
+  // open event folds the report into it; otherwise a new event (new serial)
+  // reaches every device of the PE once.
+  std::string report_pe_error(IommuBackend* backend, const Requester& pe);
+  std::string pe_state(const std::string& device, PeState* out);
+  // One recovery step on the device's PE; when the PE is normal afterwards its
+  // open event closes (recovered), and the next error opens a new one.
+  std::string recover_pe(const std::string& device, PeRecovery step);
+  const std::vector<PeErrorEvent>& pe_error_log() const { return pe_log_; }
+  // Callback per device per new PE event.
+  void on_pe_error(std::function<void(const std::string& device, const PeErrorEvent&)> cb) {
+    pe_cb_ = std::move(cb);
+  }
 
 private:
   struct Mapping { uint64_t pa, size; Perm perm; };
@@ -151,6 +181,7 @@ private:
     std::map<uint32_t, uint32_t> pasids;              // pasid -> object
     std::vector<DmaWindow> windows;                   // its PE's DMA windows, as last queried
   };
+  using PeKey = std::pair<const IommuBackend*, Requester>;
 
   Ioas* ioas(uint32_t id);
   const Ioas* ioas(uint32_t id) const;
@@ -183,9 +214,12 @@ private:
                              const std::string& what,
                              const std::function<std::string(IommuDmaWindows&, const Requester&)>& change);
 
-  // Faults (ioas_events.cc).
+  // Events (ioas_events.cc).
   std::map<uint32_t, std::vector<std::string>> fault_owners(const IommuBackend* backend, const HwFault& f) const;
   bool fold_fault(uint32_t owner, const HwFault& f);
+  bool frozen_pe_takes_fault(IommuBackend* backend, const HwFault& f);
+  bool fold_into_open_pe(const IommuBackend* backend, const Requester& pe);
+  void open_pe_event(IommuBackend* backend, const Requester& pe, PeState state);
 
   std::vector<IovaRange> platform_holes_;
   uint32_t next_id_ = 1;
@@ -199,6 +233,10 @@ private:
   uint64_t folded_ = 0;
   uint64_t unowned_ = 0;
   std::function<void(const FaultEvent&)> fault_cb_;
+
+  std::vector<PeErrorEvent> pe_log_;
+  std::map<PeKey, size_t> open_pe_;      // frozen PE -> index in pe_log_
+  std::function<void(const std::string&, const PeErrorEvent&)> pe_cb_;
 };
 
 }  // namespace iommusim::fw

@@ -1,9 +1,10 @@
 // IOAS layer against fake backends (they record what a driver would be asked):
-// paging, nested and PASID as the VT-d driver offers them; DMA windows as a
-// PAPR unit will; and backends that lack capabilities.
+// paging, nested and PASID as the VT-d driver offers them; DMA windows and PE
+// error recovery as a PAPR unit will; and backends that lack capabilities.
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "firmware/ioas.h"
 
@@ -59,10 +60,11 @@ struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
 
 // A PAPR-like unit: every PE has a default 1 GiB window at bus address 0
 // (LIOBN = PE number) and may create one more, placed at 2^59 as pSeries
-// firmware places the dynamic window.
-struct WindowedBackend : FakeBackend, IommuDmaWindows {
+// firmware places the dynamic window; PEs freeze and thaw as LoPAPR EEH says.
+struct WindowedBackend : FakeBackend, IommuDmaWindows, IommuErrorRecovery {
   static constexpr uint64_t kDefaultSize = 1ull << 30, kDynamicBase = 1ull << 59;
   std::map<Requester, std::vector<DmaWindow>> extra;   // created windows per PE
+  std::map<Requester, PeState> state;
   std::map<Requester, uint64_t> default_size;          // per-PE default window size (default: kDefaultSize)
   WindowedBackend() {
     name = "phb0";
@@ -70,6 +72,7 @@ struct WindowedBackend : FakeBackend, IommuDmaWindows {
     aperture = ~0ull;
   }
   IommuDmaWindows* as_dma_windows() override { return this; }
+  IommuErrorRecovery* as_error_recovery() override { return this; }
   std::vector<DmaWindow> windows(const Requester& pe) {
     uint64_t size = default_size.count(pe) ? default_size[pe] : kDefaultSize;
     std::vector<DmaWindow> w{DmaWindow{pe.id, {0, size - 1}, 12, true}};
@@ -95,6 +98,17 @@ struct WindowedBackend : FakeBackend, IommuDmaWindows {
     return "no such window";
   }
   std::string reset_windows(const Requester& pe) override { extra[pe].clear(); return ""; }
+  std::string pe_state(const Requester& pe, PeState* out) override {
+    *out = state.count(pe) ? state[pe] : PeState::Normal;
+    return "";
+  }
+  std::string recover_pe(const Requester& pe, PeRecovery step) override {
+    PeState& s = state[pe];
+    if (step == PeRecovery::ThawMmio && s == PeState::Stopped) s = PeState::MmioEnabled;
+    else if (step == PeRecovery::ThawDma && s == PeState::MmioEnabled) s = PeState::Normal;
+    else return "step not allowed in state " + std::string(pe_state_name(s));
+    return "";
+  }
 };
 
 const Requester kRid100 = Requester::pci(0x100);
@@ -110,6 +124,12 @@ TEST(IommuTypes, RequestersFollowTheirArchitectures) {
   EXPECT_EQ(Requester::subchannel(3, 0xffff).id, 0x0007ffffu);
   EXPECT_EQ(describe(Requester::subchannel(1, 0x2a)), "schid 0x3002a");
   EXPECT_NE(Requester::pci(3), Requester::pe(3));  // the same number names different things
+  // ibm,read-slot-reset-state2 PE states (LoPAPR).
+  EXPECT_EQ(static_cast<int>(PeState::Normal), 0);
+  EXPECT_EQ(static_cast<int>(PeState::ResetAsserted), 1);
+  EXPECT_EQ(static_cast<int>(PeState::Stopped), 2);
+  EXPECT_EQ(static_cast<int>(PeState::MmioEnabled), 4);
+  EXPECT_EQ(static_cast<int>(PeState::Unavailable), 5);
 }
 
 TEST(Ioas, WindowsExcludePlatformHolesAndStartAtBase) {
@@ -259,6 +279,7 @@ TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {
   L.register_device("dev", kRid100, 1, &plain);
   L.register_device("bare", Requester::pci(0x101), 2, &none);
   uint32_t a = L.ioas_alloc(), hw = 0;
+  PeState st;
   auto says = [](const std::string& err, const std::string& what) {
     return err.find(what) != std::string::npos;
   };
@@ -270,9 +291,13 @@ TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {
   err = L.query_dma_windows("dev", &q);
   EXPECT_TRUE(says(err, "DMA window")) << err;
   EXPECT_TRUE(says(L.create_dma_window("dev", 16, 1 << 20), "DMA window"));
+  err = L.recover_pe("dev", PeRecovery::ThawMmio);
+  EXPECT_TRUE(says(err, "error recovery")) << err;
+  EXPECT_TRUE(says(L.pe_state("dev", &st), "error recovery"));
   err = L.attach("bare", a);
   EXPECT_TRUE(says(err, "'bare'") && says(err, "'none0'") && says(err, "paging")) << err;
   EXPECT_EQ(L.attached_to("bare"), 0u);
+  EXPECT_TRUE(says(L.report_pe_error(&plain, Requester::pe(1)), "error recovery"));
   EXPECT_TRUE(plain.dev.empty());  // nothing reached the backends
 }
 
@@ -335,4 +360,58 @@ TEST(Ioas, DmaWindowsOfEveryAttachedPeBoundTheIoasAndGuardAttach) {
   auto w = L.iova_windows(a);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0], (IovaRange{0, (1ull << 29) - 1}));  // both PEs' windows
+}
+
+// One EEH freeze is one event, told once to every device of the PE; repeats
+// and faults of the frozen PE fold into it until recovery.
+TEST(Ioas, PeErrorReachesEveryDeviceOfThePeOnce) {
+  IoasLayer L({});
+  WindowedBackend b;
+  FakeBackend vtd;  // a unit without error recovery
+  L.register_device("fn0", Requester::pe(5), 5, &b);
+  L.register_device("fn1", Requester::pe(5), 5, &b);
+  L.register_device("other", Requester::pe(6), 6, &b);
+  L.register_device("nic", kRid100, 7, &vtd);
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.attach("fn0", a), "");
+  ASSERT_EQ(L.attach("other", a), "");
+  std::multiset<std::pair<std::string, uint64_t>> told;  // (device, serial)
+  L.on_pe_error([&](const std::string& dev, const PeErrorEvent& e) { told.insert({dev, e.serial}); });
+
+  b.state[Requester::pe(5)] = PeState::Stopped;
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");  // the same freeze seen again
+  HwFault f;
+  f.requester = Requester::pe(5);
+  f.addr = 0x5000;
+  L.report_fault(&b, f);                                    // DMA of the frozen PE
+  EXPECT_EQ(told, (std::multiset<std::pair<std::string, uint64_t>>{{"fn0", 1}, {"fn1", 1}}));
+  ASSERT_EQ(L.pe_error_log().size(), 1u);
+  const PeErrorEvent& e = L.pe_error_log()[0];
+  EXPECT_EQ(e.unit, "phb0");
+  EXPECT_EQ(e.pe, Requester::pe(5));
+  EXPECT_EQ(e.state, PeState::Stopped);
+  EXPECT_EQ(e.occurrences, 3u);
+  EXPECT_TRUE(L.fault_log().empty());  // the fault was the freeze, not an event of its own
+
+  PeState st;
+  ASSERT_EQ(L.recover_pe("fn1", PeRecovery::ThawMmio), "");
+  ASSERT_EQ(L.pe_state("fn0", &st), "");
+  EXPECT_EQ(st, PeState::MmioEnabled);
+  EXPECT_FALSE(L.pe_error_log()[0].recovered);               // DMA still stopped
+  EXPECT_NE(L.recover_pe("fn1", PeRecovery::ThawMmio), "");  // the backend's refusal comes back
+  ASSERT_EQ(L.recover_pe("fn1", PeRecovery::ThawDma), "");
+  EXPECT_TRUE(L.pe_error_log()[0].recovered);
+
+  b.state[Requester::pe(5)] = PeState::Stopped;              // a new freeze: a new serial
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");
+  EXPECT_EQ(told.count({"fn0", 2}), 1u);
+  EXPECT_EQ(told.count({"fn1", 2}), 1u);
+  EXPECT_EQ(told.count({"other", 2}), 0u);
+
+  f.requester = Requester::pe(6);                            // a normal PE's fault stays a fault
+  L.report_fault(&b, f);
+  ASSERT_EQ(L.fault_log().size(), 1u);
+  EXPECT_EQ(L.fault_log()[0].serial, 3u);
+  EXPECT_EQ(L.fault_log()[0].devices, std::vector<std::string>{"other"});
 }
