@@ -7,11 +7,18 @@ namespace iommusim::fw {
 CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
     : sc_module(name),
       socket("socket"),
+      calls("calls"),
       stats_(basename(), parent_stats),
       reads_(stats_.counter("reads", "CPU reads (RAM and MMIO)")),
       writes_(stats_.counter("writes", "CPU writes (RAM and MMIO)")),
       errors_(stats_.counter("bus_errors", "CPU accesses that got an error response")),
-      cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")) {}
+      cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")),
+      call_errors_(stats_.counter("call_errors", "architected calls refused with a TLM error")) {
+  for (unsigned k = 0; k < kCallKinds; ++k) {
+    const char* kind = call_kind_name(static_cast<CallKind>(k));
+    calls_[k] = &stats_.counter(std::string("calls.") + kind, std::string(kind) + " calls made");
+  }
+}
 
 bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
   prepare_access(trans_, cmd, addr, buf, len);
@@ -45,6 +52,22 @@ void CpuPort::wr32(uint64_t addr, uint32_t v) {
   write(addr, b, 4);
 }
 void CpuPort::wr64(uint64_t addr, uint64_t v) { write64(addr, v); }
+
+bool CpuPort::call(ArchitectedCall& call) {
+  if (static_cast<unsigned>(call.kind) >= kCallKinds) {  // no such kind: nothing to send it to
+    ++call_errors_;
+    return false;
+  }
+  prepare_call(call_trans_, call);
+  calls->b_transport(call_trans_, pending_);
+  call_trans_.clear_extension(&call);
+  ++*calls_[static_cast<unsigned>(call.kind)];
+  if (!call_trans_.is_response_ok()) {
+    ++call_errors_;
+    return false;
+  }
+  return true;
+}
 
 void CpuPort::sync() {
   sc_core::sc_time d = pending_;

@@ -375,6 +375,8 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 
   cpu_ = std::make_unique<fw::CpuPort>("cpu", &stats);
   cpu_->socket.bind(membus_->upstream);  // upstream 0: the CPU space
+  no_calls_ = std::make_unique<UnsupportedCallTarget>("unsupported_calls", &stats);  // x86: no hypercalls
+  cpu_->calls.bind(no_calls_->socket);
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     units_.push_back(std::make_unique<vtd::VtdUnit>(unit_names_[u].c_str(), unit_params_[u], &stats, &trace));
     vtd::VtdUnit& unit = *units_.back();

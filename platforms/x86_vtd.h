@@ -190,6 +190,7 @@ private:
   std::unique_ptr<sc_core::sc_module> no_function_;  // binds rc.to_endpoint when no endpoint takes messages
   std::vector<std::unique_ptr<vtd::VtdUnit>> units_;
   std::unique_ptr<fw::CpuPort> cpu_;
+  std::unique_ptr<UnsupportedCallTarget> no_calls_;  // binds cpu.calls: nothing on x86 answers PAPR or channel-I/O calls
   std::unique_ptr<fw::PageAllocator> alloc_;
   std::unique_ptr<fw::IoasLayer> ioas_;
   std::unique_ptr<StatGroup> kernel_stats_;
