@@ -42,7 +42,9 @@ public:
   // in call_errors, `call` unchanged), else `call.status` and `call.rets` hold
   // the answer. Its time is pending like an access's.
   bool call(ArchitectedCall& call);
-  uint64_t calls_made(CallKind kind) const { return calls_[static_cast<unsigned>(kind)]->value(); }
+  uint64_t calls_made(CallKind kind) const {
+    return static_cast<unsigned>(kind) < kCallKinds ? calls_[static_cast<unsigned>(kind)]->value() : 0;
+  }
 
   // Driver CPU time for its own work.
   void charge(const sc_core::sc_time& t) { pending_ += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }

@@ -131,7 +131,8 @@ public:
   // Called by a backend's fault service for each fault record it read; the
   // event names the unit after `backend`. On a unit with error recovery, a
   // fault of a PE that is not in the normal state is that PE's error event.
-  void report_fault(IommuBackend* backend, HwFault f);
+  // "" or why the report was not taken (no backend).
+  std::string report_fault(IommuBackend* backend, HwFault f);
   // Pending (not yet acknowledged) events of one owner, oldest first.
   std::vector<FaultEvent> fault_events(uint32_t owner) const;
   // All events ever delivered (pending or acknowledged), in serial order.

@@ -34,9 +34,10 @@ bool IoasLayer::fold_fault(uint32_t owner, const HwFault& f) {
   return false;
 }
 
-void IoasLayer::report_fault(IommuBackend* backend, HwFault f) {
+std::string IoasLayer::report_fault(IommuBackend* backend, HwFault f) {
+  if (!backend) return "a fault report needs the IOMMU that recorded it";
   f.unit = backend->backend_name();
-  if (frozen_pe_takes_fault(backend, f)) return;
+  if (frozen_pe_takes_fault(backend, f)) return "";
   auto owners = fault_owners(backend, f);
   if (owners.empty()) { ++unowned_; owners[0] = {}; }
   for (auto& o : owners) {
@@ -50,6 +51,7 @@ void IoasLayer::report_fault(IommuBackend* backend, HwFault f) {
     pending_[e.serial] = log_.size() - 1;
     if (fault_cb_) fault_cb_(e);
   }
+  return "";
 }
 
 std::vector<FaultEvent> IoasLayer::fault_events(uint32_t owner) const {

@@ -158,4 +158,5 @@ TEST(CpuPortCalls, RefusedOrUnknownCallsReturnFalseAndAreCounted) {
   });
   EXPECT_EQ(r.stat("system.cpu.call_errors"), 2u);
   EXPECT_EQ(r.cpu.calls_made(CallKind::Rtas), 1u);
+  EXPECT_EQ(r.cpu.calls_made(static_cast<CallKind>(7)), 0u);
 }

@@ -267,6 +267,8 @@ TEST(Ioas, FaultsGetSerialsAndDuplicatesFold) {
   f.requester = Requester::pe(0x200);  // same number, not a PCI requester id: nobody's
   L.report_fault(&b, f);
   EXPECT_EQ(L.unowned_faults(), 2u);
+  EXPECT_NE(L.report_fault(nullptr, f), "");  // refused, not a crash
+  EXPECT_EQ(L.unowned_faults(), 2u);
 }
 
 TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {

@@ -105,7 +105,9 @@ public:
 
   UnsupportedCallTarget(sc_core::sc_module_name name, StatGroup* parent_stats,
                         const sc_core::sc_time& latency = sc_core::SC_ZERO_TIME);
-  uint64_t answered(CallKind kind) const { return answered_[static_cast<unsigned>(kind)]->value(); }
+  uint64_t answered(CallKind kind) const {
+    return static_cast<unsigned>(kind) < kCallKinds ? answered_[static_cast<unsigned>(kind)]->value() : 0;
+  }
   uint64_t refused() const { return refused_.value(); }
 
 private:
