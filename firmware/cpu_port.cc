@@ -1,4 +1,5 @@
 #include "firmware/cpu_port.h"
+#include "common/byte_order.h"
 #include "common/tlm_access.h"
 
 namespace iommusim::fw {
@@ -6,11 +7,18 @@ namespace iommusim::fw {
 CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
     : sc_module(name),
       socket("socket"),
+      calls("calls"),
       stats_(basename(), parent_stats),
       reads_(stats_.counter("reads", "CPU reads (RAM and MMIO)")),
       writes_(stats_.counter("writes", "CPU writes (RAM and MMIO)")),
       errors_(stats_.counter("bus_errors", "CPU accesses that got an error response")),
-      cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")) {}
+      cpu_time_ns_(stats_.counter("cpu_time_ns", "driver CPU time charged for its own work", "ns")),
+      call_errors_(stats_.counter("call_errors", "architected calls refused with a TLM error")) {
+  for (unsigned k = 0; k < kCallKinds; ++k) {
+    const char* kind = call_kind_name(static_cast<CallKind>(k));
+    calls_[k] = &stats_.counter(std::string("calls.") + kind, std::string(kind) + " calls made");
+  }
+}
 
 bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
   prepare_access(trans_, cmd, addr, buf, len);
@@ -31,20 +39,35 @@ bool CpuPort::write(uint64_t pa, const void* buf, unsigned len) {
 uint32_t CpuPort::rd32(uint64_t addr) {
   uint8_t b[4];
   if (!read(addr, b, 4)) return ~0u;
-  return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+  return load_le32(b);
 }
 uint64_t CpuPort::rd64(uint64_t addr) {
   uint8_t b[8];
   if (!read(addr, b, 8)) return ~0ull;
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
+  return load_le64(b);
 }
 void CpuPort::wr32(uint64_t addr, uint32_t v) {
-  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  uint8_t b[4];
+  store_le32(b, v);
   write(addr, b, 4);
 }
 void CpuPort::wr64(uint64_t addr, uint64_t v) { write64(addr, v); }
+
+bool CpuPort::call(ArchitectedCall& call) {
+  if (static_cast<unsigned>(call.kind) >= kCallKinds) {  // no such kind: nothing to send it to
+    ++call_errors_;
+    return false;
+  }
+  prepare_call(call_trans_, call);
+  calls->b_transport(call_trans_, pending_);
+  call_trans_.clear_extension(&call);
+  ++*calls_[static_cast<unsigned>(call.kind)];
+  if (!call_trans_.is_response_ok()) {
+    ++call_errors_;
+    return false;
+  }
+  return true;
+}
 
 void CpuPort::sync() {
   sc_core::sc_time d = pending_;

@@ -1,9 +1,13 @@
 // The kernel model's "CPU": one TLM initiator socket through which the driver
 // reads and writes RAM (its tables, queues, status words) and the IOMMU's MMIO
-// registers, exactly as a processor would. Loosely timed: each access adds its
-// annotated delay to the calling thread's pending time, plus the CPU time the
-// driver charges for its own work; sync() waits the pending time out.
-// Call only from SystemC threads (sync() waits).
+// registers, exactly as a processor would, and a second one (`calls`) for the
+// architected calls that are not memory accesses: PAPR hypercalls, RTAS calls
+// and s390 channel-I/O instructions (common/architected_call.h). Loosely
+// timed: each access and each call adds its annotated delay to the calling
+// thread's pending time, plus the CPU time the driver charges for its own
+// work; sync() waits the pending time out. Call only from SystemC threads
+// (sync() waits). A platform with no call target binds `calls` to an
+// UnsupportedCallTarget.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/architected_call.h"
 #include "common/stats.h"
 #include "firmware/phys_mem.h"
 
@@ -19,6 +24,7 @@ namespace iommusim::fw {
 class CpuPort : public sc_core::sc_module, public PhysMemory {
 public:
   tlm_utils::simple_initiator_socket<CpuPort> socket;
+  tlm_utils::simple_initiator_socket<CpuPort> calls;
 
   CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats = nullptr);
 
@@ -31,6 +37,14 @@ public:
   uint64_t rd64(uint64_t addr);
   void wr32(uint64_t addr, uint32_t v);
   void wr64(uint64_t addr, uint64_t v);
+
+  // One architected call: false if the target refused it (a TLM error; counted
+  // in call_errors, `call` unchanged), else `call.status` and `call.rets` hold
+  // the answer. Its time is pending like an access's.
+  bool call(ArchitectedCall& call);
+  uint64_t calls_made(CallKind kind) const {
+    return static_cast<unsigned>(kind) < kCallKinds ? calls_[static_cast<unsigned>(kind)]->value() : 0;
+  }
 
   // Driver CPU time for its own work.
   void charge(const sc_core::sc_time& t) { pending_ += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }
@@ -45,11 +59,14 @@ private:
 
   sc_core::sc_time pending_ = sc_core::SC_ZERO_TIME;
   tlm::tlm_generic_payload trans_;
+  tlm::tlm_generic_payload call_trans_;
   StatGroup stats_;
   Counter& reads_;
   Counter& writes_;
   Counter& errors_;
   Counter& cpu_time_ns_;
+  Counter* calls_[kCallKinds];
+  Counter& call_errors_;
 };
 
 }  // namespace iommusim::fw

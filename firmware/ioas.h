@@ -1,20 +1,28 @@
-// The IOAS layer of the kernel model, after Linux iommufd (seeds 000, 002):
+// The IOAS layer of the kernel model, after Linux iommufd
+// (Documentation/userspace-api/iommufd.rst):
 //  - I/O address spaces (IOAS): allocate/free, map/unmap at a fixed IOVA or at
 //    one the layer chooses, with read/write permissions;
-//  - usable IOVA windows (base may be non-zero) minus reserved holes (the x86
-//    MSI window 0xFEE00000-0xFEEFFFFF and whatever the IOMMU driver reserves);
+//  - usable IOVA windows (base may be non-zero) minus reserved holes: the
+//    platform's (given to the constructor; x86 passes its MSI window) and the
+//    ones each unit reserves; on a unit with DMA windows (PAPR DDW) only what
+//    the attached devices' windows cover, as iommufd reports a PPC IOAS's two
+//    windows ("iommufd: vfio container FD ioctl compatibility", linux-iommu,
+//    April 2022);
 //  - devices attached with IOMMU-group constraints: a group is never split
 //    across address spaces (the attach is refused with a message that says why);
-//  - HW-specific domains (HWPT objects; the first is a VT-d nested domain with
-//    a user-managed first-level table and a PASID) and "replace": switching an
+//  - HW-specific domains (HWPT objects; the first is a nested domain with a
+//    user-managed first-level table and a PASID) and "replace": switching an
 //    attached device to another domain in one step, no blocking window and no
 //    window in which DMA escapes to the old domain after replace returns;
 //  - fault events delivered to their owner with a serial number; a hardware
 //    event seen again while still pending (or through an alias requester id
-//    shared by several devices) is folded into the pending event.
-// Pure C++; the hardware-specific work goes through IommuBackend (the VT-d
-// driver implements it; tests use a fake). Backend calls may block (they run
-// in a SystemC thread and consume the driver's CPU time).
+//    shared by several devices) is folded into the pending event;
+//  - error-recovery events of a PE (PAPR EEH): one event per freeze, delivered
+//    once to every device of the PE; later errors and faults of the frozen PE
+//    fold into it until a recovery step through the layer brings it back.
+// Pure C++; the hardware-specific work goes through an IommuBackend and the
+// capabilities it offers (firmware/iommu_backend.h). Backend calls may block
+// (they run in a SystemC thread and consume the driver's CPU time).
 #pragma once
 
 #include <cstdint>
@@ -22,63 +30,31 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "firmware/vtd_tables.h"  // Perm
+#include "firmware/iommu_backend.h"
+#include "firmware/iommu_types.h"
 
 namespace iommusim::fw {
-
-struct IovaRange {
-  uint64_t start = 0;
-  uint64_t last = 0;  // inclusive
-  bool operator==(const IovaRange& o) const { return start == o.start && last == o.last; }
-};
-
-// x86: the interrupt (MSI) address window is never translated (VT-d 3.14).
-constexpr IovaRange kX86MsiHole{0xFEE00000ull, 0xFEEFFFFFull};
-
-// One fault as the driver read it from the hardware.
-struct HwFault {
-  uint16_t sid = 0;
-  bool has_pasid = false;
-  uint32_t pasid = 0;
-  uint64_t addr = 0;      // faulting address, page granular
-  uint8_t reason = 0;     // architected fault reason
-  bool write = false;
-};
 
 struct FaultEvent {
   uint64_t serial = 0;                 // unique, increasing from 1
   uint32_t owner = 0;                  // IOAS or HWPT id the faulting device was attached to
-  std::vector<std::string> devices;    // every device the requester id stands for
-  HwFault fault;
-  std::string backend;                 // which IOMMU unit reported it
+  std::vector<std::string> devices;    // every device the requester stands for
+  HwFault fault;                       // fault.unit: the unit that reported it
   uint64_t occurrences = 1;            // duplicates folded into this event
 };
 
-// Hardware-specific half: one per IOMMU unit (the VT-d driver implements it).
-class IommuBackend {
-public:
-  virtual ~IommuBackend() = default;
-  virtual std::string backend_name() const = 0;
-  // A paging domain (its own I/O page table). "" and *handle != 0, or why not.
-  virtual std::string domain_alloc(uint32_t* handle) = 0;
-  // A nested domain: user first-level table at `fl_root` (guest-physical
-  // addresses) over the second-level table of `parent`.
-  virtual std::string nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) = 0;
-  virtual void domain_free(uint32_t handle) = 0;
-  virtual std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size,
-                                 const Perm& perm) = 0;
-  virtual std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) = 0;
-  // Points requests of (rid[, pasid]) at domain `handle` (0 = blocked),
-  // replacing the previous one in one step; when it returns, no cached
-  // translation of the previous domain is used for this device.
-  virtual std::string set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid,
-                                        uint32_t handle) = 0;
-  // Holes the hardware imposes on every domain of this unit (beyond the platform's).
-  virtual std::vector<IovaRange> reserved_regions() const { return {}; }
-  // Highest IOVA the unit translates (MGAW).
-  virtual uint64_t aperture_last() const { return (1ull << 48) - 1; }
+// A PE the unit froze (PAPR EEH): MMIO and DMA of every device in it stopped.
+struct PeErrorEvent {
+  uint64_t serial = 0;                 // numbered with the fault events
+  std::string unit;
+  Requester pe;
+  PeState state = PeState::Stopped;    // as the unit reported it when the event opened
+  std::vector<std::string> devices;    // every device of the PE, each told once
+  uint64_t occurrences = 1;            // reports and faults folded in while the PE stayed frozen
+  bool recovered = false;              // back to normal after a recovery step through the layer
 };
 
 struct IoasOptions {
@@ -88,25 +64,31 @@ struct IoasOptions {
 
 class IoasLayer {
 public:
-  // `platform_holes`: reserved on every IOAS (x86: kX86MsiHole).
-  explicit IoasLayer(std::vector<IovaRange> platform_holes = {kX86MsiHole});
+  // `platform_holes`: reserved on every IOAS (the platform's untranslated
+  // ranges, e.g. the x86 interrupt window).
+  explicit IoasLayer(std::vector<IovaRange> platform_holes);
   ~IoasLayer();
 
   // ---- devices (registered by the platform) ----
-  // `group`: IOMMU group number (devices that cannot be isolated from each other).
-  std::string register_device(const std::string& name, uint16_t rid, unsigned group,
+  // `requester`: the identity `backend` isolates the device by (a PCI
+  // requester id; on a PAPR unit the device's PE). `group`: IOMMU group
+  // number (devices that cannot be isolated from each other).
+  std::string register_device(const std::string& name, const Requester& requester, unsigned group,
                               IommuBackend* backend);
 
   // ---- IOAS objects ----
   uint32_t ioas_alloc(const IoasOptions& opt = {});
   std::string ioas_free(uint32_t ioas);
-  std::vector<IovaRange> iova_windows(uint32_t ioas) const;   // usable, holes removed
+  // Usable: [base, last] within every unit's aperture, holes removed, and on
+  // units with DMA windows inside the windows of every device attached.
+  std::vector<IovaRange> iova_windows(uint32_t ioas) const;
   std::vector<IovaRange> reserved_holes(uint32_t ioas) const;
 
   // Map at *iova (fixed = true) or at an IOVA the layer picks (written back to
   // *iova; aligned to the largest power of two <= size, up to 1 GiB, so
   // superpages stay possible; next fit from the last chosen IOVA, wrapping
-  // around, so an IOVA whose invalidation is deferred is not reused at once). Applied to every domain of the IOAS.
+  // around, so an IOVA whose invalidation is deferred is not reused at once).
+  // Applied to every domain of the IOAS.
   std::string map(uint32_t ioas, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm,
                   bool fixed);
   // Unmaps every mapping inside [iova, iova+size); a mapping that straddles an
@@ -114,10 +96,11 @@ public:
   std::string unmap(uint32_t ioas, uint64_t iova, uint64_t size, uint64_t* unmapped = nullptr);
   uint64_t mapped_bytes(uint32_t ioas) const;
 
-  // ---- attach ----
+  // ---- attach (IommuPaging; PASID attachments IommuPasid) ----
   // Attaches (or replaces: an attached device is switched in one step) `device`
   // to an IOAS or a HWPT. Refused if another device of its IOMMU group is
-  // attached to a different object.
+  // attached to a different object, or, on a unit with DMA windows, if the
+  // IOAS has mappings outside the device's windows.
   std::string attach(const std::string& device, uint32_t object);
   std::string detach(const std::string& device);
   // PASID attachments (SVM and nested domains): requests tagged with `pasid`.
@@ -126,17 +109,30 @@ public:
   // The object `device` is attached to (0: none).
   uint32_t attached_to(const std::string& device) const;
 
-  // ---- HW-specific domains ----
-  // VT-d nested domain: user first-level table at `fl_root` (guest physical =
-  // IOVA of `parent_ioas`) nested over the parent's second level. Created on
-  // the backend of `device` (the device is not attached by this call).
+  // ---- HW-specific domains (IommuNested) ----
+  // Nested domain: user first-level table at `fl_root` (guest physical =
+  // IOVA of `parent_ioas`) nested over the parent's domain. Created on the
+  // backend of `device` (the device is not attached by this call).
   std::string hwpt_alloc_nested(uint32_t parent_ioas, const std::string& device, uint64_t fl_root,
                                 uint32_t* hwpt);
   std::string hwpt_free(uint32_t hwpt);
 
+  // ---- DMA windows of the device's PE (IommuDmaWindows) ----
+  // Each operation refreshes the windows the layer bounds IOVAs with; one that
+  // would leave a mapping of an IOAS the PE is attached to outside every
+  // window is refused.
+  std::string query_dma_windows(const std::string& device, DmaWindowQuery* out);
+  std::string create_dma_window(const std::string& device, unsigned page_shift, uint64_t size,
+                                DmaWindow* created = nullptr);
+  std::string remove_dma_window(const std::string& device, uint32_t liobn);
+  std::string reset_dma_windows(const std::string& device);
+
   // ---- faults ----
-  // Called by a backend's fault service for each fault record it read.
-  void report_fault(IommuBackend* backend, const HwFault& f);
+  // Called by a backend's fault service for each fault record it read; the
+  // event names the unit after `backend`. On a unit with error recovery, a
+  // fault of a PE that is not in the normal state is that PE's error event.
+  // "" or why the report was not taken (no backend).
+  std::string report_fault(IommuBackend* backend, HwFault f);
   // Pending (not yet acknowledged) events of one owner, oldest first.
   std::vector<FaultEvent> fault_events(uint32_t owner) const;
   // All events ever delivered (pending or acknowledged), in serial order.
@@ -148,9 +144,24 @@ public:
   uint64_t duplicates_folded() const { return folded_; }
   uint64_t unowned_faults() const { return unowned_; }
 
+  // ---- error recovery (IommuErrorRecovery) ----
+  // Called by a backend when it froze `pe` (or saw it frozen). A PE with an
+  // open event folds the report into it; otherwise a new event (new serial)
+  // reaches every device of the PE once.
+  std::string report_pe_error(IommuBackend* backend, const Requester& pe);
+  std::string pe_state(const std::string& device, PeState* out);
+  // One recovery step on the device's PE; when the PE is normal afterwards its
+  // open event closes (recovered), and the next error opens a new one.
+  std::string recover_pe(const std::string& device, PeRecovery step);
+  const std::vector<PeErrorEvent>& pe_error_log() const { return pe_log_; }
+  // Callback per device per new PE event.
+  void on_pe_error(std::function<void(const std::string& device, const PeErrorEvent&)> cb) {
+    pe_cb_ = std::move(cb);
+  }
+
 private:
   struct Mapping { uint64_t pa, size; Perm perm; };
-  struct Domain { IommuBackend* backend; uint32_t handle; };
+  struct Domain { IommuBackend* backend; IommuPaging* paging; uint32_t handle; };
   struct Ioas {
     IoasOptions opt;
     std::map<uint64_t, Mapping> maps;                 // by IOVA
@@ -164,22 +175,52 @@ private:
   };
   struct Device {
     std::string name;
-    uint16_t rid;
+    Requester requester;
     unsigned group;
     IommuBackend* backend;
     uint32_t object = 0;                              // attached IOAS/HWPT, 0 = none
     std::map<uint32_t, uint32_t> pasids;              // pasid -> object
+    std::vector<DmaWindow> windows;                   // its PE's DMA windows, as last queried
   };
+  using PeKey = std::pair<const IommuBackend*, Requester>;
 
   Ioas* ioas(uint32_t id);
   const Ioas* ioas(uint32_t id) const;
   Device* device(const std::string& name);
-  // The domain of `object` on `backend` (created and populated for an IOAS on
-  // first use).
-  std::string domain_for(uint32_t object, IommuBackend* backend, uint32_t* handle);
+  std::string lacks(const Device& d, const char* capability) const;
+  bool attached_here(const Device& d, uint32_t ioas) const;
+  // The domain of `object` on the device's unit (created and populated for an
+  // IOAS on first use).
+  std::string domain_for(uint32_t object, const Device& d, IommuPaging& paging, uint32_t* handle);
   std::string group_check(const Device& d, uint32_t object) const;
-  bool in_hole(const Ioas& a, uint64_t iova, uint64_t size) const;
+  bool in_usable_window(uint32_t id, uint64_t iova, uint64_t size) const;
   bool overlaps(const Ioas& a, uint64_t iova, uint64_t size) const;
+  std::string check_fixed(uint32_t id, const Ioas& a, uint64_t iova, uint64_t size) const;
+  std::string choose_iova(uint32_t id, Ioas& a, uint64_t size, uint64_t* iova) const;
+  std::string map_in_domains(Ioas& a, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm);
+
+  // DMA windows (ioas_windows.cc).
+  uint32_t ioas_behind(uint32_t object) const;          // an IOAS itself, or a HWPT's parent
+  // Device `name` and its unit's DMA windows, the PE's windows refreshed
+  // (into *query too); nullptr and *err when any of that fails.
+  IommuDmaWindows* windows_of(const std::string& name, Device** d, std::string* err,
+                              DmaWindowQuery* query = nullptr);
+  std::string refresh_windows(Device& d, IommuDmaWindows& w, DmaWindowQuery* out = nullptr);
+  std::string mappings_outside(uint32_t ioas, const std::vector<DmaWindow>& windows) const;
+  std::string windows_keep_mappings(const Device& d, const std::vector<DmaWindow>& windows) const;
+  std::string windows_cover(Device& d, uint32_t object);
+  // Applies `change` to the PE of device `name` unless the windows `kept`
+  // selects would leave a mapping outside them (`what` says where it is).
+  std::string change_windows(const std::string& name, const std::function<bool(const DmaWindow&)>& kept,
+                             const std::string& what,
+                             const std::function<std::string(IommuDmaWindows&, const Requester&)>& change);
+
+  // Events (ioas_events.cc).
+  std::map<uint32_t, std::vector<std::string>> fault_owners(const IommuBackend* backend, const HwFault& f) const;
+  bool fold_fault(uint32_t owner, const HwFault& f);
+  bool frozen_pe_takes_fault(IommuBackend* backend, const HwFault& f);
+  bool fold_into_open_pe(const IommuBackend* backend, const Requester& pe);
+  void open_pe_event(IommuBackend* backend, const Requester& pe, PeState state);
 
   std::vector<IovaRange> platform_holes_;
   uint32_t next_id_ = 1;
@@ -193,6 +234,10 @@ private:
   uint64_t folded_ = 0;
   uint64_t unowned_ = 0;
   std::function<void(const FaultEvent&)> fault_cb_;
+
+  std::vector<PeErrorEvent> pe_log_;
+  std::map<PeKey, size_t> open_pe_;      // frozen PE -> index in pe_log_
+  std::function<void(const std::string&, const PeErrorEvent&)> pe_cb_;
 };
 
 }  // namespace iommusim::fw

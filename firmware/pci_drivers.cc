@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "common/byte_order.h"
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/pcie_config.h"
 #include "pci_endpoint/svm_accel.h"
@@ -52,13 +53,12 @@ void PciDriverBase::finish(const std::string& failure) {
 uint32_t PciDriverBase::cfg_rd(uint64_t off, unsigned len) {
   uint8_t b[4] = {};
   if (!cpu_.read(fn_.cfg + off, b, len)) return ~0u;
-  uint32_t v = 0;
-  for (unsigned i = len; i-- > 0;) v = (v << 8) | b[i];
-  return v;
+  return static_cast<uint32_t>(load_le(b, len));  // PCI configuration space is little-endian
 }
 
 void PciDriverBase::cfg_wr(uint64_t off, uint32_t v, unsigned len) {
-  uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
+  uint8_t b[4];
+  store_le32(b, v);
   cpu_.write(fn_.cfg + off, b, len);
 }
 
@@ -188,26 +188,24 @@ void NicDriver::clean() {
   account(t0);
 }
 
-void NicDriver::run() {
+std::string NicDriver::bring_up() {
   using namespace nicreg;
-  if (std::string e = wait_iommu(); !e.empty()) return finish(e);
   sc_time t0 = sc_core::sc_time_stamp();
   std::string err = ioas_.attach(device_, ioas_id_);
-  if (!err.empty()) return finish("attach: " + err);
+  if (!err.empty()) return "attach: " + err;
   // The TX ring: coherent memory, mapped once.
   const uint64_t ring_bytes = round_page(uint64_t(p_.ring_size) * DESC_SIZE);
   ring_pa_ = alloc_.alloc_block(ring_bytes / kPageSize);
-  if (!ring_pa_) return finish("out of kernel RAM for the TX ring");
+  if (!ring_pa_) return "out of kernel RAM for the TX ring";
   std::vector<uint8_t> zero(kPageSize, 0);
   for (uint64_t o = 0; o < ring_bytes; o += kPageSize) cpu_.write(ring_pa_ + o, zero.data(), kPageSize);
   err = ioas_.map(ioas_id_, &ring_iova_, ring_pa_, ring_bytes, Perm{true, true}, false);
-  if (!err.empty()) return finish("map TX ring: " + err);
-  const uint64_t bsize = round_page(p_.packet_size);
-  std::vector<uint64_t> pool;
+  if (!err.empty()) return "map TX ring: " + err;
+  buffer_bytes_ = round_page(p_.packet_size);
   for (uint32_t i = 0; i < p_.buffers; ++i) {
-    uint64_t pa = alloc_.alloc_block(bsize / kPageSize);
-    if (!pa) return finish("out of kernel RAM for the packet buffers (kernel.ram_size)");
-    pool.push_back(pa);
+    uint64_t pa = alloc_.alloc_block(buffer_bytes_ / kPageSize);
+    if (!pa) return "out of kernel RAM for the packet buffers (kernel.ram_size)";
+    pool_.push_back(pa);
   }
   enable_function(2, MSIX_TABLE);
   reg_wr(CTRL, CTRL_RST);
@@ -218,23 +216,56 @@ void NicDriver::run() {
   reg_wr(CTRL, CTRL_EN);
   cpu_.sync();
   account(t0);
+  return "";
+}
 
+void NicDriver::doorbell() {
+  if (rung_ == tail_) return;
+  reg_wr(nicreg::TDT, tail_);
+  ++doorbells_;
+  rung_ = tail_;
+}
+
+void NicDriver::take_irqs() {
+  if (irqs_seen_ != irqs_taken_) {
+    irq_count_ += irqs_seen_ - irqs_taken_;
+    irqs_taken_ = irqs_seen_;
+    clean();
+  }
+}
+
+std::string NicDriver::post_packet(uint64_t i) {
+  using namespace nicreg;
+  sc_time t0 = sc_core::sc_time_stamp();
+  uint64_t iova = 0;
+  std::string err = ioas_.map(ioas_id_, &iova, pool_[i % pool_.size()], buffer_bytes_, Perm{true, false}, false);
+  map_ns_.sample(ns_since(t0));
+  if (!err.empty()) {
+    ++errors_;
+    account(t0);
+    return "map packet buffer: " + err;
+  }
+  uint8_t d[DESC_SIZE] = {};
+  store_le64(d, iova);
+  store_le(d + 8, p_.packet_size, 2);
+  d[10] = TXCMD_EOP | TXCMD_RS;
+  cpu_.write(ring_pa_ + tail_ * DESC_SIZE, d, DESC_SIZE);
+  cpu_.charge_ns(p_.xmit_ns);
+  slots_[tail_] = Slot{iova, p_.packet_size};
+  tail_ = (tail_ + 1) & (p_.ring_size - 1);
+  if ((i + 1) % p_.tx_batch == 0 || i + 1 == p_.packets) doorbell();
+  cpu_.sync();
+  packet_cpu_ns_.sample(ns_since(t0));
+  account(t0);
+  return "";
+}
+
+void NicDriver::run() {
+  if (std::string e = wait_iommu(); !e.empty()) return finish(e);
+  if (std::string e = bring_up(); !e.empty()) return finish(e);
   const sc_time irq_timeout(p_.irq_timeout_ns, SC_NS);
   const double gap_ns = p_.rate_gbps > 0 ? p_.packet_size * 8.0 / p_.rate_gbps : 0.0;
-  uint32_t rung = tail_;
-  auto doorbell = [&] {
-    if (rung == tail_) return;
-    reg_wr(TDT, tail_);
-    ++doorbells_;
-    rung = tail_;
-  };
-  auto take_irqs = [&] {
-    if (irqs_seen_ != irqs_taken_) {
-      irq_count_ += irqs_seen_ - irqs_taken_;
-      irqs_taken_ = irqs_seen_;
-      clean();
-    }
-  };
+  rung_ = tail_;
   const sc_time start = sc_core::sc_time_stamp();
   first_post_ = start;
   for (uint64_t i = 0; i < p_.packets; ++i) {
@@ -248,37 +279,16 @@ void NicDriver::run() {
     take_irqs();
     while (((tail_ + 1) & (p_.ring_size - 1)) == clean_) {  // one slot stays free
       ++ring_full_;
-      t0 = sc_core::sc_time_stamp();
+      sc_time t0 = sc_core::sc_time_stamp();
       doorbell();
       cpu_.sync();
       account(t0);
       wait_irq(irq_timeout);
       clean();
     }
-    t0 = sc_core::sc_time_stamp();
-    uint64_t iova = 0;
-    err = ioas_.map(ioas_id_, &iova, pool[i % pool.size()], bsize, Perm{true, false}, false);
-    map_ns_.sample(ns_since(t0));
-    if (!err.empty()) {
-      ++errors_;
-      account(t0);
-      return finish("map packet buffer: " + err);
-    }
-    uint8_t d[DESC_SIZE] = {};
-    for (int k = 0; k < 8; ++k) d[k] = static_cast<uint8_t>(iova >> (8 * k));
-    d[8] = static_cast<uint8_t>(p_.packet_size);
-    d[9] = static_cast<uint8_t>(p_.packet_size >> 8);
-    d[10] = TXCMD_EOP | TXCMD_RS;
-    cpu_.write(ring_pa_ + tail_ * DESC_SIZE, d, DESC_SIZE);
-    cpu_.charge_ns(p_.xmit_ns);
-    slots_[tail_] = Slot{iova, p_.packet_size};
-    tail_ = (tail_ + 1) & (p_.ring_size - 1);
-    if ((i + 1) % p_.tx_batch == 0 || i + 1 == p_.packets) doorbell();
-    cpu_.sync();
-    packet_cpu_ns_.sample(ns_since(t0));
-    account(t0);
+    if (std::string e = post_packet(i); !e.empty()) return finish(e);
   }
-  t0 = sc_core::sc_time_stamp();
+  sc_time t0 = sc_core::sc_time_stamp();
   doorbell();
   cpu_.sync();
   account(t0);

@@ -146,10 +146,21 @@ public:
 
 private:
   void run();
+  // Attach, the TX ring mapped once, the buffer pool, the function enabled and
+  // its TX registers programmed: "" or why not.
+  std::string bring_up();
+  // Packet `i`: map its buffer, write its descriptor, ring the doorbell when
+  // the batch is full: "" or why not.
+  std::string post_packet(uint64_t i);
+  void doorbell();      // TDT write if descriptors were added since the last one
+  void take_irqs();     // reclaim if TX interrupts came in
   void clean();
   NicDriverParams p_;
   uint64_t ring_pa_ = 0, ring_iova_ = 0;
+  std::vector<uint64_t> pool_;   // packet buffers (physical)
+  uint64_t buffer_bytes_ = 0;
   uint32_t tail_ = 0, clean_ = 0;
+  uint32_t rung_ = 0;            // tail_ at the last doorbell
   struct Slot { uint64_t iova = 0; uint32_t len = 0; };
   std::vector<Slot> slots_;
   sc_core::sc_time first_post_, last_done_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/byte_order.h"
 #include "common/sparse_memory.h"
 
 namespace iommusim::fw {
@@ -21,13 +22,11 @@ struct PhysMemory {
   uint64_t read64(uint64_t pa) {
     uint8_t b[8] = {};
     read(pa, b, 8);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-    return v;
+    return load_le64(b);
   }
   bool write64(uint64_t pa, uint64_t v) {
     uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    store_le64(b, v);
     return write(pa, b, 8);
   }
   bool zero(uint64_t pa, unsigned len) {

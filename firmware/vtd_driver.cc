@@ -206,8 +206,7 @@ bool VtdDriver::qi_submit(const std::vector<std::array<uint64_t, 4>>& descs) {
   for (;;) {
     uint8_t b[4];
     cpu_.read(status_page_, b, 4);
-    uint32_t v = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
-    if (v == qseq_) { ok = true; break; }
+    if (load_le32(b) == qseq_) { ok = true; break; }
     uint32_t fsts = cpu_.rd32(base_ + r::FSTS);
     if (fsts & r::FSTS_IQE) {
       // Skip what is left: the unit stopped at IQH; resume from our tail.
@@ -432,6 +431,25 @@ std::string VtdDriver::ensure_scalable_context(uint16_t rid) {
   return "";
 }
 
+std::string VtdDriver::requester_id(const Requester& r, uint16_t* rid) const {
+  if (r.kind != Requester::Kind::PciRid || r.id > 0xffff)
+    return std::string(basename()) + ": VT-d identifies requests by PCI requester id, not by " + describe(r);
+  *rid = static_cast<uint16_t>(r.id);
+  return "";
+}
+
+std::string VtdDriver::attach_device(const Requester& requester, uint32_t handle) {
+  uint16_t rid = 0;
+  std::string err = requester_id(requester, &rid);
+  return err.empty() ? set_device_domain(rid, false, 0, handle) : err;
+}
+
+std::string VtdDriver::attach_pasid(const Requester& requester, uint32_t pasid, uint32_t handle) {
+  uint16_t rid = 0;
+  std::string err = requester_id(requester, &rid);
+  return err.empty() ? set_device_domain(rid, true, pasid, handle) : err;
+}
+
 std::string VtdDriver::set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid, uint32_t handle) {
   if (!ready_) return std::string(basename()) + ": the unit is not up" + (error_.empty() ? "" : " (" + error_ + ")");
   auto key = std::make_pair(rid, has_pasid ? int64_t(pasid) : int64_t(-1));
@@ -443,62 +461,9 @@ std::string VtdDriver::set_device_domain(uint16_t rid, bool has_pasid, uint32_t 
   if (bound_.count({rid, pasid}) && has_pasid) return "PASID " + std::to_string(pasid) + " is bound to an SVM process";
   ++attaches_;
   cpu_.charge_ns(p_.attach_ns);
-  std::string err;
-  const bool cm = cap_ & (1ull << 7);
-  if (!scalable_) {
-    if (has_pasid) return std::string(basename()) + ": PASID attachments need scalable mode";
-    if (nd && nd->nested) return std::string(basename()) + ": nested domains need scalable mode";
-    if (nd) {
-      unsigned aw = nd->sl->levels() == 4 ? 2 : 1;
-      err = ctx_->set_legacy_context(rid, nd->did, nd->sl->root(), aw,
-                                     ats_.count(rid) ? vtdfmt::LegacyTT::AllTranslated : vtdfmt::LegacyTT::Untranslated);
-    } else {
-      ctx_->clear_context(rid);
-    }
-    if (!err.empty()) return err;
-    if (old || cm) {
-      uint16_t odid = old ? old->did : 0;
-      std::vector<std::array<uint64_t, 4>> d;
-      d.push_back({1 | (3ull << 4) | (uint64_t(odid) << 16) | (uint64_t(rid) << 32), 0, 0, 0});
-      if (old) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
-      if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, false, 0));
-      qi_submit(d);
-    }
-  } else {
-    err = ensure_scalable_context(rid);
-    if (!err.empty()) return err;
-    uint32_t slot = has_pasid ? pasid : 0;  // RID_PASID = 0 for requests without PASID
-    if (nd) {
-      ContextTables::PasidEntry pe;
-      pe.did = nd->did;
-      if (nd->nested) {
-        Domain* parent = domain(nd->parent);
-        pe.pgtt = vtdfmt::Pgtt::Nested;
-        pe.slptptr = parent->sl->root();
-        pe.aw = parent->sl->levels() == 4 ? 2 : 1;
-        pe.flptptr = nd->fl_root;
-      } else {
-        pe.pgtt = vtdfmt::Pgtt::SecondLevel;
-        pe.slptptr = nd->sl->root();
-        pe.aw = nd->sl->levels() == 4 ? 2 : 1;
-      }
-      err = ctx_->set_pasid_entry(rid, slot, pe);
-    } else {
-      err = ctx_->clear_pasid_entry(rid, slot);
-    }
-    if (!err.empty()) return err;
-    if (old || cm) {
-      uint16_t odid = old ? old->did : 0;
-      std::vector<std::array<uint64_t, 4>> d;
-      d.push_back({7 | (1ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
-      if (old) {
-        d.push_back({6 | (2ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
-        if (!old->nested) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
-      }
-      if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, has_pasid, pasid));
-      qi_submit(d);
-    }
-  }
+  std::string err = scalable_ ? point_pasid_entry(rid, has_pasid, pasid, nd, old)
+                              : point_legacy_context(rid, has_pasid, nd, old);
+  if (!err.empty()) return err;
   if (old) old->users.erase(key);
   if (nd) {
     nd->users.insert(key);
@@ -507,6 +472,60 @@ std::string VtdDriver::set_device_domain(uint16_t rid, bool has_pasid, uint32_t 
     attached_.erase(key);
   }
   cpu_.sync();
+  return "";
+}
+
+std::string VtdDriver::point_legacy_context(uint16_t rid, bool has_pasid, Domain* nd, Domain* old) {
+  if (has_pasid) return std::string(basename()) + ": PASID attachments need scalable mode";
+  if (nd && nd->nested) return std::string(basename()) + ": nested domains need scalable mode";
+  std::string err;
+  if (nd) {
+    unsigned aw = nd->sl->levels() == 4 ? 2 : 1;
+    err = ctx_->set_legacy_context(rid, nd->did, nd->sl->root(), aw,
+                                   ats_.count(rid) ? vtdfmt::LegacyTT::AllTranslated : vtdfmt::LegacyTT::Untranslated);
+  } else {
+    ctx_->clear_context(rid);
+  }
+  if (!err.empty()) return err;
+  if (old || (cap_ & (1ull << 7))) {  // CAP.CM: not-present entries may be cached
+    uint16_t odid = old ? old->did : 0;
+    std::vector<std::array<uint64_t, 4>> d;
+    d.push_back({1 | (3ull << 4) | (uint64_t(odid) << 16) | (uint64_t(rid) << 32), 0, 0, 0});
+    if (old) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
+    if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, false, 0));
+    qi_submit(d);
+  }
+  return "";
+}
+
+std::string VtdDriver::point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t pasid, Domain* nd, Domain* old) {
+  std::string err = ensure_scalable_context(rid);
+  if (!err.empty()) return err;
+  uint32_t slot = has_pasid ? pasid : 0;  // RID_PASID = 0 for requests without PASID
+  if (nd) {
+    ContextTables::PasidEntry pe;
+    pe.did = nd->did;
+    const Domain* second_level = nd->nested ? domain(nd->parent) : nd;
+    pe.pgtt = nd->nested ? vtdfmt::Pgtt::Nested : vtdfmt::Pgtt::SecondLevel;
+    pe.slptptr = second_level->sl->root();
+    pe.aw = second_level->sl->levels() == 4 ? 2 : 1;
+    if (nd->nested) pe.flptptr = nd->fl_root;
+    err = ctx_->set_pasid_entry(rid, slot, pe);
+  } else {
+    err = ctx_->clear_pasid_entry(rid, slot);
+  }
+  if (!err.empty()) return err;
+  if (old || (cap_ & (1ull << 7))) {  // CAP.CM: not-present entries may be cached
+    uint16_t odid = old ? old->did : 0;
+    std::vector<std::array<uint64_t, 4>> d;
+    d.push_back({7 | (1ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
+    if (old) {
+      d.push_back({6 | (2ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
+      if (!old->nested) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
+    }
+    if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, has_pasid, pasid));
+    qi_submit(d);
+  }
   return "";
 }
 
@@ -660,10 +679,10 @@ void VtdDriver::read_faults() {
       ++faults_read_;
       cpu_.charge_ns(p_.fault_record_ns);
       HwFault f;
-      f.sid = static_cast<uint16_t>(hi & 0xffff);
+      f.requester = Requester::pci(static_cast<uint16_t>(hi & 0xffff));
       f.has_pasid = hi & (1ull << 31);
       f.pasid = static_cast<uint32_t>(field(hi, 59, 40));
-      f.reason = static_cast<uint8_t>(field(hi, 39, 32));
+      f.reason = ArchitectedReason{"vtd", static_cast<uint32_t>(field(hi, 39, 32))};
       f.write = !(hi & (1ull << 62));  // T: 0 = write, 1 = read
       f.addr = lo & ~0xfffull;
       if (ioas_) ioas_->report_fault(this, f);

@@ -7,9 +7,11 @@
 //    SRTP, enable QI (QIE), program the fault-event and page-request MSIs,
 //    global context/IOTLB invalidation, then TE, each with its GCMD/GSTS
 //    handshake; ready_event() fires when translation is on;
-//  - IommuBackend for the IOAS layer: paging domains (second-level tables),
-//    nested domains (user first level over a parent's second level, scalable
-//    mode only), map/unmap with superpages, device attach/replace/detach;
+//  - an IommuBackend for the IOAS layer with three capabilities: paging
+//    (second-level tables, map/unmap with superpages, device
+//    attach/replace/detach), nested (user first level over a parent's second
+//    level, scalable mode only) and PASID (a domain per (requester, PASID),
+//    scalable mode only); VT-d identifies requests by PCI requester id;
 //  - invalidation policy: strict (invalidate + wait on every unmap), deferred
 //    (flush queue: a domain-selective flush after flush_batch unmaps or
 //    flush_timeout_ns, like Linux's lazy mode) or none;
@@ -67,7 +69,11 @@ struct VtdDriverParams {
   void declare(ParamList& p);
 };
 
-class VtdDriver : public sc_core::sc_module, public IommuBackend {
+class VtdDriver : public sc_core::sc_module,
+                  public IommuBackend,
+                  public IommuPaging,
+                  public IommuNested,
+                  public IommuPasid {
 public:
   SC_HAS_PROCESS(VtdDriver);
   // `mmio_base`: where the unit's registers sit in the CPU's address space.
@@ -89,15 +95,22 @@ public:
   // Devices that use ATS: their device TLB is invalidated with the IOTLB.
   void set_ats(uint16_t rid, bool ats) { if (ats) ats_.insert(rid); else ats_.erase(rid); }
 
-  // ---- IommuBackend (call from SystemC threads; they consume time) ----
+  // ---- IommuBackend and its capabilities (call from SystemC threads; they consume time) ----
   std::string backend_name() const override { return basename(); }
+  uint64_t aperture_last() const override;
+  IommuPaging* as_paging() override { return this; }
+  IommuNested* as_nested() override { return this; }
+  IommuPasid* as_pasid() override { return this; }
+  // IommuPaging
   std::string domain_alloc(uint32_t* handle) override;
-  std::string nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) override;
   void domain_free(uint32_t handle) override;
   std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) override;
   std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) override;
-  std::string set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid, uint32_t handle) override;
-  uint64_t aperture_last() const override;
+  std::string attach_device(const Requester& requester, uint32_t handle) override;
+  // IommuNested (scalable mode, ECAP.NEST)
+  std::string nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) override;
+  // IommuPasid (scalable mode)
+  std::string attach_pasid(const Requester& requester, uint32_t pasid, uint32_t handle) override;
 
   // ---- SVM ----
   // A process address space: VMAs are demand-paged (pages come from the
@@ -164,6 +177,14 @@ private:
   std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
   Domain* domain(uint32_t handle);
   std::string ensure_scalable_context(uint16_t rid);
+  // The PCI requester id VT-d knows `r` by, or why `r` is not one.
+  std::string requester_id(const Requester& r, uint16_t* rid) const;
+  // Points (rid[, pasid]) at `nd` (nullptr = blocked) in place of `old`, in
+  // the context entry (legacy) or the PASID entry (scalable), and invalidates
+  // what the old entry may have left cached.
+  std::string set_device_domain(uint16_t rid, bool has_pasid, uint32_t pasid, uint32_t handle);
+  std::string point_legacy_context(uint16_t rid, bool has_pasid, Domain* nd, Domain* old);
+  std::string point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t pasid, Domain* nd, Domain* old);
   void read_faults();
   void serve_page_requests();
 

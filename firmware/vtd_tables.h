@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "firmware/iommu_types.h"  // Perm
 #include "firmware/page_allocator.h"
 #include "firmware/phys_mem.h"
 
@@ -52,13 +53,6 @@ enum class Pgtt : unsigned { FirstLevel = 1, SecondLevel = 2, Nested = 3, PassTh
 }  // namespace iommusim::fw::vtdfmt
 
 namespace iommusim::fw {
-
-struct Perm {
-  bool read = true;
-  bool write = true;
-  bool exec = false;
-  bool user = true;  // first level: U/S
-};
 
 // A 4-level radix page table (48-bit input) in simulated RAM, in either the
 // second-level or the first-level (IA-32e) format.

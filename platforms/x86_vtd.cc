@@ -173,6 +173,8 @@ std::string X86VtdPlatform::build_memory_system(StatGroup& stats) {
   if (!(err = map(device_space_, RouteEntry{"intc", kMsiBase, kMsiSize, msi, true})).empty()) return err;
   cpu_ = std::make_unique<fw::CpuPort>("cpu", &stats);
   membus_->add_initiator(cpu_->socket, cpu_space_);
+  no_calls_ = std::make_unique<UnsupportedCallTarget>("unsupported_calls", &stats);  // x86: no hypercalls
+  cpu_->calls.bind(no_calls_->socket);
   return "";
 }
 
@@ -201,7 +203,8 @@ std::string X86VtdPlatform::build_units(StatGroup& stats, TraceWriter& trace) {
 // each with its own fault and page-request vectors (unit i: base + 2i).
 std::string X86VtdPlatform::build_kernel(StatGroup& stats) {
   alloc_ = std::make_unique<fw::PageAllocator>(kernel_.ram_base, kernel_.ram_size);
-  ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{fw::kX86MsiHole});
+  // The interrupt window is never translated (VT-d 3.4 section 3.14): a hole in every IOAS.
+  ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{{kMsiBase, kMsiBase + kMsiSize - 1}});
   kernel_stats_ = std::make_unique<StatGroup>("kernel", &stats);
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     fw::VtdDriverParams dp = kernel_.driver;
@@ -251,7 +254,8 @@ std::string X86VtdPlatform::attach_to_ioas(size_t i, uint32_t* ioas_id) {
     *ioas_id = ioas_->ioas_alloc(opt);
   }
   const unsigned group = place.group ? place.group : 0x10000u + static_cast<unsigned>(i);
-  return ioas_->register_device(s.ep->name(), s.ep->requester_id(), group, drivers_[s.unit_index].get());
+  return ioas_->register_device(s.ep->name(), fw::Requester::pci(s.ep->requester_id()), group,
+                                drivers_[s.unit_index].get());
 }
 
 // Endpoint i's function: config space at ECAM (PCIe Base Spec 7.2.2: bus 27:20,
@@ -305,8 +309,8 @@ void X86VtdPlatform::print_summary(std::ostream& os) const {
   os << "fault events: " << log.size() << " (duplicates folded: " << ioas_->duplicates_folded() << ")\n";
   for (size_t i = 0; i < log.size() && i < 5; ++i) {
     const auto& e = log[i];
-    os << "  #" << e.serial << " owner " << e.owner << " sid 0x" << std::hex << e.fault.sid << " addr 0x"
-       << e.fault.addr << std::dec << " reason " << unsigned(e.fault.reason) << (e.fault.write ? " write" : " read")
+    os << "  #" << e.serial << " owner " << e.owner << " " << fw::describe(e.fault.requester) << " addr 0x" << std::hex
+       << e.fault.addr << std::dec << " reason " << e.fault.reason.code << (e.fault.write ? " write" : " read")
        << " x" << e.occurrences << "\n";
   }
 }

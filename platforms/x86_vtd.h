@@ -126,6 +126,7 @@ private:
   std::unique_ptr<RootComplex> rc_;
   std::vector<std::unique_ptr<vtd::VtdUnit>> units_;
   std::unique_ptr<fw::CpuPort> cpu_;
+  std::unique_ptr<UnsupportedCallTarget> no_calls_;  // binds cpu.calls: nothing on x86 answers PAPR or channel-I/O calls
   std::unique_ptr<fw::PageAllocator> alloc_;
   std::unique_ptr<fw::IoasLayer> ioas_;
   std::map<uint32_t, uint32_t> shared_ioas_;  // <ep>.address_space -> IOAS

@@ -1,20 +1,35 @@
-// IOAS layer against a fake backend (records what the driver would be asked).
+// IOAS layer against fake backends (they record what a driver would be asked):
+// paging, nested and PASID as the VT-d driver offers them; DMA windows and PE
+// error recovery as a PAPR unit will; and backends that lack capabilities.
 #include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 #include "firmware/ioas.h"
 
 using namespace iommusim::fw;
 
 namespace {
-struct FakeBackend : IommuBackend {
+
+constexpr IovaRange kTestHole{0xFEE00000ull, 0xFEEFFFFFull};  // the hole the test platform passes
+
+struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
   std::string name = "fake0";
+  bool paging = true, nested = true, pasid = true;
   uint32_t next = 1;
   std::map<uint32_t, std::map<uint64_t, uint64_t>> maps;  // handle -> iova -> size
   std::map<uint32_t, uint32_t> nested_parent;
-  std::map<std::pair<uint16_t, int64_t>, uint32_t> dev;   // (rid, pasid or -1) -> handle
+  std::map<std::pair<Requester, int64_t>, uint32_t> dev;  // (requester, pasid or -1) -> handle
   std::vector<IovaRange> reserved;
+  uint64_t aperture = (1ull << 48) - 1;
   int set_calls = 0;
   std::string backend_name() const override { return name; }
+  std::vector<IovaRange> reserved_regions() const override { return reserved; }
+  uint64_t aperture_last() const override { return aperture; }
+  IommuPaging* as_paging() override { return paging ? this : nullptr; }
+  IommuNested* as_nested() override { return nested ? this : nullptr; }
+  IommuPasid* as_pasid() override { return pasid ? this : nullptr; }
   std::string domain_alloc(uint32_t* h) override { *h = next++; maps[*h]; return ""; }
   std::string nested_domain_alloc(uint32_t parent, uint64_t, uint32_t* h) override {
     *h = next++;
@@ -30,17 +45,95 @@ struct FakeBackend : IommuBackend {
     maps[h].erase(iova);
     return "";
   }
-  std::string set_device_domain(uint16_t rid, bool hp, uint32_t pasid, uint32_t h) override {
+  std::string attach_device(const Requester& r, uint32_t h) override {
     ++set_calls;
-    dev[{rid, hp ? int64_t(pasid) : -1}] = h;
+    dev[{r, -1}] = h;
     return "";
   }
-  std::vector<IovaRange> reserved_regions() const override { return reserved; }
+  std::string attach_pasid(const Requester& r, uint32_t p, uint32_t h) override {
+    ++set_calls;
+    dev[{r, int64_t(p)}] = h;
+    return "";
+  }
+  uint32_t handle_of(const Requester& r, int64_t p = -1) { return dev[{r, p}]; }
 };
+
+// A PAPR-like unit: every PE has a default 1 GiB window at bus address 0
+// (LIOBN = PE number) and may create one more, placed at 2^59 as pSeries
+// firmware places the dynamic window; PEs freeze and thaw as LoPAPR EEH says.
+struct WindowedBackend : FakeBackend, IommuDmaWindows, IommuErrorRecovery {
+  static constexpr uint64_t kDefaultSize = 1ull << 30, kDynamicBase = 1ull << 59;
+  std::map<Requester, std::vector<DmaWindow>> extra;   // created windows per PE
+  std::map<Requester, PeState> state;
+  std::map<Requester, uint64_t> default_size;          // per-PE default window size (default: kDefaultSize)
+  WindowedBackend() {
+    name = "phb0";
+    nested = pasid = false;
+    aperture = ~0ull;
+  }
+  IommuDmaWindows* as_dma_windows() override { return this; }
+  IommuErrorRecovery* as_error_recovery() override { return this; }
+  std::vector<DmaWindow> windows(const Requester& pe) {
+    uint64_t size = default_size.count(pe) ? default_size[pe] : kDefaultSize;
+    std::vector<DmaWindow> w{DmaWindow{pe.id, {0, size - 1}, 12, true}};
+    for (auto& x : extra[pe]) w.push_back(x);
+    return w;
+  }
+  std::string query_windows(const Requester& pe, DmaWindowQuery* out) override {
+    out->windows = windows(pe);
+    out->windows_available = extra[pe].empty() ? 1 : 0;
+    out->page_shifts = {12, 16, 24};
+    return "";
+  }
+  std::string create_window(const Requester& pe, unsigned shift, uint64_t size, DmaWindow* out) override {
+    if (!extra[pe].empty()) return "no window available";
+    *out = DmaWindow{0x80000000u | pe.id, {kDynamicBase, kDynamicBase + size - 1}, shift, false};
+    extra[pe].push_back(*out);
+    return "";
+  }
+  std::string remove_window(const Requester& pe, uint32_t liobn) override {
+    auto& e = extra[pe];
+    for (auto it = e.begin(); it != e.end(); ++it)
+      if (it->liobn == liobn) { e.erase(it); return ""; }
+    return "no such window";
+  }
+  std::string reset_windows(const Requester& pe) override { extra[pe].clear(); return ""; }
+  std::string pe_state(const Requester& pe, PeState* out) override {
+    *out = state.count(pe) ? state[pe] : PeState::Normal;
+    return "";
+  }
+  std::string recover_pe(const Requester& pe, PeRecovery step) override {
+    PeState& s = state[pe];
+    if (step == PeRecovery::ThawMmio && s == PeState::Stopped) s = PeState::MmioEnabled;
+    else if (step == PeRecovery::ThawDma && s == PeState::MmioEnabled) s = PeState::Normal;
+    else return "step not allowed in state " + std::string(pe_state_name(s));
+    return "";
+  }
+};
+
+const Requester kRid100 = Requester::pci(0x100);
+
 }  // namespace
 
-TEST(Ioas, WindowsHaveMsiHoleAndNonZeroBase) {
-  IoasLayer L;
+TEST(IommuTypes, RequestersFollowTheirArchitectures) {
+  EXPECT_EQ(describe(Requester::pci(0x0208)), "sid 0x208");
+  EXPECT_EQ(describe(Requester::pe(3)), "pe 0x3");
+  // Subchannel-identification word: bit 15 (0x10000) one, set id in bits 13-14, number in 16-31.
+  EXPECT_EQ(Requester::subchannel(0, 0x002a).id, 0x0001002au);
+  EXPECT_EQ(Requester::subchannel(1, 0x002a).id, 0x0003002au);
+  EXPECT_EQ(Requester::subchannel(3, 0xffff).id, 0x0007ffffu);
+  EXPECT_EQ(describe(Requester::subchannel(1, 0x2a)), "schid 0x3002a");
+  EXPECT_NE(Requester::pci(3), Requester::pe(3));  // the same number names different things
+  // ibm,read-slot-reset-state2 PE states (LoPAPR).
+  EXPECT_EQ(static_cast<int>(PeState::Normal), 0);
+  EXPECT_EQ(static_cast<int>(PeState::ResetAsserted), 1);
+  EXPECT_EQ(static_cast<int>(PeState::Stopped), 2);
+  EXPECT_EQ(static_cast<int>(PeState::MmioEnabled), 4);
+  EXPECT_EQ(static_cast<int>(PeState::Unavailable), 5);
+}
+
+TEST(Ioas, WindowsExcludePlatformHolesAndStartAtBase) {
+  IoasLayer L({kTestHole});
   uint32_t a = L.ioas_alloc(IoasOptions{0x10000, 0xffffffffull});
   auto w = L.iova_windows(a);
   ASSERT_EQ(w.size(), 2u);
@@ -52,17 +145,27 @@ TEST(Ioas, WindowsHaveMsiHoleAndNonZeroBase) {
   EXPECT_NE(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");   // below base
 }
 
+TEST(Ioas, NoPlatformHoleUnlessThePlatformGivesOne) {
+  IoasLayer L({});
+  uint32_t a = L.ioas_alloc(IoasOptions{0, 0xffffffffull});
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, 0xffffffff}));
+  uint64_t iova = 0xFEE00000;
+  EXPECT_EQ(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");
+}
+
 TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  ASSERT_EQ(L.register_device("nic0", 0x100, 1, &b), "");
+  ASSERT_EQ(L.register_device("nic0", kRid100, 1, &b), "");
   uint32_t a = L.ioas_alloc(IoasOptions{0x100000, (1ull << 39) - 1});
   uint64_t i1 = 0, i2 = 0;
   ASSERT_EQ(L.map(a, &i1, 0x200000, 0x200000, Perm{}, false), "");
   EXPECT_EQ(i1 % 0x200000, 0u);
   EXPECT_GE(i1, 0x100000u);
   ASSERT_EQ(L.attach("nic0", a), "");  // replays the existing mapping
-  uint32_t h = b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))];
+  uint32_t h = b.handle_of(kRid100);
   ASSERT_NE(h, 0u);
   EXPECT_EQ(b.maps[h].count(i1), 1u);
   ASSERT_EQ(L.map(a, &i2, 0x900000, 0x3000, Perm{}, false), "");
@@ -75,16 +178,16 @@ TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
   EXPECT_EQ(b.maps[h].count(i1), 0u);
   EXPECT_NE(L.ioas_free(a), "");  // device attached
   ASSERT_EQ(L.detach("nic0"), "");
-  EXPECT_EQ(b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))], 0u);
+  EXPECT_EQ(b.handle_of(kRid100), 0u);
   EXPECT_EQ(L.ioas_free(a), "");
 }
 
 TEST(Ioas, SplitGroupRefusedWithClearError) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("fn0", 0x200, 7, &b);
-  L.register_device("fn1", 0x201, 7, &b);
-  L.register_device("other", 0x300, 8, &b);
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("fn1", Requester::pci(0x201), 7, &b);
+  L.register_device("other", Requester::pci(0x300), 8, &b);
   uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
   ASSERT_EQ(L.attach("fn0", a), "");
   ASSERT_EQ(L.attach("fn1", a), "");  // same IOAS: fine
@@ -96,28 +199,28 @@ TEST(Ioas, SplitGroupRefusedWithClearError) {
 }
 
 TEST(Ioas, ReplaceSwitchesInOneStep) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("dev", 0x100, 1, &b);
+  L.register_device("dev", kRid100, 1, &b);
   uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
   ASSERT_EQ(L.attach("dev", a), "");
-  uint32_t ha = b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))];
+  uint32_t ha = b.handle_of(kRid100);
   int calls = b.set_calls;
   ASSERT_EQ(L.attach("dev", c), "");
   EXPECT_EQ(b.set_calls, calls + 1);  // no detach (blocking) step in between
-  EXPECT_NE(b.dev[std::make_pair(uint16_t(0x100), int64_t(-1))], ha);
+  EXPECT_NE(b.handle_of(kRid100), ha);
   EXPECT_EQ(L.attached_to("dev"), c);
 }
 
 TEST(Ioas, NestedHwptOverParentIoas) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("gpu", 0x100, 1, &b);
+  L.register_device("gpu", kRid100, 1, &b);
   uint32_t a = L.ioas_alloc();
   uint32_t hw = 0;
   ASSERT_EQ(L.hwpt_alloc_nested(a, "gpu", 0x5000000, &hw), "");
   ASSERT_EQ(L.attach_pasid("gpu", 5, hw), "");
-  uint32_t h = b.dev[std::make_pair(uint16_t(0x100), int64_t(5))];
+  uint32_t h = b.handle_of(kRid100, 5);
   EXPECT_NE(b.nested_parent.count(h), 0u);
   EXPECT_NE(L.ioas_free(a), "");  // parent of a HWPT
   EXPECT_NE(L.hwpt_free(hw), ""); // attached
@@ -126,19 +229,19 @@ TEST(Ioas, NestedHwptOverParentIoas) {
 }
 
 TEST(Ioas, FaultsGetSerialsAndDuplicatesFold) {
-  IoasLayer L;
+  IoasLayer L({kTestHole});
   FakeBackend b;
-  L.register_device("fn0", 0x200, 7, &b);
-  L.register_device("alias", 0x200, 7, &b);  // same requester id (behind a bridge)
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("alias", Requester::pci(0x200), 7, &b);  // same requester id (behind a bridge)
   uint32_t a = L.ioas_alloc();
   L.attach("fn0", a);
   L.attach("alias", a);
   int delivered = 0;
   L.on_fault([&](const FaultEvent&) { ++delivered; });
   HwFault f;
-  f.sid = 0x200;
+  f.requester = Requester::pci(0x200);
   f.addr = 0x1234000;
-  f.reason = 5;
+  f.reason = ArchitectedReason{"vtd", 5};
   f.write = true;
   L.report_fault(&b, f);
   L.report_fault(&b, f);  // the same event again (e.g. retried DMA)
@@ -147,13 +250,170 @@ TEST(Ioas, FaultsGetSerialsAndDuplicatesFold) {
   EXPECT_EQ(ev[0].serial, 1u);
   EXPECT_EQ(ev[0].occurrences, 2u);
   EXPECT_EQ(ev[0].devices.size(), 2u);
+  EXPECT_EQ(ev[0].fault.unit, "fake0");  // the event names the unit that reported it
+  EXPECT_EQ(ev[0].fault.reason.code, 5u);
   EXPECT_EQ(delivered, 1);
   L.ack_fault(1);
   L.report_fault(&b, f);
   ev = L.fault_events(a);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].serial, 2u);
-  f.sid = 0x999;
+  f.reason.code = 6;  // another reason: another event
+  L.report_fault(&b, f);
+  EXPECT_EQ(L.fault_events(a).size(), 2u);
+  f.requester = Requester::pci(0x999);
   L.report_fault(&b, f);
   EXPECT_EQ(L.unowned_faults(), 1u);
+  f.requester = Requester::pe(0x200);  // same number, not a PCI requester id: nobody's
+  L.report_fault(&b, f);
+  EXPECT_EQ(L.unowned_faults(), 2u);
+  EXPECT_NE(L.report_fault(nullptr, f), "");  // refused, not a crash
+  EXPECT_EQ(L.unowned_faults(), 2u);
+}
+
+TEST(Ioas, OperationsNeedingAMissingCapabilitySayWhich) {
+  IoasLayer L({});
+  FakeBackend plain;           // paging only
+  plain.nested = plain.pasid = false;
+  FakeBackend none;            // no paging at all
+  none.name = "none0";
+  none.paging = none.nested = none.pasid = false;
+  L.register_device("dev", kRid100, 1, &plain);
+  L.register_device("bare", Requester::pci(0x101), 2, &none);
+  uint32_t a = L.ioas_alloc(), hw = 0;
+  PeState st;
+  auto says = [](const std::string& err, const std::string& what) {
+    return err.find(what) != std::string::npos;
+  };
+  std::string err = L.attach_pasid("dev", 1, a);
+  EXPECT_TRUE(says(err, "'dev'") && says(err, "'fake0'") && says(err, "PASID")) << err;
+  err = L.hwpt_alloc_nested(a, "dev", 0x1000, &hw);
+  EXPECT_TRUE(says(err, "nested")) << err;
+  DmaWindowQuery q;
+  err = L.query_dma_windows("dev", &q);
+  EXPECT_TRUE(says(err, "DMA window")) << err;
+  EXPECT_TRUE(says(L.create_dma_window("dev", 16, 1 << 20), "DMA window"));
+  err = L.recover_pe("dev", PeRecovery::ThawMmio);
+  EXPECT_TRUE(says(err, "error recovery")) << err;
+  EXPECT_TRUE(says(L.pe_state("dev", &st), "error recovery"));
+  err = L.attach("bare", a);
+  EXPECT_TRUE(says(err, "'bare'") && says(err, "'none0'") && says(err, "paging")) << err;
+  EXPECT_EQ(L.attached_to("bare"), 0u);
+  EXPECT_TRUE(says(L.report_pe_error(&plain, Requester::pe(1)), "error recovery"));
+  EXPECT_TRUE(plain.dev.empty());  // nothing reached the backends
+}
+
+// iommufd reports a PPC IOAS's usable ranges as the PE's windows: the default
+// one and, once created, the dynamic one.
+TEST(Ioas, DmaWindowsBoundUsableIovas) {
+  IoasLayer L({});
+  WindowedBackend b;
+  L.register_device("fn0", Requester::pe(3), 3, &b);
+  L.register_device("fn1", Requester::pe(3), 3, &b);   // same PE
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.iova_windows(a).size(), 1u);              // nothing attached: only the IOAS's range
+  ASSERT_EQ(L.attach("fn0", a), "");
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 30) - 1}));
+  uint64_t iova = 1ull << 30;
+  EXPECT_NE(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");  // past the default window
+
+  DmaWindow ddw;
+  ASSERT_EQ(L.create_dma_window("fn1", 16, 1ull << 32, &ddw), "");  // through the other device of the PE
+  EXPECT_EQ(ddw.range, (IovaRange{1ull << 59, (1ull << 59) + (1ull << 32) - 1}));
+  w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 30) - 1}));
+  EXPECT_EQ(w[1], ddw.range);
+  iova = (1ull << 59) + 0x10000;
+  ASSERT_EQ(L.map(a, &iova, 0x200000, 0x10000, Perm{}, true), "");
+  uint64_t chosen = 0;
+  ASSERT_EQ(L.map(a, &chosen, 0x400000, 1ull << 31, Perm{}, false), "");  // fits only the dynamic window
+  EXPECT_GE(chosen, 1ull << 59);
+
+  EXPECT_NE(L.remove_dma_window("fn0", ddw.liobn), "");   // mappings in it
+  EXPECT_NE(L.reset_dma_windows("fn0"), "");              // the reset would drop them too
+  ASSERT_EQ(L.unmap(a, iova, 0x10000), "");
+  ASSERT_EQ(L.unmap(a, chosen, 1ull << 31), "");
+  ASSERT_EQ(L.remove_dma_window("fn0", ddw.liobn), "");
+  EXPECT_EQ(L.iova_windows(a).size(), 1u);
+  EXPECT_NE(L.remove_dma_window("fn0", ddw.liobn), "");   // gone
+  EXPECT_NE(L.create_dma_window("fn0", 11, 1 << 20), ""); // below the 4 KiB page
+  EXPECT_NE(L.create_dma_window("fn0", 16, 0x8000), "");  // not a multiple of 64 KiB
+}
+
+TEST(Ioas, DmaWindowsOfEveryAttachedPeBoundTheIoasAndGuardAttach) {
+  IoasLayer L({});
+  WindowedBackend b;
+  b.default_size[Requester::pe(2)] = 1ull << 29;
+  L.register_device("big", Requester::pe(1), 1, &b);
+  L.register_device("small", Requester::pe(2), 2, &b);
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.attach("big", a), "");
+  uint64_t iova = 0x30000000;  // inside pe 1's 1 GiB window, outside pe 2's 512 MiB one
+  ASSERT_EQ(L.map(a, &iova, 0x1000, 0x1000, Perm{}, true), "");
+  std::string err = L.attach("small", a);
+  EXPECT_NE(err.find("outside the DMA windows"), std::string::npos) << err;
+  EXPECT_NE(err.find("pe 0x2"), std::string::npos) << err;
+  EXPECT_EQ(L.attached_to("small"), 0u);
+  ASSERT_EQ(L.unmap(a, iova, 0x1000), "");
+  ASSERT_EQ(L.attach("small", a), "");
+  auto w = L.iova_windows(a);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], (IovaRange{0, (1ull << 29) - 1}));  // both PEs' windows
+}
+
+// One EEH freeze is one event, told once to every device of the PE; repeats
+// and faults of the frozen PE fold into it until recovery.
+TEST(Ioas, PeErrorReachesEveryDeviceOfThePeOnce) {
+  IoasLayer L({});
+  WindowedBackend b;
+  FakeBackend vtd;  // a unit without error recovery
+  L.register_device("fn0", Requester::pe(5), 5, &b);
+  L.register_device("fn1", Requester::pe(5), 5, &b);
+  L.register_device("other", Requester::pe(6), 6, &b);
+  L.register_device("nic", kRid100, 7, &vtd);
+  uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.attach("fn0", a), "");
+  ASSERT_EQ(L.attach("other", a), "");
+  std::multiset<std::pair<std::string, uint64_t>> told;  // (device, serial)
+  L.on_pe_error([&](const std::string& dev, const PeErrorEvent& e) { told.insert({dev, e.serial}); });
+
+  b.state[Requester::pe(5)] = PeState::Stopped;
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");  // the same freeze seen again
+  HwFault f;
+  f.requester = Requester::pe(5);
+  f.addr = 0x5000;
+  L.report_fault(&b, f);                                    // DMA of the frozen PE
+  EXPECT_EQ(told, (std::multiset<std::pair<std::string, uint64_t>>{{"fn0", 1}, {"fn1", 1}}));
+  ASSERT_EQ(L.pe_error_log().size(), 1u);
+  const PeErrorEvent& e = L.pe_error_log()[0];
+  EXPECT_EQ(e.unit, "phb0");
+  EXPECT_EQ(e.pe, Requester::pe(5));
+  EXPECT_EQ(e.state, PeState::Stopped);
+  EXPECT_EQ(e.occurrences, 3u);
+  EXPECT_TRUE(L.fault_log().empty());  // the fault was the freeze, not an event of its own
+
+  PeState st;
+  ASSERT_EQ(L.recover_pe("fn1", PeRecovery::ThawMmio), "");
+  ASSERT_EQ(L.pe_state("fn0", &st), "");
+  EXPECT_EQ(st, PeState::MmioEnabled);
+  EXPECT_FALSE(L.pe_error_log()[0].recovered);               // DMA still stopped
+  EXPECT_NE(L.recover_pe("fn1", PeRecovery::ThawMmio), "");  // the backend's refusal comes back
+  ASSERT_EQ(L.recover_pe("fn1", PeRecovery::ThawDma), "");
+  EXPECT_TRUE(L.pe_error_log()[0].recovered);
+
+  b.state[Requester::pe(5)] = PeState::Stopped;              // a new freeze: a new serial
+  ASSERT_EQ(L.report_pe_error(&b, Requester::pe(5)), "");
+  EXPECT_EQ(told.count({"fn0", 2}), 1u);
+  EXPECT_EQ(told.count({"fn1", 2}), 1u);
+  EXPECT_EQ(told.count({"other", 2}), 0u);
+
+  f.requester = Requester::pe(6);                            // a normal PE's fault stays a fault
+  L.report_fault(&b, f);
+  ASSERT_EQ(L.fault_log().size(), 1u);
+  EXPECT_EQ(L.fault_log()[0].serial, 3u);
+  EXPECT_EQ(L.fault_log()[0].devices, std::vector<std::string>{"other"});
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,15 @@ TEST(X86Vtd, IsolationFaultReportedOnceNothingWritten) {
   EXPECT_EQ(log[0].occurrences, 2u);  // the repeat was folded, not a new event
   EXPECT_EQ(r.p.driver(0).fault_records(), 2u);
   EXPECT_GE(r.p.intc().count(0x30), 1u);
+  // The summary names the requester as the FRCD's source id and the VT-d
+  // reason as its number: 5, a write through a second-level entry without
+  // write permission (VT-d 3.4 Appendix A; a not-present leaf has W = 0).
+  EXPECT_EQ(log[0].fault.requester, fw::Requester::pci(0x100));
+  EXPECT_EQ(log[0].fault.reason, (fw::ArchitectedReason{"vtd", 5}));
+  std::ostringstream summary;
+  r.p.print_summary(summary);
+  const std::string line = "  #1 owner " + std::to_string(w0.ioas_id()) + " sid 0x100 addr 0x40000000 reason 5 write x2\n";
+  EXPECT_NE(summary.str().find(line), std::string::npos) << summary.str();
 }
 
 // After a strict unmap returns, DMA to that IOVA faults (even though the IOTLB
@@ -248,4 +258,38 @@ TEST(X86Vtd, SeveralDevicesSeveralUnits) {
   EXPECT_NE(r.p.workload("nic0").ioas_id(), r.p.workload("disk0").ioas_id());
   EXPECT_TRUE(r.p.driver(0).scalable());
   EXPECT_FALSE(r.p.driver(1).scalable());
+}
+
+// x86 has no PAPR firmware and no channel subsystem: the CPU's call socket is
+// bound to a target that answers every call "not supported" (H_FUNCTION = -2,
+// RTAS -3, condition code 3), counts it, and nothing else happens; the MSI
+// window is a hole in every IOAS because the platform passed it.
+TEST(X86Vtd, CallsAreAnsweredNotSupportedAndTheMsiWindowIsAHole) {
+  Rig r({"ep0.workload=idle"});
+  int64_t hcall = 0, rtas = 0, ssch = 0;
+  std::vector<fw::IovaRange> usable;
+  r.run([&] {
+    ArchitectedCall a(CallKind::PaprHypercall, 0x20, {1, 2, 3});
+    ArchitectedCall b(CallKind::Rtas, 0x2001);
+    ArchitectedCall c(CallKind::ChannelIo, css::kStartSubchannel, {fw::Requester::subchannel(0, 1).id, 0});
+    EXPECT_TRUE(r.p.cpu().call(a));
+    EXPECT_TRUE(r.p.cpu().call(b));
+    EXPECT_TRUE(r.p.cpu().call(c));
+    hcall = a.status;
+    rtas = b.status;
+    ssch = c.status;
+    usable = r.p.ioas().iova_windows(r.p.workload("ep0").ioas_id());
+  });
+  EXPECT_EQ(hcall, -2);
+  EXPECT_EQ(rtas, -3);
+  EXPECT_EQ(ssch, 3);
+  EXPECT_EQ(r.stat("system.unsupported_calls.unsupported.hcall"), 1);
+  EXPECT_EQ(r.stat("system.unsupported_calls.unsupported.rtas"), 1);
+  EXPECT_EQ(r.stat("system.unsupported_calls.unsupported.channel_io"), 1);
+  EXPECT_EQ(r.stat("system.cpu.calls.hcall"), 1);
+  bool msi_usable = false;
+  for (const auto& w : usable) msi_usable = msi_usable || w.contains(0xFEE00000, 0xFEEFFFFF);
+  ASSERT_FALSE(usable.empty());
+  EXPECT_FALSE(msi_usable);
+  EXPECT_EQ(usable[0].last, 0xFEDFFFFFu);  // the window below the hole ends where the hole starts
 }

@@ -1,0 +1,162 @@
+// The CPU port's architected-call socket: a call travels as one TLM
+// transaction with its extension, comes back with the target's status and
+// outputs, and costs the time the target annotated, as an MMIO access does.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "common/architected_call.h"
+#include "common/memory.h"
+#include "firmware/cpu_port.h"
+#include "firmware/iommu_types.h"
+
+using namespace iommusim;
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+namespace {
+
+// A firmware stand-in for H_PUT_TCE (PAPR opcode 0x20): takes (LIOBN, I/O
+// bus address, TCE), answers H_PARAMETER for an address that is not 4 KiB
+// aligned, H_SUCCESS otherwise, with the TCE it stored as its output.
+struct TceFirmware : sc_core::sc_module {
+  tlm_utils::simple_target_socket<TceFirmware> socket;
+  static constexpr uint64_t kPutTce = 0x20;
+  sc_time cost{250, SC_NS};
+  bool refuse_all = false;
+  explicit TceFirmware(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
+    socket.register_b_transport(this, &TceFirmware::b_transport);
+  }
+  void b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
+    if (refuse_all) { t.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE); return; }
+    ArchitectedCall* c = received_call(t);
+    if (!c) return;
+    delay += cost;
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+    if (c->kind != CallKind::PaprHypercall || c->token != kPutTce) { c->status = not_supported_status(c->kind); return; }
+    if (c->args.size() != 3 || (c->args[1] & 0xfff)) { c->status = papr::H_PARAMETER; return; }
+    c->status = papr::H_SUCCESS;
+    c->rets = {c->args[2]};
+  }
+};
+
+struct Rig {
+  StatGroup root{"system"};
+  Memory ram{"ram", MemoryParams{}, &root};
+  fw::CpuPort cpu{"cpu", &root};
+  template <class CallSocket>
+  explicit Rig(CallSocket& calls) {
+    cpu.socket.bind(ram.socket);
+    cpu.calls.bind(calls);
+  }
+  uint64_t stat(const std::string& name) {
+    for (const StatValue& v : collect_stats(root))
+      if (v.name == name) return static_cast<uint64_t>(v.value);
+    ADD_FAILURE() << "no stat " << name;
+    return ~0ull;
+  }
+  void run(std::function<void()> body) {
+    sc_core::sc_spawn([body] { body(); });
+    sc_core::sc_start();
+  }
+};
+
+}  // namespace
+
+TEST(CpuPortCalls, RoundTripOfArgumentsReturnCodeAndTime) {
+  TceFirmware fw_target("firmware");
+  Rig r(fw_target.socket);
+  r.run([&] {
+    ArchitectedCall put(CallKind::PaprHypercall, TceFirmware::kPutTce, {0x80000003, 0x10000, 0xabc003});
+    ASSERT_TRUE(r.cpu.call(put));
+    EXPECT_EQ(put.status, 0);  // H_SUCCESS
+    EXPECT_EQ(put.rets, std::vector<uint64_t>{0xabc003});
+    EXPECT_EQ(r.cpu.pending(), sc_time(250, SC_NS));  // pending, like an MMIO access
+    EXPECT_EQ(sc_core::sc_time_stamp(), sc_core::SC_ZERO_TIME);
+    ArchitectedCall bad(CallKind::PaprHypercall, TceFirmware::kPutTce, {0x80000003, 0x10800, 0});
+    ASSERT_TRUE(r.cpu.call(bad));
+    EXPECT_EQ(bad.status, -4);  // H_PARAMETER: the I/O bus address is not page aligned
+    EXPECT_TRUE(bad.rets.empty());
+    r.cpu.sync();
+    EXPECT_EQ(sc_core::sc_time_stamp(), sc_time(500, SC_NS));
+  });
+  EXPECT_EQ(r.cpu.calls_made(CallKind::PaprHypercall), 2u);
+  EXPECT_EQ(r.stat("system.cpu.calls.hcall"), 2u);
+  EXPECT_EQ(r.stat("system.cpu.calls.rtas"), 0u);
+  EXPECT_EQ(r.stat("system.cpu.call_errors"), 0u);
+  EXPECT_EQ(r.stat("system.cpu.reads") + r.stat("system.cpu.writes"), 0u);  // calls are not accesses
+}
+
+TEST(CpuPortCalls, UnsupportedTargetAnswersEachKindsArchitectedCode) {
+  UnsupportedCallTarget none("unsupported_calls", nullptr, sc_time(100, SC_NS));
+  Rig r(none.socket);
+  r.run([&] {
+    ArchitectedCall hcall(CallKind::PaprHypercall, 0x20, {1, 2, 3});
+    hcall.rets = {7};
+    ArchitectedCall rtas(CallKind::Rtas, 0x2001, {0x100, 0});
+    ArchitectedCall ssch(CallKind::ChannelIo, css::kStartSubchannel, {fw::Requester::subchannel(0, 0x2a).id, 0x1000});
+    ASSERT_TRUE(r.cpu.call(hcall));
+    ASSERT_TRUE(r.cpu.call(rtas));
+    ASSERT_TRUE(r.cpu.call(ssch));
+    EXPECT_EQ(hcall.status, -2);  // H_FUNCTION: function not supported (PAPR)
+    EXPECT_TRUE(hcall.rets.empty());
+    EXPECT_EQ(rtas.status, -3);   // RTAS: not supported / parameter error
+    EXPECT_EQ(ssch.status, 3);    // condition code 3: not operational (z/Architecture PoP, SSCH)
+    EXPECT_EQ(r.cpu.pending(), sc_time(300, SC_NS));
+    r.cpu.sync();
+    EXPECT_EQ(sc_core::sc_time_stamp(), sc_time(300, SC_NS));
+  });
+  EXPECT_EQ(none.answered(CallKind::PaprHypercall), 1u);
+  EXPECT_EQ(none.answered(CallKind::Rtas), 1u);
+  EXPECT_EQ(none.answered(CallKind::ChannelIo), 1u);
+  EXPECT_EQ(r.cpu.calls_made(CallKind::ChannelIo), 1u);
+}
+
+TEST(CpuPortCalls, MissingExtensionIsRefusedWithATlmError) {
+  struct Raw : sc_core::sc_module {
+    tlm_utils::simple_initiator_socket<Raw> socket{"socket"};
+    explicit Raw(sc_core::sc_module_name n) : sc_module(n) {}
+  } raw("raw");
+  StatGroup root{"system"};
+  UnsupportedCallTarget none("unsupported_calls", &root);
+  raw.socket.bind(none.socket);
+  tlm::tlm_response_status plain = tlm::TLM_INCOMPLETE_RESPONSE, as_write = tlm::TLM_INCOMPLETE_RESPONSE;
+  sc_core::sc_spawn([&] {
+    tlm::tlm_generic_payload t;
+    sc_time d = sc_core::SC_ZERO_TIME;
+    prepare_access(t, tlm::TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    raw.socket->b_transport(t, d);  // no extension
+    plain = t.get_response_status();
+    ArchitectedCall c(CallKind::PaprHypercall, 0x20);
+    uint8_t byte = 0;
+    prepare_access(t, tlm::TLM_WRITE_COMMAND, 0, &byte, 1);
+    t.set_extension(&c);
+    raw.socket->b_transport(t, d);  // an extension on a memory write is not a call
+    t.clear_extension(&c);
+    as_write = t.get_response_status();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(plain, tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(as_write, tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(none.refused(), 2u);
+  EXPECT_EQ(none.answered(CallKind::PaprHypercall), 0u);
+}
+
+TEST(CpuPortCalls, RefusedOrUnknownCallsReturnFalseAndAreCounted) {
+  TceFirmware fw_target("firmware");
+  fw_target.refuse_all = true;
+  Rig r(fw_target.socket);
+  r.run([&] {
+    ArchitectedCall c(CallKind::Rtas, 0x2001);
+    c.status = 99;
+    EXPECT_FALSE(r.cpu.call(c));
+    EXPECT_EQ(c.status, 99);  // untouched
+    ArchitectedCall odd(static_cast<CallKind>(7), 0);
+    EXPECT_FALSE(r.cpu.call(odd));  // no such kind: not sent
+  });
+  EXPECT_EQ(r.stat("system.cpu.call_errors"), 2u);
+  EXPECT_EQ(r.cpu.calls_made(CallKind::Rtas), 1u);
+  EXPECT_EQ(r.cpu.calls_made(static_cast<CallKind>(7)), 0u);
+}
