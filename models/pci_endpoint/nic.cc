@@ -222,68 +222,75 @@ void Nic::rx_thread() {
   sc_time arrival(np_.rx_start_ns, SC_NS);
   tlm_utils::tlm_quantumkeeper qk;
   qk.reset();
-  uint64_t seq = 0;
   sc_time busy_until = SC_ZERO_TIME;  // the RX DMA engine handles one frame at a time
-  for (; np_.rx_packets == 0 || seq < np_.rx_packets; ++seq, arrival += gap) {
+  for (uint64_t seq = 0; np_.rx_packets == 0 || seq < np_.rx_packets; ++seq, arrival += gap) {
     const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
     sc_time t = std::max({arrival, now, busy_until});
-    // A descriptor: from the cache, else fetch (after catching up with the driver's doorbells).
-    if (rx_cache_count_ == 0) {
-      qk.set(t - sc_core::sc_time_stamp());
-      qk.sync();
-      t = sc_core::sc_time_stamp();
-      const uint32_t len = ring_len(false);
-      const uint32_t head = static_cast<uint32_t>(rdh_->value()), tail = static_cast<uint32_t>(rdt_->value());
-      const bool usable = (ctrl_->value() & CTRL_EN) && config_.bus_master() && len && tail < len;
-      const uint32_t avail = usable ? (tail + len - head) % len : 0;
-      if (avail == 0) {
-        ++rx_drops_;
-        rxdrops_->set(rxdrops_->value() + 1);
-        interrupt(port, VEC_RX, INT_RXO, t);
-        continue;
-      }
-      const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
-      ++rx_desc_fetches_;
-      DmaPort::Result f = port.read(ring_base(false) + head * DESC_SIZE, rx_cache_.data(), n * static_cast<uint32_t>(DESC_SIZE), t);
-      if (!f.ok) ++dma_errors_;
-      rx_cache_first_ = head;
-      rx_cache_count_ = n;
-      t = f.done;
-    }
-    const uint32_t len = ring_len(false);
-    const uint32_t idx = static_cast<uint32_t>(rdh_->value());
-    uint8_t* desc = &rx_cache_[((idx + len - rx_cache_first_) % len) * DESC_SIZE];
-    const uint64_t buf = load_le64(desc);
-    uint32_t flen = np_.rx_packet_size;
-    if (flen > np_.rx_buffer_size) {
-      flen = np_.rx_buffer_size;
-      ++rx_truncated_;
-    }
-    std::fill(frame.begin(), frame.begin() + flen, static_cast<uint8_t>(seq));
-    DmaPort::Result w = port.write(buf, frame.data(), flen, t);
-    if (!w.ok) ++dma_errors_;
-    // Write back length and DD|EOP (posted, ordered after the data).
-    desc[8] = static_cast<uint8_t>(flen);
-    desc[9] = static_cast<uint8_t>(flen >> 8);
-    desc[10] = STA_DD | STA_EOP;
-    DmaPort::Result wb = port.write(ring_base(false) + idx * DESC_SIZE, desc, static_cast<uint32_t>(DESC_SIZE), w.sent);
-    if (!wb.ok) ++dma_errors_;
+    if (rx_cache_count_ == 0 && !rx_fetch_descriptors(port, qk, &t)) continue;
+    const DmaPort::Result wb = rx_deliver(port, frame, seq, arrival, t);
     busy_until = wb.sent;
-    rdh_->set((idx + 1) % len);
-    --rx_cache_count_;
-    ++rx_packets_;
-    rx_bytes_ += flen;
-    rxpkts_->set(rxpkts_->value() + 1);
-    rx_latency_.sample(ns_of(wb.done - arrival));
-    if (trace_ && trace_->enabled())
-      trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival), buf, flen);
-    interrupt(port, VEC_RX, INT_RXDW, wb.done);
     qk.set(wb.done > sc_core::sc_time_stamp() ? wb.done - sc_core::sc_time_stamp() : SC_ZERO_TIME);
     if (qk.need_sync()) qk.sync();
   }
   qk.sync();
   rx_done_ = true;
   rx_done_event_.notify(SC_ZERO_TIME);
+}
+
+bool Nic::rx_fetch_descriptors(DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_time* t) {
+  qk.set(*t - sc_core::sc_time_stamp());
+  qk.sync();
+  *t = sc_core::sc_time_stamp();
+  const uint32_t len = ring_len(false);
+  const uint32_t head = static_cast<uint32_t>(rdh_->value()), tail = static_cast<uint32_t>(rdt_->value());
+  const bool usable = (ctrl_->value() & CTRL_EN) && config_.bus_master() && len && tail < len;
+  const uint32_t avail = usable ? (tail + len - head) % len : 0;
+  if (avail == 0) {
+    ++rx_drops_;
+    rxdrops_->set(rxdrops_->value() + 1);
+    interrupt(port, VEC_RX, INT_RXO, *t);
+    return false;
+  }
+  const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
+  ++rx_desc_fetches_;
+  DmaPort::Result f = port.read(ring_base(false) + head * DESC_SIZE, rx_cache_.data(), n * static_cast<uint32_t>(DESC_SIZE), *t);
+  if (!f.ok) ++dma_errors_;
+  rx_cache_first_ = head;
+  rx_cache_count_ = n;
+  *t = f.done;
+  return true;
+}
+
+DmaPort::Result Nic::rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq, const sc_time& arrival,
+                                sc_time t) {
+  const uint32_t len = ring_len(false);
+  const uint32_t idx = static_cast<uint32_t>(rdh_->value());
+  uint8_t* desc = &rx_cache_[((idx + len - rx_cache_first_) % len) * DESC_SIZE];
+  const uint64_t buf = load_le64(desc);
+  uint32_t flen = np_.rx_packet_size;
+  if (flen > np_.rx_buffer_size) {
+    flen = np_.rx_buffer_size;
+    ++rx_truncated_;
+  }
+  std::fill(frame.begin(), frame.begin() + flen, static_cast<uint8_t>(seq));
+  DmaPort::Result w = port.write(buf, frame.data(), flen, t);
+  if (!w.ok) ++dma_errors_;
+  // Write back length and DD|EOP (posted, ordered after the data).
+  desc[8] = static_cast<uint8_t>(flen);
+  desc[9] = static_cast<uint8_t>(flen >> 8);
+  desc[10] = STA_DD | STA_EOP;
+  DmaPort::Result wb = port.write(ring_base(false) + idx * DESC_SIZE, desc, static_cast<uint32_t>(DESC_SIZE), w.sent);
+  if (!wb.ok) ++dma_errors_;
+  rdh_->set((idx + 1) % len);
+  --rx_cache_count_;
+  ++rx_packets_;
+  rx_bytes_ += flen;
+  rxpkts_->set(rxpkts_->value() + 1);
+  rx_latency_.sample(ns_of(wb.done - arrival));
+  if (trace_ && trace_->enabled())
+    trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival), buf, flen);
+  interrupt(port, VEC_RX, INT_RXDW, wb.done);
+  return wb;
 }
 
 }  // namespace iommusim

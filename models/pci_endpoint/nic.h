@@ -46,6 +46,8 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+#include <systemc>
+#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "common/timing.h"
 #include "pci_endpoint/pcie_endpoint.h"
@@ -96,6 +98,15 @@ private:
   void on_mmio_write(uint64_t offset) override;
   void tx_thread();
   void rx_thread();
+  // RX descriptors into the cache from the ring at local time *t (synced with
+  // the kernel first, to see the driver's latest tail); false if the ring has
+  // none for this frame (it is dropped: RXO).
+  bool rx_fetch_descriptors(DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_core::sc_time* t);
+  // Frame `seq`, arrived at `arrival`, written into the next cached
+  // descriptor's buffer from local time t, and the descriptor written back.
+  // Returns the write-back's result.
+  DmaPort::Result rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq, const sc_core::sc_time& arrival,
+                             sc_core::sc_time t);
   void irq_thread(unsigned vector);
   // Sets the ICR cause and raises the vector subject to IMS and moderation.
   void interrupt(DmaPort& port, unsigned vector, uint32_t cause, const sc_core::sc_time& at);

@@ -321,36 +321,81 @@ bool SvmAccelerator::page_request(Engine& eng, uint64_t va, bool write, sc_time*
   const uint64_t page = va & ~(kPage - 1);
   // A request for this page already outstanding: wait for its answer instead
   // of asking again.
-  for (PrgSlot& s : prg_) {
-    if (!s.busy || s.page != page || s.has_pasid != job_.has_pasid || s.pasid != job_.pasid) continue;
+  if (PrgSlot* s = outstanding_request(page)) {
     ++pri_coalesced_;
-    ++s.waiters;
-    while (!s.answered) {
-      catch_up(*t);
-      sc_core::wait(prg_event_);
-    }
-    *t = std::max(*t, s.at);
-    const bool ok = s.code == PrgResponseCode::Success;
-    if (--s.waiters == 0) s.busy = false;
-    prg_event_.notify(SC_ZERO_TIME);
-    return ok;
+    ++s->waiters;
+    return await_answer(*s, t);
   }
-  // Flow control: at most PRI Allocation requests outstanding.
+  if (!await_credit(t)) return false;
+  const int idx = claim_prg_index(page);
+  if (idx < 0) return false;
+  PrgSlot& slot = prg_[static_cast<size_t>(idx)];
+  ++outstanding_;
+  max_outstanding_ = std::max(max_outstanding_, outstanding_);
+  ++page_requests_;
+
+  const sc_time sent_at = *t;
+  PcieMessage m = page_request_message(static_cast<uint16_t>(idx), page, write);
+  DmaPort::Result r = eng.port->message(m, *t);
+  *t = r.done;
+  bool ok = false;
+  if (r.ok) {
+    // The answer may already be in (an IOMMU that answers inside the request).
+    ok = await_answer(slot, t);
+    fault_latency_.sample(ns_of(*t - sent_at));
+  } else {
+    if (!slot.answered) {
+      --outstanding_;  // the request was refused: nothing is outstanding
+      slot.answered = true;
+      slot.code = PrgResponseCode::ResponseFailure;
+      slot.at = *t;
+    }
+    release(slot);
+  }
+  if (!config_.pri_enabled() && outstanding_ == 0) config_.pri_set_status(pcicfg::PRI_STS_STOPPED);
+  return ok;
+}
+
+SvmAccelerator::PrgSlot* SvmAccelerator::outstanding_request(uint64_t page) {
+  for (PrgSlot& s : prg_)
+    if (s.busy && s.page == page && s.has_pasid == job_.has_pasid && s.pasid == job_.pasid) return &s;
+  return nullptr;
+}
+
+bool SvmAccelerator::await_answer(PrgSlot& slot, sc_time* t) {
+  while (!slot.answered) {
+    catch_up(*t);
+    sc_core::wait(prg_event_);
+  }
+  *t = std::max(*t, slot.at);
+  const bool ok = slot.code == PrgResponseCode::Success;
+  release(slot);
+  return ok;
+}
+
+void SvmAccelerator::release(PrgSlot& slot) {
+  if (--slot.waiters == 0) slot.busy = false;
+  prg_event_.notify(SC_ZERO_TIME);
+}
+
+bool SvmAccelerator::await_credit(sc_time* t) {
   bool waited = false;
   for (;;) {
     const uint32_t alloc = config_.pri_allocation();
     if (!config_.pri_enabled() || alloc == 0) return false;
-    if (outstanding_ < alloc) break;
+    if (outstanding_ < alloc) return true;
     if (!waited) ++pri_waits_;
     waited = true;
     catch_up(*t);
     sc_core::wait(prg_event_);
     *t = std::max(*t, sc_core::sc_time_stamp());
   }
-  // A free PRG index.
+}
+
+int SvmAccelerator::claim_prg_index(uint64_t page) {
   uint16_t idx = next_prgi_;
   for (unsigned i = 0; i < prg_.size() && prg_[idx].busy; ++i) idx = static_cast<uint16_t>((idx + 1) % prg_.size());
-  if (prg_[idx].busy) return false;
+  if (prg_[idx].busy) return -1;
   next_prgi_ = static_cast<uint16_t>((idx + 1) % prg_.size());
   PrgSlot& slot = prg_[idx];
   slot = PrgSlot{};
@@ -359,10 +404,10 @@ bool SvmAccelerator::page_request(Engine& eng, uint64_t va, bool write, sc_time*
   slot.has_pasid = job_.has_pasid;
   slot.page = page;
   slot.waiters = 1;
-  ++outstanding_;
-  max_outstanding_ = std::max(max_outstanding_, outstanding_);
-  ++page_requests_;
+  return idx;
+}
 
+PcieMessage SvmAccelerator::page_request_message(uint16_t idx, uint64_t page, bool write) const {
   PcieMessage m;
   m.type = PcieMessageType::PageRequest;
   m.requester_id = requester_id();
@@ -374,29 +419,7 @@ bool SvmAccelerator::page_request(Engine& eng, uint64_t va, bool write, sc_time*
   m.write = write;
   m.last = true;
   m.prg_index = idx;
-  const sc_time sent_at = *t;
-  DmaPort::Result r = eng.port->message(m, *t);
-  *t = r.done;
-  bool ok = r.ok;
-  if (ok) {
-    // The answer may already be in (an IOMMU that answers inside the request).
-    while (!slot.answered) {
-      catch_up(*t);
-      sc_core::wait(prg_event_);
-    }
-    *t = std::max(*t, slot.at);
-    ok = slot.code == PrgResponseCode::Success;
-    fault_latency_.sample(ns_of(*t - sent_at));
-  } else if (!slot.answered) {
-    --outstanding_;  // the request was refused: nothing is outstanding
-    slot.answered = true;
-    slot.code = PrgResponseCode::ResponseFailure;
-    slot.at = *t;
-  }
-  if (--slot.waiters == 0) slot.busy = false;
-  prg_event_.notify(SC_ZERO_TIME);
-  if (!config_.pri_enabled() && outstanding_ == 0) config_.pri_set_status(pcicfg::PRI_STS_STOPPED);
-  return ok;
+  return m;
 }
 
 void SvmAccelerator::invalidate(const PcieMessage& m) {

@@ -150,6 +150,20 @@ private:
                           bool* ok);
   // A page request for `va`; waits for its answer. true: Success.
   bool page_request(Engine& eng, uint64_t va, bool write, sc_core::sc_time* t);
+  // The outstanding request for `page` of this job's PASID, if any.
+  PrgSlot* outstanding_request(uint64_t page);
+  // Waits (from local time *t) until `slot` is answered; true if it succeeded.
+  // The last waiter frees the slot.
+  bool await_answer(PrgSlot& slot, sc_core::sc_time* t);
+  // One waiter less on `slot` (the last frees it); wakes the other engines.
+  void release(PrgSlot& slot);
+  // Waits for PRI allocation credit (PCIe Base 10.5.2.6: at most the
+  // Outstanding Page Request Allocation); false if PRI is off or has none.
+  bool await_credit(sc_core::sc_time* t);
+  // A free Page Request Group index, claimed for `page`; -1 if none is free.
+  int claim_prg_index(uint64_t page);
+  // The Page Request message for slot `idx` (PCIe Base 10.4.1), last in its group.
+  PcieMessage page_request_message(uint16_t idx, uint64_t page, bool write) const;
   void msg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   void invalidate(const PcieMessage& m);
   void on_mmio_write(uint64_t offset) override;
