@@ -32,8 +32,6 @@ void store_le64(uint8_t* b, uint64_t v) {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kInterruptWindow = 0xfee00000;
-constexpr uint64_t kCaigMask = 3ull << ccmd::CAIG_SHIFT;
-constexpr uint64_t kIaigMask = 3ull << iotlb_reg::IAIG_SHIFT;
 
 // Faults of the page-walk level: an ATS translation request that hits one of
 // these gets a successful completion with R = W = 0 and is not recorded.
@@ -69,6 +67,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       devtlb_out("devtlb_out"),
       params_(validated(params)),
       layout_(params_.layout()),
+      cap_(layout_.cap_fields()),
+      ecap_(layout_.ecap_fields()),
       clock_(params_.clock_mhz),
       stats_(basename(), parent_stats),
       trace_(trace),
@@ -289,7 +289,7 @@ void VtdUnit::on_gcmd(uint32_t w) {
   const uint32_t st = static_cast<uint32_t>(gsts_->value());
   const sc_time now = sc_core::sc_time_stamp() + mmio_delay_;
   const sc_time due = now + clock_.cycles(params_.gcmd_latency);
-  const bool qi = layout_.ecap & (1ull << 1), ir = layout_.ecap & (1ull << 3);
+  const bool qi = ecap_.qi, ir = ecap_.ir;
   auto sched = [&](Deferred::Kind k, bool on, uint64_t a = 0) { schedule({due, k, on, a, 0, now}); };
   auto differs = [&](uint32_t cmd_bit, uint32_t st_bit) { return bool(w & cmd_bit) != bool(st & st_bit); };
 
@@ -328,8 +328,8 @@ void VtdUnit::complete(const Deferred& d) {
       invalidate_dmi();
       break;
     case Deferred::Kind::Srtp: {
-      const unsigned ttm = static_cast<unsigned>((d.a >> rtaddr::TTM_SHIFT) & 3);
-      translator_->set_root_table(d.a & rtaddr::RTA_MASK, ttm == 1, ttm >= 2);
+      const unsigned ttm = static_cast<unsigned>(rtaddr::TTM.extract(d.a));
+      translator_->set_root_table(d.a & rtaddr::RTA.mask(), ttm == 1, ttm >= 2);
       status(gsts::RTPS, true);
       invalidate_dmi();
       break;
@@ -356,10 +356,10 @@ void VtdUnit::complete(const Deferred& d) {
 }
 
 void VtdUnit::register_context_invalidation(uint64_t v) {
-  const unsigned cirg = static_cast<unsigned>((v >> ccmd::CIRG_SHIFT) & 3);
-  const uint16_t did = static_cast<uint16_t>(v);
-  const uint16_t sid = static_cast<uint16_t>(v >> ccmd::SID_SHIFT);
-  const uint8_t fm = static_cast<uint8_t>((v >> ccmd::FM_SHIFT) & 3);
+  const unsigned cirg = static_cast<unsigned>(ccmd::CIRG.extract(v));
+  const uint16_t did = static_cast<uint16_t>(ccmd::DID.extract(v));
+  const uint16_t sid = static_cast<uint16_t>(ccmd::SID.extract(v));
+  const uint8_t fm = static_cast<uint8_t>(ccmd::FM.extract(v));
   unsigned caig = cirg;  // every requested granularity is supported
   switch (cirg) {
     case 1: translator_->invalidate_context_global(); break;
@@ -368,17 +368,17 @@ void VtdUnit::register_context_invalidation(uint64_t v) {
     default: caig = 0; break;  // reserved request: rejected
   }
   ++reg_invalidations_;
-  ccmd_->set((ccmd_->value() & ~(ccmd::ICC | kCaigMask)) | (uint64_t(caig) << ccmd::CAIG_SHIFT));
+  ccmd_->set(ccmd::CAIG.deposit(ccmd_->value() & ~ccmd::ICC, caig));
   if (caig) invalidate_dmi();
 }
 
 void VtdUnit::register_iotlb_invalidation(uint64_t v, uint64_t iva_value) {
-  const unsigned iirg = static_cast<unsigned>((v >> iotlb_reg::IIRG_SHIFT) & 3);
-  const uint16_t did = static_cast<uint16_t>(v >> iotlb_reg::DID_SHIFT);
-  const bool psi = layout_.cap & (1ull << 39);
-  const unsigned mamv = static_cast<unsigned>((layout_.cap >> 48) & 0x3f);
-  const unsigned am = static_cast<unsigned>(iva_value & iva::AM_MASK);
-  const uint64_t addr = iva_value & iva::ADDR_MASK;
+  const unsigned iirg = static_cast<unsigned>(iotlb_reg::IIRG.extract(v));
+  const uint16_t did = static_cast<uint16_t>(iotlb_reg::DID.extract(v));
+  const bool psi = cap_.psi;
+  const unsigned mamv = cap_.mamv;
+  const unsigned am = static_cast<unsigned>(iva::AM.extract(iva_value));
+  const uint64_t addr = iva_value & iva::ADDR.mask();
   unsigned iaig = iirg;
   switch (iirg) {
     case 1: translator_->invalidate_iotlb_global(); invalidate_dmi(); break;
@@ -399,8 +399,7 @@ void VtdUnit::register_iotlb_invalidation(uint64_t v, uint64_t iva_value) {
     default: iaig = 0; break;
   }
   ++reg_invalidations_;
-  iotlb_->set((iotlb_->value() & ~(iotlb_reg::IVT | kIaigMask)) |
-              (uint64_t(iaig) << iotlb_reg::IAIG_SHIFT));
+  iotlb_->set(iotlb_reg::IAIG.deposit(iotlb_->value() & ~iotlb_reg::IVT, iaig));
 }
 
 // ------------------------------------------------------------ events, MSIs
@@ -458,17 +457,17 @@ void VtdUnit::record_fault(uint16_t sid, bool has_pasid, uint32_t pasid, bool pr
     return;
   }
   // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
-  const uint64_t type = page_request ? frcd::T2 : (write ? 0 : frcd::T1);
-  uint64_t v = frcd::F | type | (uint64_t(static_cast<uint8_t>(at) & 3) << frcd::AT_SHIFT) |
-               (uint64_t(fault_code(reason)) << frcd::FR_SHIFT) | sid;
+  const uint64_t type = page_request ? frcd::T2.mask() : (write ? 0 : frcd::T1.mask());
+  uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) |
+               frcd::FR.encode(fault_code(reason)) | frcd::SID.encode(sid);
   if (has_pasid)
-    v |= frcd::PP | (uint64_t(pasid & 0xfffff) << frcd::PV_SHIFT) | (exe ? frcd::EXE : 0) |
-         (priv ? frcd::PRIV : 0);
-  frcd_lo_[fault_next_]->set(addr & ~0xfffull);
+    v |= frcd::PP | frcd::PV.encode(pasid) | (exe ? frcd::EXE.mask() : 0) |
+         (priv ? frcd::PRIV.mask() : 0);
+  frcd_lo_[fault_next_]->set(addr & frcd::FI.mask());
   hi.set(v);
   const bool had_ppf = fsts_->value() & fsts::PPF;
   if (!had_ppf)
-    fsts_->set((fsts_->value() & ~uint64_t(fsts::FRI_MASK)) | (uint64_t(fault_next_) << fsts::FRI_SHIFT));
+    fsts_->set(fsts::FRI.deposit(fsts_->value(), fault_next_));
   fault_next_ = (fault_next_ + 1) % layout_.nfr();
   fsts_->set_bits(fsts::PPF);
   if (!had_ppf) fault_event();
@@ -756,7 +755,7 @@ void VtdUnit::page_request(tlm::tlm_generic_payload& trans, const PcieMessage& m
     sc_time d = delay;
     send_prg_response(msg.requester_id, msg.has_pasid, msg.pasid, msg.prg_index, rc, d);
   };
-  const bool prs_supported = layout_.ecap & (1ull << 29);
+  const bool prs_supported = ecap_.prs;
   if (!prs_supported || !te_) {
     auto_respond(PrgResponseCode::InvalidRequest);
     return;
@@ -877,7 +876,7 @@ unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
 
 // ---------------------------------------------------------------- QI
 
-uint64_t VtdUnit::qi_queue_bytes() const { return kPage << (iqa_->value() & iqa::QS_MASK); }
+uint64_t VtdUnit::qi_queue_bytes() const { return kPage << iqa::QS.extract(iqa_->value()); }
 
 bool VtdUnit::qi_runnable() const {
   if (!(gsts_->value() & gsts::QIES)) return false;
@@ -892,10 +891,10 @@ void VtdUnit::qi_error(uint32_t bit, Iqei iqei, uint16_t sid) {
     v = (v & ~0xfull) | static_cast<uint8_t>(iqei);
     ++qi_iqe_;
   } else if (bit == fsts::ITE) {
-    v = (v & ~(0xffffull << iqercd::ITESID_SHIFT)) | (uint64_t(sid) << iqercd::ITESID_SHIFT);
+    v = iqercd::ITESID.deposit(v, sid);
     ++qi_ite_;
   } else {
-    v = (v & ~(0xffffull << iqercd::ICESID_SHIFT)) | (uint64_t(sid) << iqercd::ICESID_SHIFT);
+    v = iqercd::ICESID.deposit(v, sid);
     ++qi_ice_;
   }
   iqercd_->set(v);
@@ -917,7 +916,7 @@ void VtdUnit::qi_thread() {
     uint8_t raw[32] = {};
     sc_time d = SC_ZERO_TIME;
     const bool fetched =
-        mem_access(qi_trans_, tlm::TLM_READ_COMMAND, (iqa_->value() & iqa::ADDR_MASK) + head, raw, dsz, d);
+        mem_access(qi_trans_, tlm::TLM_READ_COMMAND, (iqa_->value() & iqa::IQA.mask()) + head, raw, dsz, d);
     wait(d + clock_.cycles(params_.qi_desc_latency));
     if (!fetched) {
       qi_error(fsts::IQE, Iqei::FetchError, 0);
@@ -926,12 +925,12 @@ void VtdUnit::qi_thread() {
     uint64_t qw[4];
     for (unsigned i = 0; i < 4; ++i) qw[i] = load_le64(raw + 8 * i);
     QiCaps caps;
-    caps.dt = layout_.ecap & (1ull << 2);
-    caps.ir = layout_.ecap & (1ull << 3);
-    caps.pasid = layout_.ecap & (1ull << 40);
-    caps.prs = layout_.ecap & (1ull << 29);
-    caps.pds = layout_.ecap & (1ull << 42);
-    caps.mamv = static_cast<unsigned>((layout_.cap >> 48) & 0x3f);
+    caps.dt = ecap_.dt;
+    caps.ir = ecap_.ir;
+    caps.pasid = ecap_.pasid;
+    caps.prs = ecap_.prs;
+    caps.pds = ecap_.pds;
+    caps.mamv = cap_.mamv;
     const QiDecodeResult res = decode_descriptor(qw, dw, caps);
     if (!res.ok) {  // IQH stays on the bad descriptor
       qi_error(fsts::IQE, res.error, 0);

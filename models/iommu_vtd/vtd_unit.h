@@ -162,6 +162,8 @@ private:
 
   VtdParams params_;
   UnitLayout layout_;
+  CapFields cap_;
+  EcapFields ecap_;
   Clock clock_;
   StatGroup stats_;
   TraceWriter* trace_;

@@ -222,3 +222,75 @@ TEST(VtdRegs, ParamsDeclareAndValidate) {
   p.profile = "skylake";
   EXPECT_NE(p.validate(), "");
 }
+
+TEST(VtdRegs, CapDecodesTheBroadwellValueBitByBit) {
+  // 0x08d2078c106f0466, read from hardware, against the CAP layout of the
+  // spec's Capability Register: ND [2:0], PLMR 5, PHMR 6, SAGAW [12:8],
+  // MGAW [21:16] (MGAW-1), ZLR 22, FRO [33:24], SLLPS [37:34], PSI 39,
+  // NFR [47:40] (NFR-1), MAMV [53:48], DWD 54, DRD 55, PI 59.
+  const CapFields c = CapFields::decode(0x8d2078c106f0466ull);
+  EXPECT_EQ(c.nd, 6u);
+  EXPECT_FALSE(c.afl);
+  EXPECT_FALSE(c.rwbf);
+  EXPECT_TRUE(c.plmr);
+  EXPECT_TRUE(c.phmr);
+  EXPECT_FALSE(c.cm);
+  EXPECT_EQ(c.sagaw, 0x4u);
+  EXPECT_EQ(c.mgaw, 48u);
+  EXPECT_TRUE(c.zlr);
+  EXPECT_EQ(c.fro, 0x10u);
+  EXPECT_EQ(c.sllps, 0x3u);
+  EXPECT_TRUE(c.psi);
+  EXPECT_EQ(c.nfr, 8u);
+  EXPECT_EQ(c.mamv, 18u);
+  EXPECT_TRUE(c.dwd);
+  EXPECT_TRUE(c.drd);
+  EXPECT_FALSE(c.fs1gp);
+  EXPECT_TRUE(c.pi);
+  EXPECT_FALSE(c.fs5lp);
+  EXPECT_EQ(c.encode(), 0x8d2078c106f0466ull) << "decode and encode share the field list";
+}
+
+TEST(VtdRegs, EcapDecodesTheBroadwellValueBitByBit) {
+  // 0xf020df: C 0, QI 1, DT 2, IR 3, EIM 4, PT 6, SC 7, IRO [17:8] = 0x20,
+  // MHMV [23:20] = 0xf.
+  const EcapFields e = EcapFields::decode(0xf020dfull);
+  EXPECT_TRUE(e.c && e.qi && e.dt && e.ir && e.eim && e.pt && e.sc);
+  EXPECT_EQ(e.iro, 0x20u);
+  EXPECT_EQ(e.mhmv, 0xfu);
+  EXPECT_FALSE(e.nest || e.prs || e.ers || e.srs || e.pasid || e.pds || e.smts);
+  EXPECT_EQ(e.encode(), 0xf020dfull);
+}
+
+TEST(VtdRegs, ScalableEcapDecodesWhatWasEncoded) {
+  const UnitLayout l = scalable().layout();
+  const EcapFields e = l.ecap_fields();
+  EXPECT_TRUE(e.smts && e.pasid && e.flts && e.slts && e.nest && e.prs && e.qi && e.dt);
+  EXPECT_EQ(e.pss, 19u);
+  EXPECT_EQ(e.iro, 0x20u);
+  EXPECT_EQ(e.encode(), l.ecap);
+  const CapFields c = l.cap_fields();
+  EXPECT_EQ(c.fro, 0x22u);
+  EXPECT_EQ(c.nfr, 8u);
+  EXPECT_EQ(c.encode(), l.cap);
+  // One bit at a time: every ECAP bit the struct names survives the round trip.
+  for (unsigned b = 0; b < 64; ++b) {
+    const uint64_t v = 1ull << b;
+    const uint64_t back = EcapFields::decode(v).encode();
+    EXPECT_TRUE(back == v || back == 0) << "bit " << b;
+  }
+}
+
+TEST(VtdRegs, FieldsSitAtTheSpecPositions) {
+  EXPECT_EQ(gsts::TES, 0x80000000u);
+  EXPECT_EQ(ccmd::CAIG.encode(3), 3ull << 59);
+  EXPECT_EQ(iotlb_reg::IIRG.encode(3), 3ull << 60);
+  EXPECT_EQ(iotlb_reg::DID.encode(0xffff), 0xffffull << 32);
+  EXPECT_EQ(frcd::FR.encode(0xff), 0xffull << 32);
+  EXPECT_EQ(frcd::PV.encode(0xfffff), 0xfffffull << 40);
+  EXPECT_EQ(frcd::AT.encode(3), 3ull << 60);
+  EXPECT_EQ(fsts::FRI.encode(0xff), 0xff00u);
+  EXPECT_EQ(iqercd::ITESID.encode(0xffff), 0xffffull << 32);
+  EXPECT_EQ(iqh::QH.mask(), 0x7fff0u);
+  EXPECT_EQ(pqt::PQT.mask(), 0x7ffe0u);
+}

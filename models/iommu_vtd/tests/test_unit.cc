@@ -312,13 +312,13 @@ TEST(VtdUnit, AtsBlockedWithoutDeviceTlbInContext) {
     EXPECT_FALSE(e.ats.valid);
     uint64_t hi = frcd_hi(b, 0);
     EXPECT_EQ((hi >> 32) & 0xff, 0xDu) << "TT blocks translation requests";
-    EXPECT_EQ((hi >> frcd::AT_SHIFT) & 3, 1u) << "AT = translation request";
+    EXPECT_EQ((hi >> frcd::AT.pos) & 3, 1u) << "AT = translation request";
     DmaExtension t = rid();
     t.address_type = AddressType::Translated;
     EXPECT_EQ(b.host.write32(0x80000000, 1, &t), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     hi = frcd_hi(b, 1);
     EXPECT_EQ((hi >> 32) & 0xff, 0xDu);
-    EXPECT_EQ((hi >> frcd::AT_SHIFT) & 3, 2u) << "AT = translated";
+    EXPECT_EQ((hi >> frcd::AT.pos) & 3, 2u) << "AT = translated";
     EXPECT_EQ(b.ram().read_le(0x80000000, 4), 0u);
   });
 }
@@ -351,7 +351,7 @@ TEST(VtdUnit, DmiGrantIsPageTrimmedAndInvalidated) {
 
     // Page-selective IOTLB invalidation through the register: that range is revoked.
     b.host.wr(0x200, 0x40200000, 8);  // IVA: ADDR, AM = 0
-    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG_SHIFT) | (1ull << iotlb_reg::DID_SHIFT), 8);
+    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG.pos) | (1ull << iotlb_reg::DID.pos), 8);
     while (b.host.rd(0x208, 8) & iotlb_reg::IVT) wait(sc_time(10, SC_NS));
     ASSERT_FALSE(b.host.dmi_invalidations.empty());
     EXPECT_LE(b.host.dmi_invalidations.back().first, 0x40200000u);
@@ -412,26 +412,26 @@ TEST(VtdUnit, RegisterInvalidationReportsGranularity) {
   b.run([&] {
     // Context cache: global, domain, device; ICC clears after the latency.
     for (unsigned g = 1; g <= 3; ++g) {
-      b.host.wr(reg::CCMD, ccmd::ICC | (uint64_t(g) << ccmd::CIRG_SHIFT) | 1, 8);
+      b.host.wr(reg::CCMD, ccmd::ICC | (uint64_t(g) << ccmd::CIRG.pos) | 1, 8);
       EXPECT_TRUE(b.host.rd(reg::CCMD, 8) & ccmd::ICC);
       wait(b.cycles(50));
       const uint64_t v = b.host.rd(reg::CCMD, 8);
       EXPECT_FALSE(v & ccmd::ICC);
-      EXPECT_EQ((v >> ccmd::CAIG_SHIFT) & 3, g);
+      EXPECT_EQ((v >> ccmd::CAIG.pos) & 3, g);
     }
     // IOTLB: global, domain, page (AM = 2), and AM above MAMV (rejected: IAIG = 0).
     for (unsigned g = 1; g <= 3; ++g) {
       b.host.wr(0x200, 0x40000000 | 2, 8);
-      b.host.wr(0x208, iotlb_reg::IVT | (uint64_t(g) << iotlb_reg::IIRG_SHIFT) | (5ull << 32), 8);
+      b.host.wr(0x208, iotlb_reg::IVT | (uint64_t(g) << iotlb_reg::IIRG.pos) | (5ull << 32), 8);
       wait(b.cycles(50));
       const uint64_t v = b.host.rd(0x208, 8);
       EXPECT_FALSE(v & iotlb_reg::IVT);
-      EXPECT_EQ((v >> iotlb_reg::IAIG_SHIFT) & 3, g);
+      EXPECT_EQ((v >> iotlb_reg::IAIG.pos) & 3, g);
     }
     b.host.wr(0x200, 0x40000000 | 40, 8);
-    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG_SHIFT), 8);
+    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG.pos), 8);
     wait(b.cycles(50));
-    EXPECT_EQ((b.host.rd(0x208, 8) >> iotlb_reg::IAIG_SHIFT) & 3, 0u);
+    EXPECT_EQ((b.host.rd(0x208, 8) >> iotlb_reg::IAIG.pos) & 3, 0u);
   });
 }
 
@@ -448,7 +448,7 @@ TEST(VtdUnit, StaleIotlbEntryUntilRegisterInvalidation) {
     EXPECT_EQ(b.host.write32(0x40000000, 2, &e), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(b.ram().read_le(0x80000000, 4), 2u) << "...the IOTLB still holds the old one";
     b.host.wr(0x200, 0x40000000, 8);
-    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG_SHIFT) | (1ull << iotlb_reg::DID_SHIFT), 8);
+    b.host.wr(0x208, iotlb_reg::IVT | (3ull << iotlb_reg::IIRG.pos) | (1ull << iotlb_reg::DID.pos), 8);
     while (b.host.rd(0x208, 8) & iotlb_reg::IVT) wait(sc_time(10, SC_NS));
     EXPECT_EQ(b.host.write32(0x40000000, 3, &e), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(b.ram().read_le(0x88000000, 4), 3u);

@@ -179,7 +179,7 @@ TEST(VtdPrq, PageRequestsDisabledInContextAreRefused) {
     EXPECT_EQ((hi >> 32) & 0xff, 0x47u) << "SCT.8: page request with PRE = 0";
     EXPECT_TRUE(hi & frcd::T2) << "type: page request";
     EXPECT_FALSE(hi & frcd::T1);
-    EXPECT_EQ((hi >> frcd::PV_SHIFT) & 0xfffff, kPasid);
+    EXPECT_EQ((hi >> frcd::PV.pos) & 0xfffff, kPasid);
   });
 }
 
@@ -211,6 +211,6 @@ TEST(VtdPrq, ScalableDmaThroughPasidTable) {
     EXPECT_EQ(b.host.write32(0x40000008, 1, &e), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     const uint64_t hi = b.host.rd(0x228, 8);
     EXPECT_TRUE(hi & frcd::PP);
-    EXPECT_EQ((hi >> frcd::PV_SHIFT) & 0xfffff, 9u);
+    EXPECT_EQ((hi >> frcd::PV.pos) & 0xfffff, 9u);
   });
 }
