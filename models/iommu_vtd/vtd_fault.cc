@@ -1,120 +1,122 @@
 #include "iommu_vtd/vtd_fault.h"
 
+#include <array>
+#include <iterator>
+
 namespace iommusim::vtd {
 
-const char* fault_reason_name(FaultReason r) {
-  switch (r) {
-    case FaultReason::None: return "none";
-    case FaultReason::RootNotPresent: return "root_not_present";
-    case FaultReason::ContextNotPresent: return "context_not_present";
-    case FaultReason::ContextInvalid: return "context_invalid";
-    case FaultReason::AddressBeyondMgaw: return "address_beyond_mgaw";
-    case FaultReason::Write: return "write";
-    case FaultReason::Read: return "read";
-    case FaultReason::SlPteAccess: return "sl_pte_access";
-    case FaultReason::RootTableAccess: return "root_table_access";
-    case FaultReason::ContextTableAccess: return "context_table_access";
-    case FaultReason::RootReserved: return "root_reserved";
-    case FaultReason::ContextReserved: return "context_reserved";
-    case FaultReason::SlPteReserved: return "sl_pte_reserved";
-    case FaultReason::TtBlocked: return "tt_blocked";
-    case FaultReason::InterruptAddress: return "interrupt_address";
-    case FaultReason::SmRtaInvalid: return "sm_rta_invalid";
-    case FaultReason::SmTtmPasid: return "sm_ttm_pasid";
-    case FaultReason::SmTtmPageRequest: return "sm_ttm_page_request";
-    case FaultReason::SmRootAccess: return "sm_root_access";
-    case FaultReason::SmRootNotPresent: return "sm_root_not_present";
-    case FaultReason::SmRootReserved: return "sm_root_reserved";
-    case FaultReason::SmContextAccess: return "sm_context_access";
-    case FaultReason::SmContextNotPresent: return "sm_context_not_present";
-    case FaultReason::SmContextReserved: return "sm_context_reserved";
-    case FaultReason::SmContextInvalid: return "sm_context_invalid";
-    case FaultReason::SmContextDte: return "sm_context_dte";
-    case FaultReason::SmContextPasidDisabled: return "sm_context_pasid_disabled";
-    case FaultReason::SmContextPasidTooLarge: return "sm_context_pasid_too_large";
-    case FaultReason::SmContextPre: return "sm_context_pre";
-    case FaultReason::SmContextRidPasid: return "sm_context_rid_pasid";
-    case FaultReason::PasidDirAccess: return "pasid_dir_access";
-    case FaultReason::PasidDirNotPresent: return "pasid_dir_not_present";
-    case FaultReason::PasidDirReserved: return "pasid_dir_reserved";
-    case FaultReason::PasidTableAccess: return "pasid_table_access";
-    case FaultReason::PasidNotPresent: return "pasid_not_present";
-    case FaultReason::PasidReserved: return "pasid_reserved";
-    case FaultReason::PasidInvalid: return "pasid_invalid";
-    case FaultReason::PasidEre: return "pasid_ere";
-    case FaultReason::PasidSre: return "pasid_sre";
-    case FaultReason::FlAccess: return "fl_pte_access";
-    case FaultReason::FlNotPresent: return "fl_pte_not_present";
-    case FaultReason::FlReserved: return "fl_pte_reserved";
-    case FaultReason::FlptptrAccess: return "flptptr_access";
-    case FaultReason::NestedFlBeyondMgaw: return "nested_fl_beyond_mgaw";
-    case FaultReason::NestedFlptptrRead: return "nested_flptptr_read";
-    case FaultReason::NestedFlRead: return "nested_fl_read";
-    case FaultReason::NestedFlWrite: return "nested_fl_write";
-    case FaultReason::SlAccess: return "sl_pte_access_sm";
-    case FaultReason::SlNotPresent: return "sl_pte_not_present";
-    case FaultReason::SlReserved: return "sl_pte_reserved_sm";
-    case FaultReason::SlptptrInvalid: return "slptptr_invalid";
-    case FaultReason::SlAdNoSnoop: return "sl_ad_no_snoop";
-    case FaultReason::NonCanonical: return "non_canonical";
-    case FaultReason::UserSupervisor: return "user_supervisor";
-    case FaultReason::Execute: return "execute";
-    case FaultReason::SmAddressBeyondMax: return "sm_address_beyond_max";
-    case FaultReason::SlOutputBeyondMax: return "sl_output_beyond_max";
-    case FaultReason::SmWrite: return "sm_write";
-    case FaultReason::SmRead: return "sm_read";
-    case FaultReason::SmInterruptAddress: return "sm_interrupt_address";
-    case FaultReason::FlAdNoSnoop: return "fl_ad_no_snoop";
-    case FaultReason::FlAdUpdateFailed: return "fl_ad_update_failed";
-  }
-  return "unknown";
+namespace {
+
+using R = FaultReason;
+// Columns: reason, name, qualified, permission, access error, walk level.
+// Qualified follows the "Qualified" column of the spec's fault-condition
+// tables (chapter 7). Walk level is every LGN/LSL condition but LGN.4 and
+// every SFL/SSL/SGN condition: the translation-request rule of chapter 4
+// ("Support for Device-TLBs"), under which a request that fails in the page
+// walk gets a successful completion with R = W = 0.
+constexpr FaultReasonInfo kRows[] = {
+    {R::None, "none", false, false, false, false},
+    // Legacy mode.
+    {R::RootNotPresent, "root_not_present", false, false, false, false},
+    {R::ContextNotPresent, "context_not_present", true, false, false, false},
+    {R::ContextInvalid, "context_invalid", true, false, false, false},
+    {R::AddressBeyondMgaw, "address_beyond_mgaw", true, false, false, true},
+    {R::Write, "write", true, true, false, true},
+    {R::Read, "read", true, true, false, true},
+    {R::SlPteAccess, "sl_pte_access", true, false, true, true},
+    {R::RootTableAccess, "root_table_access", false, false, true, false},
+    {R::ContextTableAccess, "context_table_access", false, false, true, false},
+    {R::RootReserved, "root_reserved", false, false, false, false},
+    {R::ContextReserved, "context_reserved", false, false, false, false},
+    {R::SlPteReserved, "sl_pte_reserved", true, false, false, true},
+    {R::TtBlocked, "tt_blocked", true, false, false, false},
+    {R::InterruptAddress, "interrupt_address", true, false, false, false},
+    // Scalable mode: root table address, root and context entries.
+    {R::SmRtaInvalid, "sm_rta_invalid", false, false, false, false},
+    {R::SmTtmPasid, "sm_ttm_pasid", false, false, false, false},
+    {R::SmTtmPageRequest, "sm_ttm_page_request", false, false, false, false},
+    {R::SmRootAccess, "sm_root_access", false, false, true, false},
+    {R::SmRootNotPresent, "sm_root_not_present", false, false, false, false},
+    {R::SmRootReserved, "sm_root_reserved", false, false, false, false},
+    {R::SmContextAccess, "sm_context_access", false, false, true, false},
+    {R::SmContextNotPresent, "sm_context_not_present", true, false, false, false},
+    {R::SmContextReserved, "sm_context_reserved", false, false, false, false},
+    {R::SmContextInvalid, "sm_context_invalid", true, false, false, false},
+    {R::SmContextDte, "sm_context_dte", true, false, false, false},
+    {R::SmContextPasidDisabled, "sm_context_pasid_disabled", true, false, false, false},
+    {R::SmContextPasidTooLarge, "sm_context_pasid_too_large", true, false, false, false},
+    {R::SmContextPre, "sm_context_pre", true, false, false, false},
+    {R::SmContextRidPasid, "sm_context_rid_pasid", true, false, false, false},
+    // PASID directory and table.
+    {R::PasidDirAccess, "pasid_dir_access", false, false, true, false},
+    {R::PasidDirNotPresent, "pasid_dir_not_present", true, false, false, false},
+    {R::PasidDirReserved, "pasid_dir_reserved", false, false, false, false},
+    {R::PasidTableAccess, "pasid_table_access", false, false, true, false},
+    {R::PasidNotPresent, "pasid_not_present", true, false, false, false},
+    {R::PasidReserved, "pasid_reserved", false, false, false, false},
+    {R::PasidInvalid, "pasid_invalid", true, false, false, false},
+    {R::PasidEre, "pasid_ere", true, true, false, false},
+    {R::PasidSre, "pasid_sre", true, true, false, false},
+    // First-level, second-level and general page-walk conditions.
+    {R::FlAccess, "fl_pte_access", true, false, true, true},
+    {R::FlNotPresent, "fl_pte_not_present", true, false, false, true},
+    {R::FlReserved, "fl_pte_reserved", true, false, false, true},
+    {R::FlptptrAccess, "flptptr_access", true, false, true, true},
+    {R::NestedFlBeyondMgaw, "nested_fl_beyond_mgaw", true, false, false, true},
+    {R::NestedFlptptrRead, "nested_flptptr_read", true, true, false, true},
+    {R::NestedFlRead, "nested_fl_read", true, true, false, true},
+    {R::NestedFlWrite, "nested_fl_write", true, true, false, true},
+    {R::SlAccess, "sl_pte_access_sm", true, false, true, true},
+    {R::SlNotPresent, "sl_pte_not_present", true, false, false, true},
+    {R::SlReserved, "sl_pte_reserved_sm", true, false, false, true},
+    {R::SlptptrInvalid, "slptptr_invalid", true, false, false, true},
+    {R::SlAdNoSnoop, "sl_ad_no_snoop", true, false, false, true},
+    {R::NonCanonical, "non_canonical", true, false, false, true},
+    {R::UserSupervisor, "user_supervisor", true, true, false, true},
+    {R::Execute, "execute", true, true, false, true},
+    {R::SmAddressBeyondMax, "sm_address_beyond_max", true, false, false, true},
+    {R::SlOutputBeyondMax, "sl_output_beyond_max", true, false, false, true},
+    {R::SmWrite, "sm_write", true, true, false, true},
+    {R::SmRead, "sm_read", true, true, false, true},
+    {R::SmInterruptAddress, "sm_interrupt_address", true, false, false, true},
+    {R::FlAdNoSnoop, "fl_ad_no_snoop", true, false, false, true},
+    {R::FlAdUpdateFailed, "fl_ad_update_failed", true, false, true, true},
+};
+constexpr size_t kRowCount = std::size(kRows);
+
+constexpr FaultReasonInfo kUnknown{R::None, "unknown", true, false, false, false};
+
+// Row of every 8-bit code (kRowCount: not in the table).
+constexpr std::array<uint8_t, 256> make_index() {
+  std::array<uint8_t, 256> index{};
+  for (auto& i : index) i = static_cast<uint8_t>(kRowCount);
+  for (size_t i = 0; i < kRowCount; ++i)
+    index[static_cast<uint8_t>(kRows[i].reason)] = static_cast<uint8_t>(i);
+  return index;
+}
+constexpr std::array<uint8_t, 256> kIndex = make_index();
+static_assert(kRowCount < 256, "the index holds row numbers in a byte");
+
+constexpr bool codes_ascend() {
+  for (size_t i = 1; i < kRowCount; ++i)
+    if (!(kRows[i - 1].reason < kRows[i].reason)) return false;
+  return true;
+}
+static_assert(codes_ascend(), "one row per code, in code order (stats are registered in this order)");
+
+}  // namespace
+
+const FaultReasonInfo& fault_reason_info(FaultReason r) {
+  const uint8_t i = kIndex[static_cast<uint8_t>(r)];
+  return i < kRowCount ? kRows[i] : kUnknown;
 }
 
-bool fault_is_permission(FaultReason r) {
-  switch (r) {
-    case FaultReason::Write:
-    case FaultReason::Read:
-    case FaultReason::PasidEre:
-    case FaultReason::PasidSre:
-    case FaultReason::NestedFlptptrRead:
-    case FaultReason::NestedFlRead:
-    case FaultReason::NestedFlWrite:
-    case FaultReason::UserSupervisor:
-    case FaultReason::Execute:
-    case FaultReason::SmWrite:
-    case FaultReason::SmRead:
-      return true;
-    default:
-      return false;
-  }
-}
+FaultReasonTable fault_reasons() { return {kRows, kRowCount}; }
 
-bool fault_is_qualified(FaultReason r) {
-  switch (r) {
-    // Table access errors, and conditions found before (or in) the entry that
-    // carries FPD, are reported whatever FPD says.
-    case FaultReason::None:
-    case FaultReason::RootNotPresent:
-    case FaultReason::RootTableAccess:
-    case FaultReason::ContextTableAccess:
-    case FaultReason::RootReserved:
-    case FaultReason::ContextReserved:
-    case FaultReason::SmRtaInvalid:
-    case FaultReason::SmTtmPasid:
-    case FaultReason::SmTtmPageRequest:
-    case FaultReason::SmRootAccess:
-    case FaultReason::SmRootNotPresent:
-    case FaultReason::SmRootReserved:
-    case FaultReason::SmContextAccess:
-    case FaultReason::SmContextReserved:
-    case FaultReason::PasidDirAccess:
-    case FaultReason::PasidDirReserved:
-    case FaultReason::PasidTableAccess:
-    case FaultReason::PasidReserved:
-      return false;
-    default:
-      return true;
-  }
-}
+const char* fault_reason_name(FaultReason r) { return fault_reason_info(r).name; }
+bool fault_is_permission(FaultReason r) { return fault_reason_info(r).permission; }
+bool fault_is_qualified(FaultReason r) { return fault_reason_info(r).qualified; }
+bool fault_is_access_error(FaultReason r) { return fault_reason_info(r).access_error; }
+bool fault_is_walk_level(FaultReason r) { return fault_reason_info(r).walk_level; }
 
 }  // namespace iommusim::vtd

@@ -8,10 +8,12 @@
 //
 // "Qualified" faults are the ones software can suppress by setting FPD in the
 // context entry (legacy), or in the scalable context / PASID-directory /
-// PASID-table entry that was used (scalable mode). Errors reading a table and
-// reserved bits in the very entry that carries FPD are never suppressed.
+// PASID-table entry that was used (scalable mode). Errors reading the root,
+// context and PASID structures, and reserved bits in the very entry that
+// carries FPD, are never suppressed (they are found before FPD is known).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace iommusim::vtd {
@@ -85,19 +87,48 @@ enum class FaultReason : uint8_t {
   FlAdUpdateFailed = 0x91,      // SFL.10 atomic A/D update of a first-level entry failed
 };
 
-// Short, stat-friendly name ("sl_pte_not_present", "context_not_present", ...).
-// Unknown values give "unknown". Never allocates.
+// Everything the unit and the translator need to know about a reason, in one
+// row per architected code (the spec's fault-condition tables, chapter 7).
+struct FaultReasonInfo {
+  FaultReason reason;
+  // Short, stat-friendly name: the unit's stat is faults.<name>.
+  const char* name;
+  // Suppressed (not recorded) when the applicable FPD = 1.
+  bool qualified;
+  // The entry was present but denied the access (the unit answers
+  // TLM_COMMAND_ERROR_RESPONSE); everything else is a translation fault
+  // (TLM_ADDRESS_ERROR_RESPONSE). Legacy mode reports a not-present leaf
+  // (R=W=0) with the same codes 0x5/0x6 as a permission fault, so
+  // XlateResult::permission_fault (set by the walker, true only when the entry
+  // was present) is the exact answer for one translation.
+  bool permission;
+  // An error reading a translation structure (or updating its A/D bits):
+  // never cached as a negative entry, whatever caching mode says.
+  bool access_error;
+  // Found at the page-walk level (address width, paging entries, permissions):
+  // an ATS translation request that hits one gets a successful completion with
+  // R = W = 0 and is not recorded (context- and PASID-level faults are).
+  bool walk_level;
+};
+
+// The row of `r`. A code the table does not hold (never produced by the
+// translator) gets a row named "unknown": qualified, nothing else.
+const FaultReasonInfo& fault_reason_info(FaultReason r);
+// Every row, ordered by code (None first).
+struct FaultReasonTable {
+  const FaultReasonInfo* rows;
+  size_t size;
+  const FaultReasonInfo* begin() const { return rows; }
+  const FaultReasonInfo* end() const { return rows + size; }
+};
+FaultReasonTable fault_reasons();
+
+// Queries of one column. Never allocate.
 const char* fault_reason_name(FaultReason r);
-
-// Permission faults (the unit answers TLM_COMMAND_ERROR_RESPONSE); everything
-// else is a translation fault (TLM_ADDRESS_ERROR_RESPONSE). Note: legacy mode
-// reports a not-present leaf (R=W=0) with the same 0x5/0x6 codes as a permission
-// fault, so XlateResult::permission_fault (set by the walker, true only when the
-// entry was present) is the exact answer for one translation.
 bool fault_is_permission(FaultReason r);
-
-// Qualified faults are suppressed (not recorded) when the applicable FPD=1.
 bool fault_is_qualified(FaultReason r);
+bool fault_is_access_error(FaultReason r);
+bool fault_is_walk_level(FaultReason r);
 
 inline uint8_t fault_code(FaultReason r) { return static_cast<uint8_t>(r); }
 

@@ -33,13 +33,6 @@ void store_le64(uint8_t* b, uint64_t v) {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kInterruptWindow = 0xfee00000;
 
-// Faults of the page-walk level: an ATS translation request that hits one of
-// these gets a successful completion with R = W = 0 and is not recorded.
-bool walk_level_fault(FaultReason r) {
-  const unsigned c = fault_code(r);
-  return c == 0x04 || c == 0x05 || c == 0x06 || c == 0x07 || c == 0x0C || c >= 0x70;
-}
-
 }  // namespace
 
 // Downstream memory for the translator: timed b_transport through mem_out.
@@ -104,11 +97,9 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       dmi_grants_(stats_.subgroup("dmi").counter("grants", "DMI pointers granted upstream")),
       dmi_invalidations_(stats_.subgroup("dmi").counter("invalidations", "DMI invalidations sent upstream")),
       msis_(stats_.counter("msis", "Interrupt messages written (fault, invalidation, page request)")) {
-  for (unsigned c = 1; c < 256; ++c) {
-    const char* n = fault_reason_name(static_cast<FaultReason>(c));
-    if (std::strcmp(n, "unknown") != 0)
-      faults_by_reason_[c] = &fault_stats_.counter(n, "Faults with this reason (FRCD.FR)");
-  }
+  for (const FaultReasonInfo& row : fault_reasons())
+    if (row.reason != FaultReason::None)
+      faults_by_reason_[fault_code(row.reason)] = &fault_stats_.counter(row.name, "Faults with this reason (FRCD.FR)");
   StatGroup& by_type = qi_stats_.subgroup("descriptors");
   for (unsigned t = 1; t < kQiTypeCount; ++t)
     qi_by_type_[t] = &by_type.counter(qi_type_name(t), "Invalidation descriptors processed");
@@ -702,7 +693,7 @@ void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const Dma
   }
   if (!r.ok) {
     ++ats_failures_;
-    if (walk_level_fault(r.reason)) {  // completion with R = W = 0, not recorded
+    if (fault_is_walk_level(r.reason)) {  // completion with R = W = 0, not recorded
       trans.set_response_status(tlm::TLM_OK_RESPONSE);
       return;
     }
