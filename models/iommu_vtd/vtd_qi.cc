@@ -3,10 +3,9 @@
 namespace iommusim::vtd {
 
 namespace {
-constexpr uint64_t bits(unsigned hi, unsigned lo) {
-  return (hi >= 63 ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
-}
-constexpr uint64_t get(uint64_t v, unsigned hi, unsigned lo) { return (v & bits(hi, lo)) >> lo; }
+// Descriptor fields by their spec bit ranges [hi:lo] (common/register_fields.h).
+constexpr uint64_t mask(unsigned hi, unsigned lo) { return bits(hi, lo).mask(); }
+constexpr uint64_t get(uint64_t v, unsigned hi, unsigned lo) { return bits(hi, lo).extract(v); }
 
 // Reserved bits of the low / high quadword of each 128-bit type.
 struct Rsvd {
@@ -14,15 +13,15 @@ struct Rsvd {
 };
 constexpr Rsvd kRsvd[kQiTypeCount] = {
     {0, 0},
-    /*1 cc*/ {bits(8, 6) | bits(15, 12) | bits(63, 50), ~0ull},
-    /*2 iotlb*/ {bits(8, 8) | bits(15, 12) | bits(63, 32), bits(11, 7)},
-    /*3 dev-tlb*/ {bits(8, 4) | bits(31, 21) | bits(51, 48), bits(11, 1)},
-    /*4 iec*/ {bits(8, 5) | bits(26, 12) | bits(63, 48), ~0ull},
-    /*5 wait*/ {bits(8, 8) | bits(31, 12), bits(1, 0)},
-    /*6 p-iotlb*/ {bits(8, 6) | bits(15, 12) | bits(63, 52), bits(11, 7)},
-    /*7 pasid-cache*/ {bits(8, 6) | bits(15, 12) | bits(63, 52), ~0ull},
-    /*8 p-dev-tlb*/ {0, bits(10, 1)},
-    /*9 page-grp-resp*/ {bits(8, 6) | bits(63, 52), bits(1, 0) | bits(63, 12)},
+    /*1 cc*/ {mask(8, 6) | mask(15, 12) | mask(63, 50), ~0ull},
+    /*2 iotlb*/ {mask(8, 8) | mask(15, 12) | mask(63, 32), mask(11, 7)},
+    /*3 dev-tlb*/ {mask(8, 4) | mask(31, 21) | mask(51, 48), mask(11, 1)},
+    /*4 iec*/ {mask(8, 5) | mask(26, 12) | mask(63, 48), ~0ull},
+    /*5 wait*/ {mask(8, 8) | mask(31, 12), mask(1, 0)},
+    /*6 p-iotlb*/ {mask(8, 6) | mask(15, 12) | mask(63, 52), mask(11, 7)},
+    /*7 pasid-cache*/ {mask(8, 6) | mask(15, 12) | mask(63, 52), ~0ull},
+    /*8 p-dev-tlb*/ {0, mask(10, 1)},
+    /*9 page-grp-resp*/ {mask(8, 6) | mask(63, 52), mask(1, 0) | mask(63, 12)},
 };
 }  // namespace
 
@@ -92,7 +91,7 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
       d.did = get(lo, 31, 16);
       d.am = get(hi, 5, 0);
       d.ih = get(hi, 6, 6);
-      d.addr = hi & bits(63, 12);
+      d.addr = hi & mask(63, 12);
       valid = d.granularity != 0 && (d.granularity != 3 || d.am <= caps.mamv);
       break;
     case QiType::DevTlb:
@@ -100,7 +99,7 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
       d.qdep = get(lo, 20, 16);
       d.sid = get(lo, 47, 32);
       d.size_bit = get(hi, 0, 0);
-      d.addr = hi & bits(63, 12);
+      d.addr = hi & mask(63, 12);
       d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
       break;
     case QiType::Iec:
@@ -114,7 +113,7 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
       d.wait_fn = get(lo, 6, 6);
       d.wait_pd = get(lo, 7, 7);
       d.status_data = static_cast<uint32_t>(get(lo, 63, 32));
-      d.status_addr = hi & bits(63, 2);
+      d.status_addr = hi & mask(63, 2);
       break;
     case QiType::PasidIotlb:
       d.granularity = get(lo, 5, 4);
@@ -122,7 +121,7 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
       d.pasid = get(lo, 51, 32);
       d.am = get(hi, 5, 0);
       d.ih = get(hi, 6, 6);
-      d.addr = hi & bits(63, 12);
+      d.addr = hi & mask(63, 12);
       valid = (d.granularity == 2 || d.granularity == 3) && (d.granularity != 3 || d.am <= caps.mamv);
       break;
     case QiType::PasidCache:
@@ -138,7 +137,7 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
       d.pasid = get(lo, 51, 32);
       d.global = get(hi, 0, 0);
       d.size_bit = get(hi, 11, 11);
-      d.addr = hi & bits(63, 12);
+      d.addr = hi & mask(63, 12);
       d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
       break;
     case QiType::PageGroupResponse:
@@ -159,6 +158,32 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
   }
   r.ok = true;
   return r;
+}
+
+void encode_page_request(const PageRequestDescriptor& d, uint64_t qw[4]) {
+  using namespace prq_desc;
+  qw[0] = TYPE.encode(kPageRequestType) | RID.encode(d.rid) | (d.execute ? EXR.mask() : 0) |
+          (d.privileged ? PMR.mask() : 0);
+  if (d.pasid_present) qw[0] |= PP | PASID.encode(d.pasid);
+  qw[1] = (d.read ? RDR.mask() : 0) | (d.write ? WRR.mask() : 0) | (d.last ? LPIG.mask() : 0) |
+          PRGI.encode(d.prgi) | (d.address & ADDR.mask());
+  qw[2] = qw[3] = 0;
+}
+
+bool decode_page_request(const uint64_t qw[4], PageRequestDescriptor* d) {
+  using namespace prq_desc;
+  if (TYPE.extract(qw[0]) != kPageRequestType) return false;
+  d->rid = static_cast<uint16_t>(RID.extract(qw[0]));
+  d->pasid_present = qw[0] & PP;
+  d->pasid = static_cast<uint32_t>(PASID.extract(qw[0]));
+  d->execute = qw[0] & EXR;
+  d->privileged = qw[0] & PMR;
+  d->read = qw[1] & RDR;
+  d->write = qw[1] & WRR;
+  d->last = qw[1] & LPIG;
+  d->prgi = static_cast<uint16_t>(PRGI.extract(qw[1]));
+  d->address = qw[1] & ADDR.mask();
+  return true;
 }
 
 }  // namespace iommusim::vtd

@@ -1,7 +1,11 @@
-// Queued-invalidation descriptors (Intel VT-d spec rev 3.x/4.x, 6.5.2): decode
-// and validation of all nine types, in 128-bit (IQA.DW = 0) and 256-bit
-// (IQA.DW = 1) form. Pure C++; the unit's QI engine (vtd_unit.cc) fetches the
-// descriptor, calls decode_descriptor() and acts on the result.
+// The descriptors the unit exchanges with software through in-memory queues
+// (Intel VT-d spec rev 3.x/4.x), pure C++:
+//   - queued-invalidation descriptors (6.5.2): decode and validation of all
+//     nine types, in 128-bit (IQA.DW = 0) and 256-bit (IQA.DW = 1) form. The
+//     QI engine (vtd_qi_engine.h) fetches a descriptor, calls
+//     decode_descriptor() and acts on the result;
+//   - the page request descriptor (chapter 7, "Page Request Descriptor"):
+//     encode and decode. The page request queue (vtd_prq.h) writes it.
 //
 // Validation: an unknown type, or a type the unit does not support (per its
 // ECAP), gives IQEI InvalidType; a non-zero reserved field or a reserved
@@ -33,8 +37,12 @@ constexpr unsigned kQiTypeCount = 10;  // index by raw type, 0 unused
 const char* qi_type_name(unsigned raw_type);
 
 // The type field is split: bits [3:0] and [11:9] of the low quadword.
+namespace qi_desc {
+constexpr Field TYPE_LO = bits(3, 0), TYPE_HI = bits(11, 9);
+}  // namespace qi_desc
 inline unsigned qi_raw_type(uint64_t qw0) {
-  return static_cast<unsigned>(((qw0 >> 5) & 0x70) | (qw0 & 0xf));
+  return static_cast<unsigned>((qi_desc::TYPE_HI.extract(qw0) << qi_desc::TYPE_LO.width) |
+                               qi_desc::TYPE_LO.extract(qw0));
 }
 
 // What the unit supports (from ECAP/CAP).
@@ -95,5 +103,40 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
 // `addr`; with S = 1 the size is 2^(13 + n) where n is the number of
 // consecutive 1 bits from bit 12 up. Returns the size; *base gets the aligned base.
 uint64_t ats_invalidation_range(uint64_t addr, bool s, uint64_t* base);
+
+// Page request descriptor, 256 bits (two quadwords of fields, two of private
+// data the unit leaves zero). Field names as in the spec; Linux calls them
+// type, pasid_present, rid, pasid, exe_req, pm_req; rd_req, wr_req, lpig,
+// prg_index, addr (drivers/iommu/intel, struct page_req_dsc).
+namespace prq_desc {
+// Quadword 0.
+constexpr Field TYPE = bits(7, 0);
+constexpr Bit PP = bit(8);  // PASID present
+constexpr Field RID = bits(31, 16), PASID = bits(51, 32);
+constexpr Bit EXR = bit(52), PMR = bit(53);  // execute, privileged mode requested
+// Quadword 1.
+constexpr Bit RDR = bit(0), WRR = bit(1), LPIG = bit(2);  // read, write requested; last in group
+constexpr Field PRGI = bits(11, 3), ADDR = bits(63, 12);
+}  // namespace prq_desc
+constexpr unsigned kPageRequestType = 1;
+constexpr unsigned kPageRequestDescriptorBytes = 32;
+
+struct PageRequestDescriptor {
+  uint16_t rid = 0;
+  bool pasid_present = false;
+  uint32_t pasid = 0;       // 20 bits, meaningful with pasid_present
+  bool execute = false;     // EXR
+  bool privileged = false;  // PMR
+  bool read = false;        // RDR
+  bool write = false;       // WRR
+  bool last = false;        // LPIG
+  uint16_t prgi = 0;        // 9 bits
+  uint64_t address = 0;     // page address (bits 11:0 are not carried)
+};
+
+// The four quadwords of `d` (values; the queue holds them little-endian).
+void encode_page_request(const PageRequestDescriptor& d, uint64_t qw[4]);
+// The descriptor in `qw`; false if its type is not a page request.
+bool decode_page_request(const uint64_t qw[4], PageRequestDescriptor* d);
 
 }  // namespace iommusim::vtd

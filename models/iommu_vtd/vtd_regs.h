@@ -273,4 +273,13 @@ constexpr uint64_t haw_mask(unsigned haw) { return haw >= 64 ? ~0ull : ((1ull <<
 // `haw` bounds the writable address bits.
 void define_registers(RegisterMap& map, const UnitLayout& layout, unsigned haw);
 
+// The register map of one unit, every register defined at construction.
+class VtdRegisterMap : public RegisterMap {
+public:
+  VtdRegisterMap(const std::string& name, const UnitLayout& layout, unsigned haw)
+      : RegisterMap(name, layout.window_size(), Endian::Little, HolePolicy::ReadZeroWriteIgnore) {
+    define_registers(*this, layout, haw);
+  }
+};
+
 }  // namespace iommusim::vtd

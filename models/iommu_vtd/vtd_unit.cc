@@ -1,12 +1,12 @@
 #include "iommu_vtd/vtd_unit.h"
-#include "common/tlm_access.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <functional>
 #include <stdexcept>
 #include <string>
+
+#include "common/register_map.h"
+#include "iommu_common/fault_response.h"
+#include "iommu_vtd/vtd_request.h"
 
 namespace iommusim::vtd {
 
@@ -21,35 +21,24 @@ const VtdParams& validated(const VtdParams& p) {
   return p;
 }
 
-uint64_t load_le64(const uint8_t* b) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
-}
-void store_le64(uint8_t* b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kInterruptWindow = 0xfee00000;
+// Writes to the interrupt address range 0xFEEx_xxxx are interrupt requests,
+// not DMA (VT-d 3.x/4.x chapter 3, "Handling Requests to Interrupt Address
+// Range").
+constexpr uint64_t kInterruptWindow = 0xfee00000, kInterruptWindowMask = ~0xfffffull;
+
+QiCaps qi_caps(const CapFields& cap, const EcapFields& ecap) {
+  QiCaps c;
+  c.dt = ecap.dt;
+  c.ir = ecap.ir;
+  c.pasid = ecap.pasid;
+  c.prs = ecap.prs;
+  c.pds = ecap.pds;
+  c.mamv = cap.mamv;
+  return c;
+}
 
 }  // namespace
-
-// Downstream memory for the translator: timed b_transport through mem_out.
-class VtdUnit::MemPort : public MemoryPort {
-public:
-  explicit MemPort(VtdUnit& u) : u_(u) {}
-  bool read(uint64_t pa, void* buf, unsigned len, sc_time& delay) override {
-    return u_.mem_access(u_.walk_trans_, tlm::TLM_READ_COMMAND, pa, buf, len, delay);
-  }
-  bool write(uint64_t pa, const void* buf, unsigned len, sc_time& delay) override {
-    return u_.mem_access(u_.walk_trans_, tlm::TLM_WRITE_COMMAND, pa, const_cast<void*>(buf), len,
-                         delay);
-  }
-
-private:
-  VtdUnit& u_;
-};
 
 VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGroup* parent_stats,
                  TraceWriter* trace)
@@ -64,10 +53,6 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       ecap_(layout_.ecap_fields()),
       clock_(params_.clock_mhz),
       stats_(basename(), parent_stats),
-      trace_(trace),
-      regs_(std::string(basename()) + ".regs", layout_.window_size(), Endian::Little,
-            HolePolicy::ReadZeroWriteIgnore),
-      deferred_eq_("deferred_eq"),
       translations_(stats_.counter("translations", "Translated DMA requests (untranslated, TE=1)")),
       translation_latency_(stats_.histogram("translation_latency",
                                             "Translation time incl. slot wait, lookups and walks", "ns")),
@@ -76,13 +61,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       interrupt_requests_(stats_.counter("interrupt_requests",
                                          "Writes to the interrupt window 0xFEEx_xxxx delivered untranslated")),
       fault_stats_(stats_.subgroup("faults")),
-      faults_total_(fault_stats_.counter("total", "Remapping faults detected (recorded or not)")),
-      faults_suppressed_(fault_stats_.counter("suppressed", "Faults not recorded because of FPD")),
-      faults_overflow_(fault_stats_.counter("overflow", "Faults dropped: all FRCD full (PFO)")),
       qi_stats_(stats_.subgroup("qi")),
-      qi_iqe_(qi_stats_.counter("iqe", "Invalidation queue errors (FSTS.IQE)")),
-      qi_ite_(qi_stats_.counter("ite", "Invalidation time-out errors (FSTS.ITE)")),
-      qi_ice_(qi_stats_.counter("ice", "Invalidation completion errors (FSTS.ICE)")),
       inval_latency_(stats_.histogram("invalidation_latency",
                                       "Invalidation time: QI descriptor fetch to completion, or register "
                                       "invalidation write to ICC/IVT clear",
@@ -94,37 +73,39 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       ats_translation_requests_(stats_.subgroup("ats").counter("translation_requests", "ATS translation requests")),
       ats_failures_(stats_.subgroup("ats").counter("failures", "ATS translation requests not granted")),
       ats_translated_(stats_.subgroup("ats").counter("translated", "ATS translated requests")),
-      dmi_grants_(stats_.subgroup("dmi").counter("grants", "DMI pointers granted upstream")),
-      dmi_invalidations_(stats_.subgroup("dmi").counter("invalidations", "DMI invalidations sent upstream")),
-      msis_(stats_.counter("msis", "Interrupt messages written (fault, invalidation, page request)")) {
-  for (const FaultReasonInfo& row : fault_reasons())
-    if (row.reason != FaultReason::None)
-      faults_by_reason_[fault_code(row.reason)] = &fault_stats_.counter(row.name, "Faults with this reason (FRCD.FR)");
-  StatGroup& by_type = qi_stats_.subgroup("descriptors");
-  for (unsigned t = 1; t < kQiTypeCount; ++t)
-    qi_by_type_[t] = &by_type.counter(qi_type_name(t), "Invalidation descriptors processed");
+      dmi_stats_(stats_.subgroup("dmi")),
+      msis_(stats_.counter("msis", "Interrupt messages written (fault, invalidation, page request)")),
+      trace_(trace),
+      regs_(std::string(basename()) + ".regs", layout_, params_.effective_translator().haw),
+      walk_port_(mem_out),
+      qi_port_(mem_out),
+      prq_port_(mem_out),
+      msi_port_(mem_out),
+      messages_(devtlb_out),
+      msi_(msi_port_, msis_),
+      fault_event_(regs_, "FE", msi_),
+      completion_event_(regs_, "IE", msi_),
+      page_request_event_(regs_, "PE", msi_),
+      faults_(regs_, layout_, fault_stats_, fault_event_),
+      dmi_(dma_in.get_base_port(), mem_out, dmi_stats_),
+      translator_(params_.effective_translator(), walk_port_, clock_, stats_),
+      caches_(translator_, dmi_),
+      qi_(regs_, qi_caps(cap_, ecap_),
+          {clock_.cycles(params_.qi_desc_latency), clock_.cycles(params_.qi_inval_latency),
+           sc_time(static_cast<double>(params_.devtlb_timeout_ns), sc_core::SC_NS)},
+          qi_port_, messages_, caches_, faults_, completion_event_, qi_stats_, inval_latency_, mmio_delay_),
+      prq_(regs_, ecap_.prs, clock_.cycles(params_.prq_latency), translator_, faults_, page_request_event_,
+           prq_port_, messages_, {page_requests_, prq_overflows_, prq_auto_responses_}),
+      pmr_(regs_),
+      commands_(regs_, cap_, ecap_, {clock_.cycles(params_.gcmd_latency), clock_.cycles(params_.reg_inval_latency)},
+                translator_, caches_, dmi_, qi_, reg_invalidations_, inval_latency_, mmio_delay_),
+      slots_(params_.translation_slots),
+      pipeline_(clock_.cycles(params_.pipeline_latency)),
+      fault_record_latency_(clock_.cycles(params_.fault_record_latency)),
+      res_fs_(exact_resolution_fs()) {
   if (trace_) trace_track_ = trace_->track(this->name());
-
-  const TranslatorParams tp = params_.effective_translator();
-  define_registers(regs_, layout_, tp.haw);
-  define_hooks();
-  memport_ = std::make_unique<MemPort>(*this);
-  translator_ = std::make_unique<Translator>(tp, *memport_, clock_, stats_);
-  slots_.resize(params_.translation_slots);
-  pipeline_ = clock_.cycles(params_.pipeline_latency);
-  {
-    // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
-    // ten in fs) is fixed by now (clock_ built a non-zero sc_time). Read it back
-    // and keep it only if it reproduces to_seconds() bit for bit.
-    const double r = std::round(sc_time::from_value(1).to_seconds() * 1e15);
-    bool exact = r > 0;
-    for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
-      exact = exact && static_cast<double>(v) * r * 1e-15 == sc_time::from_value(v).to_seconds();
-    res_fs_ = exact ? r : 0;
-  }
   translations_.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                        &translation_latency_);
-  lat_memo_raw_ = 0;
   lat_memo_ns_ = ns(SC_ZERO_TIME);
   lat_memo_bucket_ = Histogram::bucket_index(lat_memo_ns_);
 
@@ -137,115 +118,34 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
 
   SC_THREAD(qi_thread);
   SC_METHOD(deferred_method);
-  sensitive << deferred_eq_;
+  sensitive << commands_.pending_event();
   dont_initialize();
 }
 
-VtdUnit::~VtdUnit() {
-  // The message extension is a member: detach it before the payload frees extensions.
-  msg_trans_.clear_extension(&msg_ext_);
+double VtdUnit::exact_resolution_fs() {
+  // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
+  // ten in fs) is fixed once a non-zero sc_time exists (the clock built one).
+  // Read it back and keep it only if it reproduces to_seconds() bit for bit.
+  const double r = std::round(sc_time::from_value(1).to_seconds() * 1e15);
+  bool exact = r > 0;
+  for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
+    exact = exact && static_cast<double>(v) * r * 1e-15 == sc_time::from_value(v).to_seconds();
+  return exact ? r : 0;
 }
 
 void VtdUnit::reset() {
   regs_.reset();
-  te_ = false;
-  pmr_enabled_ = false;
-  fault_next_ = 0;
-  deferred_.clear();
-  devtlb_done_at_ = SC_ZERO_TIME;
-  translator_->set_root_table(0, false);
-  translator_->invalidate_all();
+  commands_.reset();
+  pmr_.reset();
+  faults_.reset();
+  qi_.reset();
+  translator_.set_root_table(0, false);
+  translator_.invalidate_all();
   slots_.reset();
-  invalidate_dmi();
+  dmi_.revoke_all();
 }
 
 // ---------------------------------------------------------------- registers
-
-void VtdUnit::define_hooks() {
-  auto& r = regs_;
-  gsts_ = &r.get("GSTS");
-  rtaddr_ = &r.get("RTADDR");
-  ccmd_ = &r.get("CCMD");
-  fsts_ = &r.get("FSTS");
-  fectl_ = &r.get("FECTL");
-  fedata_ = &r.get("FEDATA");
-  feaddr_ = &r.get("FEADDR");
-  feuaddr_ = &r.get("FEUADDR");
-  pmen_ = &r.get("PMEN");
-  plmbase_ = &r.get("PLMBASE");
-  plmlimit_ = &r.get("PLMLIMIT");
-  phmbase_ = &r.get("PHMBASE");
-  phmlimit_ = &r.get("PHMLIMIT");
-  iqh_ = &r.get("IQH");
-  iqt_ = &r.get("IQT");
-  iqa_ = &r.get("IQA");
-  ics_ = &r.get("ICS");
-  iectl_ = &r.get("IECTL");
-  iedata_ = &r.get("IEDATA");
-  ieaddr_ = &r.get("IEADDR");
-  ieuaddr_ = &r.get("IEUADDR");
-  iqercd_ = &r.get("IQERCD");
-  pqh_ = &r.get("PQH");
-  pqt_ = &r.get("PQT");
-  pqa_ = &r.get("PQA");
-  prs_ = &r.get("PRS");
-  pectl_ = &r.get("PECTL");
-  pedata_ = &r.get("PEDATA");
-  peaddr_ = &r.get("PEADDR");
-  peuaddr_ = &r.get("PEUADDR");
-  iva_ = &r.get("IVA");
-  iotlb_ = &r.get("IOTLB");
-  for (unsigned i = 0; i < layout_.nfr(); ++i) {
-    frcd_lo_.push_back(&r.get("FRCD" + std::to_string(i) + "_LO"));
-    frcd_hi_.push_back(&r.get("FRCD" + std::to_string(i) + "_HI"));
-    frcd_hi_.back()->on_write = [this](Register&, uint64_t, uint64_t) { update_fault_status(); };
-  }
-
-  r.get("GCMD").on_write = [this](Register&, uint64_t, uint64_t w) {
-    on_gcmd(static_cast<uint32_t>(w) & 0xff800000u);
-  };
-  ccmd_->on_write = [this](Register& reg, uint64_t, uint64_t w) {
-    if ((w & ccmd::ICC) && (reg.last_write_mask() >> 63)) {
-      const sc_time now = sc_core::sc_time_stamp() + mmio_delay_;
-      schedule({now + clock_.cycles(params_.reg_inval_latency), Deferred::Kind::Ccmd, true,
-                reg.value(), 0, now});
-    }
-  };
-  iotlb_->on_write = [this](Register& reg, uint64_t, uint64_t w) {
-    if ((w & iotlb_reg::IVT) && (reg.last_write_mask() >> 63)) {
-      const sc_time now = sc_core::sc_time_stamp() + mmio_delay_;
-      schedule({now + clock_.cycles(params_.reg_inval_latency), Deferred::Kind::Iotlb, true,
-                reg.value(), iva_->value(), now});
-    }
-  };
-  fsts_->on_write = [this](Register& reg, uint64_t old, uint64_t) {
-    const uint64_t errs = fsts::IQE | fsts::ITE | fsts::ICE;
-    if ((old & errs) && !(reg.value() & errs)) qi_kick_.notify(mmio_delay_);
-    update_fault_status();
-  };
-  fectl_->on_write = [this](Register& reg, uint64_t old, uint64_t) {
-    event_control_written(reg, old, *fedata_, *feaddr_, *feuaddr_);
-  };
-  iqt_->on_write = [this](Register&, uint64_t, uint64_t) { qi_kick_.notify(mmio_delay_); };
-  ics_->on_write = [this](Register& reg, uint64_t, uint64_t) {
-    if (!(reg.value() & ics::IWC)) iectl_->clear_bits(ectl::IP);
-  };
-  iectl_->on_write = [this](Register& reg, uint64_t old, uint64_t) {
-    event_control_written(reg, old, *iedata_, *ieaddr_, *ieuaddr_);
-  };
-  prs_->on_write = [this](Register& reg, uint64_t, uint64_t) {
-    if (!(reg.value() & (prs::PPR | prs::PRO))) pectl_->clear_bits(ectl::IP);
-  };
-  pectl_->on_write = [this](Register& reg, uint64_t old, uint64_t) {
-    event_control_written(reg, old, *pedata_, *peaddr_, *peuaddr_);
-  };
-  pmen_->on_write = [this](Register& reg, uint64_t, uint64_t) {
-    // PRS (bit 0) reports the protection state; it follows EPM at once.
-    pmr_enabled_ = reg.value() & pmen::EPM;
-    if (pmr_enabled_) reg.set_bits(pmen::PRS);
-    else reg.clear_bits(pmen::PRS);
-  };
-}
 
 void VtdUnit::mmio_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   mmio_delay_ = delay;
@@ -261,244 +161,10 @@ unsigned VtdUnit::mmio_transport_dbg(tlm::tlm_generic_payload& trans) {
   return len;
 }
 
-void VtdUnit::schedule(const Deferred& d) {
-  auto it = std::upper_bound(deferred_.begin(), deferred_.end(), d,
-                             [](const Deferred& a, const Deferred& b) { return a.due < b.due; });
-  deferred_.insert(it, d);
-  deferred_eq_.notify(d.due - sc_core::sc_time_stamp());
-}
-
-void VtdUnit::deferred_method() {
-  while (!deferred_.empty() && deferred_.front().due <= sc_core::sc_time_stamp()) {
-    const Deferred d = deferred_.front();
-    deferred_.erase(deferred_.begin());
-    complete(d);
-  }
-}
-
-void VtdUnit::on_gcmd(uint32_t w) {
-  const uint32_t st = static_cast<uint32_t>(gsts_->value());
-  const sc_time now = sc_core::sc_time_stamp() + mmio_delay_;
-  const sc_time due = now + clock_.cycles(params_.gcmd_latency);
-  const bool qi = ecap_.qi, ir = ecap_.ir;
-  auto sched = [&](Deferred::Kind k, bool on, uint64_t a = 0) { schedule({due, k, on, a, 0, now}); };
-  auto differs = [&](uint32_t cmd_bit, uint32_t st_bit) { return bool(w & cmd_bit) != bool(st & st_bit); };
-
-  if (differs(gcmd::TE, gsts::TES)) sched(Deferred::Kind::Te, w & gcmd::TE);
-  if (w & gcmd::SRTP) {
-    gsts_->clear_bits(gsts::RTPS);
-    sched(Deferred::Kind::Srtp, true, rtaddr_->value());
-  }
-  if (w & gcmd::SFL) {
-    gsts_->clear_bits(gsts::FLS);
-    sched(Deferred::Kind::Sfl, true);
-  }
-  if (w & gcmd::WBF) {
-    gsts_->set_bits(gsts::WBFS);
-    sched(Deferred::Kind::Wbf, true);
-  }
-  if (qi && differs(gcmd::QIE, gsts::QIES)) sched(Deferred::Kind::Qie, w & gcmd::QIE);
-  if (ir && differs(gcmd::IRE, gsts::IRES)) sched(Deferred::Kind::Ire, w & gcmd::IRE);
-  if (ir && (w & gcmd::SIRTP)) {
-    gsts_->clear_bits(gsts::IRTPS);
-    sched(Deferred::Kind::Sirtp, true);
-  }
-  if (ir && differs(gcmd::CFI, gsts::CFIS)) sched(Deferred::Kind::Cfi, w & gcmd::CFI);
-}
-
-void VtdUnit::complete(const Deferred& d) {
-  auto status = [&](uint32_t bit, bool on) {
-    if (on) gsts_->set_bits(bit);
-    else gsts_->clear_bits(bit);
-  };
-  switch (d.kind) {
-    case Deferred::Kind::Te:
-      status(gsts::TES, d.on);
-      te_ = d.on;
-      translator_->invalidate_all();
-      invalidate_dmi();
-      break;
-    case Deferred::Kind::Srtp: {
-      const unsigned ttm = static_cast<unsigned>(rtaddr::TTM.extract(d.a));
-      translator_->set_root_table(d.a & rtaddr::RTA.mask(), ttm == 1, ttm >= 2);
-      status(gsts::RTPS, true);
-      invalidate_dmi();
-      break;
-    }
-    case Deferred::Kind::Sfl: status(gsts::FLS, true); break;
-    case Deferred::Kind::Wbf: status(gsts::WBFS, false); break;
-    case Deferred::Kind::Qie:
-      status(gsts::QIES, d.on);
-      if (d.on) qi_kick_.notify(SC_ZERO_TIME);
-      else iqh_->set(0);  // IQH reads 0 while QI is disabled
-      break;
-    case Deferred::Kind::Ire: status(gsts::IRES, d.on); break;
-    case Deferred::Kind::Sirtp: status(gsts::IRTPS, true); break;
-    case Deferred::Kind::Cfi: status(gsts::CFIS, d.on); break;
-    case Deferred::Kind::Ccmd:
-      register_context_invalidation(d.a);
-      inval_latency_.sample(ns(sc_core::sc_time_stamp() - d.issued));
-      break;
-    case Deferred::Kind::Iotlb:
-      register_iotlb_invalidation(d.a, d.b);
-      inval_latency_.sample(ns(sc_core::sc_time_stamp() - d.issued));
-      break;
-  }
-}
-
-void VtdUnit::register_context_invalidation(uint64_t v) {
-  const unsigned cirg = static_cast<unsigned>(ccmd::CIRG.extract(v));
-  const uint16_t did = static_cast<uint16_t>(ccmd::DID.extract(v));
-  const uint16_t sid = static_cast<uint16_t>(ccmd::SID.extract(v));
-  const uint8_t fm = static_cast<uint8_t>(ccmd::FM.extract(v));
-  unsigned caig = cirg;  // every requested granularity is supported
-  switch (cirg) {
-    case 1: translator_->invalidate_context_global(); break;
-    case 2: translator_->invalidate_context_domain(did); break;
-    case 3: translator_->invalidate_context_device(did, sid, fm); break;
-    default: caig = 0; break;  // reserved request: rejected
-  }
-  ++reg_invalidations_;
-  ccmd_->set(ccmd::CAIG.deposit(ccmd_->value() & ~ccmd::ICC, caig));
-  if (caig) invalidate_dmi();
-}
-
-void VtdUnit::register_iotlb_invalidation(uint64_t v, uint64_t iva_value) {
-  const unsigned iirg = static_cast<unsigned>(iotlb_reg::IIRG.extract(v));
-  const uint16_t did = static_cast<uint16_t>(iotlb_reg::DID.extract(v));
-  const bool psi = cap_.psi;
-  const unsigned mamv = cap_.mamv;
-  const unsigned am = static_cast<unsigned>(iva::AM.extract(iva_value));
-  const uint64_t addr = iva_value & iva::ADDR.mask();
-  unsigned iaig = iirg;
-  switch (iirg) {
-    case 1: translator_->invalidate_iotlb_global(); invalidate_dmi(); break;
-    case 2: translator_->invalidate_iotlb_domain(did); invalidate_dmi(); break;
-    case 3:
-      if (!psi) {  // no page-selective support: performed as domain-selective
-        iaig = 2;
-        translator_->invalidate_iotlb_domain(did);
-        invalidate_dmi();
-      } else if (am > mamv) {
-        iaig = 0;
-      } else {
-        const uint64_t size = kPage << am;
-        translator_->invalidate_iotlb_page(did, addr & ~(size - 1), am, iva_value & iva::IH);
-        invalidate_dmi(addr & ~(size - 1), (addr & ~(size - 1)) + size - 1);
-      }
-      break;
-    default: iaig = 0; break;
-  }
-  ++reg_invalidations_;
-  iotlb_->set(iotlb_reg::IAIG.deposit(iotlb_->value() & ~iotlb_reg::IVT, iaig));
-}
-
-// ------------------------------------------------------------ events, MSIs
-
-void VtdUnit::send_msi(Register& data, Register& addr, Register& uaddr) {
-  uint32_t v = static_cast<uint32_t>(data.value());
-  uint8_t buf[4];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<uint8_t>(v >> (8 * i));
-  sc_time d = SC_ZERO_TIME;  // posted: the unit does not wait for it
-  mem_access(msi_trans_, tlm::TLM_WRITE_COMMAND, (uaddr.value() << 32) | addr.value(), buf, 4, d);
-  ++msis_;
-}
-
-void VtdUnit::raise_event(Register& ctl, Register& data, Register& addr, Register& uaddr) {
-  if (ctl.value() & ectl::IP) return;  // an interrupt is already pending
-  if (ctl.value() & ectl::IM) {
-    ctl.set_bits(ectl::IP);
-    return;
-  }
-  send_msi(data, addr, uaddr);
-}
-
-void VtdUnit::event_control_written(Register& ctl, uint64_t old, Register& data, Register& addr,
-                                    Register& uaddr) {
-  // Unmasking with an interrupt pending sends it.
-  if ((old & ectl::IM) && !(ctl.value() & ectl::IM) && (ctl.value() & ectl::IP)) {
-    ctl.clear_bits(ectl::IP);
-    send_msi(data, addr, uaddr);
-  }
-}
-
-void VtdUnit::fault_event() { raise_event(*fectl_, *fedata_, *feaddr_, *feuaddr_); }
-
-void VtdUnit::update_fault_status() {
-  bool ppf = false;
-  for (Register* hi : frcd_hi_) ppf = ppf || (hi->value() & frcd::F);
-  if (ppf) fsts_->set_bits(fsts::PPF);
-  else fsts_->clear_bits(fsts::PPF);
-  const uint64_t pending = fsts::PFO | fsts::PPF | fsts::IQE | fsts::ICE | fsts::ITE;
-  if (!(fsts_->value() & pending)) fectl_->clear_bits(ectl::IP);
-}
-
-void VtdUnit::record_fault(uint16_t sid, bool has_pasid, uint32_t pasid, bool priv, bool exe,
-                           bool write, AddressType at, uint64_t addr, FaultReason reason,
-                           bool page_request) {
-  if (fsts_->value() & fsts::PFO) {  // no recording while an overflow is pending
-    ++faults_overflow_;
-    return;
-  }
-  Register& hi = *frcd_hi_[fault_next_];
-  if (hi.value() & frcd::F) {
-    ++faults_overflow_;
-    fsts_->set_bits(fsts::PFO);
-    fault_event();
-    return;
-  }
-  // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
-  const uint64_t type = page_request ? frcd::T2.mask() : (write ? 0 : frcd::T1.mask());
-  uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) |
-               frcd::FR.encode(fault_code(reason)) | frcd::SID.encode(sid);
-  if (has_pasid)
-    v |= frcd::PP | frcd::PV.encode(pasid) | (exe ? frcd::EXE.mask() : 0) |
-         (priv ? frcd::PRIV.mask() : 0);
-  frcd_lo_[fault_next_]->set(addr & frcd::FI.mask());
-  hi.set(v);
-  const bool had_ppf = fsts_->value() & fsts::PPF;
-  if (!had_ppf)
-    fsts_->set(fsts::FRI.deposit(fsts_->value(), fault_next_));
-  fault_next_ = (fault_next_ + 1) % layout_.nfr();
-  fsts_->set_bits(fsts::PPF);
-  if (!had_ppf) fault_event();
-}
-
-void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
-                    AddressType at, sc_time& delay) {
-  ++faults_total_;
-  if (Counter* c = faults_by_reason_[fault_code(r.reason)]) ++*c;
-  if (r.fault_suppressed) {
-    ++faults_suppressed_;
-  } else {
-    record_fault(req.source_id, req.has_pasid, req.pasid, req.privileged, req.execute, req.write, at,
-                 req.addr, r.reason);
-    delay += clock_.cycles(params_.fault_record_latency);
-  }
-  trans.set_response_status(r.permission_fault ? tlm::TLM_COMMAND_ERROR_RESPONSE
-                                               : tlm::TLM_ADDRESS_ERROR_RESPONSE);
-}
-
 // ---------------------------------------------------------------- DMA path
 
-bool VtdUnit::mem_access(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t addr, void* buf,
-                         unsigned len, sc_time& delay) {
-  prepare_access(t, cmd, addr, buf, len);
-  mem_out->b_transport(t, delay);
-  return t.is_response_ok();
-}
-
-bool VtdUnit::pmr_blocks_slow(uint64_t addr, uint64_t len) const {
-  const uint64_t last = addr + len - 1;
-  const uint64_t lb = plmbase_->value(), ll = plmlimit_->value();
-  if (ll != 0 && ll >= lb && addr <= (ll | 0x1fffff) && last >= lb) return true;
-  const uint64_t hb = phmbase_->value(), hl = phmlimit_->value();
-  if (hl != 0 && hl >= hb && addr <= (hl | 0x1fffff) && last >= hb) return true;
-  return false;
-}
-
 inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_time& delay) {
-  if (pmr_blocks(addr, trans.get_data_length())) {
+  if (pmr_.blocks(addr, trans.get_data_length())) {
     ++pmr_blocked_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
@@ -530,21 +196,13 @@ inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& de
   // The module's simulation context: what sc_time_stamp() reads, without the call.
   const sc_time now = simcontext()->time_stamp() + delay;
   sc_time xd = SC_ZERO_TIME;
-  XlateResult r = translator_->translate(req, xd, now);
+  XlateResult r = translator_.translate(req, xd, now);
   account_translation(now, xd, delay, r.ok, req.addr, req.source_id);
   return r;
 }
 
 void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) {
-    PcieMessage* msg = trans.get_extension<PcieMessage>();
-    if (msg && msg->type == PcieMessageType::PageRequest) {
-      page_request(trans, *msg, delay);
-      return;
-    }
-    trans.set_response_status(tlm::TLM_OK_RESPONSE);
-    return;
-  }
+  if (trans.get_command() == tlm::TLM_IGNORE_COMMAND) return message(trans, delay);
   const DmaExtension& a = dma_attributes(trans);
   delay += pipeline_;
 
@@ -552,7 +210,7 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     ats_translation_request(trans, a, delay);
     return;
   }
-  if (!te_) {  // remapping disabled: DMA passes untranslated
+  if (!commands_.remapping_enabled()) {  // remapping disabled: DMA passes untranslated
     ++passthrough_;
     forward(trans, trans.get_address(), delay);
     return;
@@ -560,7 +218,7 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
 
   const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
   if (write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
-      (trans.get_address() & ~0xfffffull) == kInterruptWindow) {
+      (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) {
     // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
     // DMA remapping. Interrupt remapping is not modeled: it is delivered as is.
     ++interrupt_requests_;
@@ -568,128 +226,88 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     return;
   }
   if (a.address_type == AddressType::Untranslated && !a.has_pasid) {
-    // The IOTLB-hit path (DESIGN.md: at most 1.2x the floor): a plain positive
-    // hit, with the same lookup, stats, slot and timing as timed_translate()
-    // would give it; anything else goes the full way below.
+    // The IOTLB-hit path: a plain positive hit, with the same lookup, stats,
+    // slot and timing as timed_translate() would give it; anything else goes
+    // the full way below.
     const uint64_t in = trans.get_address();
     sc_time xd;  // zero
     uint64_t out, psize;
-    if (translator_->try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
+    if (translator_.try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
       // The local time at entry (try_hit added nothing to delay).
       const sc_time now = simcontext()->time_stamp() + delay;
       account_translation(now, xd, delay, true, in, a.requester_id);
-      const unsigned len = trans.get_data_length();
-      if ((in & (psize - 1)) + len <= psize || trans.get_byte_enable_ptr()) {
+      if (iommu::within_page(in, trans.get_data_length(), psize)) {
         forward(trans, out, delay);
         return;
       }
-      return dma_translate(trans, a, write, delay, true, out, psize);  // crosses its page
+      return forward_pages(trans, xlate_request(a, in, write), {out, psize}, delay);  // crosses its page
     }
   }
   dma_translate(trans, a, write, delay);
 }
 
-XlateRequest VtdUnit::request_for(const DmaExtension& a, uint64_t addr, bool write) {
-  XlateRequest req;
-  req.source_id = a.requester_id;
-  req.has_pasid = a.has_pasid;
-  req.pasid = a.pasid;
-  req.privileged = a.privileged;
-  req.execute = a.execute;
-  req.write = write;
-  req.read = !write;
-  req.addr = addr;
-  return req;
-}
-
-void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
-                            sc_time& delay, bool hit, uint64_t hit_out, uint64_t hit_psize) {
-  XlateRequest req = request_for(a, trans.get_address(), write);
-
-  if (a.address_type == AddressType::Translated) {
-    ++ats_translated_;
-    req.translated = true;
-    XlateResult r = timed_translate(req, delay);
-    if (!r.ok) {
-      fault(trans, req, r, AddressType::Translated, delay);
-      return;
-    }
+void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write, sc_time& delay) {
+  const XlateRequest req = xlate_request(a, trans.get_address(), write);
+  const bool translated = a.address_type == AddressType::Translated;
+  if (translated) ++ats_translated_;
+  const XlateResult r = timed_translate(req, delay);
+  if (!r.ok) {
+    fault(trans, req, r, a.address_type, delay);
+    return;
+  }
+  if (translated) {  // the context allows device TLBs: the address is already translated
     forward(trans, trans.get_address(), delay);
     return;
   }
-
-  const uint64_t in = trans.get_address();
-  const unsigned len = trans.get_data_length();
-  XlateResult r;
-  if (hit) {  // dma_b_transport() translated the first page
-    r.ok = true;
-    r.out_addr = hit_out;
-    r.page_size = hit_psize;
-  } else {
-    r = timed_translate(req, delay);
-    if (!r.ok) {
-      fault(trans, req, r, AddressType::Untranslated, delay);
-      return;
-    }
-  }
-  const uint64_t psize = r.page_size ? r.page_size : kPage;
-  if ((in & (psize - 1)) + len <= psize || trans.get_byte_enable_ptr()) {
-    forward(trans, r.out_addr, delay);
-    return;
-  }
-
-  // The access crosses its page: one downstream access per page.
-  unsigned char* data = trans.get_data_ptr();
-  const unsigned sw = trans.get_streaming_width();
-  unsigned done = 0;
-  while (done < len) {
-    if (done) {
-      req.addr = in + done;
-      r = timed_translate(req, delay);
-      if (!r.ok) {
-        trans.set_address(in);
-        trans.set_data_ptr(data);
-        trans.set_data_length(len);
-        trans.set_streaming_width(sw);
-        fault(trans, req, r, AddressType::Untranslated, delay);
-        return;
-      }
-    }
-    const uint64_t ps = r.page_size ? r.page_size : kPage;
-    const unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(len - done, ps - ((in + done) & (ps - 1))));
-    trans.set_data_ptr(data + done);
-    trans.set_data_length(chunk);
-    trans.set_streaming_width(chunk);
-    trans.set_address(in + done);
-    forward(trans, r.out_addr, delay);
-    if (!trans.is_response_ok()) break;
-    done += chunk;
-  }
-  const tlm::tlm_response_status st = trans.get_response_status();
-  trans.set_address(in);
-  trans.set_data_ptr(data);
-  trans.set_data_length(len);
-  trans.set_streaming_width(sw);
-  trans.set_response_status(st);
+  forward_pages(trans, req, {r.out_addr, r.page_size}, delay);
 }
 
-void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a,
-                                      sc_time& delay) {
+void VtdUnit::forward_pages(tlm::tlm_generic_payload& trans, XlateRequest req, const iommu::PageMapping& first,
+                            sc_time& delay) {
+  splitter_.forward(
+      trans, first,
+      [&](uint64_t in, iommu::PageMapping& m) {
+        req.addr = in;
+        const XlateResult r = timed_translate(req, delay);
+        if (!r.ok) {
+          fault(trans, req, r, AddressType::Untranslated, delay);
+          return false;
+        }
+        m = {r.out_addr, r.page_size};
+        return true;
+      },
+      [this](tlm::tlm_generic_payload& t, uint64_t out, sc_time& d) { forward(t, out, d); }, delay);
+}
+
+void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
+                    AddressType at, sc_time& delay) {
+  if (faults_.report(req, at, r.reason, r.fault_suppressed)) delay += fault_record_latency_;
+  iommu::answer_fault(trans, iommu::fault_kind(r.permission_fault));
+}
+
+void VtdUnit::message(tlm::tlm_generic_payload& trans, sc_time& delay) {
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);  // the message itself is accepted
+  const PcieMessage* msg = trans.get_extension<PcieMessage>();
+  if (!msg || msg->type != PcieMessageType::PageRequest) return;
+  delay += pipeline_;
+  prq_.receive(*msg, commands_.remapping_enabled(), delay);
+}
+
+void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_time& delay) {
   ++ats_translation_requests_;
   DmaExtension* ext = trans.get_extension<DmaExtension>();
   if (ext) ext->ats = AtsTranslation{};
-  if (!te_ || !ext) {  // remapping disabled: Unsupported Request
+  if (!commands_.remapping_enabled() || !ext) {  // remapping disabled: Unsupported Request
     ++ats_failures_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  XlateRequest req = request_for(a, trans.get_address(), !a.no_write);
+  XlateRequest req = xlate_request(a, trans.get_address(), !a.no_write);
   req.read = true;  // a translation request asks for read (and write unless NW)
-  req.translation_request = true;
   XlateResult r = timed_translate(req, delay);
   if (r.ok && !r.device_tlb_allowed) {
     r.ok = false;
-    r.reason = translator_->scalable_mode() ? FaultReason::SmContextDte : FaultReason::TtBlocked;
+    r.reason = translator_.scalable_mode() ? FaultReason::SmContextDte : FaultReason::TtBlocked;
   }
   if (!r.ok) {
     ++ats_failures_;
@@ -701,7 +319,7 @@ void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const Dma
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);  // UR
     return;
   }
-  const uint64_t psize = r.page_size ? r.page_size : kPage;
+  const uint64_t psize = iommu::page_size_of({r.out_addr, r.page_size});
   AtsTranslation& t = ext->ats;
   t.valid = r.r || r.w;
   t.translated_addr = r.out_addr & ~(psize - 1);
@@ -715,97 +333,6 @@ void VtdUnit::ats_translation_request(tlm::tlm_generic_payload& trans, const Dma
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-void VtdUnit::send_prg_response(uint16_t rid, bool has_pasid, uint32_t pasid, uint16_t prgi,
-                                PrgResponseCode rc, sc_time& delay) {
-  msg_ext_ = PcieMessage{};
-  msg_ext_.type = PcieMessageType::PrgResponse;
-  msg_ext_.destination_id = rid;
-  msg_ext_.has_pasid = has_pasid;
-  msg_ext_.pasid = pasid;
-  msg_ext_.prg_index = prgi;
-  msg_ext_.response_code = rc;
-  send_message(0, delay);
-}
-
-tlm::tlm_response_status VtdUnit::send_message(uint64_t address, sc_time& delay) {
-  prepare_access(msg_trans_, tlm::TLM_IGNORE_COMMAND, address, nullptr, 0);
-  msg_trans_.set_extension(&msg_ext_);
-  devtlb_out->b_transport(msg_trans_, delay);
-  msg_trans_.clear_extension(&msg_ext_);
-  return msg_trans_.get_response_status();
-}
-
-void VtdUnit::page_request(tlm::tlm_generic_payload& trans, const PcieMessage& msg, sc_time& delay) {
-  ++page_requests_;
-  trans.set_response_status(tlm::TLM_OK_RESPONSE);  // the message itself is accepted
-  delay += pipeline_;
-  const bool last = msg.last;
-  auto auto_respond = [&](PrgResponseCode rc) {
-    if (!last) return;
-    ++prq_auto_responses_;
-    sc_time d = delay;
-    send_prg_response(msg.requester_id, msg.has_pasid, msg.pasid, msg.prg_index, rc, d);
-  };
-  const bool prs_supported = ecap_.prs;
-  if (!prs_supported || !te_) {
-    auto_respond(PrgResponseCode::InvalidRequest);
-    return;
-  }
-  XlateRequest req;
-  req.source_id = msg.requester_id;
-  req.has_pasid = msg.has_pasid;
-  req.pasid = msg.pasid;
-  req.privileged = msg.privileged;
-  req.execute = msg.execute;
-  req.read = msg.read;
-  req.write = msg.write;
-  req.addr = msg.address;
-  req.page_request = true;
-  sc_time xd = SC_ZERO_TIME;
-  XlateResult r = translator_->translate(req, xd, sc_core::sc_time_stamp() + delay);
-  delay += xd;
-  if (!r.ok) {
-    ++faults_total_;
-    if (Counter* c = faults_by_reason_[fault_code(r.reason)]) ++*c;
-    if (!r.fault_suppressed)
-      record_fault(req.source_id, req.has_pasid, req.pasid, req.privileged, req.execute, req.write,
-                   AddressType::Untranslated, req.addr, r.reason, /*page_request=*/true);
-    else
-      ++faults_suppressed_;
-    auto_respond(PrgResponseCode::InvalidRequest);
-    return;
-  }
-
-  const uint64_t base = pqa_->value() & ~0xfffull;
-  const uint64_t size = kPage << (pqa_->value() & 7);
-  const uint64_t head = pqh_->value() & 0x7ffe0, tail = pqt_->value() & 0x7ffe0;
-  if ((tail + 32) % size == head % size) {  // full: one slot always stays empty
-    ++prq_overflows_;
-    const bool had = prs_->value() & prs::PRO;
-    prs_->set_bits(prs::PRO);
-    if (!had) raise_event(*pectl_, *pedata_, *peaddr_, *peuaddr_);
-    // VT-d 3.x, 7.5.1: a dropped request that ends its group is answered by
-    // hardware with Success, so the device retries instead of waiting forever.
-    auto_respond(PrgResponseCode::Success);
-    return;
-  }
-  uint8_t desc[32] = {};
-  const uint64_t qw0 = 1 /*type: page request*/ | (msg.has_pasid ? 1ull << 8 : 0) |
-                       (uint64_t(msg.requester_id) << 16) |
-                       (msg.has_pasid ? (uint64_t(msg.pasid & 0xfffff) << 32) : 0) |
-                       (msg.execute ? 1ull << 52 : 0) | (msg.privileged ? 1ull << 53 : 0);
-  const uint64_t qw1 = (msg.read ? 1ull : 0) | (msg.write ? 2ull : 0) | (last ? 4ull : 0) |
-                       (uint64_t(msg.prg_index & 0x1ff) << 3) | (msg.address & ~0xfffull);
-  store_le64(desc, qw0);
-  store_le64(desc + 8, qw1);
-  delay += clock_.cycles(params_.prq_latency);
-  mem_access(prq_trans_, tlm::TLM_WRITE_COMMAND, base + tail, desc, 32, delay);
-  pqt_->set((tail + 32) % size);
-  const bool had = prs_->value() & prs::PPR;
-  prs_->set_bits(prs::PPR);
-  if (!had) raise_event(*pectl_, *pedata_, *peaddr_, *peuaddr_);
-}
-
 // ---------------------------------------------------------------- DMI
 
 bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
@@ -813,226 +340,27 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   const DmaExtension& a = dma_attributes(trans);
   if (a.address_type != AddressType::Untranslated) return false;
   const uint64_t in = trans.get_address();
-  const uint64_t in_page = in & ~(kPage - 1);
-  uint64_t out_page = in_page;
-  bool rd = true, wr = true;
-  if (te_) {
-    const XlateRequest req = request_for(a, in, trans.get_command() == tlm::TLM_WRITE_COMMAND);
+  iommu::DmiTracker::Page page;
+  page.in_page = page.out_page = in & ~(kPage - 1);
+  page.size = kPage;
+  if (commands_.remapping_enabled()) {
+    const XlateRequest req = xlate_request(a, in, trans.get_command() == tlm::TLM_WRITE_COMMAND);
     sc_time xd = SC_ZERO_TIME;
-    const XlateResult r = translator_->translate(req, xd, sc_core::sc_time_stamp());
+    const XlateResult r = translator_.translate(req, xd, sc_core::sc_time_stamp());
     if (!r.ok) return false;
-    out_page = r.out_addr & ~(kPage - 1);
-    rd = r.r;
-    wr = r.w;
+    page.out_page = r.out_addr & ~(kPage - 1);
+    page.read = r.r;
+    page.write = r.w;
   }
-  if (pmr_blocks(out_page, kPage)) return false;
-  tlm::tlm_dmi down;
-  trans.set_address(out_page);
-  const bool ok = mem_out->get_direct_mem_ptr(trans, down);
-  trans.set_address(in);
-  if (!ok || down.get_start_address() > out_page || down.get_end_address() < out_page + kPage - 1)
-    return false;
-  rd = rd && down.is_read_allowed();
-  wr = wr && down.is_write_allowed();
-  if (!rd && !wr) return false;
-  dmi.set_dmi_ptr(down.get_dmi_ptr() + (out_page - down.get_start_address()));
-  dmi.set_start_address(in_page);
-  dmi.set_end_address(in_page + kPage - 1);
-  dmi.set_granted_access(rd && wr ? tlm::tlm_dmi::DMI_ACCESS_READ_WRITE
-                                  : (rd ? tlm::tlm_dmi::DMI_ACCESS_READ : tlm::tlm_dmi::DMI_ACCESS_WRITE));
-  dmi.set_read_latency(down.get_read_latency() + pipeline_);
-  dmi.set_write_latency(down.get_write_latency() + pipeline_);
-  dmi_granted_ = true;
-  ++dmi_grants_;
-  return true;
-}
-
-void VtdUnit::invalidate_dmi(uint64_t start, uint64_t end) {
-  if (!dmi_granted_) return;
-  ++dmi_invalidations_;
-  dma_in->invalidate_direct_mem_ptr(start, end);
-  if (start == 0 && end == ~0ull) dmi_granted_ = false;
-}
-
-void VtdUnit::mem_invalidate_dmi(sc_dt::uint64, sc_dt::uint64) {
-  // Downstream addresses map back to unknown IOVAs: revoke everything.
-  invalidate_dmi();
+  if (pmr_.blocks(page.out_page, kPage)) return false;
+  page.extra_latency = pipeline_;
+  return dmi_.grant(trans, dmi, page);
 }
 
 unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
   // Debug access: only while remapping is off (a translation would change cache state).
-  if (te_) return 0;
+  if (commands_.remapping_enabled()) return 0;
   return mem_out->transport_dbg(trans);
-}
-
-// ---------------------------------------------------------------- QI
-
-uint64_t VtdUnit::qi_queue_bytes() const { return kPage << iqa::QS.extract(iqa_->value()); }
-
-bool VtdUnit::qi_runnable() const {
-  if (!(gsts_->value() & gsts::QIES)) return false;
-  if (fsts_->value() & (fsts::IQE | fsts::ITE | fsts::ICE)) return false;
-  return (iqh_->value() & 0x7fff0) != (iqt_->value() & 0x7fff0);
-}
-
-void VtdUnit::qi_error(uint32_t bit, Iqei iqei, uint16_t sid) {
-  fsts_->set_bits(bit);
-  uint64_t v = iqercd_->value();
-  if (bit == fsts::IQE) {
-    v = (v & ~0xfull) | static_cast<uint8_t>(iqei);
-    ++qi_iqe_;
-  } else if (bit == fsts::ITE) {
-    v = iqercd::ITESID.deposit(v, sid);
-    ++qi_ite_;
-  } else {
-    v = iqercd::ICESID.deposit(v, sid);
-    ++qi_ice_;
-  }
-  iqercd_->set(v);
-  fault_event();
-}
-
-void VtdUnit::qi_thread() {
-  for (;;) {
-    while (!qi_runnable()) wait(qi_kick_);
-    const bool dw = iqa_->value() & iqa::DW;
-    const unsigned dsz = dw ? 32 : 16;
-    const uint64_t size = qi_queue_bytes();
-    const uint64_t head = iqh_->value() & 0x7fff0;
-    if (dw && (iqt_->value() & 0x10)) {
-      qi_error(fsts::IQE, Iqei::TailMisaligned, 0);
-      continue;
-    }
-    const sc_time start = sc_core::sc_time_stamp();
-    uint8_t raw[32] = {};
-    sc_time d = SC_ZERO_TIME;
-    const bool fetched =
-        mem_access(qi_trans_, tlm::TLM_READ_COMMAND, (iqa_->value() & iqa::IQA.mask()) + head, raw, dsz, d);
-    wait(d + clock_.cycles(params_.qi_desc_latency));
-    if (!fetched) {
-      qi_error(fsts::IQE, Iqei::FetchError, 0);
-      continue;
-    }
-    uint64_t qw[4];
-    for (unsigned i = 0; i < 4; ++i) qw[i] = load_le64(raw + 8 * i);
-    QiCaps caps;
-    caps.dt = ecap_.dt;
-    caps.ir = ecap_.ir;
-    caps.pasid = ecap_.pasid;
-    caps.prs = ecap_.prs;
-    caps.pds = ecap_.pds;
-    caps.mamv = cap_.mamv;
-    const QiDecodeResult res = decode_descriptor(qw, dw, caps);
-    if (!res.ok) {  // IQH stays on the bad descriptor
-      qi_error(fsts::IQE, res.error, 0);
-      continue;
-    }
-    ++*qi_by_type_[static_cast<unsigned>(res.desc.type)];
-    qi_process(res.desc, start);
-    if (!(gsts_->value() & gsts::QIES)) continue;  // disabled meanwhile: IQH was reset
-    iqh_->set((head + dsz) % size);
-  }
-}
-
-bool VtdUnit::devtlb_invalidate(const QiDescriptor& d) {
-  msg_ext_ = PcieMessage{};
-  msg_ext_.type = PcieMessageType::InvalidateRequest;
-  msg_ext_.destination_id = d.sid;
-  msg_ext_.has_pasid = d.type == QiType::PasidDevTlb;
-  msg_ext_.pasid = d.pasid;
-  msg_ext_.global = d.global;
-  msg_ext_.address = d.addr;
-  msg_ext_.size = d.inval_size;
-  sc_time rtt = SC_ZERO_TIME;
-  const tlm::tlm_response_status st = send_message(d.addr, rtt);
-  const sc_time timeout(static_cast<double>(params_.devtlb_timeout_ns), sc_core::SC_NS);
-  if (st == tlm::TLM_INCOMPLETE_RESPONSE || rtt > timeout) {
-    wait(timeout);  // the completion never arrives in time
-    qi_error(fsts::ITE, Iqei::NotAvailable, d.sid);
-    return false;
-  }
-  if (st != tlm::TLM_OK_RESPONSE) {  // invalid completion
-    qi_error(fsts::ICE, Iqei::NotAvailable, d.sid);
-    return false;
-  }
-  // The completion arrives later; wait descriptors wait for it.
-  devtlb_done_at_ = std::max(devtlb_done_at_, sc_core::sc_time_stamp() + rtt);
-  return true;
-}
-
-void VtdUnit::qi_process(const QiDescriptor& d, sc_time start) {
-  const sc_time inval = clock_.cycles(params_.qi_inval_latency);
-  switch (d.type) {
-    case QiType::ContextCache:
-      wait(inval);
-      if (d.granularity == 1) translator_->invalidate_context_global();
-      else if (d.granularity == 2) translator_->invalidate_context_domain(d.did);
-      else translator_->invalidate_context_device(d.did, d.sid, d.fm);
-      invalidate_dmi();
-      break;
-    case QiType::Iotlb:
-      wait(inval);
-      if (d.granularity == 1) {
-        translator_->invalidate_iotlb_global();
-        invalidate_dmi();
-      } else if (d.granularity == 2) {
-        translator_->invalidate_iotlb_domain(d.did);
-        invalidate_dmi();
-      } else {
-        const uint64_t size = kPage << d.am, base = d.addr & ~(size - 1);
-        translator_->invalidate_iotlb_page(d.did, base, d.am, d.ih);
-        invalidate_dmi(base, base + size - 1);
-      }
-      break;
-    case QiType::DevTlb:
-    case QiType::PasidDevTlb:
-      devtlb_invalidate(d);
-      break;
-    case QiType::Iec:
-      break;  // interrupt remapping is not modeled: nothing cached
-    case QiType::Wait: {
-      // Completes after every earlier descriptor, including device-TLB round trips.
-      const sc_time now = sc_core::sc_time_stamp();
-      if (devtlb_done_at_ > now) wait(devtlb_done_at_ - now);
-      if (d.wait_sw) {
-        uint8_t buf[4];
-        for (int i = 0; i < 4; ++i) buf[i] = static_cast<uint8_t>(d.status_data >> (8 * i));
-        sc_time wd = SC_ZERO_TIME;
-        mem_access(qi_trans_, tlm::TLM_WRITE_COMMAND, d.status_addr, buf, 4, wd);
-        wait(wd);
-      }
-      if (d.wait_if && !(ics_->value() & ics::IWC)) {
-        ics_->set_bits(ics::IWC);
-        raise_event(*iectl_, *iedata_, *ieaddr_, *ieuaddr_);
-      }
-      break;
-    }
-    case QiType::PasidIotlb:
-      wait(inval);
-      if (d.granularity == 2) {
-        translator_->invalidate_pasid_iotlb_all(d.did, d.pasid);
-        invalidate_dmi();
-      } else {
-        const uint64_t size = kPage << d.am, base = d.addr & ~(size - 1);
-        translator_->invalidate_pasid_iotlb_page(d.did, d.pasid, base, d.am, d.ih);
-        invalidate_dmi(base, base + size - 1);
-      }
-      break;
-    case QiType::PasidCache:
-      wait(inval);
-      if (d.granularity == 0) translator_->invalidate_pasid_cache_domain(d.did);
-      else if (d.granularity == 1) translator_->invalidate_pasid_cache_pasid(d.did, d.pasid);
-      else translator_->invalidate_pasid_cache_global();
-      invalidate_dmi();
-      break;
-    case QiType::PageGroupResponse: {
-      sc_time md = SC_ZERO_TIME;
-      send_prg_response(d.sid, d.pasid_present, d.pasid, d.prgi,
-                        static_cast<PrgResponseCode>(d.response_code), md);
-      break;
-    }
-  }
-  inval_latency_.sample(ns(sc_core::sc_time_stamp() - start));
 }
 
 }  // namespace iommusim::vtd

@@ -163,3 +163,52 @@ TEST(VtdQi, AtsRangeEncoding) {
   EXPECT_EQ(ats_invalidation_range(0x7ffff000ull, true, &base), 0x100000000ull);  // 19 ones: 4 GiB
   EXPECT_EQ(base, 0u);
 }
+
+TEST(VtdQi, PageRequestDescriptorEncodesAtTheSpecBits) {
+  // Quadword 0: type [7:0] = 1, PP 8, RID [31:16], PASID [51:32], EXR 52,
+  // PMR 53. Quadword 1: RDR 0, WRR 1, LPIG 2, PRGI [11:3], address [63:12].
+  PageRequestDescriptor d;
+  d.rid = 0xbeef;
+  d.pasid_present = true;
+  d.pasid = 0xabcde;
+  d.execute = true;
+  d.privileged = true;
+  d.read = true;
+  d.write = false;
+  d.last = true;
+  d.prgi = 0x155;
+  d.address = 0x123456789000ull | 0xfff;  // bits 11:0 are not carried
+  uint64_t qw[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+  encode_page_request(d, qw);
+  EXPECT_EQ(qw[0], 0x1ull | (1ull << 8) | (0xbeefull << 16) | (0xabcdeull << 32) | (1ull << 52) | (1ull << 53));
+  EXPECT_EQ(qw[1], 0x1ull | (0x1ull << 2) | (0x155ull << 3) | 0x123456789000ull);
+  EXPECT_EQ(qw[2], 0u) << "no private data";
+  EXPECT_EQ(qw[3], 0u);
+  // Without a PASID the PASID field stays zero; the write request is bit 1.
+  d.pasid_present = false;
+  d.read = false;
+  d.write = true;
+  d.last = false;
+  encode_page_request(d, qw);
+  EXPECT_EQ(qw[0] & ((1ull << 8) | (0xfffffull << 32)), 0u);
+  EXPECT_EQ(qw[1] & 0x7, 0x2u);
+}
+
+TEST(VtdQi, PageRequestDescriptorDecodesHandPlacedBits) {
+  const uint64_t qw[4] = {0x1ull | (1ull << 8) | (0x0010ull << 16) | (0x5ull << 32) | (1ull << 53),
+                          0x2ull | (0x1ffull << 3) | 0xfffff000ull, 0, 0};
+  PageRequestDescriptor d;
+  ASSERT_TRUE(decode_page_request(qw, &d));
+  EXPECT_EQ(d.rid, 0x0010);
+  EXPECT_TRUE(d.pasid_present);
+  EXPECT_EQ(d.pasid, 5u);
+  EXPECT_FALSE(d.execute);
+  EXPECT_TRUE(d.privileged);
+  EXPECT_FALSE(d.read);
+  EXPECT_TRUE(d.write);
+  EXPECT_FALSE(d.last);
+  EXPECT_EQ(d.prgi, 0x1ff);
+  EXPECT_EQ(d.address, 0xfffff000u);
+  const uint64_t other[4] = {0x2, 0, 0, 0};  // type 2: not a page request
+  EXPECT_FALSE(decode_page_request(other, &d));
+}

@@ -1,0 +1,88 @@
+#include "iommu_vtd/vtd_fault_recorder.h"
+
+#include <string>
+
+namespace iommusim::vtd {
+
+namespace {
+constexpr uint64_t kQueueErrors = fsts::IQE | fsts::ICE | fsts::ITE;
+}  // namespace
+
+FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGroup& group,
+                             EventInterrupt& fault_event)
+    : fsts_(regs.get("FSTS")),
+      event_(fault_event),
+      total_(group.counter("total", "Remapping faults detected (recorded or not)")),
+      suppressed_(group.counter("suppressed", "Faults not recorded because of FPD")),
+      overflow_(group.counter("overflow", "Faults dropped: all FRCD full (PFO)")) {
+  for (const FaultReasonInfo& row : fault_reasons())
+    if (row.reason != FaultReason::None)
+      by_reason_[fault_code(row.reason)] = &group.counter(row.name, "Faults with this reason (FRCD.FR)");
+  for (unsigned i = 0; i < layout.nfr(); ++i) {
+    lo_.push_back(&regs.get("FRCD" + std::to_string(i) + "_LO"));
+    hi_.push_back(&regs.get("FRCD" + std::to_string(i) + "_HI"));
+    hi_.back()->on_write = [this](Register&, uint64_t, uint64_t) { update_status(); };
+  }
+  fsts_.on_write = [this](Register& reg, uint64_t old, uint64_t) {
+    if ((old & kQueueErrors) && !(reg.value() & kQueueErrors) && on_queue_errors_cleared)
+      on_queue_errors_cleared();
+    update_status();
+  };
+}
+
+bool FaultRecorder::report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed) {
+  ++total_;
+  if (Counter* c = by_reason_[fault_code(reason)]) ++*c;
+  if (suppressed) {
+    ++suppressed_;
+    return false;
+  }
+  record(req, at, reason);
+  return true;
+}
+
+void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason reason) {
+  if (fsts_.value() & fsts::PFO) {  // no recording while an overflow is pending
+    ++overflow_;
+    return;
+  }
+  Register& hi = *hi_[next_];
+  if (hi.value() & frcd::F) {
+    ++overflow_;
+    fsts_.set_bits(fsts::PFO);
+    event_.raise();
+    return;
+  }
+  // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
+  const uint64_t type = req.page_request ? frcd::T2.mask() : (req.write ? 0 : frcd::T1.mask());
+  uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) | frcd::FR.encode(fault_code(reason)) |
+               frcd::SID.encode(req.source_id);
+  if (req.has_pasid)
+    v |= frcd::PP | frcd::PV.encode(req.pasid) | (req.execute ? frcd::EXE.mask() : 0) |
+         (req.privileged ? frcd::PRIV.mask() : 0);
+  lo_[next_]->set(req.addr & frcd::FI.mask());
+  hi.set(v);
+  const bool had_ppf = fsts_.value() & fsts::PPF;
+  if (!had_ppf) fsts_.set(fsts::FRI.deposit(fsts_.value(), next_));
+  next_ = (next_ + 1) % hi_.size();
+  fsts_.set_bits(fsts::PPF);
+  if (!had_ppf) event_.raise();
+}
+
+void FaultRecorder::update_status() {
+  bool ppf = false;
+  for (Register* hi : hi_) ppf = ppf || (hi->value() & frcd::F);
+  if (ppf) fsts_.set_bits(fsts::PPF);
+  else fsts_.clear_bits(fsts::PPF);
+  const uint64_t pending = fsts::PFO | fsts::PPF | kQueueErrors;
+  if (!(fsts_.value() & pending)) event_.clear_pending();
+}
+
+void FaultRecorder::queue_error(Bit bit) {
+  fsts_.set_bits(bit);
+  event_.raise();
+}
+
+bool FaultRecorder::queue_error_pending() const { return fsts_.value() & kQueueErrors; }
+
+}  // namespace iommusim::vtd

@@ -1,0 +1,66 @@
+// Primary fault logging (VT-d 3.x/4.x chapter 7, "Primary Fault Logging"; the
+// Fault Status and Fault Recording Registers of chapter 11): faults go into
+// the ring of NFR fault recording registers, FSTS keeps PPF (some record
+// pending), PFO (a fault found its record still full and was dropped) and FRI
+// (the first pending record), and the fault event is raised when PPF or PFO
+// becomes set. The invalidation-queue error bits of FSTS (IQE, ICE, ITE) raise
+// the same event; the QI engine sets them here.
+//
+// Stats, in the group given (the unit's "faults"): total, suppressed,
+// overflow and one counter per reason, faults.<name> (vtd_fault.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "common/dma_extension.h"
+#include "common/register_fields.h"
+#include "common/register_map.h"
+#include "common/stats.h"
+#include "iommu_vtd/vtd_event.h"
+#include "iommu_vtd/vtd_fault.h"
+#include "iommu_vtd/vtd_regs.h"
+#include "iommu_vtd/vtd_translator.h"
+
+namespace iommusim::vtd {
+
+class FaultRecorder {
+public:
+  FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGroup& group, EventInterrupt& fault_event);
+  FaultRecorder(const FaultRecorder&) = delete;
+  FaultRecorder& operator=(const FaultRecorder&) = delete;
+
+  // A fault of `req` (address type `at`, for the record's AT field): counted
+  // by reason, then recorded unless `suppressed` (a qualified fault under
+  // FPD = 1). True if a record was attempted (it costs the unit time), even
+  // one dropped for overflow.
+  bool report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed);
+
+  // An invalidation queue error: sets `bit` (fsts::IQE, ICE or ITE) and
+  // raises the fault event.
+  void queue_error(Bit bit);
+  bool queue_error_pending() const;
+  // Runs when software clears the last pending invalidation-queue error.
+  std::function<void()> on_queue_errors_cleared;
+
+  // Hardware reset: the next record is record 0 (the registers reset with the map).
+  void reset() { next_ = 0; }
+
+private:
+  void record(const XlateRequest& req, AddressType at, FaultReason reason);
+  // PPF follows the F bits; with nothing pending, the event's IP clears.
+  void update_status();
+
+  Register& fsts_;
+  std::vector<Register*> lo_, hi_;
+  EventInterrupt& event_;
+  unsigned next_ = 0;  // the record hardware writes next
+  Counter& total_;
+  Counter& suppressed_;
+  Counter& overflow_;
+  std::array<Counter*, 256> by_reason_{};
+};
+
+}  // namespace iommusim::vtd

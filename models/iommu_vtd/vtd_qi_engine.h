@@ -1,0 +1,88 @@
+// The queued-invalidation engine (VT-d 3.x/4.x section 6.5.2, "Queued
+// Invalidation Interface"): a process that, while GSTS.QIES is set and no
+// queue error is pending, fetches the descriptor at IQA + IQH, decodes it
+// (vtd_qi.h), spends simulated time on it, acts, and advances IQH (wrapping
+// at 4 KiB x 2^IQA.QS). It sends device-TLB invalidations (ATS Invalidate
+// Requests) and PRG responses to endpoints, completes wait descriptors only
+// after every earlier device-TLB completion, and reports IQE, ITE and ICE
+// (FSTS through the fault recorder; IQERCD here).
+//
+// Stats, in the group given (the unit's "qi"): iqe, ite, ice, and
+// descriptors.<type>. Each descriptor's fetch-to-completion time is sampled
+// into `latency` (the unit's invalidation_latency).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <systemc>
+
+#include "common/register_fields.h"
+#include "common/register_map.h"
+#include "common/stats.h"
+#include "iommu_common/memory_port.h"
+#include "iommu_common/pcie_message_port.h"
+#include "iommu_vtd/vtd_event.h"
+#include "iommu_vtd/vtd_fault_recorder.h"
+#include "iommu_vtd/vtd_invalidation.h"
+#include "iommu_vtd/vtd_qi.h"
+
+namespace iommusim::vtd {
+
+class QiEngine {
+public:
+  struct Timing {
+    sc_core::sc_time descriptor;      // processing one fetched descriptor, any type
+    sc_core::sc_time invalidation;    // extra for a cache invalidation (types 1, 2, 6, 7)
+    sc_core::sc_time devtlb_timeout;  // no device-TLB completion by then: ITE
+  };
+  // `mmio_delay`: the local time offset of the register access being
+  // processed (a write to IQT or FSTS wakes the engine then).
+  QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, iommu::MemoryPort& mem,
+           iommu::PcieMessagePort& messages, CacheInvalidator& caches, FaultRecorder& faults,
+           EventInterrupt& completion, StatGroup& group, Histogram& latency, const sc_core::sc_time& mmio_delay);
+  QiEngine(const QiEngine&) = delete;
+  QiEngine& operator=(const QiEngine&) = delete;
+
+  // The engine's process body (the unit's SC_THREAD); never returns.
+  void run();
+  // GCMD.QIE took effect: enabled, the engine looks at the queue; disabled,
+  // IQH reads 0.
+  void enabled(bool on);
+  // Hardware reset: no device-TLB completion outstanding.
+  void reset() { devtlb_done_at_ = sc_core::SC_ZERO_TIME; }
+
+private:
+  void kick(const sc_core::sc_time& delay) { kick_.notify(delay); }
+  bool runnable() const;
+  // Fetches and decodes the descriptor at `head`, after the fetch and the
+  // processing time; false after raising IQE (IQH stays on it).
+  bool fetch(uint64_t head, bool dw, QiDescriptor* d);
+  void process(const QiDescriptor& d, const sc_core::sc_time& start);
+  bool devtlb_invalidate(const QiDescriptor& d);
+  void wait_descriptor(const QiDescriptor& d);
+  // An invalidation queue error: IQERCD, the stat, then FSTS and the fault event.
+  void error(Bit fsts_bit, Iqei iqei, uint16_t sid);
+
+  Register& gsts_;
+  Register& iqh_;
+  Register& iqt_;
+  Register& iqa_;
+  Register& ics_;
+  Register& iqercd_;
+  const QiCaps caps_;
+  const Timing timing_;
+  iommu::MemoryPort& mem_;
+  iommu::PcieMessagePort& messages_;
+  CacheInvalidator& caches_;
+  FaultRecorder& faults_;
+  EventInterrupt& completion_;
+  Histogram& latency_;
+  sc_core::sc_event kick_;
+  sc_core::sc_time devtlb_done_at_;  // when the outstanding device-TLB completions have all arrived
+  Counter& iqe_;
+  Counter& ite_;
+  Counter& ice_;
+  std::array<Counter*, kQiTypeCount> by_type_{};
+};
+
+}  // namespace iommusim::vtd
