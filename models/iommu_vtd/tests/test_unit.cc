@@ -526,3 +526,78 @@ TEST(VtdUnit, StatsCountTranslationsAndFaultsByReason) {
     EXPECT_EQ(s["system.vtd0.msis"], 0) << "FECTL.IM set at reset";
   });
 }
+
+namespace {
+// A DMA write with a byte-enable array (TLM: data byte j is written if
+// be[j % be length] is enabled).
+tlm::tlm_response_status write_with_enables(Bench& b, uint64_t addr, uint8_t* data, unsigned len,
+                                            uint8_t* be, unsigned be_len, DmaExtension* e) {
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_WRITE_COMMAND);
+  t.set_address(addr);
+  t.set_data_ptr(data);
+  t.set_data_length(len);
+  t.set_streaming_width(len);
+  t.set_byte_enable_ptr(be);
+  t.set_byte_enable_length(be_len);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  t.set_extension(e);
+  sc_time d = SC_ZERO_TIME;
+  b.host.dma->b_transport(t, d);
+  t.clear_extension(e);
+  EXPECT_EQ(t.get_address(), addr) << "the payload's address is put back";
+  EXPECT_EQ(t.get_data_length(), len);
+  EXPECT_EQ(t.get_byte_enable_ptr(), be);
+  wait(d);
+  return t.get_response_status();
+}
+}  // namespace
+
+TEST(VtdUnit, ByteEnabledWriteIntoAnUnmappedPageWritesNothingThere) {
+  // Issue 16: a 16-byte byte-enabled write at IOVA ...ff8 whose next IOVA page
+  // is not mapped. The first 8 bytes land in the first page's frame; the rest
+  // faults and nothing reaches the frame that physically follows.
+  Bench b;
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);  // 0x40001000 not mapped
+  b.ram().write_le(0x80001000, 0x1111111111111111ull, 8);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint8_t data[16], be[16];
+    for (unsigned i = 0; i < 16; ++i) {
+      data[i] = uint8_t(0xa0 + i);
+      be[i] = TLM_BYTE_ENABLED;
+    }
+    EXPECT_EQ(write_with_enables(b, 0x40000ff8, data, 16, be, 16, &e), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x80000ff8, 8), 0xa7a6a5a4a3a2a1a0ull);
+    EXPECT_EQ(b.ram().read_le(0x80001000, 8), 0x1111111111111111ull) << "the next physical page is untouched";
+    const uint64_t hi = frcd_hi(b, 0);
+    EXPECT_TRUE(hi & frcd::F);
+    EXPECT_FALSE(hi & frcd::T1) << "write request";
+    EXPECT_EQ(frcd_lo(b, 0), 0x40001000u) << "FI: the page that faulted";
+  });
+}
+
+TEST(VtdUnit, ByteEnabledWriteAcrossTwoFramesKeepsItsEnables) {
+  Bench b;
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  d.map(0x40001000, 0x90005000);
+  b.ram().write_le(0x80000ff8, ~0ull, 8);
+  b.ram().write_le(0x90005000, ~0ull, 8);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint8_t data[16] = {};
+    // A 4-byte pattern: lanes 0 and 3 of every dword, repeated over 16 bytes;
+    // the second page starts at byte 8 (lane 0 again).
+    uint8_t be[4] = {TLM_BYTE_ENABLED, TLM_BYTE_DISABLED, TLM_BYTE_DISABLED, TLM_BYTE_ENABLED};
+    EXPECT_EQ(write_with_enables(b, 0x40000ff8, data, 16, be, 4, &e), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x80000ff8, 8), 0x00ffff0000ffff00ull);
+    EXPECT_EQ(b.ram().read_le(0x90005000, 8), 0x00ffff0000ffff00ull);
+    EXPECT_EQ(b.ram().read_le(0x80001000, 1), 0u) << "nothing past the first frame";
+  });
+}
