@@ -60,4 +60,19 @@ struct FieldDecoder {
   }
 };
 
+// A struct `S` with `static void S::each_field(Self& s, Visit&& visit)` to and
+// from its register value.
+template <class S>
+uint64_t encode_fields(const S& s) {
+  FieldEncoder enc;
+  S::each_field(s, enc);
+  return enc.value;
+}
+template <class S>
+S decode_fields(uint64_t value) {
+  S s;
+  S::each_field(s, FieldDecoder{value});
+  return s;
+}
+
 }  // namespace iommusim

@@ -21,14 +21,22 @@ tlm::tlm_response_status PcieMessagePort::send(const PcieMessage& msg, uint64_t 
   return trans_.get_response_status();
 }
 
-tlm::tlm_response_status PcieMessagePort::invalidate(uint16_t destination, bool has_pasid, uint32_t pasid,
-                                                     bool global, uint64_t address, uint64_t size,
-                                                     sc_core::sc_time& delay) {
+namespace {
+// A message of `type` to `destination`, for one PASID or none.
+PcieMessage addressed(PcieMessageType type, uint16_t destination, bool has_pasid, uint32_t pasid) {
   PcieMessage m;
-  m.type = PcieMessageType::InvalidateRequest;
+  m.type = type;
   m.destination_id = destination;
   m.has_pasid = has_pasid;
   m.pasid = pasid;
+  return m;
+}
+}  // namespace
+
+tlm::tlm_response_status PcieMessagePort::invalidate(uint16_t destination, bool has_pasid, uint32_t pasid,
+                                                     bool global, uint64_t address, uint64_t size,
+                                                     sc_core::sc_time& delay) {
+  PcieMessage m = addressed(PcieMessageType::InvalidateRequest, destination, has_pasid, pasid);
   m.global = global;
   m.address = address;
   m.size = size;
@@ -38,11 +46,7 @@ tlm::tlm_response_status PcieMessagePort::invalidate(uint16_t destination, bool 
 tlm::tlm_response_status PcieMessagePort::prg_response(uint16_t destination, bool has_pasid, uint32_t pasid,
                                                        uint16_t prg_index, PrgResponseCode code,
                                                        sc_core::sc_time& delay) {
-  PcieMessage m;
-  m.type = PcieMessageType::PrgResponse;
-  m.destination_id = destination;
-  m.has_pasid = has_pasid;
-  m.pasid = pasid;
+  PcieMessage m = addressed(PcieMessageType::PrgResponse, destination, has_pasid, pasid);
   m.prg_index = prg_index;
   m.response_code = code;
   return send(m, 0, delay);

@@ -51,6 +51,106 @@ uint64_t ats_invalidation_range(uint64_t addr, bool s, uint64_t* base) {
   return size;
 }
 
+namespace {
+
+// Fields of the cache invalidations (types 1, 2, 6, 7); false on a reserved
+// granularity or an address mask beyond MAMV.
+bool decode_cache_invalidation(QiDescriptor& d, uint64_t lo, uint64_t hi, const QiCaps& caps) {
+  bool valid = true;
+  switch (d.type) {
+    case QiType::ContextCache:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.sid = get(lo, 47, 32);
+      d.fm = get(lo, 49, 48);
+      valid = d.granularity != 0;
+      break;
+    case QiType::Iotlb:
+      d.granularity = get(lo, 5, 4);
+      d.drain_writes = get(lo, 6, 6);
+      d.drain_reads = get(lo, 7, 7);
+      d.did = get(lo, 31, 16);
+      d.am = get(hi, 5, 0);
+      d.ih = get(hi, 6, 6);
+      d.addr = hi & mask(63, 12);
+      valid = d.granularity != 0 && (d.granularity != 3 || d.am <= caps.mamv);
+      break;
+    case QiType::PasidIotlb:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.am = get(hi, 5, 0);
+      d.ih = get(hi, 6, 6);
+      d.addr = hi & mask(63, 12);
+      valid = (d.granularity == 2 || d.granularity == 3) && (d.granularity != 3 || d.am <= caps.mamv);
+      break;
+    case QiType::PasidCache:
+      d.granularity = get(lo, 5, 4);
+      d.did = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      valid = d.granularity != 2;
+      break;
+    default:
+      break;
+  }
+  return valid;
+}
+
+// Fields of the device-TLB, interrupt entry cache, wait and page group
+// response descriptors (types 3, 4, 5, 8, 9); false on a reserved encoding.
+bool decode_other(QiDescriptor& d, uint64_t lo, uint64_t hi) {
+  bool valid = true;
+  switch (d.type) {
+    case QiType::DevTlb:
+      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
+      d.qdep = get(lo, 20, 16);
+      d.sid = get(lo, 47, 32);
+      d.size_bit = get(hi, 0, 0);
+      d.addr = hi & mask(63, 12);
+      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
+      break;
+    case QiType::Iec:
+      d.granularity = get(lo, 4, 4);
+      d.im = get(lo, 31, 27);
+      d.iidx = get(lo, 47, 32);
+      break;
+    case QiType::Wait:
+      d.wait_if = get(lo, 4, 4);
+      d.wait_sw = get(lo, 5, 5);
+      d.wait_fn = get(lo, 6, 6);
+      d.wait_pd = get(lo, 7, 7);
+      d.status_data = static_cast<uint32_t>(get(lo, 63, 32));
+      d.status_addr = hi & mask(63, 2);
+      break;
+    case QiType::PasidDevTlb:
+      d.qdep = get(lo, 8, 4);
+      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
+      d.sid = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.global = get(hi, 0, 0);
+      d.size_bit = get(hi, 11, 11);
+      d.addr = hi & mask(63, 12);
+      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
+      break;
+    case QiType::PageGroupResponse:
+      d.pasid_present = get(lo, 4, 4);
+      d.pdp = get(lo, 5, 5);
+      d.response_code = get(lo, 15, 12);
+      d.sid = get(lo, 31, 16);
+      d.pasid = get(lo, 51, 32);
+      d.lpig = get(hi, 2, 2);
+      d.prgi = get(hi, 11, 3);
+      // Response codes: 0 Success, 1 Invalid Request, 0xF Response Failure.
+      valid = d.response_code == 0 || d.response_code == 1 || d.response_code == 0xf;
+      break;
+    default:
+      break;
+  }
+  return valid;
+}
+
+}  // namespace
+
 QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& caps) {
   QiDecodeResult r;
   QiDescriptor& d = r.desc;
@@ -75,83 +175,9 @@ QiDecodeResult decode_descriptor(const uint64_t* qw, bool dw256, const QiCaps& c
     return r;
   }
 
-  bool valid = true;
-  switch (d.type) {
-    case QiType::ContextCache:
-      d.granularity = get(lo, 5, 4);
-      d.did = get(lo, 31, 16);
-      d.sid = get(lo, 47, 32);
-      d.fm = get(lo, 49, 48);
-      valid = d.granularity != 0;
-      break;
-    case QiType::Iotlb:
-      d.granularity = get(lo, 5, 4);
-      d.drain_writes = get(lo, 6, 6);
-      d.drain_reads = get(lo, 7, 7);
-      d.did = get(lo, 31, 16);
-      d.am = get(hi, 5, 0);
-      d.ih = get(hi, 6, 6);
-      d.addr = hi & mask(63, 12);
-      valid = d.granularity != 0 && (d.granularity != 3 || d.am <= caps.mamv);
-      break;
-    case QiType::DevTlb:
-      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
-      d.qdep = get(lo, 20, 16);
-      d.sid = get(lo, 47, 32);
-      d.size_bit = get(hi, 0, 0);
-      d.addr = hi & mask(63, 12);
-      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
-      break;
-    case QiType::Iec:
-      d.granularity = get(lo, 4, 4);
-      d.im = get(lo, 31, 27);
-      d.iidx = get(lo, 47, 32);
-      break;
-    case QiType::Wait:
-      d.wait_if = get(lo, 4, 4);
-      d.wait_sw = get(lo, 5, 5);
-      d.wait_fn = get(lo, 6, 6);
-      d.wait_pd = get(lo, 7, 7);
-      d.status_data = static_cast<uint32_t>(get(lo, 63, 32));
-      d.status_addr = hi & mask(63, 2);
-      break;
-    case QiType::PasidIotlb:
-      d.granularity = get(lo, 5, 4);
-      d.did = get(lo, 31, 16);
-      d.pasid = get(lo, 51, 32);
-      d.am = get(hi, 5, 0);
-      d.ih = get(hi, 6, 6);
-      d.addr = hi & mask(63, 12);
-      valid = (d.granularity == 2 || d.granularity == 3) && (d.granularity != 3 || d.am <= caps.mamv);
-      break;
-    case QiType::PasidCache:
-      d.granularity = get(lo, 5, 4);
-      d.did = get(lo, 31, 16);
-      d.pasid = get(lo, 51, 32);
-      valid = d.granularity != 2;
-      break;
-    case QiType::PasidDevTlb:
-      d.qdep = get(lo, 8, 4);
-      d.pfsid = static_cast<uint16_t>(get(lo, 15, 12) | (get(lo, 63, 52) << 4));
-      d.sid = get(lo, 31, 16);
-      d.pasid = get(lo, 51, 32);
-      d.global = get(hi, 0, 0);
-      d.size_bit = get(hi, 11, 11);
-      d.addr = hi & mask(63, 12);
-      d.inval_size = ats_invalidation_range(d.addr, d.size_bit, &d.addr);
-      break;
-    case QiType::PageGroupResponse:
-      d.pasid_present = get(lo, 4, 4);
-      d.pdp = get(lo, 5, 5);
-      d.response_code = get(lo, 15, 12);
-      d.sid = get(lo, 31, 16);
-      d.pasid = get(lo, 51, 32);
-      d.lpig = get(hi, 2, 2);
-      d.prgi = get(hi, 11, 3);
-      // Response codes: 0 Success, 1 Invalid Request, 0xF Response Failure.
-      valid = d.response_code == 0 || d.response_code == 1 || d.response_code == 0xf;
-      break;
-  }
+  const bool cache = d.type == QiType::ContextCache || d.type == QiType::Iotlb || d.type == QiType::PasidIotlb ||
+                     d.type == QiType::PasidCache;
+  const bool valid = cache ? decode_cache_invalidation(d, lo, hi, caps) : decode_other(d, lo, hi);
   if (!valid) {
     r.error = Iqei::ReservedField;
     return r;

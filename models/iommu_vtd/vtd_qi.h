@@ -53,6 +53,17 @@ struct QiCaps {
   bool prs = false;    // page group response (9)
   bool pds = false;    // wait descriptor PD bit
   unsigned mamv = 18;  // largest AM for page-selective invalidations
+
+  static QiCaps of(const CapFields& cap, const EcapFields& ecap) {
+    QiCaps c;
+    c.dt = ecap.dt;
+    c.ir = ecap.ir;
+    c.pasid = ecap.pasid;
+    c.prs = ecap.prs;
+    c.pds = ecap.pds;
+    c.mamv = cap.mamv;
+    return c;
+  }
 };
 
 struct QiDescriptor {

@@ -31,17 +31,8 @@ void CapFields::each_field(Self& c, Visit&& visit) {
   visit(cap::ESRTPS, c.esrtps);
 }
 
-uint64_t CapFields::encode() const {
-  FieldEncoder enc;
-  each_field(*this, enc);
-  return enc.value;
-}
-
-CapFields CapFields::decode(uint64_t v) {
-  CapFields c;
-  each_field(c, FieldDecoder{v});
-  return c;
-}
+uint64_t CapFields::encode() const { return encode_fields(*this); }
+CapFields CapFields::decode(uint64_t v) { return decode_fields<CapFields>(v); }
 
 template <class Self, class Visit>
 void EcapFields::each_field(Self& e, Visit&& visit) {
@@ -68,17 +59,8 @@ void EcapFields::each_field(Self& e, Visit&& visit) {
   visit(ecap::SMPWCS, e.smpwcs);
 }
 
-uint64_t EcapFields::encode() const {
-  FieldEncoder enc;
-  each_field(*this, enc);
-  return enc.value;
-}
-
-EcapFields EcapFields::decode(uint64_t v) {
-  EcapFields e;
-  each_field(e, FieldDecoder{v});
-  return e;
-}
+uint64_t EcapFields::encode() const { return encode_fields(*this); }
+EcapFields EcapFields::decode(uint64_t v) { return decode_fields<EcapFields>(v); }
 
 uint64_t UnitLayout::window_size() const {
   uint64_t end = std::max<uint64_t>(reg::PEUADDR + 4, iotlb_offset() + 8);

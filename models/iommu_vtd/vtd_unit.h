@@ -136,26 +136,30 @@ private:
   EcapFields ecap_;
   Clock clock_;
 
-  // Stats, registered once in report order (the unit's own, then the groups
-  // its parts fill); recording is an add.
+  // The unit's own stats and the groups its parts fill, registered once in
+  // report order; recording is an add.
+  struct Stats {
+    explicit Stats(StatGroup& unit);
+    Counter& translations;
+    Histogram& translation_latency;
+    Counter& passthrough;
+    Counter& pmr_blocked;
+    Counter& interrupt_requests;
+    StatGroup& faults;
+    StatGroup& qi;
+    Histogram& invalidation_latency;
+    Counter& reg_invalidations;
+    Counter& page_requests;
+    Counter& prq_overflows;
+    Counter& prq_auto_responses;
+    Counter& ats_translation_requests;
+    Counter& ats_failures;
+    Counter& ats_translated;
+    StatGroup& dmi;
+    Counter& msis;
+  };
   StatGroup stats_;
-  Counter& translations_;
-  Histogram& translation_latency_;
-  Counter& passthrough_;
-  Counter& pmr_blocked_;
-  Counter& interrupt_requests_;
-  StatGroup& fault_stats_;
-  StatGroup& qi_stats_;
-  Histogram& inval_latency_;
-  Counter& reg_invalidations_;
-  Counter& page_requests_;
-  Counter& prq_overflows_;
-  Counter& prq_auto_responses_;
-  Counter& ats_translation_requests_;
-  Counter& ats_failures_;
-  Counter& ats_translated_;
-  StatGroup& dmi_stats_;
-  Counter& msis_;
+  Stats counters_;
 
   TraceWriter* trace_;
   int trace_track_ = 0;
