@@ -1,6 +1,5 @@
 #include "iommu_vtd/vtd_unit.h"
 
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -67,7 +66,6 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       clock_(params_.clock_mhz),
       stats_(basename(), parent_stats),
       counters_(stats_),
-      trace_(trace),
       regs_(std::string(basename()) + ".regs", layout_, params_.effective_translator().haw),
       walk_port_(mem_out),
       qi_port_(mem_out),
@@ -92,15 +90,12 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       commands_(regs_, cap_, ecap_, {clock_.cycles(params_.gcmd_latency), clock_.cycles(params_.reg_inval_latency)},
                 translator_, caches_, dmi_, qi_, counters_.reg_invalidations, counters_.invalidation_latency,
                 mmio_delay_),
-      slots_(params_.translation_slots),
+      accounting_(params_.translation_slots, counters_.translation_latency, trace,
+                  trace ? trace->track(this->name()) : 0, "vtd"),
       pipeline_(clock_.cycles(params_.pipeline_latency)),
-      fault_record_latency_(clock_.cycles(params_.fault_record_latency)),
-      res_fs_(exact_resolution_fs()) {
-  if (trace_) trace_track_ = trace_->track(this->name());
+      fault_record_latency_(clock_.cycles(params_.fault_record_latency)) {
   counters_.translations.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                                  &counters_.translation_latency);
-  lat_memo_ns_ = ns(SC_ZERO_TIME);
-  lat_memo_bucket_ = Histogram::bucket_index(lat_memo_ns_);
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
@@ -115,17 +110,6 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   dont_initialize();
 }
 
-double VtdUnit::exact_resolution_fs() {
-  // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
-  // ten in fs) is fixed once a non-zero sc_time exists (the clock built one).
-  // Read it back and keep it only if it reproduces to_seconds() bit for bit.
-  const double r = std::round(sc_time::from_value(1).to_seconds() * 1e15);
-  bool exact = r > 0;
-  for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
-    exact = exact && static_cast<double>(v) * r * 1e-15 == sc_time::from_value(v).to_seconds();
-  return exact ? r : 0;
-}
-
 void VtdUnit::reset() {
   regs_.reset();
   commands_.reset();
@@ -134,7 +118,7 @@ void VtdUnit::reset() {
   qi_.reset();
   translator_.set_root_table(0, false);
   translator_.invalidate_all();
-  slots_.reset();
+  accounting_.reset();
   dmi_.revoke_all();
 }
 
@@ -168,29 +152,12 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
   trans.set_address(in);
 }
 
-inline void VtdUnit::account_translation(const sc_time& now, const sc_time& xd, sc_time& delay, bool ok,
-                                         uint64_t addr, uint16_t sid) {
-  const sc_time start = slots_.reserve(now, xd);
-  const sc_time total = (start - now) + xd;
-  delay += total;
-  // One latency sample per translation (counters_.translations is derived from their
-  // count); ns() of a time is never NaN.
-  if (total.value() != lat_memo_raw_) {
-    lat_memo_raw_ = total.value();
-    lat_memo_ns_ = ns(total);
-    lat_memo_bucket_ = Histogram::bucket_index(lat_memo_ns_);
-  }
-  counters_.translation_latency.sample_in_bucket(lat_memo_ns_, lat_memo_bucket_);
-  if (trace_ && trace_->enabled())
-    trace_->complete(trace_track_, ok ? "translate" : "translate_fault", "vtd", ns(now), ns(total), addr, sid);
-}
-
 inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   // The module's simulation context: what sc_time_stamp() reads, without the call.
   const sc_time now = simcontext()->time_stamp() + delay;
   sc_time xd = SC_ZERO_TIME;
   XlateResult r = translator_.translate(req, xd, now);
-  account_translation(now, xd, delay, r.ok, req.addr, req.source_id);
+  accounting_.account(now, xd, delay, r.ok, req.addr, req.source_id);
   return r;
 }
 
@@ -228,7 +195,7 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     if (translator_.try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
       // The local time at entry (try_hit added nothing to delay).
       const sc_time now = simcontext()->time_stamp() + delay;
-      account_translation(now, xd, delay, true, in, a.requester_id);
+      accounting_.account(now, xd, delay, true, in, a.requester_id);
       if (iommu::within_page(in, trans.get_data_length(), psize)) {
         forward(trans, out, delay);
         return;

@@ -50,7 +50,7 @@
 #include "iommu_common/page_splitter.h"
 #include "iommu_common/pcie_message_port.h"
 #include "iommu_common/tlm_memory_port.h"
-#include "iommu_common/translation_slots.h"
+#include "iommu_common/translation_accounting.h"
 #include "iommu_vtd/vtd_commands.h"
 #include "iommu_vtd/vtd_event.h"
 #include "iommu_vtd/vtd_fault_recorder.h"
@@ -105,11 +105,6 @@ private:
   void ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
-  // Slot reservation, delay, stats and trace of one translation that took `xd`
-  // from local time `now`.
-  [[gnu::always_inline]] inline void account_translation(const sc_core::sc_time& now, const sc_core::sc_time& xd,
-                                                         sc_core::sc_time& delay, bool ok, uint64_t addr,
-                                                         uint16_t sid);
   // The DMA path past the IOTLB-hit fast path (every address type but
   // translation requests).
   [[gnu::noinline]] void dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
@@ -120,15 +115,6 @@ private:
                                        const iommu::PageMapping& first, sc_core::sc_time& delay);
   void fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r, AddressType at,
              sc_core::sc_time& delay);
-
-  // sc_time -> ns exactly as t.to_seconds() * 1e9, without the library call
-  // (the time resolution, in fs, read once); falls back to to_seconds() if the
-  // resolution could not be read back exactly.
-  double ns(const sc_core::sc_time& t) const {
-    if (res_fs_ > 0) return static_cast<double>(t.value()) * res_fs_ * 1e-15 * 1e9;
-    return t.to_seconds() * 1e9;
-  }
-  static double exact_resolution_fs();
 
   VtdParams params_;
   UnitLayout layout_;
@@ -161,8 +147,6 @@ private:
   StatGroup stats_;
   Stats counters_;
 
-  TraceWriter* trace_;
-  int trace_track_ = 0;
   sc_core::sc_time mmio_delay_;  // delay of the MMIO access being processed
 
   // The parts. Each process that reaches memory has its own port.
@@ -179,18 +163,11 @@ private:
   PageRequestQueue prq_;
   ProtectedMemory pmr_;
   CommandRegisters commands_;
-  iommu::TranslationSlots slots_;  // translation_slots: translations in flight
+  // translation_slots, the latency histogram and the trace, per translation.
+  iommu::TranslationAccounting accounting_;
   iommu::PageSplitter splitter_;
   const sc_core::sc_time pipeline_;
   const sc_core::sc_time fault_record_latency_;
-
-  // The last translation latency sampled (raw sc_time value), in ns, and its
-  // histogram bucket: IOTLB hits repeat one latency, so the conversion and the
-  // bucket arithmetic run only when it changes.
-  double res_fs_ = 0;
-  uint64_t lat_memo_raw_ = 0;
-  double lat_memo_ns_ = 0;
-  size_t lat_memo_bucket_ = 0;
 };
 
 }  // namespace iommusim::vtd

@@ -1,0 +1,88 @@
+// What a unit does with the time one translation took, on every DMA: the
+// translation holds one of the unit's translation slots for that time
+// (TranslationSlots), the caller pays the wait for a slot plus the time, the
+// total is sampled into the unit's translation-latency histogram, and, with a
+// trace, it becomes one complete event ("translate" or "translate_fault") on
+// the unit's track.
+//
+// Built for the IOTLB-hit path: inline, no allocation, and IOTLB hits repeat
+// one latency, so the ns conversion and the histogram bucket are computed only
+// when the latency changes. Times convert to ns exactly as
+// sc_time::to_seconds() * 1e9 does, without the library call.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <systemc>
+
+#include "common/stats.h"
+#include "common/trace.h"
+#include "iommu_common/translation_slots.h"
+
+namespace iommusim::iommu {
+
+class TranslationAccounting {
+public:
+  // `latency`: the unit's histogram (ns). `trace` may be null; events go on
+  // `track` under `category`. Build it once the time resolution is fixed
+  // (after any non-zero sc_time, e.g. the unit's clock).
+  TranslationAccounting(unsigned slots, Histogram& latency, TraceWriter* trace, int track, const char* category)
+      : slots_(slots), latency_(latency), trace_(trace), track_(track), category_(category),
+        res_fs_(exact_resolution_fs()) {
+    memo_ns_ = ns(sc_core::SC_ZERO_TIME);
+    memo_bucket_ = Histogram::bucket_index(memo_ns_);
+  }
+
+  // One translation that took `took` from local time `now`: adds the slot
+  // wait and `took` to `delay`.
+  [[gnu::always_inline]] inline void account(const sc_core::sc_time& now, const sc_core::sc_time& took,
+                                             sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester) {
+    const sc_core::sc_time start = slots_.reserve(now, took);
+    const sc_core::sc_time total = (start - now) + took;
+    delay += total;
+    if (total.value() != memo_raw_) {
+      memo_raw_ = total.value();
+      memo_ns_ = ns(total);  // never NaN
+      memo_bucket_ = Histogram::bucket_index(memo_ns_);
+    }
+    latency_.sample_in_bucket(memo_ns_, memo_bucket_);
+    if (trace_ && trace_->enabled())
+      trace_->complete(track_, ok ? "translate" : "translate_fault", category_, ns(now), ns(total), addr, requester);
+  }
+
+  // Every slot free (hardware reset).
+  void reset() { slots_.reset(); }
+  const TranslationSlots& slots() const { return slots_; }
+
+  // t in ns, bit for bit t.to_seconds() * 1e9.
+  double ns(const sc_core::sc_time& t) const {
+    if (res_fs_ > 0) return static_cast<double>(t.value()) * res_fs_ * 1e-15 * 1e9;
+    return t.to_seconds() * 1e9;
+  }
+
+private:
+  // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
+  // ten in fs) is fixed once a non-zero sc_time exists. Read it back and keep
+  // it only if it reproduces to_seconds() bit for bit (0: use to_seconds()).
+  static double exact_resolution_fs() {
+    const double r = std::round(sc_core::sc_time::from_value(1).to_seconds() * 1e15);
+    bool exact = r > 0;
+    for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
+      exact = exact && static_cast<double>(v) * r * 1e-15 == sc_core::sc_time::from_value(v).to_seconds();
+    return exact ? r : 0;
+  }
+
+  TranslationSlots slots_;
+  Histogram& latency_;
+  TraceWriter* trace_;
+  int track_;
+  const char* category_;
+  double res_fs_;
+  // The last latency sampled (raw sc_time value), in ns, and its bucket.
+  uint64_t memo_raw_ = 0;
+  double memo_ns_ = 0;
+  size_t memo_bucket_ = 0;
+};
+
+}  // namespace iommusim::iommu
