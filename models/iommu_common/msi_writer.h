@@ -1,8 +1,8 @@
 // The message-signalled interrupts a unit raises (its fault, completion or
-// page request events, whatever it calls them): an MSI is a posted DWORD memory write of
-// the data to the address (PCI Local Bus 3.0 section 6.8; PCIe Base 6.1.4),
-// little-endian like every PCI data. Posted: the unit does not wait for it,
-// so its time is charged to no one. Every message is counted.
+// page request events, whatever it calls them): an MSI is a posted DWORD
+// memory write of the data to the address (PCI Local Bus 3.0 section 6.8;
+// PCIe Base 6.1.4), little-endian like all PCI data. Posted: the unit does
+// not wait for it, so its time is charged to no one. Every message is counted.
 #pragma once
 
 #include <cstdint>

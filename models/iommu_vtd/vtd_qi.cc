@@ -53,6 +53,14 @@ uint64_t ats_invalidation_range(uint64_t addr, bool s, uint64_t* base) {
 
 namespace {
 
+// The pages of a page-selective IOTLB or PASID-IOTLB invalidation, in the
+// high quadword: ADDR [63:12], IH 6, AM [5:0].
+void decode_page_range(QiDescriptor& d, uint64_t hi) {
+  d.am = get(hi, 5, 0);
+  d.ih = get(hi, 6, 6);
+  d.addr = hi & mask(63, 12);
+}
+
 // Fields of the cache invalidations (types 1, 2, 6, 7); false on a reserved
 // granularity or an address mask beyond MAMV.
 bool decode_cache_invalidation(QiDescriptor& d, uint64_t lo, uint64_t hi, const QiCaps& caps) {
@@ -70,18 +78,14 @@ bool decode_cache_invalidation(QiDescriptor& d, uint64_t lo, uint64_t hi, const 
       d.drain_writes = get(lo, 6, 6);
       d.drain_reads = get(lo, 7, 7);
       d.did = get(lo, 31, 16);
-      d.am = get(hi, 5, 0);
-      d.ih = get(hi, 6, 6);
-      d.addr = hi & mask(63, 12);
+      decode_page_range(d, hi);
       valid = d.granularity != 0 && (d.granularity != 3 || d.am <= caps.mamv);
       break;
     case QiType::PasidIotlb:
       d.granularity = get(lo, 5, 4);
       d.did = get(lo, 31, 16);
       d.pasid = get(lo, 51, 32);
-      d.am = get(hi, 5, 0);
-      d.ih = get(hi, 6, 6);
-      d.addr = hi & mask(63, 12);
+      decode_page_range(d, hi);
       valid = (d.granularity == 2 || d.granularity == 3) && (d.granularity != 3 || d.am <= caps.mamv);
       break;
     case QiType::PasidCache:
