@@ -32,6 +32,8 @@ struct Field {
 
 // A one-bit field. It converts to its mask, so that a flag reads and combines
 // as the constant it stands for: `reg & fsts::PPF`, `ectl::IM | ectl::IP`.
+// In a conditional expression write the mask out (`on ? ectl::IM.mask() : 0`):
+// against a plain 0 the Bit would be converted to int.
 struct Bit : Field {
   constexpr operator uint64_t() const { return mask(); }
 };

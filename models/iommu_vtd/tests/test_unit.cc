@@ -38,7 +38,7 @@ void program_fault_msi(Bench& b, bool masked = false) {
   b.host.wr(reg::FEDATA, kMsiData);
   b.host.wr(reg::FEADDR, kMsiAddr);
   b.host.wr(reg::FEUADDR, 0);
-  b.host.wr(reg::FECTL, masked ? ectl::IM : 0);
+  b.host.wr(reg::FECTL, masked ? ectl::IM.mask() : 0);
 }
 
 uint64_t frcd_hi(Bench& b, unsigned i) { return b.host.rd(0x100 + 16 * i + 8, 8); }
