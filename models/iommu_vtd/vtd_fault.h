@@ -109,6 +109,12 @@ struct FaultReasonInfo {
   // an ATS translation request that hits one gets a successful completion with
   // R = W = 0 and is not recorded (context- and PASID-level faults are).
   bool walk_level;
+  // Under caching mode (CAP.CM = 1) hardware may keep the condition in the
+  // IOTLB until software invalidates it (VT-d 3.x/4.x 6.1: not-present and
+  // erroneous entries may be cached): not-present and reserved-bit paging
+  // entries met in a walk, and (legacy) a context whose table pointer the walk
+  // could not use. Bus errors, address-width and permission faults are not.
+  bool iotlb_cacheable;
 };
 
 // The row of `r`. A code the table does not hold (never produced by the
@@ -129,6 +135,7 @@ bool fault_is_permission(FaultReason r);
 bool fault_is_qualified(FaultReason r);
 bool fault_is_access_error(FaultReason r);
 bool fault_is_walk_level(FaultReason r);
+bool fault_is_iotlb_cacheable(FaultReason r);
 
 inline uint8_t fault_code(FaultReason r) { return static_cast<uint8_t>(r); }
 

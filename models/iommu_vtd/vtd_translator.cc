@@ -141,18 +141,6 @@ inline unsigned size_code(uint64_t page_size) {
 }
 inline unsigned size_shift(unsigned code) { return 12 + 9 * code; }
 
-inline bool is_access_error(FaultReason r) {
-  switch (r) {
-    case FaultReason::RootTableAccess: case FaultReason::ContextTableAccess: case FaultReason::SlPteAccess:
-    case FaultReason::SmRootAccess: case FaultReason::SmContextAccess: case FaultReason::PasidDirAccess:
-    case FaultReason::PasidTableAccess: case FaultReason::FlAccess: case FaultReason::FlptptrAccess:
-    case FaultReason::SlAccess: case FaultReason::FlAdUpdateFailed:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -466,7 +454,7 @@ CtxVal Translator::Impl::resolve_context(uint16_t sid, iommu::TimingPolicy& cost
     return cv;
   }
   cv.negative = true;
-  if (params.caching_mode && !is_access_error(cv.reason)) ctx.insert(sid, cv);
+  if (params.caching_mode && !fault_is_access_error(cv.reason)) ctx.insert(sid, cv);
   return cv;
 }
 
@@ -514,7 +502,7 @@ PasidVal Translator::Impl::resolve_pasid(uint16_t sid, uint32_t pasid, const Ctx
     return pv;
   }
   pv.negative = true;
-  if (params.caching_mode && !is_access_error(pv.reason)) pasidc.insert(key, pv);
+  if (params.caching_mode && !fault_is_access_error(pv.reason)) pasidc.insert(key, pv);
   return pv;
 }
 
@@ -709,24 +697,8 @@ void Translator::Impl::finish(const XlateRequest& req, Resolved& m, uint64_t out
   fill_ok(res, m.e, req, size, m.priv);
 }
 
-// The conditions caching mode lets hardware cache in the IOTLB (VT-d 3.x/4.x
-// 6.1: with CM=1, not-present and erroneous leaf-level conditions may be
-// cached until software invalidates them): not-present and reserved-bit
-// entries met in a walk, and (legacy) a context whose table pointer the walk
-// could not use. Bus errors, address-width and permission faults are not.
-static bool iotlb_may_cache_fault(FaultReason f) {
-  switch (f) {
-    case FaultReason::Read: case FaultReason::Write: case FaultReason::SlPteReserved:
-    case FaultReason::ContextInvalid: case FaultReason::SlNotPresent: case FaultReason::SlReserved:
-    case FaultReason::FlNotPresent: case FaultReason::FlReserved:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void Translator::Impl::walk_fault(const XlateRequest& req, const Resolved& m, FaultReason f, XlateResult& res) {
-  if (params.caching_mode && iotlb_may_cache_fault(f)) {
+  if (params.caching_mode && fault_is_iotlb_cacheable(f)) {
     IotlbVal n = m.e;
     n.negative = true;
     n.reason = f;
