@@ -72,13 +72,16 @@ struct WalkResult {
 // builds it on the stack per walk; virtual calls are on the miss path only.
 class TableFormat {
 public:
+  // `root`: the root table's address, unless root_table() is overridden.
+  explicit TableFormat(uint64_t root = 0) : root_(root) {}
   virtual ~TableFormat() = default;
 
   virtual unsigned top_level() const = 0;
-  // log2 of the bytes one entry of `level` maps.
-  virtual unsigned region_shift(unsigned level) const = 0;
+  // log2 of the bytes one entry of `level` maps. Default: 4 KiB pages and
+  // 512-entry tables, as x86-style radix tables have.
+  virtual unsigned region_shift(unsigned level) const { return 12 + 9 * (level - 1); }
   // Address bits that index a table of `level`.
-  virtual unsigned index_bits(unsigned level) const = 0;
+  virtual unsigned index_bits(unsigned /*level*/) const { return 9; }
   // Input addresses must be below 2^input_width() (64: no check).
   virtual unsigned input_width() const { return 64; }
   virtual Endian byte_order() const { return Endian::Little; }
@@ -88,12 +91,18 @@ public:
 
   virtual TableEntry decode(uint64_t raw, unsigned level) const = 0;
   // Permissions before the root table is read, and after entry e is read.
-  virtual uint32_t initial_attrs() const = 0;
-  virtual uint32_t accumulate(uint32_t attrs, const TableEntry& e) const = 0;
+  // Default: permission bits ANDed down the levels.
+  virtual uint32_t initial_attrs() const { return ~0u; }
+  virtual uint32_t accumulate(uint32_t attrs, const TableEntry& e) const { return attrs & e.attrs; }
 
   // Where the root table is, and its flags (e.g. a nested translation of the
-  // root pointer). Returns 0, or a format fault code.
-  virtual uint32_t root_table(uint64_t* table, uint32_t* flags, TimingPolicy& cost) = 0;
+  // root pointer). Returns 0, or a format fault code. Default: the root given
+  // at construction, no flags.
+  virtual uint32_t root_table(uint64_t* table, uint32_t* flags, TimingPolicy&) {
+    *table = root_;
+    *flags = 0;
+    return 0;
+  }
   // The table a Table entry points to (identity unless the format translates
   // table pointers). Returns 0 or a format fault code.
   virtual uint32_t next_table(const TableEntry& e, uint64_t* table, uint32_t* flags, TimingPolicy&) {
@@ -108,6 +117,9 @@ public:
     *write_back = raw;
     return 0;
   }
+
+private:
+  uint64_t root_;
 };
 
 // A walk-cache entry's tag and value.

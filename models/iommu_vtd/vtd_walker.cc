@@ -44,10 +44,8 @@ FaultReason sl_fault(SlStatus st, const SlFaultCodes& codes) {
 
 namespace {
 
-// Both formats: 512 entries of 8 bytes per table, 4 KiB pages at level 1
-// (VT-d 3.x/4.x 9.7, 9.8).
-constexpr unsigned kIndexBits = 9;
-inline unsigned shift_of(unsigned level) { return 12 + 9 * (level - 1); }
+// Both formats have the radix walker's default geometry: 512 entries of 8
+// bytes per table, 4 KiB pages at level 1 (VT-d 3.x/4.x 9.7, 9.8).
 
 // Permission bits of the two formats' entries (TableEntry::attrs).
 // Second level: R, W, X, ANDed down the levels.
@@ -61,10 +59,8 @@ constexpr uint32_t kTableWritable = 1;  // first-level table flag: the nested SL
 // Second-level paging structures (VT-d 3.x/4.x 9.8).
 class Walker::SlFormat : public iommu::TableFormat {
 public:
-  SlFormat(const SlCtx& ctx, const TableCaps& caps) : ctx_(ctx), caps_(caps) {}
+  SlFormat(const SlCtx& ctx, const TableCaps& caps) : TableFormat(ctx.root), ctx_(ctx), caps_(caps) {}
   unsigned top_level() const override { return ctx_.levels; }
-  unsigned region_shift(unsigned level) const override { return shift_of(level); }
-  unsigned index_bits(unsigned) const override { return kIndexBits; }
   unsigned input_width() const override { return ctx_.width; }
   uint32_t space_tag() const override { return kSlPasidTag; }
   uint16_t domain_tag() const override { return ctx_.did; }
@@ -74,13 +70,6 @@ public:
     if (!e.present()) return {TableEntry::Kind::NotPresent, 0, 0};
     const uint32_t attrs = (e.r ? kAttrR : 0) | (e.w ? kAttrW : 0) | (e.x ? kAttrX : 0);
     return {e.leaf ? TableEntry::Kind::Leaf : TableEntry::Kind::Table, e.addr, attrs};
-  }
-  uint32_t initial_attrs() const override { return kAttrR | kAttrW | kAttrX; }
-  uint32_t accumulate(uint32_t attrs, const TableEntry& e) const override { return attrs & e.attrs; }
-  uint32_t root_table(uint64_t* table, uint32_t* flags, TimingPolicy&) override {
-    *table = ctx_.root;
-    *flags = 0;
-    return 0;
   }
   // Non-leaf A bits are set on the way down when A/D tracking is on (9.8).
   uint32_t visit_table_entry(uint64_t raw, const TableEntry&, uint32_t, uint64_t* write_back) override {
@@ -99,8 +88,6 @@ class Walker::FlFormat : public iommu::TableFormat {
 public:
   FlFormat(Walker& w, const FlCtx& ctx, unsigned& reads) : w_(w), ctx_(ctx), reads_(reads) {}
   unsigned top_level() const override { return ctx_.levels; }
-  unsigned region_shift(unsigned level) const override { return shift_of(level); }
-  unsigned index_bits(unsigned) const override { return kIndexBits; }
   uint32_t space_tag() const override { return ctx_.pasid; }
   uint16_t domain_tag() const override { return ctx_.did; }
   TableEntry decode(uint64_t raw, unsigned level) const override {

@@ -44,7 +44,7 @@ inline uint64_t get_be(const iommusim::SparseMemory& m, uint64_t pa) {
 class ToyFormat : public iommusim::iommu::TableFormat {
 public:
   ToyFormat(uint64_t root, unsigned levels, uint16_t domain = 1, bool track_accessed = false, unsigned width = 64)
-      : root_(root), levels_(levels), domain_(domain), track_(track_accessed), width_(width) {}
+      : TableFormat(root), root_(root), levels_(levels), domain_(domain), track_(track_accessed), width_(width) {}
   unsigned top_level() const override { return levels_; }
   unsigned region_shift(unsigned level) const override { return 12 + 10 * (level - 1); }
   unsigned index_bits(unsigned) const override { return 10; }
@@ -58,8 +58,6 @@ public:
     const bool leaf = level == 1 || (raw & kLeaf);
     return {leaf ? K::Leaf : K::Table, raw & kAddrMask, static_cast<uint32_t>(raw & (kR | kW))};
   }
-  uint32_t initial_attrs() const override { return kR | kW; }
-  uint32_t accumulate(uint32_t a, const iommusim::iommu::TableEntry& e) const override { return a & e.attrs; }
   uint32_t root_table(uint64_t* table, uint32_t* flags, iommusim::iommu::TimingPolicy&) override {
     if (root_ >= kForbiddenRoot) return kRootRefused;
     *table = root_;
