@@ -177,15 +177,16 @@ struct Translator::Impl : detail::IotlbFront {
   // The IOTLB counts per translation, not per probe (several page sizes may
   // be probed), so its lookups and misses are the translator's own.
   void register_iotlb_stats() {
-    iotlb_lookups = &g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
-    iotlb_hits = &g_iotlb.counter("hits", "IOTLB hits");
+    g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)")
+        .derive([](const void* c) { return static_cast<const Impl*>(c)->iotlb_lookups; }, this);
+    Counter& hits = g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
     // Every lookup is a hit or a miss (a D re-walk counts as a miss), so hits
     // are derived: the hit path records the lookup only.
-    iotlb_hits->derive(
+    hits.derive(
         [](const void* c) {
           const Impl* t = static_cast<const Impl*>(c);
-          return t->iotlb_lookups->value() - t->iotlb_misses->value();
+          return t->iotlb_lookups - t->iotlb_misses->value();
         },
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
@@ -340,7 +341,7 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
     return no_probe(req, cost, res);
 
   cost.spend(t_iotlb);
-  ++*iotlb_lookups;
+  ++iotlb_lookups;
   const uint32_t tag = req.has_pasid ? req.pasid : kNoPasid;
   // Only the page sizes the IOTLB may hold are probed (a probe of a size
   // never inserted misses and changes nothing).

@@ -238,8 +238,10 @@ struct IotlbFront {
   bool hit_path = false;
   void update_hit_path() { hit_path = iotlb_sizes == 1 && !ttm_invalid && iotlb.indexed_by_mask(); }
   const sc_core::sc_time t_iotlb;
-  Counter* iotlb_lookups = nullptr;
-  Counter* iotlb_hits = nullptr;  // derived: lookups - misses
+  // IOTLB lookups, one per translation: a plain count beside the IOTLB (the
+  // "iotlb.lookups" stat reads it), so the hit path adds to it without
+  // fetching a stat's address first. Hits are derived: lookups - misses.
+  uint64_t iotlb_lookups = 0;
 };
 
 }  // namespace detail
@@ -303,7 +305,7 @@ public:
     if (detail::in_interrupt_range(out)) return false;
     f.iotlb.commit_hit(probe);
     delay += f.t_iotlb;  // loosely timed: the unit's b_transport path
-    ++*f.iotlb_lookups;  // (hits are derived: lookups - misses)
+    ++f.iotlb_lookups;
     *out_addr = out;
     *page_size = 4096;
     return true;
