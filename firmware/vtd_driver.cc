@@ -1,5 +1,7 @@
 #include "firmware/vtd_driver.h"
 
+#include "common/register_fields.h"
+
 #include <algorithm>
 #include <array>
 
@@ -20,11 +22,23 @@ constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26;
 constexpr uint32_t PERSISTENT = 0x96ffffffu;
 constexpr uint32_t FSTS_PFO = 1u << 0, FSTS_PPF = 1u << 1, FSTS_IQE = 1u << 4;
 constexpr uint64_t FRCD_F = 1ull << 63;
+// The CAP and ECAP fields the driver reads (VT-d 3.x/4.x 11.4.2, 11.4.3).
+constexpr Field CAP_SAGAW = bits(12, 8), CAP_MGAW = bits(21, 16), CAP_FRO = bits(33, 24), CAP_SLLPS = bits(37, 34),
+                CAP_NFR = bits(47, 40), CAP_MAMV = bits(53, 48), ECAP_IRO = bits(17, 8);
+constexpr Bit CAP_CM = bit(7), CAP_PSI = bit(39), CAP_FS1GP = bit(56);
+constexpr Bit ECAP_QI = bit(1), ECAP_NEST = bit(26), ECAP_PRS = bit(29), ECAP_PASID = bit(40), ECAP_SMTS = bit(43),
+              ECAP_FLTS = bit(47);
+constexpr Bit IQA_DW = bit(11);  // 256-bit descriptors (11.4.9.3)
+// Fault recording register, upper 64 bits (11.4.14): the record's fields.
+constexpr Field FRCD_SID = bits(15, 0), FRCD_FR = bits(39, 32), FRCD_PV = bits(59, 40);
+constexpr Bit FRCD_PP = bit(31), FRCD_T1 = bit(62);
+// Page request descriptor (9.x "Page Request Descriptor"): qword 0 and qword 1.
+constexpr Field PRD_RID = bits(31, 16), PRD_PASID = bits(51, 32), PRD_PRGI = bits(11, 3);
+constexpr Bit PRD_PP = bit(8), PRD_WR = bit(1), PRD_LPIG = bit(2);
 }  // namespace r
 
 namespace {
 constexpr uint64_t kMsiBase = 0xFEE00000ull;
-uint64_t field(uint64_t v, unsigned hi, unsigned lo) { return (v >> lo) & ((1ull << (hi - lo + 1)) - 1); }
 }  // namespace
 
 void VtdDriverParams::declare(ParamList& p) {
@@ -113,66 +127,85 @@ bool VtdDriver::gcmd(uint32_t bit, bool on) {
   }
 }
 
+// Bring-up in the order Linux's intel-iommu does it: capabilities, root
+// table (SRTP), queued invalidation (QIE), the event MSIs, a global
+// invalidation, then translation (TE). The first failure is the driver's error.
 void VtdDriver::bringup_thread() {
+  error_ = discover_unit();
+  if (error_.empty()) error_ = set_root_table();
+  if (error_.empty()) error_ = enable_queued_invalidation();
+  if (error_.empty()) error_ = program_events();
+  if (error_.empty()) error_ = enable_translation();
+  if (!error_.empty()) return;
+  ready_ = true;
+  ready_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+std::string VtdDriver::discover_unit() {
   cap_ = cpu_.rd64(base_ + r::CAP);
   ecap_ = cpu_.rd64(base_ + r::ECAP);
   cpu_.sync();
-  if (cap_ == ~0ull) { error_ = "no VT-d unit answers at the MMIO base"; return; }
-  const bool smts = ecap_ & (1ull << 43);
-  if (p_.mode == "scalable" && !smts) { error_ = "mode = scalable but the unit does not report ECAP.SMTS"; return; }
+  if (cap_ == ~0ull) return "no VT-d unit answers at the MMIO base";
+  const bool smts = (ecap_ & r::ECAP_SMTS) != 0;
+  if (p_.mode == "scalable" && !smts) return "mode = scalable but the unit does not report ECAP.SMTS";
   scalable_ = p_.mode == "scalable" || (p_.mode == "auto" && smts);
-  if (!(ecap_ & (1ull << 1))) { error_ = "the unit has no queued invalidation (ECAP.QI = 0); register-based invalidation is not implemented"; return; }
-  sllps_ = p_.superpages ? static_cast<unsigned>(field(cap_, 37, 34)) : 0;
-  frcd_off_ = field(cap_, 33, 24) * 16;
-  nfr_ = static_cast<unsigned>(field(cap_, 47, 40)) + 1;
-  iro_off_ = field(ecap_, 17, 8) * 16;
-  mamv_ = (cap_ & (1ull << 39)) ? static_cast<unsigned>(field(cap_, 53, 48)) : 0;
+  if (!(ecap_ & r::ECAP_QI))
+    return "the unit has no queued invalidation (ECAP.QI = 0); register-based invalidation is not implemented";
+  sllps_ = p_.superpages ? static_cast<unsigned>(r::CAP_SLLPS.extract(cap_)) : 0;
+  frcd_off_ = r::CAP_FRO.extract(cap_) * 16;
+  nfr_ = static_cast<unsigned>(r::CAP_NFR.extract(cap_)) + 1;
+  iro_off_ = r::ECAP_IRO.extract(ecap_) * 16;
+  mamv_ = (cap_ & r::CAP_PSI) ? static_cast<unsigned>(r::CAP_MAMV.extract(cap_)) : 0;
+  return "";
+}
 
+std::string VtdDriver::set_root_table() {
   ctx_ = std::make_unique<ContextTables>(cpu_, alloc_, scalable_);
-  if (!ctx_->ok()) { error_ = "out of memory for the root table"; return; }
+  if (!ctx_->ok()) return "out of memory for the root table";
   cpu_.wr64(base_ + r::RTADDR, ctx_->rtaddr());
-  if (!gcmd(r::SRTP, true)) { error_ = "SRTP handshake timed out"; return; }
+  return gcmd(r::SRTP, true) ? "" : "SRTP handshake timed out";
+}
 
-  // Queued invalidation.
+std::string VtdDriver::enable_queued_invalidation() {
   qsize_ = kPageSize << p_.qi_order;
   qbase_ = alloc_.alloc_block(1ull << p_.qi_order, qsize_);
   status_page_ = alloc_.alloc_page();
-  if (!qbase_ || !status_page_) { error_ = "out of memory for the invalidation queue"; return; }
+  if (!qbase_ || !status_page_) return "out of memory for the invalidation queue";
   qdw_ = scalable_ ? 32 : 16;
   cpu_.zero(qbase_, static_cast<unsigned>(qsize_));
   cpu_.wr64(base_ + r::IQT, 0);
-  cpu_.wr64(base_ + r::IQA, qbase_ | (scalable_ ? (1ull << 11) : 0) | p_.qi_order);
+  cpu_.wr64(base_ + r::IQA, qbase_ | (scalable_ ? r::IQA_DW.mask() : 0) | p_.qi_order);
   qtail_ = 0;
-  if (!gcmd(r::QIE, true)) { error_ = "QIE handshake timed out"; return; }
+  return gcmd(r::QIE, true) ? "" : "QIE handshake timed out";
+}
 
-  // Fault event MSI.
+// The fault event MSI, and the page request queue with its MSI.
+std::string VtdDriver::program_events() {
   cpu_.wr32(base_ + r::FEDATA, p_.fault_vector);
   cpu_.wr32(base_ + r::FEADDR, static_cast<uint32_t>(kMsiBase));
   cpu_.wr32(base_ + r::FEUADDR, 0);
   cpu_.wr32(base_ + r::FECTL, 0);
+  if (!scalable_ || !p_.page_requests || !(ecap_ & r::ECAP_PRS)) return "";
+  prq_size_ = kPageSize << p_.prq_order;
+  prq_base_ = alloc_.alloc_block(1ull << p_.prq_order, prq_size_);
+  if (!prq_base_) return "out of memory for the page request queue";
+  cpu_.wr64(base_ + r::PQH, 0);
+  cpu_.wr64(base_ + r::PQA, prq_base_ | p_.prq_order);
+  cpu_.wr32(base_ + r::PEDATA, p_.prq_vector);
+  cpu_.wr32(base_ + r::PEADDR, static_cast<uint32_t>(kMsiBase));
+  cpu_.wr32(base_ + r::PEUADDR, 0);
+  cpu_.wr32(base_ + r::PECTL, 0);
+  return "";
+}
 
-  // Page request queue.
-  if (scalable_ && p_.page_requests && (ecap_ & (1ull << 29))) {
-    prq_size_ = kPageSize << p_.prq_order;
-    prq_base_ = alloc_.alloc_block(1ull << p_.prq_order, prq_size_);
-    if (!prq_base_) { error_ = "out of memory for the page request queue"; return; }
-    cpu_.wr64(base_ + r::PQH, 0);
-    cpu_.wr64(base_ + r::PQA, prq_base_ | p_.prq_order);
-    cpu_.wr32(base_ + r::PEDATA, p_.prq_vector);
-    cpu_.wr32(base_ + r::PEADDR, static_cast<uint32_t>(kMsiBase));
-    cpu_.wr32(base_ + r::PEUADDR, 0);
-    cpu_.wr32(base_ + r::PECTL, 0);
-  }
-
-  // Global context-cache and IOTLB invalidation after SRTP, then translation on.
+// Global context-cache and IOTLB invalidation after SRTP, then translation on.
+std::string VtdDriver::enable_translation() {
   std::vector<std::array<uint64_t, 4>> d;
   d.push_back({1 | (1ull << 4), 0, 0, 0});
   d.push_back({2 | (1ull << 4), 0, 0, 0});
-  if (scalable_ && (ecap_ & (1ull << 40))) d.push_back({7 | (3ull << 4), 0, 0, 0});  // PASID cache, global
-  if (!qi_submit(d)) { error_ = "the initial global invalidation did not complete"; return; }
-  if (!gcmd(r::TE, true)) { error_ = "TE handshake timed out"; return; }
-  ready_ = true;
-  ready_ev_.notify(sc_core::SC_ZERO_TIME);
+  if (scalable_ && (ecap_ & r::ECAP_PASID)) d.push_back({7 | (3ull << 4), 0, 0, 0});  // PASID cache, global
+  if (!qi_submit(d)) return "the initial global invalidation did not complete";
+  return gcmd(r::TE, true) ? "" : "TE handshake timed out";
 }
 
 // ---------------------------------------------------------------------------
@@ -239,7 +272,7 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
   std::vector<std::array<uint64_t, 4>> descs;
   // Page-selective chunks: naturally aligned powers of two up to MAMV.
   std::vector<std::pair<uint64_t, unsigned>> chunks;
-  bool psi = mamv_ > 0 || (cap_ & (1ull << 39));
+  bool psi = mamv_ > 0 || ((cap_ & r::CAP_PSI) != 0);
   uint64_t v = iova, end = iova + size;
   while (psi && v < end && chunks.size() <= 8) {
     unsigned am = 0;
@@ -298,15 +331,15 @@ VtdDriver::Domain* VtdDriver::domain(uint32_t handle) {
 }
 
 uint64_t VtdDriver::aperture_last() const {
-  unsigned mgaw = cap_ ? static_cast<unsigned>(field(cap_, 21, 16)) + 1 : 48;
-  unsigned levels = (cap_ && !(field(cap_, 12, 8) & 0x4) && (field(cap_, 12, 8) & 0x2)) ? 3 : 4;
+  unsigned mgaw = cap_ ? static_cast<unsigned>(r::CAP_MGAW.extract(cap_)) + 1 : 48;
+  unsigned levels = (cap_ && !(r::CAP_SAGAW.extract(cap_) & 0x4) && (r::CAP_SAGAW.extract(cap_) & 0x2)) ? 3 : 4;
   unsigned bits = std::min(mgaw, 12 + 9 * levels);
   return (1ull << bits) - 1;
 }
 
 std::string VtdDriver::domain_alloc(uint32_t* handle) {
   if (!ready_) return std::string(basename()) + ": the unit is not up" + (error_.empty() ? "" : " (" + error_ + ")");
-  unsigned sagaw = static_cast<unsigned>(field(cap_, 12, 8));
+  unsigned sagaw = static_cast<unsigned>(r::CAP_SAGAW.extract(cap_));
   unsigned levels = (sagaw & 0x4) ? 4 : (sagaw & 0x2) ? 3 : 0;
   if (!levels) return "the unit supports neither 3- nor 4-level second-level tables (SAGAW)";
   Domain d;
@@ -321,7 +354,7 @@ std::string VtdDriver::domain_alloc(uint32_t* handle) {
 
 std::string VtdDriver::nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) {
   if (!scalable_) return std::string(basename()) + ": nested domains need scalable mode";
-  if (!(ecap_ & (1ull << 26))) return std::string(basename()) + ": the unit does not support nested translation (ECAP.NEST)";
+  if (!((ecap_ & r::ECAP_NEST) != 0)) return std::string(basename()) + ": the unit does not support nested translation (ECAP.NEST)";
   Domain* p = domain(parent);
   if (!p || p->nested) return "the parent of a nested domain must be a paging domain";
   Domain d;
@@ -356,7 +389,7 @@ std::string VtdDriver::domain_map(uint32_t handle, uint64_t iova, uint64_t pa, u
   pages_mapped_.set(pages_mapped_.value() + leaves);
   cpu_.charge_ns(p_.map_ns + p_.map_page_ns * static_cast<double>(leaves));
   // Caching mode: not-present entries may be cached, so a map is invalidated too.
-  if (err.empty() && (cap_ & (1ull << 7))) invalidate_range(*d, iova, size);
+  if (err.empty() && ((cap_ & r::CAP_CM) != 0)) invalidate_range(*d, iova, size);
   cpu_.sync();
   return err;
 }
@@ -423,11 +456,11 @@ void VtdDriver::flush_timer_thread() {
 
 std::string VtdDriver::ensure_scalable_context(uint16_t rid) {
   if (sm_context_ready_.count(rid)) return "";
-  bool pre = p_.page_requests && (ecap_ & (1ull << 29)) && prq_base_;
-  std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0, (ecap_ & (1ull << 40)) != 0);
+  bool pre = p_.page_requests && ((ecap_ & r::ECAP_PRS) != 0) && prq_base_;
+  std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0, ((ecap_ & r::ECAP_PASID) != 0));
   if (!err.empty()) return err;
   sm_context_ready_.insert(rid);
-  if (cap_ & (1ull << 7)) qi_submit({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});
+  if ((cap_ & r::CAP_CM) != 0) qi_submit({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});
   return "";
 }
 
@@ -487,7 +520,7 @@ std::string VtdDriver::point_legacy_context(uint16_t rid, bool has_pasid, Domain
     ctx_->clear_context(rid);
   }
   if (!err.empty()) return err;
-  if (old || (cap_ & (1ull << 7))) {  // CAP.CM: not-present entries may be cached
+  if (old || ((cap_ & r::CAP_CM) != 0)) {  // CAP.CM: not-present entries may be cached
     uint16_t odid = old ? old->did : 0;
     std::vector<std::array<uint64_t, 4>> d;
     d.push_back({1 | (3ull << 4) | (uint64_t(odid) << 16) | (uint64_t(rid) << 32), 0, 0, 0});
@@ -515,7 +548,7 @@ std::string VtdDriver::point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t 
     err = ctx_->clear_pasid_entry(rid, slot);
   }
   if (!err.empty()) return err;
-  if (old || (cap_ & (1ull << 7))) {  // CAP.CM: not-present entries may be cached
+  if (old || ((cap_ & r::CAP_CM) != 0)) {  // CAP.CM: not-present entries may be cached
     uint16_t odid = old ? old->did : 0;
     std::vector<std::array<uint64_t, 4>> d;
     d.push_back({7 | (1ull << 4) | (uint64_t(odid) << 16) | (uint64_t(slot) << 32), 0, 0, 0});
@@ -535,7 +568,7 @@ std::string VtdDriver::point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t 
 uint32_t VtdDriver::svm_process_create() {
   Process pr;
   pr.did = next_did_++;
-  unsigned mask = p_.superpages ? (0x1 | ((cap_ & (1ull << 56)) ? 0x2 : 0)) : 0;
+  unsigned mask = p_.superpages ? (0x1 | (((cap_ & r::CAP_FS1GP) != 0) ? 0x2 : 0)) : 0;
   pr.fl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::FirstLevel, mask);
   uint32_t id = next_proc_++;
   procs_.emplace(id, std::move(pr));
@@ -570,7 +603,7 @@ bool VtdDriver::svm_lookup(uint32_t proc, uint64_t va, uint64_t* pa) {
 std::string VtdDriver::svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc) {
   if (!ready_) return std::string(basename()) + ": the unit is not up";
   if (!scalable_) return std::string(basename()) + ": SVM needs scalable mode";
-  if (!(ecap_ & (1ull << 40)) || !(ecap_ & (1ull << 47)))
+  if (!((ecap_ & r::ECAP_PASID) != 0) || !((ecap_ & r::ECAP_FLTS) != 0))
     return std::string(basename()) + ": the unit lacks PASID or first-level translation (ECAP.PASID/FLTS)";
   auto it = procs_.find(proc);
   if (it == procs_.end()) return "no process " + std::to_string(proc);
@@ -586,7 +619,7 @@ std::string VtdDriver::svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc) {
   if (!err.empty()) return err;
   ++attaches_;
   cpu_.charge_ns(p_.attach_ns);
-  if (was || (cap_ & (1ull << 7)))
+  if (was || ((cap_ & r::CAP_CM) != 0))
     qi_submit({{7 | (1ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
                {6 | (2ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0}});
   bound_[{rid, pasid}] = proc;
@@ -679,11 +712,11 @@ void VtdDriver::read_faults() {
       ++faults_read_;
       cpu_.charge_ns(p_.fault_record_ns);
       HwFault f;
-      f.requester = Requester::pci(static_cast<uint16_t>(hi & 0xffff));
-      f.has_pasid = hi & (1ull << 31);
-      f.pasid = static_cast<uint32_t>(field(hi, 59, 40));
-      f.reason = ArchitectedReason{"vtd", static_cast<uint32_t>(field(hi, 39, 32))};
-      f.write = !(hi & (1ull << 62));  // T: 0 = write, 1 = read
+      f.requester = Requester::pci(static_cast<uint16_t>(r::FRCD_SID.extract(hi)));
+      f.has_pasid = (hi & r::FRCD_PP) != 0;
+      f.pasid = static_cast<uint32_t>(r::FRCD_PV.extract(hi));
+      f.reason = ArchitectedReason{"vtd", static_cast<uint32_t>(r::FRCD_FR.extract(hi))};
+      f.write = (hi & r::FRCD_T1) == 0;  // T: 0 = write, 1 = read
       f.addr = lo & ~0xfffull;
       if (ioas_) ioas_->report_fault(this, f);
     }
@@ -715,11 +748,11 @@ void VtdDriver::serve_page_requests() {
     uint64_t q0 = cpu_.read64(prq_base_ + head), q1 = cpu_.read64(prq_base_ + head + 8);
     ++page_requests_;
     cpu_.charge_ns(p_.page_request_ns);
-    uint16_t rid = static_cast<uint16_t>(field(q0, 31, 16));
-    bool pp = q0 & (1ull << 8);
-    uint32_t pasid = static_cast<uint32_t>(field(q0, 51, 32));
-    bool wr = q1 & 2, last = q1 & 4;
-    uint16_t prgi = static_cast<uint16_t>(field(q1, 11, 3));
+    uint16_t rid = static_cast<uint16_t>(r::PRD_RID.extract(q0));
+    bool pp = (q0 & r::PRD_PP) != 0;
+    uint32_t pasid = static_cast<uint32_t>(r::PRD_PASID.extract(q0));
+    bool wr = (q1 & r::PRD_WR) != 0, last = (q1 & r::PRD_LPIG) != 0;
+    uint16_t prgi = static_cast<uint16_t>(r::PRD_PRGI.extract(q1));
     uint64_t addr = q1 & ~0xfffull;
 
     bool ok = false;

@@ -163,6 +163,12 @@ private:
   };
 
   void bringup_thread();
+  // Bring-up steps; each returns "" or what went wrong.
+  std::string discover_unit();
+  std::string set_root_table();
+  std::string enable_queued_invalidation();
+  std::string program_events();
+  std::string enable_translation();
   void fault_thread();
   void prq_thread();
   void flush_timer_thread();
