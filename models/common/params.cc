@@ -106,12 +106,13 @@ void ParamList::add_custom(const std::string& name, const std::string& default_t
                            const std::string& accepted, const std::string& unit,
                            const std::string& help,
                            std::function<std::string(const std::string&)> apply,
-                           std::function<std::string()> current) {
+                           std::function<std::string()> current, const std::string& source) {
   push(ParamSpec{full(name), ParamKind::String, default_text, unit, help, accepted,
-                 std::move(apply), std::move(current)});
+                 std::move(apply), std::move(current), source});
 }
 
-void ParamList::add_bool(const std::string& name, bool* field, const std::string& help) {
+void ParamList::add_bool(const std::string& name, bool* field, const std::string& help,
+                         const std::string& source) {
   auto apply = [field](const std::string& t) -> std::string {
     bool v;
     if (!parse_bool(t, &v)) return "'" + t + "' is not a boolean";
@@ -120,14 +121,14 @@ void ParamList::add_bool(const std::string& name, bool* field, const std::string
   };
   auto current = [field]() -> std::string { return *field ? "true" : "false"; };
   push(ParamSpec{full(name), ParamKind::Bool, current(), "", help,
-                 "true/false (also 1/0, yes/no, on/off)", apply, current});
+                 "true/false (also 1/0, yes/no, on/off)", apply, current, source});
 }
 
 namespace {
 // One integer parameter bound to a field of unsigned type T, range-checked.
 template <typename T>
 ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64_t max,
-                    const std::string& unit, const std::string& help) {
+                    const std::string& unit, const std::string& help, const std::string& source) {
   max = std::min<uint64_t>(max, std::numeric_limits<T>::max());
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
@@ -138,22 +139,22 @@ ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  return ParamSpec{full_name, ParamKind::UInt, current(), unit, help, accepted, apply, current};
+  return ParamSpec{full_name, ParamKind::UInt, current(), unit, help, accepted, apply, current, source};
 }
 }  // namespace
 
 void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
-                         const std::string& unit, const std::string& help) {
-  push(uint_spec(full(name), field, min, max, unit, help));
+                         const std::string& unit, const std::string& help, const std::string& source) {
+  push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
 void ParamList::add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
-                         const std::string& unit, const std::string& help) {
-  push(uint_spec(full(name), field, min, max, unit, help));
+                         const std::string& unit, const std::string& help, const std::string& source) {
+  push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
 void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
-                        const std::string& unit, const std::string& help) {
+                        const std::string& unit, const std::string& help, const std::string& source) {
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     int64_t v;
@@ -163,11 +164,11 @@ void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, in
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::Int, current(), unit, help, accepted, apply, current});
+  push(ParamSpec{full(name), ParamKind::Int, current(), unit, help, accepted, apply, current, source});
 }
 
 void ParamList::add_double(const std::string& name, double* field, double min, double max,
-                           const std::string& unit, const std::string& help) {
+                           const std::string& unit, const std::string& help, const std::string& source) {
   std::string accepted = "a number in " + format_double(min) + ".." + format_double(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     double v;
@@ -177,17 +178,18 @@ void ParamList::add_double(const std::string& name, double* field, double min, d
     return "";
   };
   auto current = [field]() -> std::string { return format_double(*field); };
-  push(ParamSpec{full(name), ParamKind::Double, current(), unit, help, accepted, apply, current});
+  push(ParamSpec{full(name), ParamKind::Double, current(), unit, help, accepted, apply, current, source});
 }
 
-void ParamList::add_string(const std::string& name, std::string* field, const std::string& help) {
+void ParamList::add_string(const std::string& name, std::string* field, const std::string& help,
+                           const std::string& source) {
   auto apply = [field](const std::string& t) -> std::string { *field = t; return ""; };
   auto current = [field]() -> std::string { return *field; };
-  push(ParamSpec{full(name), ParamKind::String, current(), "", help, "any text", apply, current});
+  push(ParamSpec{full(name), ParamKind::String, current(), "", help, "any text", apply, current, source});
 }
 
 void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t max,
-                            const std::string& help) {
+                            const std::string& help, const std::string& source) {
   std::string accepted = "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)";
   auto apply = [field, max, accepted](const std::string& t) -> std::string {
     uint64_t v;
@@ -198,11 +200,12 @@ void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t m
   };
   auto current = [field]() -> std::string { return format_hex(*field); };
   push(ParamSpec{full(name), ParamKind::Address, current(), "address", help, accepted, apply,
-                 current});
+                 current, source});
 }
 
 void ParamList::add_choice(const std::string& name, std::string* field,
-                           const std::vector<std::string>& choices, const std::string& help) {
+                           const std::vector<std::string>& choices, const std::string& help,
+                           const std::string& source) {
   std::string accepted = "one of:";
   for (size_t i = 0; i < choices.size(); ++i) accepted += (i ? ", " : " ") + choices[i];
   auto apply = [field, choices, accepted](const std::string& t) -> std::string {
@@ -211,7 +214,31 @@ void ParamList::add_choice(const std::string& name, std::string* field,
     return "'" + t + "' is not " + accepted;
   };
   auto current = [field]() -> std::string { return *field; };
-  push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, accepted, apply, current});
+  push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, accepted, apply, current, source});
+}
+
+void declare_param(ParamList& p, const std::string& key, uint64_t* field, const accepts::AddressUpTo& range,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  p.add_address(key, field, range.max, help, source);
+  p.specs().back().unit = unit;
+}
+
+void declare_param(ParamList& p, const std::string& key, bool* field, const accepts::Boolean&,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  p.add_bool(key, field, help, source);
+  p.specs().back().unit = unit;
+}
+
+void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::AnyText&,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  p.add_string(key, field, help, source);
+  p.specs().back().unit = unit;
+}
+
+void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::Words& words,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  p.add_choice(key, field, words.words, help, source);
+  p.specs().back().unit = unit;
 }
 
 } // namespace iommusim

@@ -1,13 +1,16 @@
 // Parameter declarations (gem5 style: each parameter declared once, with its
-// type, default, range, unit and help). A model's params struct lists its
-// fields through a ParamList; the config layer (platforms/) reads files and
-// applies values through these declarations. Models never see config files.
+// type, default, range, unit, help and the source of its default). A model's
+// params struct lists its fields in one X-macro (see "Declaring a params
+// struct" below) and declares them through a ParamList; the config layer
+// (platforms/) reads files and applies values through these declarations.
+// Models never see config files.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -26,6 +29,9 @@ struct ParamSpec {
   std::function<std::string(const std::string& text)> apply;
   // The current value, in the textual form apply() accepts.
   std::function<std::string()> current;
+  // Where the default comes from: a citation ("gem5 SMMUv3 tlb_lat",
+  // "PCIe Base 10.3.1") or "assumption".
+  std::string source;
 };
 
 // Parsing helpers shared with the config layer. Integers accept decimal or
@@ -44,29 +50,35 @@ public:
   // through it land in this list.
   ParamList scope(const std::string& sub);
 
-  void add_bool(const std::string& name, bool* field, const std::string& help);
+  // One parameter each. `source` says where the default comes from (see
+  // ParamSpec); params structs call these through declare_param() below.
+  void add_bool(const std::string& name, bool* field, const std::string& help,
+                const std::string& source = "");
   void add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
-                const std::string& unit, const std::string& help);
+                const std::string& unit, const std::string& help, const std::string& source = "");
   void add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
-                const std::string& unit, const std::string& help);
+                const std::string& unit, const std::string& help, const std::string& source = "");
   void add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
-               const std::string& unit, const std::string& help);
+               const std::string& unit, const std::string& help, const std::string& source = "");
   void add_double(const std::string& name, double* field, double min, double max,
-                  const std::string& unit, const std::string& help);
-  void add_string(const std::string& name, std::string* field, const std::string& help);
+                  const std::string& unit, const std::string& help, const std::string& source = "");
+  void add_string(const std::string& name, std::string* field, const std::string& help,
+                  const std::string& source = "");
   // An address or mask: printed and accepted as hex, range-checked.
   void add_address(const std::string& name, uint64_t* field, uint64_t max,
-                   const std::string& help);
+                   const std::string& help, const std::string& source = "");
   void add_choice(const std::string& name, std::string* field,
-                  const std::vector<std::string>& choices, const std::string& help);
+                  const std::vector<std::string>& choices, const std::string& help,
+                  const std::string& source = "");
   template <typename E>
   void add_enum(const std::string& name, E* field,
-                const std::vector<std::pair<std::string, E>>& choices, const std::string& help);
+                const std::vector<std::pair<std::string, E>>& choices, const std::string& help,
+                const std::string& source = "");
   // Escape hatch for types of a model's own (e.g. a list). `apply` returns "" or an error.
   void add_custom(const std::string& name, const std::string& default_text,
                   const std::string& accepted, const std::string& unit, const std::string& help,
                   std::function<std::string(const std::string&)> apply,
-                  std::function<std::string()> current);
+                  std::function<std::string()> current, const std::string& source = "");
 
   const std::vector<ParamSpec>& specs() const { return *specs_; }
   std::vector<ParamSpec>& specs() { return *specs_; }
@@ -87,7 +99,7 @@ private:
 template <typename E>
 void ParamList::add_enum(const std::string& name, E* field,
                          const std::vector<std::pair<std::string, E>>& choices,
-                         const std::string& help) {
+                         const std::string& help, const std::string& source) {
   std::string accepted = "one of:";
   std::string def;
   for (size_t i = 0; i < choices.size(); ++i) {
@@ -104,8 +116,166 @@ void ParamList::add_enum(const std::string& name, E* field,
       if (c.second == *field) return c.first;
     return "?";
   };
-  add_custom(name, def, accepted, "", help, apply, current);
+  add_custom(name, def, accepted, "", help, apply, current, source);
   specs_->back().kind = ParamKind::Choice;
 }
+
+// ---------------------------------------------------------------------------
+// Declaring a params struct
+//
+// A params struct lists its parameters once, in an X-macro with one row each:
+//
+//   P(type, field, "key", default, accepts, "unit", "help", "source of the default")
+//
+// IOMMUSIM_PARAM_FIELDS(LIST) turns the rows into the struct's fields with
+// their defaults, and IOMMUSIM_DECLARE_PARAMS(LIST, object, list) declares
+// each row's field of `object` in a ParamList, under its key. The struct stays
+// a plain struct that C++ code fills field by field. gem5's
+// `tlb_lat = Param.Cycles(3, "...")` is the model:
+//
+//   #define MY_UNIT_PARAMS(P)   (each line but the last ends in a backslash)
+//     P(uint32_t, tlb_entries, "tlb.entries", 64, in_range(1, 4096), "entries",
+//       "TLB entries", "assumption")
+//     P(uint32_t, tlb_lat, "tlb.latency", 3, in_range(0, 1000), "cycles",
+//       "TLB lookup latency", "gem5 SMMUv3 tlb_lat")
+//
+//   struct MyUnitParams {
+//     IOMMUSIM_PARAM_FIELDS(MY_UNIT_PARAMS)   // uint32_t tlb_entries = 64; uint32_t tlb_lat = 3;
+//     void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(MY_UNIT_PARAMS, *this, p); }
+//   };
+//
+// `accepts` says what the key takes (the names below are in scope in a row):
+//   in_range(min, max)         an integer (uint32_t, uint64_t, int64_t) or double field
+//   address_up_to(max)         an address or mask (uint64_t), printed in hex; unit "address"
+//   boolean()                  bool; unit ""
+//   any_text()                 std::string; unit ""
+//   one_of({"a", "b"})         std::string holding one of the words; unit ""
+//   one_of<E>({{"a", E::A}})   an enumeration, by name; unit ""
+//   cache_geometry()           CacheGeometry (common/cache_params.h): keys <key>.entries,
+//                              .ways, .policy, .seed; the help names the cache, unit ""
+//   custom<T>(accepted, parse, format)   a type of the model's own
+// A default or an argument holding a comma that is not inside parentheses goes
+// in parentheses: (CacheGeometry{2048, 4}). The rows' expressions are evaluated
+// where the list is expanded. A row may name an array element as its field
+// (sl_pwc[0]): such a list gives its defaults with IOMMUSIM_PARAM_DEFAULTS(LIST)
+// in a constructor, since an element cannot be a member of its own.
+//
+// A parameter outside any params struct (e.g. a per-instance key a platform
+// adds) calls declare_param() with the same arguments as a row.
+
+namespace accepts {
+
+template <typename Lo, typename Hi>
+struct Range {
+  Lo min;
+  Hi max;
+};
+template <typename Lo, typename Hi>
+constexpr Range<Lo, Hi> in_range(Lo min, Hi max) {
+  return {min, max};
+}
+
+struct AddressUpTo {
+  uint64_t max;
+};
+constexpr AddressUpTo address_up_to(uint64_t max) { return {max}; }
+
+struct Boolean {};
+constexpr Boolean boolean() { return {}; }
+
+struct AnyText {};
+constexpr AnyText any_text() { return {}; }
+
+struct Words {
+  std::vector<std::string> words;
+};
+inline Words one_of(std::vector<std::string> words) { return {std::move(words)}; }
+
+template <typename E>
+struct Names {
+  std::vector<std::pair<std::string, E>> names;
+};
+template <typename E>
+Names<E> one_of(std::vector<std::pair<std::string, E>> names) {
+  return {std::move(names)};
+}
+
+// `parse` stores the value read from the text and returns "", or returns what
+// was wrong and leaves the value alone; `format` writes a value as parse reads it.
+template <typename T>
+struct Custom {
+  std::string accepted;  // human text: "instance names separated by spaces or commas"
+  std::function<std::string(const std::string& text, T* value)> parse;
+  std::function<std::string(const T& value)> format;
+};
+template <typename T>
+Custom<T> custom(std::string accepted, std::function<std::string(const std::string&, T*)> parse,
+                 std::function<std::string(const T&)> format) {
+  return {std::move(accepted), std::move(parse), std::move(format)};
+}
+
+}  // namespace accepts
+
+// One parameter: `field` under `key` in `p`, as `accepts` says.
+template <typename T, typename Lo, typename Hi>
+void declare_param(ParamList& p, const std::string& key, T* field, const accepts::Range<Lo, Hi>& range,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  static_assert(std::is_arithmetic<Lo>::value && std::is_arithmetic<Hi>::value, "in_range takes numbers");
+  if constexpr (std::is_same<T, double>::value) {
+    p.add_double(key, field, static_cast<double>(range.min), static_cast<double>(range.max), unit, help, source);
+  } else {
+    static_assert(std::is_integral<Lo>::value && std::is_integral<Hi>::value,
+                  "an integer field takes integer bounds");
+    if constexpr (std::is_same<T, int64_t>::value) {
+      p.add_int(key, field, static_cast<int64_t>(range.min), static_cast<int64_t>(range.max), unit, help, source);
+    } else {
+      static_assert(std::is_same<T, uint32_t>::value || std::is_same<T, uint64_t>::value,
+                    "in_range declares a uint32_t, uint64_t, int64_t or double field");
+      p.add_uint(key, field, static_cast<uint64_t>(range.min), static_cast<uint64_t>(range.max), unit, help,
+                 source);
+    }
+  }
+}
+void declare_param(ParamList& p, const std::string& key, uint64_t* field, const accepts::AddressUpTo& range,
+                   const std::string& unit, const std::string& help, const std::string& source);
+void declare_param(ParamList& p, const std::string& key, bool* field, const accepts::Boolean&,
+                   const std::string& unit, const std::string& help, const std::string& source);
+void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::AnyText&,
+                   const std::string& unit, const std::string& help, const std::string& source);
+void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::Words& words,
+                   const std::string& unit, const std::string& help, const std::string& source);
+template <typename E>
+void declare_param(ParamList& p, const std::string& key, E* field, const accepts::Names<E>& names,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  p.add_enum(key, field, names.names, help, source);
+  p.specs().back().unit = unit;
+}
+template <typename T>
+void declare_param(ParamList& p, const std::string& key, T* field, const accepts::Custom<T>& c,
+                   const std::string& unit, const std::string& help, const std::string& source) {
+  auto parse = c.parse;
+  auto format = c.format;
+  p.add_custom(
+      key, format(*field), c.accepted, unit, help, [field, parse](const std::string& text) { return parse(text, field); },
+      [field, format] { return format(*field); }, source);
+}
+
+#define IOMMUSIM_PARAM_FIELD(type, field, key, def, accepts, unit, help, source) type field = def;
+#define IOMMUSIM_PARAM_FIELDS(LIST) LIST(IOMMUSIM_PARAM_FIELD)
+
+#define IOMMUSIM_PARAM_DEFAULT(type, field, key, def, accepts, unit, help, source) \
+  *static_cast<type*>(&(field)) = def;
+#define IOMMUSIM_PARAM_DEFAULTS(LIST) LIST(IOMMUSIM_PARAM_DEFAULT)
+
+#define IOMMUSIM_PARAM_DECLARE(type, field, key, def, accepts, unit, help, source)                     \
+  ::iommusim::declare_param(iommusim_param_list_, key, static_cast<type*>(&iommusim_param_object_.field), \
+                            accepts, unit, help, source);
+#define IOMMUSIM_DECLARE_PARAMS(LIST, object, list)      \
+  do {                                                   \
+    auto& iommusim_param_object_ = (object);             \
+    ::iommusim::ParamList& iommusim_param_list_ = (list); \
+    using namespace ::iommusim::accepts;                 \
+    LIST(IOMMUSIM_PARAM_DECLARE)                         \
+  } while (false)
 
 } // namespace iommusim
