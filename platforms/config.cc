@@ -189,16 +189,32 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
   if (dot == std::string::npos) return {"", key};
   return {key.substr(0, dot), key.substr(dot + 1)};
 }
-}  // namespace
 
-void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
-  os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
+std::vector<std::string> sections_in_order(const std::vector<ParamSpec>& specs) {
   std::vector<std::string> sections;
   for (const ParamSpec& s : specs) {
     std::string sec = split_key(s.name).first;
     if (std::find(sections.begin(), sections.end(), sec) == sections.end()) sections.push_back(sec);
   }
-  for (const std::string& sec : sections) {
+  return sections;
+}
+
+// A markdown table cell: '|' would end it.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ? "''" : s.default_value; }
+}  // namespace
+
+void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
+  os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
+  for (const std::string& sec : sections_in_order(specs)) {
     os << "\n";
     if (!sec.empty()) os << "[" << sec << "]\n";
     for (const ParamSpec& s : specs) {
@@ -211,14 +227,38 @@ void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
   }
 }
 
-void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs) {
+std::string param_table_row(const ParamSpec& s, const std::string& prefix) {
+  const std::string key = s.name.compare(0, prefix.size(), prefix) == 0 ? s.name.substr(prefix.size()) : s.name;
+  return "| `" + key + "` | " + cell(shown_default(s)) + " | " + cell(s.unit) + " | " + cell(s.accepted) + " | " +
+         cell(s.help) + " | " + cell(s.source) + " |";
+}
+
+void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, const std::string& prefix) {
+  os << "| key | default | unit | accepts | meaning | source of default |\n"
+     << "| --- | --- | --- | --- | --- | --- |\n";
+  for (const ParamSpec& s : specs) os << param_table_row(s, prefix) << "\n";
+}
+
+void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs, ParamHelpFormat format) {
+  if (format == ParamHelpFormat::Markdown) {
+    for (const std::string& sec : sections_in_order(specs)) {
+      std::vector<ParamSpec> in;
+      for (const ParamSpec& s : specs)
+        if (split_key(s.name).first == sec) in.push_back(s);
+      os << "#### `[" << sec << "]`\n\n";
+      write_param_table(os, in, sec.empty() ? "" : sec + ".");
+      os << "\n";
+    }
+    return;
+  }
   size_t width = 0;
   for (const ParamSpec& s : specs) width = std::max(width, s.name.size());
   for (const ParamSpec& s : specs) {
     os << s.name << std::string(width + 2 - s.name.size(), ' ') << s.help << "\n"
-       << std::string(width + 2, ' ') << "default: " << (s.default_value.empty() ? "''" : s.default_value);
+       << std::string(width + 2, ' ') << "default: " << shown_default(s);
     if (!s.unit.empty()) os << " " << s.unit;
     os << "; accepts " << s.accepted << "\n";
+    if (!s.source.empty()) os << std::string(width + 2, ' ') << "source of default: " << s.source << "\n";
   }
 }
 

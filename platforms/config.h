@@ -49,7 +49,15 @@ std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& sp
 // The effective configuration as an INI file that reproduces the run: every
 // parameter, grouped by instance, with its help as a comment.
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs);
-// `--help-params`: every parameter with its default, accepted values, unit, help.
-void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs);
+enum class ParamHelpFormat { Text, Markdown };
+// `--help-params`: every parameter with its default, accepted values, unit,
+// help and the source of its default. Markdown: one table per section.
+void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs,
+                      ParamHelpFormat format = ParamHelpFormat::Text);
+// One markdown table of `specs`, keys without `prefix` ("vtd0." gives `nfr`
+// for vtd0.nfr): a header line, a rule line and one line per parameter.
+void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, const std::string& prefix = "");
+// The table line of one parameter, as write_param_table writes it.
+std::string param_table_row(const ParamSpec& spec, const std::string& prefix = "");
 
 } // namespace iommusim

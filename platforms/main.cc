@@ -46,6 +46,7 @@ struct CommandLine {
   bool quiet = false;
   bool print_config = false;
   bool help_params = false;
+  std::string format = "text";
   bool list_platforms = false;
 };
 
@@ -81,7 +82,10 @@ int sc_main(int argc, char* argv[]) {
       ("print-config", po::bool_switch(&cl.print_config),
        "Print the effective config (feed it back with --config to reproduce) and exit")
       ("help-params", po::bool_switch(&cl.help_params),
-       "List every parameter of the selected platform with default, range and help, and exit")
+       "List every parameter of the selected platform with default, range, help and the source of "
+       "the default, and exit")
+      ("format", po::value<std::string>(&cl.format),
+       "Format of --help-params: text (default) or markdown (one table per section)")
       ("list-platforms", po::bool_switch(&cl.list_platforms), "List the platforms and exit");
   po::positional_options_description positional;
   positional.add("config", -1);
@@ -103,6 +107,8 @@ int sc_main(int argc, char* argv[]) {
   }
   if (!parse_uint(trace_limit_text, &cl.trace_limit))
     return config_error("--trace-limit '" + trace_limit_text + "' is not a number");
+  if (cl.format != "text" && cl.format != "markdown")
+    return config_error("--format '" + cl.format + "' is not one of: text, markdown");
 
   // Config files, then --set overrides.
   ConfigSet config;
@@ -134,6 +140,10 @@ int sc_main(int argc, char* argv[]) {
     return config_error(err);
 
   if (cl.help_params) {
+    if (cl.format == "markdown") {
+      write_param_help(std::cout, params.specs(), ParamHelpFormat::Markdown);
+      return 0;
+    }
     std::cout << "Parameters of platform '" << sys.platform
               << "' (others: --set system.platform=NAME --help-params)\n\n";
     write_param_help(std::cout, params.specs());

@@ -122,6 +122,19 @@ TEST(Cli, HelpParamsListsEveryParameter) {
   EXPECT_NE(r.out.find("default:"), std::string::npos);
 }
 
+TEST(Cli, HelpParamsAsMarkdownTables) {
+  Result r = run("--help-params --format markdown");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("#### `[tg0]`\n\n| key | default | unit | accepts | meaning | source of default |\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| `count` | 1000 | requests | an integer in 0..18446744073709551615 | "), std::string::npos)
+      << r.out;
+  r = run("--help-params --format html");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--format 'html' is not one of: text, markdown"), std::string::npos) << r.out;
+}
+
 TEST(Cli, StopConditions) {
   Result r = run("--config " + kDefault + " --set tg0.count=0 --set system.time_limit=50000 --outdir stop_t");
   ASSERT_EQ(r.status, 0) << r.out;

@@ -28,8 +28,8 @@ struct Params {
     ParamList vtd = list.scope("vtd0");
     ParamList iotlb = vtd.scope("iotlb");
     iotlb.add_uint("entries", &entries, 0, 65536, "entries", "IOTLB entries");
-    iotlb.add_double("latency", &latency, 0, 1000, "cycles", "IOTLB lookup latency");
-    iotlb.add_choice("policy", &policy, {"lru", "plru", "rr", "random"}, "Replacement");
+    iotlb.add_double("latency", &latency, 0, 1000, "cycles", "IOTLB lookup latency", "gem5 SMMUv3 tlb_lat");
+    iotlb.add_choice("policy", &policy, {"lru", "plru", "rr", "random"}, "Replacement | victim choice");
     vtd.add_address("base", &base, ~0ull, "MMIO base");
     vtd.add_bool("enabled", &enabled, "Unit present");
   }
@@ -134,4 +134,30 @@ TEST(Config, HelpListsDefaultsAndRanges) {
   EXPECT_NE(os.str().find("vtd0.iotlb.entries"), std::string::npos);
   EXPECT_NE(os.str().find("default: 64 entries; accepts an integer in 0..65536"), std::string::npos)
       << os.str();
+  // The source of a default is a line of its own, under the parameter it belongs to.
+  EXPECT_NE(os.str().find("default: 3 cycles; accepts a number in 0..1e+03\n"
+                          "                    source of default: gem5 SMMUv3 tlb_lat\n"),
+            std::string::npos)
+      << os.str();
+  EXPECT_EQ(os.str().find("source of default: \n"), std::string::npos) << "no line for an unknown source";
+}
+
+TEST(Config, MarkdownHelpIsOneTablePerSection) {
+  Params p;
+  bool extra = false;
+  p.list.scope("kernel").add_bool("extra", &extra, "Another section", "assumption");
+  std::ostringstream os;
+  write_param_help(os, p.list.specs(), ParamHelpFormat::Markdown);
+  const std::string header = "| key | default | unit | accepts | meaning | source of default |\n"
+                             "| --- | --- | --- | --- | --- | --- |\n";
+  EXPECT_EQ(os.str(),
+            "#### `[vtd0]`\n\n" + header +
+                "| `iotlb.entries` | 64 | entries | an integer in 0..65536 | IOTLB entries |  |\n"
+                "| `iotlb.latency` | 3 | cycles | a number in 0..1e+03 | IOTLB lookup latency | gem5 SMMUv3 tlb_lat |\n"
+                "| `iotlb.policy` | lru |  | one of: lru, plru, rr, random | Replacement \\| victim choice |  |\n"
+                "| `base` | 0xfed90000 | address | an address in 0x0..0xffffffffffffffff (hex with 0x, or decimal) | "
+                "MMIO base |  |\n"
+                "| `enabled` | true |  | true/false (also 1/0, yes/no, on/off) | Unit present |  |\n"
+                "\n#### `[kernel]`\n\n" +
+                header + "| `extra` | false |  | true/false (also 1/0, yes/no, on/off) | Another section | assumption |\n\n");
 }
