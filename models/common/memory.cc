@@ -7,18 +7,6 @@ namespace iommusim {
 using sc_core::sc_time;
 using sc_core::SC_NS;
 
-void MemoryParams::declare(ParamList& p) {
-  p.add_uint("size", &size, 4096, 1ull << 63, "bytes",
-             "Physical address space size; pages are allocated on first write");
-  p.add_double("read_latency", &read_latency_ns, 0, 1e6, "ns",
-               "Read access latency (DDR4 idle load-to-use, ~80 ns)");
-  p.add_double("write_latency", &write_latency_ns, 0, 1e6, "ns",
-               "Write latency until the write is accepted (posted into the write queue)");
-  p.add_double("bandwidth", &bandwidth_GBps, 0, 1e4, "GB/s",
-               "Channel bandwidth shared by all accesses; 0 = unlimited (DDR4-3200 channel: 25.6)");
-  p.add_bool("dmi", &dmi, "Grant DMI pointers (page-trimmed) for the fast functional path");
-}
-
 Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGroup* parent_stats)
     : sc_module(name),
       socket("socket"),

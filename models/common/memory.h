@@ -1,6 +1,6 @@
 // DRAM target: sparse storage behind a TLM-2.0 target socket, with an access
-// latency and a channel bandwidth (DESIGN.md "Timing": a transfer reserves the
-// channel at max(t, free_at)). Supports b_transport, DMI (page-trimmed) and
+// latency and a channel bandwidth (a transfer reserves the channel at
+// max(t, free_at)). Supports b_transport, DMI (page-trimmed) and
 // transport_dbg; DMI can be revoked on request.
 #pragma once
 
@@ -16,18 +16,26 @@
 
 namespace iommusim {
 
-struct MemoryParams {
-  uint64_t size = 1ull << 52;       // bytes of physical address space
-  // Idle load-to-use latency of a DDR4-3200 channel seen from the host bridge,
-  // ~60-90 ns in published measurements; 80 ns is a middle value.
-  double read_latency_ns = 80.0;
-  // Posted writes retire into the memory controller's write queue.
-  double write_latency_ns = 20.0;
-  // One DDR4-3200 channel: 3200 MT/s x 8 B = 25.6 GB/s (= bytes per ns). 0 = unlimited.
-  double bandwidth_GBps = 25.6;
-  bool dmi = true;                  // grant DMI (fast functional path; no bandwidth model)
+#define IOMMUSIM_MEMORY_PARAMS(P)                                                                            \
+  P(uint64_t, size, "size", 1ull << 52, in_range(4096, 1ull << 63), "bytes",                                 \
+    "Physical address space size; pages are allocated on first write",                                       \
+    "x86-64 MAXPHYADDR at its architectural maximum, 52 bits (Intel SDM Vol. 3A 4.1.4)")                     \
+  P(double, read_latency_ns, "read_latency", 80.0, in_range(0, 1e6), "ns",                                   \
+    "Read access latency (DDR4 idle load-to-use, ~80 ns)",                                                    \
+    "assumption: the middle of the 60-90 ns idle load-to-use latency of a DDR4-3200 channel seen from the "  \
+    "host bridge in published measurements")                                                                 \
+  P(double, write_latency_ns, "write_latency", 20.0, in_range(0, 1e6), "ns",                                 \
+    "Write latency until the write is accepted (posted into the write queue)",                               \
+    "assumption: posted writes retire into the memory controller's write queue")                            \
+  P(double, bandwidth_GBps, "bandwidth", 25.6, in_range(0, 1e4), "GB/s",                                     \
+    "Channel bandwidth shared by all accesses; 0 = unlimited (DDR4-3200 channel: 25.6)",                      \
+    "one DDR4-3200 channel: 3200 MT/s x 8 bytes (JESD79-4)")                                                 \
+  P(bool, dmi, "dmi", true, boolean(), "", "Grant DMI pointers (page-trimmed) for the fast functional path", \
+    "on: initiators may take the fast functional path (DMI accesses skip the bandwidth model)")
 
-  void declare(ParamList& p);
+struct MemoryParams {
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_MEMORY_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, p); }
 };
 
 class Memory : public sc_core::sc_module {
