@@ -26,13 +26,6 @@ unsigned log2u(uint64_t v) {
 }
 }  // namespace
 
-void PcieConfigParams::declare(ParamList& p) {
-  p.add_uint("vendor_id", &vendor_id, 0, 0xffff, "", "PCI Vendor ID");
-  p.add_uint("device_id", &device_id, 0, 0xffff, "", "PCI Device ID");
-  p.add_uint("class_code", &class_code, 0, 0xffffff, "", "class code (base class << 16 | subclass << 8 | prog-if)");
-  p.add_uint("revision", &revision, 0, 0xff, "", "Revision ID");
-}
-
 PcieConfigSpace::PcieConfigSpace(const PcieConfigParams& p, const PcieLinkParams& link)
     : p_(p), map_("pcie_config", CONFIG_SPACE_SIZE, Endian::Little, HolePolicy::ReadZeroWriteIgnore) {
   map_.set_allowed_sizes(RegisterMap::kSize1 | RegisterMap::kSize2 | RegisterMap::kSize4);

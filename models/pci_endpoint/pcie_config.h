@@ -30,6 +30,7 @@
 #include <functional>
 #include <string>
 
+#include "common/params.h"
 #include "common/register_map.h"
 #include "pci_endpoint/pcie_link.h"
 
@@ -93,11 +94,21 @@ struct PcieBarParams {
   bool prefetchable = false;
 };
 
+// The identity a device's config space reports; a device's own params decide
+// which capabilities it has (the fields after these).
+#define IOMMUSIM_PCIE_IDENTITY_PARAMS(P)                                                                   \
+  P(uint32_t, vendor_id, "vendor_id", 0x1234, in_range(0, 0xffff), "", "PCI Vendor ID",                    \
+    "the vendor id QEMU gives its test devices (PCI_VENDOR_ID_QEMU)")                                      \
+  P(uint32_t, device_id, "device_id", 0x0001, in_range(0, 0xffff), "", "PCI Device ID",                    \
+    "assumption: the first device id under that vendor")                                                   \
+  P(uint32_t, class_code, "class_code", 0x058000, in_range(0, 0xffffff), "",                               \
+    "class code (base class << 16 | subclass << 8 | prog-if)",                                             \
+    "PCI Code and ID Assignment: 05h/80h, other memory controller; the NIC reports 020000h (Ethernet) and " \
+    "the accelerator 120000h (processing accelerator) unless this is set")                                 \
+  P(uint32_t, revision, "revision", 1, in_range(0, 0xff), "", "Revision ID", "assumption")
+
 struct PcieConfigParams {
-  uint32_t vendor_id = 0x1234;
-  uint32_t device_id = 0x0001;
-  uint32_t class_code = 0x058000;  // base/sub/prog-if: 0x05 0x80 = other memory controller
-  uint32_t revision = 1;
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PCIE_IDENTITY_PARAMS)
   uint32_t subsystem_vendor_id = 0x1234;
   uint32_t subsystem_id = 0x0001;
   std::array<PcieBarParams, 6> bars{};
@@ -115,9 +126,8 @@ struct PcieConfigParams {
   uint32_t pri_capacity = 32;        // Outstanding Page Request Capacity
   bool extended_tags = false;        // Device Capabilities: Extended Tag Field Supported
 
-  // Declares the identity fields (vendor/device/class/revision) only; a
-  // device's own params decide which capabilities it has.
-  void declare(ParamList& p);
+  // The identity keys only.
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_PCIE_IDENTITY_PARAMS, *this, p); }
 };
 
 class PcieConfigSpace {

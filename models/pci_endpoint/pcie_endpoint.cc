@@ -12,8 +12,7 @@ using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 void PcieEndpointParams::declare(ParamList& p) {
-  p.add_uint("requester_id", &requester_id, 0, 0xffff, "", "PCI requester id (BDF: bus<<8 | dev<<3 | fn)");
-  p.add_double("mmio_latency_ns", &mmio_latency_ns, 0.0, 1e6, "ns", "register access latency inside the device");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_PCIE_ENDPOINT_PARAMS, *this, p);
   ParamList c = p.scope("config");
   config.declare(c);
   ParamList l = p.scope("link");

@@ -2,8 +2,8 @@
 // accelerator): a type-0 config space with its capabilities (pcie_config.h),
 // a register map behind BAR0 with the MSI-X table and PBA in it, the PCIe link
 // shared by every DMA and MMIO of the function, and MSI-X delivery as a memory
-// write of the entry's data to its address (DESIGN.md: interrupts are memory
-// writes).
+// write of the entry's data to its address (an MSI is a memory write, PCIe
+// Base 6.1.4).
 //
 // Sockets:
 //   dma     (initiator) upstream: DMA, ATS translation requests, PRI page
@@ -30,6 +30,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/params.h"
 #include "common/register_map.h"
 #include "common/stats.h"
 #include "common/trace.h"
@@ -39,14 +40,15 @@
 
 namespace iommusim {
 
-class ParamList;
+#define IOMMUSIM_PCIE_ENDPOINT_PARAMS(P)                                                                   \
+  IOMMUSIM_PCIE_REQUESTER_ID_PARAM(P)                                                                      \
+  P(double, mmio_latency_ns, "mmio_latency_ns", 20.0, in_range(0.0, 1e6), "ns",                            \
+    "register access latency inside the device", "assumption")
 
 struct PcieEndpointParams {
-  uint32_t requester_id = 0x0100;   // BDF
-  double mmio_latency_ns = 20.0;    // register access inside the device, after the link
-  PcieConfigParams config;
-  PcieLinkParams link;
-  // requester_id, mmio_latency_ns, config.{vendor_id,device_id,class_code,revision}, link.*
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PCIE_ENDPOINT_PARAMS)
+  PcieConfigParams config;  // under config.
+  PcieLinkParams link;      // under link.
   void declare(ParamList& p);
 };
 

@@ -77,26 +77,6 @@ void split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp
 
 }  // namespace
 
-void PcieLinkParams::declare(ParamList& p) {
-  p.add_bool("enable", &enable, "model the PCIe link (TLP splitting, serialization, tags, credits)");
-  p.add_uint("gen", &gen, 1, 5, "", "PCIe generation: 1..5 = 2.5, 5, 8, 16, 32 GT/s per lane");
-  p.add_uint("lanes", &lanes, 1, 32, "lanes", "link width (1, 2, 4, 8, 16 or 32)");
-  p.add_choice("encoding", &encoding, {"auto", "8b10b", "128b130b"},
-               "line encoding; auto: 8b/10b for gen1/2, 128b/130b for gen3+");
-  p.add_bool("addr64", &addr64, "64-bit addressing: 4DW (16 B) request headers; false: 3DW (12 B)");
-  p.add_bool("ecrc", &ecrc, "append a 4 B ECRC digest to every TLP");
-  p.add_uint("mps", &mps, 128, 4096, "bytes", "Max_Payload_Size (power of two)");
-  p.add_uint("mrrs", &mrrs, 128, 4096, "bytes", "Max_Read_Request_Size (power of two)");
-  p.add_uint("rcb", &rcb, 64, 128, "bytes", "Read Completion Boundary (64 or 128)");
-  p.add_bool("rcb_chunks", &rcb_chunks, "completions come in RCB-sized chunks (older chipsets) instead of MPS");
-  p.add_uint("framing_bytes", &framing_bytes, 0, 16, "bytes", "physical-layer framing per TLP");
-  p.add_uint("dll_bytes", &dll_bytes, 0, 16, "bytes", "data-link overhead per TLP (sequence number + LCRC)");
-  p.add_bool("dllp_overhead", &dllp_overhead, "deduct ACK/FC-update DLLPs and SKIP ordered sets from the bandwidth");
-  p.add_double("latency_ns", &latency_ns, 0.0, 1e6, "ns", "one-way link latency (PHY/DLL pipelines, root port), each direction");
-  p.add_uint("tags", &tags, 1, 2048, "tags", "outstanding non-posted requests (32: 5-bit tags, 256: extended tags)");
-  p.add_uint("posted_credits", &posted_credits, 0, 4096, "credits", "posted header credits of the root port (0: unlimited)");
-}
-
 std::string PcieLinkParams::validate() const {
   if (gen < 1 || gen > 5) return "gen must be 1..5";
   if (!pow2(lanes) || lanes > 32) return "lanes must be 1, 2, 4, 8, 16 or 32";

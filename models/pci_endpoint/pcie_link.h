@@ -22,8 +22,8 @@
 //    (write_gbps, read_gbps) for a transfer size, as the unit test checks.
 //  - PcieLinkTiming: the same link applied to simulated DMA: one
 //    BandwidthResource per direction (upstream: device -> root complex,
-//    downstream: root complex -> device) reserved per TLP under the DESIGN.md
-//    reservation rule, a one-way latency, a tag pool bounding outstanding
+//    downstream: root complex -> device) reserved per TLP at max(t, free_at),
+//    a one-way latency, a tag pool bounding outstanding
 //    non-posted requests, and a posted-header credit pool.
 #pragma once
 
@@ -33,31 +33,65 @@
 #include <systemc>
 
 #include "common/bandwidth_calendar.h"
+#include "common/params.h"
 #include "common/timing.h"
 
 namespace iommusim {
 
-class ParamList;
+// The requester id a PCIe function puts in its requests: a row (common/params.h)
+// of the params of every function model.
+#define IOMMUSIM_PCIE_REQUESTER_ID_PARAM(P)                                                                \
+  P(uint32_t, requester_id, "requester_id", 0x0100, in_range(0, 0xffff), "",                               \
+    "PCI requester id (BDF: bus<<8 | dev<<3 | fn)",                                                        \
+    "01:00.0, the first device behind the first root port (a platform numbers its endpoints itself)")
+
+// pcie-bench: Neugebauer et al., "Understanding PCIe performance for end host
+// networking", SIGCOMM 2018.
+#define IOMMUSIM_PCIE_LINK_PARAMS(P)                                                                           \
+  P(bool, enable, "enable", true, boolean(), "",                                                               \
+    "model the PCIe link (TLP splitting, serialization, tags, credits)",                                       \
+    "on: DMA is timed through the link, as pcie-bench measures it")                                           \
+  P(uint32_t, gen, "gen", 3, in_range(1, 5), "", "PCIe generation: 1..5 = 2.5, 5, 8, 16, 32 GT/s per lane",     \
+    "Gen3, pcie-bench's reference")                                                                           \
+  P(uint32_t, lanes, "lanes", 8, in_range(1, 32), "lanes", "link width (1, 2, 4, 8, 16 or 32)",                \
+    "x8, as in pcie-bench's NFP6000 and NetFPGA-SUME measurements")                                           \
+  P(std::string, encoding, "encoding", "auto", one_of({"auto", "8b10b", "128b130b"}), "",                      \
+    "line encoding; auto: 8b/10b for gen1/2, 128b/130b for gen3+",                                             \
+    "PCIe Base 4.2: 8b/10b at 2.5 and 5 GT/s, 128b/130b from 8 GT/s")                                        \
+  P(bool, addr64, "addr64", true, boolean(), "",                                                               \
+    "64-bit addressing: 4DW (16 B) request headers; false: 3DW (12 B)", "pcie-bench default (addr=64)")        \
+  P(bool, ecrc, "ecrc", false, boolean(), "", "append a 4 B ECRC digest to every TLP",                         \
+    "pcie-bench default (no digest)")                                                                          \
+  P(uint32_t, mps, "mps", 256, in_range(128, 4096), "bytes", "Max_Payload_Size (power of two)",                \
+    "pcie-bench default; typical of Xeon root ports")                                                        \
+  P(uint32_t, mrrs, "mrrs", 512, in_range(128, 4096), "bytes", "Max_Read_Request_Size (power of two)",         \
+    "pcie-bench default")                                                                                      \
+  P(uint32_t, rcb, "rcb", 64, in_range(64, 128), "bytes", "Read Completion Boundary (64 or 128)",              \
+    "pcie-bench default")                                                                                      \
+  P(bool, rcb_chunks, "rcb_chunks", false, boolean(), "",                                                      \
+    "completions come in RCB-sized chunks (older chipsets) instead of MPS",                                    \
+    "off: MPS-sized completions; pcie-bench observed RCB-sized ones on older chipsets")                       \
+  P(uint32_t, framing_bytes, "framing_bytes", 2, in_range(0, 16), "bytes", "physical-layer framing per TLP",   \
+    "pcie-bench model")                                                                                        \
+  P(uint32_t, dll_bytes, "dll_bytes", 6, in_range(0, 16), "bytes",                                             \
+    "data-link overhead per TLP (sequence number + LCRC)",                                                     \
+    "sequence number 2 B + LCRC 4 B (PCIe Base 3.6)")                                                          \
+  P(bool, dllp_overhead, "dllp_overhead", true, boolean(), "",                                                 \
+    "deduct ACK/FC-update DLLPs and SKIP ordered sets from the bandwidth", "pcie-bench model")                 \
+  P(double, latency_ns, "latency_ns", 100.0, in_range(0.0, 1e6), "ns",                                         \
+    "one-way link latency (PHY/DLL pipelines, root port), each direction",                                     \
+    "assumption; calibrate to a host: pcie-bench reports 64-byte DMA read latencies of roughly 400-550 ns on " \
+    "Xeon E5 hosts, most of it in the root complex and memory")                                                \
+  P(uint32_t, tags, "tags", 32, in_range(1, 2048), "tags",                                                     \
+    "outstanding non-posted requests (32: 5-bit tags, 256: extended tags)",                                    \
+    "5-bit tags without the extended tag field (PCIe Base 2.2.6.2)")                                          \
+  P(uint32_t, posted_credits, "posted_credits", 64, in_range(0, 4096), "credits",                              \
+    "posted header credits of the root port (0: unlimited)", "assumption")
 
 struct PcieLinkParams {
-  bool enable = true;             // false: no link timing (DMA goes straight to the socket)
-  uint32_t gen = 3;               // 1..5: 2.5, 5, 8, 16, 32 GT/s
-  uint32_t lanes = 8;             // 1, 2, 4, 8, 16, 32
-  std::string encoding = "auto";  // auto | 8b10b | 128b130b
-  bool addr64 = true;             // 4DW (16 B) request headers; false: 3DW (12 B)
-  bool ecrc = false;              // 4 B TLP digest
-  uint32_t mps = 256;             // max payload size, bytes
-  uint32_t mrrs = 512;            // max read request size, bytes
-  uint32_t rcb = 64;              // read completion boundary, bytes
-  bool rcb_chunks = false;        // completions in RCB-sized chunks instead of MPS
-  uint32_t framing_bytes = 2;     // physical-layer framing per TLP
-  uint32_t dll_bytes = 6;         // sequence number + LCRC per TLP
-  bool dllp_overhead = true;      // deduct ACK/FC-update DLLPs and SKIP ordered sets
-  double latency_ns = 100.0;      // one-way latency (PHY/DLL pipelines, root port), each direction
-  uint32_t tags = 32;             // outstanding non-posted requests (5-bit tags; 256 with extended tags)
-  uint32_t posted_credits = 64;   // posted header credits advertised by the root port (0: unlimited)
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PCIE_LINK_PARAMS)
 
-  void declare(ParamList& p);
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_PCIE_LINK_PARAMS, *this, p); }
   std::string validate() const;   // "" or what is wrong
 };
 

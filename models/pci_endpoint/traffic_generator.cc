@@ -40,32 +40,7 @@ double ns_of(const sc_time& t) { return t.to_seconds() * 1e9; }
 // Parameters
 
 void TrafficGenParams::declare(ParamList& p) {
-  p.add_choice("op", &op, {"read", "write", "mix", "wrrd"},
-               "DMA direction: read (from host memory), write, a mix, or wrrd (a write then a read of the same "
-               "buffer, timed together: pcie-bench LAT_DMA_WRRD)");
-  p.add_double("write_fraction", &write_fraction, 0.0, 1.0, "", "mix: fraction of requests that are writes");
-  p.add_uint("size", &size, 1, 1ull << 20, "bytes", "bytes per DMA request");
-  p.add_choice("pattern", &pattern, {"sequential", "random", "strided", "zipf"},
-               "address pattern of the requests within the window");
-  p.add_address("window_base", &window_base, ~0ull, "first address of the DMA window (host/IO virtual address)");
-  p.add_uint("window_size", &window_size, 1, 1ull << 48, "bytes", "size of the DMA window");
-  p.add_uint("host_offset", &host_offset, 0, 4095, "bytes", "offset of each buffer within its aligned slot (pcie-bench host offset)");
-  p.add_uint("align", &align, 1, 1ull << 30, "bytes", "slot alignment (power of two; a cache line by default)");
-  p.add_uint("stride", &stride, 1, 1ull << 40, "bytes", "strided: distance between consecutive requests (rounded up to slots)");
-  p.add_double("zipf_theta", &zipf_theta, 0.0, 10.0, "", "zipf: skew (0 = uniform; 0.99 as in YCSB)");
-  p.add_bool("zipf_scramble", &zipf_scramble, "zipf: spread the hot slots over the window instead of packing them at its start");
-  p.add_uint("outstanding", &outstanding, 1, 4096, "requests", "bandwidth mode: requests in flight");
-  p.add_choice("mode", &mode, {"bandwidth", "latency"},
-               "bandwidth: `outstanding` requests in flight; latency: one request at a time");
-  p.add_uint("count", &count, 0, ~0ull, "requests", "requests to issue (0: until duration_ns or the time limit)");
-  p.add_double("duration_ns", &duration_ns, 0.0, 1e15, "ns", "stop issuing after this long (0: no limit)");
-  p.add_double("start_ns", &start_ns, 0.0, 1e15, "ns", "time of the first request");
-  p.add_uint("seed", &seed, 0, ~0ull, "", "seed of the generator's own random streams");
-  p.add_uint("requester_id", &requester_id, 0, 0xffff, "", "PCI requester id (BDF: bus<<8 | dev<<3 | fn)");
-  p.add_bool("pasid_enable", &pasid_enable, "tag every request with a PASID");
-  p.add_uint("pasid", &pasid, 0, 0xfffff, "", "PASID of the first stream");
-  p.add_uint("pasid_count", &pasid_count, 1, 1u << 20, "streams", "request i uses PASID pasid + i mod pasid_count");
-  p.add_bool("privileged", &privileged, "PASID privileged-mode requests");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_TRAFFIC_GEN_PARAMS, *this, p);
   ParamList lp = p.scope("link");
   link.declare(lp);
 }

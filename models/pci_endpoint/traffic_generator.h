@@ -45,6 +45,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "common/dma_extension.h"
+#include "common/params.h"
 #include "common/stats.h"
 #include "common/trace.h"
 #include "pci_endpoint/dma_port.h"
@@ -52,32 +53,62 @@
 
 namespace iommusim {
 
-class ParamList;
+#define IOMMUSIM_TRAFFIC_GEN_PARAMS(P)                                                                        \
+  P(std::string, op, "op", "read", one_of({"read", "write", "mix", "wrrd"}), "",                              \
+    "DMA direction: read (from host memory), write, a mix, or wrrd (a write then a read of the same "         \
+    "buffer, timed together: pcie-bench LAT_DMA_WRRD)",                                                       \
+    "pcie-bench BW_DMA_RD and LAT_DMA_RD")                                                                    \
+  P(double, write_fraction, "write_fraction", 0.5, in_range(0.0, 1.0), "",                                    \
+    "mix: fraction of requests that are writes", "assumption: an even mix")                                 \
+  P(uint64_t, size, "size", 64, in_range(1, 1ull << 20), "bytes", "bytes per DMA request",                    \
+    "pcie-bench's smallest transfer (it sweeps 64 B..2 KiB)")                                                 \
+  P(std::string, pattern, "pattern", "sequential", one_of({"sequential", "random", "strided", "zipf"}), "",    \
+    "address pattern of the requests within the window",                                                      \
+    "pcie-bench's sequential pattern (its other is random)")                                                  \
+  P(uint64_t, window_base, "window_base", 0x0, address_up_to(~0ull), "address",                               \
+    "first address of the DMA window (host/IO virtual address)",                                              \
+    "the bottom of memory (x86-vtd puts a tg endpoint's window at the IOVA 0x40000000)")                      \
+  P(uint64_t, window_size, "window_size", 1 << 20, in_range(1, 1ull << 48), "bytes", "size of the DMA window",  \
+    "assumption: 1 MiB, inside pcie-bench's 4 KiB..64 MiB sweep")                                             \
+  P(uint64_t, host_offset, "host_offset", 0, in_range(0, 4095), "bytes",                                      \
+    "offset of each buffer within its aligned slot (pcie-bench host offset)",                                 \
+    "cache-line aligned buffers (pcie-bench host offset 0)")                                                  \
+  P(uint64_t, align, "align", 64, in_range(1, 1ull << 30), "bytes",                                           \
+    "slot alignment (power of two; a cache line by default)", "one x86 cache line, 64 bytes")                \
+  P(uint64_t, stride, "stride", 4096, in_range(1, 1ull << 40), "bytes",                                       \
+    "strided: distance between consecutive requests (rounded up to slots)", "one request per 4 KiB page")    \
+  P(double, zipf_theta, "zipf_theta", 0.99, in_range(0.0, 10.0), "",                                          \
+    "zipf: skew (0 = uniform; 0.99 as in YCSB)",                                                              \
+    "YCSB's Zipfian constant (Cooper et al., SoCC 2010)")                                                    \
+  P(bool, zipf_scramble, "zipf_scramble", true, boolean(), "",                                                \
+    "zipf: spread the hot slots over the window instead of packing them at its start",                        \
+    "YCSB's scrambled Zipfian distribution")                                                                 \
+  P(uint32_t, outstanding, "outstanding", 1, in_range(1, 4096), "requests", "bandwidth mode: requests in flight", \
+    "assumption: one request at a time")                                                                      \
+  P(std::string, mode, "mode", "bandwidth", one_of({"bandwidth", "latency"}), "",                             \
+    "bandwidth: `outstanding` requests in flight; latency: one request at a time",                            \
+    "pcie-bench's BW_* benchmarks")                                                                           \
+  P(uint64_t, count, "count", 1000, in_range(0, ~0ull), "requests",                                           \
+    "requests to issue (0: until duration_ns or the time limit)",                                             \
+    "assumption: enough requests for a stable mean in a short run")                                          \
+  P(double, duration_ns, "duration_ns", 0.0, in_range(0.0, 1e15), "ns",                                       \
+    "stop issuing after this long (0: no limit)", "no limit: `count` ends the run")                           \
+  P(double, start_ns, "start_ns", 0.0, in_range(0.0, 1e15), "ns", "time of the first request",                \
+    "at once")                                                                                                \
+  P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "", "seed of the generator's own random streams",          \
+    "any fixed value: the same run draws the same requests")                                                  \
+  IOMMUSIM_PCIE_REQUESTER_ID_PARAM(P)                                                                         \
+  P(bool, pasid_enable, "pasid_enable", false, boolean(), "", "tag every request with a PASID",               \
+    "off: untagged DMA, as in pcie-bench")                                                                    \
+  P(uint32_t, pasid, "pasid", 0, in_range(0, 0xfffff), "", "PASID of the first stream", "the first PASID")    \
+  P(uint32_t, pasid_count, "pasid_count", 1, in_range(1, 1u << 20), "streams",                                \
+    "request i uses PASID pasid + i mod pasid_count", "one stream")                                           \
+  P(bool, privileged, "privileged", false, boolean(), "", "PASID privileged-mode requests",                   \
+    "off: user-mode requests")
 
 struct TrafficGenParams {
-  std::string op = "read";              // read | write | mix | wrrd (write then read, timed together)
-  double write_fraction = 0.5;          // mix: probability that a request is a write
-  uint64_t size = 64;                   // bytes per request
-  std::string pattern = "sequential";   // sequential | random | strided | zipf
-  uint64_t window_base = 0x0;
-  uint64_t window_size = 1 << 20;       // addresses in [window_base, window_base + window_size)
-  uint64_t host_offset = 0;             // byte offset of each buffer inside its aligned slot
-  uint64_t align = 64;                  // slot alignment (cache line)
-  uint64_t stride = 4096;               // strided: distance between consecutive requests
-  double zipf_theta = 0.99;             // zipf skew
-  bool zipf_scramble = true;            // spread hot slots over the window
-  uint32_t outstanding = 1;             // bandwidth mode: requests in flight
-  std::string mode = "bandwidth";       // bandwidth | latency (one at a time)
-  uint64_t count = 1000;                // requests (0: until duration or the time limit)
-  double duration_ns = 0.0;             // stop issuing after this long (0: no limit)
-  double start_ns = 0.0;                // first issue
-  uint64_t seed = 1;
-  uint32_t requester_id = 0x0100;       // BDF (bus 1, device 0, function 0)
-  bool pasid_enable = false;            // tag requests with a PASID
-  uint32_t pasid = 0;                   // first PASID
-  uint32_t pasid_count = 1;             // request i uses pasid + i mod pasid_count
-  bool privileged = false;              // PASID privileged-mode bit
-  PcieLinkParams link;
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRAFFIC_GEN_PARAMS)
+  PcieLinkParams link;  // under link.
 
   void declare(ParamList& p);
   std::string validate() const;         // "" or what is wrong (cross-field checks)
