@@ -30,16 +30,7 @@ void catch_up(const sc_time& t) {
 
 void NicParams::declare(ParamList& p) {
   ep.declare(p);
-  p.add_double("line_rate_gbps", &line_rate_gbps, 0.001, 1e4, "Gb/s", "Ethernet line rate");
-  p.add_uint("wire_overhead", &wire_overhead, 0, 64, "bytes", "per-frame wire overhead (preamble+SFD 8, IFG 12)");
-  p.add_uint("tx_fifo_bytes", &tx_fifo_bytes, 0, 1u << 24, "bytes", "TX FIFO: how far buffer reads may run ahead of the wire");
-  p.add_uint("fetch_batch", &fetch_batch, 1, 256, "descriptors", "descriptors fetched per descriptor read");
-  p.add_uint("rx_buffer_size", &rx_buffer_size, 64, 65536, "bytes", "bytes per RX buffer");
-  p.add_double("itr_ns", &itr_ns, 0.0, 1e9, "ns", "reset value of ITR: minimum interval between interrupts of a vector");
-  p.add_double("rx_rate_gbps", &rx_rate_gbps, 0.0, 1e4, "Gb/s", "built-in RX source: offered load (0: no RX traffic)");
-  p.add_uint("rx_packet_size", &rx_packet_size, 60, 65536, "bytes", "built-in RX source: frame size");
-  p.add_uint("rx_packets", &rx_packets, 0, ~0ull, "frames", "built-in RX source: frames (0: unlimited)");
-  p.add_double("rx_start_ns", &rx_start_ns, 0.0, 1e15, "ns", "built-in RX source: first arrival");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_NIC_PARAMS, *this, p);
 }
 
 namespace {

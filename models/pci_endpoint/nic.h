@@ -66,18 +66,33 @@ constexpr unsigned VEC_TX = 0, VEC_RX = 1;
 constexpr uint64_t BAR0_SIZE = 64 * 1024, MSIX_TABLE = 0x2000, MSIX_PBA = 0x3000, DESC_SIZE = 16;
 }  // namespace nicreg
 
+#define IOMMUSIM_NIC_PARAMS(P)                                                                                \
+  P(double, line_rate_gbps, "line_rate_gbps", 40.0, in_range(0.001, 1e4), "Gb/s", "Ethernet line rate",        \
+    "40GbE, the NIC class pcie-bench models")                                                                 \
+  P(uint32_t, wire_overhead, "wire_overhead", 20, in_range(0, 64), "bytes",                                   \
+    "per-frame wire overhead (preamble+SFD 8, IFG 12)",                                                       \
+    "preamble and SFD 8 B + inter-frame gap 12 B (IEEE 802.3)")                                               \
+  P(uint32_t, tx_fifo_bytes, "tx_fifo_bytes", 16384, in_range(0, 1u << 24), "bytes",                          \
+    "TX FIFO: how far buffer reads may run ahead of the wire", "assumption")                                  \
+  P(uint32_t, fetch_batch, "fetch_batch", 8, in_range(1, 256), "descriptors",                                 \
+    "descriptors fetched per descriptor read",                                                                \
+    "assumption (ixgbe, for one, prefetches descriptors in groups of 8)")                                     \
+  P(uint32_t, rx_buffer_size, "rx_buffer_size", 2048, in_range(64, 65536), "bytes", "bytes per RX buffer",    \
+    "the common 2 KiB driver receive buffer")                                                                 \
+  P(double, itr_ns, "itr_ns", 0.0, in_range(0.0, 1e9), "ns",                                                  \
+    "reset value of ITR: minimum interval between interrupts of a vector", "no moderation")                   \
+  P(double, rx_rate_gbps, "rx_rate_gbps", 0.0, in_range(0.0, 1e4), "Gb/s",                                    \
+    "built-in RX source: offered load (0: no RX traffic)", "no RX traffic")                                   \
+  P(uint32_t, rx_packet_size, "rx_packet_size", 1500, in_range(60, 65536), "bytes",                           \
+    "built-in RX source: frame size", "1500 B, the Ethernet MTU (IEEE 802.3)")                                \
+  P(uint64_t, rx_packets, "rx_packets", 0, in_range(0, ~0ull), "frames",                                      \
+    "built-in RX source: frames (0: unlimited)", "unlimited")                                                 \
+  P(double, rx_start_ns, "rx_start_ns", 0.0, in_range(0.0, 1e15), "ns", "built-in RX source: first arrival",  \
+    "at once")
+
 struct NicParams {
-  PcieEndpointParams ep;            // requester_id, config.*, link.*
-  double line_rate_gbps = 40.0;     // Ethernet line rate (40GbE as in pcie-bench)
-  uint32_t wire_overhead = 20;      // bytes per frame on the wire besides the frame: preamble+SFD 8, IFG 12
-  uint32_t tx_fifo_bytes = 16384;   // TX FIFO: buffer reads run at most this far ahead of the wire
-  uint32_t fetch_batch = 8;         // descriptors per descriptor fetch
-  uint32_t rx_buffer_size = 2048;   // bytes per RX buffer
-  double itr_ns = 0.0;              // reset value of ITR
-  double rx_rate_gbps = 0.0;        // built-in RX source: offered load (0: no RX traffic)
-  uint32_t rx_packet_size = 1500;   // bytes per received frame
-  uint64_t rx_packets = 0;          // frames to receive (0: unlimited while rx_rate_gbps > 0)
-  double rx_start_ns = 0.0;         // first arrival
+  PcieEndpointParams ep;  // its keys come first
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_NIC_PARAMS)
   void declare(ParamList& p);
 };
 

@@ -55,18 +55,7 @@ PcieEndpointParams accel_ep(const SvmAccelParams& p) {
 
 void SvmAccelParams::declare(ParamList& p) {
   ep.declare(p);
-  p.add_uint("atc.entries", &atc_entries, 0, 1u << 20, "entries", "device-TLB (ATC) entries, one per 4 KiB page (0: none)");
-  p.add_uint("atc.ways", &atc_ways, 0, 1u << 20, "ways", "device-TLB associativity (0: fully associative)");
-  p.add_choice("atc.policy", &atc_policy, {"lru", "plru", "rr", "random"}, "device-TLB replacement policy");
-  p.add_double("atc.lookup_ns", &atc_lookup_ns, 0.0, 1e6, "ns", "device-TLB lookup latency");
-  p.add_double("inval_latency_ns", &inval_latency_ns, 0.0, 1e9, "ns",
-               "Invalidate Request to Invalidate Completion inside the device");
-  p.add_uint("ats_queue_depth", &ats_queue_depth, 0, 31, "", "ATS Capability Invalidate Queue Depth (0 encodes 32)");
-  p.add_uint("pri_capacity", &pri_capacity, 1, 0xffffffff, "requests", "PRI Outstanding Page Request Capacity");
-  p.add_uint("pri_max_retries", &pri_max_retries, 1, 1000, "", "page requests for one access before the job fails");
-  p.add_uint("engines", &engines, 1, 256, "", "concurrent accesses of a job");
-  p.add_uint("request_size", &request_size, 1, 4096, "bytes", "bytes per DMA request (never crossing a 4 KiB page)");
-  p.add_uint("seed", &seed, 0, ~0ull, "", "seed of the random ATC replacement");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_SVM_ACCEL_PARAMS, *this, p);
 }
 
 struct SvmAccelerator::Engine {

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cache_params.h"
 #include "common/pcie_messages.h"
 #include "common/set_assoc_cache.h"
 #include "pci_endpoint/pcie_endpoint.h"
@@ -63,19 +64,33 @@ constexpr uint32_t PASID_VALID = 1u << 31, PASID_PRIV = 1u << 30;
 constexpr uint64_t BAR0_SIZE = 16 * 1024, MSIX_TABLE = 0x2000, MSIX_PBA = 0x3000;
 }  // namespace accreg
 
+#define IOMMUSIM_SVM_ACCEL_PARAMS(P)                                                                          \
+  P(uint32_t, atc_entries, "atc.entries", 64, in_range(0, 1u << 20), "entries",                               \
+    "device-TLB (ATC) entries, one per 4 KiB page (0: none)", "assumption: a small device TLB")               \
+  P(uint32_t, atc_ways, "atc.ways", 0, in_range(0, 1u << 20), "ways",                                         \
+    "device-TLB associativity (0: fully associative)", "assumption: fully associative")                      \
+  P(std::string, atc_policy, "atc.policy", "lru", one_of(replacement_policy_words()), "",                     \
+    "device-TLB replacement policy", "assumption")                                                            \
+  P(double, atc_lookup_ns, "atc.lookup_ns", 2.0, in_range(0.0, 1e6), "ns", "device-TLB lookup latency",       \
+    "assumption")                                                                                             \
+  P(double, inval_latency_ns, "inval_latency_ns", 500.0, in_range(0.0, 1e9), "ns",                            \
+    "Invalidate Request to Invalidate Completion inside the device", "assumption")                            \
+  P(uint32_t, ats_queue_depth, "ats_queue_depth", 0, in_range(0, 31), "",                                     \
+    "ATS Capability Invalidate Queue Depth (0 encodes 32)",                                                   \
+    "32 requests, the deepest queue the field encodes (PCIe Base 10.5.1.2)")                                 \
+  P(uint32_t, pri_capacity, "pri_capacity", 32, in_range(1, 0xffffffff), "requests",                          \
+    "PRI Outstanding Page Request Capacity", "assumption")                                                    \
+  P(uint32_t, pri_max_retries, "pri_max_retries", 4, in_range(1, 1000), "",                                   \
+    "page requests for one access before the job fails", "assumption")                                        \
+  P(uint32_t, engines, "engines", 4, in_range(1, 256), "", "concurrent accesses of a job", "assumption")       \
+  P(uint32_t, request_size, "request_size", 256, in_range(1, 4096), "bytes",                                  \
+    "bytes per DMA request (never crossing a 4 KiB page)", "one TLP of the link's default Max_Payload_Size")  \
+  P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "", "seed of the random ATC replacement",                  \
+    "any fixed value: the same run gives the same victims")
+
 struct SvmAccelParams {
-  PcieEndpointParams ep;             // requester_id, config.*, link.*
-  uint32_t atc_entries = 64;         // device-TLB entries (4 KiB pages); 0: no ATC
-  uint32_t atc_ways = 0;             // 0: fully associative
-  std::string atc_policy = "lru";    // lru | plru | rr | random
-  double atc_lookup_ns = 2.0;        // device-TLB lookup
-  double inval_latency_ns = 500.0;   // Invalidate Request to Invalidate Completion, inside the device
-  uint32_t ats_queue_depth = 0;      // ATS Capability: Invalidate Queue Depth (0 encodes 32)
-  uint32_t pri_capacity = 32;        // PRI: Outstanding Page Request Capacity
-  uint32_t pri_max_retries = 4;      // page requests for one access before the job fails
-  uint32_t engines = 4;              // concurrent accesses of a job
-  uint32_t request_size = 256;       // bytes per DMA request (<= 4096)
-  uint64_t seed = 1;                 // random replacement
+  PcieEndpointParams ep;  // its keys come first
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_SVM_ACCEL_PARAMS)
   void declare(ParamList& p);
 };
 
