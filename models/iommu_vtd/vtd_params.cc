@@ -3,33 +3,7 @@
 namespace iommusim::vtd {
 
 void VtdParams::declare(ParamList& p) {
-  p.add_choice("profile", &profile, {"broadwell", "scalable"},
-               "Hardware profile: broadwell (legacy mode, CAP 0x8d2078c106f0466 ECAP 0xf020df) or "
-               "scalable (SMTS, PASID, first-level, nested, page requests)");
-  p.add_double("clock", &clock_mhz, 1.0, 100000.0, "MHz",
-               "Unit clock; every latency below counts its cycles (assumption: 1 GHz uncore)");
-  p.add_uint("nfr", &nfr, 1, 256, "records",
-             "Number of fault recording registers, CAP.NFR+1 (Broadwell: 8)");
-  p.add_uint("pipeline_latency", &pipeline_latency, 0, 1u << 20, "cycles",
-             "Request ingress plus egress through the unit, added to every DMA (assumption)");
-  p.add_uint("gcmd_latency", &gcmd_latency, 0, 1u << 24, "cycles",
-             "GCMD command until GSTS reflects it (TE, SRTP, QIE, WBF, SFL, CFI, IRE, SIRTP) (assumption)");
-  p.add_uint("reg_inval_latency", &reg_inval_latency, 0, 1u << 24, "cycles",
-             "CCMD/IOTLB register invalidation until ICC/IVT clears (assumption)");
-  p.add_uint("qi.desc_latency", &qi_desc_latency, 0, 1u << 24, "cycles",
-             "Processing of one fetched invalidation descriptor, any type (assumption)");
-  p.add_uint("qi.inval_latency", &qi_inval_latency, 0, 1u << 24, "cycles",
-             "Extra cost of a cache invalidation descriptor (types 1, 2, 6, 7) (assumption)");
-  p.add_uint("fault.record_latency", &fault_record_latency, 0, 1u << 24, "cycles",
-             "Writing one fault recording register (assumption)");
-  p.add_uint("prq.latency", &prq_latency, 0, 1u << 24, "cycles",
-             "Building one page request descriptor, before its memory write (assumption)");
-  p.add_uint("devtlb_timeout", &devtlb_timeout_ns, 1, ~0ull, "ns",
-             "Device-TLB invalidation completion timeout => ITE (PCIe Base 10.3.1: 1 minute)");
-  p.add_uint("translation_slots", &translation_slots, 1, 1u << 16, "slots",
-             "Translations in flight at once (gem5 SMMUv3 xlate_slots = 64)");
-  p.add_bool("dmi", &dmi,
-             "Grant page-trimmed DMI upstream (fast functional mode; invalidated on every invalidation)");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_VTD_PARAMS, *this, p);
   xlate.declare(p);
 }
 

@@ -17,62 +17,11 @@ namespace iommusim::vtd {
 // ---------------------------------------------------------------------------
 // Parameters
 
-namespace {
-const std::vector<std::pair<std::string, ReplacementPolicy>> kPolicies = {
-    {"lru", ReplacementPolicy::LRU},
-    {"plru", ReplacementPolicy::TreePLRU},
-    {"rr", ReplacementPolicy::RoundRobin},
-    {"random", ReplacementPolicy::Random}};
-
-void declare_cache(ParamList& p, const std::string& name, CacheGeometry* g, const std::string& what) {
-  ParamList s = p.scope(name);
-  s.add_uint("entries", &g->entries, 0, 1u << 20, "entries", what + ": number of entries (0 disables it)");
-  s.add_uint("ways", &g->ways, 0, 1u << 20, "ways", what + ": associativity (0 = fully associative)");
-  s.add_enum("policy", &g->policy, kPolicies, what + ": replacement policy");
-  s.add_uint("seed", &g->seed, 0, ~0ull, "", what + ": seed of the random replacement policy");
-}
-}  // namespace
-
 void TranslatorParams::declare(ParamList& p) {
-  declare_cache(p, "iotlb", &iotlb, "IOTLB");
-  p.add_uint("iotlb.latency", &iotlb_lat, 0, 1000, "cycles",
-             "IOTLB lookup latency, paid by every translation (default: gem5 SMMUv3 tlb_lat)");
-  declare_cache(p, "context_cache", &context_cache, "context cache");
-  p.add_uint("context_cache.latency", &context_cache_lat, 0, 1000, "cycles",
-             "context-cache lookup latency on an IOTLB miss (default: gem5 SMMUv3 cfg_lat)");
-  declare_cache(p, "pasid_cache", &pasid_cache, "PASID cache");
-  p.add_uint("pasid_cache.latency", &pasid_cache_lat, 0, 1000, "cycles",
-             "PASID-cache lookup latency on an IOTLB miss in scalable mode (default: gem5 SMMUv3 cfg_lat)");
-  static const char* kLevel[4] = {"PML5E", "PML4E", "PDPE", "PDE"};
-  for (unsigned idx = 0; idx < 4; ++idx) {
-    const std::string l = "l" + std::to_string(4 - idx);
-    declare_cache(p, "pwc.sl." + l, &sl_pwc[idx], std::string("second-level ") + kLevel[idx] + " cache");
-    declare_cache(p, "pwc.fl." + l, &fl_pwc[idx], std::string("first-level ") + kLevel[idx] + " cache");
-  }
-  p.add_uint("pwc.latency", &pwc_lat, 0, 1000, "cycles",
-             "paging-structure cache probe latency, per level probed (default: gem5 SMMUv3 walk_lat)");
-  p.add_uint("walk.step_latency", &walk_step_lat, 0, 1000, "cycles",
-             "walker cost per table read, on top of the memory latency (default: gem5 SMMUv3, 1 walk step + 1 port cycle)");
-  p.add_uint("walk.slots", &walk_slots, 1, 1024, "walks",
-             "concurrent IOTLB-miss walks (default: gem5 SMMUv3 ptw_slots)");
-  p.add_bool("caching_mode", &caching_mode, "CAP.CM: not-present and faulting entries are cached until invalidated");
-  p.add_uint("sllps", &sllps_mask, 0, 3, "", "CAP.SLLPS: bit 0 = 2M, bit 1 = 1G second-level pages");
-  p.add_bool("fl_1g", &fl_1g, "CAP.FS1GP: 1G first-level pages");
-  p.add_bool("fl_5level", &fl_5level, "CAP.FS5LP: 5-level first-level paging");
-  p.add_uint("sagaw", &sagaw, 0, 0x1f, "", "CAP.SAGAW: bit 1 = 3-level, bit 2 = 4-level, bit 3 = 5-level second level");
-  p.add_uint("mgaw", &mgaw, 12, 64, "bits", "CAP.MGAW + 1: input address width");
-  p.add_uint("haw", &haw, 32, 52, "bits", "host address width: table pointer bits above it are reserved");
-  p.add_bool("ad", &ad_supported, "ECAP.SLADS and first-level A/D updates");
-  p.add_bool("pt", &pt_supported, "ECAP.PT: pass-through");
-  p.add_bool("dt", &dt_supported, "ECAP.DT: device-TLB (ATS)");
-  p.add_bool("flts", &fl_supported, "ECAP.FLTS: first-level translation");
-  p.add_bool("slts", &sl_supported, "ECAP.SLTS: second-level translation");
-  p.add_bool("nest", &nest_supported, "ECAP.NEST: nested translation");
-  p.add_bool("ers", &ers_supported, "ECAP.ERS: execute requests");
-  p.add_bool("srs", &srs_supported, "ECAP.SRS: supervisor requests");
-  p.add_bool("prs", &prs_supported, "ECAP.PRS: page requests");
-  p.add_bool("sc", &sc_supported, "ECAP.SC: snoop control (SNP bit of second-level leaves)");
-  p.add_uint("pss", &pss, 0, 19, "bits", "ECAP.PSS: PASID width - 1");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_TRANSLATOR_CACHE_PARAMS, *this, p);
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_TRANSLATOR_PWC_PARAMS, *this, p);
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_TRANSLATOR_WALK_PARAMS, *this, p);
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_TRANSLATOR_CAPABILITY_PARAMS, *this, p);
 }
 
 std::string TranslatorParams::validate() const {

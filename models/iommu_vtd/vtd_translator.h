@@ -19,6 +19,7 @@
 #include <memory>
 #include <systemc>
 
+#include "common/cache_params.h"
 #include "common/params.h"
 #include "common/set_assoc_cache.h"
 #include "common/stats.h"
@@ -31,54 +32,96 @@ namespace iommusim::vtd {
 
 using MemoryPort = iommu::MemoryPort;
 
+// The translator's parameters, in four lists of rows (common/params.h). gem5
+// SMMUv3 is gem5's src/dev/arm/SMMUv3.py; latencies count cycles of the unit clock.
+#define IOMMUSIM_TRANSLATOR_CACHE_PARAMS(P)                                                                    \
+  P(CacheGeometry, iotlb, "iotlb", (CacheGeometry{2048, 4}), cache_geometry(), "", "IOTLB",                    \
+    "gem5 SMMUv3 tlb_entries = 2048, tlb_assoc = 4")                                                           \
+  P(uint32_t, iotlb_lat, "iotlb.latency", 3, in_range(0, 1000), "cycles",                                      \
+    "IOTLB lookup latency, paid by every translation (default: gem5 SMMUv3 tlb_lat)", "gem5 SMMUv3 tlb_lat = 3") \
+  P(CacheGeometry, context_cache, "context_cache", (CacheGeometry{64, 4}), cache_geometry(), "",               \
+    "context cache", "gem5 SMMUv3 cfg_entries = 64, cfg_assoc = 4")                                            \
+  P(uint32_t, context_cache_lat, "context_cache.latency", 3, in_range(0, 1000), "cycles",                      \
+    "context-cache lookup latency on an IOTLB miss (default: gem5 SMMUv3 cfg_lat)", "gem5 SMMUv3 cfg_lat = 3")  \
+  P(CacheGeometry, pasid_cache, "pasid_cache", (CacheGeometry{64, 4}), cache_geometry(), "", "PASID cache",    \
+    "gem5 SMMUv3 cfg_entries = 64, cfg_assoc = 4: the same kind of configuration cache")                      \
+  P(uint32_t, pasid_cache_lat, "pasid_cache.latency", 3, in_range(0, 1000), "cycles",                          \
+    "PASID-cache lookup latency on an IOTLB miss in scalable mode (default: gem5 SMMUv3 cfg_lat)",             \
+    "gem5 SMMUv3 cfg_lat = 3: the same kind of configuration cache")
+
+// Paging-structure caches by level: element [0] = PML5E (key l4), [1] = PML4E
+// (l3), [2] = PDPE (l2), [3] = PDE (l1). gem5's SMMUv3 has no fifth level:
+// the PML5E cache takes the size of its top level.
+#define IOMMUSIM_TRANSLATOR_PWC_PARAMS(P)                                                                      \
+  P(CacheGeometry, sl_pwc[0], "pwc.sl.l4", (CacheGeometry{4, 4}), cache_geometry(), "",                        \
+    "second-level PML5E cache", "gem5 SMMUv3 walk_S2L0 = 4, walk_assoc = 4")                                   \
+  P(CacheGeometry, fl_pwc[0], "pwc.fl.l4", (CacheGeometry{4, 4}), cache_geometry(), "",                        \
+    "first-level PML5E cache", "gem5 SMMUv3 walk_S1L0 = 4, walk_assoc = 4")                                    \
+  P(CacheGeometry, sl_pwc[1], "pwc.sl.l3", (CacheGeometry{4, 4}), cache_geometry(), "",                        \
+    "second-level PML4E cache", "gem5 SMMUv3 walk_S2L0 = 4, walk_assoc = 4")                                   \
+  P(CacheGeometry, fl_pwc[1], "pwc.fl.l3", (CacheGeometry{4, 4}), cache_geometry(), "",                        \
+    "first-level PML4E cache", "gem5 SMMUv3 walk_S1L0 = 4, walk_assoc = 4")                                    \
+  P(CacheGeometry, sl_pwc[2], "pwc.sl.l2", (CacheGeometry{28, 4}), cache_geometry(), "",                       \
+    "second-level PDPE cache", "gem5 SMMUv3 walk_S2L1 = 28, walk_assoc = 4")                                   \
+  P(CacheGeometry, fl_pwc[2], "pwc.fl.l2", (CacheGeometry{28, 4}), cache_geometry(), "",                       \
+    "first-level PDPE cache", "gem5 SMMUv3 walk_S1L1 = 28, walk_assoc = 4")                                    \
+  P(CacheGeometry, sl_pwc[3], "pwc.sl.l1", (CacheGeometry{92, 4}), cache_geometry(), "",                       \
+    "second-level PDE cache", "gem5 SMMUv3 walk_S2L2 = 92, walk_assoc = 4")                                    \
+  P(CacheGeometry, fl_pwc[3], "pwc.fl.l1", (CacheGeometry{348, 4}), cache_geometry(), "",                      \
+    "first-level PDE cache", "gem5 SMMUv3 walk_S1L2 = 348, walk_assoc = 4")
+
+#define IOMMUSIM_TRANSLATOR_WALK_PARAMS(P)                                                                     \
+  P(uint32_t, pwc_lat, "pwc.latency", 4, in_range(0, 1000), "cycles",                                          \
+    "paging-structure cache probe latency, per level probed (default: gem5 SMMUv3 walk_lat)",                  \
+    "gem5 SMMUv3 walk_lat = 4")                                                                                \
+  P(uint32_t, walk_step_lat, "walk.step_latency", 2, in_range(0, 1000), "cycles",                              \
+    "walker cost per table read, on top of the memory latency (default: gem5 SMMUv3, 1 walk step + 1 port "    \
+    "cycle)",                                                                                                  \
+    "gem5 SMMUv3: one cycle per walk step + one cycle on the walker port")                                    \
+  P(uint32_t, walk_slots, "walk.slots", 16, in_range(1, 1024), "walks",                                        \
+    "concurrent IOTLB-miss walks (default: gem5 SMMUv3 ptw_slots)", "gem5 SMMUv3 ptw_slots = 16")
+
+// Capabilities: the unit copies them into its CAP/ECAP (a broadwell profile
+// forces Broadwell's; the defaults are the scalable profile's).
+#define IOMMUSIM_TRANSLATOR_CAPABILITY_PARAMS(P)                                                               \
+  P(bool, caching_mode, "caching_mode", false, boolean(), "",                                                  \
+    "CAP.CM: not-present and faulting entries are cached until invalidated",                                   \
+    "Broadwell CAP.CM = 0 (hardware units leave it clear)")                                                    \
+  P(unsigned, sllps_mask, "sllps", 0x3, in_range(0, 3), "", "CAP.SLLPS: bit 0 = 2M, bit 1 = 1G second-level pages", \
+    "Broadwell CAP.SLLPS = 3")                                                                                 \
+  P(bool, fl_1g, "fl_1g", true, boolean(), "", "CAP.FS1GP: 1G first-level pages", kModeledFeature)             \
+  P(bool, fl_5level, "fl_5level", true, boolean(), "", "CAP.FS5LP: 5-level first-level paging", kModeledFeature) \
+  P(unsigned, sagaw, "sagaw", 0x4, in_range(0, 0x1f), "",                                                      \
+    "CAP.SAGAW: bit 1 = 3-level, bit 2 = 4-level, bit 3 = 5-level second level", "Broadwell CAP.SAGAW = 4")    \
+  P(unsigned, mgaw, "mgaw", 48, in_range(12, 64), "bits", "CAP.MGAW + 1: input address width",                 \
+    "Broadwell CAP.MGAW = 47")                                                                                 \
+  P(unsigned, haw, "haw", 46, in_range(32, 52), "bits",                                                        \
+    "host address width: table pointer bits above it are reserved",                                            \
+    "assumption: the 46 physical address bits of a Broadwell Xeon")                                            \
+  P(bool, ad_supported, "ad", true, boolean(), "", "ECAP.SLADS and first-level A/D updates", kModeledFeature)  \
+  P(bool, pt_supported, "pt", true, boolean(), "", "ECAP.PT: pass-through", kModeledFeature)                   \
+  P(bool, dt_supported, "dt", true, boolean(), "", "ECAP.DT: device-TLB (ATS)", kModeledFeature)               \
+  P(bool, fl_supported, "flts", true, boolean(), "", "ECAP.FLTS: first-level translation", kModeledFeature)    \
+  P(bool, sl_supported, "slts", true, boolean(), "", "ECAP.SLTS: second-level translation", kModeledFeature)   \
+  P(bool, nest_supported, "nest", true, boolean(), "", "ECAP.NEST: nested translation", kModeledFeature)       \
+  P(bool, ers_supported, "ers", true, boolean(), "", "ECAP.ERS: execute requests", kModeledFeature)            \
+  P(bool, srs_supported, "srs", true, boolean(), "", "ECAP.SRS: supervisor requests", kModeledFeature)         \
+  P(bool, prs_supported, "prs", true, boolean(), "", "ECAP.PRS: page requests", kModeledFeature)               \
+  P(bool, sc_supported, "sc", false, boolean(), "", "ECAP.SC: snoop control (SNP bit of second-level leaves)", \
+    "assumption: the scalable profile has no snoop control (Broadwell ECAP.SC = 1)")                          \
+  P(unsigned, pss, "pss", 19, in_range(0, 19), "bits", "ECAP.PSS: PASID width - 1",                            \
+    "20-bit PASIDs, the most a PASID TLP prefix carries (PCIe Base 6.20)")
+
+// The source of a capability the scalable profile offers because the model implements it.
+inline constexpr const char* kModeledFeature = "on: modeled, so the scalable profile offers it";
+
 struct TranslatorParams {
-  // Cache geometries. Defaults follow gem5's SMMUv3 (REFERENCE.md [G]): main TLB
-  // 2048 entries 4-way; config cache 64 entries 4-way; walk caches per level
-  // (stage 2: 4/28/92 entries, stage 1: 4/28/348 entries, 4-way). entries=0
-  // disables a cache.
-  CacheGeometry iotlb{2048, 4, ReplacementPolicy::LRU, 1};
-  CacheGeometry context_cache{64, 4, ReplacementPolicy::LRU, 1};
-  CacheGeometry pasid_cache{64, 4, ReplacementPolicy::LRU, 1};
-  // Paging-structure caches by level: [0]=PML5E, [1]=PML4E, [2]=PDPE, [3]=PDE.
-  CacheGeometry sl_pwc[4] = {{4, 4, ReplacementPolicy::LRU, 1},
-                             {4, 4, ReplacementPolicy::LRU, 1},
-                             {28, 4, ReplacementPolicy::LRU, 1},
-                             {92, 4, ReplacementPolicy::LRU, 1}};
-  CacheGeometry fl_pwc[4] = {{4, 4, ReplacementPolicy::LRU, 1},
-                             {4, 4, ReplacementPolicy::LRU, 1},
-                             {28, 4, ReplacementPolicy::LRU, 1},
-                             {348, 4, ReplacementPolicy::LRU, 1}};
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRANSLATOR_CACHE_PARAMS)
+  CacheGeometry sl_pwc[4], fl_pwc[4];  // IOMMUSIM_TRANSLATOR_PWC_PARAMS
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRANSLATOR_WALK_PARAMS)
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRANSLATOR_CAPABILITY_PARAMS)
 
-  // Latencies, in cycles of the unit clock.
-  uint32_t iotlb_lat = 3;          // gem5 SMMUv3 tlb_lat = 3
-  uint32_t context_cache_lat = 3;  // gem5 SMMUv3 cfg_lat = 3
-  uint32_t pasid_cache_lat = 3;    // gem5 SMMUv3 cfg_lat = 3 (same kind of config cache)
-  uint32_t pwc_lat = 4;            // gem5 SMMUv3 walk_lat = 4 (walk-cache lookup)
-  uint32_t walk_step_lat = 2;      // gem5 SMMUv3: 1 cycle per walk step + 1 cycle on the walker port
-  uint32_t walk_slots = 16;        // gem5 SMMUv3 ptw_slots = 16 (concurrent walks)
-
-  // Capabilities (the unit copies them from its CAP/ECAP).
-  bool caching_mode = false;   // CAP.CM: not-present/faulting results are cached until invalidated
-  unsigned sllps_mask = 0x3;   // CAP.SLLPS: bit0 = 2M, bit1 = 1G second-level superpages
-  bool fl_1g = true;           // CAP.FS1GP: 1G first-level pages
-  bool fl_5level = true;       // CAP.FS5LP: 5-level first-level paging
-  unsigned sagaw = 0x4;        // CAP.SAGAW: bit1 = 39-bit/3-level, bit2 = 48-bit/4-level, bit3 = 57-bit/5-level
-  unsigned mgaw = 48;          // CAP.MGAW + 1 (bits of guest address)
-  unsigned haw = 46;           // host address width (bits of output address; MGAW-like, reserved-bit checks)
-  bool ad_supported = true;    // ECAP.SLADS (second-level A/D); first-level A/D updates
-  bool pt_supported = true;    // ECAP.PT (pass-through)
-  bool dt_supported = true;    // ECAP.DT (device-TLB / ATS)
-  bool fl_supported = true;    // ECAP.FLTS (first-level translation)
-  bool sl_supported = true;    // ECAP.SLTS (second-level translation)
-  bool nest_supported = true;  // ECAP.NEST (nested translation)
-  bool ers_supported = true;   // ECAP.ERS (execute requests)
-  bool srs_supported = true;   // ECAP.SRS (supervisor requests)
-  bool prs_supported = true;   // ECAP.PRS (page requests)
-  bool sc_supported = false;   // ECAP.SC (snoop control: SNP bit 11 of SL leaves is not reserved)
-  unsigned pss = 19;           // ECAP.PSS: PASID width - 1
-
-  // Declares every field above ("iotlb.entries", "iotlb.ways", "iotlb.policy",
-  // "iotlb.latency", "pwc.sl.l4.entries", ..., "walk.slots", "caching_mode", ...).
+  TranslatorParams() { IOMMUSIM_PARAM_DEFAULTS(IOMMUSIM_TRANSLATOR_PWC_PARAMS) }
   void declare(ParamList& p);
   // "" if usable, else what is wrong (cache geometry).
   std::string validate() const;
