@@ -123,18 +123,6 @@ void TgDriver::run() {
 
 // ---------------------------------------------------------------------------
 
-void NicDriverParams::declare(ParamList& p) {
-  p.add_uint("packets", &packets, 0, 1ull << 40, "packets", "packets the kernel NIC driver transmits");
-  p.add_uint("packet_size", &packet_size, 60, 9216, "bytes", "bytes per transmitted packet");
-  p.add_double("rate_gbps", &rate_gbps, 0, 1e4, "Gb/s", "offered load of the transmit path (0: as fast as the driver allows)");
-  p.add_uint("ring_size", &ring_size, 8, 65536, "descriptors", "TX ring size (power of two)");
-  p.add_uint("buffers", &buffers, 1, 1u << 20, "buffers", "packet buffers in the driver's pool, reused round robin");
-  p.add_uint("tx_batch", &tx_batch, 1, 65536, "packets", "doorbell (TDT write) every this many packets (xmit_more)");
-  p.add_double("xmit_ns", &xmit_ns, 0, 1e9, "ns", "driver CPU per transmitted packet besides the map call (assumption)");
-  p.add_double("clean_ns", &clean_ns, 0, 1e9, "ns", "driver CPU per reclaimed TX descriptor besides the unmap call (assumption)");
-  p.add_double("irq_timeout_ns", &irq_timeout_ns, 1, 1e12, "ns", "reclaim by polling the ring when no TX interrupt came for this long");
-}
-
 std::string NicDriverParams::validate() const {
   if (ring_size & (ring_size - 1)) return "ring_size must be a power of two";
   if (tx_batch >= ring_size) return "tx_batch must be smaller than ring_size";
@@ -300,26 +288,6 @@ void NicDriver::run() {
 }
 
 // ---------------------------------------------------------------------------
-
-void AccelDriverParams::declare(ParamList& p) {
-  p.add_choice("mode", &mode, {"svm", "iova"},
-               "svm: PASID jobs on a process address space (demand faults through PRI); iova: untagged jobs on IOVA buffers mapped and unmapped per job");
-  p.add_uint("jobs", &jobs, 0, 1ull << 40, "jobs", "jobs the kernel driver submits (0: bring-up only)");
-  p.add_choice("op", &op, {"copy", "read", "fill"}, "job operation");
-  p.add_uint("job_size", &job_size, 1, 1ull << 30, "bytes", "bytes per job");
-  p.add_uint("window", &window, 4096, 1ull << 40, "bytes", "svm: VMA size; iova: span the job buffers rotate through");
-  p.add_address("va_base", &va_base, (1ull << 47) - 1, "svm: first virtual address of the VMA");
-  p.add_uint("pasid", &pasid, 1, (1u << 20) - 1, "", "svm: PASID of the jobs");
-  p.add_bool("ats", &ats, "enable ATS on the function (device TLB; the kernel then invalidates it on unmap)");
-  p.add_bool("pri", &pri, "svm: enable PRI (failed translations become page requests)");
-  p.add_bool("prefault", &prefault, "svm: populate the VMA up front (no page requests)");
-  p.add_bool("unmap_after_job", &unmap_after_job,
-             "svm: munmap the job's pages after each job (PASID IOTLB + device-TLB invalidation; the next pass faults them in again)");
-  p.add_uint("pri_allocation", &pri_allocation, 0, 0xffffffff, "requests", "PRI Outstanding Page Request Allocation (0: the capability's capacity)");
-  p.add_double("submit_ns", &submit_ns, 0, 1e9, "ns", "driver CPU per job submission besides the register writes (assumption)");
-  p.add_double("think_ns", &think_ns, 0, 1e12, "ns", "gap between jobs");
-  p.add_double("job_timeout_ns", &job_timeout_ns, 1, 1e15, "ns", "give up on a job whose interrupt does not come within this");
-}
 
 std::string AccelDriverParams::validate() const {
   if (mode == "svm" && !prefault && !(ats && pri))

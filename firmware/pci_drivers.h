@@ -116,17 +116,29 @@ private:
 
 // ---------------------------------------------------------------------------
 
+#define IOMMUSIM_NIC_DRIVER_PARAMS(P)                                                                         \
+  P(uint64_t, packets, "packets", 1000, in_range(0, 1ull << 40), "packets",                                   \
+    "packets the kernel NIC driver transmits", "assumption: enough for a stable mean in a short run")         \
+  P(uint32_t, packet_size, "packet_size", 1500, in_range(60, 9216), "bytes", "bytes per transmitted packet",   \
+    "1500 B, the Ethernet MTU (IEEE 802.3)")                                                                  \
+  P(double, rate_gbps, "rate_gbps", 0, in_range(0, 1e4), "Gb/s",                                              \
+    "offered load of the transmit path (0: as fast as the driver allows)", "as fast as the driver allows")    \
+  P(uint32_t, ring_size, "ring_size", 256, in_range(8, 65536), "descriptors", "TX ring size (power of two)",    \
+    "Linux e1000e's default TX ring (E1000_DEFAULT_TXD = 256)")                                               \
+  P(uint32_t, buffers, "buffers", 256, in_range(1, 1u << 20), "buffers",                                      \
+    "packet buffers in the driver's pool, reused round robin", "one per ring slot")                           \
+  P(uint32_t, tx_batch, "tx_batch", 1, in_range(1, 65536), "packets",                                         \
+    "doorbell (TDT write) every this many packets (xmit_more)", "a doorbell per packet (no xmit_more)")       \
+  P(double, xmit_ns, "xmit_ns", 200, in_range(0, 1e9), "ns",                                                  \
+    "driver CPU per transmitted packet besides the map call (assumption)", "assumption")                       \
+  P(double, clean_ns, "clean_ns", 100, in_range(0, 1e9), "ns",                                                \
+    "driver CPU per reclaimed TX descriptor besides the unmap call (assumption)", "assumption")                \
+  P(double, irq_timeout_ns, "irq_timeout_ns", 1e6, in_range(1, 1e12), "ns",                                   \
+    "reclaim by polling the ring when no TX interrupt came for this long", "assumption")
+
 struct NicDriverParams {
-  uint64_t packets = 1000;      // packets to transmit
-  uint32_t packet_size = 1500;  // bytes per packet
-  double rate_gbps = 0;         // offered load (0: as fast as the driver and the ring allow)
-  uint32_t ring_size = 256;     // TX descriptors (power of two, 8..65536)
-  uint32_t buffers = 256;       // packet buffers in the pool (reused round robin)
-  uint32_t tx_batch = 1;        // doorbell (TDT write) every this many packets (xmit_more)
-  double xmit_ns = 200;         // CPU per packet in the transmit path besides map (skb, descriptor)
-  double clean_ns = 100;        // CPU per reclaimed descriptor besides unmap
-  double irq_timeout_ns = 1e6;  // reclaim by polling if no TX interrupt comes for this long
-  void declare(ParamList& p);
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_NIC_DRIVER_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_NIC_DRIVER_PARAMS, *this, p); }
   std::string validate() const;
 };
 
@@ -176,23 +188,45 @@ private:
 
 // ---------------------------------------------------------------------------
 
+#define IOMMUSIM_ACCEL_DRIVER_PARAMS(P)                                                                       \
+  P(std::string, mode, "mode", "svm", one_of({"svm", "iova"}), "",                                            \
+    "svm: PASID jobs on a process address space (demand faults through PRI); iova: untagged jobs on IOVA "    \
+    "buffers mapped and unmapped per job",                                                                    \
+    "shared virtual memory, what the accelerator is for")                                                     \
+  P(uint64_t, jobs, "jobs", 100, in_range(0, 1ull << 40), "jobs",                                             \
+    "jobs the kernel driver submits (0: bring-up only)", "assumption")                                        \
+  P(std::string, op, "op", "copy", one_of({"copy", "read", "fill"}), "", "job operation",                     \
+    "assumption: a copy, reading and writing")                                                                \
+  P(uint64_t, job_size, "job_size", 16384, in_range(1, 1ull << 30), "bytes", "bytes per job", "assumption")   \
+  P(uint64_t, window, "window", 1ull << 20, in_range(4096, 1ull << 40), "bytes",                              \
+    "svm: VMA size; iova: span the job buffers rotate through", "assumption")                                 \
+  P(uint64_t, va_base, "va_base", 0x7f0000000000ull, address_up_to((1ull << 47) - 1), "address",              \
+    "svm: first virtual address of the VMA",                                                                  \
+    "a user-space address near the top of x86-64 Linux's 47-bit user half, where mmap places areas")          \
+  P(uint32_t, pasid, "pasid", 1, in_range(1, (1u << 20) - 1), "", "svm: PASID of the jobs",                    \
+    "the first PASID after 0, which the driver gives requests without one (RID_PASID, VT-d 3.4 9.4)")        \
+  P(bool, ats, "ats", true, boolean(), "",                                                                    \
+    "enable ATS on the function (device TLB; the kernel then invalidates it on unmap)",                       \
+    "on: the device TLB is part of the accelerator")                                                          \
+  P(bool, pri, "pri", true, boolean(), "", "svm: enable PRI (failed translations become page requests)",      \
+    "on: demand faults need page requests")                                                                   \
+  P(bool, prefault, "prefault", false, boolean(), "", "svm: populate the VMA up front (no page requests)",     \
+    "off: pages come in on demand, through page requests")                                                    \
+  P(bool, unmap_after_job, "unmap_after_job", false, boolean(), "",                                           \
+    "svm: munmap the job's pages after each job (PASID IOTLB + device-TLB invalidation; the next pass faults " \
+    "them in again)",                                                                                         \
+    "off: the pages stay mapped")                                                                             \
+  P(uint32_t, pri_allocation, "pri_allocation", 0, in_range(0, 0xffffffff), "requests",                       \
+    "PRI Outstanding Page Request Allocation (0: the capability's capacity)", "the capability's capacity")    \
+  P(double, submit_ns, "submit_ns", 300, in_range(0, 1e9), "ns",                                              \
+    "driver CPU per job submission besides the register writes (assumption)", "assumption")                   \
+  P(double, think_ns, "think_ns", 0, in_range(0, 1e12), "ns", "gap between jobs", "no gap")                   \
+  P(double, job_timeout_ns, "job_timeout_ns", 10e6, in_range(1, 1e15), "ns",                                  \
+    "give up on a job whose interrupt does not come within this", "assumption")
+
 struct AccelDriverParams {
-  std::string mode = "svm";        // svm | iova
-  uint64_t jobs = 100;             // jobs to run (0: bring-up only)
-  std::string op = "copy";         // copy | read | fill
-  uint64_t job_size = 16384;       // bytes per job
-  uint64_t window = 1ull << 20;    // svm: VMA size; iova: span the job buffers rotate through
-  uint64_t va_base = 0x7f0000000000ull;
-  uint32_t pasid = 1;              // svm: PASID of the jobs
-  bool ats = true;                 // enable ATS (device TLB) on the function
-  bool pri = true;                 // svm: enable PRI (page requests on failed translations)
-  bool prefault = false;           // svm: populate the VMA up front
-  bool unmap_after_job = false;    // svm: munmap the job's pages after each job (the next pass faults them in again)
-  uint32_t pri_allocation = 0;     // PRI Outstanding Page Request Allocation (0: the capacity)
-  double submit_ns = 300;          // CPU per job submission besides the register writes
-  double think_ns = 0;             // gap between jobs
-  double job_timeout_ns = 10e6;    // give up waiting for a job after this
-  void declare(ParamList& p);
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_ACCEL_DRIVER_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_ACCEL_DRIVER_PARAMS, *this, p); }
   std::string validate() const;
 };
 

@@ -41,34 +41,6 @@ namespace {
 constexpr uint64_t kMsiBase = 0xFEE00000ull;
 }  // namespace
 
-void VtdDriverParams::declare(ParamList& p) {
-  p.add_enum<InvalidationPolicy>("invalidation", &invalidation,
-                                 {{"strict", InvalidationPolicy::Strict},
-                                  {"deferred", InvalidationPolicy::Deferred},
-                                  {"none", InvalidationPolicy::None}},
-                                 "IOTLB invalidation on unmap: strict (invalidate and wait every unmap), deferred (flush queue), none (what-if: never)");
-  p.add_uint("flush_batch", &flush_batch, 1, 1u << 20, "unmaps", "deferred: flush after this many pending unmaps (Linux IOVA_FQ_SIZE 256)");
-  p.add_double("flush_timeout_ns", &flush_timeout_ns, 1, 1e12, "ns", "deferred: flush this long after the first pending unmap (Linux IOVA_FQ_TIMEOUT 10 ms)");
-  p.add_bool("superpages", &superpages, "use 2M/1G leaves when IOVA and address are aligned and the unit allows them");
-  p.add_choice("mode", &mode, {"auto", "legacy", "scalable"}, "translation table mode: auto = scalable if ECAP.SMTS");
-  p.add_bool("page_requests", &page_requests, "scalable mode: enable page requests (context PRE) and serve the page request queue");
-  p.add_uint("fault_vector", &fault_vector, 16, 255, "", "MSI vector of the fault event");
-  p.add_uint("prq_vector", &prq_vector, 16, 255, "", "MSI vector of the page-request event");
-  p.add_uint("qi_order", &qi_order, 0, 7, "", "invalidation queue size: 2^order pages (IQA.QS)");
-  p.add_uint("prq_order", &prq_order, 0, 7, "", "page request queue size: 2^order pages (PQA.PQS)");
-  p.add_double("poll_ns", &poll_ns, 1, 1e9, "ns", "interval of GSTS and wait-status polling");
-  p.add_double("timeout_ns", &timeout_ns, 1, 1e12, "ns", "give up on a GCMD handshake or an invalidation wait after this long");
-  p.add_double("cpu.map_ns", &map_ns, 0, 1e9, "ns", "driver CPU time per map call (assumption)");
-  p.add_double("cpu.map_page_ns", &map_page_ns, 0, 1e9, "ns", "driver CPU time per leaf entry written (assumption)");
-  p.add_double("cpu.unmap_ns", &unmap_ns, 0, 1e9, "ns", "driver CPU time per unmap call (assumption)");
-  p.add_double("cpu.unmap_page_ns", &unmap_page_ns, 0, 1e9, "ns", "driver CPU time per leaf entry cleared (assumption)");
-  p.add_double("cpu.qi_submit_ns", &qi_submit_ns, 0, 1e9, "ns", "driver CPU time to build and post a batch of QI descriptors (assumption)");
-  p.add_double("cpu.attach_ns", &attach_ns, 0, 1e9, "ns", "driver CPU time per context/PASID entry update (assumption)");
-  p.add_double("cpu.irq_entry_ns", &irq_entry_ns, 0, 1e9, "ns", "interrupt entry and exit (assumption)");
-  p.add_double("cpu.fault_record_ns", &fault_record_ns, 0, 1e9, "ns", "per fault record read, decoded and reported (assumption)");
-  p.add_double("cpu.page_request_ns", &page_request_ns, 0, 1e9, "ns", "per page request served (minor fault handling) (assumption)");
-}
-
 VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uint64_t mmio_base, CpuPort& cpu,
                      PageAllocator& alloc, IoasLayer* ioas, StatGroup* parent_stats)
     : sc_module(name),

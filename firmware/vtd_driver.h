@@ -41,32 +41,64 @@ namespace iommusim::fw {
 
 enum class InvalidationPolicy { Strict, Deferred, None };
 
-struct VtdDriverParams {
-  InvalidationPolicy invalidation = InvalidationPolicy::Strict;
-  uint32_t flush_batch = 256;          // deferred: flush after this many unmaps (Linux IOVA_FQ_SIZE = 256)
-  double flush_timeout_ns = 10e6;      // deferred: ... or this long after the first pending unmap (Linux IOVA_FQ_TIMEOUT = 10 ms)
-  bool superpages = true;              // use 2M/1G leaves when aligned and CAP.SLLPS allows
-  std::string mode = "auto";           // auto | legacy | scalable (auto: scalable if ECAP.SMTS)
-  bool page_requests = true;           // scalable: set context PRE and service the PRQ
-  uint32_t fault_vector = 0x30;        // MSI vector of the fault event
-  uint32_t prq_vector = 0x31;          // MSI vector of the page-request event
-  uint32_t qi_order = 0;               // QI ring: 2^order pages (IQA.QS)
-  uint32_t prq_order = 0;              // PRQ: 2^order pages (PQA.PQS)
-  double poll_ns = 50;                 // GSTS / wait-status polling interval
-  double timeout_ns = 1e6;             // give up on a handshake or a wait descriptor after this
-  // CPU time per operation (assumptions in the range of published Linux
-  // measurements of the DMA-API map/unmap path, ~0.1-1 us per call).
-  double map_ns = 150;                 // per map call
-  double map_page_ns = 20;             // per leaf written
-  double unmap_ns = 150;               // per unmap call
-  double unmap_page_ns = 20;           // per leaf cleared
-  double qi_submit_ns = 60;            // building and posting descriptors + IQT write
-  double attach_ns = 1000;             // context/PASID entry update
-  double irq_entry_ns = 1000;          // interrupt entry + exit
-  double fault_record_ns = 200;        // per FRCD read, decoded and reported
-  double page_request_ns = 1500;       // per page request (handle_mm_fault of a minor fault + response)
+// The driver's CPU costs (cpu.*) are assumptions in the range of published
+// measurements of Linux's DMA-API map/unmap path, ~0.1-1 us per call.
+#define IOMMUSIM_VTD_DRIVER_PARAMS(P)                                                                         \
+  P(InvalidationPolicy, invalidation, "invalidation", InvalidationPolicy::Strict,                             \
+    one_of<InvalidationPolicy>({{"strict", InvalidationPolicy::Strict},                                      \
+                                {"deferred", InvalidationPolicy::Deferred},                                  \
+                                {"none", InvalidationPolicy::None}}),                                        \
+    "",                                                                                                       \
+    "IOTLB invalidation on unmap: strict (invalidate and wait every unmap), deferred (flush queue), none "    \
+    "(what-if: never)",                                                                                       \
+    "assumption: the safe policy, as Linux with iommu.strict=1")                                              \
+  P(uint32_t, flush_batch, "flush_batch", 256, in_range(1, 1u << 20), "unmaps",                               \
+    "deferred: flush after this many pending unmaps (Linux IOVA_FQ_SIZE 256)", "Linux IOVA_FQ_SIZE = 256")    \
+  P(double, flush_timeout_ns, "flush_timeout_ns", 10e6, in_range(1, 1e12), "ns",                              \
+    "deferred: flush this long after the first pending unmap (Linux IOVA_FQ_TIMEOUT 10 ms)",                   \
+    "Linux IOVA_FQ_TIMEOUT = 10 ms")                                                                          \
+  P(bool, superpages, "superpages", true, boolean(), "",                                                      \
+    "use 2M/1G leaves when IOVA and address are aligned and the unit allows them",                            \
+    "on: Linux maps large pages where they fit and CAP.SLLPS allows")                                        \
+  P(std::string, mode, "mode", "auto", one_of({"auto", "legacy", "scalable"}), "",                            \
+    "translation table mode: auto = scalable if ECAP.SMTS", "auto: the richer mode the unit offers")          \
+  P(bool, page_requests, "page_requests", true, boolean(), "",                                                \
+    "scalable mode: enable page requests (context PRE) and serve the page request queue",                     \
+    "on: serve page requests wherever the unit takes them")                                                   \
+  P(uint32_t, fault_vector, "fault_vector", 0x30, in_range(16, 255), "", "MSI vector of the fault event",      \
+    "assumption: a free vector above the 16 reserved ones")                                                   \
+  P(uint32_t, prq_vector, "prq_vector", 0x31, in_range(16, 255), "", "MSI vector of the page-request event",   \
+    "assumption: the vector after fault_vector")                                                              \
+  P(uint32_t, qi_order, "qi_order", 0, in_range(0, 7), "", "invalidation queue size: 2^order pages (IQA.QS)",  \
+    "assumption: one 4 KiB page")                                                                             \
+  P(uint32_t, prq_order, "prq_order", 0, in_range(0, 7), "", "page request queue size: 2^order pages (PQA.PQS)", \
+    "assumption: one 4 KiB page")                                                                             \
+  P(double, poll_ns, "poll_ns", 50, in_range(1, 1e9), "ns", "interval of GSTS and wait-status polling",        \
+    "assumption")                                                                                             \
+  P(double, timeout_ns, "timeout_ns", 1e6, in_range(1, 1e12), "ns",                                           \
+    "give up on a GCMD handshake or an invalidation wait after this long", "assumption")                      \
+  P(double, map_ns, "cpu.map_ns", 150, in_range(0, 1e9), "ns", "driver CPU time per map call (assumption)",    \
+    "assumption")                                                                                             \
+  P(double, map_page_ns, "cpu.map_page_ns", 20, in_range(0, 1e9), "ns",                                       \
+    "driver CPU time per leaf entry written (assumption)", "assumption")                                      \
+  P(double, unmap_ns, "cpu.unmap_ns", 150, in_range(0, 1e9), "ns", "driver CPU time per unmap call (assumption)", \
+    "assumption")                                                                                             \
+  P(double, unmap_page_ns, "cpu.unmap_page_ns", 20, in_range(0, 1e9), "ns",                                   \
+    "driver CPU time per leaf entry cleared (assumption)", "assumption")                                      \
+  P(double, qi_submit_ns, "cpu.qi_submit_ns", 60, in_range(0, 1e9), "ns",                                     \
+    "driver CPU time to build and post a batch of QI descriptors (assumption)", "assumption")                 \
+  P(double, attach_ns, "cpu.attach_ns", 1000, in_range(0, 1e9), "ns",                                         \
+    "driver CPU time per context/PASID entry update (assumption)", "assumption")                              \
+  P(double, irq_entry_ns, "cpu.irq_entry_ns", 1000, in_range(0, 1e9), "ns", "interrupt entry and exit (assumption)", \
+    "assumption")                                                                                             \
+  P(double, fault_record_ns, "cpu.fault_record_ns", 200, in_range(0, 1e9), "ns",                              \
+    "per fault record read, decoded and reported (assumption)", "assumption")                                 \
+  P(double, page_request_ns, "cpu.page_request_ns", 1500, in_range(0, 1e9), "ns",                             \
+    "per page request served (minor fault handling) (assumption)", "assumption")
 
-  void declare(ParamList& p);
+struct VtdDriverParams {
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_VTD_DRIVER_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_VTD_DRIVER_PARAMS, *this, p); }
 };
 
 class VtdDriver : public sc_core::sc_module,

@@ -8,35 +8,6 @@ namespace iommusim::fw {
 using sc_core::sc_time;
 using sc_core::SC_NS;
 
-void WorkloadParams::declare(ParamList& p) {
-  p.add_enum<WorkloadKind>("workload", &kind,
-                           {{"streaming", WorkloadKind::Streaming},
-                            {"longlived", WorkloadKind::LongLived},
-                            {"svm", WorkloadKind::Svm},
-                            {"nested", WorkloadKind::Nested},
-                            {"idle", WorkloadKind::Idle}},
-                           "streaming (map/DMA/unmap per buffer), longlived (map once), svm (PASID, ATS+PRI demand faults), nested (user first level over an IOAS), idle");
-  p.add_choice("op", &op, {"read", "write", "mix"}, "DMA direction: the device reads or writes memory");
-  p.add_uint("size", &size, 1, 1ull << 30, "bytes", "bytes per buffer (streaming) or per DMA (others)");
-  p.add_uint("burst", &burst, 4, 4096, "bytes", "largest single transaction (PCIe max payload size)");
-  p.add_uint("count", &count, 0, 1ull << 40, "", "buffers (streaming) or DMAs (others)");
-  p.add_uint("window", &window, 4096, 1ull << 40, "bytes", "mapped window (longlived), VMA (svm) or guest memory (nested)");
-  p.add_choice("pattern", &pattern, {"sequential", "random"}, "address pattern inside the window");
-  p.add_uint("buffers", &buffers, 1, 1u << 20, "", "streaming: buffers in the pool, reused round robin");
-  p.add_double("issue_ns", &issue_ns, 0, 1e9, "ns", "device time to issue one transaction");
-  p.add_double("think_ns", &think_ns, 0, 1e12, "ns", "gap between buffers / DMAs");
-  p.add_double("start_ns", &start_ns, 0, 1e15, "ns", "when the workload starts");
-  p.add_uint("seed", &seed, 0, ~0ull, "", "random pattern seed (mixed with the system seed)");
-  p.add_uint("rid", &requester_id, 0, 0xffff, "", "requester id (BDF) of the endpoint");
-  p.add_uint("group", &group, 0, 1u << 20, "", "IOMMU group; endpoints with the same non-zero group are isolated together (0: its own)");
-  p.add_uint("address_space", &address_space, 0, 1u << 20, "", "endpoints with the same non-zero number share one IOAS (0: its own)");
-  p.add_uint("pasid", &pasid, 1, (1u << 13) - 1, "", "svm / nested: PASID of the requests");
-  p.add_bool("ats", &ats, "svm: translate with ATS and recover from misses with PRI page requests");
-  p.add_address("iova_base", &iova_base, (1ull << 48) - 1, "first usable IOVA of its own IOAS (may be non-zero)");
-  p.add_address("va_base", &va_base, (1ull << 47) - 1, "svm / nested: first virtual address of the window");
-  p.add_bool("prefault", &prefault, "svm: populate the VMA up front (no page requests)");
-}
-
 std::string WorkloadParams::validate() const {
   if (kind == WorkloadKind::Svm && !ats && !prefault)
     return "svm without ats needs prefault = true (an untranslated DMA that faults is not recoverable)";

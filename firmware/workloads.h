@@ -29,6 +29,7 @@
 #include "common/pcie_messages.h"
 #include "common/stats.h"
 #include "firmware/ioas.h"
+#include "firmware/ioas_params.h"
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_driver.h"
 
@@ -36,29 +37,56 @@ namespace iommusim::fw {
 
 enum class WorkloadKind { Streaming, LongLived, Svm, Nested, Idle };
 
-struct WorkloadParams {
-  WorkloadKind kind = WorkloadKind::Streaming;
-  std::string op = "write";            // read | write | mix (device reads / writes memory)
-  uint64_t size = 1536;                // bytes per buffer (streaming) or per DMA (others)
-  uint64_t burst = 256;                // largest single transaction (PCIe max payload size)
-  uint64_t count = 1000;               // buffers (streaming) or DMAs (others)
-  uint64_t window = 1ull << 20;        // longlived/svm/nested: bytes of the mapped window / VMA
-  std::string pattern = "sequential";  // sequential | random (longlived, svm, nested)
-  uint32_t buffers = 64;               // streaming: buffers in the pool (reused round robin)
-  double issue_ns = 10;                // device time to issue one transaction
-  double think_ns = 0;                 // gap between buffers / DMAs
-  double start_ns = 0;
-  uint64_t seed = 1;
-  uint32_t requester_id = 0x0100;      // BDF
-  uint32_t group = 0;                  // IOMMU group (0: its own)
-  uint32_t address_space = 0;          // endpoints with the same number share an IOAS (0: its own)
-  uint32_t pasid = 1;                  // svm / nested: PASID of the requests
-  bool ats = false;                    // svm: translate with ATS (+PRI); else untranslated PASID DMA
-  uint64_t iova_base = 0x100000;       // first usable IOVA of its IOAS
-  uint64_t va_base = 0x7f0000000000ull;// svm / nested: first virtual address
-  bool prefault = false;               // svm: map the VMA up front (no page requests)
+#define IOMMUSIM_WORKLOAD_PARAMS(P)                                                                           \
+  P(WorkloadKind, kind, "workload", WorkloadKind::Streaming,                                                  \
+    one_of<WorkloadKind>({{"streaming", WorkloadKind::Streaming},                                            \
+                          {"longlived", WorkloadKind::LongLived},                                            \
+                          {"svm", WorkloadKind::Svm},                                                        \
+                          {"nested", WorkloadKind::Nested},                                                  \
+                          {"idle", WorkloadKind::Idle}}),                                                    \
+    "",                                                                                                       \
+    "streaming (map/DMA/unmap per buffer), longlived (map once), svm (PASID, ATS+PRI demand faults), nested " \
+    "(user first level over an IOAS), idle",                                                                  \
+    "the DMA API's streaming mappings, as a network driver makes them per packet")                           \
+  P(std::string, op, "op", "write", one_of({"read", "write", "mix"}), "",                                     \
+    "DMA direction: the device reads or writes memory", "a device writing what it received, as a NIC's RX path") \
+  P(uint64_t, size, "size", 1536, in_range(1, 1ull << 30), "bytes",                                           \
+    "bytes per buffer (streaming) or per DMA (others)", "assumption: a 1536-byte packet buffer")              \
+  P(uint64_t, burst, "burst", 256, in_range(4, 4096), "bytes",                                                \
+    "largest single transaction (PCIe max payload size)", "the PCIe link's default Max_Payload_Size")         \
+  P(uint64_t, count, "count", 1000, in_range(0, 1ull << 40), "", "buffers (streaming) or DMAs (others)",      \
+    "assumption: enough for a stable mean in a short run")                                                   \
+  P(uint64_t, window, "window", 1ull << 20, in_range(4096, 1ull << 40), "bytes",                              \
+    "mapped window (longlived), VMA (svm) or guest memory (nested)", "assumption")                            \
+  P(std::string, pattern, "pattern", "sequential", one_of({"sequential", "random"}), "",                      \
+    "address pattern inside the window", "assumption: the simplest pattern")                                 \
+  P(uint32_t, buffers, "buffers", 64, in_range(1, 1u << 20), "",                                              \
+    "streaming: buffers in the pool, reused round robin", "assumption")                                       \
+  P(double, issue_ns, "issue_ns", 10, in_range(0, 1e9), "ns", "device time to issue one transaction",          \
+    "assumption")                                                                                             \
+  P(double, think_ns, "think_ns", 0, in_range(0, 1e12), "ns", "gap between buffers / DMAs", "no gap")          \
+  P(double, start_ns, "start_ns", 0, in_range(0, 1e15), "ns", "when the workload starts", "at once")           \
+  P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "", "random pattern seed (mixed with the system seed)",     \
+    "any fixed value: the same run draws the same addresses")                                                 \
+  P(uint32_t, requester_id, "rid", 0x0100, in_range(0, 0xffff), "", "requester id (BDF) of the endpoint",      \
+    "01:00.0, the first device behind the first root port (a platform numbers its endpoints itself)")         \
+  IOMMUSIM_IOAS_GROUP_PARAMS(P)                                                                               \
+  P(uint32_t, pasid, "pasid", 1, in_range(1, (1u << 13) - 1), "", "svm / nested: PASID of the requests",       \
+    "the first PASID after 0, which the driver gives requests without one (RID_PASID, VT-d 3.4 9.4)")        \
+  P(bool, ats, "ats", false, boolean(), "",                                                                   \
+    "svm: translate with ATS and recover from misses with PRI page requests",                                 \
+    "off: untranslated PASID requests")                                                                       \
+  IOMMUSIM_IOAS_BASE_PARAM(P)                                                                                 \
+  P(uint64_t, va_base, "va_base", 0x7f0000000000ull, address_up_to((1ull << 47) - 1), "address",              \
+    "svm / nested: first virtual address of the window",                                                      \
+    "a user-space address near the top of x86-64 Linux's 47-bit user half, where mmap places areas")          \
+  P(bool, prefault, "prefault", false, boolean(), "", "svm: populate the VMA up front (no page requests)",     \
+    "off: pages come in on demand, through page requests")
 
-  void declare(ParamList& p);
+struct WorkloadParams {
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_WORKLOAD_PARAMS)
+
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_WORKLOAD_PARAMS, *this, p); }
   std::string validate() const;
 };
 
