@@ -24,6 +24,7 @@
 #include "common/trace.h"
 #include "firmware/cpu_port.h"
 #include "firmware/ioas.h"
+#include "firmware/ioas_params.h"
 #include "firmware/page_allocator.h"
 #include "firmware/pci_drivers.h"
 #include "firmware/vtd_driver.h"
@@ -39,11 +40,11 @@ struct EndpointPorts {
 };
 
 // Which I/O address space the kernel attaches an endpoint to.
+#define IOMMUSIM_IOAS_PLACEMENT_PARAMS(P) IOMMUSIM_IOAS_GROUP_PARAMS(P) IOMMUSIM_IOAS_BASE_PARAM(P)
+
 struct IoasPlacement {
-  uint32_t group = 0;             // IOMMU group; 0: its own
-  uint32_t address_space = 0;     // endpoints with the same non-zero number share one IOAS; 0: its own
-  uint64_t iova_base = 0x100000;  // first usable IOVA of its own IOAS
-  void declare(ParamList& p);
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_IOAS_PLACEMENT_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_IOAS_PLACEMENT_PARAMS, *this, p); }
 };
 
 // What the platform lets one endpoint take, checked before anything is built.

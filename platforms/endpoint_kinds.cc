@@ -17,12 +17,6 @@ std::unique_ptr<Endpoint> make_endpoint(const std::string& name) {
 }
 }  // namespace
 
-void IoasPlacement::declare(ParamList& p) {
-  p.add_uint("group", &group, 0, 1u << 20, "", "IOMMU group; endpoints with the same non-zero group are isolated together (0: its own)");
-  p.add_uint("address_space", &address_space, 0, 1u << 20, "", "endpoints with the same non-zero number share one IOAS (0: its own)");
-  p.add_address("iova_base", &iova_base, (1ull << 48) - 1, "first usable IOVA of its own IOAS (may be non-zero)");
-}
-
 // ---------------------------------------------------------------------------
 
 void WorkloadEndpoint::declare(ParamList& section, uint16_t rid) {

@@ -4,8 +4,11 @@ namespace iommusim {
 
 void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names) {
   kind_names_.assign(names.size(), endpoint_kinds().front().name);
-  for (size_t i = 0; i < names.size(); ++i)
-    p.scope(names[i]).add_choice("kind", &kind_names_[i], endpoint_kind_names(), endpoint_kind_help());
+  for (size_t i = 0; i < names.size(); ++i) {
+    ParamList section = p.scope(names[i]);
+    declare_param(section, "kind", &kind_names_[i], accepts::one_of(endpoint_kind_names()), "", endpoint_kind_help(),
+                  "workload: the kernel's own DMA engine needs no device model");
+  }
 }
 
 void EndpointSet::declare(ParamList& p, const std::vector<std::string>& names,
@@ -20,7 +23,8 @@ void EndpointSet::declare(ParamList& p, const std::vector<std::string>& names,
     s.unit = default_unit;
     ParamList section = p.scope(names[i]);
     s.ep->declare(section, rid(i));
-    section.add_string("unit", &s.unit, unit_help);
+    declare_param(section, "unit", &s.unit, accepts::any_text(), "", unit_help,
+                  "the first unit (it must name one of the platform's units)");
   }
 }
 

@@ -22,15 +22,28 @@
 
 namespace iommusim {
 
-// Parameters every platform shares, under [system].
-struct SystemParams {
-  std::string platform = "simple";
-  uint64_t seed = 1;              // mixed into every component's own seed
-  double time_limit_ns = 0;       // stop at this simulated time; 0 = no limit
-  uint64_t max_transactions = 0;  // stop after this many completed DMAs; 0 = no limit
-  double quantum_ns = 1000;       // global quantum for temporal decoupling
+// Parameters every platform shares, under [system]; `platform` is one of the
+// `platform_names` SystemParams::declare is given.
+#define IOMMUSIM_SYSTEM_PARAMS(P)                                                                             \
+  P(std::string, platform, "platform", "simple", one_of(platform_names), "", "Which system to build",         \
+    "the smallest system: traffic generators and memory, no IOMMU")                                          \
+  P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "",                                                        \
+    "Run seed, mixed into every component's own seed (--seed overrides)",                                     \
+    "any fixed value: the same config gives the same run")                                                    \
+  P(double, time_limit_ns, "time_limit", 0, in_range(0, 1e15), "ns",                                          \
+    "Stop at this simulated time; 0 = run until every workload is done", "no limit")                          \
+  P(uint64_t, max_transactions, "max_transactions", 0, in_range(0, ~0ull), "transactions",                    \
+    "Stop after this many completed DMAs over all endpoints; 0 = no limit", "no limit")                       \
+  P(double, quantum_ns, "quantum", 1000, in_range(1e-3, 1e9), "ns",                                           \
+    "Global quantum of temporal decoupling (tlm_global_quantum)",                                             \
+    "assumption: 1 us, several DMA latencies")
 
-  void declare(ParamList& p, const std::vector<std::string>& platform_names);
+struct SystemParams {
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_SYSTEM_PARAMS)
+
+  void declare(ParamList& p, const std::vector<std::string>& platform_names) {
+    IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_SYSTEM_PARAMS, *this, p);
+  }
 };
 
 class Platform {
@@ -85,11 +98,10 @@ std::string configure_platform(Platform& platform, const ConfigSet& config, Para
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,
                                 std::vector<std::string>* out);
 
-// Declares `key` in `p`: a list of instance names as parse_instance_list reads
-// them (none of `reserved`), stored as text in `*list`, that must name at least
-// one instance (`empty`: the message when it names none).
-void add_instance_list(ParamList& p, const std::string& key, std::string* list, const std::string& help,
-                       const std::vector<std::string>& reserved, const std::string& empty);
+// What a list of instance names accepts (common/params.h): names as
+// parse_instance_list reads them (none of `reserved`), kept as the text, at
+// least one of them (`empty`: the message when there is none).
+accepts::Custom<std::string> instance_list(const std::vector<std::string>& reserved, const std::string& empty);
 
 // A deterministic per-component seed from the system seed and the component's own.
 uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance);

@@ -9,19 +9,21 @@ namespace iommusim {
 void SimplePlatform::declare_structure(ParamList& p, unsigned round) {
   if (round > 0) return;
   ParamList sys = p.scope("system");
-  add_instance_list(sys, "endpoints", &endpoint_list_,
-                    "Traffic-generator endpoints to instantiate, one config section each", {"system", "mem", "router"},
-                    "at least one endpoint is needed");
+  declare_param(sys, "endpoints", &endpoint_list_,
+                instance_list({"system", "mem", "router"}, "at least one endpoint is needed"), "",
+                "Traffic-generator endpoints to instantiate, one config section each",
+                "one generator: the smallest system");
 }
 
 void SimplePlatform::declare(ParamList& p) {
   parse_instance_list(endpoint_list_, {}, &endpoint_names_);
   ParamList mem = p.scope("mem");
   mem_params_.declare(mem);
-  p.scope("router").add_string(
-      "map", &router_map_,
-      "Address map 'name@BASE+SIZE,...' of the targets (only 'mem' here); empty = mem at 0 "
-      "covering mem.size");
+  ParamList router = p.scope("router");
+  declare_param(router, "map", &router_map_, accepts::any_text(), "",
+                "Address map 'name@BASE+SIZE,...' of the targets (only 'mem' here); empty = mem at 0 "
+                "covering mem.size",
+                "memory from address 0, as a host's DRAM");
   tg_params_.assign(endpoint_names_.size(), TrafficGenParams{});
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     // Endpoints sit on bus 1 as devices 0, 1, ...: distinct requester ids.

@@ -6,18 +6,6 @@
 
 namespace iommusim {
 
-void SystemParams::declare(ParamList& p, const std::vector<std::string>& platform_names) {
-  p.add_choice("platform", &platform, platform_names, "Which system to build");
-  p.add_uint("seed", &seed, 0, ~0ull, "",
-             "Run seed, mixed into every component's own seed (--seed overrides)");
-  p.add_double("time_limit", &time_limit_ns, 0, 1e15, "ns",
-               "Stop at this simulated time; 0 = run until every workload is done");
-  p.add_uint("max_transactions", &max_transactions, 0, ~0ull, "transactions",
-             "Stop after this many completed DMAs over all endpoints; 0 = no limit");
-  p.add_double("quantum", &quantum_ns, 1e-3, 1e9, "ns",
-               "Global quantum of temporal decoupling (tlm_global_quantum)");
-}
-
 std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params) {
   size_t first = params.specs().size();
   for (unsigned round = 0;; ++round) {
@@ -61,11 +49,10 @@ std::string parse_instance_list(const std::string& text, const std::vector<std::
   return "";
 }
 
-void add_instance_list(ParamList& p, const std::string& key, std::string* list, const std::string& help,
-                       const std::vector<std::string>& reserved, const std::string& empty) {
-  p.add_custom(
-      key, *list, "instance names separated by spaces or commas", "", help,
-      [list, reserved, empty](const std::string& text) {
+accepts::Custom<std::string> instance_list(const std::vector<std::string>& reserved, const std::string& empty) {
+  return accepts::custom<std::string>(
+      "instance names separated by spaces or commas",
+      [reserved, empty](const std::string& text, std::string* list) {
         std::vector<std::string> names;
         std::string err = parse_instance_list(text, reserved, &names);
         if (!err.empty()) return err;
@@ -73,7 +60,7 @@ void add_instance_list(ParamList& p, const std::string& key, std::string* list, 
         *list = text;
         return std::string();
       },
-      [list] { return *list; });
+      [](const std::string& list) { return list; });
 }
 
 uint64_t mix_seed(uint64_t system_seed, uint64_t component_seed, const std::string& instance) {

@@ -14,13 +14,7 @@ constexpr uint64_t kBarStride = 0x10000ull;     // BAR0 of endpoint i at kernel.
 }  // namespace
 
 void KernelParams::declare(ParamList& p) {
-  p.add_address("ram_base", &ram_base, (1ull << 52) - 1, "start of the RAM reserved for the kernel model (tables, queues, buffers)");
-  p.add_uint("ram_size", &ram_size, 1 << 20, 1ull << 44, "bytes", "size of the RAM reserved for the kernel model");
-  p.add_double("msi_delivery_ns", &msi_delivery_ns, 0, 1e9, "ns", "MSI write to interrupt handler dispatch (assumption)");
-  p.add_address("pci_hole", &pci_hole, 0xFEC00000ull, "top of low RAM (TOLUD): [pci_hole, 4 GiB) holds ECAM, BARs and the chipset MMIO");
-  p.add_address("ecam_base", &ecam_base, 0xFFFFFFFFull, "PCIe ECAM config space base (a function at ecam_base + (BDF << 12))");
-  p.add_address("bar_base", &bar_base, 0xFFFFFFFFull, "BAR0 of PCIe endpoint i is programmed at bar_base + i * 64 KiB");
-  p.add_uint("msi_vector_base", &msi_vector_base, 0x10, 0xfe, "", "MSI-X vectors of endpoint i start at msi_vector_base + 2i");
+  IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_KERNEL_PARAMS, *this, p);
   driver.declare(p);
 }
 
@@ -39,11 +33,12 @@ void X86VtdPlatform::declare_structure(ParamList& p, unsigned round) {
   if (round > 1) return;
   ParamList sys = p.scope("system");
   const std::vector<std::string> reserved = {"system", "mem", "membus", "intc", "rc", "cpu", "kernel", "monitor"};
-  add_instance_list(sys, "endpoints", &endpoint_list_,
-                    "Endpoints to instantiate (each runs a kernel workload), one config section each", reserved,
-                    "at least one endpoint is needed");
-  add_instance_list(sys, "units", &unit_list_, "VT-d remapping units (DRHDs) to instantiate, one config section each",
-                    reserved, "at least one VT-d unit is needed");
+  declare_param(sys, "endpoints", &endpoint_list_, instance_list(reserved, "at least one endpoint is needed"), "",
+                "Endpoints to instantiate (each runs a kernel workload), one config section each",
+                "one endpoint: the smallest system");
+  declare_param(sys, "units", &unit_list_, instance_list(reserved, "at least one VT-d unit is needed"), "",
+                "VT-d remapping units (DRHDs) to instantiate, one config section each",
+                "one unit covering every endpoint");
 }
 
 void X86VtdPlatform::declare(ParamList& p) {
@@ -56,10 +51,12 @@ void X86VtdPlatform::declare(ParamList& p) {
   unit_params_.assign(unit_names_.size(), vtd::VtdParams{});
   mmio_base_.assign(unit_names_.size(), 0);
   for (size_t i = 0; i < unit_names_.size(); ++i) {
-    mmio_base_[i] = 0xFED90000ull + 0x1000ull * i;  // Broadwell DMAR units sit at 0xFED90000, 0xFED91000
+    mmio_base_[i] = 0xFED90000ull + 0x1000ull * i;
     ParamList u = p.scope(unit_names_[i]);
     unit_params_[i].declare(u);
-    u.add_address("mmio_base", &mmio_base_[i], (1ull << 52) - 1, "where the unit's registers sit in the CPU's address space");
+    declare_param(u, "mmio_base", &mmio_base_[i], accepts::address_up_to((1ull << 52) - 1), "address",
+                  "where the unit's registers sit in the CPU's address space",
+                  "Broadwell's DMAR units at 0xFED90000 and 0xFED91000: unit i at 0xFED90000 + i * 0x1000");
   }
   endpoints_.declare(
       p, endpoint_names_, [](size_t i) { return DmaExtension::bdf(1, static_cast<unsigned>(i), 0); },  // bus 1, device i

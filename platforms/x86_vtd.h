@@ -49,15 +49,30 @@
 
 namespace iommusim {
 
+#define IOMMUSIM_KERNEL_PARAMS(P)                                                                             \
+  P(uint64_t, ram_base, "ram_base", 0x100000000ull, address_up_to((1ull << 52) - 1), "address",               \
+    "start of the RAM reserved for the kernel model (tables, queues, buffers)",                               \
+    "4 GiB: RAM above the PCI hole")                                                                          \
+  P(uint64_t, ram_size, "ram_size", 1ull << 30, in_range(1 << 20, 1ull << 44), "bytes",                       \
+    "size of the RAM reserved for the kernel model", "assumption")                                            \
+  P(double, msi_delivery_ns, "msi_delivery_ns", 500, in_range(0, 1e9), "ns",                                  \
+    "MSI write to interrupt handler dispatch (assumption)", "assumption")                                     \
+  P(uint64_t, pci_hole, "pci_hole", 0xC0000000ull, address_up_to(0xFEC00000ull), "address",                   \
+    "top of low RAM (TOLUD): [pci_hole, 4 GiB) holds ECAM, BARs and the chipset MMIO",                        \
+    "assumption: 3 GiB of low RAM")                                                                           \
+  P(uint64_t, ecam_base, "ecam_base", 0xE0000000ull, address_up_to(0xFFFFFFFFull), "address",                 \
+    "PCIe ECAM config space base (a function at ecam_base + (BDF << 12))",                                   \
+    "assumption: 256 MiB of ECAM (256 buses) in the PCI hole, above the BARs")                               \
+  P(uint64_t, bar_base, "bar_base", 0xC0000000ull, address_up_to(0xFFFFFFFFull), "address",                   \
+    "BAR0 of PCIe endpoint i is programmed at bar_base + i * 64 KiB", "the bottom of the PCI hole")           \
+  P(uint32_t, msi_vector_base, "msi_vector_base", 0x40, in_range(0x10, 0xfe), "",                             \
+    "MSI-X vectors of endpoint i start at msi_vector_base + 2i",                                              \
+    "assumption: clear of the units' fault and page-request vectors (from 0x30)")
+
+// The kernel model's resources and its VT-d driver's policy, under [kernel].
 struct KernelParams {
-  uint64_t ram_base = 0x100000000ull;  // RAM the platform reserves for the kernel model
-  uint64_t ram_size = 1ull << 30;      //   (tables, queues, DMA buffers, SVM pages)
-  double msi_delivery_ns = 500;        // MSI write to handler dispatch (assumption)
-  uint64_t pci_hole = 0xC0000000ull;   // low RAM ends here (TOLUD); the PCI hole runs to 4 GiB
-  uint64_t ecam_base = 0xE0000000ull;  // PCIe config space (ECAM: bus<<20 | dev<<15 | fn<<12)
-  uint64_t bar_base = 0xC0000000ull;   // BAR0 of endpoint i at bar_base + i * 64 KiB
-  uint32_t msi_vector_base = 0x40;     // MSI-X vectors of endpoint i from msi_vector_base + 2i
-  fw::VtdDriverParams driver;
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_KERNEL_PARAMS)
+  fw::VtdDriverParams driver;  // its keys sit beside these
   void declare(ParamList& p);
 };
 
