@@ -31,4 +31,10 @@ void declare_param(ParamList& p, const std::string& key, CacheGeometry* geometry
              "any fixed value: the same run gives the same victims");
 }
 
+void GeometryCheck::operator()(const std::string& key, const CacheGeometry& geometry) {
+  if (!error.empty()) return;
+  const std::string e = SetAssocCache<int, int>::validate(geometry);
+  if (!e.empty()) error = key + ": " + e;
+}
+
 }  // namespace iommusim

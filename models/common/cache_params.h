@@ -28,4 +28,13 @@ std::vector<std::string> replacement_policy_words();
 void declare_param(ParamList& p, const std::string& key, CacheGeometry* geometry, const accepts::CacheGeometryKeys&,
                    const std::string& unit, const std::string& what, const std::string& source);
 
+// A visitor (IOMMUSIM_VISIT_PARAMS) that keeps "<key>: what is wrong" for the
+// first cache geometry SetAssocCache would refuse; other fields pass.
+struct GeometryCheck {
+  std::string error;
+  void operator()(const std::string& key, const CacheGeometry& geometry);
+  template <typename T>
+  void operator()(const std::string& /*key*/, const T& /*field*/) {}
+};
+
 }  // namespace iommusim

@@ -102,6 +102,16 @@ ParamList ParamList::scope(const std::string& sub) { return ParamList(full(sub),
 
 void ParamList::push(ParamSpec spec) { specs_->push_back(std::move(spec)); }
 
+std::string ParamList::check_values() const {
+  for (const ParamSpec& s : *specs_) {
+    // apply() parses what current() writes, so it refuses exactly the values
+    // a config could not have set.
+    const std::string err = s.apply(s.current());
+    if (!err.empty()) return s.name + ": " + err;
+  }
+  return "";
+}
+
 void ParamList::add_custom(const std::string& name, const std::string& default_text,
                            const std::string& accepted, const std::string& unit,
                            const std::string& help,

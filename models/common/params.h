@@ -80,6 +80,10 @@ public:
                   std::function<std::string(const std::string&)> apply,
                   std::function<std::string()> current, const std::string& source = "");
 
+  // "" if the value each parameter holds now is one its declaration accepts,
+  // else "<key>: what is wrong" for the first that is not.
+  std::string check_values() const;
+
   const std::vector<ParamSpec>& specs() const { return *specs_; }
   std::vector<ParamSpec>& specs() { return *specs_; }
   const std::string& prefix() const { return prefix_; }
@@ -260,6 +264,17 @@ void declare_param(ParamList& p, const std::string& key, T* field, const accepts
       [field, format] { return format(*field); }, source);
 }
 
+// The check of a params struct filled in C++, whose values never went through
+// apply(): "" or "<key>: what is wrong" for the first value its declaration
+// does not accept. `Params` has declare(ParamList&).
+template <typename Params>
+std::string check_declared_values(const Params& params) {
+  Params copy = params;  // the declarations bind to the copy's fields
+  ParamList declared;
+  copy.declare(declared);
+  return declared.check_values();
+}
+
 #define IOMMUSIM_PARAM_FIELD(type, field, key, def, accepts, unit, help, source) type field = def;
 #define IOMMUSIM_PARAM_FIELDS(LIST) LIST(IOMMUSIM_PARAM_FIELD)
 
@@ -270,6 +285,16 @@ void declare_param(ParamList& p, const std::string& key, T* field, const accepts
 #define IOMMUSIM_PARAM_DECLARE(type, field, key, def, accepts, unit, help, source)                     \
   ::iommusim::declare_param(iommusim_param_list_, key, static_cast<type*>(&iommusim_param_object_.field), \
                             accepts, unit, help, source);
+// Calls visitor(key, field) for each row, e.g. to check what spans keys.
+#define IOMMUSIM_PARAM_VISIT(type, field, key, def, accepts, unit, help, source) \
+  iommusim_param_visitor_(key, static_cast<const type&>(iommusim_param_object_.field));
+#define IOMMUSIM_VISIT_PARAMS(LIST, object, visitor)       \
+  do {                                                     \
+    const auto& iommusim_param_object_ = (object);         \
+    auto&& iommusim_param_visitor_ = (visitor);            \
+    LIST(IOMMUSIM_PARAM_VISIT)                             \
+  } while (false)
+
 #define IOMMUSIM_DECLARE_PARAMS(LIST, object, list)      \
   do {                                                   \
     auto& iommusim_param_object_ = (object);             \

@@ -8,10 +8,7 @@ void VtdParams::declare(ParamList& p) {
 }
 
 std::string VtdParams::validate() const {
-  if (profile != "broadwell" && profile != "scalable")
-    return "profile '" + profile + "' is not one of: broadwell, scalable";
-  if (nfr < 1 || nfr > 256) return "nfr must be 1..256";
-  if (translation_slots < 1) return "translation_slots must be >= 1";
+  if (std::string err = check_declared_values(*this); !err.empty()) return err;
   return effective_translator().validate();
 }
 

@@ -25,20 +25,11 @@ void TranslatorParams::declare(ParamList& p) {
 }
 
 std::string TranslatorParams::validate() const {
-  struct Named { const char* name; const CacheGeometry* g; };
-  std::vector<Named> all = {{"iotlb", &iotlb}, {"context_cache", &context_cache}, {"pasid_cache", &pasid_cache}};
-  static const char* kSl[4] = {"pwc.sl.l4", "pwc.sl.l3", "pwc.sl.l2", "pwc.sl.l1"};
-  static const char* kFl[4] = {"pwc.fl.l4", "pwc.fl.l3", "pwc.fl.l2", "pwc.fl.l1"};
-  for (unsigned i = 0; i < 4; ++i) {
-    all.push_back({kSl[i], &sl_pwc[i]});
-    all.push_back({kFl[i], &fl_pwc[i]});
-  }
-  for (const auto& n : all) {
-    std::string e = SetAssocCache<int, int>::validate(*n.g);
-    if (!e.empty()) return std::string(n.name) + ": " + e;
-  }
-  if (walk_slots == 0) return "walk.slots must be at least 1";
-  return "";
+  if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  GeometryCheck geometries;
+  IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_CACHE_PARAMS, *this, geometries);
+  IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_PWC_PARAMS, *this, geometries);
+  return geometries.error;
 }
 
 // ---------------------------------------------------------------------------

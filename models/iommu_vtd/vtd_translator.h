@@ -123,7 +123,8 @@ struct TranslatorParams {
 
   TranslatorParams() { IOMMUSIM_PARAM_DEFAULTS(IOMMUSIM_TRANSLATOR_PWC_PARAMS) }
   void declare(ParamList& p);
-  // "" if usable, else what is wrong (cache geometry).
+  // "" if usable, else what is wrong (a value its row does not accept, or a
+  // cache geometry SetAssocCache refuses).
   std::string validate() const;
 };
 

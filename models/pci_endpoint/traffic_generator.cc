@@ -53,13 +53,11 @@ uint64_t TrafficGenParams::slot_bytes() const {
 uint64_t TrafficGenParams::slots() const { return window_size / slot_bytes(); }
 
 std::string TrafficGenParams::validate() const {
-  if (op != "read" && op != "write" && op != "mix" && op != "wrrd") return "op must be read, write, mix or wrrd";
-  if (pattern != "sequential" && pattern != "random" && pattern != "strided" && pattern != "zipf")
-    return "pattern must be sequential, random, strided or zipf";
-  if (mode != "bandwidth" && mode != "latency") return "mode must be bandwidth or latency";
-  if (size == 0) return "size must be at least 1";
-  if (align == 0 || (align & (align - 1))) return "align must be a power of two";
-  if (outstanding == 0) return "outstanding must be at least 1";
+  // The link's own values only matter when it is modeled (below).
+  TrafficGenParams own = *this;
+  own.link = PcieLinkParams{};
+  if (std::string err = check_declared_values(own); !err.empty()) return err;
+  if (align & (align - 1)) return "align must be a power of two";
   if (slots() == 0)
     return "window_size (" + std::to_string(window_size) + ") is smaller than one slot (host_offset + size rounded up to align = " +
            std::to_string(slot_bytes()) + ")";

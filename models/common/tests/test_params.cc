@@ -254,3 +254,41 @@ TEST(ParamRows, ArrayElementRowsTakeTheirDefaultsInTheConstructor) {
   EXPECT_EQ(list.specs()[4].apply("16"), "");
   EXPECT_EQ(t.level[1].entries, 16u);
 }
+
+TEST(ParamRows, CheckDeclaredValuesNamesTheFirstValueOutOfItsRow) {
+  ToyParams t;
+  EXPECT_EQ(check_declared_values(t), "");
+  t.clock_mhz = 0.5;
+  t.entries = 5000;
+  EXPECT_EQ(check_declared_values(t), "tlb.entries: 5000 is out of range: expected an integer in 1..4096");
+  t.entries = 64;
+  EXPECT_EQ(check_declared_values(t), "clock: 0.5 is out of range: expected a number in 1..1e+05");
+  t.clock_mhz = 2;
+  t.profile = "medium";
+  EXPECT_EQ(check_declared_values(t), "profile: 'medium' is not one of: small, large");
+  t.profile = "large";
+  t.flavour = static_cast<Flavour>(7);
+  EXPECT_NE(check_declared_values(t).find("flavour: "), std::string::npos);
+  t.flavour = Flavour::Plain;
+  t.base = 0x100000000ull;
+  EXPECT_NE(check_declared_values(t).find("base: 0x100000000 is out of range"), std::string::npos);
+  t.base = 0;
+  EXPECT_EQ(check_declared_values(t), "");
+  EXPECT_EQ(t.entries, 64u) << "the check reads a copy: the struct is left alone";
+}
+
+TEST(ParamRows, VisitGivesEachRowsKeyAndFieldForChecksAcrossKeys) {
+  ToyParams t;
+  std::vector<std::string> keys;
+  IOMMUSIM_VISIT_PARAMS(TOY_PARAMS, t, [&keys](const std::string& key, const auto&) { keys.push_back(key); });
+  EXPECT_EQ(keys, (std::vector<std::string>{"tlb.entries", "clock", "dmi", "profile", "flavour", "base", "offset",
+                                            "label", "iotlb", "sizes"}));
+  GeometryCheck ok;
+  IOMMUSIM_VISIT_PARAMS(TOY_PARAMS, t, ok);
+  EXPECT_EQ(ok.error, "");
+  ToyLevels levels;
+  levels.level[1].entries = 90;  // not a multiple of 4 ways
+  GeometryCheck bad;
+  IOMMUSIM_VISIT_PARAMS(TOY_LEVEL_PARAMS, levels, bad);
+  EXPECT_EQ(bad.error, "pwc.l1: entries (90) must be a multiple of ways (4)");
+}
