@@ -121,12 +121,10 @@ int sc_main(int argc, char* argv[]) {
       return config_error(err);
 
   // Step 1: system parameters, which choose the platform.
-  std::vector<std::string> names;
-  for (const PlatformInfo& p : platform_registry()) names.push_back(p.name);
   SystemParams sys;
   ParamList params;
   ParamList system_params = params.scope("system");
-  sys.declare(system_params, names);
+  sys.declare(system_params);
   if (std::string err = apply_config(config, params.specs()); !err.empty())
     return config_error(err);
   std::unique_ptr<Platform> platform;

@@ -22,10 +22,9 @@
 
 namespace iommusim {
 
-// Parameters every platform shares, under [system]; `platform` is one of the
-// `platform_names` SystemParams::declare is given.
+// Parameters every platform shares, under [system].
 #define IOMMUSIM_SYSTEM_PARAMS(P)                                                                             \
-  P(std::string, platform, "platform", "simple", one_of(platform_names), "", "Which system to build",         \
+  P(std::string, platform, "platform", "simple", one_of(platform_names()), "", "Which system to build",       \
     "the smallest system: traffic generators and memory, no IOMMU")                                          \
   P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "",                                                        \
     "Run seed, mixed into every component's own seed (--seed overrides)",                                     \
@@ -41,9 +40,7 @@ namespace iommusim {
 struct SystemParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_SYSTEM_PARAMS)
 
-  void declare(ParamList& p, const std::vector<std::string>& platform_names) {
-    IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_SYSTEM_PARAMS, *this, p);
-  }
+  void declare(ParamList& p);
 };
 
 class Platform {
@@ -85,6 +82,8 @@ struct PlatformInfo {
 
 // Every platform the command knows (platforms/registry.cc).
 const std::vector<PlatformInfo>& platform_registry();
+// Their names, in the registry's order.
+std::vector<std::string> platform_names();
 
 class ConfigSet;
 

@@ -20,4 +20,10 @@ const std::vector<PlatformInfo>& platform_registry() {
   return registry;
 }
 
+std::vector<std::string> platform_names() {
+  std::vector<std::string> names;
+  for (const PlatformInfo& p : platform_registry()) names.push_back(p.name);
+  return names;
+}
+
 } // namespace iommusim

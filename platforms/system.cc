@@ -6,6 +6,8 @@
 
 namespace iommusim {
 
+void SystemParams::declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_SYSTEM_PARAMS, *this, p); }
+
 std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params) {
   size_t first = params.specs().size();
   for (unsigned round = 0;; ++round) {

@@ -1,0 +1,223 @@
+#include "platforms/param_docs.h"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/memory.h"
+#include "firmware/pci_drivers.h"
+#include "firmware/vtd_driver.h"
+#include "firmware/workloads.h"
+#include "iommu_vtd/vtd_params.h"
+#include "pci_endpoint/nic.h"
+#include "pci_endpoint/svm_accel.h"
+#include "pci_endpoint/traffic_generator.h"
+#include "platforms/config.h"
+#include "platforms/endpoint_kind.h"
+#include "platforms/platform.h"
+#include "platforms/x86_vtd.h"
+
+namespace iommusim {
+
+namespace {
+
+const char kBegin[] = "<!-- param-table ";
+const char kEnd[] = "<!-- end param-table -->";
+
+std::string markdown(const std::vector<ParamSpec>& specs) {
+  std::ostringstream os;
+  write_param_table(os, specs);
+  return os.str();
+}
+
+// The rows of one list (common/params.h) of a default Params.
+#define IOMMUSIM_ROWS_OF(Params, LIST)                                 \
+  [] {                                                                 \
+    Params params;                                                     \
+    ParamList list;                                                    \
+    IOMMUSIM_DECLARE_PARAMS(LIST, params, list);                       \
+    return markdown(list.specs());                                     \
+  }
+
+// Every row of a default Params that declares no other struct's keys.
+template <typename Params>
+std::string all_rows() {
+  Params params;
+  ParamList list;
+  params.declare(list);
+  return markdown(list.specs());
+}
+
+// The keys a platform declares itself (not through a params struct), as a
+// default config of that platform has them.
+std::string platform_rows(const std::string& platform, const std::vector<std::string>& keys) {
+  std::unique_ptr<Platform> p;
+  for (const PlatformInfo& info : platform_registry())
+    if (info.name == platform) p = info.create();
+  ParamList list;
+  configure_platform(*p, ConfigSet(), list);
+  std::vector<ParamSpec> rows;
+  for (const std::string& key : keys) {
+    const size_t before = rows.size();
+    for (const ParamSpec& s : list.specs())
+      if (s.name == key) rows.push_back(s);
+    if (rows.size() == before) throw std::logic_error("platform " + platform + " declares no key " + key);
+  }
+  return markdown(rows);
+}
+
+std::string read_file(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  *ok = static_cast<bool>(in);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The table a begin marker names ("" if the line is not one).
+std::string marked_table(const std::string& line) {
+  if (line.compare(0, sizeof kBegin - 1, kBegin) != 0) return "";
+  const std::string rest = line.substr(sizeof kBegin - 1);
+  return rest.substr(0, rest.find_first_of(": "));
+}
+
+// What lies between a table's markers: the table, with a blank line on either
+// side so that every markdown reader ends the table before the end marker.
+std::string marked_content(const std::string& name) { return "\n" + find_param_table(name)->render() + "\n"; }
+
+// The key of a table row, for messages: `iotlb.entries`.
+std::string row_key(const std::string& row) {
+  const size_t a = row.find('`'), b = a == std::string::npos ? a : row.find('`', a + 1);
+  return b == std::string::npos ? "" : row.substr(a + 1, b - a - 1);
+}
+
+// "" if the doc's rows (from line `first`, 1-based) are `want`, else what differs first.
+std::string compare_rows(const std::vector<std::string>& have, size_t first, const std::vector<std::string>& want,
+                         const std::string& table) {
+  auto row = [](const std::string& line) {
+    const std::string key = row_key(line);
+    return key.empty() ? std::string() : ", row `" + key + "`";
+  };
+  for (size_t i = 0; i < have.size() || i < want.size(); ++i) {
+    const std::string at = std::to_string(first + i) + ": table " + table;
+    if (i >= want.size()) return at + row(have[i]) + ": not in the declarations (the doc has it)";
+    if (i >= have.size()) return at + row(want[i]) + ": missing from the doc";
+    if (have[i] != want[i])
+      return at + row(row_key(want[i]).empty() ? have[i] : want[i]) + ": the doc has\n  " + have[i] +
+             "\nthe declarations give\n  " + want[i];
+  }
+  return "";
+}
+
+// Walks the doc's marked tables: calls table(name, begin line index, rows) for each.
+template <typename OnTable>
+std::string each_table(const std::vector<std::string>& lines, OnTable on_table) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string name = marked_table(lines[i]);
+    if (name.empty()) continue;
+    size_t end = i + 1;
+    while (end < lines.size() && lines[end] != kEnd && marked_table(lines[end]).empty()) ++end;
+    if (end == lines.size() || lines[end] != kEnd)
+      return std::to_string(i + 1) + ": table " + name + " has no closing '" + kEnd + "'";
+    if (!find_param_table(name)) return std::to_string(i + 1) + ": no parameter table is called '" + name + "'";
+    std::string err = on_table(name, i, std::vector<std::string>(lines.begin() + i + 1, lines.begin() + end));
+    if (!err.empty()) return err;
+    i = end;
+  }
+  return "";
+}
+
+}  // namespace
+
+const std::vector<ParamTable>& param_tables() {
+  static const std::vector<ParamTable> tables = {
+      {"SystemParams", &all_rows<SystemParams>},
+      {"simple", [] { return platform_rows("simple", {"system.endpoints", "router.map"}); }},
+      {"MemoryParams", &all_rows<MemoryParams>},
+      {"x86-vtd", [] {
+         return platform_rows("x86-vtd", {"system.endpoints", "system.units", "vtd0.mmio_base", "ep0.kind", "ep0.unit"});
+       }},
+      {"KernelParams", IOMMUSIM_ROWS_OF(KernelParams, IOMMUSIM_KERNEL_PARAMS)},
+      {"VtdDriverParams", &all_rows<fw::VtdDriverParams>},
+      {"IoasPlacement", &all_rows<IoasPlacement>},
+      {"WorkloadParams", &all_rows<fw::WorkloadParams>},
+      {"NicDriverParams", &all_rows<fw::NicDriverParams>},
+      {"AccelDriverParams", &all_rows<fw::AccelDriverParams>},
+      {"VtdParams", IOMMUSIM_ROWS_OF(vtd::VtdParams, IOMMUSIM_VTD_PARAMS)},
+      {"TranslatorParams", &all_rows<vtd::TranslatorParams>},
+      {"PcieLinkParams", &all_rows<PcieLinkParams>},
+      {"PcieEndpointParams", IOMMUSIM_ROWS_OF(PcieEndpointParams, IOMMUSIM_PCIE_ENDPOINT_PARAMS)},
+      {"PcieConfigParams", &all_rows<PcieConfigParams>},
+      {"TrafficGenParams", IOMMUSIM_ROWS_OF(TrafficGenParams, IOMMUSIM_TRAFFIC_GEN_PARAMS)},
+      {"NicParams", IOMMUSIM_ROWS_OF(NicParams, IOMMUSIM_NIC_PARAMS)},
+      {"SvmAccelParams", IOMMUSIM_ROWS_OF(SvmAccelParams, IOMMUSIM_SVM_ACCEL_PARAMS)},
+  };
+  return tables;
+}
+
+const ParamTable* find_param_table(const std::string& name) {
+  for (const ParamTable& t : param_tables())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+std::string render_param_doc(const std::string& text, std::string* error) {
+  const std::vector<std::string> lines = lines_of(text);
+  std::string out;
+  size_t copied = 0;  // lines[0, copied) are in `out`
+  *error = each_table(lines, [&](const std::string& name, size_t begin, const std::vector<std::string>& rows) {
+    for (; copied <= begin; ++copied) out += lines[copied] + "\n";
+    out += marked_content(name);
+    copied = begin + 1 + rows.size();
+    return std::string();
+  });
+  if (!error->empty()) return "";
+  for (; copied < lines.size(); ++copied) out += lines[copied] + "\n";
+  return out;
+}
+
+std::string check_param_doc(const std::string& path) {
+  bool ok = false;
+  const std::vector<std::string> lines = lines_of(read_file(path, &ok));
+  if (!ok) return path + ": cannot read it";
+  std::string err = each_table(lines, [&](const std::string& name, size_t begin, const std::vector<std::string>& rows) {
+    return compare_rows(rows, begin + 2, lines_of(marked_content(name)), name);
+  });
+  return err.empty() ? "" : path + ":" + err;
+}
+
+std::string update_param_doc(const std::string& path, bool* changed) {
+  bool ok = false;
+  const std::string text = read_file(path, &ok);
+  if (!ok) return path + ": cannot read it";
+  std::string err;
+  const std::string fresh = render_param_doc(text, &err);
+  if (!err.empty()) return path + ":" + err;
+  *changed = fresh != text;
+  if (*changed) {
+    std::ofstream out(path);
+    out << fresh;
+    if (!out) return path + ": cannot write it";
+  }
+  return "";
+}
+
+std::vector<std::string> param_tables_in_doc(const std::string& path) {
+  bool ok = false;
+  std::vector<std::string> names;
+  for (const std::string& line : lines_of(read_file(path, &ok))) {
+    std::string name = marked_table(line);
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace iommusim
