@@ -127,9 +127,7 @@ int sc_main(int argc, char* argv[]) {
   sys.declare(system_params);
   if (std::string err = apply_config(config, params.specs()); !err.empty())
     return config_error(err);
-  std::unique_ptr<Platform> platform;
-  for (const PlatformInfo& p : platform_registry())
-    if (sys.platform == p.name) platform = p.create();
+  std::unique_ptr<Platform> platform = create_platform(sys.platform);
 
   // Step 2: structure (which instances exist); step 3: every instance's parameters.
   if (std::string err = configure_platform(*platform, config, params); !err.empty())

@@ -52,9 +52,7 @@ std::string all_rows() {
 // The keys a platform declares itself (not through a params struct), as a
 // default config of that platform has them.
 std::string platform_rows(const std::string& platform, const std::vector<std::string>& keys) {
-  std::unique_ptr<Platform> p;
-  for (const PlatformInfo& info : platform_registry())
-    if (info.name == platform) p = info.create();
+  std::unique_ptr<Platform> p = create_platform(platform);
   ParamList list;
   configure_platform(*p, ConfigSet(), list);
   std::vector<ParamSpec> rows;

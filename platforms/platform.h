@@ -84,6 +84,8 @@ struct PlatformInfo {
 const std::vector<PlatformInfo>& platform_registry();
 // Their names, in the registry's order.
 std::vector<std::string> platform_names();
+// A new platform of that name (nullptr for none).
+std::unique_ptr<Platform> create_platform(const std::string& name);
 
 class ConfigSet;
 

@@ -20,6 +20,12 @@ const std::vector<PlatformInfo>& platform_registry() {
   return registry;
 }
 
+std::unique_ptr<Platform> create_platform(const std::string& name) {
+  for (const PlatformInfo& p : platform_registry())
+    if (name == p.name) return p.create();
+  return nullptr;
+}
+
 std::vector<std::string> platform_names() {
   std::vector<std::string> names;
   for (const PlatformInfo& p : platform_registry()) names.push_back(p.name);

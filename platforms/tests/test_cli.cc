@@ -9,7 +9,12 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "platforms/tests/temp_files.h"
+
 namespace {
+
+using iommusim::test::slurp;
+using iommusim::test::write_temp;
 
 struct Result {
   int status;
@@ -28,19 +33,6 @@ Result run(const std::string& args) {
   int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
 }
 
 const std::string kDefault = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/default.ini";

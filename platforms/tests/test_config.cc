@@ -7,15 +7,13 @@
 #include <sstream>
 
 #include "platforms/config.h"
+#include "platforms/tests/temp_files.h"
 
 using namespace iommusim;
 
 namespace {
-std::string write_temp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
+
+using iommusim::test::write_temp;
 
 struct Params {
   uint64_t entries = 64;
