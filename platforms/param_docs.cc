@@ -140,8 +140,10 @@ const std::vector<ParamTable>& param_tables() {
       {"SystemParams", &all_rows<SystemParams>},
       {"simple", [] { return platform_rows("simple", {"system.endpoints", "router.map"}); }},
       {"MemoryParams", &all_rows<MemoryParams>},
-      {"x86-vtd", [] {
-         return platform_rows("x86-vtd", {"system.endpoints", "system.units", "vtd0.mmio_base", "ep0.kind", "ep0.unit"});
+      {"x86-vtd",
+       [] {
+         return platform_rows("x86-vtd",
+                              {"system.endpoints", "system.units", "vtd0.mmio_base", "ep0.kind", "ep0.unit"});
        }},
       {"KernelParams", IOMMUSIM_ROWS_OF(KernelParams, IOMMUSIM_KERNEL_PARAMS)},
       {"VtdDriverParams", &all_rows<fw::VtdDriverParams>},

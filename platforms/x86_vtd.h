@@ -49,6 +49,7 @@
 
 namespace iommusim {
 
+// The kernel model's resources and its VT-d driver's policy, under [kernel].
 #define IOMMUSIM_KERNEL_PARAMS(P)                                                                             \
   P(uint64_t, ram_base, "ram_base", 0x100000000ull, address_up_to((1ull << 52) - 1), "address",               \
     "start of the RAM reserved for the kernel model (tables, queues, buffers)",                               \
@@ -69,7 +70,6 @@ namespace iommusim {
     "MSI-X vectors of endpoint i start at msi_vector_base + 2i",                                              \
     "assumption: clear of the units' fault and page-request vectors (from 0x30)")
 
-// The kernel model's resources and its VT-d driver's policy, under [kernel].
 struct KernelParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_KERNEL_PARAMS)
   fw::VtdDriverParams driver;  // its keys sit beside these

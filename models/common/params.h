@@ -259,9 +259,9 @@ void declare_param(ParamList& p, const std::string& key, T* field, const accepts
                    const std::string& unit, const std::string& help, const std::string& source) {
   auto parse = c.parse;
   auto format = c.format;
-  p.add_custom(
-      key, format(*field), c.accepted, unit, help, [field, parse](const std::string& text) { return parse(text, field); },
-      [field, format] { return format(*field); }, source);
+  auto apply = [field, parse](const std::string& text) { return parse(text, field); };
+  auto current = [field, format] { return format(*field); };
+  p.add_custom(key, format(*field), c.accepted, unit, help, apply, current, source);
 }
 
 // The check of a params struct filled in C++, whose values never went through

@@ -157,5 +157,6 @@ TEST(Config, MarkdownHelpIsOneTablePerSection) {
                 "MMIO base |  |\n"
                 "| `enabled` | true |  | true/false (also 1/0, yes/no, on/off) | Unit present |  |\n"
                 "\n#### `[kernel]`\n\n" +
-                header + "| `extra` | false |  | true/false (also 1/0, yes/no, on/off) | Another section | assumption |\n\n");
+                header +
+                "| `extra` | false |  | true/false (also 1/0, yes/no, on/off) | Another section | assumption |\n\n");
 }
