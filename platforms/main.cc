@@ -58,9 +58,12 @@ struct CommandLine {
 [[maybe_unused]] const bool kQuietSystemC =
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", /*overwrite=*/0) == 0;
 
-int sc_main(int argc, char* argv[]) {
-  CommandLine cl;
-  std::string trace_limit_text = "1000000";
+namespace {
+
+// Exit statuses of a step that ends the command early; kContinue goes on.
+constexpr int kContinue = -1;
+
+po::options_description command_options(CommandLine& cl, std::string& trace_limit_text) {
   po::options_description opts("Usage: iommusim --config FILE [options]\nOptions");
   opts.add_options()
       ("help,h", "Show this help")
@@ -87,6 +90,13 @@ int sc_main(int argc, char* argv[]) {
       ("format", po::value<std::string>(&cl.format),
        "Format of --help-params: text (default) or markdown (one table per section)")
       ("list-platforms", po::bool_switch(&cl.list_platforms), "List the platforms and exit");
+  return opts;
+}
+
+// The command line into `cl`; --help and --list-platforms are answered here.
+int parse_command_line(int argc, char* argv[], CommandLine& cl) {
+  std::string trace_limit_text = "1000000";
+  const po::options_description opts = command_options(cl, trace_limit_text);
   po::positional_options_description positional;
   positional.add("config", -1);
   po::variables_map vm;
@@ -109,37 +119,38 @@ int sc_main(int argc, char* argv[]) {
     return config_error("--trace-limit '" + trace_limit_text + "' is not a number");
   if (cl.format != "text" && cl.format != "markdown")
     return config_error("--format '" + cl.format + "' is not one of: text, markdown");
+  return kContinue;
+}
 
-  // Config files, then --set overrides.
-  ConfigSet config;
+// Config files, then --set overrides, then --seed.
+std::string load_config(const CommandLine& cl, ConfigSet& config) {
   for (const std::string& f : cl.configs)
-    if (std::string err = config.load_file(f); !err.empty()) return config_error(err);
+    if (std::string err = config.load_file(f); !err.empty()) return err;
   for (const std::string& s : cl.sets)
-    if (std::string err = config.add_override(s); !err.empty()) return config_error(err);
-  if (!cl.seed.empty())
-    if (std::string err = config.add_override("system.seed=" + cl.seed); !err.empty())
-      return config_error(err);
+    if (std::string err = config.add_override(s); !err.empty()) return err;
+  if (!cl.seed.empty()) return config.add_override("system.seed=" + cl.seed);
+  return "";
+}
 
-  // Step 1: system parameters, which choose the platform.
-  SystemParams sys;
-  ParamList params;
+// Step 1: the system parameters, which choose the platform; step 2: its
+// structure (which instances exist); step 3: every instance's parameters.
+std::string configure(const ConfigSet& config, SystemParams& sys, ParamList& params,
+                      std::unique_ptr<Platform>& platform) {
   ParamList system_params = params.scope("system");
   sys.declare(system_params);
-  if (std::string err = apply_config(config, params.specs()); !err.empty())
-    return config_error(err);
-  std::unique_ptr<Platform> platform = create_platform(sys.platform);
+  if (std::string err = apply_config(config, params.specs()); !err.empty()) return err;
+  platform = create_platform(sys.platform);
+  if (std::string err = configure_platform(*platform, config, params); !err.empty()) return err;
+  return check_unknown_keys(config, params.specs());
+}
 
-  // Step 2: structure (which instances exist); step 3: every instance's parameters.
-  if (std::string err = configure_platform(*platform, config, params); !err.empty())
-    return config_error(err);
-  if (std::string err = check_unknown_keys(config, params.specs()); !err.empty())
-    return config_error(err);
-
+// --help-params and --print-config answer from the configured parameters.
+int answer_queries(const CommandLine& cl, const SystemParams& sys, const ParamList& params) {
+  if (cl.help_params && cl.format == "markdown") {
+    write_param_help(std::cout, params.specs(), ParamHelpFormat::Markdown);
+    return 0;
+  }
   if (cl.help_params) {
-    if (cl.format == "markdown") {
-      write_param_help(std::cout, params.specs(), ParamHelpFormat::Markdown);
-      return 0;
-    }
     std::cout << "Parameters of platform '" << sys.platform
               << "' (others: --set system.platform=NAME --help-params)\n\n";
     write_param_help(std::cout, params.specs());
@@ -149,97 +160,127 @@ int sc_main(int argc, char* argv[]) {
     write_config_ini(std::cout, params.specs());
     return 0;
   }
+  return kContinue;
+}
 
-  // Elaboration.
-  StatGroup stats("system");
-  TraceWriter trace(cl.trace_out.empty() ? 0 : cl.trace_limit);
-  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(sys.quantum_ns, sc_core::SC_NS));
+// What a run holds from elaboration to its outputs.
+struct Run {
+  StatGroup stats{"system"};
+  std::unique_ptr<TraceWriter> trace;
   std::unique_ptr<RunController> controller;
+  double wall_s = 0;
+  std::vector<std::string> written;
+  int status = 0;
+};
+
+// Builds the system, and writes the effective config beside the outputs.
+std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, Platform& platform,
+                      Run& run) {
+  run.trace = std::make_unique<TraceWriter>(cl.trace_out.empty() ? 0 : cl.trace_limit);
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(sys.quantum_ns, sc_core::SC_NS));
   try {
-    if (std::string err = platform->elaborate(sys, stats, trace); !err.empty())
-      return config_error(err);
-    stats.formula("sim_time", "Simulated time at the end of the run",
-                  [] { return sc_core::sc_time_stamp().to_seconds() * 1e9; }, "ns");
+    if (std::string err = platform.elaborate(sys, run.stats, *run.trace); !err.empty()) return err;
+    run.stats.formula("sim_time", "Simulated time at the end of the run",
+                      [] { return sc_core::sc_time_stamp().to_seconds() * 1e9; }, "ns");
     const bool progress = !cl.quiet && isatty(STDERR_FILENO);
-    controller = std::make_unique<RunController>("run_controller", *platform, sys, progress);
+    run.controller = std::make_unique<RunController>("run_controller", platform, sys, progress);
   } catch (const std::exception& e) {
-    return config_error(e.what());
+    return e.what();
   }
+  if (cl.outdir.empty()) return "";
+  std::error_code ec;
+  std::filesystem::create_directories(cl.outdir, ec);
+  if (ec) return "--outdir " + cl.outdir + ": " + ec.message();
+  std::ofstream ini(cl.outdir + "/config.ini");
+  write_config_ini(ini, params.specs());
+  return "";
+}
 
-  if (!cl.outdir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(cl.outdir, ec);
-    if (ec) return config_error("--outdir " + cl.outdir + ": " + ec.message());
-    std::ofstream ini(cl.outdir + "/config.ini");
-    write_config_ini(ini, params.specs());
-  }
-
-  // Simulation. sc_stop() is how a run normally ends: not worth a message.
+// Runs to the end (or the time limit); false on a simulation error. sc_stop()
+// is how a run normally ends: not worth a message.
+bool simulate(const SystemParams& sys, Run& run) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  auto wall_start = std::chrono::steady_clock::now();
+  const auto wall_start = std::chrono::steady_clock::now();
   try {
     if (sys.time_limit_ns > 0)
       sc_core::sc_start(sc_core::sc_time(sys.time_limit_ns, sc_core::SC_NS));
     else
       sc_core::sc_start();
   } catch (const std::exception& e) {
-    controller->clear_progress();
+    run.controller->clear_progress();
     std::cerr << "iommusim: simulation error: " << e.what() << "\n";
-    return kExitSimError;
+    return false;
   }
-  controller->clear_progress();
-  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  run.controller->clear_progress();
+  run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return true;
+}
 
-  // Outputs. A failure inside the simulated software still writes them (they
-  // show what happened) but makes the run's status 1.
-  int status = 0;
-  for (const std::string& f : platform->run_failures()) {
+// One output file written, or the run's status 1 and the error on stderr.
+void note_output(Run& run, const std::string& path, const std::string& err) {
+  if (err.empty()) {
+    run.written.push_back(path);
+    return;
+  }
+  std::cerr << "iommusim: error: " << err << "\n";
+  run.status = kExitSimError;
+}
+
+// Statistics and trace. A failure inside the simulated software still writes
+// them (they show what happened) but makes the run's status 1.
+void write_outputs(const CommandLine& cl, const Platform& platform, Run& run) {
+  for (const std::string& f : platform.run_failures()) {
     std::cerr << "iommusim: run failed: " << f << "\n";
-    status = kExitSimError;
+    run.status = kExitSimError;
   }
-  std::vector<std::string> written;
-  auto write_stats = [&](const std::string& path) {
-    std::string err = write_stats_file(stats, path);
-    if (!err.empty()) {
-      std::cerr << "iommusim: error: " << err << "\n";
-      status = kExitSimError;
-    } else {
-      written.push_back(path);
-    }
-  };
+  std::vector<std::string> stats_files;
   if (!cl.outdir.empty())
-    for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) write_stats(cl.outdir + "/" + f);
-  if (!cl.stats_out.empty()) write_stats(cl.stats_out);
-  if (!cl.trace_out.empty()) {
-    std::string err = trace.write_file(cl.trace_out);
-    if (!err.empty()) {
-      std::cerr << "iommusim: error: " << err << "\n";
-      status = kExitSimError;
-    } else {
-      written.push_back(cl.trace_out);
-    }
-  }
+    for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) stats_files.push_back(cl.outdir + "/" + f);
+  if (!cl.stats_out.empty()) stats_files.push_back(cl.stats_out);
+  for (const std::string& path : stats_files) note_output(run, path, write_stats_file(run.stats, path));
+  if (!cl.trace_out.empty()) note_output(run, cl.trace_out, run.trace->write_file(cl.trace_out));
+}
 
-  if (!cl.quiet) {
-    double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    uint64_t txns = platform->transactions_completed();
-    const std::string reason =
-        sys.time_limit_ns > 0 && !platform->finished() && controller->stop_reason() == "no more activity"
-            ? "system.time_limit reached"
-            : controller->stop_reason();
-    char line[256];
-    std::snprintf(line, sizeof line,
-                  "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
-                  reason.c_str(), sim_ns / 1e3, wall, wall > 0 ? txns / wall : 0.0);
-    std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n" << line;
-    platform->print_summary(std::cout);
-    if (!written.empty()) {
-      std::cout << "\nwrote:";
-      for (const std::string& w : written) std::cout << " " << w;
-      std::cout << "\n";
-    }
-    if (trace.dropped())
-      std::cout << "trace: " << trace.dropped() << " events dropped beyond --trace-limit\n";
+// The human summary on stdout.
+void print_run_summary(const CommandLine& cl, const SystemParams& sys, const Platform& platform, const Run& run) {
+  if (cl.quiet) return;
+  const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9, wall = run.wall_s;
+  const uint64_t txns = platform.transactions_completed();
+  const std::string& stop = run.controller->stop_reason();
+  const std::string reason = sys.time_limit_ns > 0 && !platform.finished() && stop == "no more activity"
+                                 ? "system.time_limit reached"
+                                 : stop;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
+                reason.c_str(), sim_ns / 1e3, wall, wall > 0 ? txns / wall : 0.0);
+  std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n" << line;
+  platform.print_summary(std::cout);
+  if (!run.written.empty()) {
+    std::cout << "\nwrote:";
+    for (const std::string& w : run.written) std::cout << " " << w;
+    std::cout << "\n";
   }
-  return status;
+  if (run.trace->dropped())
+    std::cout << "trace: " << run.trace->dropped() << " events dropped beyond --trace-limit\n";
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  CommandLine cl;
+  if (int exit = parse_command_line(argc, argv, cl); exit != kContinue) return exit;
+  ConfigSet config;
+  if (std::string err = load_config(cl, config); !err.empty()) return config_error(err);
+  SystemParams sys;
+  ParamList params;
+  std::unique_ptr<Platform> platform;
+  if (std::string err = configure(config, sys, params, platform); !err.empty()) return config_error(err);
+  if (int exit = answer_queries(cl, sys, params); exit != kContinue) return exit;
+  Run run;
+  if (std::string err = elaborate(cl, sys, params, *platform, run); !err.empty()) return config_error(err);
+  if (!simulate(sys, run)) return kExitSimError;
+  write_outputs(cl, *platform, run);
+  print_run_summary(cl, sys, *platform, run);
+  return run.status;
 }

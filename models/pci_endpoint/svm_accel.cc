@@ -240,70 +240,90 @@ sc_time SvmAccelerator::access(Engine& eng, uint64_t va, uint8_t* data, uint32_t
   ext.has_pasid = job_.has_pasid;
   ext.pasid = job_.pasid;
   ext.privileged = job_.priv;
-  auto fail = [&](const sc_time& at) {
-    *ok = false;
-    if (!job_.failed) {
-      job_.failed = true;
-      job_.fail_addr = va;
-    }
-    return at;
-  };
-  auto dma = [&](uint64_t addr, AddressType at_type, const sc_time& at) {
-    ext.address_type = at_type;
-    DmaPort::Result r = write ? eng.port->write(addr, data, len, at) : eng.port->read(addr, data, len, at);
-    ext.address_type = AddressType::Untranslated;
-    if (!r.ok) return fail(r.done);
-    bytes_ += len;
-    return r.done;
-  };
-
+  const Access a{eng, va, data, len, write, ok};
   if (!config_.ats_enabled()) {
     ++untranslated_;
-    return dma(va, AddressType::Untranslated, t);
+    return issue(a, va, AddressType::Untranslated, t);
   }
-  const AtcKey key{job_.pasid, job_.has_pasid, va / kPage};
+  return access_through_atc(a, t);
+}
+
+// The device TLB first; on a miss an ATS translation request (PCIe Base
+// 10.2.2), and on a failed one a page request (10.4), then again.
+sc_time SvmAccelerator::access_through_atc(const Access& a, sc_time t) {
+  const AtcKey key{job_.pasid, job_.has_pasid, a.va / kPage};
+  const uint64_t offset = a.va & (kPage - 1);
   const sc_time lookup(ap_.atc_lookup_ns, SC_NS);
   for (uint32_t faults = 0;;) {
     t += lookup;
-    if (AtcEntry* e = atc_.lookup(key); e && (write ? e->w : e->r)) {
+    if (AtcEntry* e = atc_.lookup(key); e && (a.write ? e->w : e->r)) {
       ++atc_hits_;
       ++translated_;
-      return dma(e->pa | (va & (kPage - 1)), AddressType::Translated, t);
+      return issue(a, e->pa | offset, AddressType::Translated, t);
     }
     ++atc_misses_;
-    ++ats_requests_;
     const uint64_t gen = inval_generation_;
     AtsTranslation tr;
-    DmaPort::Result r = eng.port->translate(va, !write, t, &tr);
-    ats_latency_.sample(ns_of(r.done - t));
-    t = r.done;
-    if (!r.ok) {  // Unsupported Request / Completer Abort
-      ++ats_failures_;
-      return fail(t);
-    }
-    if (tr.valid && (write ? tr.write : tr.read) && !tr.untranslated_only) {
+    if (!ats_request(a, &t, &tr)) return failed(a, t);
+    if (tr.valid && (a.write ? tr.write : tr.read) && !tr.untranslated_only) {
       if (gen != inval_generation_) continue;  // invalidated while in flight: ask again
-      const uint64_t size = tr.size >= kPage ? tr.size : kPage;
-      AtcEntry e;
-      e.pa = (tr.translated_addr & ~(size - 1)) + ((va & ~(kPage - 1)) & (size - 1));
-      e.r = tr.read;
-      e.w = tr.write;
-      e.global = tr.global;
+      const AtcEntry e = atc_entry(tr, a.va);
       if (atc_.enabled()) {
         atc_.insert(key, e);
         continue;  // the retry hits
       }
       ++translated_;
-      return dma(e.pa | (va & (kPage - 1)), AddressType::Translated, t);
+      return issue(a, e.pa | offset, AddressType::Translated, t);
     }
     if (tr.valid && tr.untranslated_only) {
       ++untranslated_;
-      return dma(va, AddressType::Untranslated, t);
+      return issue(a, a.va, AddressType::Untranslated, t);
     }
     ++ats_failures_;
-    if (!config_.pri_enabled() || ++faults > ap_.pri_max_retries) return fail(t);
-    if (!page_request(eng, va, write, &t)) return fail(t);
+    if (!config_.pri_enabled() || ++faults > ap_.pri_max_retries) return failed(a, t);
+    if (!page_request(a.eng, a.va, a.write, &t)) return failed(a, t);
   }
+}
+
+bool SvmAccelerator::ats_request(const Access& a, sc_time* t, AtsTranslation* tr) {
+  ++ats_requests_;
+  DmaPort::Result r = a.eng.port->translate(a.va, !a.write, *t, tr);
+  ats_latency_.sample(ns_of(r.done - *t));
+  *t = r.done;
+  if (r.ok) return true;
+  ++ats_failures_;  // Unsupported Request / Completer Abort
+  return false;
+}
+
+// The 4 KiB entry a completion gives for the page of `va` (a completion may
+// cover a larger, aligned range: 10.2.3).
+SvmAccelerator::AtcEntry SvmAccelerator::atc_entry(const AtsTranslation& tr, uint64_t va) {
+  const uint64_t size = tr.size >= kPage ? tr.size : kPage;
+  AtcEntry e;
+  e.pa = (tr.translated_addr & ~(size - 1)) + ((va & ~(kPage - 1)) & (size - 1));
+  e.r = tr.read;
+  e.w = tr.write;
+  e.global = tr.global;
+  return e;
+}
+
+sc_time SvmAccelerator::issue(const Access& a, uint64_t addr, AddressType type, const sc_time& at) {
+  DmaExtension& ext = a.eng.port->attributes();
+  ext.address_type = type;
+  DmaPort::Result r = a.write ? a.eng.port->write(addr, a.data, a.len, at) : a.eng.port->read(addr, a.data, a.len, at);
+  ext.address_type = AddressType::Untranslated;
+  if (!r.ok) return failed(a, r.done);
+  bytes_ += a.len;
+  return r.done;
+}
+
+sc_time SvmAccelerator::failed(const Access& a, const sc_time& at) {
+  *a.ok = false;
+  if (!job_.failed) {
+    job_.failed = true;
+    job_.fail_addr = a.va;
+  }
+  return at;
 }
 
 bool SvmAccelerator::page_request(Engine& eng, uint64_t va, bool write, sc_time* t) {

@@ -163,6 +163,23 @@ private:
   // One access of `len` bytes at virtual address `va`; returns its completion time.
   sc_core::sc_time access(Engine& eng, uint64_t va, uint8_t* data, uint32_t len, bool write, sc_core::sc_time t,
                           bool* ok);
+  // One access of an engine, as access() was asked for it.
+  struct Access {
+    Engine& eng;
+    uint64_t va;
+    uint8_t* data;
+    uint32_t len;
+    bool write;
+    bool* ok;
+  };
+  sc_core::sc_time access_through_atc(const Access& a, sc_core::sc_time t);
+  // One ATS translation request from local time *t; false if it was refused.
+  bool ats_request(const Access& a, sc_core::sc_time* t, AtsTranslation* tr);
+  static AtcEntry atc_entry(const AtsTranslation& tr, uint64_t va);
+  // The access sent at `addr` with address type `type`; returns its completion.
+  sc_core::sc_time issue(const Access& a, uint64_t addr, AddressType type, const sc_core::sc_time& at);
+  // The access failed at `at`: the job records its first failing address.
+  sc_core::sc_time failed(const Access& a, const sc_core::sc_time& at);
   // A page request for `va`; waits for its answer. true: Success.
   bool page_request(Engine& eng, uint64_t va, bool write, sc_core::sc_time* t);
   // The outstanding request for `page` of this job's PASID, if any.
