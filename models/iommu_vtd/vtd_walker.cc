@@ -268,23 +268,6 @@ FaultReason Walker::commit_fl_leaf(const FlCtx& ctx, const FlResult& r, bool wri
   return FaultReason::None;
 }
 
-SlResult Walker::sl_walk(const SlCtx& ctx, uint64_t addr, sc_core::sc_time& delay, unsigned& reads) {
-  TimingPolicy cost = TimingPolicy::loosely_timed(delay, delay);
-  return sl_walk(ctx, addr, cost, reads);
-}
-bool Walker::commit_sl_leaf(const SlCtx& ctx, const SlResult& r, bool write, sc_core::sc_time& delay) {
-  TimingPolicy cost = TimingPolicy::loosely_timed(delay, delay);
-  return commit_sl_leaf(ctx, r, write, cost);
-}
-FlResult Walker::fl_walk(const FlCtx& ctx, uint64_t addr, sc_core::sc_time& delay, unsigned& reads) {
-  TimingPolicy cost = TimingPolicy::loosely_timed(delay, delay);
-  return fl_walk(ctx, addr, cost, reads);
-}
-FaultReason Walker::commit_fl_leaf(const FlCtx& ctx, const FlResult& r, bool write, sc_core::sc_time& delay) {
-  TimingPolicy cost = TimingPolicy::loosely_timed(delay, delay);
-  return commit_fl_leaf(ctx, r, write, cost);
-}
-
 size_t Walker::invalidate_sl(int did) {
   if (did < 0) return sl_->invalidate_all();
   return sl_->invalidate_if([did](const iommu::WalkCacheKey& k, const iommu::WalkCacheEntry&) { return k.domain == did; });

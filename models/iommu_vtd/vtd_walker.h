@@ -113,12 +113,6 @@ public:
   // Returns the fault (NestedFlWrite, FlAdUpdateFailed, SlAccess) or None.
   FaultReason commit_fl_leaf(const FlCtx& ctx, const FlResult& r, bool write, iommu::TimingPolicy& cost);
 
-  // The same walks, loosely timed: the time is added to `delay`.
-  SlResult sl_walk(const SlCtx& ctx, uint64_t addr, sc_core::sc_time& delay, unsigned& reads);
-  bool commit_sl_leaf(const SlCtx& ctx, const SlResult& r, bool write, sc_core::sc_time& delay);
-  FlResult fl_walk(const FlCtx& ctx, uint64_t addr, sc_core::sc_time& delay, unsigned& reads);
-  FaultReason commit_fl_leaf(const FlCtx& ctx, const FlResult& r, bool write, sc_core::sc_time& delay);
-
   // PWC invalidation. did < 0: every DID. pasid: only FL entries of that PASID.
   size_t invalidate_sl(int did);
   size_t invalidate_fl(int did, int64_t pasid);

@@ -18,6 +18,19 @@ class WalkerTest : public ::testing::Test {
 protected:
   WalkerTest() : port(mem), pt(mem, 0x1000000), root("w"), g_pwc(root.subgroup("pwc")), g_walk(root.subgroup("walker")) {}
   void make() { w = std::make_unique<Walker>(p, port, clk, g_pwc, g_walk); }
+  // The walks, loosely timed: their time is added to `d`.
+  SlResult sl_walk(const SlCtx& c, uint64_t addr, sc_time& d, unsigned& reads) {
+    iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d, d);
+    return w->sl_walk(c, addr, cost, reads);
+  }
+  bool commit_sl_leaf(const SlCtx& c, const SlResult& s, bool write, sc_time& d) {
+    iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d, d);
+    return w->commit_sl_leaf(c, s, write, cost);
+  }
+  FlResult fl_walk(const FlCtx& c, uint64_t addr, sc_time& d, unsigned& reads) {
+    iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d, d);
+    return w->fl_walk(c, addr, cost, reads);
+  }
   SlCtx sl(uint64_t r, unsigned levels, uint16_t did = 1, bool ad = false) {
     SlCtx c;
     c.did = did;
@@ -46,7 +59,7 @@ TEST_F(WalkerTest, SecondLevelReadsOneEntryPerLevelAndTimesThem) {
     pt.map(r, levels, 0x7000, 0xa000, 1, SL_R | SL_W, SL_R | SL_W);
     sc_time d = SC_ZERO_TIME;
     unsigned reads = 0;
-    const SlResult s = w->sl_walk(sl(r, levels, static_cast<uint16_t>(levels)), 0x7123, d, reads);
+    const SlResult s = sl_walk(sl(r, levels, static_cast<uint16_t>(levels)), 0x7123, d, reads);
     ASSERT_EQ(s.st, SlStatus::Ok);
     EXPECT_EQ(s.out, 0xa123u);
     EXPECT_EQ(reads, levels);
@@ -62,12 +75,12 @@ TEST_F(WalkerTest, PwcIsTaggedByDomainAndInvalidatedPerDomain) {
   pt.map(0x200000, 4, 0x7000, 0xb000, 1, SL_R | SL_W, SL_R | SL_W);
   sc_time d;
   unsigned reads = 0;
-  EXPECT_EQ(w->sl_walk(sl(0x100000, 4, 1), 0x7000, d, reads).out, 0xa000u);
+  EXPECT_EQ(sl_walk(sl(0x100000, 4, 1), 0x7000, d, reads).out, 0xa000u);
   reads = 0;
-  EXPECT_EQ(w->sl_walk(sl(0x200000, 4, 2), 0x7000, d, reads).out, 0xb000u);
+  EXPECT_EQ(sl_walk(sl(0x200000, 4, 2), 0x7000, d, reads).out, 0xb000u);
   EXPECT_EQ(reads, 4u);  // no sharing across domains
   reads = 0;
-  EXPECT_EQ(w->sl_walk(sl(0x100000, 4, 1), 0x7000, d, reads).out, 0xa000u);
+  EXPECT_EQ(sl_walk(sl(0x100000, 4, 1), 0x7000, d, reads).out, 0xa000u);
   EXPECT_EQ(reads, 1u);
   EXPECT_EQ(w->invalidate_sl(2), 3u);  // PML4E, PDPE, PDE of domain 2
   EXPECT_EQ(w->sl_occupancy(3), 1u);   // domain 1's PDE stays
@@ -80,10 +93,10 @@ TEST_F(WalkerTest, DisabledLevelIsNeitherProbedNorCounted) {
   pt.map(0x100000, 4, 0x7000, 0xa000, 1, SL_R | SL_W, SL_R | SL_W);
   sc_time d;
   unsigned reads = 0;
-  w->sl_walk(sl(0x100000, 4), 0x7000, d, reads);
+  sl_walk(sl(0x100000, 4), 0x7000, d, reads);
   reads = 0;
   d = SC_ZERO_TIME;
-  w->sl_walk(sl(0x100000, 4), 0x7000, d, reads);
+  sl_walk(sl(0x100000, 4), 0x7000, d, reads);
   EXPECT_EQ(reads, 2u);  // PDPE-cache hit: PDE + PTE
   EXPECT_EQ(d, clk.cycles(p.pwc_lat) + (port.latency + clk.cycles(p.walk_step_lat)) * 2.0);
 }
@@ -94,12 +107,12 @@ TEST_F(WalkerTest, SecondLevelAccessedBitsAndDeferredLeaf) {
   sc_time d;
   unsigned reads = 0;
   const SlCtx c = sl(0x100000, 4, 1, /*ad=*/true);
-  const SlResult s = w->sl_walk(c, 0x7000, d, reads);
+  const SlResult s = sl_walk(c, 0x7000, d, reads);
   ASSERT_EQ(s.st, SlStatus::Ok);
   for (unsigned l = 4; l >= 2; --l) EXPECT_TRUE(mem.read_le(pt.entry_addr(0x100000, 4, 0x7000, l), 8) & SL_A);
   const uint64_t leaf = pt.entry_addr(0x100000, 4, 0x7000, 1);
   EXPECT_FALSE(mem.read_le(leaf, 8) & SL_A);  // the leaf waits for the access check
-  EXPECT_TRUE(w->commit_sl_leaf(c, s, true, d));
+  EXPECT_TRUE(commit_sl_leaf(c, s, true, d));
   EXPECT_EQ(mem.read_le(leaf, 8) & (SL_A | SL_D), SL_A | SL_D);
 }
 
@@ -108,10 +121,10 @@ TEST_F(WalkerTest, SecondLevelStatuses) {
   pt.map(0x100000, 4, 0x7000, 0xa000, 1, SL_R | SL_W, SL_R | SL_W);
   sc_time d;
   unsigned reads = 0;
-  EXPECT_EQ(w->sl_walk(sl(0x100000, 4), 1ull << 48, d, reads).st, SlStatus::BeyondWidth);
-  EXPECT_EQ(w->sl_walk(sl(0x100000, 4), 0x8000, d, reads).st, SlStatus::NotPresent);
+  EXPECT_EQ(sl_walk(sl(0x100000, 4), 1ull << 48, d, reads).st, SlStatus::BeyondWidth);
+  EXPECT_EQ(sl_walk(sl(0x100000, 4), 0x8000, d, reads).st, SlStatus::NotPresent);
   port.bad.insert(0x300000);
-  EXPECT_EQ(w->sl_walk(sl(0x300000, 4, 3), 0x8000, d, reads).st, SlStatus::RootAccess);
+  EXPECT_EQ(sl_walk(sl(0x300000, 4, 3), 0x8000, d, reads).st, SlStatus::RootAccess);
 }
 
 TEST_F(WalkerTest, FirstLevelFiveLevelWalk) {
@@ -125,7 +138,7 @@ TEST_F(WalkerTest, FirstLevelFiveLevelWalk) {
   c.levels = 5;
   sc_time d;
   unsigned reads = 0;
-  const FlResult r = w->fl_walk(c, va | 0x10, d, reads);
+  const FlResult r = fl_walk(c, va | 0x10, d, reads);
   ASSERT_EQ(r.reason, FaultReason::None);
   EXPECT_EQ(r.out, 0xc010u);
   EXPECT_EQ(reads, 5u);
@@ -156,7 +169,7 @@ TEST_F(WalkerTest, NestedWalkReads24WithoutCaches) {
   c.nested = &s;
   sc_time d;
   unsigned reads = 0;
-  const FlResult r = w->fl_walk(c, 0x40000008, d, reads);
+  const FlResult r = fl_walk(c, 0x40000008, d, reads);
   ASSERT_EQ(r.reason, FaultReason::None) << fault_reason_name(r.reason);
   EXPECT_EQ(r.out, 0x990008u);
   EXPECT_EQ(reads, 24u);
