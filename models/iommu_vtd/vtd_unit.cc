@@ -305,9 +305,12 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   page.in_page = page.out_page = in & ~(kPage - 1);
   page.size = kPage;
   if (commands_.remapping_enabled()) {
+    // A grant is functional: the translation that decides it takes no time and
+    // holds no walk slot (its caches and A/D bits change as for any other).
     const XlateRequest req = xlate_request(a, in, trans.get_command() == tlm::TLM_WRITE_COMMAND);
-    sc_time xd = SC_ZERO_TIME;
-    const XlateResult r = translator_.translate(req, xd, sc_core::sc_time_stamp());
+    sc_time unused = SC_ZERO_TIME;
+    iommu::TimingPolicy cost = iommu::TimingPolicy::functional(unused, sc_core::sc_time_stamp());
+    const XlateResult r = translator_.translate(req, cost);
     if (!r.ok) return false;
     page.out_page = r.out_addr & ~(kPage - 1);
     page.read = r.r;

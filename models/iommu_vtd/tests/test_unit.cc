@@ -370,6 +370,37 @@ TEST(VtdUnit, DmiGrantIsPageTrimmedAndInvalidated) {
   });
 }
 
+TEST(VtdUnit, DmiGrantTranslatesFunctionally) {
+  VtdParams p;
+  p.dmi = true;
+  Bench b(p);
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_address(0x40000010);
+    t.set_extension(&e);
+    tlm::tlm_dmi dmi;
+    ASSERT_TRUE(b.host.dma->get_direct_mem_ptr(t, dmi));
+    t.clear_extension(&e);
+    uint64_t walks = 0, timed = 0;
+    for (const StatValue& v : collect_stats(b.unit.stats())) {
+      const auto ends = [&v](const std::string& tail) {
+        return v.name.size() >= tail.size() && v.name.compare(v.name.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      if (ends(".walker.walks")) walks = v.int_value;
+      if (ends(".walker.walk_latency.count")) timed = v.int_value;
+    }
+    EXPECT_EQ(walks, 1u) << "the grant is decided by a real walk of the tables";
+    EXPECT_EQ(timed, 0u) << "a functional walk takes no time and holds no walk slot";
+    EXPECT_EQ(b.unit.translator().iotlb_occupancy(), 1u);
+  });
+}
+
 TEST(VtdUnit, DmiOffByDefault) {
   Bench b;
   b.run([&] {
