@@ -12,25 +12,9 @@ using vtdtest::SL_W;
 
 namespace {
 
-constexpr uint64_t kRta = 0x10000, kCtp = 0x11000;
-constexpr uint16_t kSid = 0x0010;  // 00:02.0
+constexpr uint64_t kRta = LegacyDomain::kRta, kCtp = LegacyDomain::kCtp;
+constexpr uint16_t kSid = LegacyDomain::kSid;
 constexpr uint64_t kMsiAddr = 0xfee00000, kMsiData = 0x4041;
-
-// Legacy root + context entry for kSid and a 4-level second-level table.
-struct LegacyDomain {
-  LegacyDomain(SparseMemory& m, unsigned tt = 0, uint16_t did = 1, bool fpd = false)
-      : mem(m), pt(m, 0x200000) {
-    slpt = pt.alloc();
-    vtdtest::legacy_root(m, kRta, kSid >> 8, kCtp);
-    vtdtest::legacy_context(m, kCtp, kSid & 0xff, slpt, tt, 2 /*AW 48-bit, 4-level*/, did, true, fpd);
-  }
-  void map(uint64_t iova, uint64_t pa, uint64_t perm = SL_R | SL_W, unsigned level = 1) {
-    pt.map(slpt, 4, iova, pa, level, perm, SL_R | SL_W);
-  }
-  SparseMemory& mem;
-  vtdtest::PageTables pt;
-  uint64_t slpt = 0;
-};
 
 DmaExtension rid(uint16_t sid = kSid) { return DmaExtension(sid); }
 

@@ -229,6 +229,27 @@ struct Bench {
   }
 };
 
+// Legacy root + context entry for requester kSid (00:02.0) and a 4-level
+// second-level table, written from the spec's layouts (vtd_spec_tables.h).
+struct LegacyDomain {
+  static constexpr uint64_t kRta = 0x10000, kCtp = 0x11000;
+  static constexpr uint16_t kSid = 0x0010;
+  LegacyDomain(SparseMemory& m, unsigned tt = 0, uint16_t did = 1, bool fpd = false)
+      : mem(m), pt(m, 0x200000) {
+    slpt = pt.alloc();
+    vtdtest::legacy_root(m, kRta, kSid >> 8, kCtp);
+    vtdtest::legacy_context(m, kCtp, kSid & 0xff, slpt, tt, 2 /*AW 48-bit, 4-level*/, did, true, fpd);
+  }
+  void map(uint64_t iova, uint64_t pa, uint64_t perm = vtdtest::SL_R | vtdtest::SL_W, unsigned level = 1) {
+    pt.map(slpt, 4, iova, pa, level, perm, vtdtest::SL_R | vtdtest::SL_W);
+  }
+  // Clears the leaf of the 4 KiB page at `iova` (the entry, not the caches).
+  void clear_leaf(uint64_t iova) { mem.write_le(pt.entry_addr(slpt, 4, iova, 1), 0, 8); }
+  SparseMemory& mem;
+  vtdtest::PageTables pt;
+  uint64_t slpt = 0;
+};
+
 // ---- descriptor encodings (spec 6.5.2; type [3:0] + [11:9]) ----
 inline std::array<uint64_t, 4> cc_desc(unsigned g, uint16_t did = 0, uint16_t sid = 0, unsigned fm = 0) {
   return {1 | (uint64_t(g) << 4) | (uint64_t(did) << 16) | (uint64_t(sid) << 32) | (uint64_t(fm) << 48), 0, 0, 0};
