@@ -19,6 +19,7 @@ ProtectedMemory::ProtectedMemory(RegisterMap& regs)
     enabled_ = reg.value() & pmen::EPM;
     if (enabled_) reg.set_bits(pmen::PRS);
     else reg.clear_bits(pmen::PRS);
+    if (enabled_ && on_enable) on_enable();
   };
 }
 

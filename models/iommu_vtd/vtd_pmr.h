@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "common/register_map.h"
 
@@ -23,6 +24,8 @@ public:
     return blocks_enabled(addr, len);
   }
   void reset() { enabled_ = false; }
+  // Called when PMEN.EPM is set (the unit revokes its DMI grants).
+  std::function<void()> on_enable;
 
 private:
   [[gnu::noinline]] bool blocks_enabled(uint64_t addr, uint64_t len) const;

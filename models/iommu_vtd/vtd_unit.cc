@@ -23,8 +23,13 @@ const VtdParams& validated(const VtdParams& p) {
 constexpr uint64_t kPage = 4096;
 // Writes to the interrupt address range 0xFEEx_xxxx are interrupt requests,
 // not DMA (VT-d 3.x/4.x chapter 3, "Handling Requests to Interrupt Address
-// Range").
+// Range"). Only a write that stays inside the window is one: an interrupt
+// message is a DWORD write (PCIe Base 6.1.4), and a write that runs past the
+// window's end would otherwise reach memory beyond it untranslated.
 constexpr uint64_t kInterruptWindow = 0xfee00000, kInterruptWindowMask = ~0xfffffull;
+constexpr bool is_interrupt_request(uint64_t addr, uint64_t len) {
+  return (addr & kInterruptWindowMask) == kInterruptWindow && iommu::within_page(addr, len, 1ull << 20);
+}
 
 }  // namespace
 
@@ -104,6 +109,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
   mmio.register_b_transport(this, &VtdUnit::mmio_b_transport);
   mmio.register_transport_dbg(this, &VtdUnit::mmio_transport_dbg);
   mem_out.register_invalidate_direct_mem_ptr(this, &VtdUnit::mem_invalidate_dmi);
+  // A grant made before a protected region was enabled must not reach it.
+  pmr_.on_enable = [this] { dmi_.revoke_all(); };
 
   SC_THREAD(qi_thread);
   SC_METHOD(deferred_method);
@@ -179,7 +186,7 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
 
   const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
   if (write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
-      (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) {
+      is_interrupt_request(trans.get_address(), iommu::span_of(trans))) {
     // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
     // DMA remapping. Interrupt remapping is not modeled: it is delivered as is.
     ++counters_.interrupt_requests;
@@ -216,22 +223,22 @@ void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension&
     fault(trans, req, r, a.address_type, delay);
     return;
   }
-  if (translated) {  // the context allows device TLBs: the address is already translated
-    forward(trans, trans.get_address(), delay);
-    return;
-  }
+  // A translated request's address is already translated (the context allows
+  // device TLBs; the translator answers with the address itself): each page
+  // it crosses is checked the same way.
   forward_pages(trans, req, {r.out_addr, r.page_size}, delay);
 }
 
 void VtdUnit::forward_pages(tlm::tlm_generic_payload& trans, XlateRequest req, const iommu::PageMapping& first,
                             sc_time& delay) {
+  const AddressType at = req.translated ? AddressType::Translated : AddressType::Untranslated;
   splitter_.forward(
       trans, first,
-      [&](uint64_t in, iommu::PageMapping& m) {
+      [&, at](uint64_t in, iommu::PageMapping& m) {
         req.addr = in;
         const XlateResult r = timed_translate(req, delay);
         if (!r.ok) {
-          fault(trans, req, r, AddressType::Untranslated, delay);
+          fault(trans, req, r, at, delay);
           return false;
         }
         m = {r.out_addr, r.page_size};
@@ -314,7 +321,9 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
     if (!r.ok) return false;
     page.out_page = r.out_addr & ~(kPage - 1);
     page.read = r.r;
-    page.write = r.w;
+    // Write access only to a write request: its translation set the entry's
+    // D bit where the tables have one, as a write through the timed path would.
+    page.write = r.w && req.write;
   }
   if (pmr_.blocks(page.out_page, kPage)) return false;
   page.extra_latency = pipeline_;
