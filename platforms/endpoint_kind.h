@@ -50,9 +50,17 @@ struct IoasPlacement {
 // What the platform lets one endpoint take, checked before anything is built.
 struct EndpointLimits {
   uint64_t kernel_ram_share = 0;  // bytes of the kernel's RAM one endpoint may take (half of kernel.ram_size)
+  std::string ram_share_key;      // the key that sets it, for messages ("kernel.ram_size")
   bool unit_has_pasid = false;    // its unit takes PASID-tagged requests
   std::string pasid_needs;        // what the unit needs for that, for the message when it cannot
+  bool unit_has_nesting = false;  // its unit translates nested (first level over second level)
+  std::string nesting_needs;      // what the unit needs for that
+  bool run_bounded = false;       // system.time_limit or system.max_transactions ends the run
 };
+
+// "<what> needs <bytes> of kernel RAM, more than the <share> one endpoint may
+// take (half of <key>); the fix" — the message of a kernel-RAM limit.
+std::string kernel_ram_limit_error(const std::string& what, uint64_t bytes, const EndpointLimits& limits);
 
 // What the platform lends an endpoint while it builds it (elaboration only).
 struct EndpointContext {

@@ -32,6 +32,32 @@ IoasPlacement WorkloadEndpoint::ioas_placement() const {
   return p;
 }
 
+std::string kernel_ram_limit_error(const std::string& what, uint64_t bytes, const EndpointLimits& limits) {
+  return what + " needs " + format_hex(bytes) + " bytes of kernel RAM, more than the " +
+         format_hex(limits.kernel_ram_share) + " one endpoint may take (half of " + limits.ram_share_key +
+         "); make it at most " + format_hex(limits.kernel_ram_share) + ", or raise " + limits.ram_share_key +
+         " to at least " + format_hex(2 * bytes);
+}
+
+std::string WorkloadEndpoint::check_limits(const EndpointLimits& limits) const {
+  using fw::WorkloadKind;
+  const fw::WorkloadParams& w = params_;
+  const std::string kind = name() + ".workload";
+  if (w.kind == WorkloadKind::Nested && !limits.unit_has_nesting)
+    return kind + " = nested needs " + limits.nesting_needs + "; or choose another workload";
+  if (w.kind == WorkloadKind::Svm && !limits.unit_has_pasid)
+    return kind + " = svm needs " + limits.pasid_needs + "; or choose another workload";
+  if (w.kind == WorkloadKind::Streaming && uint64_t(w.buffers) * pages(w.size) > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".buffers = " + std::to_string(w.buffers) + " of " + name() +
+                                      ".size = " + std::to_string(w.size),
+                                  uint64_t(w.buffers) * pages(w.size), limits);
+  const uint64_t window = w.kind == WorkloadKind::Nested ? pages(w.window) + 64 * 4096 : pages(w.window);
+  const bool has_window = w.kind == WorkloadKind::LongLived || w.kind == WorkloadKind::Svm || w.kind == WorkloadKind::Nested;
+  if (has_window && window > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".window = " + format_hex(w.window), window, limits);
+  return "";
+}
+
 std::string WorkloadEndpoint::validate(uint64_t system_seed) {
   std::string err = params_.validate();
   params_.seed = mix_seed(system_seed, params_.seed, name());
@@ -97,15 +123,22 @@ void TgEndpoint::declare(ParamList& section, uint16_t rid) {
 
 std::string TgEndpoint::validate(uint64_t system_seed) {
   std::string err = params_.validate();
-  if (err.empty() && (params_.window_base & 0xfff)) err = "window_base (an IOVA the kernel maps) must be 4 KiB aligned";
-  if (err.empty() && params_.window_base < placement_.iova_base) err = "window_base is below iova_base (outside the IOAS)";
+  if (err.empty() && (params_.window_base & 0xfff))
+    err = "window_base = " + format_hex(params_.window_base) + " (an IOVA the kernel maps) is not 4 KiB aligned";
+  if (err.empty() && params_.window_base < placement_.iova_base)
+    err = "window_base = " + format_hex(params_.window_base) + " is below iova_base = " + format_hex(placement_.iova_base) +
+          " (outside the IOAS); accepts a window_base of at least iova_base";
   params_.seed = mix_seed(system_seed, params_.seed, name());
   return err.empty() ? "" : name() + ": " + err;
 }
 
 std::string TgEndpoint::check_limits(const EndpointLimits& limits) const {
   if (pages(params_.window_size) > limits.kernel_ram_share)
-    return name() + ".window_size: the kernel backs the window with its own RAM; more than half of kernel.ram_size";
+    return kernel_ram_limit_error(name() + ".window_size = " + format_hex(params_.window_size) +
+                                      " (the kernel backs the window with its own RAM)",
+                                  pages(params_.window_size), limits);
+  if (!limits.run_bounded && params_.endless())
+    return endless_run_error(name() + ".count = 0 and " + name() + ".duration_ns = 0 never stop the generator");
   return "";
 }
 
@@ -186,7 +219,9 @@ std::string NicEndpoint::check_limits(const EndpointLimits& limits) const {
   const fw::NicDriverParams& d = driver_params_;
   const uint64_t pool = uint64_t(d.buffers) * pages(d.packet_size) + pages(uint64_t(d.ring_size) * nicreg::DESC_SIZE);
   if (pool > limits.kernel_ram_share)
-    return name() + ".buffers/packet_size: the buffer pool takes more than half of kernel.ram_size";
+    return kernel_ram_limit_error("the buffer pool of " + name() + ".buffers = " + std::to_string(d.buffers) + " of " +
+                                      name() + ".packet_size = " + std::to_string(d.packet_size),
+                                  pool, limits);
   return "";
 }
 
@@ -221,9 +256,11 @@ std::string SvmEndpoint::validate(uint64_t system_seed) {
 }
 
 std::string SvmEndpoint::check_limits(const EndpointLimits& limits) const {
-  if (pages(driver_params_.window) > limits.kernel_ram_share) return name() + ".window: more than half of kernel.ram_size";
+  if (pages(driver_params_.window) > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".window = " + format_hex(driver_params_.window),
+                                  pages(driver_params_.window), limits);
   if (driver_params_.mode == "svm" && !limits.unit_has_pasid)
-    return name() + ".mode: svm needs " + limits.pasid_needs + ", or mode = iova";
+    return name() + ".mode = svm needs " + limits.pasid_needs + ", or mode = iova";
   return "";
 }
 

@@ -29,6 +29,7 @@ public:
   uint16_t requester_id() const override { return static_cast<uint16_t>(params_.requester_id); }
   IoasPlacement ioas_placement() const override;
   std::string validate(uint64_t system_seed) override;
+  std::string check_limits(const EndpointLimits& limits) const override;
   void create(const EndpointContext& ctx) override;
   EndpointPorts ports() override;
   void done_events(std::vector<const sc_core::sc_event*>* out) const override;

@@ -89,10 +89,19 @@ std::unique_ptr<Platform> create_platform(const std::string& name);
 
 class ConfigSet;
 
+// What to tell a user who set `key` on platform `current` where it is unknown:
+// "belongs to platform x86-vtd (...)" if another platform, configured from the
+// same `config`, declares it; "" otherwise.
+std::string platform_declaring(const std::string& key, const ConfigSet& config, const std::string& current);
+
 // Steps 1 and 2 above: declares the platform's structure (in rounds) and then
 // every instance's parameters into `params`, applying `config` after each
 // step. Returns "" or the first bad value (unknown keys are the caller's check).
 std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params);
+
+// The message for an endpoint that nothing stops (`what` says why) while the
+// system has no time or transaction limit either: the run would never end.
+std::string endless_run_error(const std::string& what);
 
 // Parses a list of instance names ("tg0 tg1" or "tg0,tg1"): identifiers, unique,
 // none of `reserved`. Returns "" or what was wrong.

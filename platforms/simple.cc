@@ -35,10 +35,14 @@ void SimplePlatform::declare(ParamList& p) {
 
 std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
                                       TraceWriter& trace) {
+  const bool bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
-    tg_params_[i].seed = mix_seed(sys.seed, tg_params_[i].seed, endpoint_names_[i]);
+    const std::string& n = endpoint_names_[i];
+    tg_params_[i].seed = mix_seed(sys.seed, tg_params_[i].seed, n);
     std::string err = tg_params_[i].validate();
-    if (!err.empty()) return endpoint_names_[i] + ": " + err;
+    if (!err.empty()) return n + ": " + err;
+    if (!bounded && tg_params_[i].endless())
+      return endless_run_error(n + ".count = 0 and " + n + ".duration_ns = 0 never stop the generator");
   }
   memory_ = std::make_unique<Memory>("mem", mem_params_, &stats);
   router_ = std::make_unique<Router>("router", &stats);
@@ -54,6 +58,8 @@ std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
     err = router_->map(0, r);
     if (!err.empty()) return "router.map: " + err;
   }
+  for (size_t i = 0; i < endpoint_names_.size(); ++i)
+    if (std::string e = check_window(i); !e.empty()) return e;
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
     generators_.push_back(std::make_unique<TrafficGenerator>(endpoint_names_[i].c_str(),
@@ -63,6 +69,20 @@ std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   }
   monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
   return "";
+}
+
+// Every address of generator i's window reaches memory: one route covers it,
+// and what the route hands memory lies below mem.size.
+std::string SimplePlatform::check_window(size_t i) const {
+  const TrafficGenParams& t = tg_params_[i];
+  const RouteEntry* r = router_->decode(0, t.window_base, t.window_size);
+  const uint64_t end = r ? (r->relative ? t.window_base - r->base : t.window_base) + t.window_size : 0;
+  if (r && end <= mem_params_.size) return "";
+  const std::string& n = endpoint_names_[i];
+  return n + ".window_base = " + format_hex(t.window_base) + " + " + n + ".window_size = " + format_hex(t.window_size) +
+         " reaches beyond memory (mem.size = " + format_hex(mem_params_.size) +
+         (router_map_.empty() ? "" : ", router.map = '" + router_map_ + "'") +
+         "); put the window inside the memory the router maps, or raise mem.size";
 }
 
 uint64_t SimplePlatform::transactions_completed() const {

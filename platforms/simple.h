@@ -27,6 +27,8 @@ public:
   void print_summary(std::ostream& os) const override;
 
 private:
+  std::string check_window(size_t i) const;
+
   std::string endpoint_list_ = "tg0";
   std::vector<std::string> endpoint_names_;
   MemoryParams mem_params_;

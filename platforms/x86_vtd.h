@@ -112,9 +112,12 @@ public:
 
 private:
   // elaborate(), step by step.
-  std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
+  std::string check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids);
   std::string check_vectors(size_t i) const;
   std::string check_kernel_and_units() const;
+  std::string check_unit_reach(size_t u) const;
+  // The key of endpoint i's requester id ("ep0.rid" or "tg0.requester_id").
+  std::string requester_id_key(size_t i) const;
   std::string build_memory_system(StatGroup& stats);
   std::string build_units(StatGroup& stats, TraceWriter& trace);
   std::string build_kernel(StatGroup& stats);

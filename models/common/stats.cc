@@ -282,14 +282,26 @@ void write_stats_txt(const StatGroup& root, std::ostream& os) {
   os << "\n---------- End Simulation Statistics   ----------\n";
 }
 
-std::string write_stats_file(const StatGroup& root, const std::string& path) {
+namespace {
+std::string lowercase_extension(const std::string& path) {
   const auto dot = path.find_last_of('.');
   const auto slash = path.find_last_of('/');
   std::string ext;
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ext = path.substr(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext != ".json" && ext != ".csv" && ext != ".txt")
-    return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
+  return ext;
+}
+}  // namespace
+
+std::string stats_format_error(const std::string& path) {
+  const std::string ext = lowercase_extension(path);
+  if (ext == ".json" || ext == ".csv" || ext == ".txt") return "";
+  return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
+}
+
+std::string write_stats_file(const StatGroup& root, const std::string& path) {
+  if (std::string err = stats_format_error(path); !err.empty()) return err;
+  const std::string ext = lowercase_extension(path);
 
   std::ofstream f(path, std::ios::out | std::ios::trunc);
   if (!f) return "cannot open stats file '" + path + "' for writing: " + std::strerror(errno);

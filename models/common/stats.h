@@ -247,5 +247,7 @@ void write_stats_txt(const StatGroup& root, std::ostream& os);
 // Format by extension (.json, .csv, .txt; case-insensitive). Returns "" on success
 // or an error message naming the path; never throws for I/O.
 std::string write_stats_file(const StatGroup& root, const std::string& path);
+// "" if write_stats_file() knows the format of `path` by its extension, else why not.
+std::string stats_format_error(const std::string& path);
 
 }  // namespace iommusim

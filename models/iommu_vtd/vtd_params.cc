@@ -1,5 +1,7 @@
 #include "iommu_vtd/vtd_params.h"
 
+#include <stdexcept>
+
 namespace iommusim::vtd {
 
 void VtdParams::declare(ParamList& p) {
@@ -7,8 +9,29 @@ void VtdParams::declare(ParamList& p) {
   xlate.declare(p);
 }
 
+namespace {
+// "" if the registers of `p`'s layout fit without overlapping, else the clash.
+std::string layout_clash(const VtdParams& p) {
+  try {
+    VtdRegisterMap map("layout", p.layout(), p.effective_translator().haw);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
 std::string VtdParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  if (std::string clash = layout_clash(*this); !clash.empty()) {
+    // The fault recording registers sit at CAP.FRO (0x100 on Broadwell) and
+    // must end before the next register (IVA at ECAP.IRO): find how many fit.
+    VtdParams fit = *this;
+    while (fit.nfr > 1 && !layout_clash(fit).empty()) --fit.nfr;
+    return "nfr = " + std::to_string(nfr) + " fault recording registers from " + format_hex(layout().frcd_offset()) +
+           " do not fit the register window of profile " + profile + " (" + clash + "); accepts nfr 1.." +
+           std::to_string(fit.nfr) + " with this profile";
+  }
   return effective_translator().validate();
 }
 

@@ -26,6 +26,16 @@ void TranslatorParams::declare(ParamList& p) {
 
 std::string TranslatorParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  // Guest addressability is the smaller of MGAW and the table's AGAW (VT-d
+  // 11.4.2, CAP.MGAW): an MGAW wider than the widest second-level table SAGAW
+  // offers names addresses no table can translate.
+  unsigned widest = 0;
+  for (unsigned bit = 1; bit <= 3; ++bit)
+    if (sagaw & (1u << bit)) widest = 30 + 9 * bit;
+  if (sl_supported && widest != 0 && mgaw > widest)
+    return "mgaw = " + std::to_string(mgaw) + " is wider than the widest table sagaw = " + format_hex(sagaw) +
+           " offers (" + std::to_string(widest) + " bits); accepts mgaw 12.." + std::to_string(widest) +
+           " with this sagaw, or set a wider level in sagaw (bit 3: 5-level, 57 bits)";
   GeometryCheck geometries;
   IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_CACHE_PARAMS, *this, geometries);
   IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_PWC_PARAMS, *this, geometries);

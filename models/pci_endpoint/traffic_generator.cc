@@ -57,13 +57,15 @@ std::string TrafficGenParams::validate() const {
   TrafficGenParams own = *this;
   own.link = PcieLinkParams{};
   if (std::string err = check_declared_values(own); !err.empty()) return err;
-  if (align & (align - 1)) return "align must be a power of two";
+  if (align & (align - 1)) return "align = " + std::to_string(align) + " is not a power of two; accepts 1, 2, 4, ... (64: a cache line)";
   if (slots() == 0)
     return "window_size (" + std::to_string(window_size) + ") is smaller than one slot (host_offset + size rounded up to align = " +
            std::to_string(slot_bytes()) + ")";
   if (window_base + window_size < window_base) return "window_base + window_size overflows";
   if (pattern == "zipf" && slots() > kMaxZipfSlots)
-    return "zipf: the window holds " + std::to_string(slots()) + " slots, at most " + std::to_string(kMaxZipfSlots);
+    return "pattern = zipf draws from at most " + std::to_string(kMaxZipfSlots) + " slots, and window_size = " +
+           std::to_string(window_size) + " holds " + std::to_string(slots()) + " slots of " + std::to_string(slot_bytes()) +
+           " bytes; accepts window_size up to " + std::to_string(kMaxZipfSlots * slot_bytes()) + " (or a larger align)";
   if (pasid_enable && pasid + static_cast<uint64_t>(pasid_count) - 1 > 0xfffff) return "pasid + pasid_count - 1 exceeds 20 bits";
   if (link.enable) {
     std::string e = link.validate();

@@ -112,6 +112,8 @@ struct TrafficGenParams {
 
   void declare(ParamList& p);
   std::string validate() const;         // "" or what is wrong (cross-field checks)
+  // Neither count nor duration_ns stops it: only the run's own limits do.
+  bool endless() const { return count == 0 && duration_ns == 0; }
   uint64_t slot_bytes() const;
   uint64_t slots() const;
 };

@@ -1,0 +1,13 @@
+# -DIOMMUSIM_SANITIZE=address,undefined builds everything with those sanitizers
+# (any list -fsanitize= takes). UBSan findings abort the process, so a test
+# that triggers one fails; docs/robustness.md shows how to run the suite.
+set(IOMMUSIM_SANITIZE "" CACHE STRING "Sanitizers to build with, as -fsanitize= takes them (e.g. address,undefined)")
+if(IOMMUSIM_SANITIZE)
+  set(_san -fsanitize=${IOMMUSIM_SANITIZE} -fno-omit-frame-pointer)
+  if(IOMMUSIM_SANITIZE MATCHES "undefined")
+    list(APPEND _san -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_san})
+  add_link_options(${_san})
+  message(STATUS "Sanitizers: ${IOMMUSIM_SANITIZE}")
+endif()
