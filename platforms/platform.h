@@ -56,6 +56,9 @@ public:
   // but not as a whole (e.g. overlapping address ranges); the run then stops
   // with exit status 2 before simulation.
   virtual std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) = 0;
+  // The checks of the config as a whole that need no module built; elaborate()
+  // runs them first. "" or a message naming the keys it is about.
+  virtual std::string check(const SystemParams& /*sys*/) { return ""; }
 
   // For the stop condition and the progress line.
   virtual uint64_t transactions_completed() const = 0;

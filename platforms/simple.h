@@ -19,6 +19,7 @@ class SimplePlatform : public Platform {
 public:
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
   uint64_t transactions_expected() const override;
@@ -34,6 +35,7 @@ private:
   MemoryParams mem_params_;
   std::string router_map_;
   std::vector<TrafficGenParams> tg_params_;
+  std::vector<RouteEntry> routes_;  // router.map, parsed by check()
 
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> router_;

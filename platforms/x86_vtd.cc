@@ -90,11 +90,15 @@ fw::TgDriver& X86VtdPlatform::tg_driver(const std::string& n) {
 // ---------------------------------------------------------------------------
 // Elaboration
 
-std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
+std::string X86VtdPlatform::check(const SystemParams& sys) {
   std::map<uint16_t, size_t> rids;
   std::string err;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys, &rids);
-  if (err.empty()) err = check_kernel_and_units();
+  return err.empty() ? check_kernel_and_units() : err;
+}
+
+std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
+  std::string err = check(sys);
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_units(stats, trace);
   if (err.empty()) err = build_kernel(stats);

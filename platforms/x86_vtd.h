@@ -82,6 +82,7 @@ public:
   ~X86VtdPlatform() override;
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
   bool finished() const override;
