@@ -71,6 +71,9 @@ ChannelSubsystem::ChannelSubsystem(sc_core::sc_module_name name, const CssParams
     paths_.push_back(std::make_unique<ChannelPath>("chpid" + std::to_string(i), p_.path_rate_MBps * 1e-3,
                                                    p_.frame_payload, p_.frame_overhead, stats_));
   calls.register_b_transport(this, &ChannelSubsystem::b_transport);
+  SC_HAS_PROCESS(ChannelSubsystem);
+  SC_METHOD(drive_interruption_output);
+  sensitive << mask_changed_;
 }
 
 ChannelSubsystem::~ChannelSubsystem() = default;
@@ -266,8 +269,13 @@ void ChannelSubsystem::update_interruption_output() {
             q.end());
     if (!q.empty()) mask |= static_cast<uint8_t>(0x80u >> isc);
   }
-  io_interruption.write(mask);
+  if (mask != pending_mask_) {
+    pending_mask_ = mask;
+    mask_changed_.notify(SC_ZERO_TIME);
+  }
 }
+
+void ChannelSubsystem::drive_interruption_output() { io_interruption.write(pending_mask_); }
 
 // Subclass 0 first, then in the order the requests were made.
 ChannelSubsystem::Slot* ChannelSubsystem::next_interruption() {

@@ -130,6 +130,7 @@ private:
   // Interruptions.
   void request_interruption(Slot& s);
   void update_interruption_output();
+  void drive_interruption_output();  // the one process that writes io_interruption
   Slot* next_interruption();
 
   // The engine, one thread per subchannel.
@@ -161,6 +162,8 @@ private:
   std::vector<std::unique_ptr<ControlUnit>> units_;
   std::vector<unsigned> unit_numbers_;
   std::deque<uint32_t> pending_[8];  // interruption requests by ISC (subchannel numbers)
+  uint8_t pending_mask_ = 0;
+  sc_core::sc_event mask_changed_;
   std::vector<uint8_t> buf_;         // data pieces in flight
 
   Counter& programs_;

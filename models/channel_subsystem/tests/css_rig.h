@@ -37,6 +37,7 @@
 #include "common/dma_extension.h"
 #include "common/memory.h"
 #include "common/stats.h"
+#include <gtest/gtest.h>
 
 namespace csstest {
 
@@ -162,7 +163,7 @@ struct Rig {
   int64_t enable(uint32_t sid, unsigned isc = 3, bool concurrent_sense = false) {
     if (stsch(sid) != 0) return -100;
     m().write_be(kScratch + 4, (word(kScratch + 4) & ~0x38800000u) | (isc << 27) | 0x00800000u, 4);
-    if (concurrent_sense) m().write_be(kScratch + 24, word(kScratch + 24) | 1u, 4);
+    m().write_be(kScratch + 24, concurrent_sense ? word(kScratch + 24) | 1u : word(kScratch + 24) & ~1u, 4);
     return msch(sid);
   }
   // Waits for an I/O-interruption request (up to `limit`), then TSCH: the condition code.
@@ -179,11 +180,17 @@ struct Rig {
   uint16_t irb_count() { return static_cast<uint16_t>(m().read_be(kScratch + 10, 2)); }
 };
 
-// Runs `body` as a SystemC thread of a fresh rig, to the end of simulation.
+// Runs `body` as a SystemC thread of the rig; it must run to its end (a
+// thread left waiting for an interruption that never comes fails the test).
 inline void simulate(Rig& rig, const std::function<void()>& body, double limit_ms = 1000) {
   (void)rig;
-  sc_core::sc_spawn(body);
+  bool finished = false;
+  sc_core::sc_spawn([&] {
+    body();
+    finished = true;
+  });
   sc_core::sc_start(sc_core::sc_time(limit_ms, sc_core::SC_MS));
+  EXPECT_TRUE(finished) << "the test thread did not run to its end";
 }
 
 }  // namespace csstest
