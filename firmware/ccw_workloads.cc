@@ -264,7 +264,7 @@ bool CcwWorkload::setup() {
   } else if (p_.shape == "idaw" && g_.block_device) {
     for (uint64_t i = 0; i < pages; ++i) b.pages.push_back(io_.alloc_data(1, false));
   } else {
-    const uint64_t room = kPageSize - g_.block_size + 8;
+    const uint64_t room = g_.block_size < kPageSize ? kPageSize - g_.block_size + 8 : 8;  // offsets that fit
     for (uint32_t k = 0; k < p_.blocks; ++k) {
       const uint64_t page = io_.alloc_data((g_.block_size + kPageSize - 1) / kPageSize, direct);
       b.blocks.push_back(page ? page + ((uint64_t(k) * 712) % room & ~7ull) : 0);
@@ -334,7 +334,10 @@ uint64_t CcwWorkload::build_data(const Plan& plan, uint64_t at) {
   PhysMemory& m = io_.memory();
   const uint8_t cmd = plan.write ? kWrite : kRead;
   const uint32_t bs = g_.block_size, n = p_.blocks;
+  // The S flag goes on the CCW that starts the last operation (a data-chained
+  // CCW may not carry it), the CC flag on the last to chain the invalid CCW.
   const uint8_t tail = plan.invalid ? ccw::CC : plan.suspend ? ccw::SUSPEND : 0;
+  suspend_ccw_ = 0;
   auto locate = [&](uint64_t slot, uint32_t first, uint32_t count) {
     uint8_t lo[8] = {static_cast<uint8_t>(plan.write ? 0x05 : 0x06), 0};
     store_be(lo + 2, count, 2);
@@ -349,12 +352,17 @@ uint64_t CcwWorkload::build_data(const Plan& plan, uint64_t at) {
       put_ccw(at, cmd, k + 1 < n ? ccw::CC : tail, static_cast<uint16_t>(bs), static_cast<uint32_t>(block_buffer(k)));
       if (k + 1 < n) at += 8;  // `at` ends at the last CCW
     }
+    suspend_ccw_ = at;
   } else {
     locate(0, 0, n);
+    suspend_ccw_ = at;
     if (p_.shape == "data_chained") {
+      const uint8_t s = plan.suspend ? ccw::SUSPEND : 0, last = plan.invalid ? ccw::CC : 0;
       for (uint32_t k = 0; k + 1 < n; ++k, at += 8)
-        put_ccw(at, cmd, ccw::CD, static_cast<uint16_t>(bs), static_cast<uint32_t>(block_buffer(k)));
-      put_ccw(at, cmd, tail, static_cast<uint16_t>(bs), static_cast<uint32_t>(block_buffer(n - 1)));
+        put_ccw(at, cmd, static_cast<uint8_t>(ccw::CD | (k == 0 ? s : 0)), static_cast<uint16_t>(bs),
+                static_cast<uint32_t>(block_buffer(k)));
+      put_ccw(at, cmd, static_cast<uint8_t>(last | (n == 1 ? s : 0)), static_cast<uint16_t>(bs),
+              static_cast<uint32_t>(block_buffer(n - 1)));
     } else if (p_.shape == "contiguous") {
       put_ccw(at, cmd, tail, static_cast<uint16_t>(n * bs), static_cast<uint32_t>(block_buffer(0)));
     } else if (p_.shape == "idaw") {
@@ -423,7 +431,7 @@ bool CcwWorkload::execute(const Plan& plan, uint64_t last_ccw) {
   IoStatus s;
   bool got;
   if (plan.interrupt) got = drive_interrupt(&s);
-  else if (plan.suspend) got = drive_suspend(last_ccw, &s);
+  else if (plan.suspend) got = drive_suspend(suspend_ccw_, &s);
   else got = io_.wait_final(&s);
   if (!got) {
     fail("no final status, even after HALT and CLEAR SUBCHANNEL");
@@ -477,15 +485,15 @@ bool CcwWorkload::drive_interrupt(IoStatus* s) {
 }
 
 // Wait for the suspension, turn the S flag off, resume.
-bool CcwWorkload::drive_suspend(uint64_t last_ccw, IoStatus* s) {
+bool CcwWorkload::drive_suspend(uint64_t suspend_ccw, IoStatus* s) {
   const sc_time timeout(io_.cio().timeout_ns, SC_NS);
   while (io_.wait_status(s, timeout)) {
     if (s->scsw.final()) return true;
     if (!s->scsw.suspended()) continue;
     uint8_t flags;
-    io_.memory().read(last_ccw + 1, &flags, 1);
+    io_.memory().read(suspend_ccw + 1, &flags, 1);
     flags &= static_cast<uint8_t>(~ccw::SUSPEND);
-    io_.memory().write(last_ccw + 1, &flags, 1);
+    io_.memory().write(suspend_ccw + 1, &flags, 1);
     if (io_.resume() != 0) return false;
     ++suspends_;
     return io_.wait_final(s);

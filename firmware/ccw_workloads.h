@@ -197,6 +197,7 @@ public:
   const std::string& failure() const { return failure_; }
   uint64_t completed() const { return programs_.value(); }
   uint64_t bytes() const { return bytes_.value(); }
+  uint64_t program_checks() const { return program_checks_.value(); }
   const Histogram& latency() const { return latency_; }
   double host_cpu_per_program_ns() const;
   double throughput_MBps() const;
@@ -215,7 +216,7 @@ private:
   uint32_t put_ccw(uint64_t at, uint8_t cmd, uint8_t flags, uint16_t count, uint32_t cda);
   bool execute(const Plan& plan, uint64_t last_ccw);
   bool check(const Plan& plan, uint64_t last_ccw, const IoStatus& s);
-  bool drive_suspend(uint64_t last_ccw, IoStatus* s);
+  bool drive_suspend(uint64_t suspend_ccw, IoStatus* s);
   bool drive_interrupt(IoStatus* s);
   void prepare_write(const Plan& plan);
   bool verify_read(const Plan& plan);
@@ -230,6 +231,7 @@ private:
   CpuPort& cpu_;
   std::mt19937_64 rng_;
   std::unique_ptr<Buffers> buf_;
+  uint64_t suspend_ccw_ = 0;  // the CCW of the program in hand that carries the S flag
   bool done_ = false;
   std::string failure_;
   sc_core::sc_event done_ev_;

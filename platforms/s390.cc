@@ -188,15 +188,16 @@ void S390Platform::print_summary(std::ostream& os) const {
     const fw::CcwWorkload& w = *devices_[i]->workload;
     const fw::CcwWorkloadParams& p = w.params();
     std::snprintf(line, sizeof line, "%-8s %-6s %-6s %-12s %6u %9llu %9.2f %10.1f %10.1f %12.1f %6llu %5llu %6s\n",
-                  names_[i].c_str(), kinds_[i].c_str(), p.mode.c_str(), p.shape.c_str(), p.blocks,
+                  names_[i].c_str(), kinds_[i].c_str(), p.mode.c_str(),
+                  kinds_[i] == "stream" ? "write+read" : p.shape.c_str(), p.blocks,
                   static_cast<unsigned long long>(w.completed()), w.throughput_MBps(), w.latency().mean() / 1e3,
                   w.latency().percentile(99) / 1e3, w.host_cpu_per_program_ns(),
-                  static_cast<unsigned long long>(css_->program_checks(css::ProgramCheck::None)),
+                  static_cast<unsigned long long>(w.program_checks()),
                   static_cast<unsigned long long>(w.pins_left()), w.failure().empty() ? "0" : "FAILED");
     t.rows.push_back(line);
     if (!w.failure().empty()) t.rows.push_back("  FAILED: " + w.failure() + "\n");
   }
-  t.footer = "(latency in us; MB/s = 1e6 bytes/s; pgmck: program checks in the channel subsystem)\n";
+  t.footer = "(latency in us; MB/s = 1e6 bytes/s; pgmck: the program checks the workload expected and saw)\n";
   print_tables(os, {t});
 }
 
