@@ -195,11 +195,11 @@ CcwWorkload::CcwWorkload(sc_core::sc_module_name name, const CcwWorkloadParams& 
       clears_(stats_.counter("clears", "programs cleared")),
       suspends_(stats_.counter("suspends", "programs suspended and resumed")),
       refusals_(stats_.counter("refusals", "programs vfio-ccw refused (unit exception)")),
-      host_cpu_ns_(stats_.counter("host_cpu_ns", "host CPU time: driver, intercepts and mediation", "ns")),
+      host_cpu_ns_(stats_.counter("cpu_ns", "host CPU time for the device: driver, intercepts and mediation", "ns")),
       latency_(stats_.histogram("latency_ns", "START SUBCHANNEL to the final status, as the program's kernel sees it",
                                 "ns")) {
   const CcwWorkload* self = this;
-  stats_.formula("host_cpu_per_program_ns", "host CPU time per program",
+  stats_.formula("cpu_per_program_ns", "host CPU time per program",
                  [self] { return self->host_cpu_per_program_ns(); }, "ns");
   stats_.formula("throughput_MBps", "data bytes per second of the run (1e6 bytes/s)",
                  [self] { return self->throughput_MBps(); }, "MB/s");

@@ -98,8 +98,8 @@ TEST(S390, MediationCostsHostCpuAndLatency) {
   r.run_to_end();
   expect_clean(r, "nat", 40);
   expect_clean(r, "vm", 40);
-  const double native = r.stat("system.wl_nat.host_cpu_per_program_ns");
-  const double mediated = r.stat("system.wl_vm.host_cpu_per_program_ns");
+  const double native = r.stat("system.wl_nat.cpu_per_program_ns");
+  const double mediated = r.stat("system.wl_vm.cpu_per_program_ns");
   EXPECT_GT(mediated, native + 17 * r.p.kernel_params().vfio.ccw_ns) << "at least the per-CCW cost on top";
   EXPECT_GT(r.stat("system.wl_vm.latency_ns.mean"), r.stat("system.wl_nat.latency_ns.mean"));
   EXPECT_EQ(r.stat("system.kernel.vfio_vm.pins"), r.stat("system.kernel.vfio_vm.unpins"));
