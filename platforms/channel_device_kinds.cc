@@ -67,8 +67,8 @@ std::string StreamEndpoint::validate_model() const {
 
 const std::vector<ChannelDeviceKind>& channel_device_kinds() {
   static const std::vector<ChannelDeviceKind> kinds = {
-      {"block", "a disk-like block device with the FBA command set (seek and rotational latency)", &make<BlockEndpoint>},
-      {"stream", "a tape-like streaming device (3490 command set)", &make<StreamEndpoint>},
+      {"block", "a disk-like block device with the FBA command set, seek and rotational latency", &make<BlockEndpoint>},
+      {"stream", "a tape-like streaming device with the 3490 command set", &make<StreamEndpoint>},
   };
   return kinds;
 }

@@ -5,8 +5,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "channel_subsystem/block_device.h"
+#include "channel_subsystem/channel_subsystem.h"
+#include "channel_subsystem/stream_device.h"
 #include "common/memory.h"
+#include "firmware/ccw_workloads.h"
+#include "firmware/cio.h"
 #include "firmware/pci_drivers.h"
+#include "firmware/vfio_ccw.h"
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_params.h"
@@ -16,6 +22,7 @@
 #include "platforms/config.h"
 #include "platforms/endpoint_kind.h"
 #include "platforms/platform.h"
+#include "platforms/s390.h"
 #include "platforms/x86_vtd.h"
 
 namespace iommusim {
@@ -159,6 +166,15 @@ const std::vector<ParamTable>& param_tables() {
       {"TrafficGenParams", IOMMUSIM_ROWS_OF(TrafficGenParams, IOMMUSIM_TRAFFIC_GEN_PARAMS)},
       {"NicParams", IOMMUSIM_ROWS_OF(NicParams, IOMMUSIM_NIC_PARAMS)},
       {"SvmAccelParams", IOMMUSIM_ROWS_OF(SvmAccelParams, IOMMUSIM_SVM_ACCEL_PARAMS)},
+      {"s390",
+       [] { return platform_rows("s390", {"system.devices", "dasd0.kind", "dasd0.devno", "dasd0.chpid", "dasd0.cu"}); }},
+      {"S390KernelParams", IOMMUSIM_ROWS_OF(S390KernelParams, IOMMUSIM_S390_KERNEL_PARAMS)},
+      {"CioParams", &all_rows<fw::CioParams>},
+      {"VfioCcwParams", &all_rows<fw::VfioCcwParams>},
+      {"CcwWorkloadParams", &all_rows<fw::CcwWorkloadParams>},
+      {"CssParams", &all_rows<css::CssParams>},
+      {"BlockDeviceParams", &all_rows<css::BlockDeviceParams>},
+      {"StreamDeviceParams", &all_rows<css::StreamDeviceParams>},
   };
   return tables;
 }
