@@ -365,27 +365,34 @@ uint64_t CcwWorkload::build_data(const Plan& plan, uint64_t at) {
               static_cast<uint32_t>(block_buffer(n - 1)));
     } else if (p_.shape == "contiguous") {
       put_ccw(at, cmd, tail, static_cast<uint16_t>(n * bs), static_cast<uint32_t>(block_buffer(0)));
-    } else if (p_.shape == "idaw") {
-      for (size_t i = 0; i < b.pages.size(); ++i) {
-        uint8_t w[8];
-        store_be64(w, b.pages[i]);
-        m.write(b.list + 8 * i, w, 8);
-      }
-      put_ccw(at, cmd, static_cast<uint8_t>(tail | ccw::IDA), static_cast<uint16_t>(n * bs),
-              static_cast<uint32_t>(b.list));
-    } else {  // midaw: one per block buffer
-      for (uint32_t k = 0; k < n; ++k) {
-        uint8_t w[16];
-        ccw::put_midaw(w, k + 1 < n ? 0 : ccw::kMidawLast, static_cast<uint16_t>(bs), block_buffer(k));
-        m.write(b.list + 16ull * k, w, 16);
-      }
-      put_ccw(at, cmd, static_cast<uint8_t>(tail | ccw::MIDA), static_cast<uint16_t>(n * bs),
+    } else {  // idaw or midaw: one CCW through the list
+      put_ccw(at, cmd, static_cast<uint8_t>(tail | write_list()), static_cast<uint16_t>(n * bs),
               static_cast<uint32_t>(b.list));
     }
   }
   if (!plan.invalid) return at;
   put_ccw(at + 8, kInvalidCommand, 0, 1, static_cast<uint32_t>(block_buffer(0)));
   return at + 8;
+}
+
+// The IDAL (format-2 IDAWs, one per page) or the MIDAW list (one per block
+// buffer) of the one-CCW shapes; the CCW flag that names it.
+uint8_t CcwWorkload::write_list() {
+  const Buffers& b = *buf_;
+  if (p_.shape == "idaw") {
+    for (size_t i = 0; i < b.pages.size(); ++i) {
+      uint8_t w[8];
+      store_be64(w, b.pages[i]);
+      io_.memory().write(b.list + 8 * i, w, 8);
+    }
+    return ccw::IDA;
+  }
+  for (uint32_t k = 0; k < p_.blocks; ++k) {
+    uint8_t w[16];
+    ccw::put_midaw(w, k + 1 < p_.blocks ? 0 : ccw::kMidawLast, static_cast<uint16_t>(g_.block_size), block_buffer(k));
+    io_.memory().write(b.list + 16ull * k, w, 16);
+  }
+  return ccw::MIDA;
 }
 
 // Each block written leads with its block number, so reads can check it.

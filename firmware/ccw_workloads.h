@@ -213,6 +213,7 @@ private:
   Plan plan(uint64_t index);
   uint64_t build(const Plan& plan);
   uint64_t build_data(const Plan& plan, uint64_t at);
+  uint8_t write_list();
   uint32_t put_ccw(uint64_t at, uint8_t cmd, uint8_t flags, uint16_t count, uint32_t cda);
   bool execute(const Plan& plan, uint64_t last_ccw);
   bool check(const Plan& plan, uint64_t last_ccw, const IoStatus& s);

@@ -14,12 +14,7 @@
 
 namespace iommusim::css {
 
-using sc_core::sc_time;
-using sc_core::SC_NS;
-using sc_core::SC_ZERO_TIME;
-
 namespace {
-sc_time ns(double v) { return sc_time(v, SC_NS); }
 constexpr uint8_t kNormalEnd = static_cast<uint8_t>(dstat::CHANNEL_END | dstat::DEVICE_END);
 constexpr uint32_t kMaxPiece = 4096;  // data moved per memory access, at most
 

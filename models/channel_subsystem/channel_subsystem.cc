@@ -8,12 +8,7 @@
 
 namespace iommusim::css {
 
-using sc_core::sc_time;
-using sc_core::SC_NS;
-using sc_core::SC_ZERO_TIME;
-
 namespace {
-sc_time ns(double v) { return sc_time(v, SC_NS); }
 
 struct InstructionName {
   uint64_t token;

@@ -10,6 +10,10 @@
 namespace iommusim::css {
 
 using sc_core::sc_time;
+using sc_core::SC_NS;
+using sc_core::SC_ZERO_TIME;
+
+inline sc_time ns(double v) { return sc_time(v, SC_NS); }
 
 // One subchannel with its device, path, control unit and engine thread.
 struct ChannelSubsystem::Slot {

@@ -106,12 +106,17 @@ bool DataStream::fetch_idaw(iommu::MemoryPort& mem, iommu::TimingPolicy& cost, P
 bool DataStream::next_idaw(uint32_t max, iommu::MemoryPort& mem, iommu::TimingPolicy& cost, DataPiece* piece,
                            ProgramCheck* why) {
   if (block_left_ == 0 && !fetch_idaw(mem, cost, why)) return false;
+  *piece = take(max, skip_);
+  return true;
+}
+
+DataPiece DataStream::take(uint32_t max, bool skip) {
   const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({max, remaining_, block_left_}));
-  *piece = DataPiece{cursor_, n, skip_};
+  const DataPiece piece{cursor_, n, skip};
   cursor_ += n;
   block_left_ -= n;
   remaining_ -= n;
-  return true;
+  return piece;
 }
 
 // Hercules channel.c fetch_midaw: quadword aligned, the list within one 4 KiB
@@ -161,11 +166,7 @@ bool DataStream::next_midaw(uint32_t max, iommu::MemoryPort& mem, iommu::TimingP
     }
     if (!fetch_midaw(mem, cost, why)) return false;
   }
-  const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({max, remaining_, block_left_}));
-  *piece = DataPiece{cursor_, n, skip_ || midaw_skip_};
-  cursor_ += n;
-  block_left_ -= n;
-  remaining_ -= n;
+  *piece = take(max, skip_ || midaw_skip_);
   return true;
 }
 

@@ -79,6 +79,8 @@ private:
   bool fetch_idaw(iommu::MemoryPort& mem, iommu::TimingPolicy& cost, ProgramCheck* why);
   bool next_midaw(uint32_t max, iommu::MemoryPort& mem, iommu::TimingPolicy& cost, DataPiece* piece, ProgramCheck* why);
   bool fetch_midaw(iommu::MemoryPort& mem, iommu::TimingPolicy& cost, ProgramCheck* why);
+  // The next piece of the current IDAW block or MIDAW area.
+  DataPiece take(uint32_t max, bool skip);
 
   DataAddressing a_;
   Mode mode_ = Mode::Direct;
