@@ -562,3 +562,38 @@ TEST(Css, StatusPendingBlocksAndDisablingStopsInterruptions) {
     EXPECT_EQ(r.tsch(r.disk_sid), 0);
   });
 }
+
+TEST(Css, Format2IdawsIn2KBlocksWithOrbT) {
+  Rig r;
+  simulate(r, [&] {
+    ASSERT_EQ(r.enable(r.disk_sid), 0);
+    r.m().write_be(kParams + 0x100, 0x1'0000'0f00ull, 8);  // 0x100 bytes to the next 2K (and 4K) boundary
+    r.m().write_be(kParams + 0x108, 0x1'0000'0800ull, 8);  // a 2K boundary, not a 4K one
+    uint64_t at = fba_prologue(r, kProgram, false, 11, 1);
+    r.ccw1(at, 0x42, IDA, 512, kParams + 0x100);
+    ASSERT_EQ(run(r, r.disk_sid, kProgram, 0, /*T*/ 0x01), 0);
+    EXPECT_EQ(r.irb_cstat(), 0);
+    EXPECT_EQ(r.dword(0x1'0000'0f00ull), 11u);
+    at = fba_prologue(r, kProgram, false, 11, 1);
+    ASSERT_EQ(run(r, r.disk_sid, kProgram), 0);  // the same IDAL with 4K blocks
+    EXPECT_EQ(r.irb_cstat(), 0x20) << "the second IDAW is not on a 4K boundary";
+  });
+  EXPECT_EQ(r.css->program_checks(css::ProgramCheck::IdawBoundary), 1u);
+}
+
+TEST(Css, OrbExtensionIsReadWhole) {
+  Rig r;
+  simulate(r, [&] {
+    ASSERT_EQ(r.enable(r.disk_sid), 0);
+    r.ccw1(kProgram, 0x03, 0, 0, 0);
+    const uint64_t end = (1ull << 34) - 16;  // 16 bytes of storage left: a 12-byte ORB fits, a 32-byte one does not
+    r.orb(end, 1, 0, 0xc0, 0x80, 0, kProgram);
+    EXPECT_EQ(r.ssch(r.disk_sid, end), 0);
+    ASSERT_EQ(r.wait_and_test(r.disk_sid), 0);
+    r.orb(end, 1, 0, 0xc0, 0x80, /*X*/ 0x01, kProgram);
+    EXPECT_EQ(r.ssch(r.disk_sid, end), css::program_exception(css::kPgmAddressing));
+    r.orb(kOrb, 1, 0, 0xc0, 0x80, 0x01, kProgram);
+    EXPECT_EQ(r.ssch(r.disk_sid), 0) << "in storage, the extended ORB is accepted";
+    ASSERT_EQ(r.wait_and_test(r.disk_sid), 0);
+  });
+}

@@ -239,3 +239,16 @@ TEST(Subchannel, ConcurrentSenseGoesToTheEcw) {
   EXPECT_EQ(b[17], 0x20) << "ERW sense count 32";
   EXPECT_EQ(b[32], 0x80) << "ECW byte 0: command reject";
 }
+
+TEST(Subchannel, OrbControlsAreReportedInTheScsw) {
+  // SCSW word 0 bits 8-12 take the ORB's F, P, I, A and U (byte 5 0xf8 of the
+  // ORB, byte 1 of the SCSW); bits 0-3 the key, bit 4 S.
+  Subchannel s = enabled_subchannel();
+  ASSERT_EQ(s.start(orb(0x38, 0xf8)), 0);
+  const auto b = scsw_bytes(s);
+  EXPECT_EQ(b[0], 0x38);
+  EXPECT_EQ(b[1], 0xf8);
+  Subchannel t = enabled_subchannel();
+  ASSERT_EQ(t.start(orb(0x00, 0x07)), 0);  // B, H, T are not SCSW fields
+  EXPECT_EQ(scsw_bytes(t)[1], 0x00);
+}
