@@ -35,7 +35,8 @@ void S390Platform::declare_structure(ParamList& p, unsigned round) {
     parse_instance_list(device_list_, {}, &names_);
     kinds_.assign(names_.size(), channel_device_kinds().front().name);
     std::string help = "the device's kind:";
-    for (const ChannelDeviceKind& k : channel_device_kinds()) help += std::string(" ") + k.name + " (" + k.help + ");";
+    for (const ChannelDeviceKind& k : channel_device_kinds())
+      help += std::string(&k == &channel_device_kinds().front() ? " " : "; ") + k.name + ", " + k.help;
     std::vector<std::string> names;
     for (const ChannelDeviceKind& k : channel_device_kinds()) names.push_back(k.name);
     for (size_t i = 0; i < names_.size(); ++i) {
