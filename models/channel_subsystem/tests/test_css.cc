@@ -139,6 +139,9 @@ TEST(Css, ProgramExceptionsAndConditionCode3) {
     EXPECT_EQ(r.ssch(r.disk_sid), css::program_exception(css::kPgmOperand));
     r.orb_f1(kProgram);
     EXPECT_EQ(r.ssch(css::subchannel_id(0, 7)), 3) << "no such subchannel";
+    for (uint64_t op : {css::kTestSubchannel, css::kHaltSubchannel, css::kClearSubchannel, css::kResumeSubchannel,
+                        css::kCancelSubchannel, css::kModifySubchannel})
+      EXPECT_EQ(r.cpu.call(op, {css::subchannel_id(0, 7), kScratch}), 3) << std::hex << op;
     EXPECT_EQ(r.ssch(css::subchannel_id(1, 0)), 3) << "no subchannel set 1";
     EXPECT_EQ(r.stsch(css::subchannel_id(0, 7)), 3);
     EXPECT_EQ(r.stsch(r.disk_sid, kScratch + 1), css::program_exception(css::kPgmSpecification));
@@ -405,7 +408,14 @@ TEST(Css, TransferInChannel) {
 
 TEST(Css, EachProgramCheckCause) {
   using css::ProgramCheck;
-  struct Case { ProgramCheck kind; std::function<void(Rig&)> program; uint8_t byte7; uint32_t cpa_offset; };
+  struct Case {
+    ProgramCheck kind;
+    std::function<void(Rig&)> program;
+    uint8_t byte7;
+    uint32_t cpa_offset;
+    uint8_t byte4 = 0;         // ORB S and key
+    bool format1_idaws = false;  // ORB H zero
+  };
   const Case cases[] = {
       {ProgramCheck::InvalidCommand, [](Rig& r) { r.ccw1(kProgram, 0x00, 0, 1, kData); }, 0, 8},
       {ProgramCheck::InvalidCommand, [](Rig& r) { r.ccw1(kProgram, 0x18, 0, 0, kProgram); }, 0, 8},  // TIC bits 0-3
@@ -436,6 +446,40 @@ TEST(Css, EachProgramCheckCause) {
       {ProgramCheck::MidawFlags, [](Rig& r) { r.ccw1(kProgram, 0xe4, MIDA | IDA, 8, kParams); }, 0x40, 8},
       {ProgramCheck::MidawFlags, [](Rig& r) { r.ccw1(kProgram, 0xe4, MIDA | SKIP, 8, kParams); }, 0x40, 8},
       {ProgramCheck::SuspendNotAllowed, [](Rig& r) { r.ccw1(kProgram, 0xe4, S, 8, kData); }, 0, 8},
+      {ProgramCheck::SuspendNotAllowed,  // ORB S, but the S flag on a data-chained CCW
+       [](Rig& r) {
+         r.ccw1(kProgram, 0xe4, CD, 4, kData);
+         r.ccw1(kProgram + 8, 0xe4, S, 4, kData + 4);
+       },
+       0, 16, 0x08},
+      {ProgramCheck::IdawAlignment, [](Rig& r) { r.ccw1(kProgram, 0xe4, IDA, 8, kParams + 0x104); }, 0, 8},
+      {ProgramCheck::IdawFormat,
+       [](Rig& r) {
+         r.m().write_be(kParams + 0x100, 0x80001000u, 4);
+         r.ccw1(kProgram, 0xe4, IDA, 8, kParams + 0x100);
+       },
+       0, 8, 0, /*F P, no H: format-1 IDAWs*/ true},
+      {ProgramCheck::MidawInvalid,
+       [](Rig& r) {
+         r.m().write_be(kParams + 0x200, 0x0000'0000'00a0'0008ull, 8);  // last and data-transfer interruption
+         r.m().write_be(kParams + 0x208, kData, 8);
+         r.ccw1(kProgram, 0xe4, MIDA, 8, kParams + 0x200);
+       },
+       0x40, 8},
+      {ProgramCheck::MidawBoundary,
+       [](Rig& r) {
+         r.m().write_be(kParams + 0x200, 0x0000'0000'0080'0008ull, 8);
+         r.m().write_be(kParams + 0x208, kData + 0xffc, 8);  // 8 bytes across a 4K boundary
+         r.ccw1(kProgram, 0xe4, MIDA, 8, kParams + 0x200);
+       },
+       0x40, 8},
+      {ProgramCheck::MidawCount,
+       [](Rig& r) {
+         r.m().write_be(kParams + 0x200, 0x0000'0000'0080'0004ull, 8);  // last after 4 of 8 bytes
+         r.m().write_be(kParams + 0x208, kData, 8);
+         r.ccw1(kProgram, 0xe4, MIDA, 8, kParams + 0x200);
+       },
+       0x40, 8},
   };
   Rig r;
   simulate(r, [&] {
@@ -444,7 +488,13 @@ TEST(Css, EachProgramCheckCause) {
       const char* name = css::program_check_name(c.kind);
       const uint64_t before = r.css->program_checks(c.kind);
       c.program(r);
-      ASSERT_EQ(run(r, r.disk_sid, kProgram, 0, 0, c.byte7), 0) << name;
+      if (c.format1_idaws) {
+        r.orb(kOrb, 1, c.byte4, 0xc0, 0x80, c.byte7, kProgram);
+        ASSERT_EQ(r.ssch(r.disk_sid), 0) << name;
+        ASSERT_EQ(r.wait_and_test(r.disk_sid), 0) << name;
+      } else {
+        ASSERT_EQ(run(r, r.disk_sid, kProgram, c.byte4, 0, c.byte7), 0) << name;
+      }
       EXPECT_EQ(r.irb_cstat(), 0x20) << name;
       EXPECT_EQ(r.irb_sc(), 0x17) << name << ": alert status";
       EXPECT_EQ(r.irb_cpa(), kProgram + c.cpa_offset) << name;

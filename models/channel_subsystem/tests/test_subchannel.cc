@@ -252,3 +252,14 @@ TEST(Subchannel, OrbControlsAreReportedInTheScsw) {
   ASSERT_EQ(t.start(orb(0x00, 0x07)), 0);  // B, H, T are not SCSW fields
   EXPECT_EQ(scsw_bytes(t)[1], 0x00);
 }
+
+TEST(Subchannel, NotOperationalWhenDisabled) {
+  Subchannel s(subchannel_id(0, 1), 1, 0);
+  Irb irb;
+  EXPECT_EQ(s.halt(), 3);
+  EXPECT_EQ(s.resume(), 3);
+  EXPECT_EQ(s.cancel(), 3);
+  EXPECT_EQ(s.test(&irb), 3);
+  EXPECT_EQ(s.modify(enabling(s, 1)), 0) << "MSCH needs a valid device number only";
+  EXPECT_TRUE(s.operational());
+}
