@@ -116,6 +116,7 @@ std::string X86VtdPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uin
   limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
   limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
   limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
+  limits.platform = "x86-vtd";
   if (std::string err = s.ep->check_limits(limits); !err.empty()) return err;
   return s.ep->programmable() ? check_vectors(i) : "";
 }
@@ -224,8 +225,10 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
-  const EndpointContext ctx{stats, trace, *ioas_, *drivers_[s.unit_index], *alloc_, *cpu_, kernel_stats_.get(),
-                            ioas_id, function_address(i)};
+  fw::VtdDriver& unit = *drivers_[s.unit_index];
+  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(*ioas_, s.ep->name(), ioas_id, unit));
+  const EndpointContext ctx{stats,   trace, ioas_.get(),         &unit,  *dma_apis_.back(), *alloc_,
+                            *cpu_,   kernel_stats_.get(),        ioas_id, function_address(i)};
   s.ep->create(ctx);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);
