@@ -71,6 +71,7 @@ public:
   PhbTranslator& translator() { return xlate_; }
   StatGroup& stats() { return stats_; }
   uint8_t pe_state(uint16_t pe) const { return xlate_.pe_state(pe); }
+  uint64_t freezes() const { return counters_.freezes.value(); }
 
   // Hardware reset: registers, tables and caches cleared, every PE thawed, DMI revoked.
   void reset();
