@@ -25,12 +25,14 @@ public:
   bool ready() const override { return guest_.ready(); }
   const sc_core::sc_event& ready_event() const override { return guest_.ready_event(); }
   std::string error() const override { return guest_.error(); }
-  // A PE's devices share its windows from boot on: nothing to attach.
-  std::string attach() override { return pe_ ? "" : "device '" + device_ + "' has no DMA window in the device tree"; }
+  // The PE's windows are there from boot on; the first device to attach in
+  // ddw mode sets up the dynamic window (Linux enable_ddw, at the driver's probe).
+  std::string attach() override { return pe_ ? guest_.attach(*pe_) : no_window(); }
   std::string map(uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm, bool fixed) override {
-    return pe_ ? guest_.map(*pe_, iova, pa, size, perm, fixed) : attach();
+    return pe_ ? guest_.map(*pe_, iova, pa, size, perm, fixed) : no_window();
   }
-  std::string unmap(uint64_t iova, uint64_t size) override { return pe_ ? guest_.unmap(*pe_, iova, size) : attach(); }
+  std::string unmap(uint64_t iova, uint64_t size) override { return pe_ ? guest_.unmap(*pe_, iova, size) : no_window(); }
+  std::string no_window() const { return "device '" + device_ + "' has no DMA window in the device tree"; }
   const std::string& device() const { return device_; }
   void set_pe(PeTce* pe) { pe_ = pe; }
 
@@ -137,8 +139,13 @@ std::string PseriesGuest::boot_pe(PeTce& pe) {
   if (rc != rtas::kSuccess || rets.empty()) return "ibm,get-config-addr-info2: " + status_text(rc);
   pe.config_addr = static_cast<uint32_t>(rets[0]);  // the PE address from here on
   rc = rtas(papr_abi::rtas_name::kSetEehOption, pe_args(pe, {papr_abi::eeh_option::kEnable}));
-  if (rc != rtas::kSuccess) return "ibm,set-eeh-option enable: " + status_text(rc);
-  return p_.mode == "ddw" ? setup_ddw(pe, p_.ddw_page_shift) : "";
+  return rc == rtas::kSuccess ? "" : "ibm,set-eeh-option enable: " + status_text(rc);
+}
+
+std::string PseriesGuest::attach(PeTce& pe) {
+  if (p_.mode != "ddw" || pe.ddw_tried) return "";
+  pe.ddw_tried = true;
+  return setup_ddw(pe, p_.ddw_page_shift);
 }
 
 std::string PseriesGuest::setup_ddw(PeTce& pe, unsigned forced_shift) {

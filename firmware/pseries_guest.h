@@ -10,7 +10,8 @@
 //            TCEs, next fit): H_PUT_TCE for one page, H_PUT_TCE_INDIRECT
 //            (up to 512 TCEs from a list page) for more; every unmap clears
 //            them: H_PUT_TCE(0), or H_STUFF_TCE(0, n); the hypervisor kills;
-//   ddw      at boot: ibm,query-pe-dma-window, ibm,create-pe-dma-window of the
+//   ddw      at the first attach of a device of the PE (Linux enable_ddw, at
+//            the driver's probe): ibm,query-pe-dma-window, ibm,create-pe-dma-window of the
 //            largest I/O page the mask offers that fits the guest's RAM (or
 //            the one tce.ddw_page_shift names) and a window covering RAM, and
 //            all of RAM mapped once through it (H_PUT_TCE_INDIRECT); a map is
@@ -121,6 +122,7 @@ private:
     std::vector<bool> used;    // TCEs of window 0 in use
     uint64_t cursor = 0;       // next-fit position
     uint64_t outstanding = 0;  // maps not yet unmapped
+    bool ddw_tried = false;    // ddw mode: set up at the first attach
   };
 
   void boot_thread();
@@ -135,6 +137,7 @@ private:
   std::string put_tces(const Window& w, uint64_t ioba, uint64_t first_tce, uint64_t pages);
   std::string clear_tces(const Window& w, uint64_t ioba, uint64_t pages);
   // The TCE driver's DMA API calls.
+  std::string attach(PeTce& pe);
   std::string map(PeTce& pe, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm, bool fixed);
   std::string unmap(PeTce& pe, uint64_t iova, uint64_t size);
   bool alloc_iova(PeTce& pe, uint64_t pages, bool fixed, uint64_t* index);

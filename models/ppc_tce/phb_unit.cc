@@ -51,7 +51,7 @@ PhbUnit::Stats::Stats(StatGroup& unit)
                 &faults.counter("tce_access", "DMAs the TCE did not allow (read or write)"),
                 &faults.counter("tce_read_error", "DMAs whose TCE could not be read")},
       eeh(unit.subgroup("eeh")),
-      freezes(eeh.counter("freezes", "PEs frozen (each PE of a PELT-V row counts)")),
+      freezes(eeh.counter("freezes", "PEs the bridge froze on an error (each PE of a PELT-V row counts)")),
       dma_writes_dropped(eeh.counter("dma_writes_dropped", "DMA writes of frozen PEs dropped")),
       dma_reads_refused(eeh.counter("dma_reads_refused", "DMA reads of frozen PEs refused")),
       msis_dropped(eeh.counter("msis_dropped", "MSIs of frozen PEs dropped")),
@@ -59,7 +59,7 @@ PhbUnit::Stats::Stats(StatGroup& unit)
       mmio_stores_dropped(eeh.counter("mmio_stores_dropped", "MMIO stores to frozen PEs dropped")),
       pest_writes(eeh.counter("pest_writes", "PEST error logs written")),
       error_interrupts(eeh.counter("error_interrupts", "error interrupts written")),
-      frozen_ns(eeh.histogram("frozen_ns", "DMA stop to DMA thaw, per freeze", "ns")),
+      frozen_ns(eeh.histogram("frozen_ns", "DMA stopped to DMA thawed, per stop (by an error or by software)", "ns")),
       kill(unit.subgroup("kill")),
       kills_all(kill.counter("all", "TCE kills of every PE")),
       kills_pe(kill.counter("pe", "TCE kills of one PE")),
@@ -207,7 +207,10 @@ void PhbUnit::freeze(const DmaTranslation& r, uint16_t rid, uint64_t addr, bool 
   delay += freeze_latency_;
   const sc_time now = simcontext()->time_stamp() + delay;
   iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(delay, now);
-  for (uint16_t pe : freeze_group(r.pe, cost)) set_state(pe, kMmioFrozen | kDmaStopped, cost.local_time());
+  for (uint16_t pe : freeze_group(r.pe, cost)) {
+    if (!(xlate_.pe_state(pe) & kDmaStopped)) ++counters_.freezes;
+    set_state(pe, kMmioFrozen | kDmaStopped, cost.local_time());
+  }
   log_error(r, rid, addr, write, cost);
   dmi_.revoke_all();
   const uint64_t notify = regs_.get("PHB_INT_NOTIFY_ADDR").value();
@@ -245,10 +248,7 @@ void PhbUnit::log_error(const DmaTranslation& r, uint16_t rid, uint64_t addr, bo
 
 void PhbUnit::set_state(uint16_t pe, uint8_t state, const sc_time& now) {
   const uint8_t old = xlate_.pe_state(pe);
-  if (!(old & kDmaStopped) && (state & kDmaStopped)) {
-    ++counters_.freezes;
-    frozen_since_[pe] = now;
-  }
+  if (!(old & kDmaStopped) && (state & kDmaStopped)) frozen_since_[pe] = now;
   if ((old & kDmaStopped) && !(state & kDmaStopped))
     counters_.frozen_ns.sample((std::max(now, frozen_since_[pe]) - frozen_since_[pe]).to_seconds() * 1e9);
   xlate_.set_pe_state(pe, state);
