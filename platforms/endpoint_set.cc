@@ -2,12 +2,13 @@
 
 namespace iommusim {
 
-void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names) {
-  kind_names_.assign(names.size(), endpoint_kinds().front().name);
+void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names, const std::string& default_kind,
+                                const std::string& default_source) {
+  kind_names_.assign(names.size(), default_kind.empty() ? endpoint_kinds().front().name : default_kind);
   for (size_t i = 0; i < names.size(); ++i) {
     ParamList section = p.scope(names[i]);
     declare_param(section, "kind", &kind_names_[i], accepts::one_of(endpoint_kind_names()), "", endpoint_kind_help(),
-                  "workload: the kernel's own DMA engine needs no device model");
+                  default_kind.empty() ? "workload: the kernel's own DMA engine needs no device model" : default_source);
   }
 }
 

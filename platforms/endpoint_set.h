@@ -27,8 +27,10 @@ public:
     fw::PciDriverBase* driver = nullptr;  // what create_driver returned, set by the platform
   };
 
-  // Structure round: `<ep>.kind` of each endpoint (default: the first kind).
-  void declare_kinds(ParamList& p, const std::vector<std::string>& names);
+  // Structure round: `<ep>.kind` of each endpoint (default: the first kind,
+  // or `default_kind` with the source of that default).
+  void declare_kinds(ParamList& p, const std::vector<std::string>& names, const std::string& default_kind = "",
+                     const std::string& default_source = "");
   // Each endpoint's parameters in its section: its kind's, with requester id
   // rid(i) by default, then `<ep>.unit` (default `default_unit`).
   void declare(ParamList& p, const std::vector<std::string>& names, const std::function<uint16_t(size_t)>& rid,

@@ -33,7 +33,7 @@ PseriesPlatform::~PseriesPlatform() = default;
 void PseriesPlatform::declare_structure(ParamList& p, unsigned round) {
   if (round == 1) {
     parse_instance_list(endpoint_list_, {}, &endpoint_names_);
-    endpoints_.declare_kinds(p, endpoint_names_);
+    endpoints_.declare_kinds(p, endpoint_names_, "tg", "tg: the traffic generator (the workload kind needs VT-d)");
     return;
   }
   if (round > 1) return;
