@@ -21,6 +21,7 @@
 #include "iommu_common/radix_walker.h"
 #include "iommu_common/timing_policy.h"
 #include "ppc_tce/phb_params.h"
+#include "ppc_tce/phb_regs.h"
 #include "ppc_tce/tce_table.h"
 
 namespace iommusim::ppc {
@@ -113,6 +114,36 @@ public:
   // TCE reads).
   DmaTranslation translate(uint16_t rid, uint64_t addr, bool write, iommu::TimingPolicy& cost);
 
+  // The TCE-cache-hit path, inline for the unit's loosely timed DMA path. If
+  // translate() would finish this access as an RTC hit and a TCE-cache hit
+  // that allows it (PE not stopped, address inside a valid window), does what
+  // translate() does for it (both lookups, their stats and replacement
+  // updates, the PE's counts, the two lookup latencies added to `delay`), sets
+  // *out and *page_size and returns true. Otherwise changes nothing and
+  // returns false: the caller then calls translate() with the same access.
+  [[gnu::always_inline]] inline bool try_hit(uint16_t rid, uint64_t addr, bool write, sc_core::sc_time& delay,
+                                             uint64_t* out, uint64_t* page_size) {
+    if (!hit_path_ || (addr >> 60) != 0) return false;
+    const auto rtc = rtc_.probe_masked(rid);
+    if (!rtc.value) return false;
+    const uint16_t pe = rtc.value->pe;
+    if (state_[pe] & kDmaStopped) return false;
+    const unsigned window = static_cast<unsigned>(addr >> kWindowSelectBit) & 1;
+    const Tve& t = tvt_[2u * pe + window];
+    const uint64_t offset = addr & (kWindowSpan - 1);
+    if (!t.valid() || offset >= t.coverage) return false;
+    const auto tce = tce_cache_.probe_masked(detail::TceKey{offset >> t.page_shift, pe, static_cast<uint8_t>(window)});
+    if (!tce.value || tce.value->page_shift != t.page_shift || !(write ? tce.value->write : tce.value->read))
+      return false;
+    rtc_.commit_hit(rtc);
+    tce_cache_.commit_hit(tce);
+    if (detail::PeWindowCounts* c = counts(pe, window)) ++c->lookups;
+    delay += t_hit_;
+    *page_size = 1ull << t.page_shift;
+    *out = tce.value->out_page | (offset & (*page_size - 1));
+    return true;
+  }
+
   // ---- TCE kills: entries dropped ----
   size_t kill_all();
   size_t kill_pe(uint16_t pe);
@@ -138,11 +169,12 @@ private:
   const unsigned num_pes_;
   const uint64_t page_shifts_;
   iommu::MemoryPort& mem_;
-  const sc_core::sc_time t_rtc_, t_tce_;
+  const sc_core::sc_time t_rtc_, t_tce_, t_hit_;  // t_hit_: both lookups
   uint64_t rtt_base_ = 0;
   bool rtt_enabled_ = false;
   detail::Rtc rtc_;
   detail::TceCache tce_cache_;
+  const bool hit_path_;  // both caches indexed by mask: try_hit() may probe
   std::vector<uint64_t> tvt_raw_;
   std::vector<Tve> tvt_;
   std::vector<uint8_t> state_;

@@ -134,20 +134,34 @@ void PhbUnit::dma_b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   const uint64_t addr = t.get_address();
   const bool write = t.get_command() == tlm::TLM_WRITE_COMMAND;
   if ((addr >> 60) == kMsiRegion) return msi(t, a.requester_id, delay);
+  // The TCE-cache-hit path: the same lookups, stats, slot and timing as
+  // timed_translate() would give a plain hit; anything else the full way.
+  sc_time xd;  // zero
+  uint64_t out, page_size;
+  if (xlate_.try_hit(a.requester_id, addr, write, xd, &out, &page_size)) {
+    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id);
+    if (iommu::within_page(addr, t.get_data_length(), page_size)) return forward(t, out, delay);
+    return forward_pages(t, a.requester_id, write, {out, page_size}, delay);
+  }
   const DmaTranslation first = timed_translate(a.requester_id, addr, write, delay);
   if (!first.ok()) return refuse(t, first, a.requester_id, write, delay);
+  forward_pages(t, a.requester_id, write, {first.out, first.page_size}, delay);
+}
+
+void PhbUnit::forward_pages(tlm::tlm_generic_payload& t, uint16_t rid, bool write, const iommu::PageMapping& first,
+                            sc_time& delay) {
   splitter_.forward(
-      t, {first.out, first.page_size},
+      t, first,
       [&](uint64_t in, iommu::PageMapping& m) {
-        const DmaTranslation r = timed_translate(a.requester_id, in, write, delay);
+        const DmaTranslation r = timed_translate(rid, in, write, delay);
         if (!r.ok()) {
-          refuse(t, r, a.requester_id, write, delay);
+          refuse(t, r, rid, write, delay);
           return false;
         }
         m = {r.out, r.page_size};
         return true;
       },
-      [this](tlm::tlm_generic_payload& piece, uint64_t out, sc_time& d) { forward(piece, out, d); }, delay);
+      [this](tlm::tlm_generic_payload& piece, uint64_t o, sc_time& d) { forward(piece, o, d); }, delay);
 }
 
 DmaTranslation PhbUnit::timed_translate(uint16_t rid, uint64_t addr, bool write, sc_time& delay) {

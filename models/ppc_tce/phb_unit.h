@@ -114,6 +114,9 @@ private:
   // Answers a refused access (and freezes the PE when the cause is an error of its own).
   void refuse(tlm::tlm_generic_payload& t, const DmaTranslation& r, uint16_t rid, bool write, sc_core::sc_time& delay);
   void forward(tlm::tlm_generic_payload& t, uint64_t out, sc_core::sc_time& delay);
+  // Forwards an access whose first I/O page is translated (`first`), page by page.
+  void forward_pages(tlm::tlm_generic_payload& t, uint16_t rid, bool write, const iommu::PageMapping& first,
+                     sc_core::sc_time& delay);
   void freeze(const DmaTranslation& r, uint16_t rid, uint64_t addr, bool write, sc_core::sc_time& delay);
   std::vector<uint16_t> freeze_group(uint16_t pe, iommu::TimingPolicy& cost);
   void log_error(const DmaTranslation& r, uint16_t rid, uint64_t addr, bool write, iommu::TimingPolicy& cost);
