@@ -40,6 +40,16 @@ std::string EndpointSet::resolve_unit(size_t i, const std::vector<std::string>& 
   return s.ep->name() + ".unit: '" + s.unit + "' is not one of " + units_key + " (" + units_text + ")";
 }
 
+std::string EndpointSet::check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
+                               const std::string& units_key, const std::string& units_text,
+                               const std::function<EndpointLimits(const Slot&)>& limits_of) {
+  Slot& s = slots_[i];
+  if (std::string err = s.ep->validate(seed); !err.empty()) return err;
+  if (!rids->insert(s.ep->requester_id()).second) return s.ep->name() + ": requester id used by another endpoint";
+  if (std::string err = resolve_unit(i, units, units_key, units_text); !err.empty()) return err;
+  return s.ep->check_limits(limits_of(s));
+}
+
 Endpoint& EndpointSet::find(const std::string& name) {
   for (Slot& s : slots_)
     if (s.ep->name() == name) return *s.ep;

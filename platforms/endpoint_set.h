@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ public:
   // Finds endpoint i's unit among `units`; the message names `units_key` and its value `units_text`.
   std::string resolve_unit(size_t i, const std::vector<std::string>& units, const std::string& units_key,
                            const std::string& units_text);
+  // The checks every platform makes of endpoint i: its own parameters, a
+  // requester id no endpoint before it took (`rids`), its unit (as
+  // resolve_unit), and what it needs of the kernel and the unit (`limits_of`
+  // its slot, the unit resolved).
+  std::string check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
+                    const std::string& units_key, const std::string& units_text,
+                    const std::function<EndpointLimits(const Slot&)>& limits_of);
 
   size_t size() const { return slots_.size(); }
   Slot& operator[](size_t i) { return slots_[i]; }

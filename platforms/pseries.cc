@@ -108,19 +108,20 @@ std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats
 }
 
 std::string PseriesPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids) {
+  auto limits_of = [this](const EndpointSet::Slot&) {
+    EndpointLimits limits;
+    limits.kernel_ram_share = kernel_.ram_size / 2;
+    limits.unit_has_pasid = false;
+    limits.pasid_needs = "a scalable-mode VT-d unit (platform x86-vtd)";
+    limits.unit_has_ats = false;
+    limits.kernel_has_workloads = false;
+    limits.platform = "pseries";
+    return limits;
+  };
+  std::string err = endpoints_.check(i, seed, rids, phb_names_, "system.phbs", phb_list_, limits_of);
+  if (!err.empty()) return err;
   EndpointSet::Slot& s = endpoints_[i];
   const std::string& n = s.ep->name();
-  if (std::string err = s.ep->validate(seed); !err.empty()) return err;
-  if (!rids->insert(s.ep->requester_id()).second) return n + ": requester id used by another endpoint";
-  if (std::string err = endpoints_.resolve_unit(i, phb_names_, "system.phbs", phb_list_); !err.empty()) return err;
-  EndpointLimits limits;
-  limits.kernel_ram_share = kernel_.ram_size / 2;
-  limits.unit_has_pasid = false;
-  limits.pasid_needs = "a scalable-mode VT-d unit (platform x86-vtd)";
-  limits.unit_has_ats = false;
-  limits.kernel_has_workloads = false;
-  limits.platform = "pseries";
-  if (std::string err = s.ep->check_limits(limits); !err.empty()) return err;
   const Bridge& b = bridges_[s.unit_index];
   const unsigned bus = s.ep->requester_id() >> 8;
   if (bus < b.bus || bus >= b.bus + kBusesPerBridge)
