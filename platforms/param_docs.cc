@@ -13,6 +13,8 @@
 #include "firmware/cio.h"
 #include "firmware/pci_drivers.h"
 #include "firmware/vfio_ccw.h"
+#include "firmware/pseries_guest.h"
+#include "firmware/pseries_hv.h"
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_params.h"
@@ -23,7 +25,9 @@
 #include "platforms/endpoint_kind.h"
 #include "platforms/platform.h"
 #include "platforms/s390.h"
+#include "platforms/pseries.h"
 #include "platforms/x86_vtd.h"
+#include "ppc_tce/phb_params.h"
 
 namespace iommusim {
 
@@ -175,6 +179,17 @@ const std::vector<ParamTable>& param_tables() {
       {"CssParams", &all_rows<css::CssParams>},
       {"BlockDeviceParams", &all_rows<css::BlockDeviceParams>},
       {"StreamDeviceParams", &all_rows<css::StreamDeviceParams>},
+      {"PhbParams", &all_rows<ppc::PhbParams>},
+      {"pseries",
+       [] {
+         return platform_rows("pseries", {"system.endpoints", "system.phbs", "phb0.mmio_base", "phb0.m32_base",
+                                          "phb0.m32_size", "phb0.bus", "ep0.kind", "ep0.unit", "ep0.pe"});
+       }},
+      {"PseriesKernelParams", IOMMUSIM_ROWS_OF(PseriesKernelParams, IOMMUSIM_PSERIES_KERNEL_PARAMS)},
+      {"GuestParams", &all_rows<fw::GuestParams>},
+      {"PseriesHvParams", IOMMUSIM_ROWS_OF(PseriesHvParams, IOMMUSIM_PSERIES_HV_PARAMS)},
+      {"HvParams", IOMMUSIM_ROWS_OF(fw::HvParams, IOMMUSIM_HV_PARAMS)},
+      {"PhbDriverParams", &all_rows<fw::PhbDriverParams>},
   };
   return tables;
 }

@@ -50,6 +50,7 @@ constexpr int64_t kHardwareError = -1;
 constexpr int64_t kBusy = -2;
 constexpr int64_t kParameterError = -3;
 constexpr int64_t kNotSupported = -3;
+constexpr int64_t kNoErrorsFound = 1;  // ibm,slot-error-detail: no error logged (QEMU RTAS_OUT_NO_ERRORS_FOUND)
 }  // namespace rtas
 
 // Channel-subsystem I/O instructions: opcodes and the condition codes of

@@ -42,6 +42,12 @@ struct Bit : Field {
 constexpr Field bits(unsigned hi, unsigned lo) { return Field{lo, hi - lo + 1}; }
 constexpr Bit bit(unsigned pos) { return Bit{{pos, 1}}; }
 
+// The same in IBM bit numbering, as POWER and z/Architecture documents number
+// the bits of a 64-bit word (bit 0 is the most significant; skiboot's PPC_BIT
+// and PPC_BITMASK): ibm_bits(first, last) with first <= last.
+constexpr Bit ibm_bit(unsigned n) { return bit(63 - n); }
+constexpr Field ibm_bits(unsigned first, unsigned last) { return bits(63 - first, 63 - last); }
+
 // Visitors for a struct of fields written once as a list of
 //   visit(field, member[, offset])
 // calls, used to encode the struct into a register value and to decode it

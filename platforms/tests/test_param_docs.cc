@@ -135,6 +135,8 @@ TEST(ParamDocs, EveryParameterHasHelpAndTheSourceOfItsDefault) {
     configs.push_back({"system.platform=x86-vtd", std::string("ep0.kind=") + kind});
   for (const char* kind : {"block", "stream"})
     configs.push_back({"system.platform=s390", std::string("dasd0.kind=") + kind});
+  for (const char* kind : {"tg", "nic", "svm"})
+    configs.push_back({"system.platform=pseries", std::string("ep0.kind=") + kind});
   size_t seen = 0;
   for (const auto& sets : configs) {
     ConfigSet config;
