@@ -17,18 +17,18 @@ constexpr uint64_t kDmaChanStatus = 0x110, kRttBar = 0x168, kPeltvBar = 0x188, k
 constexpr uint64_t kRttEntries = 1u << 16;  // one 2-byte PE number per requester id
 
 namespace bar {
-constexpr Bit ENABLE = ibm_bit(0);
+constexpr Bit ENABLE = msb0_bit(0, 64);
 }  // namespace bar
 namespace rtc {
-constexpr Bit ALL = ibm_bit(0);
+constexpr Bit ALL = msb0_bit(0, 64);
 }  // namespace rtc
 namespace chan {
-constexpr Bit ANY_FREEZE = ibm_bit(29);
+constexpr Bit ANY_FREEZE = msb0_bit(29, 64);
 }  // namespace chan
 namespace kill {
-constexpr Bit ALL = ibm_bit(0), PE = ibm_bit(1), ONE = ibm_bit(2), PSEL = ibm_bit(3);
+constexpr Bit ALL = msb0_bit(0, 64), PE = msb0_bit(1, 64), ONE = msb0_bit(2, 64), PSEL = msb0_bit(3, 64);
 constexpr uint64_t kBusy = (1ull << 63) | (1ull << 62) | (1ull << 61);
-constexpr Field PAGE_SIZE = ibm_bits(50, 51), PENUM = ibm_bits(55, 63), ADDRESS = ibm_bits(4, 51);
+constexpr Field PAGE_SIZE = msb0_bits(50, 51, 64), PENUM = msb0_bits(55, 63, 64), ADDRESS = msb0_bits(4, 51, 64);
 // The PSEL page size code of a page shift (skiboot phb4_tce_kill: 64K, 2M,
 // 1G; 4K without PSEL). false: the register cannot name it.
 inline bool page_size_code(unsigned shift, uint64_t* code) {
@@ -42,20 +42,20 @@ inline bool page_size_code(unsigned shift, uint64_t* code) {
 }
 }  // namespace kill
 namespace ioda {
-constexpr Field TSEL = ibm_bits(11, 15), TADR = ibm_bits(54, 63);
+constexpr Field TSEL = msb0_bits(11, 15, 64), TADR = msb0_bits(54, 63, 64);
 }  // namespace ioda
 namespace table {
 constexpr unsigned PESTA = 7, PESTB = 8, TVT = 9, MDT = 17;
 }  // namespace table
 namespace mdt {
-constexpr Field PE_A = ibm_bits(0, 15);
+constexpr Field PE_A = msb0_bits(0, 15, 64);
 }  // namespace mdt
 namespace pest {
-constexpr Bit MMIO_FROZEN = ibm_bit(0), DMA_STOPPED = ibm_bit(0);  // PESTA / PESTB
+constexpr Bit MMIO_FROZEN = msb0_bit(0, 64), DMA_STOPPED = msb0_bit(0, 64);  // PESTA / PESTB
 }  // namespace pest
 namespace tve {
-constexpr Field TABLE_ADDR = ibm_bits(0, 47), NUM_LEVELS = ibm_bits(48, 50), TCE_TABLE_SIZE = ibm_bits(51, 55),
-                IO_PSIZE = ibm_bits(59, 63);
+constexpr Field TABLE_ADDR = msb0_bits(0, 47, 64), NUM_LEVELS = msb0_bits(48, 50, 64), TCE_TABLE_SIZE = msb0_bits(51, 55, 64),
+                IO_PSIZE = msb0_bits(59, 63, 64);
 }  // namespace tve
 
 // The TVE of a table tree (skiboot phb4_map_pe_dma_window): sizes as log2 - 11.

@@ -42,12 +42,6 @@ struct Bit : Field {
 constexpr Field bits(unsigned hi, unsigned lo) { return Field{lo, hi - lo + 1}; }
 constexpr Bit bit(unsigned pos) { return Bit{{pos, 1}}; }
 
-// The same in IBM bit numbering, as POWER and z/Architecture documents number
-// the bits of a 64-bit word (bit 0 is the most significant; skiboot's PPC_BIT
-// and PPC_BITMASK): ibm_bits(first, last) with first <= last.
-constexpr Bit ibm_bit(unsigned n) { return bit(63 - n); }
-constexpr Field ibm_bits(unsigned first, unsigned last) { return bits(63 - first, 63 - last); }
-
 // Visitors for a struct of fields written once as a list of
 //   visit(field, member[, offset])
 // calls, used to encode the struct into a register value and to decode it
@@ -88,8 +82,10 @@ S decode_fields(uint64_t value) {
 namespace iommusim {
 
 // Fields of architectures that number bits from the left (z/Architecture
-// Principles of Operation, LoPAPR): bit 0 is the most significant bit of a
-// `word_bits`-wide word. msb0_bits(16, 23) of a 32-bit word is bits(15, 8).
+// Principles of Operation, LoPAPR, the POWER PHB specifications; skiboot's
+// PPC_BIT and PPC_BITMASK): bit 0 is the most significant bit of a
+// `word_bits`-wide word, first <= last. msb0_bits(16, 23) of a 32-bit word is
+// bits(15, 8); msb0_bits(0, 3, 64) is bits(63, 60).
 constexpr Field msb0_bits(unsigned first, unsigned last, unsigned word_bits = 32) {
   return Field{word_bits - 1 - last, last - first + 1};
 }
