@@ -23,6 +23,7 @@
 #include "common/stats.h"
 #include "common/trace.h"
 #include "firmware/cpu_port.h"
+#include "firmware/dma_api.h"
 #include "firmware/ioas.h"
 #include "firmware/ioas_params.h"
 #include "firmware/page_allocator.h"
@@ -56,6 +57,9 @@ struct EndpointLimits {
   bool unit_has_nesting = false;  // its unit translates nested (first level over second level)
   std::string nesting_needs;      // what the unit needs for that
   bool run_bounded = false;       // system.time_limit or system.max_transactions ends the run
+  bool unit_has_ats = true;       // its unit answers ATS translation requests
+  bool kernel_has_workloads = true;  // the kernel runs the `workload` kind's own DMA engine (needs VT-d)
+  std::string platform;           // for messages: the platform's name
 };
 
 // "<what> needs <bytes> of kernel RAM, more than the <share> one endpoint may
@@ -66,13 +70,14 @@ std::string kernel_ram_limit_error(const std::string& what, uint64_t bytes, cons
 struct EndpointContext {
   StatGroup& stats;              // the system's root group
   TraceWriter& trace;
-  fw::IoasLayer& ioas;
-  fw::VtdDriver& iommu;          // the driver of the unit whose scope holds the endpoint
+  fw::IoasLayer* ioas;           // the kernel's IOAS layer (nullptr: none, as in a pSeries guest)
+  fw::VtdDriver* vtd;            // the VT-d driver of the unit whose scope holds the endpoint (nullptr: none)
+  fw::DmaApi& dma;               // the kernel's DMA API for this endpoint
   fw::PageAllocator& alloc;
   fw::CpuPort& cpu;
   StatGroup* kernel_stats;       // the kernel model's group
-  uint32_t ioas_id;              // the IOAS the endpoint is attached to
-  fw::PciFunctionAddr function;  // its config space, BAR0 and first MSI vector (programmable kinds)
+  uint32_t ioas_id;              // the IOAS the endpoint is attached to (0: none)
+  fw::PciFunctionAddr function;  // its config space, BAR0, first MSI vector and MSI address (programmable kinds)
 };
 
 class Endpoint {

@@ -84,6 +84,7 @@ public:
 
 private:
   TrafficGenParams params_;
+  uint64_t mapped_size_ = 0;  // bytes of the window the kernel maps (0: all of it)
   std::unique_ptr<TrafficGenerator> generator_;
 };
 
@@ -120,7 +121,7 @@ public:
   }
   fw::PciDriverBase* create_driver(const EndpointContext& ctx) override {
     driver_ = std::make_unique<Driver>(("kdrv_" + name()).c_str(), name(), driver_params_, ctx.function, requester_id(),
-                                       ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu, ctx.ioas_id, ctx.kernel_stats);
+                                       ctx.dma, ctx.vtd, ctx.alloc, ctx.cpu, ctx.kernel_stats);
     return driver_.get();
   }
 

@@ -112,30 +112,23 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 // Checks that span several instances: unique requester ids, the unit named,
 // what the endpoint takes from the kernel and the unit, its MSI vectors.
 std::string X86VtdPlatform::check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids) {
-  EndpointSet::Slot& s = endpoints_[i];
-  if (std::string err = s.ep->validate(sys.seed); !err.empty()) return err;
-  const auto [other, fresh] = rids->emplace(s.ep->requester_id(), i);
-  if (!fresh)
-    return requester_id_key(i) + " = " + format_hex(s.ep->requester_id()) + " is also " +
-           requester_id_key(other->second) + "; each endpoint needs a requester id of its own";
-  if (std::string err = endpoints_.resolve_unit(i, unit_names_, "system.units", unit_list_); !err.empty()) return err;
-  const vtd::TranslatorParams unit = unit_params_[s.unit_index].effective_translator();
-  EndpointLimits limits;
-  limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
-  limits.ram_share_key = "kernel.ram_size";
-  limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
-  limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
-  limits.unit_has_nesting = limits.unit_has_pasid && unit.nest_supported && unit.fl_supported && unit.sl_supported;
-  limits.nesting_needs = "a unit with nested translation (" + s.unit + ".profile = scalable with " + s.unit +
-                         ".nest, " + s.unit + ".flts and " + s.unit + ".slts = true)";
-  limits.run_bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
-  if (std::string err = s.ep->check_limits(limits); !err.empty()) return err;
-  return s.ep->programmable() ? check_vectors(i) : "";
-}
-
-std::string X86VtdPlatform::requester_id_key(size_t i) const {
-  const std::string& n = endpoints_[i].ep->name();
-  return n + (endpoints_[i].kind->name == std::string("workload") ? ".rid" : ".requester_id");
+  auto limits_of = [this, &sys](const EndpointSet::Slot& s) {
+    const vtd::TranslatorParams unit = unit_params_[s.unit_index].effective_translator();
+    EndpointLimits limits;
+    limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
+    limits.ram_share_key = "kernel.ram_size";
+    limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
+    limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
+    limits.unit_has_nesting = limits.unit_has_pasid && unit.nest_supported && unit.fl_supported && unit.sl_supported;
+    limits.nesting_needs = "a unit with nested translation (" + s.unit + ".profile = scalable with " + s.unit +
+                           ".nest, " + s.unit + ".flts and " + s.unit + ".slts = true)";
+    limits.run_bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
+    limits.platform = "x86-vtd";
+    return limits;
+  };
+  std::string err = endpoints_.check(i, sys.seed, rids, unit_names_, "system.units", unit_list_, limits_of);
+  if (!err.empty()) return err;
+  return endpoints_[i].ep->programmable() ? check_vectors(i) : "";
 }
 
 // Endpoint i's two MSI-X vectors must be vectors (8 bits) and not the VT-d
@@ -270,8 +263,10 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
-  const EndpointContext ctx{stats, trace, *ioas_, *drivers_[s.unit_index], *alloc_, *cpu_, kernel_stats_.get(),
-                            ioas_id, function_address(i)};
+  fw::VtdDriver& unit = *drivers_[s.unit_index];
+  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(*ioas_, s.ep->name(), ioas_id, unit));
+  const EndpointContext ctx{stats,   trace, ioas_.get(),         &unit,  *dma_apis_.back(), *alloc_,
+                            *cpu_,   kernel_stats_.get(),        ioas_id, function_address(i)};
   s.ep->create(ctx);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);

@@ -118,7 +118,6 @@ private:
   std::string check_kernel_and_units() const;
   std::string check_unit_reach(size_t u) const;
   // The key of endpoint i's requester id ("ep0.rid" or "tg0.requester_id").
-  std::string requester_id_key(size_t i) const;
   std::string build_memory_system(StatGroup& stats);
   std::string build_units(StatGroup& stats, TraceWriter& trace);
   std::string build_kernel(StatGroup& stats);
@@ -151,6 +150,7 @@ private:
   std::map<uint32_t, uint32_t> shared_ioas_;  // <ep>.address_space -> IOAS
   std::unique_ptr<StatGroup> kernel_stats_;
   std::vector<std::unique_ptr<fw::VtdDriver>> drivers_;
+  std::vector<std::unique_ptr<fw::DmaApi>> dma_apis_;  // one per endpoint
   std::unique_ptr<WorkloadMonitor> monitor_;
 };
 
