@@ -40,7 +40,9 @@ PhbDriver::PhbDriver(const std::string& name, const PhbDriverParams& p, const Ph
                  "pages");
 }
 
-PhbDriver::~PhbDriver() = default;
+// The windows go first: the last holder of a TCE table counts its pages into
+// table_pages_freed_, a member declared (so destroyed) before domains_ would be.
+PhbDriver::~PhbDriver() { domains_.clear(); }
 
 void PhbDriver::add_device(const std::string& name, uint16_t rid, uint16_t pe) {
   Pe& info = pes_[pe];
