@@ -11,4 +11,5 @@ if(IOMMUSIM_FUZZ)
     set(IOMMUSIM_SANITIZE "address,undefined" CACHE STRING "" FORCE)
   endif()
   add_compile_options(-fsanitize=fuzzer-no-link)
+  enable_testing()  # the fuzz label, with or without IOMMUSIM_BUILD_TESTS
 endif()

@@ -14,6 +14,8 @@ packages=(
   python3                        # regress/ (standard library only)
   gnuplot-nox                    # regress plot
 )
+# `install-deps.sh fuzz`: also clang and its runtimes (libFuzzer, ASan, UBSan) for fuzz/.
+if [ "${1:-}" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do
