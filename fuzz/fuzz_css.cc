@@ -16,9 +16,6 @@
 //     largest operand) from any operand address the input passed, or the
 //     interruption code at real locations 184-195 (TPI with operand 0);
 //   - every input ends with each subchannel cleared (CSCH, TSCH) within 50 ms.
-#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
-#define SC_INCLUDE_DYNAMIC_PROCESSES  // sc_spawn
-#endif
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <memory>
@@ -30,6 +27,7 @@
 #include "channel_subsystem/channel_subsystem.h"
 #include "channel_subsystem/stream_device.h"
 #include "common/architected_call.h"
+#include "firmware/cpu_port.h"
 #include "fuzz/harness/oracles.h"
 #include "fuzz/harness/vtd_rig.h"
 
@@ -48,21 +46,6 @@ constexpr uint64_t kInstructions[] = {css::kStartSubchannel, css::kTestSubchanne
                                       css::kResumeSubchannel, css::kCancelSubchannel,
                                       css::kTestPendingInterruption};
 
-struct Cpu : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Cpu> socket;
-  explicit Cpu(sc_core::sc_module_name n) : sc_module(n), socket("socket") {}
-  int64_t call(uint64_t token, std::vector<uint64_t> args) {
-    ArchitectedCall c(CallKind::ChannelIo, token, std::move(args));
-    tlm::tlm_generic_payload t;
-    prepare_call(t, c);
-    sc_time d = sc_core::SC_ZERO_TIME;
-    socket->b_transport(t, d);
-    t.clear_extension(&c);
-    sc_core::wait(d);
-    return c.status;
-  }
-};
-
 struct CssSystem {
   CssSystem() {
     MemoryParams m;
@@ -77,11 +60,13 @@ struct CssSystem {
     disk = std::make_unique<css::BlockDevice>("disk0", disk_params, &root);
     tape = std::make_unique<css::StreamDevice>("tape0", css::StreamDeviceParams{}, &root);
     sids = {css->attach(*disk, 0x1234, 0, 0), css->attach(*tape, 0x0580, 1, 1)};
-    cpu = std::make_unique<Cpu>("cpu");
+    cpu = std::make_unique<fw::CpuPort>("cpu", &root);
+    unused = std::make_unique<AcceptAll>("unused");
     css->mem.bind(log->in);
     log->out.bind(memory->socket);
     css->io_interruption.bind(irq);
-    cpu->socket.bind(css->calls);
+    cpu->calls.bind(css->calls);
+    cpu->socket.bind(unused->socket);  // the harness writes storage directly
   }
   StatGroup root{"system"};
   std::unique_ptr<Memory> memory;
@@ -89,7 +74,8 @@ struct CssSystem {
   std::unique_ptr<css::ChannelSubsystem> css;
   std::unique_ptr<css::BlockDevice> disk;
   std::unique_ptr<css::StreamDevice> tape;
-  std::unique_ptr<Cpu> cpu;
+  std::unique_ptr<fw::CpuPort> cpu;
+  std::unique_ptr<AcceptAll> unused;
   sc_core::sc_signal<uint8_t> irq{"irq"};
   std::vector<uint32_t> sids;
 };
@@ -153,6 +139,14 @@ private:
   void write_orb();
   void instruction();
   void enable();
+  // One I/O instruction from the CPU: its condition code (or negated
+  // program-interruption code), once its time has passed.
+  int64_t io(uint64_t token, std::vector<uint64_t> args) {
+    ArchitectedCall c(CallKind::ChannelIo, token, std::move(args));
+    s_.cpu->call(c);
+    s_.cpu->sync();
+    return c.status;
+  }
   void wait_interruption(const sc_time& limit) {
     if (s_.irq.read() == 0) sc_core::wait(limit, s_.irq.value_changed_event());
   }
@@ -254,17 +248,17 @@ void CssSession::instruction() {
   const uint64_t token = in_.ConsumeIntegralInRange(0, 7) ? in_.PickValueInArray(kInstructions)
                                                           : 0xB200 + in_.ConsumeIntegral<uint8_t>();
   if (token == css::kTestPendingInterruption) {
-    s_.cpu->call(token, {in_.ConsumeBool() ? 0 : operand()});
+    io(token, {in_.ConsumeBool() ? 0 : operand()});
     return;
   }
   const uint32_t gr1 = sid();
   if (token == css::kStartSubchannel) {
     const uint64_t orb = in_.ConsumeIntegralInRange(0, 7) ? kOrb : in_.ConsumeIntegral<uint32_t>();
-    s_.cpu->call(token, {gr1, orb});
+    io(token, {gr1, orb});
   } else if (token == css::kTestSubchannel || token == css::kStoreSubchannel || token == css::kModifySubchannel) {
-    s_.cpu->call(token, {gr1, operand()});
+    io(token, {gr1, operand()});
   } else {
-    s_.cpu->call(token, {gr1});
+    io(token, {gr1});
   }
 }
 
@@ -272,21 +266,21 @@ void CssSession::instruction() {
 void CssSession::enable() {
   const uint32_t gr1 = sid();
   operands_.insert({kScratch, kScratch + 96});
-  if (s_.cpu->call(css::kStoreSubchannel, {gr1, kScratch}) != 0) return;
+  if (io(css::kStoreSubchannel, {gr1, kScratch}) != 0) return;
   const uint64_t w1 = m().read_be(kScratch + 4, 4);
   m().write_be(kScratch + 4, (w1 & ~0x38800000ull) | (3u << 27) | 0x00800000u | (in_.ConsumeBool() ? 0xff : 0), 4);
-  s_.cpu->call(css::kModifySubchannel, {gr1, kScratch});
+  io(css::kModifySubchannel, {gr1, kScratch});
 }
 
 // Every subchannel back to idle with no status: CSCH, then TSCH until it has nothing.
 void CssSession::clear_all() {
   operands_.insert({kScratch, kScratch + 96});
   for (uint32_t gr1 : s_.sids) {
-    s_.cpu->call(css::kClearSubchannel, {gr1});
-    for (unsigned n = 0; n < 50 && s_.cpu->call(css::kTestSubchannel, {gr1, kScratch}) == 0; ++n)
+    io(css::kClearSubchannel, {gr1});
+    for (unsigned n = 0; n < 50 && io(css::kTestSubchannel, {gr1, kScratch}) == 0; ++n)
       wait_interruption(sc_time(1, sc_core::SC_MS));
   }
-  while (s_.cpu->call(css::kTestPendingInterruption, {kScratch}) == 1) {
+  while (io(css::kTestPendingInterruption, {kScratch}) == 1) {
   }
 }
 
@@ -339,14 +333,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   CssSystem& s = css_system();
   s.memory->storage().clear();
   s.log->clear();
-  bool done = false;
   CssSession session(s, in);
-  sc_core::sc_spawn([&] {
-    session.run();
-    done = true;
-  });
-  const sc_time end = sc_core::sc_time_stamp() + sc_time(1, sc_core::SC_SEC);
-  while (!done && sc_core::sc_time_stamp() < end) sc_core::sc_start(sc_time(100, SC_US));
-  if (!done) finding("the input's instructions did not end within 1 s of simulated time");
+  run_in_thread([&] { session.run(); }, sc_time(1, sc_core::SC_SEC), "the input's instructions");
   return 0;
 }

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/tlm_access.h"
 #include "fuzz/harness/oracles.h"
 #include "fuzz/harness/tce_reference.h"
 #include "fuzz/harness/vtd_rig.h"
@@ -50,15 +51,6 @@ constexpr unsigned kTables_[] = {7, 8, 9, 17};  // PESTA, PESTB, TVT, MDT (IODA3
 constexpr uint16_t kRids[] = {0x0100, 0x0108, 0x0200, 0x0201, 0xffff};
 constexpr unsigned kPageCodes[] = {1, 5, 10, 13, 17, 19, 23};  // IO_PSIZE of 4K 64K 2M 16M 256M 1G 16G
 
-// Accepts the bridge's outbound MMIO.
-struct Devices : sc_core::sc_module {
-  tlm_utils::simple_target_socket<Devices> socket;
-  explicit Devices(sc_core::sc_module_name n) : sc_module(n), socket("socket") {
-    socket.register_b_transport(this, &Devices::b_transport);
-  }
-  void b_transport(tlm::tlm_generic_payload& t, sc_time&) { t.set_response_status(tlm::TLM_OK_RESPONSE); }
-};
-
 struct PhbSystem {
   PhbSystem() {
     ppc::PhbParams p;
@@ -72,8 +64,8 @@ struct PhbSystem {
     log = std::make_unique<WriteLog>("log");
     host = std::make_unique<Host>("host");
     cpu = std::make_unique<Host>("cpu");
-    devices = std::make_unique<Devices>("devices");
-    unused = std::make_unique<Devices>("unused");
+    devices = std::make_unique<AcceptAll>("devices");
+    unused = std::make_unique<AcceptAll>("unused");
     host->mmio.bind(phb->regs);
     host->dma.bind(phb->dma_in);
     cpu->mmio.bind(phb->mmio_in);
@@ -87,7 +79,7 @@ struct PhbSystem {
   std::unique_ptr<Memory> mem;
   std::unique_ptr<WriteLog> log;
   std::unique_ptr<Host> host, cpu;
-  std::unique_ptr<Devices> devices, unused;
+  std::unique_ptr<AcceptAll> devices, unused;
 };
 
 PhbSystem& phb_system() {
@@ -98,12 +90,7 @@ PhbSystem& phb_system() {
 tlm::tlm_response_status transport(tlm_utils::simple_initiator_socket<Host>& s, tlm::tlm_command cmd, uint64_t addr,
                                    uint8_t* data, unsigned len, DmaExtension* ext) {
   tlm::tlm_generic_payload t;
-  t.set_command(cmd);
-  t.set_address(addr);
-  t.set_data_ptr(data);
-  t.set_data_length(len);
-  t.set_streaming_width(len);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(t, cmd, addr, data, len);
   if (ext) t.set_extension(ext);
   sc_time d = SC_ZERO_TIME;
   s->b_transport(t, d);
@@ -355,8 +342,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   PhbSession session(s, in);
   session.baseline();
   for (unsigned n = 0; n < 128 && in.remaining_bytes(); ++n) session.step();
-  const sc_time end = sc_core::sc_time_stamp() + sc_time(1, sc_core::SC_MS);
-  while (sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < end) sc_core::sc_start(sc_time(1, sc_core::SC_US));
-  if (sc_core::sc_pending_activity()) finding("the bridge was still busy 1 ms after the input");
+  require_idle("the bridge");
   return 0;
 }

@@ -211,11 +211,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FuzzedDataProvider in(bytes, size);
-  VtdRig& rig = in.ConsumeBool() ? scalable_rig() : legacy_rig();
-  rig.reset();
+  VtdRig& rig = fresh_rig(in.ConsumeBool());
   build_domain(rig);
   MmioSession session(rig, in);
   for (unsigned n = 0; n < 96 && in.remaining_bytes(); ++n) session.step();
-  if (!rig.drain(sc_core::sc_time(1, sc_core::SC_MS))) finding("the unit was still busy 1 ms after the input");
+  require_idle("the unit");
   return 0;
 }

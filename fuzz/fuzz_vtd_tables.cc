@@ -274,8 +274,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FuzzedDataProvider in(bytes, size);
-  VtdRig& rig = in.ConsumeBool() ? scalable_rig() : legacy_rig();
-  rig.reset();
+  VtdRig& rig = fresh_rig(in.ConsumeBool());
   TableBuilder tables(rig.ram(), rig.params().scalable());
   for (unsigned n = in.ConsumeIntegralInRange(0, 64); n > 0; --n) tables.entry(in);
   std::vector<Op> ops;
@@ -284,6 +283,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (!bring_up(rig)) finding("the unit did not come up (SRTP, TE)");
   const RefUnit ref = reference_of(rig);
   for (const Op& op : ops) run(rig, ref, tables, op);
-  if (!rig.drain(sc_core::sc_time(1, sc_core::SC_MS))) finding("the unit was still busy 1 ms after the input");
+  require_idle("the unit");
   return 0;
 }

@@ -1,8 +1,12 @@
+#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
+#define SC_INCLUDE_DYNAMIC_PROCESSES  // sc_spawn
+#endif
 #include "fuzz/harness/vtd_rig.h"
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/tlm_access.h"
 #include "iommu_vtd/vtd_regs.h"
 
 namespace iommusim::fuzz {
@@ -36,6 +40,10 @@ void MessageSink::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   ++received;
   delay += latency;
   t.set_response_status(status);
+}
+
+AcceptAll::AcceptAll(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
+  socket.register_b_transport(this, &AcceptAll::b_transport);
 }
 
 Host::Host(sc_core::sc_module_name name) : sc_module(name), dma("dma"), mmio("mmio") {
@@ -90,7 +98,9 @@ void VtdRig::reset() {
 
 void VtdRig::advance(const sc_time& t) { sc_core::sc_start(t); }
 
-bool VtdRig::drain(const sc_time& limit) {
+bool VtdRig::drain(const sc_time& limit) { return drain_simulation(limit); }
+
+bool drain_simulation(const sc_time& limit) {
   const sc_time end = sc_core::sc_time_stamp() + limit;
   while (sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < end) {
     const sc_time next = sc_core::sc_time_to_pending_activity();
@@ -99,17 +109,28 @@ bool VtdRig::drain(const sc_time& limit) {
   return !sc_core::sc_pending_activity();
 }
 
+void require_idle(const std::string& what) {
+  if (!drain_simulation(sc_time(1, sc_core::SC_MS))) finding(what + " was still busy 1 ms after the input");
+}
+
+void run_in_thread(const std::function<void()>& body, const sc_time& limit, const std::string& what) {
+  bool done = false;
+  sc_core::sc_spawn([&] {
+    body();
+    done = true;
+  });
+  const sc_time end = sc_core::sc_time_stamp() + limit;
+  const sc_time step = std::max(limit / 10000, sc_time(1, SC_NS));
+  while (!done && sc_core::sc_time_stamp() < end) sc_core::sc_start(step);
+  if (!done) finding(what + " did not end within " + limit.to_string() + " of simulated time");
+}
+
 tlm::tlm_response_status VtdRig::mmio_access(tlm::tlm_command cmd, uint64_t offset, uint8_t* data, unsigned len,
                                              const uint8_t* byte_enables, unsigned be_len) {
   tlm::tlm_generic_payload t;
-  t.set_command(cmd);
-  t.set_address(offset);
-  t.set_data_ptr(data);
-  t.set_data_length(len);
-  t.set_streaming_width(len);
+  prepare_access(t, cmd, offset, data, len);
   t.set_byte_enable_ptr(const_cast<uint8_t*>(byte_enables));
   t.set_byte_enable_length(byte_enables ? be_len : 0);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_time d = SC_ZERO_TIME;
   host_->mmio->b_transport(t, d);
   return t.get_response_status();
@@ -132,11 +153,7 @@ void VtdRig::mmio_write(uint64_t offset, uint64_t value, unsigned len) {
 uint64_t VtdRig::peek_register(uint64_t offset, unsigned len) {
   uint8_t buf[8] = {};
   tlm::tlm_generic_payload t;
-  t.set_command(tlm::TLM_READ_COMMAND);
-  t.set_address(offset);
-  t.set_data_ptr(buf);
-  t.set_data_length(len);
-  t.set_streaming_width(len);
+  prepare_access(t, tlm::TLM_READ_COMMAND, offset, buf, len);
   host_->mmio->transport_dbg(t);
   uint64_t v = 0;
   for (int i = static_cast<int>(len) - 1; i >= 0; --i) v = v << 8 | buf[i];
@@ -145,16 +162,12 @@ uint64_t VtdRig::peek_register(uint64_t offset, unsigned len) {
 
 tlm::tlm_response_status VtdRig::dma(Dma& d, uint8_t* data) {
   tlm::tlm_generic_payload t;
-  t.set_command(d.command);
-  t.set_address(d.addr);
-  t.set_data_ptr(data);
-  t.set_data_length(d.len);
-  t.set_streaming_width(d.streaming_width ? d.streaming_width : d.len);
+  prepare_access(t, d.command, d.addr, data, d.len);
+  if (d.streaming_width) t.set_streaming_width(d.streaming_width);
   if (!d.byte_enables.empty()) {
     t.set_byte_enable_ptr(d.byte_enables.data());
     t.set_byte_enable_length(static_cast<unsigned>(d.byte_enables.size()));
   }
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   t.set_extension(&d.ext);
   sc_time delay = SC_ZERO_TIME;
   host_->dma->b_transport(t, delay);
@@ -167,11 +180,7 @@ tlm::tlm_response_status VtdRig::dma(Dma& d, uint8_t* data) {
 void VtdRig::page_request(const PcieMessage& m) {
   PcieMessage msg = m;
   tlm::tlm_generic_payload t;
-  t.set_command(tlm::TLM_IGNORE_COMMAND);
-  t.set_address(msg.address);
-  t.set_data_ptr(nullptr);
-  t.set_data_length(0);
-  t.set_streaming_width(0);
+  prepare_access(t, tlm::TLM_IGNORE_COMMAND, msg.address, nullptr, 0);
   t.set_extension(&msg);
   sc_time d = SC_ZERO_TIME;
   host_->dma->b_transport(t, d);
@@ -209,6 +218,12 @@ VtdRig& legacy_rig() {
 
 VtdRig& scalable_rig() {
   static VtdRig rig(true, "scalable");
+  return rig;
+}
+
+VtdRig& fresh_rig(bool scalable) {
+  VtdRig& rig = scalable ? scalable_rig() : legacy_rig();
+  rig.reset();
   return rig;
 }
 

@@ -86,6 +86,16 @@ private:
   void invalidate(sc_dt::uint64, sc_dt::uint64) { ++dmi_revocations; }
 };
 
+// Accepts every access (a bridge's outbound MMIO, a CPU's unused memory port).
+class AcceptAll : public sc_core::sc_module {
+public:
+  tlm_utils::simple_target_socket<AcceptAll> socket;
+  explicit AcceptAll(sc_core::sc_module_name name);
+
+private:
+  void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) { t.set_response_status(tlm::TLM_OK_RESPONSE); }
+};
+
 // One DMA as a device issues it.
 struct Dma {
   tlm::tlm_command command = tlm::TLM_READ_COMMAND;
@@ -153,6 +163,17 @@ private:
 // first sc_start: call init_rigs() from LLVMFuzzerInitialize).
 VtdRig& legacy_rig();
 VtdRig& scalable_rig();
+// One of them, reset for the next input.
+VtdRig& fresh_rig(bool scalable);
+
+// Runs the simulation until nothing is scheduled, at most `limit`; false if
+// something still is then.
+bool drain_simulation(const sc_core::sc_time& limit);
+// The end of an input: the model under test (`what`) must go idle within 1 ms.
+void require_idle(const std::string& what);
+// Runs `body` in a SystemC thread until it returns; a finding if it has not
+// returned after `limit` of simulated time.
+void run_in_thread(const std::function<void()>& body, const sc_core::sc_time& limit, const std::string& what);
 // SystemC quiet: no banner, no info or warning reports.
 void init_systemc();
 // init_systemc(), then both rigs elaborated.
