@@ -246,19 +246,15 @@ private:
   bool claim_void_ = false;
 };
 
-}  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  init_rigs();
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
-  FuzzedDataProvider in(bytes, size);
-  VtdRig& rig = fresh_rig(in.ConsumeBool());
+void one_input(VtdRig& rig, FuzzedDataProvider& in) {
   QiSession session(rig, in);
   session.start();
   for (unsigned n = 0; n < 64 && in.remaining_bytes(); ++n) session.step();
-  require_idle("the unit");
-  return 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) { return init_rigs(); }
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
+  return run_vtd_input(bytes, size, one_input);
 }

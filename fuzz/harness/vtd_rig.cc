@@ -233,10 +233,19 @@ void init_systemc() {
   sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
 }
 
-void init_rigs() {
+int init_rigs() {
   init_systemc();
   legacy_rig();
   scalable_rig();
+  return 0;
+}
+
+int run_vtd_input(const uint8_t* bytes, size_t size, void (*body)(VtdRig&, FuzzedDataProvider&)) {
+  FuzzedDataProvider in(bytes, size);
+  VtdRig& rig = fresh_rig(in.ConsumeBool());
+  body(rig, in);
+  require_idle("the unit");
+  return 0;
 }
 
 void finding(const std::string& what) {

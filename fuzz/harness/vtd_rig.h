@@ -9,6 +9,8 @@
 // moves only in advance(), through sc_start.
 #pragma once
 
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -176,8 +178,11 @@ void require_idle(const std::string& what);
 void run_in_thread(const std::function<void()>& body, const sc_core::sc_time& limit, const std::string& what);
 // SystemC quiet: no banner, no info or warning reports.
 void init_systemc();
-// init_systemc(), then both rigs elaborated.
-void init_rigs();
+// init_systemc(), then both rigs elaborated; 0 (LLVMFuzzerInitialize's answer).
+int init_rigs();
+// One input of a VT-d target: the rig of the profile the input's first byte
+// picks, reset; `body` on it; then the unit must go idle within 1 ms. 0.
+int run_vtd_input(const uint8_t* bytes, size_t size, void (*body)(VtdRig&, FuzzedDataProvider&));
 
 // A finding: prints what broke, with the input's context, and aborts (libFuzzer
 // saves the input as a crash).
