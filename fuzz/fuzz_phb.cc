@@ -147,7 +147,7 @@ private:
     for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (56 - 8 * i));  // big-endian window
     transport(s_.host->mmio, tlm::TLM_WRITE_COMMAND, offset, b, 8, nullptr);
     fresh_ = false;
-    if (offset == PHB_RTT_BAR) rtt_bar_ = v;
+    if (offset == PHB_RTT_BAR) rtt_bar_ = v, rtt_stale_ = true;
     if (offset == PHB_PEST_BAR) pest_bases_.push_back(v & 0x00fffffffffff000ull);  // IBM 8..51
     if (offset == PHB_INT_NOTIFY_ADDR) notify_.push_back(v & ~3ull);  // a 4-byte aligned store
   }
@@ -215,6 +215,7 @@ private:
     if (in_.ConsumeBool()) {
       const uint16_t rid = in_.PickValueInArray(kRids);
       s_.mem->storage().write_be(kRtt + 2ull * rid, in_.ConsumeIntegralInRange<unsigned>(0, kPes + 1), 2);
+      rtt_stale_ = true;  // the RTC may keep the old PE until an invalidation
     } else {
       s_.mem->storage().write_be(kPeltv + in_.ConsumeIntegralInRange<unsigned>(0, kPes * kPes / 8 - 1),
                                  in_.ConsumeIntegral<uint8_t>(), 1);
@@ -246,6 +247,7 @@ private:
     for (unsigned n = 0; n < 100 && (rd(PHB_TCE_KILL) >> 61); ++n) sc_core::sc_start(sc_time(100, SC_NS));
     if (rd(PHB_TCE_KILL) >> 61) finding("a TCE kill still running after 10 us");
     fresh_ = true;
+    rtt_stale_ = false;
   }
 
   void dma();
@@ -256,6 +258,7 @@ private:
   PhbSystem& s_;
   FuzzedDataProvider& in_;
   bool fresh_ = false;
+  bool rtt_stale_ = false;  // the RTT changed since the last sync(): the RTC may disagree
   uint64_t rtt_bar_ = 0;
   unsigned max_page_shift_ = 12;
   std::vector<std::pair<uint64_t, uint64_t>> granted_;  // [base, size) device data may reach
@@ -270,7 +273,8 @@ void PhbSession::dma() {
   const bool write = in_.ConsumeBool();
   uint16_t pe = 0;
   const bool has_pe = reference_pe(s_.mem->storage(), rtt_enabled(), rtt_base(), kPes, rid, &pe);
-  const bool stopped = has_pe && (s_.phb->pe_state(pe) & 2);  // PESTB.DMA_STOPPED
+  // PESTB.DMA_STOPPED of the PE the bridge uses: the RTT's, unless the RTC may still hold another.
+  const bool stopped = has_pe && !rtt_stale_ && (s_.phb->pe_state(pe) & 2);
   std::vector<uint8_t> data(len, 0xc3);
   DmaExtension ext(rid);
   s_.log->clear();
