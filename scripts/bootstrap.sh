@@ -4,7 +4,7 @@
 #   scripts/bootstrap.sh test      install what is missing, build, run the whole test suite
 #   scripts/bootstrap.sh sanitize  the unit suite built with ASan and UBSan (BUILD_DIR default build-asan)
 #   scripts/bootstrap.sh fuzz      clang's libFuzzer targets: replay the corpora and past findings, then
-#                                  fuzz each target FUZZ_SECONDS (default 30; BUILD_DIR default build-fuzz)
+#                                  fuzz each target FUZZ_SECONDS (default 60; BUILD_DIR default build-fuzz)
 # BUILD_DIR (default: build) and JOBS (default: all cores) may be set. docs/robustness.md
 # says what the last two check and how long they take.
 set -euo pipefail
@@ -26,7 +26,7 @@ case "$what" in
     scripts/install-deps.sh fuzz
     build="${BUILD_DIR:-build-fuzz}"
     cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DIOMMUSIM_FUZZ=ON \
-      -DIOMMUSIM_BUILD_TESTS=OFF -DIOMMUSIM_BUILD_BENCH=OFF -DIOMMUSIM_FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+      -DIOMMUSIM_BUILD_TESTS=OFF -DIOMMUSIM_BUILD_BENCH=OFF -DIOMMUSIM_FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
     cmake --build "$build" -j "$jobs" --target fuzz_targets
     export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
     exec ctest --test-dir "$build" --output-on-failure -j "$jobs" -L fuzz ;;
