@@ -279,7 +279,7 @@ void NicDriver::run() {
     wait_irq(irq_timeout);
     clean();
   }
-  finish();
+  finish(errors_.value() ? std::to_string(errors_.value()) + " packet buffer unmaps failed" : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -430,7 +430,10 @@ void AccelDriver::run() {
     }
     if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
   }
-  finish();
+  // Jobs that ended in STATUS.ERROR or timed out fail the run (exit status 1).
+  finish(job_errors_.value() ? std::to_string(job_errors_.value()) + " of " + std::to_string(jobs_.value()) +
+                                   " jobs failed (STATUS.ERROR or no completion within job_timeout_ns)"
+                             : "");
 }
 
 }  // namespace iommusim::fw

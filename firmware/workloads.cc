@@ -68,8 +68,14 @@ Workload::~Workload() {
   if (guest_ && guest_->fl) guest_->fl->forget();
 }
 
+// A workload that ran to its end but whose DMAs got error responses (or, with
+// ATS, never got a usable translation) failed all the same: the run must not
+// pass over it (the command exits 1 on any endpoint failure).
 void Workload::finish(const std::string& failure) {
   if (!failure.empty() && failure_.empty()) failure_ = failure;
+  if (failure_.empty() && errors_.value() > 0)
+    failure_ = std::to_string(errors_.value()) + " of " + std::to_string(errors_.value() + completed_.value()) +
+               " DMA transfers failed (an error response or no usable translation)";
   done_ = true;
   done_ev_.notify(sc_core::SC_ZERO_TIME);
 }

@@ -60,8 +60,8 @@ constexpr FaultReasonInfo kRows[] = {
     {R::PasidSre, "pasid_sre", true, true, false, false, false},
     // First-level, second-level and general page-walk conditions.
     {R::FlAccess, "fl_pte_access", true, false, true, true, false},
-    {R::FlNotPresent, "fl_pte_not_present", true, false, false, true, true},
-    {R::FlReserved, "fl_pte_reserved", true, false, false, true, true},
+    {R::FlNotPresent, "fl_pte_not_present", true, false, false, true, false},
+    {R::FlReserved, "fl_pte_reserved", true, false, false, true, false},
     {R::FlptptrAccess, "flptptr_access", true, false, true, true, false},
     {R::NestedFlBeyondMgaw, "nested_fl_beyond_mgaw", true, false, false, true, false},
     {R::NestedFlptptrRead, "nested_flptptr_read", true, true, false, true, false},

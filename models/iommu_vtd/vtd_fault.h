@@ -110,10 +110,16 @@ struct FaultReasonInfo {
   // R = W = 0 and is not recorded (context- and PASID-level faults are).
   bool walk_level;
   // Under caching mode (CAP.CM = 1) hardware may keep the condition in the
-  // IOTLB until software invalidates it (VT-d 3.x/4.x 6.1: not-present and
-  // erroneous entries may be cached): not-present and reserved-bit paging
-  // entries met in a walk, and (legacy) a context whose table pointer the walk
-  // could not use. Bus errors, address-width and permission faults are not.
+  // IOTLB until software invalidates it: a not-present or reserved-bit
+  // second-stage paging entry met in a walk (nested walks included), and
+  // (legacy) a context whose table pointer the walk could not use. VT-d
+  // 3.x/4.x 6.1 asks software to invalidate under CM = 1 only after updating
+  // remapping structures *other than* first-stage mappings, so first-level
+  // conditions (SFL.*) are never cached, nested or not: Linux maps a
+  // first-level page without invalidating (drivers/iommu/intel/iommu.c,
+  // __mapping_notify_one flushes a new mapping under caching mode only for a
+  // second-level domain).
+  // Bus errors, address-width and permission faults are not cached either.
   bool iotlb_cacheable;
 };
 

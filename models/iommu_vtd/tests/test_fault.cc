@@ -102,12 +102,16 @@ TEST(VtdFault, WalkLevelFaultsForTranslationRequests) {
   EXPECT_FALSE(fault_is_walk_level(FaultReason::TtBlocked));
 }
 
-TEST(VtdFault, CachingModeCachesNotPresentAndReservedPagingEntriesOnly) {
+TEST(VtdFault, CachingModeCachesNotPresentAndReservedSecondStageEntriesOnly) {
   // Legacy LGN.2/LGN.3 (a not-present leaf reads as 0x5/0x6), LSL.2, LCT.4;
-  // scalable SSL.2, SSL.3, SFL.2, SFL.3.
-  const std::set<unsigned> cacheable = {0x03, 0x05, 0x06, 0x0c, 0x71, 0x72, 0x79, 0x7a};
+  // scalable SSL.2, SSL.3. VT-d 6.1: under CM = 1 software invalidates after
+  // updating remapping structures other than first-stage mappings, so the
+  // first-stage conditions SFL.2 (0x71) and SFL.3 (0x72) are never cached.
+  const std::set<unsigned> cacheable = {0x03, 0x05, 0x06, 0x0c, 0x79, 0x7a};
   for (const FaultReasonInfo& row : fault_reasons())
     EXPECT_EQ(row.iotlb_cacheable, cacheable.count(fault_code(row.reason)) == 1) << row.name;
+  for (unsigned c = 0x70; c <= 0x77; ++c) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
+  for (unsigned c : {0x90u, 0x91u}) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
   // Bus errors are never cached.
   for (unsigned c : {0x07u, 0x08u, 0x09u, 0x70u, 0x73u, 0x78u, 0x91u}) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
 }
