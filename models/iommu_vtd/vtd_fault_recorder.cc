@@ -6,6 +6,11 @@ namespace iommusim::vtd {
 
 namespace {
 constexpr uint64_t kQueueErrors = fsts::IQE | fsts::ICE | fsts::ITE;
+// Every FSTS status field (VT-d rev 3.x 10.4.9). Setting an interrupt
+// condition while any of them is already set is not a new interrupt condition
+// (10.4.10, FECTL.IP; QEMU hw/i386/intel_iommu.c, vtd_generate_fault_event,
+// does the same).
+constexpr uint64_t kStatusFields = fsts::PFO | fsts::PPF | fsts::AFO | fsts::APF | kQueueErrors;
 }  // namespace
 
 FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGroup& group,
@@ -48,9 +53,10 @@ void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason 
   }
   Register& hi = *hi_[next_];
   if (hi.value() & frcd::F) {
+    // PFO is a status, not an interrupt condition (VT-d 7.3: the conditions
+    // are PPF, APF, IQE, ICE and ITE); the full ring means PPF is already set.
     ++overflow_;
     fsts_.set_bits(fsts::PFO);
-    event_.raise();
     return;
   }
   // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
@@ -65,8 +71,13 @@ void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason 
   const bool had_ppf = fsts_.value() & fsts::PPF;
   if (!had_ppf) fsts_.set(fsts::FRI.deposit(fsts_.value(), next_));
   next_ = (next_ + 1) % hi_.size();
-  fsts_.set_bits(fsts::PPF);
-  if (!had_ppf) event_.raise();
+  set_condition(fsts::PPF);
+}
+
+void FaultRecorder::set_condition(Bit bit) {
+  const bool new_condition = !(fsts_.value() & kStatusFields);
+  fsts_.set_bits(bit);
+  if (new_condition) event_.raise();
 }
 
 void FaultRecorder::update_status() {
@@ -78,10 +89,7 @@ void FaultRecorder::update_status() {
   if (!(fsts_.value() & pending)) event_.clear_pending();
 }
 
-void FaultRecorder::queue_error(Bit bit) {
-  fsts_.set_bits(bit);
-  event_.raise();
-}
+void FaultRecorder::queue_error(Bit bit) { set_condition(bit); }
 
 bool FaultRecorder::queue_error_pending() const { return fsts_.value() & kQueueErrors; }
 

@@ -2,9 +2,11 @@
 // Fault Status and Fault Recording Registers of chapter 11): faults go into
 // the ring of NFR fault recording registers, FSTS keeps PPF (some record
 // pending), PFO (a fault found its record still full and was dropped) and FRI
-// (the first pending record), and the fault event is raised when PPF or PFO
-// becomes set. The invalidation-queue error bits of FSTS (IQE, ICE, ITE) raise
-// the same event; the QI engine sets them here.
+// (the first pending record). The fault event is raised when an interrupt
+// condition (PPF, or the invalidation-queue errors IQE, ICE, ITE, which the QI
+// engine sets here) becomes set while no FSTS status field was set (VT-d
+// 3.x/4.x 7.3, FECTL.IP): PFO raises nothing, and neither does a condition
+// that finds another status still pending.
 //
 // Stats, in the group given (the unit's "faults"): total, suppressed,
 // overflow and one counter per reason, faults.<name> (vtd_fault.h).
@@ -38,8 +40,8 @@ public:
   // one dropped for overflow.
   bool report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed);
 
-  // An invalidation queue error: sets `bit` (fsts::IQE, ICE or ITE) and
-  // raises the fault event.
+  // An invalidation queue error: sets `bit` (fsts::IQE, ICE or ITE), raising
+  // the fault event if it is a new interrupt condition.
   void queue_error(Bit bit);
   bool queue_error_pending() const;
   // Runs when software clears the last pending invalidation-queue error.
@@ -50,6 +52,9 @@ public:
 
 private:
   void record(const XlateRequest& req, AddressType at, FaultReason reason);
+  // Sets an interrupt condition's FSTS bit; raises the event only if no FSTS
+  // status field was set before.
+  void set_condition(Bit bit);
   // PPF follows the F bits; with nothing pending, the event's IP clears.
   void update_status();
 
