@@ -16,6 +16,7 @@ constexpr uint64_t kStatusFields = fsts::PFO | fsts::PPF | fsts::AFO | fsts::APF
 FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGroup& group,
                              EventInterrupt& fault_event)
     : fsts_(regs.get("FSTS")),
+      fi_mask_(frcd::FI.mask() & haw_mask(layout.mgaw())),
       event_(fault_event),
       total_(group.counter("total", "Remapping faults detected (recorded or not)")),
       suppressed_(group.counter("suppressed", "Faults not recorded because of FPD")),
@@ -66,7 +67,7 @@ void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason 
   if (req.has_pasid)
     v |= frcd::PP | frcd::PV.encode(req.pasid) | (req.execute ? frcd::EXE.mask() : 0) |
          (req.privileged ? frcd::PRIV.mask() : 0);
-  lo_[next_]->set(req.addr & frcd::FI.mask());
+  lo_[next_]->set(req.addr & fi_mask_);
   hi.set(v);
   const bool had_ppf = fsts_.value() & fsts::PPF;
   if (!had_ppf) fsts_.set(fsts::FRI.deposit(fsts_.value(), next_));

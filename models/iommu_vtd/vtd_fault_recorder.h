@@ -59,6 +59,10 @@ private:
   void update_status();
 
   Register& fsts_;
+  // FI keeps bits MGAW-1:12 of the page address; bits 63:MGAW are reserved
+  // (VT-d 10.4.14 FRCD), so an address beyond the guest address width (LGN.1,
+  // SGN.4; VT-d 7.1.3) is recorded with them clear.
+  const uint64_t fi_mask_;
   std::vector<Register*> lo_, hi_;
   EventInterrupt& event_;
   unsigned next_ = 0;  // the record hardware writes next

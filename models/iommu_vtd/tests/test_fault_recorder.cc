@@ -197,3 +197,22 @@ TEST(VtdFaultRecorder, MaskedEventIsSentWhenUnmaskedAndIpClearsWhenServiced) {
   EXPECT_EQ(r.regs.get("FECTL").value(), 0x80000000u) << "nothing pending: IP clears";
   EXPECT_EQ(r.port.writes.size(), 1u);
 }
+
+// VT-d 10.4.14 FRCD: FI (bits 63:12) holds the faulting page address with bits
+// 63:MGAW reserved, so an address beyond the guest address width (LGN.1 0x04,
+// SGN.4 0x83; 7.1.3) is recorded with them clear. The Rig's CAP.MGAW (bits
+// 21:16) holds 47: MGAW = 48.
+TEST(VtdFaultRecorder, FaultInfoClearsBitsAtAndAboveMgaw) {
+  Rig r;
+  ASSERT_EQ((r.layout.cap >> 16) & 0x3f, 47u);
+  XlateRequest req;
+  req.source_id = 0x10;
+  req.addr = (1ull << 63) | (1ull << 50) | (1ull << 48) | 0x0000123456789abcull;
+  r.faults.report(req, AddressType::Untranslated, FaultReason::AddressBeyondMgaw, false);
+  EXPECT_EQ(r.lo(0), 0x0000123456789000ull) << "bits 63:48 and 11:0 clear";
+  EXPECT_EQ((r.hi(0) >> 32) & 0xff, 0x04u) << "FR";
+  // Beyond an AGAW of 39 bits but within MGAW: bit 45 stays.
+  req.addr = (1ull << 45) | 0x7000;
+  r.faults.report(req, AddressType::Untranslated, FaultReason::AddressBeyondMgaw, false);
+  EXPECT_EQ(r.lo(1), (1ull << 45) | 0x7000);
+}
