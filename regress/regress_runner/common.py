@@ -18,6 +18,10 @@ EXIT_FAIL = 1          # at least one run/point failed
 EXIT_USAGE = 2         # bad suite/sweep file, bad arguments, missing tool
 EXIT_RECORD_PENDING = 3  # record found differences but was not allowed to write
 
+# Simulator exit statuses after which it has written its stats: 0, and 1 for a failure inside the
+# simulated software (a driver or workload that failed), so a run expecting either is checked.
+STATS_EXITS = (0, 1)
+
 # Result statuses that do not fail a suite or sweep.
 OK_STATUSES = ("pass", "skip")
 

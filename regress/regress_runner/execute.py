@@ -13,8 +13,8 @@ import sys
 import threading
 import time
 
-from .common import (MANIFEST_VERSION, OK_STATUSES, REPO_ROOT, UsageError, as_list, fmt_value, load_json,
-                     read_json, shell_line, tail, write_json, write_text_atomic)
+from .common import (MANIFEST_VERSION, OK_STATUSES, REPO_ROOT, STATS_EXITS, UsageError, as_list, fmt_value,
+                     load_json, read_json, shell_line, tail, write_json, write_text_atomic)
 from .spec import evaluate
 
 # ----------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def run_item(item):
         return finish_unlaunched(res, "error", [f"cannot start {item['cmd'][0]}: {e}"])
     res["exit"] = rc
     status, fails = exit_outcome(item, res, rc, timed_out)
-    if status is None and rc == 0:
+    if status is None and rc in STATS_EXITS:
         fails += stats_failures(item, res)
     return finish(res, status or ("fail" if fails else "pass"), fails)
 
@@ -249,7 +249,8 @@ def exit_outcome(item, res, rc, timed_out):
 
 
 def stats_failures(item, res):
-    """The item's assertions applied to the stats file of a run that exited 0."""
+    """The item's assertions applied to the stats file of a run that exited as expected with 0, or
+    with 1 (a failure inside the simulated software: the simulator still writes its stats)."""
     sp = os.path.join(item["dir"], "stats.json")
     try:
         stats = load_stats(sp)

@@ -5,7 +5,7 @@ import os
 import shutil
 import sys
 
-from .common import (EXIT_FAIL, EXIT_OK, EXIT_RECORD_PENDING, MANIFEST_VERSION, UsageError, as_list,
+from .common import (EXIT_FAIL, EXIT_OK, EXIT_RECORD_PENDING, MANIFEST_VERSION, STATS_EXITS, UsageError, as_list,
                      json_text, matches_any, output_dir, safe_name, write_text_atomic)
 from .execute import find_sim, item_run_fields, load_stats, run_manifest
 from .report import finalize, summary_table
@@ -76,7 +76,7 @@ def recorded_expectations(manifest, results, old):
             if it["name"] in old_runs:
                 new["runs"][it["name"]] = old_runs[it["name"]]
             continue
-        if it["exit"] != 0 or not r.get("stats_file"):
+        if it["exit"] not in STATS_EXITS or not r.get("stats_file"):
             continue
         oldrun = old_runs.get(it["name"], {}).get("stats", {})
         new["runs"][it["name"]] = {"stats": recorded_stats(load_stats(r["stats_file"]), it, oldrun)}

@@ -13,6 +13,8 @@ steer misbehaviour for the tests:
   fake.hang = 1          sleep forever (timeout tests)
   fake.exit = N          exit with status N after printing a line on stderr
   fake.faults = N        report N faults in system.vtd0.faults.total
+  fake.run_failure = 1   write the stats, then exit 1 with "run failed" on stderr
+                         (a failure inside the simulated software)
   fake.fail_if_exists = PATH   exit 1 if PATH exists (rerun-failed tests)
   fake.log = PATH        append "<tag>\n" to PATH on every invocation
   fake.tag = TEXT        the tag written to fake.log
@@ -43,6 +45,7 @@ PARAMS = {
     "fake.hang": (int, 0, ""),
     "fake.exit": (int, 0, ""),
     "fake.faults": (int, 0, ""),
+    "fake.run_failure": (int, 0, ""),
     "fake.fail_if_exists": (str, "", ""),
     "fake.log": (str, "", ""),
     "fake.tag": (str, "", ""),
@@ -186,6 +189,9 @@ def main(argv):
     if stats_out:
         with open(stats_out, "w") as f:
             f.write(text)
+    if cfg["fake.run_failure"]:
+        print("iommusim: run failed: fake workload", file=sys.stderr)
+        return 1
     return 0
 
 

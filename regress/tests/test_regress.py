@@ -185,6 +185,20 @@ class ResultTest(TmpCase):
         r = self.ended(self.item("cfgerr", sets={"tg0.nope": 1}, exit_status=2), "pass")
         self.assertEqual((r["exit"], r["failures"]), (2, []))
 
+    def test_expected_run_failure_still_checks_the_stats(self):
+        # exit 1 after writing stats: a failure inside the simulated software, which a run may expect
+        sets = {"fake.run_failure": 1}
+        ok = {"system.tg0.transactions": spec.parse_spec(100, "t")}
+        r = self.ended(self.item("runfail", sets=sets, exit_status=1, expect=ok), "pass")
+        self.assertEqual((r["exit"], r["failures"]), (1, []))
+        self.assertEqual(r["stats_file"], os.path.join(self.tmp, "runs", "runfail", "stats.json"))
+        wrong = {"system.tg0.transactions": spec.parse_spec(99, "t")}
+        r = self.ended(self.item("runfail_wrong", sets=sets, exit_status=1, expect=wrong), "fail")
+        self.assertEqual(r["failures"], ["system.tg0.transactions: got 100, expected 99"])
+        # a simulation error writes no stats: expecting exit 1 does not make that a pass
+        r = self.ended(self.item("simerr_expected", sets={"fake.exit": 1}, exit_status=1, expect=ok), "fail")
+        self.assertTrue(r["failures"][0].startswith("no usable stats file"), r)
+
     def test_crash(self):
         r = self.ended(self.item("crash", sets={"fake.crash": 1}), "crash")
         self.assertEqual((r["exit"], r["signal"]), (-6, "SIGABRT"))  # abort(3) raises SIGABRT, signal 6
