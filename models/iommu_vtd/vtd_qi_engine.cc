@@ -64,10 +64,14 @@ void QiEngine::run() {
     QiDescriptor d;
     if (!fetch(head, dw, &d)) continue;
     ++*by_type_[static_cast<unsigned>(d.type)];
-    process(d, start);
-    if (!(gsts_.value() & gsts::QIES)) continue;  // disabled meanwhile: IQH was reset
-    iqh_.set((head + (dw ? 32 : 16)) % size);
+    const uint64_t next = (head + (dw ? 32 : 16)) % size;
+    process(d, next, start);
+    retire(next);
   }
+}
+
+void QiEngine::retire(uint64_t next) {
+  if (gsts_.value() & gsts::QIES) iqh_.set(next);  // disabled meanwhile: IQH was reset
 }
 
 bool QiEngine::fetch(uint64_t head, bool dw, QiDescriptor* d) {
@@ -90,7 +94,7 @@ bool QiEngine::fetch(uint64_t head, bool dw, QiDescriptor* d) {
   return true;
 }
 
-void QiEngine::process(const QiDescriptor& d, const sc_time& start) {
+void QiEngine::process(const QiDescriptor& d, uint64_t next, const sc_time& start) {
   switch (d.type) {
     case QiType::ContextCache:
       sc_core::wait(timing_.invalidation);
@@ -107,7 +111,7 @@ void QiEngine::process(const QiDescriptor& d, const sc_time& start) {
     case QiType::Iec:
       break;  // interrupt remapping is not modeled: nothing cached
     case QiType::Wait:
-      wait_descriptor(d);
+      wait_descriptor(d, next);
       break;
     case QiType::PasidIotlb:
       sc_core::wait(timing_.invalidation);
@@ -145,10 +149,13 @@ bool QiEngine::devtlb_invalidate(const QiDescriptor& d) {
   return true;
 }
 
-void QiEngine::wait_descriptor(const QiDescriptor& d) {
+void QiEngine::wait_descriptor(const QiDescriptor& d, uint64_t next) {
   // Completes after every earlier descriptor, device-TLB round trips included.
   const sc_time now = sc_core::sc_time_stamp();
   if (devtlb_done_at_ > now) sc_core::wait(devtlb_done_at_ - now);
+  // IQH moves past the descriptor before its status write or IWC can be seen:
+  // software that finds the wait complete finds IQH beyond it (VT-d 6.5.2).
+  retire(next);
   if (d.wait_sw) {
     uint8_t buf[4];
     store_le32(buf, d.status_data);

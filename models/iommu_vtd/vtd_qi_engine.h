@@ -57,9 +57,12 @@ private:
   // Fetches and decodes the descriptor at `head`, after the fetch and the
   // processing time; false after raising IQE (IQH stays on it).
   bool fetch(uint64_t head, bool dw, QiDescriptor* d);
-  void process(const QiDescriptor& d, const sc_core::sc_time& start);
+  // Acts on `d`; `next` is where IQH goes once it is done.
+  void process(const QiDescriptor& d, uint64_t next, const sc_core::sc_time& start);
+  // IQH moves to `next`, unless QI was disabled meanwhile (IQH reads 0).
+  void retire(uint64_t next);
   bool devtlb_invalidate(const QiDescriptor& d);
-  void wait_descriptor(const QiDescriptor& d);
+  void wait_descriptor(const QiDescriptor& d, uint64_t next);
   // An invalidation queue error: IQERCD, the stat, then FSTS and the fault event.
   void error(Bit fsts_bit, Iqei iqei, uint16_t sid);
 
