@@ -37,6 +37,16 @@ enum class FaultReason : uint8_t {
   TtBlocked = 0x0D,             // LCT.5  translation request / translated request blocked by TT
   InterruptAddress = 0x0E,      // LGN.4  output address in the interrupt range 0xFEEx_xxxx
 
+  // ---- Interrupt remapping (chapter 7, "Interrupt Remapping Fault
+  // Conditions"; QEMU VTDFaultReason VTD_FR_IR_*) ----
+  IrRequestReserved = 0x20,     // reserved field set in the interrupt request (address/data)
+  IrIndexBeyondSize = 0x21,     // interrupt_index beyond the table size (IRTA.S)
+  IrEntryNotPresent = 0x22,     // IRTE P=0
+  IrTableAccess = 0x23,         // error reading the IRTE at IRTA
+  IrEntryReserved = 0x24,       // reserved field or invalid programming in a present IRTE
+  IrCompatibilityBlocked = 0x25,// compatibility-format request with CFIS=0 or EIME=1
+  IrSourceId = 0x26,            // source-id verification (IRTE SVT/SQ/SID) failed
+
   // ---- Scalable mode ----
   SmRtaInvalid = 0x30,          // RTA.1  RTADDR.TTM reserved value (11b)
   SmTtmPasid = 0x31,            // RTA.2  request with PASID while TTM=00b (legacy)

@@ -36,18 +36,39 @@ FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGr
   };
 }
 
-bool FaultRecorder::report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed) {
+bool FaultRecorder::count(FaultReason reason, bool suppressed) {
   ++total_;
   if (Counter* c = by_reason_[fault_code(reason)]) ++*c;
-  if (suppressed) {
-    ++suppressed_;
-    return false;
-  }
+  if (suppressed) ++suppressed_;
+  return !suppressed;
+}
+
+bool FaultRecorder::report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed) {
+  if (!count(reason, suppressed)) return false;
   record(req, at, reason);
   return true;
 }
 
+bool FaultRecorder::report_interrupt(uint16_t sid, uint32_t index, FaultReason reason, bool suppressed) {
+  if (!count(reason, suppressed)) return false;
+  // T1 = T2 = 0: an interrupt request is a write; AT and PP stay 0.
+  record(frcd::FI_INTERRUPT_INDEX.encode(index),
+         frcd::F | frcd::FR.encode(fault_code(reason)) | frcd::SID.encode(sid));
+  return true;
+}
+
 void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason reason) {
+  // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
+  const uint64_t type = req.page_request ? frcd::T2.mask() : (req.write ? 0 : frcd::T1.mask());
+  uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) | frcd::FR.encode(fault_code(reason)) |
+               frcd::SID.encode(req.source_id);
+  if (req.has_pasid)
+    v |= frcd::PP | frcd::PV.encode(req.pasid) | (req.execute ? frcd::EXE.mask() : 0) |
+         (req.privileged ? frcd::PRIV.mask() : 0);
+  record(req.addr & fi_mask_, v);
+}
+
+void FaultRecorder::record(uint64_t lo, uint64_t v) {
   if (fsts_.value() & fsts::PFO) {  // no recording while an overflow is pending
     ++overflow_;
     return;
@@ -60,14 +81,7 @@ void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason 
     fsts_.set_bits(fsts::PFO);
     return;
   }
-  // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
-  const uint64_t type = req.page_request ? frcd::T2.mask() : (req.write ? 0 : frcd::T1.mask());
-  uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) | frcd::FR.encode(fault_code(reason)) |
-               frcd::SID.encode(req.source_id);
-  if (req.has_pasid)
-    v |= frcd::PP | frcd::PV.encode(req.pasid) | (req.execute ? frcd::EXE.mask() : 0) |
-         (req.privileged ? frcd::PRIV.mask() : 0);
-  lo_[next_]->set(req.addr & fi_mask_);
+  lo_[next_]->set(lo);
   hi.set(v);
   const bool had_ppf = fsts_.value() & fsts::PPF;
   if (!had_ppf) fsts_.set(fsts::FRI.deposit(fsts_.value(), next_));

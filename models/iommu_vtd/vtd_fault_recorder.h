@@ -39,6 +39,9 @@ public:
   // FPD = 1). True if a record was attempted (it costs the unit time), even
   // one dropped for overflow.
   bool report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed);
+  // An interrupt-remapping fault (0x20-0x26) of the interrupt request from
+  // `sid`: a write request whose record holds `index` in FI bits 63:48.
+  bool report_interrupt(uint16_t sid, uint32_t index, FaultReason reason, bool suppressed);
 
   // An invalidation queue error: sets `bit` (fsts::IQE, ICE or ITE), raising
   // the fault event if it is a new interrupt condition.
@@ -51,7 +54,11 @@ public:
   void reset() { next_ = 0; }
 
 private:
+  // Counts the fault; true if it is to be recorded (not suppressed).
+  bool count(FaultReason reason, bool suppressed);
   void record(const XlateRequest& req, AddressType at, FaultReason reason);
+  // Writes the next record (its low and high halves) or sets PFO.
+  void record(uint64_t lo, uint64_t hi);
   // Sets an interrupt condition's FSTS bit; raises the event only if no FSTS
   // status field was set before.
   void set_condition(Bit bit);

@@ -10,7 +10,8 @@ using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 QiEngine::QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, iommu::MemoryPort& mem,
-                   iommu::PcieMessagePort& messages, CacheInvalidator& caches, FaultRecorder& faults,
+                   iommu::PcieMessagePort& messages, CacheInvalidator& caches, InterruptRemapper& ir,
+                   FaultRecorder& faults,
                    EventInterrupt& completion, StatGroup& group, Histogram& latency, const sc_time& mmio_delay)
     : gsts_(regs.get("GSTS")),
       iqh_(regs.get("IQH")),
@@ -23,6 +24,7 @@ QiEngine::QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, 
       mem_(mem),
       messages_(messages),
       caches_(caches),
+      ir_(ir),
       faults_(faults),
       completion_(completion),
       latency_(latency),
@@ -108,8 +110,10 @@ void QiEngine::process(const QiDescriptor& d, uint64_t next, const sc_time& star
     case QiType::PasidDevTlb:
       devtlb_invalidate(d);
       break;
-    case QiType::Iec:
-      break;  // interrupt remapping is not modeled: nothing cached
+    case QiType::Iec:  // G (bit 4): 0 global, 1 the 2^IM entries from IIDX
+      sc_core::wait(timing_.invalidation);
+      ir_.invalidate(d.granularity == 0, d.iidx, d.im);
+      break;
     case QiType::Wait:
       wait_descriptor(d, next);
       break;

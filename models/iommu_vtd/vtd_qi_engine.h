@@ -24,6 +24,7 @@
 #include "iommu_vtd/vtd_event.h"
 #include "iommu_vtd/vtd_fault_recorder.h"
 #include "iommu_vtd/vtd_invalidation.h"
+#include "iommu_vtd/vtd_ir.h"
 #include "iommu_vtd/vtd_qi.h"
 
 namespace iommusim::vtd {
@@ -32,13 +33,13 @@ class QiEngine {
 public:
   struct Timing {
     sc_core::sc_time descriptor;      // processing one fetched descriptor, any type
-    sc_core::sc_time invalidation;    // extra for a cache invalidation (types 1, 2, 6, 7)
+    sc_core::sc_time invalidation;    // extra for a cache invalidation (types 1, 2, 4, 6, 7)
     sc_core::sc_time devtlb_timeout;  // no device-TLB completion by then: ITE
   };
   // `mmio_delay`: the local time offset of the register access being
   // processed (a write to IQT or FSTS wakes the engine then).
   QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, iommu::MemoryPort& mem,
-           iommu::PcieMessagePort& messages, CacheInvalidator& caches, FaultRecorder& faults,
+           iommu::PcieMessagePort& messages, CacheInvalidator& caches, InterruptRemapper& ir, FaultRecorder& faults,
            EventInterrupt& completion, StatGroup& group, Histogram& latency, const sc_core::sc_time& mmio_delay);
   QiEngine(const QiEngine&) = delete;
   QiEngine& operator=(const QiEngine&) = delete;
@@ -77,6 +78,7 @@ private:
   iommu::MemoryPort& mem_;
   iommu::PcieMessagePort& messages_;
   CacheInvalidator& caches_;
+  InterruptRemapper& ir_;
   FaultRecorder& faults_;
   EventInterrupt& completion_;
   Histogram& latency_;

@@ -1,8 +1,11 @@
 #include "iommu_vtd/vtd_unit.h"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "common/byte_order.h"
 #include "common/register_map.h"
 #include "iommu_common/fault_response.h"
 #include "iommu_vtd/vtd_request.h"
@@ -50,7 +53,8 @@ VtdUnit::Stats::Stats(StatGroup& unit)
       ats_failures(unit.subgroup("ats").counter("failures", "ATS translation requests not granted")),
       ats_translated(unit.subgroup("ats").counter("translated", "ATS translated requests")),
       dmi(unit.subgroup("dmi")),
-      msis(unit.counter("msis", "Interrupt messages written (fault, invalidation, page request)")) {}
+      msis(unit.counter("msis", "Interrupt messages written (fault, invalidation, page request)")),
+      ir(unit.subgroup("ir")) {}
 
 VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGroup* parent_stats,
                  TraceWriter* trace)
@@ -71,6 +75,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       qi_port_(mem_out),
       prq_port_(mem_out),
       msi_port_(mem_out),
+      ir_port_(mem_out),
       messages_(devtlb_out),
       msi_(msi_port_, counters_.msis),
       fault_event_(regs_, "FE", msi_),
@@ -79,17 +84,18 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       faults_(regs_, layout_, counters_.faults, fault_event_),
       dmi_(dma_in.get_base_port(), mem_out, counters_.dmi),
       translator_(params_.effective_translator(), walk_port_, clock_, stats_),
+      ir_(params_.iec, ir_port_, clock_.cycles(params_.ir_latency), params_.effective_translator().haw, counters_.ir),
       caches_(translator_, dmi_),
       qi_(regs_, QiCaps::of(cap_, ecap_),
           {clock_.cycles(params_.qi_desc_latency), clock_.cycles(params_.qi_inval_latency),
            sc_time(static_cast<double>(params_.devtlb_timeout_ns), sc_core::SC_NS)},
-          qi_port_, messages_, caches_, faults_, completion_event_, counters_.qi, counters_.invalidation_latency,
-          mmio_delay_),
+          qi_port_, messages_, caches_, ir_, faults_, completion_event_, counters_.qi,
+          counters_.invalidation_latency, mmio_delay_),
       prq_(regs_, ecap_.prs, clock_.cycles(params_.prq_latency), translator_, faults_, page_request_event_,
            prq_port_, messages_, {counters_.page_requests, counters_.prq_overflows, counters_.prq_auto_responses}),
       pmr_(regs_),
       commands_(regs_, cap_, ecap_, {clock_.cycles(params_.gcmd_latency), clock_.cycles(params_.reg_inval_latency)},
-                translator_, caches_, dmi_, qi_, counters_.reg_invalidations, counters_.invalidation_latency,
+                translator_, caches_, dmi_, qi_, ir_, counters_.reg_invalidations, counters_.invalidation_latency,
                 mmio_delay_),
       accounting_(params_.translation_slots, counters_.translation_latency, trace,
                   trace ? trace->track(this->name()) : 0, "vtd"),
@@ -119,6 +125,7 @@ void VtdUnit::reset() {
   qi_.reset();
   translator_.set_root_table(0, false);
   translator_.invalidate_all();
+  ir_.reset();
   accounting_.reset();
   dmi_.revoke_all();
 }
@@ -171,17 +178,19 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     ats_translation_request(trans, a, delay);
     return;
   }
+  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
+  // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
+  // DMA remapping, and goes through interrupt remapping when that is enabled,
+  // whatever TE says (VT-d chapter 5).
+  const bool interrupt = write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
+                         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
+  if (interrupt && ir_.enabled()) return interrupt_request(trans, a, delay);
   if (!commands_.remapping_enabled()) {  // remapping disabled: DMA passes untranslated
     ++counters_.passthrough;
     forward(trans, trans.get_address(), delay);
     return;
   }
-
-  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
-  if (write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
-      (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) {
-    // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
-    // DMA remapping. Interrupt remapping is not modeled: it is delivered as is.
+  if (interrupt) {  // interrupt remapping disabled: delivered as it came
     ++counters_.interrupt_requests;
     forward(trans, trans.get_address(), delay);
     return;
@@ -244,6 +253,32 @@ void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, co
                     AddressType at, sc_time& delay) {
   if (faults_.report(req, at, r.reason, r.fault_suppressed)) delay += fault_record_latency_;
   iommu::answer_fault(trans, iommu::fault_kind(r.permission_fault));
+}
+
+void VtdUnit::interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_time& delay) {
+  InterruptRemapper::Request req;
+  req.addr = trans.get_address();
+  // Byte enables make it no DWORD write: a malformed request (0x20).
+  req.len = trans.get_byte_enable_ptr() ? 0 : trans.get_data_length();
+  req.sid = a.requester_id;
+  uint8_t data[4] = {0, 0, 0, 0};
+  std::memcpy(data, trans.get_data_ptr(), std::min<unsigned>(4, trans.get_data_length()));
+  req.data = load_le32(data);
+  const InterruptRemapper::Result r = ir_.remap(req, delay);
+  if (!r.deliver) {  // blocked: dropped, and recorded unless FPD suppresses it
+    if (faults_.report_interrupt(a.requester_id, r.index, r.fault, r.suppressed)) delay += fault_record_latency_;
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  if (r.addr == req.addr && r.data == req.data) {  // compatibility format, passed through
+    ++counters_.interrupt_requests;
+    forward(trans, trans.get_address(), delay);
+    return;
+  }
+  uint8_t out[4];
+  store_le32(out, r.data);
+  const bool ok = ir_port_.write(r.addr, out, sizeof out, delay);
+  trans.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
 void VtdUnit::message(tlm::tlm_generic_payload& trans, sc_time& delay) {
