@@ -15,9 +15,9 @@ using sc_core::SC_NS;
 namespace r {
 constexpr uint64_t CAP = 0x08, ECAP = 0x10, GCMD = 0x18, GSTS = 0x1C, RTADDR = 0x20, FSTS = 0x34,
                    FECTL = 0x38, FEDATA = 0x3C, FEADDR = 0x40, FEUADDR = 0x44, IQH = 0x80, IQT = 0x88,
-                   IQA = 0x90, PQH = 0xC0, PQT = 0xC8, PQA = 0xD0, PRS = 0xDC, PECTL = 0xE0,
+                   IQA = 0x90, IRTA = 0xB8, PQH = 0xC0, PQT = 0xC8, PQA = 0xD0, PRS = 0xDC, PECTL = 0xE0,
                    PEDATA = 0xE4, PEADDR = 0xE8, PEUADDR = 0xEC;
-constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26;
+constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26, IRE = 1u << 25, SIRTP = 1u << 24;
 // GCMD bits that are "persistent" in GSTS (Linux: readl(GSTS) & 0x96ffffff).
 constexpr uint32_t PERSISTENT = 0x96ffffffu;
 constexpr uint32_t FSTS_PFO = 1u << 0, FSTS_PPF = 1u << 1, FSTS_IQE = 1u << 4;
@@ -26,7 +26,7 @@ constexpr uint64_t FRCD_F = 1ull << 63;
 constexpr Field CAP_SAGAW = bits(12, 8), CAP_MGAW = bits(21, 16), CAP_FRO = bits(33, 24), CAP_SLLPS = bits(37, 34),
                 CAP_NFR = bits(47, 40), CAP_MAMV = bits(53, 48), ECAP_IRO = bits(17, 8);
 constexpr Bit CAP_CM = bit(7), CAP_PSI = bit(39), CAP_FS1GP = bit(56);
-constexpr Bit ECAP_QI = bit(1), ECAP_NEST = bit(26), ECAP_PRS = bit(29), ECAP_PASID = bit(40), ECAP_SMTS = bit(43),
+constexpr Bit ECAP_QI = bit(1), ECAP_IR = bit(3), ECAP_NEST = bit(26), ECAP_PRS = bit(29), ECAP_PASID = bit(40), ECAP_SMTS = bit(43),
               ECAP_FLTS = bit(47);
 constexpr Bit IQA_DW = bit(11);  // 256-bit descriptors (11.4.9.3)
 // Fault recording register, upper 64 bits (11.4.14): the record's fields.
@@ -35,6 +35,17 @@ constexpr Bit FRCD_PP = bit(31), FRCD_T1 = bit(62);
 // Page request descriptor (9.x "Page Request Descriptor"): qword 0 and qword 1.
 constexpr Field PRD_RID = bits(31, 16), PRD_PASID = bits(51, 32), PRD_PRGI = bits(11, 3);
 constexpr Bit PRD_PP = bit(8), PRD_WR = bit(1), PRD_LPIG = bit(2);
+// Interrupt remapping: IRTA.S (3:0, 2^(S+1) entries; EIME 11 stays clear:
+// xAPIC), the IRTE (9.10: P 0, V 23:16, APIC ID 47:40; SID 79:64, SVT 83:82)
+// and the remappable MSI address (5.1.2.2: HANDLE[14:0] 19:5, format 4, SHV 3,
+// HANDLE[15] 2). QI type 4 (IEC): G 4, IIDX 47:32.
+constexpr unsigned IRTA_S = 7, IRTE_COUNT = 2u << IRTA_S;
+constexpr Field IRTE_V = bits(23, 16), IRTE_APIC = bits(47, 40), IRTE_SID = bits(15, 0), IRTE_SVT = bits(19, 18);
+constexpr Field MSI_HANDLE_LO = bits(19, 5), MSI_DEST = bits(19, 12);
+constexpr Bit IRTE_P = bit(0), MSI_REMAPPABLE = bit(4), MSI_SHV = bit(3), MSI_HANDLE_HI = bit(2);
+constexpr uint64_t QI_IEC = 4;
+constexpr Bit QI_IEC_INDEX = bit(4);
+constexpr Field QI_IEC_IIDX = bits(47, 32), FRCD_FR_IR = bits(7, 4);  // FR 0x2x: interrupt remapping
 }  // namespace r
 
 namespace {
@@ -63,6 +74,9 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
       stale_window_(stats_.histogram("deferred.stale_window_ns", "per unmap: time from unmap return to the flush completing (IOTLB may still translate the IOVA)", "ns")),
       faults_read_(stats_.counter("faults.records", "fault records read and cleared")),
+      interrupt_faults_(stats_.counter("faults.interrupt_records",
+                                       "of those, interrupt-remapping faults (FR 0x20-0x2F): not DMA faults")),
+      irtes_(stats_.counter("ir.irtes", "IRTEs written for MSI/MSI-X vectors (interrupt remapping)")),
       fault_irqs_(stats_.counter("faults.interrupts", "fault-event interrupts taken")),
       prq_irqs_(stats_.counter("prq.interrupts", "page-request interrupts taken")),
       page_requests_(stats_.counter("prq.requests", "page requests read from the queue")),
@@ -106,6 +120,7 @@ void VtdDriver::bringup_thread() {
   error_ = discover_unit();
   if (error_.empty()) error_ = set_root_table();
   if (error_.empty()) error_ = enable_queued_invalidation();
+  if (error_.empty()) error_ = enable_interrupt_remapping();
   if (error_.empty()) error_ = program_events();
   if (error_.empty()) error_ = enable_translation();
   if (!error_.empty()) return;
@@ -149,6 +164,45 @@ std::string VtdDriver::enable_queued_invalidation() {
   cpu_.wr64(base_ + r::IQA, qbase_ | (scalable_ ? r::IQA_DW.mask() : 0) | p_.qi_order);
   qtail_ = 0;
   return gcmd(r::QIE, true) ? "" : "QIE handshake timed out";
+}
+
+// As Linux's intel_setup_irq_remapping and intel_enable_irq_remapping
+// (drivers/iommu/intel/irq_remapping.c): a table of 2^(S+1) IRTEs, IRTA in
+// xAPIC mode, SIRTP, a global IEC invalidation, then IRE. CFI stays clear:
+// compatibility-format interrupts are blocked, as Linux leaves them.
+std::string VtdDriver::enable_interrupt_remapping() {
+  if (!p_.intremap || !(ecap_ & r::ECAP_IR)) return "";
+  const uint64_t table = alloc_.alloc_page();
+  if (!table) return "out of memory for the interrupt remapping table";
+  cpu_.zero(table, static_cast<unsigned>(kPageSize));
+  cpu_.wr64(base_ + r::IRTA, table | r::IRTA_S);
+  if (!gcmd(r::SIRTP, true)) return "SIRTP handshake timed out";
+  if (!qi_submit({{r::QI_IEC, 0, 0, 0}})) return "the global IEC invalidation did not complete";
+  if (!gcmd(r::IRE, true)) return "IRE handshake timed out";
+  irt_ = table;
+  return "";
+}
+
+std::string VtdDriver::compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) {
+  if (!irt_) return "";
+  if (next_irte_ >= r::IRTE_COUNT) return "interrupt remapping table full";
+  const uint32_t index = next_irte_++;
+  // Fixed delivery, edge, physical destination; SVT = 01 with SQ = 00: only
+  // this requester id may use the entry.
+  const uint64_t q0 = r::IRTE_P.mask() | r::IRTE_V.encode(vector) | r::IRTE_APIC.encode(r::MSI_DEST.extract(*addr));
+  const uint64_t q1 = r::IRTE_SID.encode(rid) | r::IRTE_SVT.encode(1);
+  cpu_.write64(irt_ + 16ull * index, q0);
+  cpu_.write64(irt_ + 16ull * index + 8, q1);
+  cpu_.charge_ns(p_.irte_ns);
+  ++irtes_;
+  // Linux flushes the entry's IEC index after every IRTE update (qi_flush_iec).
+  if (!qi_submit({{r::QI_IEC | r::QI_IEC_INDEX.mask() | r::QI_IEC_IIDX.encode(index), 0, 0, 0}}))
+    return "the IEC invalidation of IRTE " + std::to_string(index) + " did not complete";
+  // SHV with subhandle 0, as Linux's fill_msi_msg writes it.
+  *addr = kMsiBase | r::MSI_HANDLE_LO.encode(index & 0x7fff) | r::MSI_REMAPPABLE.mask() | r::MSI_SHV.mask() |
+          r::MSI_HANDLE_HI.encode(index >> 15);
+  *data = 0;
+  return "";
 }
 
 // The fault event MSI, and the page request queue with its MSI.
@@ -683,6 +737,10 @@ void VtdDriver::read_faults() {
       cpu_.wr32(reg + 12, 0x80000000u);  // clear F (RW1C), as Linux does
       ++faults_read_;
       cpu_.charge_ns(p_.fault_record_ns);
+      if (r::FRCD_FR_IR.extract(r::FRCD_FR.extract(hi)) == 2) {  // a blocked interrupt, not a DMA
+        ++interrupt_faults_;
+        continue;
+      }
       HwFault f;
       f.requester = Requester::pci(static_cast<uint16_t>(r::FRCD_SID.extract(hi)));
       f.has_pasid = (hi & r::FRCD_PP) != 0;

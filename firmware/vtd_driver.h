@@ -18,7 +18,10 @@
 //  - fault service: read and clear the FRCDs, report each to the IOAS layer;
 //  - SVM: processes with demand-paged VMAs, bound to (device, PASID) with a
 //    first-level table; page requests served from the PRQ (map on demand or
-//    refuse) and answered with a page group response through QI.
+//    refuse) and answered with a page group response through QI;
+//  - interrupt remapping (intremap, when the unit reports ECAP.IR): an IRTE
+//    per MSI/MSI-X vector of the PCI drivers (MsiDomain), each invalidated in
+//    the IEC, and the remappable-format message the function writes.
 // Every operation charges its CPU time (a parameter per operation).
 #pragma once
 
@@ -34,6 +37,7 @@
 #include "common/stats.h"
 #include "firmware/cpu_port.h"
 #include "firmware/ioas.h"
+#include "firmware/msi_domain.h"
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_tables.h"
 
@@ -65,6 +69,10 @@ enum class InvalidationPolicy { Strict, Deferred, None };
   P(bool, page_requests, "page_requests", true, boolean(), "",                                                \
     "scalable mode: enable page requests (context PRE) and serve the page request queue",                     \
     "on: serve page requests wherever the unit takes them")                                                   \
+  P(bool, intremap, "intremap", false, boolean(), "",                                                          \
+    "interrupt remapping: when the unit reports ECAP.IR, an IRTE for every MSI/MSI-X vector and remappable "  \
+    "messages (Linux intremap=on)",                                                                           \
+    "off, unlike Linux (on by default): scenarios keep compatibility-format MSIs unless they ask")           \
   P(uint32_t, fault_vector, "fault_vector", 0x30, in_range(16, 255), "", "MSI vector of the fault event",      \
     "assumption: a free vector above the 16 reserved ones")                                                   \
   P(uint32_t, prq_vector, "prq_vector", 0x31, in_range(16, 255), "", "MSI vector of the page-request event",   \
@@ -94,7 +102,9 @@ enum class InvalidationPolicy { Strict, Deferred, None };
   P(double, fault_record_ns, "cpu.fault_record_ns", 200, in_range(0, 1e9), "ns",                              \
     "per fault record read, decoded and reported (assumption)", "assumption")                                 \
   P(double, page_request_ns, "cpu.page_request_ns", 1500, in_range(0, 1e9), "ns",                             \
-    "per page request served (minor fault handling) (assumption)", "assumption")
+    "per page request served (minor fault handling) (assumption)", "assumption")                              \
+  P(double, irte_ns, "cpu.irte_ns", 200, in_range(0, 1e9), "ns",                                              \
+    "per IRTE allocated and written for an MSI vector (assumption)", "assumption")
 
 struct VtdDriverParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_VTD_DRIVER_PARAMS)
@@ -102,6 +112,7 @@ struct VtdDriverParams {
 };
 
 class VtdDriver : public sc_core::sc_module,
+                  public MsiDomain,
                   public IommuBackend,
                   public IommuPaging,
                   public IommuNested,
@@ -123,6 +134,13 @@ public:
   // Interrupt entry points (called by the platform's interrupt controller).
   void fault_interrupt() { fault_ev_.notify(sc_core::SC_ZERO_TIME); }
   void page_request_interrupt() { prq_ev_.notify(sc_core::SC_ZERO_TIME); }
+
+  // Interrupt remapping is on (intremap and ECAP.IR, after bring-up).
+  bool interrupt_remapping() const { return irt_ != 0; }
+  // MsiDomain: with interrupt remapping on, a new IRTE for (rid, vector) to the
+  // destination of *addr, invalidated in the IEC, and its remappable-format
+  // message; otherwise the message stays as given.
+  std::string compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) override;
 
   // Devices that use ATS: their device TLB is invalidated with the IOTLB.
   void set_ats(uint16_t rid, bool ats) { if (ats) ats_.insert(rid); else ats_.erase(rid); }
@@ -199,6 +217,7 @@ private:
   std::string discover_unit();
   std::string set_root_table();
   std::string enable_queued_invalidation();
+  std::string enable_interrupt_remapping();
   std::string program_events();
   std::string enable_translation();
   void fault_thread();
@@ -253,6 +272,9 @@ private:
   sc_core::sc_mutex qi_lock_;
   // PRQ.
   uint64_t prq_base_ = 0, prq_size_ = 0;
+  // Interrupt remapping table (0: interrupt remapping off) and its next free entry.
+  uint64_t irt_ = 0;
+  uint32_t next_irte_ = 0;
 
   uint32_t next_handle_ = 1;
   uint16_t next_did_ = 1;
@@ -277,6 +299,8 @@ private:
   Counter& flush_timeout_;
   Histogram& stale_window_;
   Counter& faults_read_;
+  Counter& interrupt_faults_;
+  Counter& irtes_;
   Counter& fault_irqs_;
   Counter& prq_irqs_;
   Counter& page_requests_;

@@ -232,6 +232,7 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   s.ep->create(ctx);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);
+  if (s.driver) s.driver->set_msi_domain(&unit);  // its unit's interrupt remapping (kernel.intremap)
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
     fw::PciDriverBase* d = s.driver;
     intc_->on_vector(ctx.function.vector + v, [d] { d->irq(); });
