@@ -128,17 +128,18 @@ FaultReason InterruptRemapper::fetch(uint32_t index, sc_time& delay, Irte* e, bo
   return f;
 }
 
-InterruptRemapper::Result InterruptRemapper::remap(const Request& req, sc_time& delay) {
+InterruptRemapper::Result InterruptRemapper::remap(uint64_t addr, uint32_t data, unsigned len, uint16_t sid,
+                                                   sc_time& delay) {
   ++requests_;
-  const InterruptRequestFields f = decode_interrupt_request(req.addr, req.data, req.len);
+  const InterruptRequestFields f = decode_interrupt_request(addr, data, len);
   if (!f.remappable) {
     // Compatibility format: through only with CFIS set in xAPIC mode (10.4.4 GCMD.CFI).
     if (!cfis_ || eime_) return fault(FaultReason::IrCompatibilityBlocked, 0);
     ++compatibility_;
     Result r;
     r.deliver = true;
-    r.addr = req.addr;
-    r.data = req.data;
+    r.addr = addr;
+    r.data = data;
     return r;
   }
   if (f.fault != FaultReason::None) return fault(f.fault, f.index);
@@ -147,7 +148,7 @@ InterruptRemapper::Result InterruptRemapper::remap(const Request& req, sc_time& 
   Irte e;
   bool fpd = false;
   FaultReason fr = fetch(f.index, delay, &e, &fpd);
-  if (fr == FaultReason::None) fr = verify_source(e, req.sid);
+  if (fr == FaultReason::None) fr = verify_source(e, sid);
   if (fr != FaultReason::None) return fault(fr, f.index, fpd);
   ++remapped_;
   Result r;

@@ -83,12 +83,6 @@ void compose_compatibility(const Irte& e, uint64_t* addr, uint32_t* data);
 
 class InterruptRemapper {
 public:
-  struct Request {
-    uint64_t addr = 0;
-    uint32_t data = 0;
-    unsigned len = 4;
-    uint16_t sid = 0;
-  };
   struct Result {
     bool deliver = false;     // addr/data go to the interrupt controller
     uint64_t addr = 0;
@@ -109,8 +103,9 @@ public:
   bool enabled() const { return enabled_; }
   void set_compatibility_passthrough(bool on) { cfis_ = on; }
   void set_table(uint64_t irta);
-  // Remaps one interrupt request; IRTE reads add their time to `delay`.
-  Result remap(const Request& req, sc_core::sc_time& delay);
+  // Remaps one interrupt request (a write of `len` bytes of `data` to `addr`
+  // from requester `sid`); IRTE reads add their time to `delay`.
+  Result remap(uint64_t addr, uint32_t data, unsigned len, uint16_t sid, sc_core::sc_time& delay);
   // IEC invalidation (QI type 4): global, or the 2^im entries from `index`
   // (index aligned down to 2^im). Returns the entries dropped.
   size_t invalidate(bool global, uint16_t index, unsigned im);

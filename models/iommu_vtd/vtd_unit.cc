@@ -256,21 +256,19 @@ void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, co
 }
 
 void VtdUnit::interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_time& delay) {
-  InterruptRemapper::Request req;
-  req.addr = trans.get_address();
+  const uint64_t addr = trans.get_address();
   // Byte enables make it no DWORD write: a malformed request (0x20).
-  req.len = trans.get_byte_enable_ptr() ? 0 : trans.get_data_length();
-  req.sid = a.requester_id;
-  uint8_t data[4] = {0, 0, 0, 0};
-  std::memcpy(data, trans.get_data_ptr(), std::min<unsigned>(4, trans.get_data_length()));
-  req.data = load_le32(data);
-  const InterruptRemapper::Result r = ir_.remap(req, delay);
+  const unsigned len = trans.get_byte_enable_ptr() ? 0 : trans.get_data_length();
+  uint8_t bytes[4] = {0, 0, 0, 0};
+  std::memcpy(bytes, trans.get_data_ptr(), std::min<unsigned>(4, trans.get_data_length()));
+  const uint32_t data = load_le32(bytes);
+  const InterruptRemapper::Result r = ir_.remap(addr, data, len, a.requester_id, delay);
   if (!r.deliver) {  // blocked: dropped, and recorded unless FPD suppresses it
     if (faults_.report_interrupt(a.requester_id, r.index, r.fault, r.suppressed)) delay += fault_record_latency_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  if (r.addr == req.addr && r.data == req.data) {  // compatibility format, passed through
+  if (r.addr == addr && r.data == data) {  // compatibility format, passed through
     ++counters_.interrupt_requests;
     forward(trans, trans.get_address(), delay);
     return;
