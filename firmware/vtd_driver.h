@@ -104,7 +104,9 @@ enum class InvalidationPolicy { Strict, Deferred, None };
   P(double, page_request_ns, "cpu.page_request_ns", 1500, in_range(0, 1e9), "ns",                             \
     "per page request served (minor fault handling) (assumption)", "assumption")                              \
   P(double, irte_ns, "cpu.irte_ns", 200, in_range(0, 1e9), "ns",                                              \
-    "per IRTE allocated and written for an MSI vector (assumption)", "assumption")
+    "per IRTE allocated and written for an MSI vector (assumption)", "assumption")                            \
+  P(double, reg_invalidation_ns, "cpu.reg_invalidation_ns", 60, in_range(0, 1e9), "ns",                      \
+    "driver CPU time to program one register-based invalidation (unit without QI) (assumption)", "assumption")
 
 struct VtdDriverParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_VTD_DRIVER_PARAMS)
@@ -227,8 +229,13 @@ private:
   // GCMD/GSTS handshake: set (or clear) `bit` and wait for GSTS to follow.
   bool gcmd(uint32_t bit, bool on);
   // Posts descriptors (each 2 or 4 qwords given as 4) plus a wait descriptor,
-  // and waits for its status write. Returns false on timeout / IQE.
-  bool qi_submit(const std::vector<std::array<uint64_t, 4>>& descs);
+  // and waits for its status write. Returns false on timeout / IQE. A unit
+  // without QI gets them through its registers (register_invalidation).
+  bool submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  bool register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  bool register_context_invalidation(uint64_t desc);
+  bool register_iotlb_invalidation(uint64_t desc, uint64_t addr);
+  bool poll_clear(uint64_t reg, uint64_t busy, uint64_t* last);
   void invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
   void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users);
   std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
@@ -264,7 +271,8 @@ private:
   std::set<uint16_t> sm_context_ready_;
   std::set<uint16_t> ats_;
 
-  // QI.
+  // QI (qi_ false: register-based invalidation).
+  bool qi_ = true;
   uint64_t qbase_ = 0, qsize_ = 0, qtail_ = 0;
   unsigned qdw_ = 16;
   uint64_t status_page_ = 0;
@@ -301,6 +309,8 @@ private:
   Counter& faults_read_;
   Counter& interrupt_faults_;
   Counter& irtes_;
+  Counter& reg_invalidations_;
+  Counter& reg_failures_;
   Counter& fault_irqs_;
   Counter& prq_irqs_;
   Counter& page_requests_;

@@ -50,6 +50,9 @@ namespace iommusim::vtd {
     "assumption: 64 entries, fully associative, the size of the context cache")                               \
   P(uint32_t, ir_latency, "ir.latency", 2, in_range(0, 1u << 24), "cycles",                                    \
     "Interrupt remapping: IEC probe for every remappable interrupt request (assumption)", "assumption")       \
+  P(bool, queued_invalidation, "queued_invalidation", true, boolean(), "",                                      \
+    "ECAP.QI; false: register-based invalidation only, and no DT, IR or EIM, which need QI (legacy mode only)", \
+    "on: Broadwell ECAP.QI = 1 (units without QI are VT-d 1.x hardware)")                                      \
   P(bool, dmi, "dmi", false, boolean(), "",                                                                    \
     "Grant page-trimmed DMI upstream (fast functional mode; invalidated on every invalidation)",               \
     "off: the timed path is the default")
