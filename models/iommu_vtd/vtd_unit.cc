@@ -334,6 +334,9 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   const DmaExtension& a = dma_attributes(trans);
   if (a.address_type != AddressType::Untranslated) return false;
   const uint64_t in = trans.get_address();
+  // A write there is an interrupt request, which must go through b_transport
+  // (interrupt remapping), never around it.
+  if ((in & kInterruptWindowMask) == kInterruptWindow) return false;
   iommu::DmiTracker::Page page;
   page.in_page = page.out_page = in & ~(kPage - 1);
   page.size = kPage;
@@ -355,8 +358,10 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
 }
 
 unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
-  // Debug access: only while remapping is off (a translation would change cache state).
+  // Debug access: only while remapping is off (a translation would change cache
+  // state), and never to the interrupt window while interrupt remapping is on.
   if (commands_.remapping_enabled()) return 0;
+  if (ir_.enabled() && (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) return 0;
   return mem_out->transport_dbg(trans);
 }
 

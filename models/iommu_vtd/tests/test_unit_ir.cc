@@ -290,3 +290,32 @@ TEST(VtdUnitIr, WithoutIresInterruptsPassAsBefore) {
     EXPECT_EQ(stat(b, "system.vtd0.ir.requests"), 0u);
   });
 }
+
+// No way around interrupt remapping: no DMI pointer is granted into the
+// interrupt window (while a page elsewhere is), and a debug write there is
+// refused while IRES is set.
+TEST(VtdUnitIr, NoDmiOrDebugAccessAroundIt) {
+  VtdParams p;
+  p.dmi = true;
+  Bench b(p);
+  b.run([&] {
+    enable_ir(b);
+    auto dmi_of = [&](uint64_t addr) {
+      tlm::tlm_generic_payload t;
+      t.set_command(tlm::TLM_WRITE_COMMAND);
+      t.set_address(addr);
+      tlm::tlm_dmi dmi;
+      return b.host.dma->get_direct_mem_ptr(t, dmi);
+    };
+    EXPECT_TRUE(dmi_of(0x200000)) << "TE = 0: memory pages are granted";
+    EXPECT_FALSE(dmi_of(remappable(5)));
+    uint32_t v = 0x61;
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_WRITE_COMMAND);
+    t.set_address(remappable(5));
+    t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+    t.set_data_length(4);
+    EXPECT_EQ(b.host.dma->transport_dbg(t), 0u);
+    EXPECT_EQ(b.ram().read_le(remappable(5), 4), 0u);
+  });
+}
