@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 
-from . import execute, plot, slurm, suite, sweep
+from . import execute, plot, provenance, slurm, suite, sweep
 from .common import EXIT_OK, EXIT_USAGE, UsageError, output_dir
 
 DESCRIPTION = "iommusim batch regression and parameter-sweep runner."
@@ -143,9 +143,21 @@ def add_slurm_commands(sub):
     sp.set_defaults(func=slurm.collect)
 
 
+class VersionAction(argparse.Action):
+    """--version, answered when given (asking git only then)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(provenance.version_line())
+        parser.exit(0)
+
+
 def make_parser():
     p = argparse.ArgumentParser(prog="iommusim_regress.py", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action=VersionAction, help="print the runner's version and git revision, and exit")
     sub = p.add_subparsers(dest="command", required=True)
     add_local_commands(sub)
     add_plot_command(sub)
