@@ -16,6 +16,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/provenance.h"
 #include "common/stats.h"
 #include "common/trace.h"
 #include "platforms/config.h"
@@ -67,6 +68,7 @@ po::options_description command_options(CommandLine& cl, std::string& trace_limi
   po::options_description opts("Usage: iommusim --config FILE [options]\nOptions");
   opts.add_options()
       ("help,h", "Show this help")
+      ("version", "Print the version, git revision, build type and SystemC version, and exit")
       ("config,c", po::value<std::vector<std::string>>(&cl.configs)->composing(),
        "Config file (INI); repeat it: later files override earlier ones")
       ("set,s", po::value<std::vector<std::string>>(&cl.sets)->composing(),
@@ -108,6 +110,10 @@ int parse_command_line(int argc, char* argv[], CommandLine& cl) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << version_line("iommusim") << "\n";
     return 0;
   }
   if (cl.list_platforms) {
@@ -165,6 +171,7 @@ int answer_queries(const CommandLine& cl, const SystemParams& sys, const ParamLi
 
 // What a run holds from elaboration to its outputs.
 struct Run {
+  RunProvenance provenance;
   StatGroup stats{"system"};
   std::unique_ptr<TraceWriter> trace;
   std::unique_ptr<RunController> controller;
@@ -187,12 +194,18 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
   } catch (const std::exception& e) {
     return e.what();
   }
+  // The effective configuration, fingerprinted: feeding config.ini back gives
+  // the same text, so the same hash.
+  std::ostringstream config_text;
+  write_config_ini(config_text, params.specs());
+  run.provenance.seed = sys.seed;
+  run.provenance.config_hash = config_hash(config_text.str());
   if (cl.outdir.empty()) return "";
   std::error_code ec;
   std::filesystem::create_directories(cl.outdir, ec);
   if (ec) return "--outdir " + cl.outdir + ": " + ec.message();
   std::ofstream ini(cl.outdir + "/config.ini");
-  write_config_ini(ini, params.specs());
+  ini << provenance_comment(run.provenance) << config_text.str();
   return "";
 }
 
@@ -237,7 +250,8 @@ void write_outputs(const CommandLine& cl, const Platform& platform, Run& run) {
   if (!cl.outdir.empty())
     for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) stats_files.push_back(cl.outdir + "/" + f);
   if (!cl.stats_out.empty()) stats_files.push_back(cl.stats_out);
-  for (const std::string& path : stats_files) note_output(run, path, write_stats_file(run.stats, path));
+  const StatsHeader header = provenance_fields(run.provenance);
+  for (const std::string& path : stats_files) note_output(run, path, write_stats_file(run.stats, path, header));
   if (!cl.trace_out.empty()) note_output(run, cl.trace_out, run.trace->write_file(cl.trace_out));
 }
 

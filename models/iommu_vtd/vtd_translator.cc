@@ -117,8 +117,8 @@ struct Translator::Impl : detail::IotlbFront {
   // The IOTLB counts per translation, not per probe (several page sizes may
   // be probed), so its lookups and misses are the translator's own.
   void register_iotlb_stats() {
-    g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)")
-        .derive([](const void* c) { return static_cast<const Impl*>(c)->iotlb_lookups; }, this);
+    Counter& lookups = g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
+    lookups.derive([](const void* c) { return static_cast<const Impl*>(c)->iotlb_lookups; }, this);
     Counter& hits = g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
     // Every lookup is a hit or a miss (a D re-walk counts as a miss), so hits
@@ -131,9 +131,10 @@ struct Translator::Impl : detail::IotlbFront {
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
+    g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
-    iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
-    g_iotlb.formula("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", [this] { return double(iotlb.occupancy()); }, "entries");
+    const iommu::CacheContentStats contents = iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
+    g_iotlb.alias("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", contents.occupancy);
   }
 
   const TranslatorParams params;

@@ -96,8 +96,8 @@ SvmAccelerator::SvmAccelerator(sc_core::sc_module_name name, const SvmAccelParam
     const double n = static_cast<double>(atc_hits_.value() + atc_misses_.value());
     return n > 0 ? static_cast<double>(atc_hits_.value()) / n : 0.0;
   });
-  stats_.subgroup("pri").formula("max_outstanding", "most page requests outstanding at once",
-                 [this] { return static_cast<double>(max_outstanding_); }, "count");
+  stats_.subgroup("pri").gauge("max_outstanding", "most page requests outstanding at once",
+                               [this] { return uint64_t(max_outstanding_); });
 
   ctrl_ = &bar0_.add(reg("CTRL", CTRL, 0, CTRL_START));
   status_ = &bar0_.add(reg("STATUS", STATUS, 0, 0, STATUS_DONE | STATUS_ERROR));
