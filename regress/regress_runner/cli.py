@@ -122,7 +122,9 @@ def add_slurm_commands(sub):
         sp.add_argument("-k", "--only", action="append")
         sp.add_argument("--partition")
         sp.add_argument("--account")
-        sp.add_argument("--time", type=int, help="minutes per task (default: timeout + 2 min)")
+        sp.add_argument("--time", type=slurm.slurm_time, metavar="TIME",
+                        help="time limit per task as Slurm takes it: minutes, MM:SS, H:MM:SS or D-H:MM:SS "
+                             "(default: the largest timeout + 2 min)")
         sp.add_argument("--cpus-per-task", type=int, default=1)
         sp.add_argument("--max-parallel", type=int, help="array throttle (%%N)")
         sp.add_argument("--sbatch-opt", action="append", help="extra '#SBATCH' line, e.g. --sbatch-opt=--mem=2G")
@@ -140,6 +142,7 @@ def add_slurm_commands(sub):
     sp.add_argument("--out")
     sp.add_argument("--junit")
     sp.add_argument("--csv")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no summary table (the files are written)")
     sp.set_defaults(func=slurm.collect)
 
 

@@ -48,6 +48,7 @@ PARAMS = {
     "fake.tag": (str, "", ""),
     "fake.sleep": (float, 0.0, ""),
 }
+FAKE_REVISION = "fake0123abcd"  # what the CSV's revision column shows
 CHOICES = {"tg0.pattern": {"sequential", "random", "strided"}, "vtd0.page_size": {"4K", "2M", "1G"},
            "kernel.invalidation": {"strict", "deferred", "none"}}
 
@@ -175,7 +176,8 @@ def main(argv):
         "system.seed": cfg["system.seed"],
         "system.sim.unused": None,
     }
-    text = json.dumps(stats, indent=1, sort_keys=True) + "\n"
+    provenance = {"version": "0.0.0", "revision": FAKE_REVISION, "seed": cfg["system.seed"], "partial": False}
+    text = json.dumps({"provenance": provenance, **stats}, indent=1) + "\n"
     if outdir:
         os.makedirs(outdir, exist_ok=True)
         with open(os.path.join(outdir, "stats.json"), "w") as f:
