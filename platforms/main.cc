@@ -1,5 +1,6 @@
 // The `iommusim` command: one scenario from config files (docs/configuration.md).
 // Exit status: 0 run completed; 1 simulation error; 2 bad command line or config.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -178,11 +179,19 @@ struct Run {
   double wall_s = 0;
   std::vector<std::string> written;
   int status = 0;
+  int stop_signal = 0;  // SIGINT or SIGTERM stopped the run early
 };
 
 // Builds the system, and writes the effective config beside the outputs.
 std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, Platform& platform,
                       Run& run) {
+  // The effective configuration as given, before elaboration derives anything
+  // from it (an endpoint's seed mixed with system.seed), as --print-config
+  // writes it: feeding config.ini back gives the same text, so the same hash.
+  std::ostringstream config_text;
+  write_config_ini(config_text, params.specs());
+  run.provenance.seed = sys.seed;
+  run.provenance.config_hash = config_hash(config_text.str());
   run.trace = std::make_unique<TraceWriter>(cl.trace_out.empty() ? 0 : cl.trace_limit);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(sys.quantum_ns, sc_core::SC_NS));
   try {
@@ -194,12 +203,6 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
   } catch (const std::exception& e) {
     return e.what();
   }
-  // The effective configuration, fingerprinted: feeding config.ini back gives
-  // the same text, so the same hash.
-  std::ostringstream config_text;
-  write_config_ini(config_text, params.specs());
-  run.provenance.seed = sys.seed;
-  run.provenance.config_hash = config_hash(config_text.str());
   if (cl.outdir.empty()) return "";
   std::error_code ec;
   std::filesystem::create_directories(cl.outdir, ec);
@@ -209,16 +212,17 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
   return "";
 }
 
-// Runs to the end (or the time limit); false on a simulation error. sc_stop()
-// is how a run normally ends: not worth a message.
+// Runs to the end (or the time limit, or a stop signal); false on a
+// simulation error. sc_stop() is how a run normally ends: not worth a message.
 bool simulate(const SystemParams& sys, Run& run) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   const auto wall_start = std::chrono::steady_clock::now();
   try {
-    if (sys.time_limit_ns > 0)
-      sc_core::sc_start(sc_core::sc_time(sys.time_limit_ns, sc_core::SC_NS));
-    else
-      sc_core::sc_start();
+    if (const int sig = simulate_in_quanta(sys)) {
+      run.provenance.partial = true;
+      run.provenance.stopped_by = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : std::to_string(sig);
+      run.stop_signal = sig;
+    }
   } catch (const std::exception& e) {
     run.controller->clear_progress();
     std::cerr << "iommusim: simulation error: " << e.what() << "\n";
@@ -261,9 +265,10 @@ void print_run_summary(const CommandLine& cl, const SystemParams& sys, const Pla
   const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9, wall = run.wall_s;
   const uint64_t txns = platform.transactions_completed();
   const std::string& stop = run.controller->stop_reason();
-  const std::string reason = sys.time_limit_ns > 0 && !platform.finished() && stop == "no more activity"
-                                 ? "system.time_limit reached"
-                                 : stop;
+  std::string reason = sys.time_limit_ns > 0 && !platform.finished() && stop == "no more activity"
+                           ? "system.time_limit reached"
+                           : stop;
+  if (run.stop_signal) reason = run.provenance.stopped_by + " received (partial statistics)";
   char line[256];
   std::snprintf(line, sizeof line,
                 "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
@@ -293,8 +298,15 @@ int sc_main(int argc, char* argv[]) {
   if (int exit = answer_queries(cl, sys, params); exit != kContinue) return exit;
   Run run;
   if (std::string err = elaborate(cl, sys, params, *platform, run); !err.empty()) return config_error(err);
+  install_stop_signal_handlers();
   if (!simulate(sys, run)) return kExitSimError;
   write_outputs(cl, *platform, run);
   print_run_summary(cl, sys, *platform, run);
+  if (run.stop_signal) {
+    // The shell's convention for a process ended by a signal: 128 + its number.
+    std::cerr << "iommusim: stopped by " << run.provenance.stopped_by << " at "
+              << sc_core::sc_time_stamp().to_seconds() * 1e6 << " us simulated; the statistics are partial\n";
+    return 128 + run.stop_signal;
+  }
   return run.status;
 }
