@@ -17,6 +17,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/number_format.h"
 #include "common/provenance.h"
 #include "common/stats.h"
 #include "common/trace.h"
@@ -271,8 +272,8 @@ void print_run_summary(const CommandLine& cl, const SystemParams& sys, const Pla
   if (run.stop_signal) reason = run.provenance.stopped_by + " received (partial statistics)";
   char line[256];
   std::snprintf(line, sizeof line,
-                "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
-                reason.c_str(), sim_ns / 1e3, wall, wall > 0 ? txns / wall : 0.0);
+                "stopped: %s at %.3f us simulated (%.3f s wall, %s transactions/s of wall time)\n\n",
+                reason.c_str(), sim_ns / 1e3, wall, format_significant(wall > 0 ? txns / wall : 0.0, 3).c_str());
   std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n" << line;
   platform.print_summary(std::cout);
   if (!run.written.empty()) {

@@ -2,6 +2,8 @@
 
 #include <csignal>
 
+#include "common/number_format.h"
+
 namespace iommusim {
 
 namespace {
@@ -92,8 +94,8 @@ void RunController::draw_progress() {
   else if (sys_.time_limit_ns > 0 && sim_ns > 0) eta = wall * (sys_.time_limit_ns - sim_ns) / sim_ns;
   char eta_text[32] = "?";
   if (eta >= 0) std::snprintf(eta_text, sizeof eta_text, "%.0f s", eta);
-  std::fprintf(stderr, "\r\033[Ksim %.3f us | %llu txns | %.3g txn/s wall | ETA %s", sim_ns / 1e3,
-               static_cast<unsigned long long>(done), rate, eta_text);
+  std::fprintf(stderr, "\r\033[Ksim %.3f us | %llu txns | %s txn/s wall | ETA %s", sim_ns / 1e3,
+               static_cast<unsigned long long>(done), format_significant(rate, 3).c_str(), eta_text);
   std::fflush(stderr);
   drew_progress_ = true;
 }
