@@ -182,13 +182,18 @@ struct Translator::Impl : detail::IotlbFront {
   };
 
   // --- helpers ---
+  static TraceArgs table_read_args(uint64_t pa, unsigned qwords) { return TraceArgs().pa(pa).size(qwords * 8); }
+
   bool read_table(uint64_t pa, uint64_t* q, unsigned qwords, iommu::TimingPolicy& cost, XlateResult& res,
                   Counter* ctr) {
     uint8_t b[64];
     ++res.table_reads;
     ++*ctr;
+    const sc_core::sc_time start = cost.trace() ? cost.local_time() : sc_core::SC_ZERO_TIME;
     const bool ok = cost.read(mem, pa, b, qwords * 8);
     cost.spend(t_step);
+    if (cost.trace()) cost.trace_slice(ctr == ctx_reads ? "read root/context entry" : "read PASID entry", start,
+                                       table_read_args(pa, qwords));
     if (!ok) return false;
     for (unsigned i = 0; i < qwords; ++i) q[i] = load_le64(b + 8 * i);
     return true;

@@ -193,7 +193,7 @@ void SvmAccelerator::finish_job() {
   job_latency_.sample(ns_of(now - job_.start));
   if (trace_ && trace_->enabled())
     trace_->complete(trace_track_, job_.failed ? "job_failed" : "job", "accel", ns_of(job_.start),
-                     ns_of(now - job_.start), job_.src, job_.len);
+                     ns_of(now - job_.start), TraceArgs().iova(job_.src).size(job_.len).result(job_.failed ? "failed" : "ok"));
   status_->set((status_->value() & ~static_cast<uint64_t>(STATUS_BUSY)) | (job_.failed ? STATUS_ERROR : STATUS_DONE));
   raise_msix(*irq_port_, 0, now);
   job_done_.notify(SC_ZERO_TIME);

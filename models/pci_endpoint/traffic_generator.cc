@@ -262,7 +262,8 @@ void TrafficGenerator::worker(unsigned w) {
     bytes_ += p_.size;
     if (end > last_completion_) last_completion_ = end;
     if (trace_ && trace_->enabled())
-      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat), r.addr, p_.size);
+      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat),
+                       TraceArgs().requester(p_.requester_id).iova(r.addr).size(p_.size));
     const sc_time stamp = sc_core::sc_time_stamp();
     qk.set(end > stamp ? end - stamp : SC_ZERO_TIME);
     if (qk.need_sync()) qk.sync();
