@@ -1,6 +1,8 @@
 // One VT-d unit with memory behind it, programmed through its registers and
-// in-memory tables as a driver would (Intel VT-d spec 3.4 and 9): a register
-// read, then a DMA translated through a 4-level second-level table.
+// in-memory tables as a driver would (Intel VT-d specification: chapter 9 for
+// the root, context and second-level paging entries, chapter 10 for the
+// registers): a register read, then a DMA translated through a 4-level
+// second-level table.
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -62,9 +64,9 @@ int sc_main(int, char*[]) {
   NoDevice no_device("no_device");
   unit.devtlb_out.bind(no_device.in);
 
-  // The tables, written straight into memory: root table at 0x10000 (3.4.2),
-  // bus 0's context table at 0x11000 (3.4.3), a 4-level second-level table at
-  // 0x20000.. (9.8), mapping IOVA 0x5000 to the page at 0x80000.
+  // The tables, written straight into memory: the root table at 0x10000, bus
+  // 0's context table at 0x11000, a 4-level second-level table at 0x20000..,
+  // mapping IOVA 0x5000 to the page at 0x80000.
   SparseMemory& ram = mem.storage();
   auto put64 = [&](uint64_t addr, uint64_t v) { ram.write_le(addr, v, 8); };
   put64(0x10000, 0x11000 | 1);                 // root entry 0: context-table pointer, P
