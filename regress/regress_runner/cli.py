@@ -5,6 +5,7 @@ Subcommands:
   record SUITE         run a suite and (re)record its expectations file
   sweep SWEEP          run a parameter sweep, one CSV row per point
   plot CSV             draw PNG line plots from a sweep CSV with gnuplot
+  report SWEEPDIR      one self-contained HTML page per sweep: plots, CSV table, configuration, provenance
   slurm-script FILE    write manifest + sbatch array script for a suite/sweep
   slurm-submit FILE    the same, then submit it with sbatch
   slurm-task           run one array task (one run or one point) of a manifest
@@ -16,7 +17,7 @@ import os
 import signal
 import sys
 
-from . import execute, plot, provenance, slurm, suite, sweep
+from . import execute, plot, provenance, slurm, suite, sweep, sweep_report
 from .common import EXIT_OK, EXIT_USAGE, UsageError, output_dir
 
 DESCRIPTION = "iommusim batch regression and parameter-sweep runner."
@@ -109,6 +110,12 @@ def add_plot_command(sub):
     sp.add_argument("--terminal", default="pngcairo", help="gnuplot terminal (default pngcairo; 'png' for libgd)")
     sp.add_argument("--gnuplot", default="gnuplot", help="gnuplot command")
     sp.set_defaults(func=plot.plot_command)
+
+    sp = sub.add_parser("report", help="one self-contained HTML page per sweep (OUT/report.html): its plots, "
+                                       "the CSV as a table, the configuration and the provenance")
+    sp.add_argument("sweepdir", nargs="+", help="the --out directory of a sweep (or of its collected Slurm job)")
+    sp.add_argument("--gnuplot", default="gnuplot", help="gnuplot command (without it, the page has no plots)")
+    sp.set_defaults(func=sweep_report.report_command)
 
 
 def add_slurm_commands(sub):

@@ -107,7 +107,8 @@ def sweep_manifest(sweep_path, sim, out, timeout):
         items.append({"name": name, "index": i, "point": p, **run, "checks": make_checks()})
     return {"version": MANIFEST_VERSION, "kind": "sweep", "name": sweep["name"], "source": sweep["path"],
             "sim": sim, "out": out, "axes": sweep["axes"], "stats": sweep["stats"], "items": items,
-            "plots": sweep["plots"], "derived": sweep["derived"]}
+            "plots": sweep["plots"], "derived": sweep["derived"], "keys": sweep["keys"], "units": sweep["units"],
+            "configs": sweep["configs"], "set": sweep["set"], "description": sweep["description"]}
 
 
 def retarget_manifest(manifest, sim, timeout):

@@ -31,7 +31,7 @@ PARAMS = {
     "system.seed": (int, 1, "random seed"),
     "tg0.count": (int, 1000, "transactions to issue"),
     "tg0.pattern": (str, "sequential", "sequential|random|strided"),
-    "tg0.window_size": (int, 1 << 20, "DMA window in bytes"),
+    "tg0.window_size": (int, 1 << 20, "DMA window [bytes]"),
     "tg0.outstanding": (int, 8, "outstanding transactions"),
     "tg0.rate": (float, 1.0, "packets per microsecond"),
     "tg0.size": (int, 64, "bytes per transaction"),
@@ -183,11 +183,21 @@ def main(argv):
         with open(os.path.join(outdir, "stats.json"), "w") as f:
             f.write(text)
         with open(os.path.join(outdir, "config.ini"), "w") as f:
-            for k in sorted(cfg):
-                f.write(f"{k} = {cfg[k]}\n")
+            section = None
+            for k in sorted(cfg):  # as iommusim writes it: sections, each key under its help comment
+                sec, key = k.split(".", 1)
+                if sec != section:
+                    f.write(f"\n[{sec}]\n")
+                    section = sec
+                f.write(f"# {PARAMS[k][2]}\n{key} = {cfg[k]}\n")
     if stats_out:
         with open(stats_out, "w") as f:
             f.write(text)
+        meta = {"format": "iommusim-stats-meta/1",
+                "stats": {k: {"unit": "ns" if "latency" in k else "count"} for k in stats},
+                "aliases": {"system.vtd0.iotlb.TLB_MISS": {"target": "system.mem.reads"}}}
+        with open(os.path.splitext(stats_out)[0] + ".meta.json", "w") as f:
+            json.dump(meta, f)
     return 0
 
 

@@ -705,6 +705,37 @@ class SweepTest(TmpCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("not an axis", p.stderr)
 
+    @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot not installed")
+    def test_plot_units_legend_and_report(self):
+        sw = self.sweep(plots=[{"x": "win", "y": "system.tg0.latency.mean", "series": "vtd0.iotlb.entries",
+                                "logx": True}], derived={"ratio": "{system.mem.reads} / {system.tg0.transactions}"},
+                        units={"ratio": "reads per request"},
+                        stats=["system.tg0.transactions", "system.mem.reads", "system.tg0.latency.mean"])
+        self.assertEqual(self.run_sweep(sw).returncode, 0)
+        out = os.path.join(self.tmp, "sout")
+        p = runner("plot", os.path.join(out, "results.csv"), "--x", "win", "--y", "ratio", "--series",
+                   "vtd0.iotlb.entries", "-o", os.path.join(self.tmp, "r.png"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        gp = rd(os.path.join(self.tmp, "r.gp"))
+        self.assertIn('set xlabel "win (bytes)"', gp)  # the axis's key is tg0.window_size, "[bytes]" in config.ini
+        self.assertIn('set ylabel "ratio (reads per request)"', gp)  # the sweep's own unit for a derived column
+        self.assertIn('title "vtd0.iotlb.entries=16"', gp)
+        self.assertIn("set key below", gp)  # the legend never narrows the plot
+        self.assertIn('"1M" 1048576', gp)  # ticks and legends in the same binary suffixes
+        p = runner("report", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = rd(os.path.join(out, "report.html"))
+        self.assertEqual(page.count("data:image/png;base64,"), 1)  # the sweep's one plot, embedded
+        self.assertIn("system.tg0.latency.mean (ns)", rd(os.path.join(out, "report", "results_system.tg0.latency.mean_vs_win.gp")))
+        self.assertIn("<th>status</th>", page)
+        self.assertEqual(page.count("<tr><td class='num'>"), 6)  # one row per point
+        self.assertIn("fake0123abcd", page)  # the simulator's revision
+        self.assertIn("# base scenario", page)  # the base config file's text
+        self.assertIn("iommusim_regress", page)  # the runner's version
+        p = runner("report", self.tmp)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("holds no sweep", p.stderr)
+
     def test_plot_without_gnuplot(self):
         sw = self.sweep()
         self.run_sweep(sw)
