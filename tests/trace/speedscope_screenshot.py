@@ -21,6 +21,9 @@ import tempfile
 import threading
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_traces  # noqa: E402  (runs a scenario with --trace-out)
+
 SKIP = 77
 SCENARIO = ("configs/vtd/streaming-strict.ini", ["nic0.count=3"])
 WINDOW = (1400, 360)
@@ -41,14 +44,6 @@ def find_speedscope():
         root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True).stdout.strip()
         candidates.append(os.path.join(root, "speedscope", "dist", "release"))
     return next((c for c in candidates if c and os.path.isfile(os.path.join(c, "index.html"))), None)
-
-
-def make_trace(sim, source, path):
-    config, sets = SCENARIO
-    cmd = [sim, "--config", os.path.join(source, config), "--quiet", "--outdir", "", "--trace-out", path]
-    for s in sets:
-        cmd += ["--set", s]
-    subprocess.run(cmd, check=True, env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -115,7 +110,7 @@ def main():
         return SKIP
     with tempfile.TemporaryDirectory(prefix="iommusim-viewer-") as site:
         shutil.copytree(viewer, site, dirs_exist_ok=True)
-        make_trace(args.sim, args.source, os.path.join(site, "trace.json"))
+        test_traces.run(args.sim, args.source, *SCENARIO, os.path.join(site, "trace.json"))
         with open(os.path.join(site, "bad.json"), "w") as f:
             f.write(BAD_TRACE)
         server = serve(site)
