@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Instructions per DMA of the VT-d IOTLB-hit path and of the floor, counted by
-# callgrind in one run of bench_translation (instruction counts repeat for the
-# same binary and input, whatever else the machine is doing; wall clock does
-# not), and their ratio.
+# Instructions per DMA of the VT-d IOTLB-hit path, of the POWER PHB's
+# TCE-cache-hit path and of the floor, counted by callgrind in one run of
+# bench_translation (instruction counts repeat for the same binary and input,
+# whatever else the machine is doing; wall clock does not), and their ratios.
 #   bench/instructions_per_dma.sh [BUILD_DIR] [DMAS]   (defaults: build, 20000)
 set -euo pipefail
 build="${1:-build}"
@@ -28,10 +28,12 @@ for path in sys.argv[2:]:
     total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
     if label and total:
         runs.setdefault(label.group(1), []).append(int(total.group(1)) / n)
-if not runs.get("floor") or not runs.get("vtd"):
+if not runs.get("floor") or not runs.get("vtd") or not runs.get("phb"):
     sys.exit("instructions_per_dma: callgrind dumps not found")
-floor, vtd = min(runs["floor"]), min(runs["vtd"])
+floor, vtd, phb = min(runs["floor"]), min(runs["vtd"]), min(runs["phb"])
 print(f"floor (hash-map translator): {floor:.0f} instructions per DMA")
 print(f"VT-d IOTLB-hit path:         {vtd:.0f} instructions per DMA")
 print(f"ratio: {vtd / floor:.2f}x the floor")
+print(f"PHB TCE-cache-hit path:      {phb:.0f} instructions per DMA")
+print(f"ratio: {phb / floor:.2f}x the floor")
 PY

@@ -15,7 +15,6 @@ using sc_core::sc_time;
 using sc_core::SC_NS;
 
 namespace {
-constexpr uint64_t kMsiAddress = 0xFEE00000ull;  // x86 interrupt address (destination 0)
 double ns_since(const sc_time& t) { return (sc_core::sc_time_stamp() - t).to_seconds() * 1e9; }
 uint64_t round_page(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 }  // namespace
@@ -23,24 +22,21 @@ uint64_t round_page(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1);
 // ---------------------------------------------------------------------------
 
 PciDriverBase::PciDriverBase(sc_core::sc_module_name name, const std::string& device, const PciFunctionAddr& fn,
-                             uint16_t rid, IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu,
-                             uint32_t ioas_id, StatGroup* parent)
+                             uint16_t rid, DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, StatGroup* parent)
     : sc_module(name),
       device_(device),
       fn_(fn),
       rid_(rid),
-      ioas_(ioas),
-      drv_(drv),
+      dma_(dma),
       alloc_(alloc),
       cpu_(cpu),
-      ioas_id_(ioas_id),
       stats_(device, parent),
       cpu_ns_(stats_.counter("cpu_ns", "time the driver thread spent in kernel code (map/unmap/register and descriptor work, invalidation waits)", "ns")),
       irq_count_(stats_.counter("interrupts", "MSI-X interrupts taken")) {}
 
 std::string PciDriverBase::wait_iommu() {
-  if (!drv_.ready()) wait(sc_time(1, sc_core::SC_MS), drv_.ready_event());
-  if (!drv_.ready()) return "IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error());
+  if (!dma_.ready()) wait(sc_time(1, sc_core::SC_MS), dma_.ready_event());
+  if (!dma_.ready()) return "IOMMU driver not ready" + (dma_.error().empty() ? std::string() : ": " + dma_.error());
   return "";
 }
 
@@ -69,8 +65,8 @@ void PciDriverBase::enable_function(unsigned msix_entries, uint64_t msix_table) 
   cfg_wr(COMMAND, CMD_MEMORY | CMD_BUS_MASTER, 2);
   for (unsigned i = 0; i < msix_entries; ++i) {
     const uint64_t e = msix_table + i * MSIX_ENTRY_SIZE;
-    reg_wr(e + MSIX_ENTRY_ADDR_LO, static_cast<uint32_t>(kMsiAddress));
-    reg_wr(e + MSIX_ENTRY_ADDR_HI, 0);
+    reg_wr(e + MSIX_ENTRY_ADDR_LO, static_cast<uint32_t>(fn_.msi_address));
+    reg_wr(e + MSIX_ENTRY_ADDR_HI, static_cast<uint32_t>(fn_.msi_address >> 32));
     reg_wr(e + MSIX_ENTRY_DATA, fn_.vector + i);
     reg_wr(e + MSIX_ENTRY_VECTOR_CTL, 0);
   }
@@ -90,10 +86,9 @@ void PciDriverBase::account(const sc_time& from) {
 
 // ---------------------------------------------------------------------------
 
-TgDriver::TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size, IoasLayer& ioas,
-                   VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, std::function<void()> start,
-                   StatGroup* parent)
-    : PciDriverBase(name, device, PciFunctionAddr{}, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+TgDriver::TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size,
+                   DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent)
+    : PciDriverBase(name, device, PciFunctionAddr{}, rid, dma, alloc, cpu, parent),
       iova_(iova),
       size_(round_page(size)),
       start_(std::move(start)),
@@ -104,7 +99,7 @@ TgDriver::TgDriver(sc_core::sc_module_name name, const std::string& device, uint
 void TgDriver::run() {
   if (std::string e = wait_iommu(); !e.empty()) return finish(e);
   const sc_time t0 = sc_core::sc_time_stamp();
-  std::string err = ioas_.attach(device_, ioas_id_);
+  std::string err = dma_.attach();
   if (!err.empty()) return finish("attach: " + err);
   // Physical alignment as large as the IOVA's (up to 1 GiB) so superpages fit.
   uint64_t align = kPageSize;
@@ -113,7 +108,7 @@ void TgDriver::run() {
   if (!pa_) pa_ = alloc_.alloc_block(size_ / kPageSize);
   if (!pa_) return finish("out of kernel RAM for the " + std::to_string(size_) + "-byte window (kernel.ram_size)");
   uint64_t iova = iova_;
-  err = ioas_.map(ioas_id_, &iova, pa_, size_, Perm{true, true}, true);
+  err = dma_.map(&iova, pa_, size_, Perm{true, true}, true);
   if (!err.empty()) return finish("map window: " + err);
   map_ns_.sample(ns_since(t0));
   account(t0);
@@ -129,10 +124,10 @@ std::string NicDriverParams::validate() const {
   return "";
 }
 
-NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
-                     IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
-                     StatGroup* parent)
-    : PciDriverBase(name, device, fn, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p,
+                     const PciFunctionAddr& fn, uint16_t rid, DmaApi& dma, VtdDriver* /*svm: the NIC has none*/,
+                     PageAllocator& alloc, CpuPort& cpu, StatGroup* parent)
+    : PciDriverBase(name, device, fn, rid, dma, alloc, cpu, parent),
       p_(p),
       slots_(p.ring_size),
       sent_(stats_.counter("packets", "packets transmitted and reclaimed")),
@@ -163,7 +158,7 @@ void NicDriver::clean() {
     cpu_.sync();
     if (!(d[11] & nicreg::STA_DD)) break;
     const sc_time u0 = sc_core::sc_time_stamp();
-    std::string err = ioas_.unmap(ioas_id_, slots_[clean_].iova, round_page(slots_[clean_].len));
+    std::string err = dma_.unmap(slots_[clean_].iova, round_page(slots_[clean_].len));
     if (!err.empty()) ++errors_;
     unmap_ns_.sample(ns_since(u0));
     cpu_.charge_ns(p_.clean_ns);
@@ -179,7 +174,7 @@ void NicDriver::clean() {
 std::string NicDriver::bring_up() {
   using namespace nicreg;
   sc_time t0 = sc_core::sc_time_stamp();
-  std::string err = ioas_.attach(device_, ioas_id_);
+  std::string err = dma_.attach();
   if (!err.empty()) return "attach: " + err;
   // The TX ring: coherent memory, mapped once.
   const uint64_t ring_bytes = round_page(uint64_t(p_.ring_size) * DESC_SIZE);
@@ -187,7 +182,7 @@ std::string NicDriver::bring_up() {
   if (!ring_pa_) return "out of kernel RAM for the TX ring";
   std::vector<uint8_t> zero(kPageSize, 0);
   for (uint64_t o = 0; o < ring_bytes; o += kPageSize) cpu_.write(ring_pa_ + o, zero.data(), kPageSize);
-  err = ioas_.map(ioas_id_, &ring_iova_, ring_pa_, ring_bytes, Perm{true, true}, false);
+  err = dma_.map(&ring_iova_, ring_pa_, ring_bytes, Perm{true, true}, false);
   if (!err.empty()) return "map TX ring: " + err;
   buffer_bytes_ = round_page(p_.packet_size);
   for (uint32_t i = 0; i < p_.buffers; ++i) {
@@ -226,7 +221,7 @@ std::string NicDriver::post_packet(uint64_t i) {
   using namespace nicreg;
   sc_time t0 = sc_core::sc_time_stamp();
   uint64_t iova = 0;
-  std::string err = ioas_.map(ioas_id_, &iova, pool_[i % pool_.size()], buffer_bytes_, Perm{true, false}, false);
+  std::string err = dma_.map(&iova, pool_[i % pool_.size()], buffer_bytes_, Perm{true, false}, false);
   map_ns_.sample(ns_since(t0));
   if (!err.empty()) {
     ++errors_;
@@ -299,11 +294,12 @@ std::string AccelDriverParams::validate() const {
   return "";
 }
 
-AccelDriver::AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p, const PciFunctionAddr& fn,
-                         uint16_t rid, IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu,
-                         uint32_t ioas_id, StatGroup* parent)
-    : PciDriverBase(name, device, fn, rid, ioas, drv, alloc, cpu, ioas_id, parent),
+AccelDriver::AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p,
+                         const PciFunctionAddr& fn, uint16_t rid, DmaApi& dma, VtdDriver* svm, PageAllocator& alloc,
+                         CpuPort& cpu, StatGroup* parent)
+    : PciDriverBase(name, device, fn, rid, dma, alloc, cpu, parent),
       p_(p),
+      svm_(svm),
       jobs_(stats_.counter("jobs", "jobs completed (including failed ones)")),
       job_errors_(stats_.counter("job_errors", "jobs that ended with STATUS.ERROR or timed out")),
       job_ns_(stats_.histogram("job_ns", "per job: START write to the completion interrupt handled", "ns")),
@@ -314,13 +310,14 @@ AccelDriver::AccelDriver(sc_core::sc_module_name name, const std::string& device
 
 std::string AccelDriver::bring_up() {
   using namespace pcicfg;
+  const bool svm = p_.mode == "svm";
+  if ((p_.ats || svm) && !svm_) return "ATS and mode svm need a VT-d unit";
   if (std::string e = wait_iommu(); !e.empty()) return e;
   enable_function(1, accreg::MSIX_TABLE);
-  const bool svm = p_.mode == "svm";
   if (svm) cfg_wr(PASID_CAP + PASID_CONTROL, PASID_CTL_ENABLE, 2);
   if (p_.ats) {
     cfg_wr(ATS_CAP + ATS_CONTROL, ATS_CTL_ENABLE, 2);
-    drv_.set_ats(rid_, true);  // before the context/PASID entry is written: DTE / device-TLB translation type
+    svm_->set_ats(rid_, true);  // before the context/PASID entry is written: DTE / device-TLB translation type
   }
   if (svm && p_.pri) {
     uint32_t alloc = p_.pri_allocation ? p_.pri_allocation : cfg_rd(PRI_CAP + PRI_CAPACITY, 4);
@@ -328,17 +325,18 @@ std::string AccelDriver::bring_up() {
     cfg_wr(PRI_CAP + PRI_CONTROL, PRI_CTL_ENABLE, 2);
   }
   cpu_.sync();
-  if (svm) {
-    proc_ = drv_.svm_process_create();
-    std::string err = drv_.svm_add_vma(proc_, p_.va_base, round_page(p_.window), true, p_.prefault);
-    if (!err.empty()) return "svm vma: " + err;
-    err = drv_.svm_bind(rid_, p_.pasid, proc_);
-    if (!err.empty()) return "svm bind: " + err;
-  } else {
-    std::string err = ioas_.attach(device_, ioas_id_);
-    if (!err.empty()) return "attach: " + err;
-  }
-  return "";
+  if (svm) return bind_process();
+  std::string err = dma_.attach();
+  return err.empty() ? "" : "attach: " + err;
+}
+
+// Mode svm: a process address space bound to the accelerator's PASID.
+std::string AccelDriver::bind_process() {
+  proc_ = svm_->svm_process_create();
+  std::string err = svm_->svm_add_vma(proc_, p_.va_base, round_page(p_.window), true, p_.prefault);
+  if (!err.empty()) return "svm vma: " + err;
+  err = svm_->svm_bind(rid_, p_.pasid, proc_);
+  return err.empty() ? "" : "svm bind: " + err;
 }
 
 uint32_t AccelDriver::run_job(uint32_t op, bool with_pasid, uint64_t src, uint64_t dst, uint64_t len) {
@@ -403,7 +401,7 @@ void AccelDriver::run() {
         for (int k = 0; k < 2; ++k) {
           if (k == 1 && op != accreg::OP_COPY) continue;  // read/fill: one buffer (a == b)
           const sc_time u0 = sc_core::sc_time_stamp();
-          err = drv_.svm_unmap(proc_, k == 0 ? a : b, jb);
+          err = svm_->svm_unmap(proc_, k == 0 ? a : b, jb);
           unmap_ns_.sample(ns_since(u0));
           account(u0);
           if (!err.empty()) return finish("munmap: " + err);
@@ -414,8 +412,8 @@ void AccelDriver::run() {
       const uint64_t spa = pool + off, dpa = pool + (p_.op == "copy" ? span : 0) + off;
       uint64_t src = 0, dst = 0;
       const sc_time t0 = sc_core::sc_time_stamp();
-      if (op != accreg::OP_FILL) err = ioas_.map(ioas_id_, &src, spa, jb, Perm{true, false}, false);
-      if (err.empty() && op != accreg::OP_READ) err = ioas_.map(ioas_id_, &dst, dpa, jb, Perm{true, true}, false);
+      if (op != accreg::OP_FILL) err = dma_.map(&src, spa, jb, Perm{true, false}, false);
+      if (err.empty() && op != accreg::OP_READ) err = dma_.map(&dst, dpa, jb, Perm{true, true}, false);
       map_ns_.sample(ns_since(t0));
       account(t0);
       if (!err.empty()) return finish("map job buffer: " + err);
@@ -424,7 +422,7 @@ void AccelDriver::run() {
         if ((k == 0 && op == accreg::OP_FILL) || (k == 1 && op == accreg::OP_READ)) continue;
         const uint64_t iova = k == 0 ? src : dst;
         const sc_time u0 = sc_core::sc_time_stamp();
-        err = ioas_.unmap(ioas_id_, iova, jb);
+        err = dma_.unmap(iova, jb);
         unmap_ns_.sample(ns_since(u0));
         account(u0);
         if (!err.empty()) return finish("unmap job buffer: " + err);

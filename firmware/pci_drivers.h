@@ -1,6 +1,7 @@
 // Kernel-model drivers for the real PCIe endpoints (models/pci_endpoint/):
 // each programs its function only through config space (ECAM, through the
-// CPU port), BAR0 MMIO, structures in RAM and the DMA API of the IOAS layer,
+// CPU port), BAR0 MMIO, structures in RAM and the kernel's DMA API
+// (firmware/dma_api.h: the IOAS layer on x86, the TCE driver on pSeries),
 // and takes its interrupts as MSI-X writes delivered by the platform's
 // interrupt controller (irq()).
 //
@@ -31,7 +32,7 @@
 #include "common/params.h"
 #include "common/stats.h"
 #include "firmware/cpu_port.h"
-#include "firmware/ioas.h"
+#include "firmware/dma_api.h"
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_driver.h"
 
@@ -42,6 +43,7 @@ struct PciFunctionAddr {
   uint64_t cfg = 0;    // ECAM address of the function's config space
   uint64_t bar0 = 0;   // address the driver programs into BAR0
   unsigned vector = 0; // first MSI vector of the function (data of MSI-X entry 0; entry n: vector + n)
+  uint64_t msi_address = 0xFEE00000ull;  // where its MSI-X entries point (x86: the interrupt address, destination 0)
 };
 
 // The kernel's side of one endpoint, common to the drivers below.
@@ -58,8 +60,7 @@ public:
 protected:
   // `device`: the endpoint's name in the IOAS layer (and of the stats group).
   PciDriverBase(sc_core::sc_module_name name, const std::string& device, const PciFunctionAddr& fn, uint16_t rid,
-                IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
-                StatGroup* parent);
+                DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, StatGroup* parent);
 
   // Waits for the IOMMU driver; "" or why not.
   std::string wait_iommu();
@@ -70,7 +71,7 @@ protected:
   uint32_t reg_rd(uint64_t off) { return cpu_.rd32(fn_.bar0 + off); }
   void reg_wr(uint64_t off, uint32_t v) { cpu_.wr32(fn_.bar0 + off, v); }
   // Enumeration: BAR0, Memory Space + Bus Master, MSI-X entries 0..n-1 to
-  // vectors fn.vector + i at the x86 interrupt address, MSI-X enabled.
+  // vectors fn.vector + i at fn.msi_address, MSI-X enabled.
   void enable_function(unsigned msix_entries, uint64_t msix_table);
   // Waits for an interrupt newer than the last one consumed (or `timeout`).
   void wait_irq(const sc_core::sc_time& timeout);
@@ -80,11 +81,9 @@ protected:
   std::string device_;
   PciFunctionAddr fn_;
   uint16_t rid_;
-  IoasLayer& ioas_;
-  VtdDriver& drv_;
+  DmaApi& dma_;
   PageAllocator& alloc_;
   CpuPort& cpu_;
-  uint32_t ioas_id_;
   uint64_t irqs_seen_ = 0, irqs_taken_ = 0;
   sc_core::sc_event irq_ev_;
   bool done_ = false;
@@ -102,9 +101,8 @@ public:
   SC_HAS_PROCESS(TgDriver);
   // Maps [iova, iova + size) (4 KiB multiples) to a fresh block of RAM, then
   // calls `start` (the generator may DMA from then on).
-  TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size, IoasLayer& ioas, VtdDriver& drv,
-           PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id, std::function<void()> start,
-           StatGroup* parent = nullptr);
+  TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size,
+           DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent = nullptr);
   uint64_t window_pa() const { return pa_; }
 
 private:
@@ -145,9 +143,8 @@ struct NicDriverParams {
 class NicDriver : public PciDriverBase {
 public:
   SC_HAS_PROCESS(NicDriver);
-  NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
-            IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
-            StatGroup* parent = nullptr);
+  NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p, const PciFunctionAddr& fn,
+            uint16_t rid, DmaApi& dma, VtdDriver* svm, PageAllocator& alloc, CpuPort& cpu, StatGroup* parent = nullptr);
   const NicDriverParams& params() const { return p_; }
   uint64_t packets_done() const { return sent_.value(); }
   uint64_t bytes_done() const { return bytes_.value(); }
@@ -233,9 +230,9 @@ struct AccelDriverParams {
 class AccelDriver : public PciDriverBase {
 public:
   SC_HAS_PROCESS(AccelDriver);
-  AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p, const PciFunctionAddr& fn, uint16_t rid,
-              IoasLayer& ioas, VtdDriver& drv, PageAllocator& alloc, CpuPort& cpu, uint32_t ioas_id,
-              StatGroup* parent = nullptr);
+  // `svm`: the VT-d driver that serves mode svm and ATS (nullptr where there is none).
+  AccelDriver(sc_core::sc_module_name name, const std::string& device, const AccelDriverParams& p, const PciFunctionAddr& fn,
+              uint16_t rid, DmaApi& dma, VtdDriver* svm, PageAllocator& alloc, CpuPort& cpu, StatGroup* parent = nullptr);
   const AccelDriverParams& params() const { return p_; }
   // True once the function is enabled (and, in svm mode, bound).
   bool ready() const { return ready_; }
@@ -252,7 +249,9 @@ public:
 private:
   void run();
   std::string bring_up();
+  std::string bind_process();
   AccelDriverParams p_;
+  VtdDriver* svm_;
   bool ready_ = false;
   uint32_t proc_ = 0;
   sc_core::sc_event ready_ev_;

@@ -23,6 +23,7 @@
 #include "common/stats.h"
 #include "common/trace.h"
 #include "firmware/cpu_port.h"
+#include "firmware/dma_api.h"
 #include "firmware/ioas.h"
 #include "firmware/ioas_params.h"
 #include "firmware/page_allocator.h"
@@ -52,19 +53,23 @@ struct EndpointLimits {
   uint64_t kernel_ram_share = 0;  // bytes of the kernel's RAM one endpoint may take (half of kernel.ram_size)
   bool unit_has_pasid = false;    // its unit takes PASID-tagged requests
   std::string pasid_needs;        // what the unit needs for that, for the message when it cannot
+  bool unit_has_ats = true;       // its unit answers ATS translation requests
+  bool kernel_has_workloads = true;  // the kernel runs the `workload` kind's own DMA engine (needs VT-d)
+  std::string platform;           // for messages: the platform's name
 };
 
 // What the platform lends an endpoint while it builds it (elaboration only).
 struct EndpointContext {
   StatGroup& stats;              // the system's root group
   TraceWriter& trace;
-  fw::IoasLayer& ioas;
-  fw::VtdDriver& iommu;          // the driver of the unit whose scope holds the endpoint
+  fw::IoasLayer* ioas;           // the kernel's IOAS layer (nullptr: none, as in a pSeries guest)
+  fw::VtdDriver* vtd;            // the VT-d driver of the unit whose scope holds the endpoint (nullptr: none)
+  fw::DmaApi& dma;               // the kernel's DMA API for this endpoint
   fw::PageAllocator& alloc;
   fw::CpuPort& cpu;
   StatGroup* kernel_stats;       // the kernel model's group
-  uint32_t ioas_id;              // the IOAS the endpoint is attached to
-  fw::PciFunctionAddr function;  // its config space, BAR0 and first MSI vector (programmable kinds)
+  uint32_t ioas_id;              // the IOAS the endpoint is attached to (0: none)
+  fw::PciFunctionAddr function;  // its config space, BAR0, first MSI vector and MSI address (programmable kinds)
 };
 
 class Endpoint {

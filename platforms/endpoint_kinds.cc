@@ -32,6 +32,13 @@ IoasPlacement WorkloadEndpoint::ioas_placement() const {
   return p;
 }
 
+std::string WorkloadEndpoint::check_limits(const EndpointLimits& limits) const {
+  if (!limits.kernel_has_workloads)
+    return name() + ".kind: the workload kind drives the VT-d driver directly; the " + limits.platform +
+           " platform takes tg, nic and svm (mode iova)";
+  return "";
+}
+
 std::string WorkloadEndpoint::validate(uint64_t system_seed) {
   std::string err = params_.validate();
   params_.seed = mix_seed(system_seed, params_.seed, name());
@@ -39,7 +46,7 @@ std::string WorkloadEndpoint::validate(uint64_t system_seed) {
 }
 
 void WorkloadEndpoint::create(const EndpointContext& ctx) {
-  workload_ = std::make_unique<fw::Workload>(name().c_str(), params_, ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu,
+  workload_ = std::make_unique<fw::Workload>(name().c_str(), params_, *ctx.ioas, *ctx.vtd, ctx.alloc, ctx.cpu,
                                              ctx.ioas_id, &ctx.stats);
   workload_->set_trace(TraceScope::of(&ctx.trace, workload_->name(), "workload"));
 }
@@ -94,12 +101,17 @@ void TgEndpoint::declare(ParamList& section, uint16_t rid) {
   params_.window_base = 0x40000000ull;  // an IOVA: 1 GiB aligned, so superpages fit
   params_.declare(section);
   placement_.declare(section);
+  declare_param(section, "mapped_size", &mapped_size_, accepts::in_range(0, 1ull << 48), "bytes",
+                "bytes of the window, from window_base, the kernel maps (0: all of it); DMA beyond them is outside "
+                "the mapping, for fault and EEH studies",
+                "0: the whole window, as a driver maps its buffers");
 }
 
 std::string TgEndpoint::validate(uint64_t system_seed) {
   std::string err = params_.validate();
   if (err.empty() && (params_.window_base & 0xfff)) err = "window_base (an IOVA the kernel maps) must be 4 KiB aligned";
   if (err.empty() && params_.window_base < placement_.iova_base) err = "window_base is below iova_base (outside the IOAS)";
+  if (err.empty() && mapped_size_ > params_.window_size) err = "mapped_size is larger than window_size";
   params_.seed = mix_seed(system_seed, params_.seed, name());
   return err.empty() ? "" : name() + ": " + err;
 }
@@ -124,8 +136,8 @@ EndpointPorts TgEndpoint::ports() {
 fw::PciDriverBase* TgEndpoint::create_driver(const EndpointContext& ctx) {
   TrafficGenerator* tg = generator_.get();
   driver_ = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(), params_.window_base,
-                                           params_.window_size, ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu, ctx.ioas_id,
-                                           [tg] { tg->release(); }, ctx.kernel_stats);
+                                           mapped_size_ ? mapped_size_ : params_.window_size, ctx.dma, ctx.alloc,
+                                           ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats);
   return driver_.get();
 }
 
@@ -225,6 +237,9 @@ std::string SvmEndpoint::check_limits(const EndpointLimits& limits) const {
   if (pages(driver_params_.window) > limits.kernel_ram_share) return name() + ".window: more than half of kernel.ram_size";
   if (driver_params_.mode == "svm" && !limits.unit_has_pasid)
     return name() + ".mode: svm needs " + limits.pasid_needs + ", or mode = iova";
+  if (driver_params_.ats && !limits.unit_has_ats)
+    return name() + ".ats: ATS needs a unit that answers translation requests; the " + limits.platform +
+           " platform's has none (set ats = false)";
   return "";
 }
 

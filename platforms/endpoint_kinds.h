@@ -29,6 +29,7 @@ public:
   uint16_t requester_id() const override { return static_cast<uint16_t>(params_.requester_id); }
   IoasPlacement ioas_placement() const override;
   std::string validate(uint64_t system_seed) override;
+  std::string check_limits(const EndpointLimits& limits) const override;
   void create(const EndpointContext& ctx) override;
   EndpointPorts ports() override;
   void done_events(std::vector<const sc_core::sc_event*>* out) const override;
@@ -83,6 +84,7 @@ public:
 
 private:
   TrafficGenParams params_;
+  uint64_t mapped_size_ = 0;  // bytes of the window the kernel maps (0: all of it)
   std::unique_ptr<TrafficGenerator> generator_;
 };
 
@@ -119,7 +121,7 @@ public:
   }
   fw::PciDriverBase* create_driver(const EndpointContext& ctx) override {
     driver_ = std::make_unique<Driver>(("kdrv_" + name()).c_str(), name(), driver_params_, ctx.function, requester_id(),
-                                       ctx.ioas, ctx.iommu, ctx.alloc, ctx.cpu, ctx.ioas_id, ctx.kernel_stats);
+                                       ctx.dma, ctx.vtd, ctx.alloc, ctx.cpu, ctx.kernel_stats);
     return driver_.get();
   }
 

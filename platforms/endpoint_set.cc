@@ -2,12 +2,13 @@
 
 namespace iommusim {
 
-void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names) {
-  kind_names_.assign(names.size(), endpoint_kinds().front().name);
+void EndpointSet::declare_kinds(ParamList& p, const std::vector<std::string>& names, const std::string& default_kind,
+                                const std::string& default_source) {
+  kind_names_.assign(names.size(), default_kind.empty() ? endpoint_kinds().front().name : default_kind);
   for (size_t i = 0; i < names.size(); ++i) {
     ParamList section = p.scope(names[i]);
     declare_param(section, "kind", &kind_names_[i], accepts::one_of(endpoint_kind_names()), "", endpoint_kind_help(),
-                  "workload: the kernel's own DMA engine needs no device model");
+                  default_kind.empty() ? "workload: the kernel's own DMA engine needs no device model" : default_source);
   }
 }
 
@@ -37,6 +38,16 @@ std::string EndpointSet::resolve_unit(size_t i, const std::vector<std::string>& 
       return "";
     }
   return s.ep->name() + ".unit: '" + s.unit + "' is not one of " + units_key + " (" + units_text + ")";
+}
+
+std::string EndpointSet::check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
+                               const std::string& units_key, const std::string& units_text,
+                               const std::function<EndpointLimits(const Slot&)>& limits_of) {
+  Slot& s = slots_[i];
+  if (std::string err = s.ep->validate(seed); !err.empty()) return err;
+  if (!rids->insert(s.ep->requester_id()).second) return s.ep->name() + ": requester id used by another endpoint";
+  if (std::string err = resolve_unit(i, units, units_key, units_text); !err.empty()) return err;
+  return s.ep->check_limits(limits_of(s));
 }
 
 Endpoint& EndpointSet::find(const std::string& name) {

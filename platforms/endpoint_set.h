@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ public:
     fw::PciDriverBase* driver = nullptr;  // what create_driver returned, set by the platform
   };
 
-  // Structure round: `<ep>.kind` of each endpoint (default: the first kind).
-  void declare_kinds(ParamList& p, const std::vector<std::string>& names);
+  // Structure round: `<ep>.kind` of each endpoint (default: the first kind,
+  // or `default_kind` with the source of that default).
+  void declare_kinds(ParamList& p, const std::vector<std::string>& names, const std::string& default_kind = "",
+                     const std::string& default_source = "");
   // Each endpoint's parameters in its section: its kind's, with requester id
   // rid(i) by default, then `<ep>.unit` (default `default_unit`).
   void declare(ParamList& p, const std::vector<std::string>& names, const std::function<uint16_t(size_t)>& rid,
@@ -36,6 +39,13 @@ public:
   // Finds endpoint i's unit among `units`; the message names `units_key` and its value `units_text`.
   std::string resolve_unit(size_t i, const std::vector<std::string>& units, const std::string& units_key,
                            const std::string& units_text);
+  // The checks every platform makes of endpoint i: its own parameters, a
+  // requester id no endpoint before it took (`rids`), its unit (as
+  // resolve_unit), and what it needs of the kernel and the unit (`limits_of`
+  // its slot, the unit resolved).
+  std::string check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
+                    const std::string& units_key, const std::string& units_text,
+                    const std::function<EndpointLimits(const Slot&)>& limits_of);
 
   size_t size() const { return slots_.size(); }
   Slot& operator[](size_t i) { return slots_[i]; }

@@ -5,8 +5,16 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "channel_subsystem/block_device.h"
+#include "channel_subsystem/channel_subsystem.h"
+#include "channel_subsystem/stream_device.h"
 #include "common/memory.h"
+#include "firmware/ccw_workloads.h"
+#include "firmware/cio.h"
 #include "firmware/pci_drivers.h"
+#include "firmware/vfio_ccw.h"
+#include "firmware/pseries_guest.h"
+#include "firmware/pseries_hv.h"
 #include "firmware/vtd_driver.h"
 #include "firmware/workloads.h"
 #include "iommu_vtd/vtd_params.h"
@@ -16,7 +24,10 @@
 #include "platforms/config.h"
 #include "platforms/endpoint_kind.h"
 #include "platforms/platform.h"
+#include "platforms/s390.h"
+#include "platforms/pseries.h"
 #include "platforms/x86_vtd.h"
+#include "ppc_tce/phb_params.h"
 
 namespace iommusim {
 
@@ -159,6 +170,26 @@ const std::vector<ParamTable>& param_tables() {
       {"TrafficGenParams", IOMMUSIM_ROWS_OF(TrafficGenParams, IOMMUSIM_TRAFFIC_GEN_PARAMS)},
       {"NicParams", IOMMUSIM_ROWS_OF(NicParams, IOMMUSIM_NIC_PARAMS)},
       {"SvmAccelParams", IOMMUSIM_ROWS_OF(SvmAccelParams, IOMMUSIM_SVM_ACCEL_PARAMS)},
+      {"s390",
+       [] { return platform_rows("s390", {"system.devices", "dasd0.kind", "dasd0.devno", "dasd0.chpid", "dasd0.cu"}); }},
+      {"S390KernelParams", IOMMUSIM_ROWS_OF(S390KernelParams, IOMMUSIM_S390_KERNEL_PARAMS)},
+      {"CioParams", &all_rows<fw::CioParams>},
+      {"VfioCcwParams", &all_rows<fw::VfioCcwParams>},
+      {"CcwWorkloadParams", &all_rows<fw::CcwWorkloadParams>},
+      {"CssParams", &all_rows<css::CssParams>},
+      {"BlockDeviceParams", &all_rows<css::BlockDeviceParams>},
+      {"StreamDeviceParams", &all_rows<css::StreamDeviceParams>},
+      {"PhbParams", &all_rows<ppc::PhbParams>},
+      {"pseries",
+       [] {
+         return platform_rows("pseries", {"system.endpoints", "system.phbs", "phb0.mmio_base", "phb0.m32_base",
+                                          "phb0.m32_size", "phb0.bus", "ep0.kind", "ep0.unit", "ep0.pe"});
+       }},
+      {"PseriesKernelParams", IOMMUSIM_ROWS_OF(PseriesKernelParams, IOMMUSIM_PSERIES_KERNEL_PARAMS)},
+      {"GuestParams", &all_rows<fw::GuestParams>},
+      {"PseriesHvParams", IOMMUSIM_ROWS_OF(PseriesHvParams, IOMMUSIM_PSERIES_HV_PARAMS)},
+      {"HvParams", IOMMUSIM_ROWS_OF(fw::HvParams, IOMMUSIM_HV_PARAMS)},
+      {"PhbDriverParams", &all_rows<fw::PhbDriverParams>},
   };
   return tables;
 }

@@ -1,5 +1,7 @@
 // Every platform the `iommusim` command can build. A new platform adds one line.
 #include "platforms/platform.h"
+#include "platforms/s390.h"
+#include "platforms/pseries.h"
 #include "platforms/simple.h"
 #include "platforms/x86_vtd.h"
 
@@ -16,6 +18,9 @@ const std::vector<PlatformInfo>& platform_registry() {
   static const std::vector<PlatformInfo> registry = {
       {"simple", "traffic generators -> router -> memory, no IOMMU", &make<SimplePlatform>},
       {"x86-vtd", "x86 with VT-d units, kernel model (IOAS layer, VT-d driver) and DMA workloads", &make<X86VtdPlatform>},
+      {"s390", "s390 channel subsystem, channel-attached devices, cio driver and vfio-ccw mediation", &make<S390Platform>},
+      {"pseries", "POWER with PCI host bridges (TCE, DDW, EEH), a PAPR hypervisor and a guest kernel",
+       &make<PseriesPlatform>},
   };
   return registry;
 }

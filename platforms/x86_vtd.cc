@@ -109,16 +109,17 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 // Checks that span several instances: unique requester ids, the unit named,
 // what the endpoint takes from the kernel and the unit, its MSI vectors.
 std::string X86VtdPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids) {
-  EndpointSet::Slot& s = endpoints_[i];
-  if (std::string err = s.ep->validate(seed); !err.empty()) return err;
-  if (!rids->insert(s.ep->requester_id()).second) return s.ep->name() + ": requester id used by another endpoint";
-  if (std::string err = endpoints_.resolve_unit(i, unit_names_, "system.units", unit_list_); !err.empty()) return err;
-  EndpointLimits limits;
-  limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
-  limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
-  limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
-  if (std::string err = s.ep->check_limits(limits); !err.empty()) return err;
-  return s.ep->programmable() ? check_vectors(i) : "";
+  auto limits_of = [this](const EndpointSet::Slot& s) {
+    EndpointLimits limits;
+    limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
+    limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
+    limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
+    limits.platform = "x86-vtd";
+    return limits;
+  };
+  std::string err = endpoints_.check(i, seed, rids, unit_names_, "system.units", unit_list_, limits_of);
+  if (!err.empty()) return err;
+  return endpoints_[i].ep->programmable() ? check_vectors(i) : "";
 }
 
 // Endpoint i's two MSI-X vectors must be vectors (8 bits) and not the VT-d
@@ -225,8 +226,10 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
-  const EndpointContext ctx{stats, trace, *ioas_, *drivers_[s.unit_index], *alloc_, *cpu_, kernel_stats_.get(),
-                            ioas_id, function_address(i)};
+  fw::VtdDriver& unit = *drivers_[s.unit_index];
+  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(*ioas_, s.ep->name(), ioas_id, unit));
+  const EndpointContext ctx{stats,   trace, ioas_.get(),         &unit,  *dma_apis_.back(), *alloc_,
+                            *cpu_,   kernel_stats_.get(),        ioas_id, function_address(i)};
   s.ep->create(ctx);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);

@@ -147,6 +147,7 @@ private:
   std::map<uint32_t, uint32_t> shared_ioas_;  // <ep>.address_space -> IOAS
   std::unique_ptr<StatGroup> kernel_stats_;
   std::vector<std::unique_ptr<fw::VtdDriver>> drivers_;
+  std::vector<std::unique_ptr<fw::DmaApi>> dma_apis_;  // one per endpoint
   std::unique_ptr<WorkloadMonitor> monitor_;
 };
 

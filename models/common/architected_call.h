@@ -50,18 +50,46 @@ constexpr int64_t kHardwareError = -1;
 constexpr int64_t kBusy = -2;
 constexpr int64_t kParameterError = -3;
 constexpr int64_t kNotSupported = -3;
+constexpr int64_t kNoErrorsFound = 1;  // ibm,slot-error-detail: no error logged (QEMU RTAS_OUT_NO_ERRORS_FOUND)
 }  // namespace rtas
 
 // Channel-subsystem I/O instructions: opcodes and the condition codes of
 // START SUBCHANNEL (z/Architecture Principles of Operation, chapter 14).
+//
+// A channel-I/O call carries, in `args`, general register 1 (the
+// subchannel-identification word) and then the second-operand address (the
+// ORB, SCHIB or IRB); TEST PENDING INTERRUPTION carries only its operand
+// address. The answer in `status` is the condition code (0..3), or, when the
+// instruction is not executed, the negated program-interruption code of the
+// exception it recognized (program_exception() below; PoP chapter 6,
+// "Program-Interruption Conditions").
 namespace css {
+constexpr uint64_t kClearSubchannel = 0xB230;   // CSCH
+constexpr uint64_t kHaltSubchannel = 0xB231;    // HSCH
+constexpr uint64_t kModifySubchannel = 0xB232;  // MSCH
 constexpr uint64_t kStartSubchannel = 0xB233;   // SSCH
 constexpr uint64_t kStoreSubchannel = 0xB234;   // STSCH
 constexpr uint64_t kTestSubchannel = 0xB235;    // TSCH
+constexpr uint64_t kTestPendingInterruption = 0xB236;  // TPI
+constexpr uint64_t kResumeSubchannel = 0xB238;  // RSCH
+constexpr uint64_t kCancelSubchannel = 0xB276;  // XSCH
 constexpr int64_t kCcFunctionInitiated = 0;
 constexpr int64_t kCcStatusPending = 1;
 constexpr int64_t kCcBusy = 2;
 constexpr int64_t kCcNotOperational = 3;
+
+// Program-interruption codes an I/O instruction can recognize (PoP chapter 6).
+constexpr uint16_t kPgmOperation = 0x0001;
+constexpr uint16_t kPgmPrivilegedOperation = 0x0002;
+constexpr uint16_t kPgmProtection = 0x0004;
+constexpr uint16_t kPgmAddressing = 0x0005;
+constexpr uint16_t kPgmSpecification = 0x0006;
+constexpr uint16_t kPgmOperand = 0x0015;
+
+// The status of a call that recognized a program exception, and back.
+constexpr int64_t program_exception(uint16_t code) { return -static_cast<int64_t>(code); }
+constexpr bool is_program_exception(int64_t status) { return status < 0; }
+constexpr uint16_t program_interruption_code(int64_t status) { return static_cast<uint16_t>(-status); }
 }  // namespace css
 
 // What a call nobody implements answers: H_FUNCTION, RTAS -3, condition code 3.

@@ -35,6 +35,10 @@ public:
   AddressType address_type = AddressType::Untranslated;
   bool no_write = false;        // ATS translation request: NW (read-only access intended)
   AtsTranslation ats;           // filled by the IOMMU for TranslationRequest
+  // s390: the access belongs to a channel program of this subchannel: its
+  // subchannel-identification word (bit 15 one, so never 0; fw::Requester
+  // layout, PoP chapter 14). 0: not a channel-program access.
+  uint32_t subchannel_id = 0;
 
   DmaExtension() = default;
   DmaExtension(uint16_t rid) : requester_id(rid) {}

@@ -78,3 +78,17 @@ S decode_fields(uint64_t value) {
 }
 
 }  // namespace iommusim
+
+namespace iommusim {
+
+// Fields of architectures that number bits from the left (z/Architecture
+// Principles of Operation, LoPAPR, the POWER PHB specifications; skiboot's
+// PPC_BIT and PPC_BITMASK): bit 0 is the most significant bit of a
+// `word_bits`-wide word, first <= last. msb0_bits(16, 23) of a 32-bit word is
+// bits(15, 8); msb0_bits(0, 3, 64) is bits(63, 60).
+constexpr Field msb0_bits(unsigned first, unsigned last, unsigned word_bits = 32) {
+  return Field{word_bits - 1 - last, last - first + 1};
+}
+constexpr Bit msb0_bit(unsigned n, unsigned word_bits = 32) { return Bit{{word_bits - 1 - n, 1}}; }
+
+}  // namespace iommusim

@@ -12,6 +12,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/dma_extension.h"
 #include "common/tlm_access.h"
 #include "iommu_common/memory_port.h"
 
@@ -37,6 +38,19 @@ public:
   }
   bool poke(uint64_t pa, const void* buf, unsigned len) override {
     return debug(tlm::TLM_WRITE_COMMAND, pa, const_cast<void*>(buf), len);
+  }
+
+  // The DMA attributes every access of this port carries from now on (a
+  // DmaExtension the port's payload owns and frees): an initiator that tags
+  // its accesses (a channel program's subchannel) sets them here. A port
+  // never asked carries none, as before.
+  DmaExtension& attributes() {
+    DmaExtension* a = trans_.get_extension<DmaExtension>();
+    if (!a) {
+      a = new DmaExtension;
+      trans_.set_extension(a);
+    }
+    return *a;
   }
 
 private:

@@ -63,11 +63,14 @@ struct TranslationRequest {
   // plain read or a plain write; execute and privileged come from the
   // attributes' PASID-prefix bits (a request without PASID carries them too,
   // as the attributes say).
+  // A channel-program access (DmaExtension::subchannel_id set) has its
+  // subchannel as requester and as address space.
   static TranslationRequest from_dma(const DmaExtension& a, uint64_t address, bool write) {
     TranslationRequest r;
-    r.requester = Requester::pci(a.requester_id);
-    r.space = a.has_pasid ? AddressSpaceTag::pasid(a.pasid, a.privileged, a.execute)
-                          : AddressSpaceTag::none();
+    r.requester = a.subchannel_id ? Requester::subchannel(a.subchannel_id) : Requester::pci(a.requester_id);
+    r.space = a.subchannel_id ? AddressSpaceTag::subchannel(a.subchannel_id)
+              : a.has_pasid   ? AddressSpaceTag::pasid(a.pasid, a.privileged, a.execute)
+                              : AddressSpaceTag::none();
     r.address = address;
     r.access = Access{!write, write, a.execute, a.privileged};
     r.address_type = a.address_type;

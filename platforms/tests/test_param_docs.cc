@@ -133,6 +133,10 @@ TEST(ParamDocs, EveryParameterHasHelpAndTheSourceOfItsDefault) {
   std::vector<std::vector<std::string>> configs = {{"system.platform=simple"}};
   for (const char* kind : {"workload", "tg", "nic", "svm"})
     configs.push_back({"system.platform=x86-vtd", std::string("ep0.kind=") + kind});
+  for (const char* kind : {"block", "stream"})
+    configs.push_back({"system.platform=s390", std::string("dasd0.kind=") + kind});
+  for (const char* kind : {"tg", "nic", "svm"})
+    configs.push_back({"system.platform=pseries", std::string("ep0.kind=") + kind});
   size_t seen = 0;
   for (const auto& sets : configs) {
     ConfigSet config;

@@ -74,3 +74,13 @@ TEST(RegisterFields, OneFieldListEncodesAndDecodes) {
   EXPECT_EQ(zero.count, 1u) << "a field of 0 holds 1";
   EXPECT_FALSE(zero.flag);
 }
+
+// IBM numbering: bit 0 is the most significant bit (skiboot PPC_BIT(0) =
+// 0x8000000000000000, PPC_BITMASK(8,46) covers address bits 55..17).
+TEST(RegisterFields, IbmNumberingCountsFromTheMostSignificantBit) {
+  EXPECT_EQ(msb0_bit(0, 64).mask(), 0x8000000000000000ull);
+  EXPECT_EQ(msb0_bit(63, 64).mask(), 1ull);
+  EXPECT_EQ(msb0_bits(8, 46, 64).mask(), 0x00fffffffffe0000ull);
+  EXPECT_EQ(msb0_bits(55, 63, 64).mask(), 0x1ffull);
+  EXPECT_EQ(msb0_bits(59, 63, 64).extract(0x11ull), 0x11u);
+}

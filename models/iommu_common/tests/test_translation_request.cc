@@ -68,3 +68,14 @@ TEST(TranslationRequest, OtherAddressSpaces) {
   EXPECT_EQ(s.kind, Requester::Kind::Subchannel);
   EXPECT_EQ(s.id, 0x10003u);
 }
+
+TEST(TranslationRequest, ChannelProgramAccessNamesItsSubchannel) {
+  DmaExtension a;
+  a.subchannel_id = 0x0001002a;  // subchannel 0x2a of set 0 (bit 15 one)
+  const TranslationRequest r = TranslationRequest::from_dma(a, 0x5000, /*write=*/true);
+  EXPECT_EQ(r.requester.kind, Requester::Kind::Subchannel);
+  EXPECT_EQ(r.requester.id, 0x0001002au);
+  EXPECT_EQ(r.space.kind, AddressSpaceTag::Kind::Subchannel);
+  EXPECT_EQ(r.space.id, 0x0001002au);
+  EXPECT_TRUE(r.access.write);
+}
