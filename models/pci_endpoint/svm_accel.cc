@@ -95,7 +95,7 @@ SvmAccelerator::SvmAccelerator(sc_core::sc_module_name name, const SvmAccelParam
   stats_.subgroup("atc").formula("hit_rate", "device-TLB hits per lookup", [this] {
     const double n = static_cast<double>(atc_hits_.value() + atc_misses_.value());
     return n > 0 ? static_cast<double>(atc_hits_.value()) / n : 0.0;
-  });
+  }, "ratio");
   stats_.subgroup("pri").gauge("max_outstanding", "most page requests outstanding at once",
                                [this] { return uint64_t(max_outstanding_); });
 

@@ -195,9 +195,11 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
     l.gauge("credit_waits", "posted TLPs that waited for a credit", [c] { return uint64_t(c->credit_waits); });
     l.formula("credit_wait_ns", "total time posted TLPs waited for credits", [c] { return c->credit_wait_ns; }, "ns");
     l.formula("up_utilization", "upstream busy fraction over the run",
-              [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+              [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
+              "ratio");
     l.formula("down_utilization", "downstream busy fraction over the run",
-              [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+              [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
+              "ratio");
   }
   if (trace_) trace_track_ = trace_->track(this->name());
 

@@ -52,11 +52,7 @@ PhbTranslator::PhbTranslator(const PhbParams& p, iommu::MemoryPort& mem, const C
       walk_latency_(walker_stats_.histogram("walk_latency", "time of one TCE table walk", "ns")) {
   iommu::bind_cache_stats(rtc_stats_, rtc_, "RTC");
   StatGroup& tce = unit.subgroup("tce_cache");
-  iommu::bind_cache_stats(tce, tce_cache_, "TCE cache");
-  tce.formula("hit_rate", "TCE cache hits per lookup", [this] {
-    const CacheCounters& c = tce_cache_.counters();
-    return c.lookups ? static_cast<double>(c.hits) / static_cast<double>(c.lookups) : 0.0;
-  });
+  iommu::bind_cache_stats(tce, tce_cache_, "TCE cache");  // with hit_rate, null before the first lookup
   Counter& write_backs = walker_stats_.counter("write_backs", "TCEs written back by walks (never: TCEs have no A/D bits)");
   walker_ = std::make_unique<iommu::RadixWalker>(
       mem_, iommu::WalkerCosts{sc_core::SC_ZERO_TIME, clock.cycles(p.walk_step_lat)},
