@@ -37,6 +37,12 @@ VOLATILE = [re.compile(r"[\d.]+ s wall"), re.compile(r"[\d.e+]+ transactions/s o
 # Commands that change the machine or the build itself: never run, they must carry a skip marker.
 NEVER_RUN = re.compile(r"cmake -S|bootstrap\.sh|install-deps\.sh|npm install|apt-get|sudo |\.ci/run")
 SOURCE_DIRS = ("models", "firmware", "platforms", "tests", "regress", "bench", "cmake")
+# A path the docs write under /tmp/ (a word of its own): redirected into the scratch tree.
+TMP = re.compile(r"(?<![\w./-])/tmp/")
+# In a code fragment that is an outline rather than code: the member functions it calls
+# (L.map(...), Requester::pci(...)) and the types it names (IoasLayer, Perm).
+CALLED = re.compile(r"(?:\.|::)(\w+)\s*\(")
+TYPE_NAME = re.compile(r"\b([A-Z][a-z]\w*)\b")
 
 
 class Checker:
@@ -49,7 +55,7 @@ class Checker:
 
     def shell(self, cmd, timeout=300):
         """Runs `cmd` in the scratch tree, in its own process group (all of it is killed on a timeout)."""
-        cmd = cmd.replace("/tmp/", os.path.join(self.sandbox, "tmp") + "/")
+        cmd = TMP.sub(os.path.join(self.sandbox, "tmp") + "/", cmd)
         env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
         proc = subprocess.Popen(["bash", "-c", cmd], cwd=self.sandbox, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, start_new_session=True)
@@ -100,8 +106,8 @@ class Checker:
     def run_example(self, where, doc, command, *extra):
         """A suite or sweep of the docs, written two levels below the tree, as the shipped ones are."""
         d = tempfile.mkdtemp(dir=os.path.join(self.sandbox, "examples"))
-        os.makedirs(os.path.join(d, "x"))
-        path = os.path.join(d, "x", "example.json")
+        os.makedirs(os.path.join(d, "regress", "suites"))
+        path = os.path.join(d, "regress", "suites", "example.json")
         with open(path, "w") as f:
             json.dump(doc, f)
         os.symlink(os.path.join(self.sandbox, "configs"), os.path.join(d, "configs"))
@@ -128,7 +134,7 @@ class Checker:
         corpus = source_text(self.source, dirs)
         for line in body.splitlines():
             code = line.split("//")[0].split("#")[0].strip() if not line.strip().startswith("#include") else line.strip()
-            if code and code not in corpus:
+            if code and code not in corpus and not outline_line_declared(code, corpus):
                 self.fail(where, f"this line is in no tested source file: {line.strip()!r}")
 
     def tables(self, where, text):
@@ -146,7 +152,7 @@ class Checker:
         self.checked += rows > 0
 
     def links(self, where, path, text):
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", re.sub(r"`[^`\n]*`", "", text)):
             if not os.path.exists(os.path.join(os.path.dirname(path), target)):
                 self.fail(where, f"a link to a missing file: {target}")
 
@@ -157,7 +163,7 @@ class Checker:
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self.tables(rel, BLOCK.sub("", text))
-        self.links(rel, path, text)
+        self.links(rel, path, BLOCK.sub("", text))
         for m in BLOCK.finditer(text):
             where = f"{rel}:{text[:m.start()].count(chr(10)) + 1 + bool(m.group('skip'))}"
             if m.group("skip"):
@@ -178,6 +184,16 @@ class Checker:
             self.cxx_block(where, body, "tests/install/consumer/main.cc", ("models", "firmware", "platforms", "tests"))
         elif lang == "cmake":
             self.cxx_block(where, body, "tests/install/consumer/CMakeLists.txt", ("tests", "cmake"))
+
+
+def outline_line_declared(code, corpus):
+    """A line of an outline (calls with their arguments named) holds if every function it calls and every
+    type it names is declared in the tested sources: `L.map(a, &iova, ...)` needs a `map(` there."""
+    calls, types = CALLED.findall(code), TYPE_NAME.findall(code)
+    if not calls and not types:
+        return False
+    return (all(re.search(r"\b" + re.escape(c) + r"\(", corpus) for c in calls) and
+            all(re.search(r"\b(?:class|struct|enum class|using) " + re.escape(t) + r"\b", corpus) for t in types))
 
 
 def commands(body):
@@ -249,8 +265,9 @@ def source_text(source, dirs):
 
 
 def make_sandbox(source, build):
-    """A scratch tree: links to the sources and the build, its own tmp/ and examples/."""
-    d = tempfile.mkdtemp(prefix="iommusim-docs-")
+    """A scratch tree: links to the sources and the build, its own tmp/ and examples/. It lives in the
+    build directory, not under /tmp/, so that redirecting the docs' /tmp/ paths leaves its own alone."""
+    d = tempfile.mkdtemp(prefix="docs-sandbox-", dir=build)
     for name in os.listdir(source):
         if name not in (".git", "build") and not name.startswith("build"):
             os.symlink(os.path.join(source, name), os.path.join(d, name))
