@@ -28,11 +28,19 @@ SCENARIOS = [
     ("configs/vtd/svm-page-requests.ini", ["kernel.page_requests=false", "acc0.count=10", "acc0.think_ns=20000"],
      ["fault recorded", "page request"]),
     ("configs/vtd/nested.ini", ["gpu0.count=500"], ["dma read", "walk", "kernel map"]),
+    ("configs/pseries/eeh-freeze-recovery.ini", [],
+     ["translate: TCE cache hit", "translate: TCE cache miss", "translate: fault", "walk", "read L1", "EEH freeze",
+      "PE frozen", "H_PUT_TCE_INDIRECT", "ibm,slot-error-detail", "ibm,set-slot-reset", "ibm,configure-pe",
+      "kernel map"]),
+    ("configs/pseries/nic-put-tce.ini", ["nic0.packets=200"], ["H_PUT_TCE", "kernel map", "kernel unmap", "tx"]),
 ]
 # Arguments an event must carry, by name.
 ARGS = {"dma write": {"requester", "iova", "size"}, "translate: IOTLB miss": {"requester", "iova", "result", "pa"},
         "fault recorded": {"requester", "pasid", "iova", "result"}, "read L1": {"pa", "level"},
-        "kernel map": {"iova", "pa", "size", "result"}, "page request": {"requester", "pasid", "iova", "result"}}
+        "kernel map": {"iova", "pa", "size", "result"}, "page request": {"requester", "pasid", "iova", "result"},
+        "translate: TCE cache miss": {"requester", "iova", "pa", "size", "result"},
+        "translate: fault": {"requester", "iova", "result"}, "EEH freeze": {"requester", "iova", "value", "result"},
+        "PE frozen": {"value"}, "H_PUT_TCE": {"iova", "result"}, "H_PUT_TCE_INDIRECT": {"iova", "value", "result"}}
 
 
 def run(sim, source, config, sets, out):
