@@ -33,6 +33,7 @@ SCENARIOS = [
       "PE frozen", "H_PUT_TCE_INDIRECT", "ibm,slot-error-detail", "ibm,set-slot-reset", "ibm,configure-pe",
       "kernel map"]),
     ("configs/pseries/nic-put-tce.ini", ["nic0.packets=200"], ["H_PUT_TCE", "kernel map", "kernel unmap", "tx"]),
+    ("configs/s390/invalid-ccw.ini", [], ["channel program", "CCW", "I/O interruption", "program check"]),
 ]
 # Arguments an event must carry, by name.
 ARGS = {"dma write": {"requester", "iova", "size"}, "translate: IOTLB miss": {"requester", "iova", "result", "pa"},
@@ -40,7 +41,9 @@ ARGS = {"dma write": {"requester", "iova", "size"}, "translate: IOTLB miss": {"r
         "kernel map": {"iova", "pa", "size", "result"}, "page request": {"requester", "pasid", "iova", "result"},
         "translate: TCE cache miss": {"requester", "iova", "pa", "size", "result"},
         "translate: fault": {"requester", "iova", "result"}, "EEH freeze": {"requester", "iova", "value", "result"},
-        "PE frozen": {"value"}, "H_PUT_TCE": {"iova", "result"}, "H_PUT_TCE_INDIRECT": {"iova", "value", "result"}}
+        "PE frozen": {"value"}, "H_PUT_TCE": {"iova", "result"}, "H_PUT_TCE_INDIRECT": {"iova", "value", "result"},
+        "channel program": {"pa", "result"}, "CCW": {"pa", "value", "size"}, "program check": {"pa", "result"},
+        "I/O interruption": {"value", "level"}}
 
 
 def run(sim, source, config, sets, out):
