@@ -9,7 +9,6 @@ Exit status 77 (CTest: skipped) with one line when Chromium or speedscope is not
 (scripts/install-deps.sh installs both).
 """
 
-import argparse
 import functools
 import http.server
 import os
@@ -97,9 +96,7 @@ def png_problems(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sim", required=True)
-    ap.add_argument("--source", required=True)
+    ap = test_traces.arguments()
     ap.add_argument("--out", required=True)
     ap.add_argument("--update-docs", action="store_true")
     args = ap.parse_args()

@@ -90,11 +90,16 @@ def checker_rejects_a_bad_trace(tmp):
     return out
 
 
-def main():
+def arguments():
+    """The options every trace test takes: the simulator and the source tree."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sim", required=True)
-    ap.add_argument("--source", required=True)
-    args = ap.parse_args()
+    ap.add_argument("--sim", required=True, help="the iommusim binary")
+    ap.add_argument("--source", required=True, help="the source tree (configs/)")
+    return ap
+
+
+def main():
+    args = arguments().parse_args()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="iommusim-trace-") as tmp:
         for p in checker_rejects_a_bad_trace(tmp):

@@ -13,6 +13,7 @@
 
 #include "common/memory.h"
 #include "common/stats.h"
+#include "common/tlm_access.h"
 #include "iommu_vtd/vtd_unit.h"
 
 using namespace iommusim;
@@ -26,11 +27,7 @@ struct Host : sc_core::sc_module {
   bool access(tlm_utils::simple_initiator_socket<Host>& s, tlm::tlm_command cmd, uint64_t addr, void* data,
               unsigned len) {
     tlm::tlm_generic_payload t;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(static_cast<unsigned char*>(data));
-    t.set_data_length(len);
-    t.set_streaming_width(len);
+    prepare_access(t, cmd, addr, data, len);  // the package's one payload set-up
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     s->b_transport(t, delay);
     wait(delay);
@@ -97,11 +94,7 @@ int sc_main(int, char*[]) {
     attrs.requester_id = 0x0008;
     uint32_t got = 0;
     tlm::tlm_generic_payload t;
-    t.set_command(tlm::TLM_READ_COMMAND);
-    t.set_address(0x5000);
-    t.set_data_ptr(reinterpret_cast<unsigned char*>(&got));
-    t.set_data_length(4);
-    t.set_streaming_width(4);
+    prepare_access(t, tlm::TLM_READ_COMMAND, 0x5000, &got, 4);
     t.set_extension(&attrs);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     host.dma->b_transport(t, delay);
