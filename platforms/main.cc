@@ -310,8 +310,10 @@ int sc_main(int argc, char* argv[]) {
   print_run_summary(cl, sys, *platform, run);
   if (run.stop_signal) {
     // The shell's convention for a process ended by a signal: 128 + its number.
-    std::cerr << "iommusim: stopped by " << run.provenance.stopped_by << " at "
-              << sc_core::sc_time_stamp().to_seconds() * 1e6 << " us simulated; the statistics are partial\n";
+    char at[64];  // as the summary's "stopped:" line writes it: 1536900.000, not 1.5369e+06
+    std::snprintf(at, sizeof at, "%.3f", sc_core::sc_time_stamp().to_seconds() * 1e6);
+    std::cerr << "iommusim: stopped by " << run.provenance.stopped_by << " at " << at
+              << " us simulated; the statistics are partial\n";
     return 128 + run.stop_signal;
   }
   return run.status;
