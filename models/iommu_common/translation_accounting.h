@@ -36,12 +36,14 @@ public:
 
   // One translation that took `took` from local time `now`: adds the slot
   // wait and `took` to `delay`. With a trace: a "translate" (or
-  // "translate_fault") slice with the requester and address.
+  // "translate_fault") slice with the requester and address; a unit's hit
+  // path names its slice (`ok_event`: "translate: TCE cache hit").
   [[gnu::always_inline]] inline void account(const sc_core::sc_time& now, const sc_core::sc_time& took,
-                                             sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester) {
+                                             sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester,
+                                             const char* ok_event = "translate") {
     const sc_core::sc_time total = charge(now, took, delay);
     if (tracing())
-      trace_->complete(track_, ok ? "translate" : "translate_fault", category_, ns(now), ns(total),
+      trace_->complete(track_, ok ? ok_event : "translate_fault", category_, ns(now), ns(total),
                        TraceArgs().requester(requester).iova(addr).result(ok ? "ok" : "fault"));
   }
   // The same, for a unit that traces in detail: the slice is named `event`

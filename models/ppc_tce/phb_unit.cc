@@ -139,9 +139,9 @@ void PhbUnit::dma_b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   // timed_translate() would give a plain hit; anything else the full way.
   sc_time xd;  // zero
   uint64_t out, page_size;
-  // A trace names each translation's TCE-cache answer: the full way then.
-  if (!accounting_.tracing() && xlate_.try_hit(a.requester_id, addr, write, xd, &out, &page_size)) {
-    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id);
+  if (xlate_.try_hit(a.requester_id, addr, write, xd, &out, &page_size)) {
+    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id,
+                        "translate: TCE cache hit");  // a hit walks nothing: no slice to nest in it
     if (iommu::within_page(addr, t.get_data_length(), page_size)) return forward(t, out, delay);
     return forward_pages(t, a.requester_id, write, {out, page_size}, delay);
   }
@@ -182,7 +182,7 @@ DmaTranslation PhbUnit::traced_translate(uint16_t rid, uint64_t addr, bool write
   cost.set_trace(&scope);  // the walk and its TCE reads nest in the translation's slice
   const DmaTranslation r = xlate_.translate(rid, addr, write, cost);
   TraceArgs args = TraceArgs().requester(rid).iova(addr);
-  if (r.ok()) args.pa(r.out).size(r.page_size).result(r.tce_cache_hit ? "hit" : "miss");
+  if (r.ok()) args.pa(r.out).size(r.page_size).result("ok");
   else args.result(to_string(r.status));
   const char* event = !r.ok() ? "translate: fault" : r.tce_cache_hit ? "translate: TCE cache hit" : "translate: TCE cache miss";
   accounting_.account(now, took, delay, event, args, scope.txn);
