@@ -98,6 +98,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_units(stats, trace);
   if (err.empty()) err = build_kernel(stats);
+  if (err.empty()) ioas_->set_trace(TraceScope::of(&trace, "kernel", "kernel"));
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = build_endpoint(i, stats, trace, &done);
   if (!err.empty()) return err;

@@ -132,7 +132,38 @@ void QiEngine::process(const QiDescriptor& d, uint64_t next, const sc_time& star
       break;
     }
   }
-  latency_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
+  const double took_ns = (sc_core::sc_time_stamp() - start).to_seconds() * 1e9;
+  latency_.sample(took_ns);
+  if (trace_.active()) trace_.slice(qi_type_name(static_cast<unsigned>(d.type)), start.to_seconds() * 1e9, took_ns,
+                                    descriptor_args(d));
+}
+
+TraceArgs QiEngine::descriptor_args(const QiDescriptor& d) {
+  TraceArgs args;
+  switch (d.type) {
+    case QiType::Iotlb:
+    case QiType::PasidIotlb:
+      args.value(d.did).iova(d.addr).size(4096ull << d.am);
+      if (d.type == QiType::PasidIotlb) args.pasid(d.pasid);
+      break;
+    case QiType::DevTlb:
+    case QiType::PasidDevTlb:
+      args.requester(d.sid).iova(d.addr);
+      if (d.type == QiType::PasidDevTlb) args.pasid(d.pasid);
+      break;
+    case QiType::ContextCache:
+    case QiType::PasidCache:
+      args.value(d.did);
+      break;
+    case QiType::PageGroupResponse:
+      args.requester(d.sid).value(d.response_code);
+      if (d.pasid_present) args.pasid(d.pasid);
+      break;
+    case QiType::Wait:
+    case QiType::Iec:
+      break;
+  }
+  return args;
 }
 
 bool QiEngine::devtlb_invalidate(const QiDescriptor& d) {

@@ -19,6 +19,7 @@
 #include "common/register_fields.h"
 #include "common/register_map.h"
 #include "common/stats.h"
+#include "common/trace.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/pcie_message_port.h"
 #include "iommu_vtd/vtd_event.h"
@@ -46,6 +47,10 @@ public:
 
   // The engine's process body (the unit's SC_THREAD); never returns.
   void run();
+  // With an active scope: one slice per descriptor, from its fetch to its completion.
+  void set_trace(const TraceScope& scope) { trace_ = scope; }
+  // What a descriptor's slice names: domain (value), address and size, requester, PASID.
+  static TraceArgs descriptor_args(const QiDescriptor& d);
   // GCMD.QIE took effect: enabled, the engine looks at the queue; disabled,
   // IQH reads 0.
   void enabled(bool on);
@@ -84,6 +89,7 @@ private:
   Histogram& latency_;
   sc_core::sc_event kick_;
   sc_core::sc_time devtlb_done_at_;  // when the outstanding device-TLB completions have all arrived
+  TraceScope trace_;
   Counter& iqe_;
   Counter& ite_;
   Counter& ice_;

@@ -103,6 +103,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       fault_record_latency_(clock_.cycles(params_.fault_record_latency)) {
   counters_.translations.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                                  &counters_.translation_latency);
+  qi_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".qi", "vtd"));
+  prq_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".prq", "vtd"));
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
@@ -163,9 +165,32 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
 inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   // The module's simulation context: what sc_time_stamp() reads, without the call.
   const sc_time now = simcontext()->time_stamp() + delay;
+  if (accounting_.tracing()) return traced_translate(req, now, delay);
   sc_time xd = SC_ZERO_TIME;
   XlateResult r = translator_.translate(req, xd, now);
   accounting_.account(now, xd, delay, r.ok, req.addr, req.source_id);
+  return r;
+}
+
+namespace {
+
+// The slice name of a translation: what was asked, and how the IOTLB answered.
+const char* translation_event(const XlateRequest& req, const XlateResult& r) {
+  if (req.translated) return r.ok ? "translated request: allowed" : "translated request: fault";
+  if (req.translation_request)
+    return !r.ok ? "ATS translation: fault" : r.iotlb_hit ? "ATS translation: IOTLB hit" : "ATS translation: IOTLB miss";
+  return !r.ok ? "translate: fault" : r.iotlb_hit ? "translate: IOTLB hit" : "translate: IOTLB miss";
+}
+
+}  // namespace
+
+XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& now, sc_time& delay) {
+  const TraceScope scope = accounting_.new_scope();
+  sc_time xd = SC_ZERO_TIME;
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, now);
+  cost.set_trace(&scope);  // the walk and its table reads nest in the translation's slice
+  XlateResult r = translator_.translate(req, cost);
+  accounting_.account(now, xd, delay, translation_event(req, r), translation_trace_args(req, r), scope.txn);
   return r;
 }
 
@@ -205,7 +230,10 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     if (translator_.try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
       // The local time at entry (try_hit added nothing to delay).
       const sc_time now = simcontext()->time_stamp() + delay;
-      accounting_.account(now, xd, delay, true, in, a.requester_id);
+      if (accounting_.tracing())
+        accounting_.account(now, xd, delay, "translate: IOTLB hit", TraceArgs().requester(a.requester_id).iova(in).pa(out).result("ok"), 0);
+      else
+        accounting_.account(now, xd, delay, true, in, a.requester_id);
       if (iommu::within_page(in, trans.get_data_length(), psize)) {
         forward(trans, out, delay);
         return;
@@ -251,7 +279,12 @@ void VtdUnit::forward_pages(tlm::tlm_generic_payload& trans, XlateRequest req, c
 
 void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
                     AddressType at, sc_time& delay) {
-  if (faults_.report(req, at, r.reason, r.fault_suppressed)) delay += fault_record_latency_;
+  if (faults_.report(req, at, r.reason, r.fault_suppressed)) {
+    delay += fault_record_latency_;
+    if (accounting_.tracing())
+      accounting_.trace_instant("fault recorded", accounting_.ns(simcontext()->time_stamp() + delay),
+                                translation_trace_args(req, r));
+  }
   iommu::answer_fault(trans, iommu::fault_kind(r.permission_fault));
 }
 

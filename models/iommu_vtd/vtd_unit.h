@@ -110,6 +110,9 @@ private:
   void ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
+  // timed_translate() with a trace: the translation's slice, its walk and table reads, and its fault.
+  [[gnu::noinline]] XlateResult traced_translate(const XlateRequest& req, const sc_core::sc_time& now,
+                                                 sc_core::sc_time& delay);
   // The DMA path past the IOTLB-hit fast path (every address type but
   // translation requests).
   [[gnu::noinline]] void dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,

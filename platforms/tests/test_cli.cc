@@ -2,13 +2,11 @@
 // default scenario, --print-config round trip, and determinism.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
+#include "platforms/tests/cli_run.h"
 #include "platforms/tests/temp_files.h"
 
 namespace {
@@ -16,24 +14,8 @@ namespace {
 using iommusim::test::slurp;
 using iommusim::test::write_temp;
 
-struct Result {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  std::string cmd = std::string("cd ") + testing::TempDir() +
-                    " && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " IOMMUSIM_BIN " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
+using Result = iommusim::test::CliResult;
+inline Result run(const std::string& args) { return iommusim::test::run_cli(args); }
 
 const std::string kDefault = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/default.ini";
 

@@ -36,6 +36,13 @@ def read_json(path):
         return json.load(f)
 
 
+def require_input(path, what):
+    """An input file named by the user must exist before anything else is looked for (the simulator
+    included), so that a mistyped suite is reported as such."""
+    if not os.path.isfile(path):
+        raise UsageError(f"{what} not found: {path}" + (" (a directory)" if os.path.isdir(path) else ""))
+
+
 def load_json(path, what):
     """An input file named by the user: a missing or malformed one is a UsageError naming it."""
     try:

@@ -123,12 +123,51 @@ def read_result(item):
         return new_result(item, "missing", [f"no result: {p} (task not run, or died before writing it)"])
 
 
+class Stats(dict):
+    """A run's statistics, name -> number or None, as stats.json holds them.
+
+    `provenance` is the run's provenance object (the one key of stats.json that is not a
+    statistic). `aliases` maps the alias names of stats.meta.json (TLB_MISS) to their targets:
+    a lookup by exact name resolves them, iteration and globs do not see them, so that a glob
+    does not count a counter twice."""
+
+    def __init__(self, values, provenance=None, aliases=None):
+        super().__init__(values)
+        self.provenance = provenance or {}
+        self.aliases = aliases or {}
+
+    def __missing__(self, name):
+        target = self.aliases.get(name)
+        if target is None or not dict.__contains__(self, target):
+            raise KeyError(name)
+        return dict.__getitem__(self, target)
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or dict.__contains__(self, self.aliases.get(name, ""))
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+def stats_meta_path(path):
+    """Where iommusim writes the metadata of a JSON stats file: stats.json -> stats.meta.json."""
+    return os.path.splitext(path)[0] + ".meta.json"
+
+
 def load_stats(path):
-    """A stats file written by --stats-out: a JSON object (OSError or ValueError otherwise)."""
-    stats = read_json(path)
-    if not isinstance(stats, dict):
+    """A stats file written by --stats-out: a JSON object (OSError or ValueError otherwise), with
+    the aliases of its stats.meta.json when there is one."""
+    values = read_json(path)
+    if not isinstance(values, dict):
         raise ValueError("not a JSON object")
-    return stats
+    provenance = values.pop("provenance", None)
+    aliases = {}
+    try:
+        meta = read_json(stats_meta_path(path))
+        aliases = {name: a["target"] for name, a in meta.get("aliases", {}).items()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass  # no metadata (an older simulator, or a stand-in): no aliases
+    return Stats(values, provenance if isinstance(provenance, dict) else None, aliases)
 
 
 # ----------------------------------------------------------------------------
