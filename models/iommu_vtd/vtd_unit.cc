@@ -29,6 +29,13 @@ constexpr uint64_t kPage = 4096;
 // Range").
 constexpr uint64_t kInterruptWindow = 0xfee00000, kInterruptWindowMask = ~0xfffffull;
 
+// A write without PASID to the interrupt window: an interrupt request.
+inline bool is_interrupt_request(const tlm::tlm_generic_payload& trans, const DmaExtension& a) {
+  return trans.get_command() == tlm::TLM_WRITE_COMMAND && !a.has_pasid &&
+         a.address_type == AddressType::Untranslated &&
+         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
+}
+
 }  // namespace
 
 VtdUnit::Stats::Stats(StatGroup& unit)
@@ -203,20 +210,19 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     ats_translation_request(trans, a, delay);
     return;
   }
-  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
   // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
   // DMA remapping, and goes through interrupt remapping when that is enabled,
   // whatever TE says (VT-d chapter 5).
-  const bool interrupt = write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
-                         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
-  if (interrupt && ir_.enabled()) return interrupt_request(trans, a, delay);
   if (!commands_.remapping_enabled()) {  // remapping disabled: DMA passes untranslated
+    if (ir_.enabled() && is_interrupt_request(trans, a)) return interrupt_request(trans, a, delay);
     ++counters_.passthrough;
     forward(trans, trans.get_address(), delay);
     return;
   }
-  if (interrupt) {  // interrupt remapping disabled: delivered as it came
-    ++counters_.interrupt_requests;
+  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
+  if (is_interrupt_request(trans, a)) {
+    if (ir_.enabled()) return interrupt_request(trans, a, delay);
+    ++counters_.interrupt_requests;  // interrupt remapping disabled: delivered as it came
     forward(trans, trans.get_address(), delay);
     return;
   }
