@@ -108,9 +108,10 @@ void S390Platform::build_system(StatGroup& stats) {
   interrupts_->io_interruption.bind(*io_interruption_);
 }
 
-std::string S390Platform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter&) {
+std::string S390Platform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
   if (std::string err = check(sys); !err.empty()) return err;
   build_system(stats);
+  css_->set_trace(&trace);
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; i < endpoints_.size(); ++i) {
     if (std::string err = build_device(i, stats, sys.seed); !err.empty()) return endpoints_[i]->name() + ": " + err;

@@ -19,7 +19,9 @@ DmaPort::DmaPort(tlm::tlm_initiator_socket<>& socket, PcieLinkTiming& link)
   cpls_.reserve(64);
 }
 
-DmaPort::~DmaPort() = default;  // trans_ frees ext_
+// trans_ frees ext_, its own; a message cut off by the end of a stopped run
+// is the caller's and is detached first.
+DmaPort::~DmaPort() { trans_.clear_extension<PcieMessage>(); }
 
 sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, const sc_time& at,
                            tlm::tlm_response_status* st) {

@@ -1,5 +1,5 @@
-// Runs the built `iommusim` command as a user would, in GoogleTest's
-// temporary directory, for the command-line tests.
+// Running the built `iommusim` command from a test, as a user would, in
+// GoogleTest's temporary directory.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 namespace iommusim::test {
 
 struct CliResult {
-  int status;
+  int status;       // the exit status, or 128 + the signal that ended it
   std::string out;  // stdout and stderr together
 };
 
