@@ -154,15 +154,23 @@ std::string configure(const ConfigSet& config, SystemParams& sys, ParamList& par
   });
 }
 
+// `p` without "." and ".." steps or a trailing separator, to compare directories by name.
+std::filesystem::path normal_dir(const std::filesystem::path& p) {
+  const std::filesystem::path n = p.lexically_normal();
+  return n.has_filename() || !n.has_parent_path() ? n : n.parent_path();
+}
+
 // Why `path` could not be written at the end of the run, or "": its directory
-// must exist and be writable, and the path must not be a directory.
-std::string output_path_error(const std::string& option, const std::string& path) {
+// must exist and be writable (or be `outdir`, which the run creates before it
+// simulates), and the path must not be a directory.
+std::string output_path_error(const std::string& option, const std::string& path, const std::string& outdir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path file(path);
   const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
   const std::string what = option + " " + shown_text(path) + ": ";
   if (fs::is_directory(file, ec)) return what + "is a directory; name a file in it";
+  if (!outdir.empty() && !fs::exists(dir, ec) && normal_dir(dir) == normal_dir(outdir)) return "";
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) return what + "'" + shown_text(dir.string()) + "' is not a directory";
   if (!fs::is_directory(dir, ec)) return what + "directory '" + shown_text(dir.string()) + "' does not exist; create it first";
   if (access(dir.c_str(), W_OK) != 0) return what + "directory '" + shown_text(dir.string()) + "' is not writable";
@@ -175,10 +183,10 @@ std::string output_path_error(const std::string& option, const std::string& path
 std::string check_outputs(const CommandLine& cl) {
   if (!cl.stats_out.empty()) {
     if (std::string err = stats_format_error(cl.stats_out); !err.empty()) return "--stats-out: " + err;
-    if (std::string err = output_path_error("--stats-out", cl.stats_out); !err.empty()) return err;
+    if (std::string err = output_path_error("--stats-out", cl.stats_out, cl.outdir); !err.empty()) return err;
   }
   if (!cl.trace_out.empty())
-    if (std::string err = output_path_error("--trace-out", cl.trace_out); !err.empty()) return err;
+    if (std::string err = output_path_error("--trace-out", cl.trace_out, cl.outdir); !err.empty()) return err;
   std::error_code ec;
   if (!cl.outdir.empty() && std::filesystem::exists(cl.outdir, ec) && !std::filesystem::is_directory(cl.outdir, ec))
     return "--outdir " + shown_text(cl.outdir) + ": is a file, not a directory";
