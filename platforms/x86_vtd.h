@@ -117,6 +117,7 @@ private:
   std::string check_kernel_and_units() const;
   std::string build_memory_system(StatGroup& stats);
   std::string build_units(StatGroup& stats, TraceWriter& trace);
+  static std::string use_iotlb_impl(vtd::Translator& translator, const std::string& unit);
   std::string build_kernel(StatGroup& stats);
   std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                              std::vector<const sc_core::sc_event*>* done);
