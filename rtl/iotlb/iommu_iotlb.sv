@@ -154,32 +154,21 @@ module iommu_iotlb #(
     return -1;
   endfunction
 
-  // PLRU: the node bits after an access to `way` point away from it.
-  function automatic logic [TREE_W-1:0] tree_touch(input logic [TREE_W-1:0] bits, input int unsigned way);
+  // PLRU: walks the tree from the root, toward `way` (an access: every node
+  // bit on the path is set to point away from it) or, with `follow`, where the
+  // bits point (the victim). Returns the way reached; `touched` gets the bits.
+  function automatic int unsigned tree_walk(input logic [TREE_W-1:0] bits, input int unsigned way,
+                                            input logic follow, output logic [TREE_W-1:0] touched);
     int unsigned node, lo, n;
     logic upper;
     node = 0;
     lo = 0;
     n = WAYS;
+    touched = bits;
     for (int unsigned l = 0; l < LEVELS; l++) begin
       n = n / 2;
-      upper = way >= lo + n;
-      bits[node] = !upper;
-      node = 2 * node + (upper ? 2 : 1);
-      if (upper) lo = lo + n;
-    end
-    return bits;
-  endfunction
-
-  function automatic int unsigned tree_victim(input logic [TREE_W-1:0] bits);
-    int unsigned node, lo, n;
-    logic upper;
-    node = 0;
-    lo = 0;
-    n = WAYS;
-    for (int unsigned l = 0; l < LEVELS; l++) begin
-      n = n / 2;
-      upper = bits[node];
+      upper = follow ? bits[node] : way >= lo + n;
+      touched[node] = !upper;
       node = 2 * node + (upper ? 2 : 1);
       if (upper) lo = lo + n;
     end
@@ -256,10 +245,11 @@ module iommu_iotlb #(
   assign fill_hit_way = find_way(fill_set, fill_vpn, fill_pasid, fill_sid, fill_size);
   assign fill_free_way = first_invalid_way(fill_set);
   assign rng_next = rng_q + 64'h9e3779b97f4a7c15;
+  logic [TREE_W-1:0] unused_bits;  // the victim search changes no bits
   always_comb begin
     case (POLICY)
       0: fill_victim = lru_victim(fill_set);
-      1: fill_victim = WAYS > 1 ? tree_victim(tree_q[fill_set]) : 0;
+      1: fill_victim = WAYS > 1 ? tree_walk(tree_q[fill_set], 0, 1'b1, unused_bits) : 0;
       2: fill_victim = int'(rr_q[fill_set]);
       default: fill_victim = int'(splitmix_out(rng_next) % 64'(WAYS));
     endcase
@@ -295,7 +285,9 @@ module iommu_iotlb #(
         else if (rank_q[slot(set, w)] < rank_q[slot(set, way)]) rank_q[slot(set, w)] <= rank_q[slot(set, w)] + 1'b1;
       end
     end else if (POLICY == 1 && WAYS > 1) begin
-      tree_q[set] <= tree_touch(tree_q[set], way);
+      logic [TREE_W-1:0] touched;
+      void'(tree_walk(tree_q[set], way, 1'b0, touched));
+      tree_q[set] <= touched;
     end
   endtask
 

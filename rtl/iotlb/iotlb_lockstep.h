@@ -103,14 +103,20 @@ private:
     rsp_ready = false;
   }
 
+  // A key on the four signals of a channel.
+  template <class Vpn, class Pasid, class Sid, class Size>
+  static void set_key(const vtd::detail::IotlbKey& k, Vpn& vpn, Pasid& pasid, Sid& sid, Size& size) {
+    vpn = k.vpn;
+    pasid = k.pasid;
+    sid = k.sid;
+    size = k.size;
+  }
+
   IotlbOutcome drive(const IotlbOp& op) {
     IotlbOutcome o;
     switch (op.kind) {
       case IotlbOp::Lookup:
-        lk_vpn_ = op.key.vpn;
-        lk_pasid_ = op.key.pasid;
-        lk_sid_ = op.key.sid;
-        lk_size_ = op.key.size;
+        set_key(op.key, lk_vpn_, lk_pasid_, lk_sid_, lk_size_);
         handshake(lk_valid_, lk_ready_, lk_rsp_valid_, lk_rsp_ready_);
         o.hit = lk_rsp_hit_.read();
         if (o.hit) {
@@ -137,10 +143,7 @@ private:
   }
 
   void drive_fill(const IotlbOp& op, IotlbOutcome& o) {
-    fill_vpn_ = op.key.vpn;
-    fill_pasid_ = op.key.pasid;
-    fill_sid_ = op.key.sid;
-    fill_size_ = op.key.size;
+    set_key(op.key, fill_vpn_, fill_pasid_, fill_sid_, fill_size_);
     fill_did_ = op.entry.did;
     fill_entry_pasid_ = op.entry.pasid;
     fill_out_page_ = op.entry.out_page;
