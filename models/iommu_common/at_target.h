@@ -19,6 +19,10 @@
 // touched by any of this.
 #pragma once
 
+#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
+#define SC_INCLUDE_DYNAMIC_PROCESSES  // sc_spawn (include this header before <systemc>)
+#endif
+
 #include <deque>
 #include <functional>
 #include <memory>
