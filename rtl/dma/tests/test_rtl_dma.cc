@@ -11,9 +11,8 @@
 
 #include <systemc>
 
-#include "Vdma_engine.h"
 #include "rtl/dma/bus_checker.h"
-#include "rtl/dma/pin_tlm_bridge.h"
+#include "rtl/dma/rtl_dma_device.h"
 #include "vtd_spec_tables.h"
 #include "vtd_unit_bench.h"
 
@@ -31,7 +30,7 @@ constexpr uint64_t kDescIova = 0x10000000, kSrcIova = 0x10001000, kDstIova = 0x1
 constexpr uint64_t kUnmappedIova = 0x10100000;
 constexpr uint64_t kPhys = 0x3000000;  // IOVA page i of the window -> kPhys + (IOVA - kDescIova)
 
-// Binds one name's signal to the engine, the bridge and the checker.
+// The bus of the engine, for the checker's own test.
 #define IOMMUSIM_DMA_BUS(X)                                                                                        \
   X(bool, req_valid) X(bool, req_ready) X(bool, req_write) X(uint64_t, req_addr) X(uint64_t, req_wdata)           \
   X(uint32_t, req_tag) X(bool, rsp_valid) X(bool, rsp_ready) X(uint32_t, rsp_tag) X(uint64_t, rsp_rdata)          \
@@ -52,41 +51,15 @@ struct System {
   vtdbench::Host host{"host"};
   vtdbench::Endpoint ep{"ep"};
   DummyTarget unused{"unused"};
-  sc_core::sc_clock clk{"clk", sc_time(4, SC_NS)};
-  sc_core::sc_signal<bool> rst_n{"rst_n"}, start{"start"}, busy{"busy"}, done{"done"}, error{"error"};
-  sc_core::sc_signal<uint64_t> desc_base{"desc_base"}, err_addr{"err_addr"};
-  sc_core::sc_signal<uint32_t> desc_count{"desc_count"}, descs_done{"descs_done"};
-#define IOMMUSIM_SIGNAL(type, name) sc_core::sc_signal<type> name{#name};
-  IOMMUSIM_DMA_BUS(IOMMUSIM_SIGNAL)
-#undef IOMMUSIM_SIGNAL
-  Vdma_engine engine{"engine"};
-  PinTlmBridge bridge{"bridge", 2, kRid};  // fewer slots than the engine's 4 tags: req_ready drops
-  BusChecker checker{"checker"};
+  // 250 MHz; fewer bridge slots (2) than the engine's tags (4): req_ready drops.
+  RtlDmaDevice dev{"dma", kRid, sc_time(4, SC_NS), 2};
 
   System() {
     host.mmio.bind(unit.mmio);
     host.dma.bind(unused.socket);
     unit.mem_out.bind(mem.socket);
     unit.devtlb_out.bind(ep.socket);
-    bridge.socket.bind(unit.dma_in);
-    engine.clk(clk);
-    bridge.clk(clk);
-    checker.clk(clk);
-    engine.rst_n(rst_n);
-    engine.start(start);
-    engine.desc_base(desc_base);
-    engine.desc_count(desc_count);
-    engine.busy(busy);
-    engine.done(done);
-    engine.error(error);
-    engine.err_addr(err_addr);
-    engine.descs_done(descs_done);
-#define IOMMUSIM_BIND(type, name) \
-  engine.name(name);              \
-  bridge.name(name);              \
-  checker.name(name);
-    IOMMUSIM_DMA_BUS(IOMMUSIM_BIND)
-#undef IOMMUSIM_BIND
+    dev.socket().bind(unit.dma_in);
   }
 
   SparseMemory& ram() { return mem.storage(); }
@@ -121,19 +94,7 @@ struct System {
     ASSERT_TRUE(host.rd(vtd::reg::GSTS) & vtd::gsts::TES);
   }
 
-  // Resets the engine, starts `count` descriptors and waits for done.
-  void run_engine(unsigned count) {
-    rst_n = false;
-    sc_core::wait(20, SC_NS);
-    rst_n = true;
-    desc_base = kDescIova;
-    desc_count = count;
-    start = true;
-    sc_core::wait(clk.posedge_event());
-    sc_core::wait(clk.posedge_event());
-    start = false;
-    while (!done.read()) sc_core::wait(clk.posedge_event());
-  }
+  void run_engine(unsigned count) { dev.run_list(kDescIova, count); }
 
   void run(std::function<void()> body) {
     bool finished = false;
@@ -163,8 +124,8 @@ TEST(RtlDma, CopiesThroughTheModeledVtd) {
     s.enable_translation();
     s.run_engine(2);
   });
-  EXPECT_FALSE(s.error.read());
-  EXPECT_EQ(s.descs_done.read(), 2u);
+  EXPECT_FALSE(s.dev.error());
+  EXPECT_EQ(s.dev.descriptors_done(), 2u);
   for (unsigned i = 0; i < 512; ++i)
     ASSERT_EQ(s.ram().read_le(s.phys(kDstIova) + i, 1), s.ram().read_le(s.phys(kSrcIova) + i, 1)) << i;
   for (unsigned i = 0; i < 256; ++i)
@@ -172,11 +133,11 @@ TEST(RtlDma, CopiesThroughTheModeledVtd) {
         << i;
   EXPECT_EQ(s.ram().read_le(s.phys(kDstIova + 0x1000), 8), 0u) << "nothing written outside the descriptors";
   // 2 x 3 descriptor reads + (64 + 32) beats, each a read and a write.
-  EXPECT_EQ(s.bridge.transactions(), 6u + 2 * 96u);
-  EXPECT_EQ(s.bridge.error_responses(), 0u);
-  EXPECT_EQ(s.checker.violations(), std::vector<std::string>{});
-  EXPECT_GT(s.checker.request_stalls(), 0u) << "the bridge never held a request back";
-  EXPECT_GT(s.checker.response_stalls(), 0u) << "the engine never held a response back";
+  EXPECT_EQ(s.dev.bridge().transactions(), 6u + 2 * 96u);
+  EXPECT_EQ(s.dev.bridge().error_responses(), 0u);
+  EXPECT_EQ(s.dev.checker().violations(), std::vector<std::string>{});
+  EXPECT_GT(s.dev.checker().request_stalls(), 0u) << "the bridge never held a request back";
+  EXPECT_GT(s.dev.checker().response_stalls(), 0u) << "the engine never held a response back";
 }
 
 TEST(RtlDma, UnmappedDestinationIsAnErrorResponseAndAFault) {
@@ -192,12 +153,12 @@ TEST(RtlDma, UnmappedDestinationIsAnErrorResponseAndAFault) {
     // The unit recorded the translation fault (VT-d 7.2.1: FSTS.PPF).
     EXPECT_TRUE(s.host.rd(vtd::reg::FSTS) & vtd::fsts::PPF);
   });
-  EXPECT_TRUE(s.error.read());
-  EXPECT_EQ(s.err_addr.read(), kUnmappedIova);
-  EXPECT_EQ(s.descs_done.read(), 1u);
-  EXPECT_GT(s.bridge.error_responses(), 0u);
+  EXPECT_TRUE(s.dev.error());
+  EXPECT_EQ(s.dev.error_address(), kUnmappedIova);
+  EXPECT_EQ(s.dev.descriptors_done(), 1u);
+  EXPECT_GT(s.dev.bridge().error_responses(), 0u);
   EXPECT_EQ(s.ram().read_le(s.phys(kDstIova + 0x800), 8), 0u) << "the third descriptor ran";
-  EXPECT_EQ(s.checker.violations(), std::vector<std::string>{});
+  EXPECT_EQ(s.dev.checker().violations(), std::vector<std::string>{});
 }
 
 // The checker itself, on a bus driven by hand: a dropped valid, a payload
