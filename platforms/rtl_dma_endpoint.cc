@@ -47,8 +47,10 @@ fw::PciDriverBase* RtlDmaEndpoint::create_driver(const EndpointContext&) { retur
 uint64_t RtlDmaEndpoint::transactions() const { return 0; }
 std::string RtlDmaEndpoint::failure() const { return ""; }
 std::string RtlDmaEndpoint::summary_row() const { return ""; }
+void RtlDmaEndpoint::trace_signals(sc_core::sc_trace_file*) {}
 #else
 uint64_t RtlDmaEndpoint::transactions() const { return device_->bridge().transactions(); }
+void RtlDmaEndpoint::trace_signals(sc_core::sc_trace_file* vcd) { device_->trace_signals(vcd); }
 
 void RtlDmaEndpoint::create(const EndpointContext& ctx) {
   device_ = std::make_unique<rtl::RtlDmaDevice>(name().c_str(), requester_id(),

@@ -32,6 +32,7 @@ public:
   EndpointPorts ports() override;
   fw::PciDriverBase* create_driver(const EndpointContext& ctx) override;
   uint64_t transactions() const override;
+  void trace_signals(sc_core::sc_trace_file* vcd) override;
   std::string failure() const override;
   std::string summary_row() const override;
   static std::string summary_header();

@@ -88,6 +88,7 @@ public:
   const sc_core::sc_event& progress_event() const override { return monitor_->progress(); }
   void print_summary(std::ostream& os) const override;
   std::vector<std::string> run_failures() const override;
+  void trace_signals(sc_core::sc_trace_file* vcd) override { endpoints_.trace_signals(vcd); }
 
   // For tests and tools.
   fw::IoasLayer& ioas() { return *ioas_; }

@@ -54,6 +54,19 @@ void RtlDmaDevice::run_list(uint64_t desc_base, unsigned count) {
   done_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
+void RtlDmaDevice::trace_signals(sc_core::sc_trace_file* vcd) const {
+  const std::string p = std::string(name()) + ".";
+  sc_core::sc_trace(vcd, clk_, p + "clk");
+#define IOMMUSIM_TRACE(sig) sc_core::sc_trace(vcd, sig##_, p + #sig);
+  IOMMUSIM_TRACE(rst_n) IOMMUSIM_TRACE(start) IOMMUSIM_TRACE(busy) IOMMUSIM_TRACE(error) IOMMUSIM_TRACE(desc_base)
+  IOMMUSIM_TRACE(err_addr) IOMMUSIM_TRACE(desc_count) IOMMUSIM_TRACE(descs_done) IOMMUSIM_TRACE(req_valid)
+  IOMMUSIM_TRACE(req_ready) IOMMUSIM_TRACE(req_write) IOMMUSIM_TRACE(req_addr) IOMMUSIM_TRACE(req_wdata)
+  IOMMUSIM_TRACE(req_tag) IOMMUSIM_TRACE(rsp_valid) IOMMUSIM_TRACE(rsp_ready) IOMMUSIM_TRACE(rsp_error)
+  IOMMUSIM_TRACE(rsp_tag) IOMMUSIM_TRACE(rsp_rdata)
+#undef IOMMUSIM_TRACE
+  sc_core::sc_trace(vcd, done_sig_, p + "done");
+}
+
 bool RtlDmaDevice::error() const { return error_.read(); }
 uint64_t RtlDmaDevice::error_address() const { return err_addr_.read(); }
 unsigned RtlDmaDevice::descriptors_done() const { return descs_done_.read(); }

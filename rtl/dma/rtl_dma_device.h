@@ -40,6 +40,9 @@ public:
   uint64_t cycles() const { return cycles_; }
   const PinTlmBridge& bridge() const { return bridge_; }
   const BusChecker& checker() const { return checker_; }
+  // The engine's ports (clock, control, the bus between it and the bridge)
+  // into `vcd`, named <device>.<port>.
+  void trace_signals(sc_core::sc_trace_file* vcd) const;
 
 private:
   sc_core::sc_clock clk_;
