@@ -28,6 +28,7 @@
 
 #include "common/at_initiator.h"
 #include "common/dma_extension.h"
+#include "common/tlm_access.h"
 #include "common/memory.h"
 #include "floor_translator.h"
 #include "iommu_vtd/vtd_unit.h"
@@ -83,12 +84,7 @@ private:
     AtInitiator::attach(t);
     tlm_utils::tlm_quantumkeeper qk;
     for (unsigned i = 0; i < dmas; ++i) {
-      t.set_command(tlm::TLM_READ_COMMAND);
-      t.set_address(kIova + 4096ull * (i % kPages) + 64);
-      t.set_data_ptr(data);
-      t.set_data_length(sizeof data);
-      t.set_streaming_width(sizeof data);
-      t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      prepare_access(t, tlm::TLM_READ_COMMAND, kIova + 4096ull * (i % kPages) + 64, data, sizeof data);
       if (approximately_timed) {
         at.transport(t, sc_core::sc_time_stamp());
       } else {

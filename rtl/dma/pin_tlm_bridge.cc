@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "common/tlm_access.h"
+
 namespace iommusim::rtl {
 
 PinTlmBridge::PinTlmBridge(sc_core::sc_module_name name, unsigned max_outstanding, uint16_t requester_id)
@@ -46,13 +48,7 @@ void PinTlmBridge::accept() {
   const bool write = req_write.read();
   const uint64_t wdata = req_wdata.read();
   for (unsigned i = 0; i < 8; ++i) s.data[i] = static_cast<uint8_t>(wdata >> (8 * i));  // little endian
-  s.trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-  s.trans.set_address(req_addr.read());
-  s.trans.set_data_ptr(s.data);
-  s.trans.set_data_length(8);
-  s.trans.set_streaming_width(8);
-  s.trans.set_byte_enable_ptr(nullptr);
-  s.trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_access(s.trans, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, req_addr.read(), s.data, 8);
   s.tag = req_tag.read();
   ++transactions_;
   s.go.notify(sc_core::SC_ZERO_TIME);

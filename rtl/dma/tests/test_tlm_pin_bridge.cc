@@ -10,6 +10,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "Vmem_slave.h"
+#include "common/tlm_access.h"
 #include "rtl/dma/bus_checker.h"
 #include "rtl/dma/tlm_pin_bridge.h"
 
@@ -30,12 +31,7 @@ struct Initiator : sc_core::sc_module {
   // One access with `delay` annotated; returns its status.
   tlm::tlm_response_status access(bool write, uint64_t addr, void* data, unsigned len, sc_time delay) {
     tlm::tlm_generic_payload t;
-    t.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    t.set_address(addr);
-    t.set_data_ptr(static_cast<unsigned char*>(data));
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    iommusim::prepare_access(t, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len);
     socket->b_transport(t, delay);
     EXPECT_EQ(delay, sc_core::SC_ZERO_TIME) << "the bridge returns with its delay settled";
     return t.get_response_status();
