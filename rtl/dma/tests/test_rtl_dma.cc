@@ -84,12 +84,12 @@ struct System {
   }
   uint64_t phys(uint64_t iova) const { return kPhys + (iova - kDescIova); }
 
-  // Root table pointer and translation enable, as a driver does (VT-d 10.4.4/10.4.5).
+  // Root table pointer, then translation enable, as a driver does (GCMD.SRTP, GCMD.TE; VT-d chapter 11).
   void enable_translation() {
     host.wr(vtd::reg::RTADDR, kRoot, 8);
-    host.wr(vtd::reg::GCMD, vtd::gsts::RTPS);
+    host.wr(vtd::reg::GCMD, vtd::gcmd::SRTP);
     sc_core::wait(1, SC_US);
-    host.wr(vtd::reg::GCMD, vtd::gsts::TES);
+    host.wr(vtd::reg::GCMD, vtd::gcmd::TE);
     sc_core::wait(1, SC_US);
     ASSERT_TRUE(host.rd(vtd::reg::GSTS) & vtd::gsts::TES);
   }
@@ -150,7 +150,7 @@ TEST(RtlDma, UnmappedDestinationIsAnErrorResponseAndAFault) {
   s.run([&] {
     s.enable_translation();
     s.run_engine(3);
-    // The unit recorded the translation fault (VT-d 7.2.1: FSTS.PPF).
+    // The unit recorded the translation fault (VT-d chapter 7, "Primary Fault Logging": FSTS.PPF).
     EXPECT_TRUE(s.host.rd(vtd::reg::FSTS) & vtd::fsts::PPF);
   });
   EXPECT_TRUE(s.dev.error());
