@@ -203,8 +203,8 @@ CcwWorkload::CcwWorkload(sc_core::sc_module_name name, const CcwWorkloadParams& 
                  [self] { return self->host_cpu_per_program_ns(); }, "ns");
   stats_.formula("throughput_MBps", "data bytes per second of the run (1e6 bytes/s)",
                  [self] { return self->throughput_MBps(); }, "MB/s");
-  stats_.formula("pins_left", "guest pages still pinned (vfio-ccw)", [self] { return double(self->pins_left()); },
-                 "pins");
+  stats_.gauge("pins_left", "guest pages still pinned (vfio-ccw)", [self] { return self->pins_left(); },
+               "pins");
   SC_THREAD(run);
 }
 

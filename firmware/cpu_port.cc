@@ -53,6 +53,11 @@ void CpuPort::wr32(uint64_t addr, uint32_t v) {
 }
 void CpuPort::wr64(uint64_t addr, uint64_t v) { write64(addr, v); }
 
+// A run stopped by a signal between quanta can leave a call in flight (its
+// thread never returns from the target, which waits inside b_transport): the
+// caller's extension is still on the payload, which would free it. Detach it.
+CpuPort::~CpuPort() { call_trans_.clear_extension<ArchitectedCall>(); }
+
 bool CpuPort::call(ArchitectedCall& call) {
   if (static_cast<unsigned>(call.kind) >= kCallKinds) {  // no such kind: nothing to send it to
     ++call_errors_;

@@ -27,6 +27,7 @@ public:
   tlm_utils::simple_initiator_socket<CpuPort> calls;
 
   CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats = nullptr);
+  ~CpuPort() override;
 
   // PhysMemory (RAM): timed, through the socket.
   bool read(uint64_t pa, void* buf, unsigned len) override;

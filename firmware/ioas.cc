@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <systemc>
+
 #include "firmware/ioas_detail.h"
 #include "firmware/page_allocator.h"
 
@@ -167,8 +169,34 @@ std::string IoasLayer::map_in_domains(Ioas& a, uint64_t iova, uint64_t pa, uint6
   return "";
 }
 
-std::string IoasLayer::map(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm,
-                           bool fixed) {
+namespace {
+double now_ns() { return sc_core::sc_time_stamp().to_seconds() * 1e9; }
+}  // namespace
+
+void IoasLayer::trace_call(const char* name, double start_ns, const TraceArgs& args, const std::string& err) const {
+  TraceArgs a = args;
+  a.result(err.empty() ? "ok" : "error");
+  trace_.slice(name, start_ns, now_ns() - start_ns, a);
+}
+
+std::string IoasLayer::map(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm, bool fixed) {
+  if (!trace_.active()) return map_untraced(id, iova, pa, size, perm, fixed);
+  const double start = now_ns();
+  const std::string err = map_untraced(id, iova, pa, size, perm, fixed);
+  trace_call("kernel map", start, TraceArgs().iova(*iova).pa(pa).size(size).value(id), err);
+  return err;
+}
+
+std::string IoasLayer::unmap(uint32_t id, uint64_t iova, uint64_t size, uint64_t* unmapped) {
+  if (!trace_.active()) return unmap_untraced(id, iova, size, unmapped);
+  const double start = now_ns();
+  const std::string err = unmap_untraced(id, iova, size, unmapped);
+  trace_call("kernel unmap", start, TraceArgs().iova(iova).size(size).value(id), err);
+  return err;
+}
+
+std::string IoasLayer::map_untraced(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm,
+                                    bool fixed) {
   Ioas* a = ioas(id);
   if (!a) return "no IOAS " + std::to_string(id);
   if (size == 0 || (size & (kPageSize - 1)) || (pa & (kPageSize - 1)))
@@ -183,7 +211,7 @@ std::string IoasLayer::map(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t si
   return "";
 }
 
-std::string IoasLayer::unmap(uint32_t id, uint64_t iova, uint64_t size, uint64_t* unmapped) {
+std::string IoasLayer::unmap_untraced(uint32_t id, uint64_t iova, uint64_t size, uint64_t* unmapped) {
   if (unmapped) *unmapped = 0;
   Ioas* a = ioas(id);
   if (!a) return "no IOAS " + std::to_string(id);

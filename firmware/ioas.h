@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/trace.h"
 #include "firmware/iommu_backend.h"
 #include "firmware/iommu_types.h"
 
@@ -95,6 +96,9 @@ public:
   // end is refused (nothing unmapped). *unmapped gets the bytes.
   std::string unmap(uint32_t ioas, uint64_t iova, uint64_t size, uint64_t* unmapped = nullptr);
   uint64_t mapped_bytes(uint32_t ioas) const;
+  // With an active scope: a "kernel map" / "kernel unmap" slice per call, over
+  // the simulated time the call took (page-table writes, invalidation wait).
+  void set_trace(const TraceScope& scope) { trace_ = scope; }
 
   // ---- attach (IommuPaging; PASID attachments IommuPasid) ----
   // Attaches (or replaces: an attached device is switched in one step) `device`
@@ -160,6 +164,11 @@ public:
   }
 
 private:
+  std::string map_untraced(uint32_t id, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm, bool fixed);
+  std::string unmap_untraced(uint32_t id, uint64_t iova, uint64_t size, uint64_t* unmapped);
+  // The slice of one call that started at `start_ns`: IOVA, size, PA (map) and result.
+  void trace_call(const char* name, double start_ns, const TraceArgs& args, const std::string& err) const;
+
   struct Mapping { uint64_t pa, size; Perm perm; };
   struct Domain { IommuBackend* backend; IommuPaging* paging; uint32_t handle; };
   struct Ioas {
@@ -238,6 +247,7 @@ private:
   std::vector<PeErrorEvent> pe_log_;
   std::map<PeKey, size_t> open_pe_;      // frozen PE -> index in pe_log_
   std::function<void(const std::string&, const PeErrorEvent&)> pe_cb_;
+  TraceScope trace_;
 };
 
 }  // namespace iommusim::fw

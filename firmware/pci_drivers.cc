@@ -58,20 +58,26 @@ void PciDriverBase::cfg_wr(uint64_t off, uint32_t v, unsigned len) {
   cpu_.write(fn_.cfg + off, b, len);
 }
 
-void PciDriverBase::enable_function(unsigned msix_entries, uint64_t msix_table) {
+std::string PciDriverBase::enable_function(unsigned msix_entries, uint64_t msix_table) {
   using namespace pcicfg;
   cfg_wr(BAR0, static_cast<uint32_t>(fn_.bar0) | 0x4u, 4);  // 64-bit memory BAR
   cfg_wr(BAR0 + 4, static_cast<uint32_t>(fn_.bar0 >> 32), 4);
   cfg_wr(COMMAND, CMD_MEMORY | CMD_BUS_MASTER, 2);
   for (unsigned i = 0; i < msix_entries; ++i) {
+    uint64_t addr = fn_.msi_address;
+    uint32_t data = fn_.vector + i;
+    if (msi_domain_)
+      if (std::string err = msi_domain_->compose_msi(rid_, fn_.vector + i, &addr, &data); !err.empty())
+        return "MSI-X vector " + std::to_string(i) + ": " + err;
     const uint64_t e = msix_table + i * MSIX_ENTRY_SIZE;
-    reg_wr(e + MSIX_ENTRY_ADDR_LO, static_cast<uint32_t>(fn_.msi_address));
-    reg_wr(e + MSIX_ENTRY_ADDR_HI, static_cast<uint32_t>(fn_.msi_address >> 32));
-    reg_wr(e + MSIX_ENTRY_DATA, fn_.vector + i);
+    reg_wr(e + MSIX_ENTRY_ADDR_LO, static_cast<uint32_t>(addr));
+    reg_wr(e + MSIX_ENTRY_ADDR_HI, static_cast<uint32_t>(addr >> 32));
+    reg_wr(e + MSIX_ENTRY_DATA, data);
     reg_wr(e + MSIX_ENTRY_VECTOR_CTL, 0);
   }
   cfg_wr(MSIX_CAP + MSIX_CTL, MSIX_CTL_ENABLE, 2);
   cpu_.sync();
+  return "";
 }
 
 void PciDriverBase::wait_irq(const sc_time& timeout) {
@@ -190,7 +196,7 @@ std::string NicDriver::bring_up() {
     if (!pa) return "out of kernel RAM for the packet buffers (kernel.ram_size)";
     pool_.push_back(pa);
   }
-  enable_function(2, MSIX_TABLE);
+  if (err = enable_function(2, MSIX_TABLE); !err.empty()) return err;
   reg_wr(CTRL, CTRL_RST);
   reg_wr(IMS, INT_TXDW);
   reg_wr(TDBAL, static_cast<uint32_t>(ring_iova_));
@@ -279,7 +285,7 @@ void NicDriver::run() {
     wait_irq(irq_timeout);
     clean();
   }
-  finish();
+  finish(errors_.value() ? std::to_string(errors_.value()) + " packet buffer unmaps failed" : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -313,7 +319,7 @@ std::string AccelDriver::bring_up() {
   const bool svm = p_.mode == "svm";
   if ((p_.ats || svm) && !svm_) return "ATS and mode svm need a VT-d unit";
   if (std::string e = wait_iommu(); !e.empty()) return e;
-  enable_function(1, accreg::MSIX_TABLE);
+  if (std::string e = enable_function(1, accreg::MSIX_TABLE); !e.empty()) return e;
   if (svm) cfg_wr(PASID_CAP + PASID_CONTROL, PASID_CTL_ENABLE, 2);
   if (p_.ats) {
     cfg_wr(ATS_CAP + ATS_CONTROL, ATS_CTL_ENABLE, 2);
@@ -430,7 +436,10 @@ void AccelDriver::run() {
     }
     if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
   }
-  finish();
+  // Jobs that ended in STATUS.ERROR or timed out fail the run (exit status 1).
+  finish(job_errors_.value() ? std::to_string(job_errors_.value()) + " of " + std::to_string(jobs_.value()) +
+                                   " jobs failed (STATUS.ERROR or no completion within job_timeout_ns)"
+                             : "");
 }
 
 }  // namespace iommusim::fw

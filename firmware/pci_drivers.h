@@ -33,6 +33,7 @@
 #include "common/stats.h"
 #include "firmware/cpu_port.h"
 #include "firmware/dma_api.h"
+#include "firmware/msi_domain.h"
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_driver.h"
 
@@ -54,6 +55,9 @@ public:
   const std::string& failure() const { return failure_; }
   // Interrupt entry (the platform's interrupt controller calls it).
   void irq() { ++irqs_seen_; irq_ev_.notify(sc_core::SC_ZERO_TIME); }
+  // Elaboration: the domain that composes its MSI messages (interrupt
+  // remapping); none keeps the compatibility-format messages of `fn`.
+  void set_msi_domain(MsiDomain* domain) { msi_domain_ = domain; }
   StatGroup& stats() { return stats_; }
   uint64_t cpu_ns() const { return cpu_ns_.value(); }
 
@@ -71,8 +75,9 @@ protected:
   uint32_t reg_rd(uint64_t off) { return cpu_.rd32(fn_.bar0 + off); }
   void reg_wr(uint64_t off, uint32_t v) { cpu_.wr32(fn_.bar0 + off, v); }
   // Enumeration: BAR0, Memory Space + Bus Master, MSI-X entries 0..n-1 to
-  // vectors fn.vector + i at fn.msi_address, MSI-X enabled.
-  void enable_function(unsigned msix_entries, uint64_t msix_table);
+  // vectors fn.vector + i at fn.msi_address (or what the MSI domain composes
+  // for them), MSI-X enabled. "" or why a vector has no message.
+  std::string enable_function(unsigned msix_entries, uint64_t msix_table);
   // Waits for an interrupt newer than the last one consumed (or `timeout`).
   void wait_irq(const sc_core::sc_time& timeout);
   // Measures kernel time: add the time since `from` to cpu_ns.
@@ -81,6 +86,7 @@ protected:
   std::string device_;
   PciFunctionAddr fn_;
   uint16_t rid_;
+  MsiDomain* msi_domain_ = nullptr;
   DmaApi& dma_;
   PageAllocator& alloc_;
   CpuPort& cpu_;

@@ -36,8 +36,7 @@ PhbDriver::PhbDriver(const std::string& name, const PhbDriverParams& p, const Ph
       error_irqs_(stats_.counter("error_interrupts", "bridge error interrupts served")),
       pe_errors_reported_(stats_.counter("pe_errors_reported", "PE freezes reported to the IOAS layer, per device")),
       table_pages_freed_(stats_.counter("table_pages_freed", "TCE table pages returned to the hypervisor")) {
-  stats_.formula("table_pages", "TCE table pages in use", [this] { return static_cast<double>(table_pages()); },
-                 "pages");
+  stats_.gauge("table_pages", "TCE table pages in use", [this] { return table_pages(); }, "pages");
 }
 
 PhbDriver::~PhbDriver() = default;

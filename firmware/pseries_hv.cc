@@ -1,5 +1,7 @@
 #include "firmware/pseries_hv.h"
 
+#include <iterator>
+
 #include "firmware/papr_abi.h"
 
 namespace iommusim::fw {
@@ -18,12 +20,45 @@ const char* const kRtasCalls[] = {
 };
 struct HcallName {
   uint64_t opcode;
-  const char* name;
+  const char* name;   // its statistics
+  const char* event;  // its trace slice: the LoPAPR name
 };
-const HcallName kHcalls[] = {{papr_abi::H_PUT_TCE, "put_tce"},
-                             {papr_abi::H_GET_TCE, "get_tce"},
-                             {papr_abi::H_STUFF_TCE, "stuff_tce"},
-                             {papr_abi::H_PUT_TCE_INDIRECT, "put_tce_indirect"}};
+const HcallName kHcalls[] = {{papr_abi::H_PUT_TCE, "put_tce", "H_PUT_TCE"},
+                             {papr_abi::H_GET_TCE, "get_tce", "H_GET_TCE"},
+                             {papr_abi::H_STUFF_TCE, "stuff_tce", "H_STUFF_TCE"},
+                             {papr_abi::H_PUT_TCE_INDIRECT, "put_tce_indirect", "H_PUT_TCE_INDIRECT"}};
+
+// Trace names and results: literals (the trace keeps pointers).
+const char* call_event(const ArchitectedCall& c) {
+  if (c.kind == CallKind::PaprHypercall) {
+    for (const HcallName& h : kHcalls)
+      if (h.opcode == c.token) return h.event;
+    return "unknown hcall";
+  }
+  const uint64_t rtas_index = c.token - papr_abi::kRtasTokenBase;  // the constructor gives tokens in kRtasCalls order
+  if (c.kind == CallKind::Rtas && c.token >= papr_abi::kRtasTokenBase && rtas_index < std::size(kRtasCalls))
+    return kRtasCalls[rtas_index];
+  return c.kind == CallKind::Rtas ? "unknown RTAS call" : call_kind_name(c.kind);
+}
+
+const char* call_result(const ArchitectedCall& c) {
+  if (c.kind == CallKind::PaprHypercall) {
+    switch (c.status) {
+      case papr::H_SUCCESS: return "H_SUCCESS";
+      case papr::H_PARAMETER: return "H_PARAMETER";
+      case papr::H_HARDWARE: return "H_HARDWARE";
+      default: return "H_FUNCTION";
+    }
+  }
+  switch (c.status) {  // RTAS call status (LoPAPR, RTAS chapter; QEMU include/hw/ppc/spapr.h RTAS_OUT_*)
+    case rtas::kSuccess: return "success";
+    case rtas::kHardwareError: return "hardware error";
+    case rtas::kBusy: return "busy";
+    case rtas::kParameterError: return "parameter error or not supported";
+    case rtas::kNoErrorsFound: return "no errors found";
+    default: return "other status";
+  }
+}
 }  // namespace
 
 const DeviceTreeDevice* DeviceTree::device(const std::string& name) const {
@@ -142,10 +177,22 @@ void PseriesHypervisor::b_transport(tlm::tlm_generic_payload& t, sc_time& delay)
   sc_core::wait(delay);
   delay = sc_core::SC_ZERO_TIME;
   lock_.lock();
+  const double start_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   dispatch(*call);
   cpu_.sync();
+  if (trace_.active()) {  // TCE hcalls take (LIOBN, ioba, tce or list, count): the I/O address and the count
+    TraceArgs args = TraceArgs().result(call_result(*call));
+    if (call->kind == CallKind::PaprHypercall && call->args.size() >= 2) args.iova(call->args[1]);
+    if (call->kind == CallKind::PaprHypercall && call->args.size() >= 4) args.value(call->args[3]);
+    trace_.slice(call_event(*call), start_ns, sc_core::sc_time_stamp().to_seconds() * 1e9 - start_ns, args);
+  }
   lock_.unlock();
   t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void PseriesHypervisor::set_trace(TraceWriter* writer) {
+  trace_ = TraceScope::of(writer, "hv", "hv");
+  ioas_.set_trace(TraceScope::of(writer, "hv.ioas", "hv"));
 }
 
 void PseriesHypervisor::dispatch(ArchitectedCall& call) {

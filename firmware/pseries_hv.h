@@ -105,6 +105,9 @@ public:
   const std::string& error() const { return error_; }
   const DeviceTree& device_tree() const { return tree_; }
   IoasLayer& ioas() { return ioas_; }
+  // Trace: each hcall and RTAS call on track "hv" (its architected name, the
+  // return code), the IOAS layer's maps and unmaps on "hv.ioas".
+  void set_trace(TraceWriter* writer);
   // The guest's EEH notification: (PE config address, BUID), once per event.
   void on_guest_eeh(std::function<void(uint32_t, uint64_t)> cb) { guest_eeh_ = std::move(cb); }
   StatGroup& stats() { return stats_; }
@@ -159,6 +162,7 @@ private:
   PageAllocator& alloc_;
   IovaRange partition_;
   IoasLayer ioas_;
+  TraceScope trace_;
   sc_core::sc_mutex lock_;
   std::vector<std::unique_ptr<PhbDriver>> phbs_;
   std::map<std::pair<unsigned, uint16_t>, uint32_t> pe_ioas_;   // (phb, pe) -> IOAS

@@ -75,8 +75,8 @@ PinTable::PinTable(StatGroup& stats)
       unpins_(stats.counter("unpins", "guest pages unpinned")),
       peak_(stats.counter("pinned_peak", "most guest pin counts outstanding at once")) {
   const PinTable* self = this;
-  stats.formula("pins_outstanding", "pin counts not yet released",
-                [self] { return static_cast<double>(self->pins_outstanding()); }, "pins");
+  stats.gauge("pins_outstanding", "pin counts not yet released",
+              [self] { return self->pins_outstanding(); }, "pins");
 }
 
 void PinTable::pin(uint64_t guest_page) {

@@ -13,11 +13,11 @@ using sc_core::SC_NS;
 // Register offsets and bits, from the VT-d spec (chapter 11), so the driver
 // depends on nothing of the model.
 namespace r {
-constexpr uint64_t CAP = 0x08, ECAP = 0x10, GCMD = 0x18, GSTS = 0x1C, RTADDR = 0x20, FSTS = 0x34,
+constexpr uint64_t CAP = 0x08, ECAP = 0x10, GCMD = 0x18, GSTS = 0x1C, RTADDR = 0x20, CCMD = 0x28, FSTS = 0x34,
                    FECTL = 0x38, FEDATA = 0x3C, FEADDR = 0x40, FEUADDR = 0x44, IQH = 0x80, IQT = 0x88,
-                   IQA = 0x90, PQH = 0xC0, PQT = 0xC8, PQA = 0xD0, PRS = 0xDC, PECTL = 0xE0,
+                   IQA = 0x90, IRTA = 0xB8, PQH = 0xC0, PQT = 0xC8, PQA = 0xD0, PRS = 0xDC, PECTL = 0xE0,
                    PEDATA = 0xE4, PEADDR = 0xE8, PEUADDR = 0xEC;
-constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26;
+constexpr uint32_t TE = 1u << 31, SRTP = 1u << 30, QIE = 1u << 26, IRE = 1u << 25, SIRTP = 1u << 24;
 // GCMD bits that are "persistent" in GSTS (Linux: readl(GSTS) & 0x96ffffff).
 constexpr uint32_t PERSISTENT = 0x96ffffffu;
 constexpr uint32_t FSTS_PFO = 1u << 0, FSTS_PPF = 1u << 1, FSTS_IQE = 1u << 4;
@@ -26,7 +26,7 @@ constexpr uint64_t FRCD_F = 1ull << 63;
 constexpr Field CAP_SAGAW = bits(12, 8), CAP_MGAW = bits(21, 16), CAP_FRO = bits(33, 24), CAP_SLLPS = bits(37, 34),
                 CAP_NFR = bits(47, 40), CAP_MAMV = bits(53, 48), ECAP_IRO = bits(17, 8);
 constexpr Bit CAP_CM = bit(7), CAP_PSI = bit(39), CAP_FS1GP = bit(56);
-constexpr Bit ECAP_QI = bit(1), ECAP_NEST = bit(26), ECAP_PRS = bit(29), ECAP_PASID = bit(40), ECAP_SMTS = bit(43),
+constexpr Bit ECAP_QI = bit(1), ECAP_IR = bit(3), ECAP_NEST = bit(26), ECAP_PRS = bit(29), ECAP_PASID = bit(40), ECAP_SMTS = bit(43),
               ECAP_FLTS = bit(47);
 constexpr Bit IQA_DW = bit(11);  // 256-bit descriptors (11.4.9.3)
 // Fault recording register, upper 64 bits (11.4.14): the record's fields.
@@ -35,6 +35,26 @@ constexpr Bit FRCD_PP = bit(31), FRCD_T1 = bit(62);
 // Page request descriptor (9.x "Page Request Descriptor"): qword 0 and qword 1.
 constexpr Field PRD_RID = bits(31, 16), PRD_PASID = bits(51, 32), PRD_PRGI = bits(11, 3);
 constexpr Bit PRD_PP = bit(8), PRD_WR = bit(1), PRD_LPIG = bit(2);
+// Interrupt remapping: IRTA.S (3:0, 2^(S+1) entries; EIME 11 stays clear:
+// xAPIC), the IRTE (9.10: P 0, V 23:16, APIC ID 47:40; SID 79:64, SVT 83:82)
+// and the remappable MSI address (5.1.2.2: HANDLE[14:0] 19:5, format 4, SHV 3,
+// HANDLE[15] 2). QI type 4 (IEC): G 4, IIDX 47:32.
+constexpr unsigned IRTA_S = 7, IRTE_COUNT = 2u << IRTA_S;
+constexpr Field IRTE_V = bits(23, 16), IRTE_APIC = bits(47, 40), IRTE_SID = bits(15, 0), IRTE_SVT = bits(19, 18);
+constexpr Field MSI_HANDLE_LO = bits(19, 5), MSI_DEST = bits(19, 12);
+constexpr Bit IRTE_P = bit(0), MSI_REMAPPABLE = bit(4), MSI_SHV = bit(3), MSI_HANDLE_HI = bit(2);
+constexpr uint64_t QI_IEC = 4;
+constexpr Bit QI_IEC_INDEX = bit(4);
+constexpr Field QI_IEC_IIDX = bits(47, 32), FRCD_FR_IR = bits(7, 4);  // FR 0x2x: interrupt remapping
+// Register-based invalidation (10.4.7 CCMD, 10.4.8.1 IOTLB_REG at ECAP.IRO *
+// 16 + 8, 10.4.8.2 IVA_REG at ECAP.IRO * 16) and the descriptor fields they
+// carry (6.5.2.1 context-cache, 6.5.2.3 IOTLB invalidate descriptor).
+constexpr Bit CCMD_ICC = bit(63), IOTLB_IVT = bit(63), IOTLB_DR = bit(49), IOTLB_DW = bit(48);
+constexpr Field CCMD_CIRG = bits(62, 61), CCMD_CAIG = bits(60, 59), CCMD_FM = bits(33, 32), CCMD_SID = bits(31, 16),
+                CCMD_DID = bits(15, 0), IOTLB_IIRG = bits(61, 60), IOTLB_IAIG = bits(58, 57), IOTLB_DID = bits(47, 32);
+constexpr Field DESC_TYPE = bits(3, 0), DESC_G = bits(5, 4), DESC_DID = bits(31, 16), CC_SID = bits(47, 32),
+                CC_FM = bits(49, 48);
+constexpr Bit IOTLB_DESC_DR = bit(7), IOTLB_DESC_DW = bit(6);
 }  // namespace r
 
 namespace {
@@ -63,6 +83,14 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
       stale_window_(stats_.histogram("deferred.stale_window_ns", "per unmap: time from unmap return to the flush completing (IOTLB may still translate the IOVA)", "ns")),
       faults_read_(stats_.counter("faults.records", "fault records read and cleared")),
+      interrupt_faults_(stats_.counter("faults.interrupt_records",
+                                       "of those, interrupt-remapping faults (FR 0x20-0x2F): not DMA faults")),
+      irtes_(stats_.counter("ir.irtes", "IRTEs written for MSI/MSI-X vectors (interrupt remapping)")),
+      reg_invalidations_(stats_.counter("reg.invalidations",
+                                        "register-based invalidations (CCMD, IOTLB_REG) of a unit without QI")),
+      reg_failures_(stats_.counter("reg.failures",
+                                   "register-based batches that timed out, were refused (CAIG/IAIG = 0) or asked "
+                                   "for an invalidation with no register interface")),
       fault_irqs_(stats_.counter("faults.interrupts", "fault-event interrupts taken")),
       prq_irqs_(stats_.counter("prq.interrupts", "page-request interrupts taken")),
       page_requests_(stats_.counter("prq.requests", "page requests read from the queue")),
@@ -106,6 +134,7 @@ void VtdDriver::bringup_thread() {
   error_ = discover_unit();
   if (error_.empty()) error_ = set_root_table();
   if (error_.empty()) error_ = enable_queued_invalidation();
+  if (error_.empty()) error_ = enable_interrupt_remapping();
   if (error_.empty()) error_ = program_events();
   if (error_.empty()) error_ = enable_translation();
   if (!error_.empty()) return;
@@ -121,8 +150,8 @@ std::string VtdDriver::discover_unit() {
   const bool smts = (ecap_ & r::ECAP_SMTS) != 0;
   if (p_.mode == "scalable" && !smts) return "mode = scalable but the unit does not report ECAP.SMTS";
   scalable_ = p_.mode == "scalable" || (p_.mode == "auto" && smts);
-  if (!(ecap_ & r::ECAP_QI))
-    return "the unit has no queued invalidation (ECAP.QI = 0); register-based invalidation is not implemented";
+  qi_ = (ecap_ & r::ECAP_QI) != 0;
+  if (scalable_ && !qi_) return "scalable mode needs queued invalidation, and the unit reports ECAP.QI = 0";
   sllps_ = p_.superpages ? static_cast<unsigned>(r::CAP_SLLPS.extract(cap_)) : 0;
   frcd_off_ = r::CAP_FRO.extract(cap_) * 16;
   nfr_ = static_cast<unsigned>(r::CAP_NFR.extract(cap_)) + 1;
@@ -139,6 +168,7 @@ std::string VtdDriver::set_root_table() {
 }
 
 std::string VtdDriver::enable_queued_invalidation() {
+  if (!qi_) return "";  // register-based invalidation (register_invalidation())
   qsize_ = kPageSize << p_.qi_order;
   qbase_ = alloc_.alloc_block(1ull << p_.qi_order, qsize_);
   status_page_ = alloc_.alloc_page();
@@ -149,6 +179,45 @@ std::string VtdDriver::enable_queued_invalidation() {
   cpu_.wr64(base_ + r::IQA, qbase_ | (scalable_ ? r::IQA_DW.mask() : 0) | p_.qi_order);
   qtail_ = 0;
   return gcmd(r::QIE, true) ? "" : "QIE handshake timed out";
+}
+
+// As Linux's intel_setup_irq_remapping and intel_enable_irq_remapping
+// (drivers/iommu/intel/irq_remapping.c): a table of 2^(S+1) IRTEs, IRTA in
+// xAPIC mode, SIRTP, a global IEC invalidation, then IRE. CFI stays clear:
+// compatibility-format interrupts are blocked, as Linux leaves them.
+std::string VtdDriver::enable_interrupt_remapping() {
+  if (!p_.intremap || !(ecap_ & r::ECAP_IR)) return "";
+  const uint64_t table = alloc_.alloc_page();
+  if (!table) return "out of memory for the interrupt remapping table";
+  cpu_.zero(table, static_cast<unsigned>(kPageSize));
+  cpu_.wr64(base_ + r::IRTA, table | r::IRTA_S);
+  if (!gcmd(r::SIRTP, true)) return "SIRTP handshake timed out";
+  if (!submit_invalidation({{r::QI_IEC, 0, 0, 0}})) return "the global IEC invalidation did not complete";
+  if (!gcmd(r::IRE, true)) return "IRE handshake timed out";
+  irt_ = table;
+  return "";
+}
+
+std::string VtdDriver::compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) {
+  if (!irt_) return "";
+  if (next_irte_ >= r::IRTE_COUNT) return "interrupt remapping table full";
+  const uint32_t index = next_irte_++;
+  // Fixed delivery, edge, physical destination; SVT = 01 with SQ = 00: only
+  // this requester id may use the entry.
+  const uint64_t q0 = r::IRTE_P.mask() | r::IRTE_V.encode(vector) | r::IRTE_APIC.encode(r::MSI_DEST.extract(*addr));
+  const uint64_t q1 = r::IRTE_SID.encode(rid) | r::IRTE_SVT.encode(1);
+  cpu_.write64(irt_ + 16ull * index, q0);
+  cpu_.write64(irt_ + 16ull * index + 8, q1);
+  cpu_.charge_ns(p_.irte_ns);
+  ++irtes_;
+  // Linux flushes the entry's IEC index after every IRTE update (qi_flush_iec).
+  if (!submit_invalidation({{r::QI_IEC | r::QI_IEC_INDEX.mask() | r::QI_IEC_IIDX.encode(index), 0, 0, 0}}))
+    return "the IEC invalidation of IRTE " + std::to_string(index) + " did not complete";
+  // SHV with subhandle 0, as Linux's fill_msi_msg writes it.
+  *addr = kMsiBase | r::MSI_HANDLE_LO.encode(index & 0x7fff) | r::MSI_REMAPPABLE.mask() | r::MSI_SHV.mask() |
+          r::MSI_HANDLE_HI.encode(index >> 15);
+  *data = 0;
+  return "";
 }
 
 // The fault event MSI, and the page request queue with its MSI.
@@ -176,14 +245,15 @@ std::string VtdDriver::enable_translation() {
   d.push_back({1 | (1ull << 4), 0, 0, 0});
   d.push_back({2 | (1ull << 4), 0, 0, 0});
   if (scalable_ && (ecap_ & r::ECAP_PASID)) d.push_back({7 | (3ull << 4), 0, 0, 0});  // PASID cache, global
-  if (!qi_submit(d)) return "the initial global invalidation did not complete";
+  if (!submit_invalidation(d)) return "the initial global invalidation did not complete";
   return gcmd(r::TE, true) ? "" : "TE handshake timed out";
 }
 
 // ---------------------------------------------------------------------------
 // Queued invalidation
 
-bool VtdDriver::qi_submit(const std::vector<std::array<uint64_t, 4>>& descs) {
+bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs) {
+  if (!qi_) return register_invalidation(descs);
   qi_lock_.lock();
   ++qseq_;
   cpu_.write64(status_page_, 0);
@@ -228,6 +298,62 @@ bool VtdDriver::qi_submit(const std::vector<std::array<uint64_t, 4>>& descs) {
   else ++qi_timeouts_;
   qi_lock_.unlock();
   return ok;
+}
+
+// A unit without QI: each context-cache or IOTLB descriptor as its register
+// twin, written and polled until ICC / IVT clears, as Linux's
+// __iommu_flush_context and __iommu_flush_iotlb do. A wait descriptor needs
+// nothing (every invalidation is waited for); the other types have no
+// register interface (device-TLB, IEC and PASID invalidations are QI only).
+bool VtdDriver::register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs) {
+  qi_lock_.lock();  // one invalidation in flight, as Linux's register_lock
+  bool ok = true;
+  for (const auto& d : descs) {
+    const uint64_t type = r::DESC_TYPE.extract(d[0]);
+    if (type == 5) continue;
+    cpu_.charge_ns(p_.reg_invalidation_ns);
+    if (type == 1) ok = register_context_invalidation(d[0]) && ok;
+    else if (type == 2) ok = register_iotlb_invalidation(d[0], d[1]) && ok;
+    else ok = false;
+    ++reg_invalidations_;
+  }
+  if (!ok) ++reg_failures_;
+  qi_lock_.unlock();
+  return ok;
+}
+
+bool VtdDriver::register_context_invalidation(uint64_t desc) {
+  const uint64_t cmd = r::CCMD_ICC.mask() | r::CCMD_CIRG.encode(r::DESC_G.extract(desc)) |
+                       r::CCMD_FM.encode(r::CC_FM.extract(desc)) | r::CCMD_SID.encode(r::CC_SID.extract(desc)) |
+                       r::CCMD_DID.encode(r::DESC_DID.extract(desc));
+  cpu_.wr64(base_ + r::CCMD, cmd);
+  uint64_t done = 0;
+  return poll_clear(base_ + r::CCMD, r::CCMD_ICC.mask(), &done) && r::CCMD_CAIG.extract(done) != 0;
+}
+
+bool VtdDriver::register_iotlb_invalidation(uint64_t desc, uint64_t addr) {
+  const uint64_t g = r::DESC_G.extract(desc);
+  if (g == 3) cpu_.wr64(base_ + iro_off_, addr);  // IVA: ADDR 63:12, IH 6, AM 5:0, as in the descriptor
+  const uint64_t cmd = r::IOTLB_IVT.mask() | r::IOTLB_IIRG.encode(g) |
+                       (r::IOTLB_DESC_DR.extract(desc) ? r::IOTLB_DR.mask() : 0) |
+                       (r::IOTLB_DESC_DW.extract(desc) ? r::IOTLB_DW.mask() : 0) |
+                       r::IOTLB_DID.encode(r::DESC_DID.extract(desc));
+  cpu_.wr64(base_ + iro_off_ + 8, cmd);
+  uint64_t done = 0;
+  return poll_clear(base_ + iro_off_ + 8, r::IOTLB_IVT.mask(), &done) && r::IOTLB_IAIG.extract(done) != 0;
+}
+
+// Polls a 64-bit register until `busy` clears (its last value in *last);
+// false after kernel.timeout_ns.
+bool VtdDriver::poll_clear(uint64_t reg, uint64_t busy, uint64_t* last) {
+  const sc_time start = sc_core::sc_time_stamp();
+  for (;;) {
+    cpu_.sync();
+    *last = cpu_.rd64(reg);
+    if (!(*last & busy)) return true;
+    if ((sc_core::sc_time_stamp() - start).to_seconds() * 1e9 > p_.timeout_ns) return false;
+    wait(sc_time(p_.poll_ns, SC_NS));
+  }
 }
 
 std::array<uint64_t, 4> VtdDriver::devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid,
@@ -280,7 +406,7 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
         if (u.second >= 0)
           descs.push_back({6 | (2ull << 4) | (uint64_t(kv.second.did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
     }
-  if (!descs.empty()) qi_submit(descs);
+  if (!descs.empty()) submit_invalidation(descs);
 }
 
 void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users) {
@@ -291,7 +417,7 @@ void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_
       if (u.second >= 0) descs.push_back({6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
   for (auto& u : users)
     if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, 0, 1ull << 63, u.second >= 0, static_cast<uint32_t>(u.second)));
-  qi_submit(descs);
+  submit_invalidation(descs);
 }
 
 // ---------------------------------------------------------------------------
@@ -432,7 +558,7 @@ std::string VtdDriver::ensure_scalable_context(uint16_t rid) {
   std::string err = ctx_->set_scalable_context(rid, 0, pre, ats_.count(rid) != 0, ((ecap_ & r::ECAP_PASID) != 0));
   if (!err.empty()) return err;
   sm_context_ready_.insert(rid);
-  if ((cap_ & r::CAP_CM) != 0) qi_submit({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});
+  if ((cap_ & r::CAP_CM) != 0) submit_invalidation({{1 | (3ull << 4) | (uint64_t(rid) << 32), 0, 0, 0}});
   return "";
 }
 
@@ -498,7 +624,7 @@ std::string VtdDriver::point_legacy_context(uint16_t rid, bool has_pasid, Domain
     d.push_back({1 | (3ull << 4) | (uint64_t(odid) << 16) | (uint64_t(rid) << 32), 0, 0, 0});
     if (old) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
     if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, false, 0));
-    qi_submit(d);
+    submit_invalidation(d);
   }
   return "";
 }
@@ -529,7 +655,7 @@ std::string VtdDriver::point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t 
       if (!old->nested) d.push_back({2 | (2ull << 4) | (uint64_t(odid) << 16), 0, 0, 0});
     }
     if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, has_pasid, pasid));
-    qi_submit(d);
+    submit_invalidation(d);
   }
   return "";
 }
@@ -592,7 +718,7 @@ std::string VtdDriver::svm_bind(uint16_t rid, uint32_t pasid, uint32_t proc) {
   ++attaches_;
   cpu_.charge_ns(p_.attach_ns);
   if (was || ((cap_ & r::CAP_CM) != 0))
-    qi_submit({{7 | (1ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
+    submit_invalidation({{7 | (1ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
                {6 | (2ull << 4) | (uint64_t(pe.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0}});
   bound_[{rid, pasid}] = proc;
   cpu_.sync();
@@ -608,7 +734,7 @@ std::string VtdDriver::svm_unbind(uint16_t rid, uint32_t pasid) {
       {7 | (1ull << 4) | (uint64_t(did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0},
       {6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0}};
   if (ats_.count(rid)) d.push_back(devtlb_desc(rid, 0, 1ull << 63, true, pasid));
-  qi_submit(d);
+  submit_invalidation(d);
   bound_.erase(it);
   cpu_.sync();
   return "";
@@ -652,7 +778,7 @@ std::string VtdDriver::svm_unmap(uint32_t proc, uint64_t va, uint64_t size) {
     if (ats_.count(rid)) d.push_back(psi ? devtlb_desc(rid, chunk, kPageSize << am, true, pasid)
                                          : devtlb_desc(rid, 0, 1ull << 63, true, pasid));
   }
-  if (!d.empty()) qi_submit(d);
+  if (!d.empty()) submit_invalidation(d);
   cpu_.sync();
   return "";
 }
@@ -683,6 +809,10 @@ void VtdDriver::read_faults() {
       cpu_.wr32(reg + 12, 0x80000000u);  // clear F (RW1C), as Linux does
       ++faults_read_;
       cpu_.charge_ns(p_.fault_record_ns);
+      if (r::FRCD_FR_IR.extract(r::FRCD_FR.extract(hi)) == 2) {  // a blocked interrupt, not a DMA
+        ++interrupt_faults_;
+        continue;
+      }
       HwFault f;
       f.requester = Requester::pci(static_cast<uint16_t>(r::FRCD_SID.extract(hi)));
       f.has_pasid = (hi & r::FRCD_PP) != 0;
@@ -753,7 +883,7 @@ void VtdDriver::serve_page_requests() {
       group_ok.erase(key);
       if (gok) ++page_requests_served_; else ++page_requests_refused_;
       uint64_t rc = gok ? 0 : 1;
-      qi_submit({{9 | (pp ? (1ull << 4) : 0) | (rc << 12) | (uint64_t(rid) << 16) | (uint64_t(pasid) << 32),
+      submit_invalidation({{9 | (pp ? (1ull << 4) : 0) | (rc << 12) | (uint64_t(rid) << 16) | (uint64_t(pasid) << 32),
                   (1ull << 2) | (uint64_t(prgi) << 3), 0, 0}});
     }
   }

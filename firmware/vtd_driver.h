@@ -18,7 +18,10 @@
 //  - fault service: read and clear the FRCDs, report each to the IOAS layer;
 //  - SVM: processes with demand-paged VMAs, bound to (device, PASID) with a
 //    first-level table; page requests served from the PRQ (map on demand or
-//    refuse) and answered with a page group response through QI.
+//    refuse) and answered with a page group response through QI;
+//  - interrupt remapping (intremap, when the unit reports ECAP.IR): an IRTE
+//    per MSI/MSI-X vector of the PCI drivers (MsiDomain), each invalidated in
+//    the IEC, and the remappable-format message the function writes.
 // Every operation charges its CPU time (a parameter per operation).
 #pragma once
 
@@ -34,6 +37,7 @@
 #include "common/stats.h"
 #include "firmware/cpu_port.h"
 #include "firmware/ioas.h"
+#include "firmware/msi_domain.h"
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_tables.h"
 
@@ -65,6 +69,10 @@ enum class InvalidationPolicy { Strict, Deferred, None };
   P(bool, page_requests, "page_requests", true, boolean(), "",                                                \
     "scalable mode: enable page requests (context PRE) and serve the page request queue",                     \
     "on: serve page requests wherever the unit takes them")                                                   \
+  P(bool, intremap, "intremap", false, boolean(), "",                                                          \
+    "interrupt remapping: when the unit reports ECAP.IR, an IRTE for every MSI/MSI-X vector and remappable "  \
+    "messages (Linux intremap=on)",                                                                           \
+    "off, unlike Linux (on by default): scenarios keep compatibility-format MSIs unless they ask")           \
   P(uint32_t, fault_vector, "fault_vector", 0x30, in_range(16, 255), "", "MSI vector of the fault event",      \
     "assumption: a free vector above the 16 reserved ones")                                                   \
   P(uint32_t, prq_vector, "prq_vector", 0x31, in_range(16, 255), "", "MSI vector of the page-request event",   \
@@ -94,7 +102,11 @@ enum class InvalidationPolicy { Strict, Deferred, None };
   P(double, fault_record_ns, "cpu.fault_record_ns", 200, in_range(0, 1e9), "ns",                              \
     "per fault record read, decoded and reported (assumption)", "assumption")                                 \
   P(double, page_request_ns, "cpu.page_request_ns", 1500, in_range(0, 1e9), "ns",                             \
-    "per page request served (minor fault handling) (assumption)", "assumption")
+    "per page request served (minor fault handling) (assumption)", "assumption")                              \
+  P(double, irte_ns, "cpu.irte_ns", 200, in_range(0, 1e9), "ns",                                              \
+    "per IRTE allocated and written for an MSI vector (assumption)", "assumption")                            \
+  P(double, reg_invalidation_ns, "cpu.reg_invalidation_ns", 60, in_range(0, 1e9), "ns",                      \
+    "driver CPU time to program one register-based invalidation (unit without QI) (assumption)", "assumption")
 
 struct VtdDriverParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_VTD_DRIVER_PARAMS)
@@ -102,6 +114,7 @@ struct VtdDriverParams {
 };
 
 class VtdDriver : public sc_core::sc_module,
+                  public MsiDomain,
                   public IommuBackend,
                   public IommuPaging,
                   public IommuNested,
@@ -123,6 +136,13 @@ public:
   // Interrupt entry points (called by the platform's interrupt controller).
   void fault_interrupt() { fault_ev_.notify(sc_core::SC_ZERO_TIME); }
   void page_request_interrupt() { prq_ev_.notify(sc_core::SC_ZERO_TIME); }
+
+  // Interrupt remapping is on (intremap and ECAP.IR, after bring-up).
+  bool interrupt_remapping() const { return irt_ != 0; }
+  // MsiDomain: with interrupt remapping on, a new IRTE for (rid, vector) to the
+  // destination of *addr, invalidated in the IEC, and its remappable-format
+  // message; otherwise the message stays as given.
+  std::string compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) override;
 
   // Devices that use ATS: their device TLB is invalidated with the IOTLB.
   void set_ats(uint16_t rid, bool ats) { if (ats) ats_.insert(rid); else ats_.erase(rid); }
@@ -199,6 +219,7 @@ private:
   std::string discover_unit();
   std::string set_root_table();
   std::string enable_queued_invalidation();
+  std::string enable_interrupt_remapping();
   std::string program_events();
   std::string enable_translation();
   void fault_thread();
@@ -208,8 +229,13 @@ private:
   // GCMD/GSTS handshake: set (or clear) `bit` and wait for GSTS to follow.
   bool gcmd(uint32_t bit, bool on);
   // Posts descriptors (each 2 or 4 qwords given as 4) plus a wait descriptor,
-  // and waits for its status write. Returns false on timeout / IQE.
-  bool qi_submit(const std::vector<std::array<uint64_t, 4>>& descs);
+  // and waits for its status write. Returns false on timeout / IQE. A unit
+  // without QI gets them through its registers (register_invalidation).
+  bool submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  bool register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  bool register_context_invalidation(uint64_t desc);
+  bool register_iotlb_invalidation(uint64_t desc, uint64_t addr);
+  bool poll_clear(uint64_t reg, uint64_t busy, uint64_t* last);
   void invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
   void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users);
   std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
@@ -245,7 +271,8 @@ private:
   std::set<uint16_t> sm_context_ready_;
   std::set<uint16_t> ats_;
 
-  // QI.
+  // QI (qi_ false: register-based invalidation).
+  bool qi_ = true;
   uint64_t qbase_ = 0, qsize_ = 0, qtail_ = 0;
   unsigned qdw_ = 16;
   uint64_t status_page_ = 0;
@@ -253,6 +280,9 @@ private:
   sc_core::sc_mutex qi_lock_;
   // PRQ.
   uint64_t prq_base_ = 0, prq_size_ = 0;
+  // Interrupt remapping table (0: interrupt remapping off) and its next free entry.
+  uint64_t irt_ = 0;
+  uint32_t next_irte_ = 0;
 
   uint32_t next_handle_ = 1;
   uint16_t next_did_ = 1;
@@ -277,6 +307,10 @@ private:
   Counter& flush_timeout_;
   Histogram& stale_window_;
   Counter& faults_read_;
+  Counter& interrupt_faults_;
+  Counter& irtes_;
+  Counter& reg_invalidations_;
+  Counter& reg_failures_;
   Counter& fault_irqs_;
   Counter& prq_irqs_;
   Counter& page_requests_;

@@ -68,8 +68,14 @@ Workload::~Workload() {
   if (guest_ && guest_->fl) guest_->fl->forget();
 }
 
+// A workload that ran to its end but whose DMAs got error responses (or, with
+// ATS, never got a usable translation) failed all the same: the run must not
+// pass over it (the command exits 1 on any endpoint failure).
 void Workload::finish(const std::string& failure) {
   if (!failure.empty() && failure_.empty()) failure_ = failure;
+  if (failure_.empty() && errors_.value() > 0)
+    failure_ = std::to_string(errors_.value()) + " of " + std::to_string(errors_.value() + completed_.value()) +
+               " DMA transfers failed (an error response or no usable translation)";
   done_ = true;
   done_ev_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -105,7 +111,44 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
   return t.get_response_status();
 }
 
+void Workload::trace_span(const char* name, const sc_time& start, const sc_time& end, const TraceArgs& args,
+                          uint64_t txn) const {
+  TraceScope s = trace_;
+  s.txn = txn;
+  s.slice(name, start.to_seconds() * 1e9, (end - start).to_seconds() * 1e9, args);
+}
+
+void Workload::trace_dma(const sc_time& start, const sc_time& end, bool pasid_on, uint64_t txn) const {
+  TraceArgs args;
+  args.requester(p_.requester_id).iova(last_dma_.addr).size(last_dma_.len);
+  if (pasid_on) args.pasid(p_.pasid);
+  trace_span(last_dma_.write ? "dma write" : "dma read", start, end, args, txn);
+}
+
+namespace {
+
+// PCIe Base 10.4.2, Page Request Group Response Message: the Response Code.
+const char* response_code_name(PrgResponseCode c) {
+  switch (c) {
+    case PrgResponseCode::Success: return "Success";
+    case PrgResponseCode::InvalidRequest: return "Invalid Request";
+    case PrgResponseCode::ResponseFailure: return "Response Failure";
+  }
+  return "?";
+}
+
+}  // namespace
+
 PrgResponseCode Workload::page_request(uint64_t addr, bool write, uint32_t pasid) {
+  if (!trace_.active()) return request_page(addr, write, pasid);
+  const sc_time start = sc_core::sc_time_stamp();
+  const PrgResponseCode rc = request_page(addr, write, pasid);
+  trace_span("page request", start, sc_core::sc_time_stamp(),
+             TraceArgs().requester(p_.requester_id).pasid(pasid).iova(addr & ~0xfffull).result(response_code_name(rc)));
+  return rc;
+}
+
+PrgResponseCode Workload::request_page(uint64_t addr, bool write, uint32_t pasid) {
   ++page_requests_;
   tlm::tlm_generic_payload t;
   PcieMessage m;
@@ -156,6 +199,7 @@ uint64_t Workload::next_offset(uint64_t span, uint64_t i) {
 }
 
 bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid) {
+  last_dma_ = {addr, len, write};
   bool ok = true;
   uint64_t done = 0;
   while (done < len) {
@@ -211,6 +255,11 @@ void Workload::run_streaming() {
     err = ioas_.unmap(ioas_id_, iova, bsize);
     if (!err.empty()) return finish("unmap: " + err);
     sc_time t3 = sc_core::sc_time_stamp();
+    if (trace_.active()) {  // the buffer's slice, with its DMA inside (map and unmap are the kernel's)
+      const uint64_t txn = trace_.writer->new_transaction();
+      trace_span("buffer", t0, t3, TraceArgs().iova(iova).pa(pool[i % pool.size()]).size(p_.size), txn);
+      trace_dma(t1, t2, false, txn);
+    }
     map_ns_.sample((t1 - t0).to_seconds() * 1e9);
     dma_ns_.sample((t2 - t1).to_seconds() * 1e9);
     unmap_ns_.sample((t3 - t2).to_seconds() * 1e9);
@@ -236,6 +285,7 @@ void Workload::run_longlived() {
     sc_time s = sc_core::sc_time_stamp();
     dma_buffer(iova + next_offset(w, i), p_.size, next_write(), false, 0);
     dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    if (trace_.active()) trace_dma(s, sc_core::sc_time_stamp(), false);
     ++buffers_done_;
     if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
   }
@@ -282,6 +332,10 @@ void Workload::run_svm() {
       }
     }
     dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    if (trace_.active()) {
+      last_dma_ = {va, p_.size, write};  // the ATS path moves the buffer without dma_buffer()
+      trace_dma(s, sc_core::sc_time_stamp(), true);
+    }
     ++buffers_done_;
     if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
   }
@@ -312,6 +366,7 @@ void Workload::run_nested() {
     sc_time s = sc_core::sc_time_stamp();
     dma_buffer(p_.va_base + next_offset(w, i), p_.size, next_write(), true, p_.pasid);
     dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    if (trace_.active()) trace_dma(s, sc_core::sc_time_stamp(), true);
     ++buffers_done_;
     if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
   }

@@ -25,6 +25,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/dma_extension.h"
+#include "common/trace.h"
 #include "common/params.h"
 #include "common/pcie_messages.h"
 #include "common/stats.h"
@@ -102,6 +103,10 @@ public:
   ~Workload() override;
 
   const WorkloadParams& params() const { return p_; }
+  // With an active scope: a "buffer" slice per streaming buffer (map, DMA,
+  // unmap inside it), a "dma read"/"dma write" slice per buffer's DMA, and a
+  // "page request" slice per PRI request with its response.
+  void set_trace(const TraceScope& scope) { trace_ = scope; }
   bool done() const { return done_; }
   const sc_core::sc_event& done_event() const { return done_ev_; }
   uint64_t completed() const { return completed_.value(); }
@@ -121,6 +126,12 @@ public:
                                  DmaExtension* ext_out = nullptr);
   // A PRI page request for the page at `addr`; waits for its response.
   PrgResponseCode page_request(uint64_t addr, bool write, uint32_t pasid);
+  PrgResponseCode request_page(uint64_t addr, bool write, uint32_t pasid);
+  // A slice from `start` to `end` in the workload's scope (transaction `txn`).
+  void trace_span(const char* name, const sc_core::sc_time& start, const sc_core::sc_time& end, const TraceArgs& args,
+                  uint64_t txn = 0) const;
+  // The "dma read"/"dma write" slice of the last buffer dma_buffer() moved.
+  void trace_dma(const sc_core::sc_time& start, const sc_core::sc_time& end, bool pasid_on, uint64_t txn = 0) const;
 
   StatGroup& stats() { return stats_; }
 
@@ -168,6 +179,8 @@ private:
   Histogram& map_ns_;
   Histogram& unmap_ns_;
   Histogram& dma_ns_;
+  TraceScope trace_;
+  struct { uint64_t addr = 0, len = 0; bool write = false; } last_dma_;  // for the trace
 };
 
 }  // namespace iommusim::fw

@@ -49,6 +49,7 @@ std::string WorkloadEndpoint::validate(uint64_t system_seed) {
 void WorkloadEndpoint::create(const EndpointContext& ctx) {
   workload_ = std::make_unique<fw::Workload>(name().c_str(), params_, *ctx.ioas, *ctx.vtd, ctx.alloc, ctx.cpu,
                                              ctx.ioas_id, &ctx.stats);
+  workload_->set_trace(TraceScope::of(&ctx.trace, workload_->name(), "workload"));
 }
 
 EndpointPorts WorkloadEndpoint::ports() {

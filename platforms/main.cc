@@ -1,5 +1,6 @@
 // The `iommusim` command: one scenario from config files (docs/configuration.md).
 // Exit status: 0 run completed; 1 simulation error; 2 bad command line or config.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,8 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/number_format.h"
+#include "common/provenance.h"
 #include "common/stats.h"
 #include "common/trace.h"
 #include "platforms/config.h"
@@ -68,6 +71,7 @@ po::options_description command_options(CommandLine& cl, std::string& trace_limi
   po::options_description opts("Usage: iommusim --config FILE [options]\nOptions");
   opts.add_options()
       ("help,h", "Show this help")
+      ("version", "Print the version, git revision, build type and SystemC version, and exit")
       ("config,c", po::value<std::vector<std::string>>(&cl.configs)->composing(),
        "Config file (INI); repeat it: later files override earlier ones")
       ("set,s", po::value<std::vector<std::string>>(&cl.sets)->composing(),
@@ -112,6 +116,10 @@ int parse_command_line(int argc, char* argv[], CommandLine& cl) {
   }
   if (vm.count("help")) {
     std::cout << opts << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << version_line("iommusim") << "\n";
     return 0;
   }
   if (cl.list_platforms) {
@@ -169,6 +177,7 @@ int answer_queries(const CommandLine& cl, const SystemParams& sys, const ParamLi
 
 // What a run holds from elaboration to its outputs.
 struct Run {
+  RunProvenance provenance;
   StatGroup stats{"system"};
   std::unique_ptr<TraceWriter> trace;
   std::unique_ptr<RunController> controller;
@@ -176,11 +185,19 @@ struct Run {
   std::vector<std::string> written;
   int status = 0;
   sc_core::sc_trace_file* vcd = nullptr;  // --vcd-out
+  int stop_signal = 0;  // SIGINT or SIGTERM stopped the run early
 };
 
 // Builds the system, and writes the effective config beside the outputs.
 std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, Platform& platform,
                       Run& run) {
+  // The effective configuration as given, before elaboration derives anything
+  // from it (an endpoint's seed mixed with system.seed), as --print-config
+  // writes it: feeding config.ini back gives the same text, so the same hash.
+  std::ostringstream config_text;
+  write_config_ini(config_text, params.specs());
+  run.provenance.seed = sys.seed;
+  run.provenance.config_hash = config_hash(config_text.str());
   run.trace = std::make_unique<TraceWriter>(cl.trace_out.empty() ? 0 : cl.trace_limit);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(sys.quantum_ns, sc_core::SC_NS));
   try {
@@ -205,20 +222,21 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
   std::filesystem::create_directories(cl.outdir, ec);
   if (ec) return "--outdir " + cl.outdir + ": " + ec.message();
   std::ofstream ini(cl.outdir + "/config.ini");
-  write_config_ini(ini, params.specs());
+  ini << provenance_comment(run.provenance) << config_text.str();
   return "";
 }
 
-// Runs to the end (or the time limit); false on a simulation error. sc_stop()
-// is how a run normally ends: not worth a message.
+// Runs to the end (or the time limit, or a stop signal); false on a
+// simulation error. sc_stop() is how a run normally ends: not worth a message.
 bool simulate(const SystemParams& sys, Run& run) {
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   const auto wall_start = std::chrono::steady_clock::now();
   try {
-    if (sys.time_limit_ns > 0)
-      sc_core::sc_start(sc_core::sc_time(sys.time_limit_ns, sc_core::SC_NS));
-    else
-      sc_core::sc_start();
+    if (const int sig = simulate_in_quanta(sys)) {
+      run.provenance.partial = true;
+      run.provenance.stopped_by = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : std::to_string(sig);
+      run.stop_signal = sig;
+    }
   } catch (const std::exception& e) {
     run.controller->clear_progress();
     std::cerr << "iommusim: simulation error: " << e.what() << "\n";
@@ -250,7 +268,13 @@ void write_outputs(const CommandLine& cl, const Platform& platform, Run& run) {
   if (!cl.outdir.empty())
     for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) stats_files.push_back(cl.outdir + "/" + f);
   if (!cl.stats_out.empty()) stats_files.push_back(cl.stats_out);
-  for (const std::string& path : stats_files) note_output(run, path, write_stats_file(run.stats, path));
+  const StatsHeader header = provenance_fields(run.provenance);
+  for (const std::string& path : stats_files) {
+    note_output(run, path, write_stats_file(run.stats, path, header));
+    if (!run.written.empty() && run.written.back() == path && path.size() > 5 &&
+        path.compare(path.size() - 5, 5, ".json") == 0)
+      run.written.push_back(stats_meta_path(path));  // written beside it
+  }
   if (!cl.trace_out.empty()) note_output(run, cl.trace_out, run.trace->write_file(cl.trace_out));
 }
 
@@ -260,13 +284,14 @@ void print_run_summary(const CommandLine& cl, const SystemParams& sys, const Pla
   const double sim_ns = sc_core::sc_time_stamp().to_seconds() * 1e9, wall = run.wall_s;
   const uint64_t txns = platform.transactions_completed();
   const std::string& stop = run.controller->stop_reason();
-  const std::string reason = sys.time_limit_ns > 0 && !platform.finished() && stop == "no more activity"
-                                 ? "system.time_limit reached"
-                                 : stop;
+  std::string reason = sys.time_limit_ns > 0 && !platform.finished() && stop == "no more activity"
+                           ? "system.time_limit reached"
+                           : stop;
+  if (run.stop_signal) reason = run.provenance.stopped_by + " received (partial statistics)";
   char line[256];
   std::snprintf(line, sizeof line,
-                "stopped: %s at %.3f us simulated (%.3f s wall, %.3g transactions/s of wall time)\n\n",
-                reason.c_str(), sim_ns / 1e3, wall, wall > 0 ? txns / wall : 0.0);
+                "stopped: %s at %.3f us simulated (%.3f s wall, %s transactions/s of wall time)\n\n",
+                reason.c_str(), sim_ns / 1e3, wall, format_significant(wall > 0 ? txns / wall : 0.0, 3).c_str());
   std::cout << "iommusim: platform '" << sys.platform << "', seed " << sys.seed << "\n" << line;
   platform.print_summary(std::cout);
   if (!run.written.empty()) {
@@ -292,10 +317,21 @@ int sc_main(int argc, char* argv[]) {
   if (int exit = answer_queries(cl, sys, params); exit != kContinue) return exit;
   Run run;
   if (std::string err = elaborate(cl, sys, params, *platform, run); !err.empty()) return config_error(err);
+  install_stop_signal_handlers();
+  // A stop signal ends simulate() at a slice boundary, so the VCD is closed
+  // (its last time stamp written) on every way out of the run.
   const bool simulated = simulate(sys, run);
   if (run.vcd) sc_core::sc_close_vcd_trace_file(run.vcd);
   if (!simulated) return kExitSimError;
   write_outputs(cl, *platform, run);
   print_run_summary(cl, sys, *platform, run);
+  if (run.stop_signal) {
+    // The shell's convention for a process ended by a signal: 128 + its number.
+    char at[64];  // as the summary's "stopped:" line writes it: 1536900.000, not 1.5369e+06
+    std::snprintf(at, sizeof at, "%.3f", sc_core::sc_time_stamp().to_seconds() * 1e6);
+    std::cerr << "iommusim: stopped by " << run.provenance.stopped_by << " at " << at
+              << " us simulated; the statistics are partial\n";
+    return 128 + run.stop_signal;
+  }
   return run.status;
 }

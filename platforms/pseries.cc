@@ -100,6 +100,7 @@ std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_bridges(stats, trace);
   if (err.empty()) err = build_firmware(stats);
+  if (err.empty()) hv_->set_trace(&trace);
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = build_endpoint(i, stats, trace, &done);
   if (!err.empty()) return err;

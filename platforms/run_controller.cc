@@ -1,6 +1,29 @@
 #include "platforms/run_controller.h"
 
+#include <csignal>
+
+#include "common/number_format.h"
+
 namespace iommusim {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void record_stop_signal(int sig) { g_stop_signal = sig; }
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = record_stop_signal;
+  sa.sa_flags = SA_RESETHAND;  // a second signal takes the default action
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int stop_signal() { return g_stop_signal; }
 
 using sc_core::sc_time;
 using sc_core::SC_NS;
@@ -71,8 +94,8 @@ void RunController::draw_progress() {
   else if (sys_.time_limit_ns > 0 && sim_ns > 0) eta = wall * (sys_.time_limit_ns - sim_ns) / sim_ns;
   char eta_text[32] = "?";
   if (eta >= 0) std::snprintf(eta_text, sizeof eta_text, "%.0f s", eta);
-  std::fprintf(stderr, "\r\033[Ksim %.3f us | %llu txns | %.3g txn/s wall | ETA %s", sim_ns / 1e3,
-               static_cast<unsigned long long>(done), rate, eta_text);
+  std::fprintf(stderr, "\r\033[Ksim %.3f us | %llu txns | %s txn/s wall | ETA %s", sim_ns / 1e3,
+               static_cast<unsigned long long>(done), format_significant(rate, 3).c_str(), eta_text);
   std::fflush(stderr);
   drew_progress_ = true;
 }
@@ -80,6 +103,33 @@ void RunController::draw_progress() {
 void RunController::clear_progress() {
   if (drew_progress_) std::fprintf(stderr, "\r\033[K");
   drew_progress_ = false;
+}
+
+int simulate_in_quanta(const SystemParams& sys) {
+  using sc_core::sc_time_stamp;
+  const sc_time quantum(sys.quantum_ns, SC_NS);
+  const bool limited = sys.time_limit_ns > 0;
+  const sc_time end = limited ? sc_time(sys.time_limit_ns, SC_NS) : sc_core::sc_max_time();
+  // The first slice elaborates and initialises.
+  sc_core::sc_start(limited && end < quantum ? end : quantum, sc_core::SC_EXIT_ON_STARVATION);
+  while (!g_stop_signal && sc_core::sc_get_status() != sc_core::SC_STOPPED && sc_time_stamp() < end) {
+    if (!sc_core::sc_pending_activity()) {
+      // Starved: sc_start() returns here; sc_start(limit) advances to the limit.
+      if (limited) sc_core::sc_start(end - sc_time_stamp());
+      break;
+    }
+    // A slice holds at least the next activity: starvation inside it stops at
+    // the last event, as sc_start() does, never at the slice's end.
+    const sc_time next = sc_core::sc_time_to_pending_activity();
+    if (limited && sc_time_stamp() + next > end) {
+      sc_core::sc_start(end - sc_time_stamp());
+      break;
+    }
+    sc_time slice = next > quantum ? next : quantum;
+    if (limited && end - sc_time_stamp() < slice) slice = end - sc_time_stamp();
+    sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
+  }
+  return g_stop_signal;
 }
 
 } // namespace iommusim

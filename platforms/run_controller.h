@@ -33,4 +33,17 @@ private:
   std::chrono::steady_clock::time_point last_draw_;
 };
 
+// SIGINT and SIGTERM (a Slurm time limit, a CI cancel) ask the run to stop:
+// the handler only records the signal, and restores the default action, so a
+// second one ends the process at once.
+void install_stop_signal_handlers();
+// The signal that asked the run to stop, or 0.
+int stop_signal();
+
+// sc_start in slices of one quantum (the most a decoupled initiator runs
+// ahead), ending as sc_start() would: at sc_stop(), when no activity is left,
+// or at system.time_limit (the time then advances to the limit). A stop
+// signal ends the run at the next slice boundary. Returns that signal, or 0.
+int simulate_in_quanta(const SystemParams& sys);
+
 } // namespace iommusim

@@ -106,11 +106,12 @@ void S390Platform::build_system(StatGroup& stats) {
   interrupts_->io_interruption.bind(*io_interruption_);
 }
 
-std::string S390Platform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter&) {
+std::string S390Platform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
   for (auto& e : endpoints_)
     if (std::string err = e->validate(sys.seed); !err.empty()) return err;
   if (std::string err = check(); !err.empty()) return err;
   build_system(stats);
+  css_->set_trace(&trace);
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; i < endpoints_.size(); ++i) {
     if (std::string err = build_device(i, stats, sys.seed); !err.empty()) return endpoints_[i]->name() + ": " + err;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "common/number_format.h"
+
 namespace iommusim {
 
 void print_tables(std::ostream& os, const std::vector<SummaryTable>& tables) {
@@ -26,11 +28,11 @@ SummaryTable traffic_generator_table(const std::vector<const TrafficGenerator*>&
     const Histogram& lat = g->latency();
     double gbps = g->throughput_GBps();
     std::snprintf(line, sizeof line,
-                  "%-10s %-6s %6llu %10llu %12llu %9.3f %9.3f %11.4g %9.1f %9.1f %9.1f %7llu\n",
+                  "%-10s %-6s %6llu %10llu %12llu %9.3f %9.3f %11s %9.1f %9.1f %9.1f %7llu\n",
                   g->basename(), p.op.c_str(), static_cast<unsigned long long>(p.size),
                   static_cast<unsigned long long>(g->completed()),
                   static_cast<unsigned long long>(g->bytes()), gbps, gbps * 8.0,
-                  g->transactions_per_s(), lat.mean(), lat.percentile(50), lat.percentile(99),
+                  format_significant(g->transactions_per_s(), 4).c_str(), lat.mean(), lat.percentile(50), lat.percentile(99),
                   static_cast<unsigned long long>(g->errors()));
     table.rows.push_back(line);
   }

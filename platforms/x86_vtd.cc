@@ -102,6 +102,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_units(stats, trace);
   if (err.empty()) err = build_kernel(stats);
+  if (err.empty()) ioas_->set_trace(TraceScope::of(&trace, "kernel", "kernel"));
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = build_endpoint(i, stats, trace, &done);
   if (!err.empty()) return err;
@@ -252,6 +253,7 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   s.ep->create(ctx);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);
+  if (s.driver) s.driver->set_msi_domain(&unit);  // its unit's interrupt remapping (kernel.intremap)
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
     fw::PciDriverBase* d = s.driver;
     intc_->on_vector(ctx.function.vector + v, [d] { d->irq(); });

@@ -88,13 +88,32 @@ ChannelSubsystem::Ended ChannelSubsystem::run_program(Slot& s) {
   p.addressing = DataAddressing{orb.has(orb1::F), orb.has(orb1::H), orb.has(orb1::T), orb.has(orb1::D)};
   p.next = orb.cpa();
   if (orb.has(orb1::I)) make_pending(s, sch.intermediate(0, p.next, true));  // initial status, Z
+  const uint64_t txn = s.trace.active() ? s.trace.writer->new_transaction() : 0;  // its CCWs stay in its lane
+  const uint32_t first_ccw = p.next;
   for (;;) {
+    const double ccw_start = sc_core::sc_time_stamp().to_seconds() * 1e9;
     const Ended e = abort_requested(s) ? Ended::Aborted : step(s, p);
+    if (txn) trace_ccw(s, p, ccw_start, txn);
     if (e == Ended::Continue) continue;
     if (e == Ended::Aborted) abort_program(s, p);
     if (e == Ended::Done) s.latency.sample((sc_core::sc_time_stamp() - s.started).to_seconds() * 1e9);
+    if (txn) {
+      const double start_ns = s.started.to_seconds() * 1e9;
+      TraceScope program = s.trace;
+      program.txn = txn;
+      program.slice("channel program", start_ns, sc_core::sc_time_stamp().to_seconds() * 1e9 - start_ns,
+                    TraceArgs().pa(first_ccw).result(e == Ended::Done ? "status" : "halted or cleared"));
+    }
     return e;
   }
+}
+
+// One CCW's slice: pa, its address; value, its command code; size, its count.
+void ChannelSubsystem::trace_ccw(const Slot& s, const Program& p, double start_ns, uint64_t txn) const {
+  TraceScope scope = s.trace;
+  scope.txn = txn;
+  scope.slice("CCW", start_ns, sc_core::sc_time_stamp().to_seconds() * 1e9 - start_ns,
+              TraceArgs().pa(p.ccw).value(p.cmd).size(p.count));
 }
 
 // One CCW: fetched as a timed read at the channel's local time.
@@ -111,6 +130,7 @@ ChannelSubsystem::Ended ChannelSubsystem::step(Slot& s, Program& p) {
   if (!fetched) return program_check(s, p, ProgramCheck::InvalidCcwAddress);
   ++ccws_;
   const Ccw ccw = decode_ccw(b, p.addressing.format1_ccw);
+  p.cmd = ccw.cmd;
   p.next = p.ccw + 8;
   if ((ccw.cmd & 0x0f) == kCmdTic) return execute_tic(s, p, ccw);
   p.after_tic = false;
@@ -290,6 +310,9 @@ ChannelSubsystem::Ended ChannelSubsystem::end_operation(Slot& s, Program& p, con
 ChannelSubsystem::Ended ChannelSubsystem::program_check(Slot& s, const Program& p, ProgramCheck why) {
   ++program_check_total_;
   ++*program_checks_[static_cast<unsigned>(why)];
+  if (s.trace.active())
+    s.trace.instant("program check", sc_core::sc_time_stamp().to_seconds() * 1e9,
+                    TraceArgs().pa(p.ccw).result(program_check_name(why)));
   if (p.device_busy) s.device.reset_operation();
   const uint16_t residual = static_cast<uint16_t>(p.count - std::min<uint32_t>(p.count, p.ccw_moved));
   return finish(s, p, 0, cstat::PROGRAM_CHECK, residual, false);

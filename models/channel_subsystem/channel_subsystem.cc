@@ -84,12 +84,19 @@ uint32_t ChannelSubsystem::attach(ChannelDevice& device, uint16_t devno, unsigne
   ChannelPath& path = *paths_[chpid % paths_.size()];
   slots_.push_back(std::make_unique<Slot>(sid, devno, chpid % paths_.size(), device, path, *units_[u], mem, stats_));
   Slot* s = slots_.back().get();
+  s->trace = TraceScope::of(trace_, std::string(name()) + "." + s->stats.name(), "css");
   sc_core::sc_spawn_options opts;
   sc_core::sc_spawn([this, s] { run(*s); }, sc_core::sc_gen_unique_name("engine"), &opts);
   return sid;
 }
 
 const Subchannel& ChannelSubsystem::subchannel(size_t number) const { return slots_.at(number)->sch; }
+
+void ChannelSubsystem::set_trace(TraceWriter* writer) {
+  trace_ = writer;
+  interruption_trace_ = TraceScope::of(writer, name(), "css");
+  for (auto& s : slots_) s->trace = TraceScope::of(writer, std::string(name()) + "." + s->stats.name(), "css");
+}
 
 // ---------------------------------------------------------------------------
 // Instructions
@@ -246,6 +253,9 @@ int64_t ChannelSubsystem::signal_function(uint64_t token, uint64_t gr1) {
 void ChannelSubsystem::request_interruption(Slot& s) {
   const uint8_t isc = s.sch.isc();
   pending_[isc].push_back(s.sch.sid() & 0xffff);
+  if (interruption_trace_.active())  // value: the subchannel number; level: the interruption subclass
+    interruption_trace_.instant("I/O interruption", sc_core::sc_time_stamp().to_seconds() * 1e9,
+                                TraceArgs().value(s.sch.sid() & 0xffff).level(isc));
   ++interruptions_;
   ++*interruptions_by_isc_[isc];
   update_interruption_output();

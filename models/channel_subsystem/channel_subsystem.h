@@ -44,6 +44,7 @@
 #include "common/architected_call.h"
 #include "common/params.h"
 #include "common/stats.h"
+#include "common/trace.h"
 #include "iommu_common/tlm_memory_port.h"
 
 namespace iommusim::css {
@@ -100,6 +101,11 @@ public:
   const Subchannel& subchannel(size_t number) const;
   uint64_t program_checks(ProgramCheck kind) const { return program_checks_[static_cast<unsigned>(kind)]->value(); }
   const CssParams& params() const { return p_; }
+  // Trace (null: none): per subchannel "<css>.sch<N>", a "channel program"
+  // slice from START SUBCHANNEL to its final status with a "CCW" slice per
+  // CCW fetched inside it and "program check" instants; on "<css>" the
+  // I/O-interruption requests.
+  void set_trace(TraceWriter* writer);
 
 private:
   struct Slot;
@@ -137,6 +143,7 @@ private:
   void run(Slot& s);
   void serve(Slot& s);
   Ended run_program(Slot& s);
+  void trace_ccw(const Slot& s, const Program& p, double start_ns, uint64_t txn) const;
   Ended step(Slot& s, Program& p);
   Ended execute_tic(Slot& s, Program& p, const Ccw& ccw);
   Ended check_ccw(Slot& s, Program& p, const Ccw& ccw);
@@ -165,6 +172,8 @@ private:
   uint8_t pending_mask_ = 0;
   sc_core::sc_event mask_changed_;
   std::vector<uint8_t> buf_;         // data pieces in flight
+  TraceWriter* trace_ = nullptr;
+  TraceScope interruption_trace_;
 
   Counter& programs_;
   Counter& ccws_;

@@ -40,6 +40,7 @@ struct ChannelSubsystem::Slot {
   StatGroup stats;
   Counter& programs;
   Histogram& latency;
+  TraceScope trace;  // "<css>.sch<N>" (inactive without a trace)
 };
 
 // A channel program in execution.
@@ -48,6 +49,7 @@ struct ChannelSubsystem::Program {
   uint32_t ccw = 0;           // address of the CCW in hand
   uint32_t next = 0;          // address of the next CCW
   uint16_t count = 0;         // count of the CCW in hand
+  uint8_t cmd = 0;            // command code of the CCW in hand
   uint32_t ccw_moved = 0;     // bytes it has moved
   bool after_tic = false;
   bool refetch = false;       // fetch the CCW in hand again (after a resume)

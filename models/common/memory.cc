@@ -27,8 +27,8 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGro
   socket.register_b_transport(this, &Memory::b_transport);
   socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
   socket.register_transport_dbg(this, &Memory::transport_dbg);
-  stats_.formula("pages_allocated", "4 KiB pages backed by host memory",
-                 [this] { return static_cast<double>(storage_.pages_allocated()); }, "pages");
+  stats_.gauge("pages_allocated", "4 KiB pages backed by host memory",
+               [this] { return uint64_t(storage_.pages_allocated()); }, "pages");
 }
 
 tlm::tlm_response_status Memory::access(tlm::tlm_generic_payload& trans) {

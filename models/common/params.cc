@@ -1,5 +1,7 @@
 #include "common/params.h"
 
+#include "common/number_format.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -19,17 +21,6 @@ std::string strip_separators(const std::string& text) {
   return s;
 }
 
-std::string format_double(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Prefer the shortest representation that round-trips.
-  for (int prec = 1; prec <= 17; ++prec) {
-    char shorter[64];
-    std::snprintf(shorter, sizeof shorter, "%.*g", prec, v);
-    if (std::strtod(shorter, nullptr) == v) return shorter;
-  }
-  return buf;
-}
 } // namespace
 
 bool parse_uint(const std::string& text, uint64_t* out) {
@@ -179,7 +170,7 @@ void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, in
 
 void ParamList::add_double(const std::string& name, double* field, double min, double max,
                            const std::string& unit, const std::string& help, const std::string& source) {
-  std::string accepted = "a number in " + format_double(min) + ".." + format_double(max);
+  std::string accepted = "a number in " + format_number(min) + ".." + format_number(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     double v;
     if (!parse_double(t, &v)) return "'" + t + "' is not " + accepted;
@@ -187,7 +178,7 @@ void ParamList::add_double(const std::string& name, double* field, double min, d
     *field = v;
     return "";
   };
-  auto current = [field]() -> std::string { return format_double(*field); };
+  auto current = [field]() -> std::string { return format_number(*field); };
   push(ParamSpec{full(name), ParamKind::Double, current(), unit, help, accepted, apply, current, source});
 }
 

@@ -139,10 +139,28 @@ void StatGroup::formula(const std::string& name, const std::string& desc, std::f
   entries_.push_back({Kind::Formula, &s});
 }
 
-Counter& StatGroup::alias(const std::string& name, const std::string& desc, const Counter& target) {
-  Counter& c = counter(name, desc, target.unit());
-  c.derive([](const void* t) { return static_cast<const Counter*>(t)->value(); }, &target);
+void StatGroup::hit_rate(const std::string& name, const std::string& desc, const Counter& hits,
+                         const Counter& lookups) {
+  formula(name, desc, [&hits, &lookups] {
+    const uint64_t n = lookups.value();
+    return n ? static_cast<double>(hits.value()) / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+  }, "ratio");
+}
+
+Counter& StatGroup::gauge(const std::string& name, const std::string& desc, std::function<uint64_t()> f,
+                          const std::string& unit) {
+  Counter& c = counter(name, desc, unit);
+  const std::function<uint64_t()>& fn = gauge_fns_.emplace_back(std::move(f));
+  c.derive([](const void* p) { return (*static_cast<const std::function<uint64_t()>*>(p))(); }, &fn);
   return c;
+}
+
+void StatGroup::alias(const std::string& name, const std::string& desc, const Counter& target) {
+  const auto own = std::find_if(counters_.begin(), counters_.end(), [&](const Counter& c) { return &c == &target; });
+  if (own == counters_.end())
+    throw std::invalid_argument("stats: alias '" + name + "' in '" + path() + "' names a counter of another group");
+  claim_name(name);
+  aliases_.push_back(Alias{name, desc, target.name()});
 }
 
 StatGroup& StatGroup::subgroup(const std::string& name) {
@@ -164,44 +182,50 @@ void StatGroup::reset_all() {
 
 namespace {
 
+// The sub-stats of one histogram; undefined (NaN) but the count when empty.
+void collect_histogram(const Histogram& s, const std::string& n, std::vector<StatValue>& out) {
+  constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+  const bool any = s.count() != 0;
+  out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count", "count",
+                          s.count(), "histogram"});
+  auto add = [&](const char* suffix, double v, const std::string& what) {
+    out.push_back(StatValue{n + suffix, any ? v : kUndefined, false, s.desc() + what, s.unit(), 0, "histogram"});
+  };
+  add(".mean", s.mean(), ": mean");
+  add(".min", s.min(), ": min");
+  add(".max", s.max(), ": max");
+  add(".p50", s.percentile(50), ": 50th percentile");
+  add(".p90", s.percentile(90), ": 90th percentile");
+  add(".p99", s.percentile(99), ": 99th percentile");
+  add(".p999", s.percentile(99.9), ": 99.9th percentile");
+}
+
 void collect(const StatGroup& g, const std::string& prefix, std::vector<StatValue>& out) {
   auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
-  auto add_int = [&](std::string name, uint64_t v, const std::string& desc, const std::string& unit) {
-    out.push_back(StatValue{std::move(name), static_cast<double>(v), true, desc, unit, v});
-  };
-  auto add_real = [&](std::string name, double v, const std::string& desc, const std::string& unit) {
-    out.push_back(StatValue{std::move(name), v, false, desc, unit, 0});
-  };
   for (const auto& e : g.entries()) {
     switch (e.kind) {
       case StatGroup::Kind::Counter: {
         const auto& s = *static_cast<const Counter*>(e.stat);
-        add_int(full(s.name()), s.value(), s.desc(), s.unit());
+        const uint64_t v = s.value();
+        out.push_back(StatValue{full(s.name()), static_cast<double>(v), true, s.desc(), s.unit(), v, "counter"});
         break;
       }
       case StatGroup::Kind::Average: {
         const auto& s = *static_cast<const Average*>(e.stat);
         const std::string n = full(s.name());
-        add_real(n, s.mean(), s.desc(), s.unit());
-        add_int(n + ".count", s.count(), s.desc() + ": sample count", "count");
+        const double mean = s.count() ? s.mean() : std::numeric_limits<double>::quiet_NaN();
+        out.push_back(StatValue{n, mean, false, s.desc(), s.unit(), 0, "average"});
+        out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count",
+                                "count", s.count(), "average"});
         break;
       }
-      case StatGroup::Kind::Histogram: {
-        const auto& s = *static_cast<const Histogram*>(e.stat);
-        const std::string n = full(s.name());
-        add_int(n + ".count", s.count(), s.desc() + ": sample count", "count");
-        add_real(n + ".mean", s.mean(), s.desc() + ": mean", s.unit());
-        add_real(n + ".min", s.min(), s.desc() + ": min", s.unit());
-        add_real(n + ".max", s.max(), s.desc() + ": max", s.unit());
-        add_real(n + ".p50", s.percentile(50), s.desc() + ": 50th percentile", s.unit());
-        add_real(n + ".p90", s.percentile(90), s.desc() + ": 90th percentile", s.unit());
-        add_real(n + ".p99", s.percentile(99), s.desc() + ": 99th percentile", s.unit());
-        add_real(n + ".p999", s.percentile(99.9), s.desc() + ": 99.9th percentile", s.unit());
+      case StatGroup::Kind::Histogram:
+        collect_histogram(*static_cast<const Histogram*>(e.stat), full(static_cast<const Histogram*>(e.stat)->name()),
+                          out);
         break;
-      }
       case StatGroup::Kind::Formula: {
         const auto& s = *static_cast<const Formula*>(e.stat);
-        add_real(full(s.name()), s.value(), s.desc(), s.unit());
+        out.push_back(StatValue{full(s.name()), s.value(), false, s.desc(), s.unit(), 0, "formula"});
         break;
       }
     }
@@ -241,8 +265,14 @@ std::vector<StatValue> collect_stats(const StatGroup& root) {
   return out;
 }
 
-void write_stats_json(const StatGroup& root, std::ostream& os) {
+void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader& header) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!header.empty()) {
+    nlohmann::ordered_json h = nlohmann::ordered_json::object();
+    for (const StatsHeaderField& f : header)
+      h[f.key] = f.is_number ? nlohmann::ordered_json::parse(f.text) : nlohmann::ordered_json(f.text);
+    j["provenance"] = std::move(h);
+  }
   for (const auto& s : collect_stats(root)) {
     if (s.is_integer)
       j[s.name] = s.int_value;
@@ -254,6 +284,36 @@ void write_stats_json(const StatGroup& root, std::ostream& os) {
   os << j.dump(2) << '\n';
 }
 
+namespace {
+
+void collect_aliases(const StatGroup& g, const std::string& prefix, nlohmann::ordered_json& out) {
+  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
+  for (const StatGroup::Alias& a : g.aliases())
+    out[full(a.name)] = {{"target", full(a.target)}, {"description", a.desc}};
+  for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
+}
+
+}  // namespace
+
+void write_stats_meta(const StatGroup& root, std::ostream& os) {
+  nlohmann::ordered_json stats = nlohmann::ordered_json::object();
+  for (const auto& s : collect_stats(root))
+    stats[s.name] = {{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"}, {"unit", s.unit},
+                     {"description", s.desc}};
+  nlohmann::ordered_json aliases = nlohmann::ordered_json::object();
+  collect_aliases(root, root.path(), aliases);
+  nlohmann::ordered_json j = {{"format", "iommusim-stats-meta/1"}, {"stats", std::move(stats)},
+                              {"aliases", std::move(aliases)}};
+  os << j.dump(2) << '\n';
+}
+
+std::string stats_meta_path(const std::string& json_path) {
+  const auto dot = json_path.find_last_of('.');
+  const auto slash = json_path.find_last_of('/');
+  const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has_ext ? json_path.substr(0, dot) : json_path) + ".meta.json";
+}
+
 void write_stats_csv(const StatGroup& root, std::ostream& os) {
   os << "name,value,unit,description\n";
   for (const auto& s : collect_stats(root)) {
@@ -263,10 +323,11 @@ void write_stats_csv(const StatGroup& root, std::ostream& os) {
   }
 }
 
-void write_stats_txt(const StatGroup& root, std::ostream& os) {
+void write_stats_txt(const StatGroup& root, std::ostream& os, const StatsHeader& header) {
   const auto stats = collect_stats(root);
   size_t width = 40;
   for (const auto& s : stats) width = std::max(width, s.name.size() + 1);
+  for (const StatsHeaderField& f : header) os << "# " << f.key << ": " << f.text << "\n";
   os << "\n---------- Begin Simulation Statistics ----------\n";
   for (const auto& s : stats) {
     std::string line = s.name;
@@ -282,7 +343,33 @@ void write_stats_txt(const StatGroup& root, std::ostream& os) {
   os << "\n---------- End Simulation Statistics   ----------\n";
 }
 
-std::string write_stats_file(const StatGroup& root, const std::string& path) {
+namespace {
+
+// One stats file of format `ext`; "" or the error.
+std::string write_one_stats_file(const StatGroup& root, const std::string& path, const std::string& ext,
+                                 const StatsHeader& header) {
+  std::ofstream f(path, std::ios::out | std::ios::trunc);
+  if (!f) return "cannot open stats file '" + path + "' for writing: " + std::strerror(errno);
+  try {
+    if (ext == ".json")
+      write_stats_json(root, f, header);
+    else if (ext == ".meta.json")
+      write_stats_meta(root, f);
+    else if (ext == ".csv")
+      write_stats_csv(root, f);
+    else
+      write_stats_txt(root, f, header);
+  } catch (const std::exception& e) {
+    return "error writing stats file '" + path + "': " + e.what();
+  }
+  f.close();
+  if (f.fail()) return "error writing stats file '" + path + "'";
+  return "";
+}
+
+}  // namespace
+
+std::string write_stats_file(const StatGroup& root, const std::string& path, const StatsHeader& header) {
   const auto dot = path.find_last_of('.');
   const auto slash = path.find_last_of('/');
   std::string ext;
@@ -291,20 +378,8 @@ std::string write_stats_file(const StatGroup& root, const std::string& path) {
   if (ext != ".json" && ext != ".csv" && ext != ".txt")
     return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
 
-  std::ofstream f(path, std::ios::out | std::ios::trunc);
-  if (!f) return "cannot open stats file '" + path + "' for writing: " + std::strerror(errno);
-  try {
-    if (ext == ".json")
-      write_stats_json(root, f);
-    else if (ext == ".csv")
-      write_stats_csv(root, f);
-    else
-      write_stats_txt(root, f);
-  } catch (const std::exception& e) {
-    return "error writing stats file '" + path + "': " + e.what();
-  }
-  f.close();
-  if (f.fail()) return "error writing stats file '" + path + "'";
+  if (std::string err = write_one_stats_file(root, path, ext, header); !err.empty()) return err;
+  if (ext == ".json") return write_one_stats_file(root, stats_meta_path(path), ".meta.json", header);
   return "";
 }
 

@@ -10,8 +10,14 @@
 // collect_stats). Non-finite values (a 0/0 formula) are written as JSON null, an
 // empty CSV field and "nan"/"inf" in the text format.
 //
-// Empty averages and histograms report 0 for mean/min/max/percentiles, so that
-// output stays numeric and diffs stay quiet.
+// An empty average or histogram has no mean, min, max or percentile: they are
+// written as undefined (JSON null), not as 0, so that "nothing measured" cannot
+// be read as "took no time". Counts are integers, in the JSON too.
+//
+// Aliases (a second, architected name for a counter, such as the uncore event
+// TLB_MISS for iotlb.misses) are not written as values, so that a glob over a
+// group does not count the same thing twice; the metadata (write_stats_meta)
+// lists them with their targets.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +30,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <unordered_set>
 #include <vector>
 
@@ -185,10 +192,22 @@ public:
   Histogram& histogram(const std::string& name, const std::string& desc, const std::string& unit = "ns");
   void formula(const std::string& name, const std::string& desc, std::function<double()> f,
                const std::string& unit = "");
-  // Another name for a counter registered elsewhere (an uncore event name such
-  // as TLB_MISS for iotlb.misses): it reads the target when written, so the
-  // hot path records once. `target` must outlive this group.
-  Counter& alias(const std::string& name, const std::string& desc, const Counter& target);
+  // hits / lookups, as a formula: undefined (null) while `lookups` is 0.
+  // Both counters must outlive this group.
+  void hit_rate(const std::string& name, const std::string& desc, const Counter& hits, const Counter& lookups);
+  // A count read from the model when written (entries held, pages allocated):
+  // an integer like any counter, computed by `f` instead of recorded.
+  Counter& gauge(const std::string& name, const std::string& desc, std::function<uint64_t()> f,
+                 const std::string& unit = "count");
+  // Another name for a counter of this group (an uncore event name such as
+  // TLB_MISS for iotlb.misses). Not written as a value of its own: the
+  // metadata names it with its target. A target of another group =>
+  // std::invalid_argument.
+  void alias(const std::string& name, const std::string& desc, const Counter& target);
+  struct Alias {
+    std::string name, desc, target;  // target: the counter's name in this group
+  };
+  const std::vector<Alias>& aliases() const { return aliases_; }
   // Owned child group (created once; the same name returns the same one).
   StatGroup& subgroup(const std::string& name);
 
@@ -214,6 +233,8 @@ private:
   std::deque<Average> averages_;
   std::deque<Histogram> histograms_;
   std::deque<Formula> formulas_;
+  std::deque<std::function<uint64_t()>> gauge_fns_;
+  std::vector<Alias> aliases_;
   std::vector<Entry> entries_;  // registration order
   std::unordered_set<std::string> names_;
   std::vector<StatGroup*> children_;  // registration order (owned and external)
@@ -222,30 +243,50 @@ private:
 
 struct StatValue {
   std::string name;  // full hierarchical name
-  double value;
+  double value;      // NaN: undefined (an empty histogram's mean, a 0/0 formula)
   bool is_integer;   // then int_value holds the exact value
   std::string desc;
   std::string unit;
   uint64_t int_value = 0;
+  const char* kind = "counter";  // the stat it comes from: counter, average, histogram, formula
 };
 
 // Flat list of all stats under root. Expansion:
-//   counter   -> <name> (integer)
-//   average   -> <name> (mean), <name>.count
-//   histogram -> <name>.count, .mean, .min, .max, .p50, .p90, .p99, .p999
+//   counter   -> <name> (integer; gauges too)
+//   average   -> <name> (mean; NaN without samples), <name>.count
+//   histogram -> <name>.count, .mean, .min, .max, .p50, .p90, .p99, .p999 (NaN but .count when empty)
 //   formula   -> <name> (may be NaN/inf)
 std::vector<StatValue> collect_stats(const StatGroup& root);
 
+// Written before the statistics (provenance.h makes them): "key": "text", or
+// "key": number when is_number.
+struct StatsHeaderField {
+  std::string key;
+  std::string text;
+  bool is_number = false;
+};
+using StatsHeader = std::vector<StatsHeaderField>;
+
 // One flat JSON object {"system.vtd0.iotlb.hits": 123, ...}: integers as
 // integers, doubles in shortest round-trip form, non-finite as null, keys in
-// collect_stats order. Byte-identical for identical stat values.
-void write_stats_json(const StatGroup& root, std::ostream& os);
+// collect_stats order. Byte-identical for identical stat values. A non-empty
+// header comes first, as one object under the key "provenance" (the one key
+// that is not a statistic).
+void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader& header = {});
+// What a machine needs to read stats.json: for every name its kind, unit,
+// description and type (integer or real), and every alias with its target
+// (docs/statistics.md, "stats.meta.json").
+void write_stats_meta(const StatGroup& root, std::ostream& os);
 // Header "name,value,unit,description"; RFC 4180 quoting; non-finite => empty value.
 void write_stats_csv(const StatGroup& root, std::ostream& os);
-// gem5-like stats.txt between Begin/End Simulation Statistics lines.
-void write_stats_txt(const StatGroup& root, std::ostream& os);
+// gem5-like stats.txt between Begin/End Simulation Statistics lines; a header
+// goes before them as "# key: text" lines.
+void write_stats_txt(const StatGroup& root, std::ostream& os, const StatsHeader& header = {});
 // Format by extension (.json, .csv, .txt; case-insensitive). Returns "" on success
-// or an error message naming the path; never throws for I/O.
-std::string write_stats_file(const StatGroup& root, const std::string& path);
+// or an error message naming the path; never throws for I/O. A .json file gets
+// its metadata beside it: stats.json -> stats.meta.json.
+std::string write_stats_file(const StatGroup& root, const std::string& path, const StatsHeader& header = {});
+// The metadata path of a JSON stats file: "<dir>/<stem>.meta.json".
+std::string stats_meta_path(const std::string& json_path);
 
 }  // namespace iommusim

@@ -17,8 +17,14 @@ struct CacheCounterStats {
   Counter& misses;
 };
 
-// "lookups", "hits" and "misses" in `g`, read from the cache's own counters.
-// For a cache whose every lookup() is one architectural lookup.
+struct CacheContentStats {
+  Counter& evictions;
+  Counter& occupancy;
+};
+
+// "lookups", "hits", "misses" and "hit_rate" (hits / lookups) in `g`, read from
+// the cache's own counters. For a cache whose every lookup() is one
+// architectural lookup.
 template <typename Cache>
 CacheCounterStats bind_cache_counters(StatGroup& g, const Cache& cache, const std::string& what) {
   const CacheCounters* c = &cache.counters();
@@ -28,17 +34,18 @@ CacheCounterStats bind_cache_counters(StatGroup& g, const Cache& cache, const st
   hits.derive([](const void* p) { return static_cast<const CacheCounters*>(p)->hits; }, c);
   Counter& misses = g.counter("misses", what + " misses");
   misses.derive([](const void* p) { return static_cast<const CacheCounters*>(p)->misses; }, c);
+  g.hit_rate("hit_rate", what + " hits per lookup", hits, lookups);
   return {lookups, hits, misses};
 }
 
-// "evictions" (valid entries replaced) and "occupancy" (valid entries now).
+// "evictions" (valid entries replaced) and "occupancy" (valid entries now), as counts.
 template <typename Cache>
-void bind_cache_contents(StatGroup& g, const Cache& cache, const std::string& what) {
+CacheContentStats bind_cache_contents(StatGroup& g, const Cache& cache, const std::string& what) {
   const Cache* c = &cache;
-  g.formula("evictions", what + " entries replaced",
-            [c] { return static_cast<double>(c->counters().evictions); }, "count");
-  g.formula("occupancy", what + " valid entries", [c] { return static_cast<double>(c->occupancy()); },
-            "entries");
+  Counter& evictions = g.gauge("evictions", what + " entries replaced", [c] { return c->counters().evictions; });
+  Counter& occupancy = g.gauge("occupancy", what + " valid entries", [c] { return uint64_t(c->occupancy()); },
+                               "entries");
+  return {evictions, occupancy};
 }
 
 template <typename Cache>

@@ -83,7 +83,44 @@ WalkResult stop(WalkStatus st, unsigned level, uint32_t format_fault = 0) {
 }
 }  // namespace
 
+namespace {
+
+// Slice names of the table reads, by level (literals: the trace keeps pointers).
+const char* read_slice_name(unsigned level) {
+  static const char* const kNames[] = {"read L0", "read L1", "read L2", "read L3", "read L4",
+                                       "read L5", "read L6", "read L7"};
+  return level < 8 ? kNames[level] : "read L8+";
+}
+
+const char* walk_status_name(WalkStatus s) {
+  switch (s) {
+    case WalkStatus::Ok: return "ok";
+    case WalkStatus::BeyondWidth: return "beyond input width";
+    case WalkStatus::FormatFault: return "format fault";
+    case WalkStatus::RootAccess: return "root access error";
+    case WalkStatus::Access: return "access error";
+    case WalkStatus::Reserved: return "reserved bits";
+    case WalkStatus::NotPresent: return "not present";
+    case WalkStatus::UpdateAccess: return "A/D update error";
+  }
+  return "?";
+}
+
+}  // namespace
+
 WalkResult RadixWalker::walk(TableFormat& fmt, uint64_t addr, TimingPolicy& cost, unsigned& reads) {
+  if (!cost.trace()) return walk_tables(fmt, addr, cost, reads);
+  // Traced: one "walk" slice around the table reads, with the outcome.
+  const sc_core::sc_time start = cost.local_time();
+  const WalkResult r = walk_tables(fmt, addr, cost, reads);
+  TraceArgs args;
+  args.iova(addr).result(walk_status_name(r.status));
+  if (r.status == WalkStatus::Ok) args.pa(r.out).size(r.page_size);
+  cost.trace_slice("walk", start, args);
+  return r;
+}
+
+WalkResult RadixWalker::walk_tables(TableFormat& fmt, uint64_t addr, TimingPolicy& cost, unsigned& reads) {
   const unsigned width = fmt.input_width(), top = fmt.top_level();
   if (width < 64 && (addr >> width) != 0) return stop(WalkStatus::BeyondWidth, top);
   Start s;
@@ -96,8 +133,10 @@ WalkResult RadixWalker::walk(TableFormat& fmt, uint64_t addr, TimingPolicy& cost
     const uint64_t index = (addr >> fmt.region_shift(level)) & ((1ull << fmt.index_bits(level)) - 1);
     const uint64_t pa = s.table + index * 8;
     uint64_t raw = 0;
-    if (!read_entry(fmt, pa, &raw, cost, reads))
-      return stop(level == top ? WalkStatus::RootAccess : WalkStatus::Access, level);
+    const sc_core::sc_time read_start = cost.trace() ? cost.local_time() : sc_core::SC_ZERO_TIME;
+    const bool read_ok = read_entry(fmt, pa, &raw, cost, reads);
+    if (cost.trace()) cost.trace_slice(read_slice_name(level), read_start, TraceArgs().pa(pa).level(level));
+    if (!read_ok) return stop(level == top ? WalkStatus::RootAccess : WalkStatus::Access, level);
     const TableEntry e = fmt.decode(raw, level);
     // A table pointer below level 1 would lead nowhere: the format must decode a leaf there.
     if (e.kind == TableEntry::Kind::Reserved || (e.kind == TableEntry::Kind::Table && level == 1))

@@ -202,6 +202,8 @@ private:
     uint32_t attrs;
     uint32_t flags;
   };
+  // The walk itself; walk() adds its trace slice.
+  WalkResult walk_tables(TableFormat& fmt, uint64_t addr, TimingPolicy& cost, unsigned& reads);
   // The deepest walk-cache hit, if any.
   bool probe_caches(const TableFormat& fmt, uint64_t addr, TimingPolicy& cost, Start* s);
   static WalkCacheKey key(const TableFormat& fmt, uint64_t addr, unsigned level) {

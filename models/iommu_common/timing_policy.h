@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <systemc>
 
+#include "common/trace.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/translation_slots.h"
 
@@ -101,6 +102,17 @@ public:
   // Blocking mode: waits out the time spent since the last access.
   void finish() { sync(); }
 
+  // Where the engine's trace slices go (a walk, its table reads): set by a
+  // unit that traces this translation, null otherwise.
+  void set_trace(const TraceScope* scope) { trace_ = scope; }
+  const TraceScope* trace() const { return trace_; }
+  // A slice from local time `from` to now, in the translation's transaction.
+  void trace_slice(const char* name, const sc_core::sc_time& from, const TraceArgs& args) const {
+    if (!trace_ || mode_ == TimingMode::Functional) return;
+    const double from_ns = from.to_seconds() * 1e9;
+    trace_->slice(name, from_ns, local_time().to_seconds() * 1e9 - from_ns, args);
+  }
+
 private:
   TimingPolicy(TimingMode m, sc_core::sc_time& acc, const sc_core::sc_time& origin)
       : mode_(m), acc_(acc), origin_(origin) {}
@@ -114,6 +126,7 @@ private:
   sc_core::sc_time& acc_;
   sc_core::sc_time origin_;
   sc_core::sc_time elapsed_ = sc_core::SC_ZERO_TIME;
+  const TraceScope* trace_ = nullptr;
 };
 
 }  // namespace iommusim::iommu

@@ -2,8 +2,8 @@
 // translation holds one of the unit's translation slots for that time
 // (TranslationSlots), the caller pays the wait for a slot plus the time, the
 // total is sampled into the unit's translation-latency histogram, and, with a
-// trace, it becomes one complete event ("translate" or "translate_fault") on
-// the unit's track.
+// trace, it becomes one complete slice on the unit's track ("translate" or
+// "translate_fault", or the name and arguments the unit gives).
 //
 // Built for the IOTLB-hit path: inline, no allocation, and IOTLB hits repeat
 // one latency, so the ns conversion and the histogram bucket are computed only
@@ -35,21 +35,32 @@ public:
   }
 
   // One translation that took `took` from local time `now`: adds the slot
-  // wait and `took` to `delay`.
+  // wait and `took` to `delay`. With a trace: a "translate" (or
+  // "translate_fault") slice with the requester and address; a unit's hit
+  // path names its slice (`ok_event`: "translate: TCE cache hit").
   [[gnu::always_inline]] inline void account(const sc_core::sc_time& now, const sc_core::sc_time& took,
-                                             sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester) {
-    const sc_core::sc_time start = slots_.reserve(now, took);
-    const sc_core::sc_time total = (start - now) + took;
-    delay += total;
-    if (total.value() != memo_raw_) {
-      memo_raw_ = total.value();
-      memo_ns_ = ns(total);  // never NaN
-      memo_bucket_ = Histogram::bucket_index(memo_ns_);
-    }
-    latency_.sample_in_bucket(memo_ns_, memo_bucket_);
-    if (trace_ && trace_->enabled())
-      trace_->complete(track_, ok ? "translate" : "translate_fault", category_, ns(now), ns(total), addr, requester);
+                                             sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester,
+                                             const char* ok_event = "translate") {
+    const sc_core::sc_time total = charge(now, took, delay);
+    if (tracing())
+      trace_->complete(track_, ok ? ok_event : "translate_fault", category_, ns(now), ns(total),
+                       TraceArgs().requester(requester).iova(addr).result(ok ? "ok" : "fault"));
   }
+  // The same, for a unit that traces in detail: the slice is named `event`
+  // ("translate: IOTLB hit"), carries `args`, and belongs to transaction `txn`
+  // (its walk's slices nest in it). Build `args` only when tracing().
+  void account(const sc_core::sc_time& now, const sc_core::sc_time& took, sc_core::sc_time& delay, const char* event,
+               const TraceArgs& args, uint64_t txn) {
+    const sc_core::sc_time total = charge(now, took, delay);
+    if (tracing()) trace_->complete(track_, event, category_, ns(now), ns(total), args, txn);
+  }
+  bool tracing() const { return trace_ && trace_->enabled(); }
+  // An instant on the unit's track (a fault recorded), tracing() only.
+  void trace_instant(const char* event, double ts_ns, const TraceArgs& args, uint64_t txn = 0) {
+    trace_->instant(track_, event, category_, ts_ns, args, txn);
+  }
+  // Where the slices of a new transaction of this unit go (tracing() only).
+  TraceScope new_scope() const { return TraceScope{trace_, track_, trace_->new_transaction(), category_}; }
 
   // Every slot free (hardware reset).
   void reset() { slots_.reset(); }
@@ -62,6 +73,21 @@ public:
   }
 
 private:
+  // Reserves a slot, adds its wait and `took` to `delay`, samples the total.
+  [[gnu::always_inline]] inline sc_core::sc_time charge(const sc_core::sc_time& now, const sc_core::sc_time& took,
+                                                        sc_core::sc_time& delay) {
+    const sc_core::sc_time start = slots_.reserve(now, took);
+    const sc_core::sc_time total = (start - now) + took;
+    delay += total;
+    if (total.value() != memo_raw_) {
+      memo_raw_ = total.value();
+      memo_ns_ = ns(total);  // never NaN
+      memo_bucket_ = Histogram::bucket_index(memo_ns_);
+    }
+    latency_.sample_in_bucket(memo_ns_, memo_bucket_);
+    return total;
+  }
+
   // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
   // ten in fs) is fixed once a non-zero sc_time exists. Read it back and keep
   // it only if it reproduces to_seconds() bit for bit (0: use to_seconds()).

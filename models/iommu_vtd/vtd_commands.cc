@@ -8,10 +8,11 @@ using sc_core::sc_time;
 
 CommandRegisters::CommandRegisters(RegisterMap& regs, const CapFields& cap, const EcapFields& ecap,
                                    const Latencies& latencies, Translator& translator, CacheInvalidator& caches,
-                                   iommu::DmiTracker& dmi, QiEngine& qi, Counter& reg_invalidations,
-                                   Histogram& latency, const sc_time& mmio_delay)
+                                   iommu::DmiTracker& dmi, QiEngine& qi, InterruptRemapper& ir,
+                                   Counter& reg_invalidations, Histogram& latency, const sc_time& mmio_delay)
     : gsts_(regs.get("GSTS")),
       rtaddr_(regs.get("RTADDR")),
+      irta_(regs.get("IRTA")),
       ccmd_(regs.get("CCMD")),
       iva_(regs.get("IVA")),
       iotlb_(regs.get("IOTLB")),
@@ -21,6 +22,7 @@ CommandRegisters::CommandRegisters(RegisterMap& regs, const CapFields& cap, cons
       translator_(translator),
       caches_(caches),
       dmi_(dmi),
+      ir_(ir),
       qi_(qi),
       reg_invalidations_(reg_invalidations),
       latency_(latency),
@@ -85,7 +87,7 @@ void CommandRegisters::gcmd_written(uint32_t w) {
   if (ecap_.qi && differs(gcmd::QIE, gsts::QIES)) sched(Pending::Kind::Qie, w & gcmd::QIE);
   if (!ecap_.ir) return;
   if (differs(gcmd::IRE, gsts::IRES)) sched(Pending::Kind::Ire, w & gcmd::IRE);
-  one_shot(gcmd::SIRTP, gsts::IRTPS, Pending::Kind::Sirtp);
+  one_shot(gcmd::SIRTP, gsts::IRTPS, Pending::Kind::Sirtp, irta_.value());
   if (differs(gcmd::CFI, gsts::CFIS)) sched(Pending::Kind::Cfi, w & gcmd::CFI);
 }
 
@@ -116,9 +118,18 @@ void CommandRegisters::complete(const Pending& p) {
       set_status(gsts::QIES, p.on);
       qi_.enabled(p.on);
       break;
-    case Kind::Ire: set_status(gsts::IRES, p.on); break;
-    case Kind::Sirtp: set_status(gsts::IRTPS, true); break;
-    case Kind::Cfi: set_status(gsts::CFIS, p.on); break;
+    case Kind::Ire:
+      set_status(gsts::IRES, p.on);
+      ir_.set_enabled(p.on);
+      break;
+    case Kind::Sirtp:
+      ir_.set_table(p.a);
+      set_status(gsts::IRTPS, true);
+      break;
+    case Kind::Cfi:
+      set_status(gsts::CFIS, p.on);
+      ir_.set_compatibility_passthrough(p.on);
+      break;
     case Kind::Ccmd:
       context_invalidation(p.a);
       latency_.sample((sc_core::sc_time_stamp() - p.issued).to_seconds() * 1e9);

@@ -7,6 +7,8 @@
 //     completion; WBF sets WBFS at once and clears it on completion;
 //   - SRTP latches RTADDR into the translator; TE and SRTP empty what was
 //     cached under the old setting and revoke DMI;
+//   - SIRTP latches IRTA into the interrupt remapper (its IEC is kept: software
+//     invalidates it, 10.4.4 GCMD.SIRTP); IRE and CFI switch it;
 //   - CCMD.ICC and IOTLB.IVT clear on completion, with CAIG/IAIG reporting
 //     the granularity performed (0: the request was rejected).
 // Completions run in an SC_METHOD of the unit sensitive to pending_event().
@@ -20,6 +22,7 @@
 #include "common/stats.h"
 #include "iommu_common/dmi_tracker.h"
 #include "iommu_vtd/vtd_invalidation.h"
+#include "iommu_vtd/vtd_ir.h"
 #include "iommu_vtd/vtd_qi_engine.h"
 #include "iommu_vtd/vtd_regs.h"
 #include "iommu_vtd/vtd_translator.h"
@@ -37,7 +40,8 @@ public:
   // `mmio_delay`: the local time offset of the register access being processed.
   CommandRegisters(RegisterMap& regs, const CapFields& cap, const EcapFields& ecap, const Latencies& latencies,
                    Translator& translator, CacheInvalidator& caches, iommu::DmiTracker& dmi, QiEngine& qi,
-                   Counter& reg_invalidations, Histogram& latency, const sc_core::sc_time& mmio_delay);
+                   InterruptRemapper& ir, Counter& reg_invalidations, Histogram& latency,
+                   const sc_core::sc_time& mmio_delay);
   CommandRegisters(const CommandRegisters&) = delete;
   CommandRegisters& operator=(const CommandRegisters&) = delete;
 
@@ -69,6 +73,7 @@ private:
 
   Register& gsts_;
   Register& rtaddr_;
+  Register& irta_;
   Register& ccmd_;
   Register& iva_;
   Register& iotlb_;
@@ -78,6 +83,7 @@ private:
   Translator& translator_;
   CacheInvalidator& caches_;
   iommu::DmiTracker& dmi_;
+  InterruptRemapper& ir_;
   QiEngine& qi_;
   Counter& reg_invalidations_;
   Histogram& latency_;

@@ -32,6 +32,14 @@ constexpr FaultReasonInfo kRows[] = {
     {R::SlPteReserved, "sl_pte_reserved", true, false, false, true, true},
     {R::TtBlocked, "tt_blocked", true, false, false, false, false},
     {R::InterruptAddress, "interrupt_address", true, false, false, false, false},
+    // Interrupt remapping: FPD in the IRTE qualifies 0x22, 0x24 and 0x26.
+    {R::IrRequestReserved, "ir_request_reserved", false, false, false, false, false},
+    {R::IrIndexBeyondSize, "ir_index_beyond_size", false, false, false, false, false},
+    {R::IrEntryNotPresent, "ir_entry_not_present", true, false, false, false, false},
+    {R::IrTableAccess, "ir_table_access", false, false, true, false, false},
+    {R::IrEntryReserved, "ir_entry_reserved", true, false, false, false, false},
+    {R::IrCompatibilityBlocked, "ir_compatibility_blocked", false, false, false, false, false},
+    {R::IrSourceId, "ir_source_id", true, false, false, false, false},
     // Scalable mode: root table address, root and context entries.
     {R::SmRtaInvalid, "sm_rta_invalid", false, false, false, false, false},
     {R::SmTtmPasid, "sm_ttm_pasid", false, false, false, false, false},
@@ -60,8 +68,8 @@ constexpr FaultReasonInfo kRows[] = {
     {R::PasidSre, "pasid_sre", true, true, false, false, false},
     // First-level, second-level and general page-walk conditions.
     {R::FlAccess, "fl_pte_access", true, false, true, true, false},
-    {R::FlNotPresent, "fl_pte_not_present", true, false, false, true, true},
-    {R::FlReserved, "fl_pte_reserved", true, false, false, true, true},
+    {R::FlNotPresent, "fl_pte_not_present", true, false, false, true, false},
+    {R::FlReserved, "fl_pte_reserved", true, false, false, true, false},
     {R::FlptptrAccess, "flptptr_access", true, false, true, true, false},
     {R::NestedFlBeyondMgaw, "nested_fl_beyond_mgaw", true, false, false, true, false},
     {R::NestedFlptptrRead, "nested_flptptr_read", true, true, false, true, false},

@@ -37,6 +37,16 @@ enum class FaultReason : uint8_t {
   TtBlocked = 0x0D,             // LCT.5  translation request / translated request blocked by TT
   InterruptAddress = 0x0E,      // LGN.4  output address in the interrupt range 0xFEEx_xxxx
 
+  // ---- Interrupt remapping (chapter 7, "Interrupt Remapping Fault
+  // Conditions"; QEMU VTDFaultReason VTD_FR_IR_*) ----
+  IrRequestReserved = 0x20,     // reserved field set in the interrupt request (address/data)
+  IrIndexBeyondSize = 0x21,     // interrupt_index beyond the table size (IRTA.S)
+  IrEntryNotPresent = 0x22,     // IRTE P=0
+  IrTableAccess = 0x23,         // error reading the IRTE at IRTA
+  IrEntryReserved = 0x24,       // reserved field or invalid programming in a present IRTE
+  IrCompatibilityBlocked = 0x25,// compatibility-format request with CFIS=0 or EIME=1
+  IrSourceId = 0x26,            // source-id verification (IRTE SVT/SQ/SID) failed
+
   // ---- Scalable mode ----
   SmRtaInvalid = 0x30,          // RTA.1  RTADDR.TTM reserved value (11b)
   SmTtmPasid = 0x31,            // RTA.2  request with PASID while TTM=00b (legacy)
@@ -110,10 +120,16 @@ struct FaultReasonInfo {
   // R = W = 0 and is not recorded (context- and PASID-level faults are).
   bool walk_level;
   // Under caching mode (CAP.CM = 1) hardware may keep the condition in the
-  // IOTLB until software invalidates it (VT-d 3.x/4.x 6.1: not-present and
-  // erroneous entries may be cached): not-present and reserved-bit paging
-  // entries met in a walk, and (legacy) a context whose table pointer the walk
-  // could not use. Bus errors, address-width and permission faults are not.
+  // IOTLB until software invalidates it: a not-present or reserved-bit
+  // second-stage paging entry met in a walk (nested walks included), and
+  // (legacy) a context whose table pointer the walk could not use. VT-d
+  // 3.x/4.x 6.1 asks software to invalidate under CM = 1 only after updating
+  // remapping structures *other than* first-stage mappings, so first-level
+  // conditions (SFL.*) are never cached, nested or not: Linux maps a
+  // first-level page without invalidating (drivers/iommu/intel/iommu.c,
+  // __mapping_notify_one flushes a new mapping under caching mode only for a
+  // second-level domain).
+  // Bus errors, address-width and permission faults are not cached either.
   bool iotlb_cacheable;
 };
 

@@ -6,11 +6,17 @@ namespace iommusim::vtd {
 
 namespace {
 constexpr uint64_t kQueueErrors = fsts::IQE | fsts::ICE | fsts::ITE;
+// Every FSTS status field (VT-d rev 3.x 10.4.9). Setting an interrupt
+// condition while any of them is already set is not a new interrupt condition
+// (10.4.10, FECTL.IP; QEMU hw/i386/intel_iommu.c, vtd_generate_fault_event,
+// does the same).
+constexpr uint64_t kStatusFields = fsts::PFO | fsts::PPF | fsts::AFO | fsts::APF | kQueueErrors;
 }  // namespace
 
 FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGroup& group,
                              EventInterrupt& fault_event)
     : fsts_(regs.get("FSTS")),
+      fi_mask_(frcd::FI.mask() & haw_mask(layout.mgaw())),
       event_(fault_event),
       total_(group.counter("total", "Remapping faults detected (recorded or not)")),
       suppressed_(group.counter("suppressed", "Faults not recorded because of FPD")),
@@ -30,29 +36,28 @@ FaultRecorder::FaultRecorder(RegisterMap& regs, const UnitLayout& layout, StatGr
   };
 }
 
-bool FaultRecorder::report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed) {
+bool FaultRecorder::count(FaultReason reason, bool suppressed) {
   ++total_;
   if (Counter* c = by_reason_[fault_code(reason)]) ++*c;
-  if (suppressed) {
-    ++suppressed_;
-    return false;
-  }
+  if (suppressed) ++suppressed_;
+  return !suppressed;
+}
+
+bool FaultRecorder::report(const XlateRequest& req, AddressType at, FaultReason reason, bool suppressed) {
+  if (!count(reason, suppressed)) return false;
   record(req, at, reason);
   return true;
 }
 
+bool FaultRecorder::report_interrupt(uint16_t sid, uint32_t index, FaultReason reason, bool suppressed) {
+  if (!count(reason, suppressed)) return false;
+  // T1 = T2 = 0: an interrupt request is a write; AT and PP stay 0.
+  record(frcd::FI_INTERRUPT_INDEX.encode(index),
+         frcd::F | frcd::FR.encode(fault_code(reason)) | frcd::SID.encode(sid));
+  return true;
+}
+
 void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason reason) {
-  if (fsts_.value() & fsts::PFO) {  // no recording while an overflow is pending
-    ++overflow_;
-    return;
-  }
-  Register& hi = *hi_[next_];
-  if (hi.value() & frcd::F) {
-    ++overflow_;
-    fsts_.set_bits(fsts::PFO);
-    event_.raise();
-    return;
-  }
   // Type: T2:T1 = 00 write, 01 read (or AtomicOp), 10 page request.
   const uint64_t type = req.page_request ? frcd::T2.mask() : (req.write ? 0 : frcd::T1.mask());
   uint64_t v = frcd::F | type | frcd::AT.encode(static_cast<uint8_t>(at)) | frcd::FR.encode(fault_code(reason)) |
@@ -60,13 +65,34 @@ void FaultRecorder::record(const XlateRequest& req, AddressType at, FaultReason 
   if (req.has_pasid)
     v |= frcd::PP | frcd::PV.encode(req.pasid) | (req.execute ? frcd::EXE.mask() : 0) |
          (req.privileged ? frcd::PRIV.mask() : 0);
-  lo_[next_]->set(req.addr & frcd::FI.mask());
+  record(req.addr & fi_mask_, v);
+}
+
+void FaultRecorder::record(uint64_t lo, uint64_t v) {
+  if (fsts_.value() & fsts::PFO) {  // no recording while an overflow is pending
+    ++overflow_;
+    return;
+  }
+  Register& hi = *hi_[next_];
+  if (hi.value() & frcd::F) {
+    // PFO is a status, not an interrupt condition (VT-d 7.3: the conditions
+    // are PPF, APF, IQE, ICE and ITE); the full ring means PPF is already set.
+    ++overflow_;
+    fsts_.set_bits(fsts::PFO);
+    return;
+  }
+  lo_[next_]->set(lo);
   hi.set(v);
   const bool had_ppf = fsts_.value() & fsts::PPF;
   if (!had_ppf) fsts_.set(fsts::FRI.deposit(fsts_.value(), next_));
   next_ = (next_ + 1) % hi_.size();
-  fsts_.set_bits(fsts::PPF);
-  if (!had_ppf) event_.raise();
+  set_condition(fsts::PPF);
+}
+
+void FaultRecorder::set_condition(Bit bit) {
+  const bool new_condition = !(fsts_.value() & kStatusFields);
+  fsts_.set_bits(bit);
+  if (new_condition) event_.raise();
 }
 
 void FaultRecorder::update_status() {
@@ -78,10 +104,7 @@ void FaultRecorder::update_status() {
   if (!(fsts_.value() & pending)) event_.clear_pending();
 }
 
-void FaultRecorder::queue_error(Bit bit) {
-  fsts_.set_bits(bit);
-  event_.raise();
-}
+void FaultRecorder::queue_error(Bit bit) { set_condition(bit); }
 
 bool FaultRecorder::queue_error_pending() const { return fsts_.value() & kQueueErrors; }
 

@@ -9,6 +9,8 @@ void VtdParams::declare(ParamList& p) {
 
 std::string VtdParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  // ECAP.SMTS needs QI: scalable-mode invalidations have no register interface.
+  if (scalable() && !queued_invalidation) return "queued_invalidation: a scalable-mode unit needs queued invalidation";
   return effective_translator().validate();
 }
 
@@ -32,6 +34,7 @@ TranslatorParams VtdParams::effective_translator() const {
     t.prs_supported = false;
     t.sc_supported = true;
     t.pss = 0;
+    t.dt_supported = queued_invalidation;  // device-TLB invalidation is QI only
   }
   return t;
 }
@@ -69,6 +72,11 @@ UnitLayout VtdParams::layout() const {
     ecap.slts = t.sl_supported;
     ecap.flts = t.fl_supported;
     ecap.smpwcs = true;
+  }
+  if (!queued_invalidation) {
+    // Device-TLBs and interrupt remapping are invalidated through QI only
+    // (VT-d 6.5.2): a unit without QI reports neither.
+    ecap.qi = ecap.dt = ecap.ir = ecap.eim = false;
   }
   l.cap = cap.encode();
   l.ecap = ecap.encode();

@@ -35,7 +35,7 @@ namespace iommusim::vtd {
   P(uint32_t, qi_desc_latency, "qi.desc_latency", 8, in_range(0, 1u << 24), "cycles",                          \
     "Processing of one fetched invalidation descriptor, any type (assumption)", "assumption")                  \
   P(uint32_t, qi_inval_latency, "qi.inval_latency", 32, in_range(0, 1u << 24), "cycles",                       \
-    "Extra cost of a cache invalidation descriptor (types 1, 2, 6, 7) (assumption)", "assumption")             \
+    "Extra cost of a cache invalidation descriptor (types 1, 2, 4, 6, 7) (assumption)", "assumption")             \
   P(uint32_t, fault_record_latency, "fault.record_latency", 4, in_range(0, 1u << 24), "cycles",                \
     "Writing one fault recording register (assumption)", "assumption")                                         \
   P(uint32_t, prq_latency, "prq.latency", 4, in_range(0, 1u << 24), "cycles",                                  \
@@ -45,6 +45,14 @@ namespace iommusim::vtd {
     "PCIe Base 10.3.1: an Invalidate Completion may take up to 1 minute")                                      \
   P(uint32_t, translation_slots, "translation_slots", 64, in_range(1, 1u << 16), "slots",                      \
     "Translations in flight at once (gem5 SMMUv3 xlate_slots = 64)", "gem5 SMMUv3 xlate_slots = 64")           \
+  P(CacheGeometry, iec, "iec", (CacheGeometry{64, 0}), cache_geometry(), "",                                   \
+    "Interrupt entry cache: IRTEs kept by interrupt index until a QI IEC invalidation (assumption)",           \
+    "assumption: 64 entries, fully associative, the size of the context cache")                               \
+  P(uint32_t, ir_latency, "ir.latency", 2, in_range(0, 1u << 24), "cycles",                                    \
+    "Interrupt remapping: IEC probe for every remappable interrupt request (assumption)", "assumption")       \
+  P(bool, queued_invalidation, "queued_invalidation", true, boolean(), "",                                      \
+    "ECAP.QI; false: register-based invalidation only, and no DT, IR or EIM, which need QI (legacy mode only)", \
+    "on: Broadwell ECAP.QI = 1 (units without QI are VT-d 1.x hardware)")                                      \
   P(bool, dmi, "dmi", false, boolean(), "",                                                                    \
     "Grant page-trimmed DMI upstream (fast functional mode; invalidated on every invalidation)",               \
     "off: the timed path is the default")

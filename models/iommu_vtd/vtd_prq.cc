@@ -31,15 +31,27 @@ PageRequestQueue::PageRequestQueue(RegisterMap& regs, bool supported, const sc_t
 
 void PageRequestQueue::receive(const PcieMessage& msg, bool remapping_enabled, sc_time& delay) {
   ++stats_.requests;
+  const sc_time arrival = sc_core::sc_time_stamp() + delay;
+  const char* outcome = handle(msg, remapping_enabled, delay);
+  if (!trace_.active()) return;
+  TraceArgs args;
+  args.requester(msg.requester_id).iova(msg.address).value(msg.prg_index).result(outcome);
+  if (msg.has_pasid) args.pasid(msg.pasid);
+  const double start_ns = arrival.to_seconds() * 1e9;
+  trace_.slice("page request", start_ns, (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9 - start_ns, args);
+}
+
+const char* PageRequestQueue::handle(const PcieMessage& msg, bool remapping_enabled, sc_time& delay) {
   if (!supported_ || !remapping_enabled || !admitted(msg, delay)) {
     respond(msg, PrgResponseCode::InvalidRequest, delay);
-    return;
+    return "refused: Invalid Request response";
   }
   if (full()) {
     overflow(msg, delay);
-    return;
+    return "queue full: dropped";
   }
   enqueue(msg, delay);
+  return "queued";
 }
 
 bool PageRequestQueue::admitted(const PcieMessage& msg, sc_time& delay) {
@@ -49,7 +61,9 @@ bool PageRequestQueue::admitted(const PcieMessage& msg, sc_time& delay) {
   const XlateResult r = translator_.translate(req, xd, sc_core::sc_time_stamp() + delay);
   delay += xd;
   if (r.ok) return true;
-  faults_.report(req, AddressType::Untranslated, r.reason, r.fault_suppressed);
+  if (faults_.report(req, AddressType::Untranslated, r.reason, r.fault_suppressed) && trace_.active())
+    trace_.instant("fault recorded", (sc_core::sc_time_stamp() + delay).to_seconds() * 1e9,
+                   translation_trace_args(req, r));
   return false;
 }
 

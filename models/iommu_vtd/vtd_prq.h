@@ -16,6 +16,7 @@
 #include "common/pcie_messages.h"
 #include "common/register_map.h"
 #include "common/stats.h"
+#include "common/trace.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/pcie_message_port.h"
 #include "iommu_vtd/vtd_event.h"
@@ -43,8 +44,13 @@ public:
   // A Page Request message arrived at local time offset `delay` (which grows
   // by the time spent on it).
   void receive(const PcieMessage& msg, bool remapping_enabled, sc_core::sc_time& delay);
+  // With an active scope: one slice per page request, from its arrival to its
+  // descriptor write or the hardware's response, with what became of it.
+  void set_trace(const TraceScope& scope) { trace_ = scope; }
 
 private:
+  // Queued, overflowed or refused.
+  const char* handle(const PcieMessage& msg, bool remapping_enabled, sc_core::sc_time& delay);
   // The translator's check of the request; a refusal is reported as a fault.
   bool admitted(const PcieMessage& msg, sc_core::sc_time& delay);
   bool full() const;
@@ -66,6 +72,7 @@ private:
   iommu::MemoryPort& mem_;
   iommu::PcieMessagePort& messages_;
   Stats stats_;
+  TraceScope trace_;
 };
 
 }  // namespace iommusim::vtd

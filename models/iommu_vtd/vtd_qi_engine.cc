@@ -10,7 +10,8 @@ using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 QiEngine::QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, iommu::MemoryPort& mem,
-                   iommu::PcieMessagePort& messages, CacheInvalidator& caches, FaultRecorder& faults,
+                   iommu::PcieMessagePort& messages, CacheInvalidator& caches, InterruptRemapper& ir,
+                   FaultRecorder& faults,
                    EventInterrupt& completion, StatGroup& group, Histogram& latency, const sc_time& mmio_delay)
     : gsts_(regs.get("GSTS")),
       iqh_(regs.get("IQH")),
@@ -23,6 +24,7 @@ QiEngine::QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, 
       mem_(mem),
       messages_(messages),
       caches_(caches),
+      ir_(ir),
       faults_(faults),
       completion_(completion),
       latency_(latency),
@@ -64,10 +66,14 @@ void QiEngine::run() {
     QiDescriptor d;
     if (!fetch(head, dw, &d)) continue;
     ++*by_type_[static_cast<unsigned>(d.type)];
-    process(d, start);
-    if (!(gsts_.value() & gsts::QIES)) continue;  // disabled meanwhile: IQH was reset
-    iqh_.set((head + (dw ? 32 : 16)) % size);
+    const uint64_t next = (head + (dw ? 32 : 16)) % size;
+    process(d, next, start);
+    retire(next);
   }
+}
+
+void QiEngine::retire(uint64_t next) {
+  if (gsts_.value() & gsts::QIES) iqh_.set(next);  // disabled meanwhile: IQH was reset
 }
 
 bool QiEngine::fetch(uint64_t head, bool dw, QiDescriptor* d) {
@@ -90,7 +96,7 @@ bool QiEngine::fetch(uint64_t head, bool dw, QiDescriptor* d) {
   return true;
 }
 
-void QiEngine::process(const QiDescriptor& d, const sc_time& start) {
+void QiEngine::process(const QiDescriptor& d, uint64_t next, const sc_time& start) {
   switch (d.type) {
     case QiType::ContextCache:
       sc_core::wait(timing_.invalidation);
@@ -104,10 +110,12 @@ void QiEngine::process(const QiDescriptor& d, const sc_time& start) {
     case QiType::PasidDevTlb:
       devtlb_invalidate(d);
       break;
-    case QiType::Iec:
-      break;  // interrupt remapping is not modeled: nothing cached
+    case QiType::Iec:  // G (bit 4): 0 global, 1 the 2^IM entries from IIDX
+      sc_core::wait(timing_.invalidation);
+      ir_.invalidate(d.granularity == 0, d.iidx, d.im);
+      break;
     case QiType::Wait:
-      wait_descriptor(d);
+      wait_descriptor(d, next);
       break;
     case QiType::PasidIotlb:
       sc_core::wait(timing_.invalidation);
@@ -124,7 +132,38 @@ void QiEngine::process(const QiDescriptor& d, const sc_time& start) {
       break;
     }
   }
-  latency_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
+  const double took_ns = (sc_core::sc_time_stamp() - start).to_seconds() * 1e9;
+  latency_.sample(took_ns);
+  if (trace_.active()) trace_.slice(qi_type_name(static_cast<unsigned>(d.type)), start.to_seconds() * 1e9, took_ns,
+                                    descriptor_args(d));
+}
+
+TraceArgs QiEngine::descriptor_args(const QiDescriptor& d) {
+  TraceArgs args;
+  switch (d.type) {
+    case QiType::Iotlb:
+    case QiType::PasidIotlb:
+      args.value(d.did).iova(d.addr).size(4096ull << d.am);
+      if (d.type == QiType::PasidIotlb) args.pasid(d.pasid);
+      break;
+    case QiType::DevTlb:
+    case QiType::PasidDevTlb:
+      args.requester(d.sid).iova(d.addr);
+      if (d.type == QiType::PasidDevTlb) args.pasid(d.pasid);
+      break;
+    case QiType::ContextCache:
+    case QiType::PasidCache:
+      args.value(d.did);
+      break;
+    case QiType::PageGroupResponse:
+      args.requester(d.sid).value(d.response_code);
+      if (d.pasid_present) args.pasid(d.pasid);
+      break;
+    case QiType::Wait:
+    case QiType::Iec:
+      break;
+  }
+  return args;
 }
 
 bool QiEngine::devtlb_invalidate(const QiDescriptor& d) {
@@ -145,10 +184,13 @@ bool QiEngine::devtlb_invalidate(const QiDescriptor& d) {
   return true;
 }
 
-void QiEngine::wait_descriptor(const QiDescriptor& d) {
+void QiEngine::wait_descriptor(const QiDescriptor& d, uint64_t next) {
   // Completes after every earlier descriptor, device-TLB round trips included.
   const sc_time now = sc_core::sc_time_stamp();
   if (devtlb_done_at_ > now) sc_core::wait(devtlb_done_at_ - now);
+  // IQH moves past the descriptor before its status write or IWC can be seen:
+  // software that finds the wait complete finds IQH beyond it (VT-d 6.5.2).
+  retire(next);
   if (d.wait_sw) {
     uint8_t buf[4];
     store_le32(buf, d.status_data);

@@ -19,11 +19,13 @@
 #include "common/register_fields.h"
 #include "common/register_map.h"
 #include "common/stats.h"
+#include "common/trace.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/pcie_message_port.h"
 #include "iommu_vtd/vtd_event.h"
 #include "iommu_vtd/vtd_fault_recorder.h"
 #include "iommu_vtd/vtd_invalidation.h"
+#include "iommu_vtd/vtd_ir.h"
 #include "iommu_vtd/vtd_qi.h"
 
 namespace iommusim::vtd {
@@ -32,19 +34,23 @@ class QiEngine {
 public:
   struct Timing {
     sc_core::sc_time descriptor;      // processing one fetched descriptor, any type
-    sc_core::sc_time invalidation;    // extra for a cache invalidation (types 1, 2, 6, 7)
+    sc_core::sc_time invalidation;    // extra for a cache invalidation (types 1, 2, 4, 6, 7)
     sc_core::sc_time devtlb_timeout;  // no device-TLB completion by then: ITE
   };
   // `mmio_delay`: the local time offset of the register access being
   // processed (a write to IQT or FSTS wakes the engine then).
   QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, iommu::MemoryPort& mem,
-           iommu::PcieMessagePort& messages, CacheInvalidator& caches, FaultRecorder& faults,
+           iommu::PcieMessagePort& messages, CacheInvalidator& caches, InterruptRemapper& ir, FaultRecorder& faults,
            EventInterrupt& completion, StatGroup& group, Histogram& latency, const sc_core::sc_time& mmio_delay);
   QiEngine(const QiEngine&) = delete;
   QiEngine& operator=(const QiEngine&) = delete;
 
   // The engine's process body (the unit's SC_THREAD); never returns.
   void run();
+  // With an active scope: one slice per descriptor, from its fetch to its completion.
+  void set_trace(const TraceScope& scope) { trace_ = scope; }
+  // What a descriptor's slice names: domain (value), address and size, requester, PASID.
+  static TraceArgs descriptor_args(const QiDescriptor& d);
   // GCMD.QIE took effect: enabled, the engine looks at the queue; disabled,
   // IQH reads 0.
   void enabled(bool on);
@@ -57,9 +63,12 @@ private:
   // Fetches and decodes the descriptor at `head`, after the fetch and the
   // processing time; false after raising IQE (IQH stays on it).
   bool fetch(uint64_t head, bool dw, QiDescriptor* d);
-  void process(const QiDescriptor& d, const sc_core::sc_time& start);
+  // Acts on `d`; `next` is where IQH goes once it is done.
+  void process(const QiDescriptor& d, uint64_t next, const sc_core::sc_time& start);
+  // IQH moves to `next`, unless QI was disabled meanwhile (IQH reads 0).
+  void retire(uint64_t next);
   bool devtlb_invalidate(const QiDescriptor& d);
-  void wait_descriptor(const QiDescriptor& d);
+  void wait_descriptor(const QiDescriptor& d, uint64_t next);
   // An invalidation queue error: IQERCD, the stat, then FSTS and the fault event.
   void error(Bit fsts_bit, Iqei iqei, uint16_t sid);
 
@@ -74,11 +83,13 @@ private:
   iommu::MemoryPort& mem_;
   iommu::PcieMessagePort& messages_;
   CacheInvalidator& caches_;
+  InterruptRemapper& ir_;
   FaultRecorder& faults_;
   EventInterrupt& completion_;
   Histogram& latency_;
   sc_core::sc_event kick_;
   sc_core::sc_time devtlb_done_at_;  // when the outstanding device-TLB completions have all arrived
+  TraceScope trace_;
   Counter& iqe_;
   Counter& ite_;
   Counter& ice_;

@@ -182,6 +182,9 @@ constexpr Bit IH = bit(6);
 // FI in the low half, the rest in the high half.
 namespace frcd {
 constexpr Field FI = bits(63, 12);  // in the low half
+// An interrupt-remapping fault records its interrupt_index in FI bits 63:48
+// (bits 47:12 clear).
+constexpr Field FI_INTERRUPT_INDEX = bits(63, 48);
 constexpr Bit F = bit(63), T1 = bit(62), PP = bit(31), EXE = bit(30), PRIV = bit(29), T2 = bit(28);
 constexpr Field AT = bits(61, 60), PV = bits(59, 40), FR = bits(39, 32), SID = bits(15, 0);
 }  // namespace frcd

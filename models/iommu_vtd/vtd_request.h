@@ -5,7 +5,9 @@
 
 #include <cstdint>
 
+#include "common/trace.h"
 #include "iommu_common/translation_request.h"
+#include "iommu_vtd/vtd_fault.h"
 #include "iommu_vtd/vtd_translator.h"
 
 namespace iommusim::vtd {
@@ -28,6 +30,16 @@ inline XlateRequest xlate_request(const iommu::TranslationRequest& t) {
 // A DMA with attributes `a` at `addr`.
 inline XlateRequest xlate_request(const DmaExtension& a, uint64_t addr, bool write) {
   return xlate_request(iommu::TranslationRequest::from_dma(a, addr, write));
+}
+
+// The trace arguments of a translation: who asked for which address, and how
+// it ended (the output address, or the fault reason).
+inline TraceArgs translation_trace_args(const XlateRequest& req, const XlateResult& r) {
+  TraceArgs args;
+  args.requester(req.source_id).iova(req.addr).result(r.ok ? "ok" : fault_reason_name(r.reason));
+  if (req.has_pasid) args.pasid(req.pasid);
+  if (r.ok) args.pa(r.out_addr);
+  return args;
 }
 
 }  // namespace iommusim::vtd

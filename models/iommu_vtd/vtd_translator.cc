@@ -119,8 +119,8 @@ struct Translator::Impl : detail::IotlbFront {
   // The IOTLB counts per translation, not per probe (several page sizes may
   // be probed), so its lookups and misses are the translator's own.
   void register_iotlb_stats() {
-    g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)")
-        .derive([](const void* c) { return static_cast<const Impl*>(c)->iotlb_lookups; }, this);
+    Counter& lookups = g_iotlb.counter("lookups", "IOTLB lookups (one per translation, all page sizes probed)");
+    lookups.derive([](const void* c) { return static_cast<const Impl*>(c)->iotlb_lookups; }, this);
     Counter& hits = g_iotlb.counter("hits", "IOTLB hits");
     iotlb_misses = &g_iotlb.counter("misses", "IOTLB misses");
     // Every lookup is a hit or a miss (a D re-walk counts as a miss), so hits
@@ -133,9 +133,10 @@ struct Translator::Impl : detail::IotlbFront {
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
+    g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
-    iommu::bind_cache_contents(g_iotlb, iotlb_view, "IOTLB");
-    g_iotlb.formula("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", [this] { return double(iotlb_view.occupancy()); }, "entries");
+    const auto contents = iommu::bind_cache_contents(g_iotlb, iotlb_view, "IOTLB");
+    g_iotlb.alias("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", contents.occupancy);
   }
 
   const TranslatorParams params;
@@ -195,13 +196,18 @@ struct Translator::Impl : detail::IotlbFront {
   };
 
   // --- helpers ---
+  static TraceArgs table_read_args(uint64_t pa, unsigned qwords) { return TraceArgs().pa(pa).size(qwords * 8); }
+
   bool read_table(uint64_t pa, uint64_t* q, unsigned qwords, iommu::TimingPolicy& cost, XlateResult& res,
                   Counter* ctr) {
     uint8_t b[64];
     ++res.table_reads;
     ++*ctr;
+    const sc_core::sc_time start = cost.trace() ? cost.local_time() : sc_core::SC_ZERO_TIME;
     const bool ok = cost.read(mem, pa, b, qwords * 8);
     cost.spend(t_step);
+    if (cost.trace()) cost.trace_slice(ctr == ctx_reads ? "read root/context entry" : "read PASID entry", start,
+                                       table_read_args(pa, qwords));
     if (!ok) return false;
     for (unsigned i = 0; i < qwords; ++i) q[i] = load_le64(b + 8 * i);
     return true;

@@ -1,8 +1,11 @@
 #include "iommu_vtd/vtd_unit.h"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "common/byte_order.h"
 #include "common/register_map.h"
 #include "iommu_common/fault_response.h"
 #include "iommu_vtd/vtd_request.h"
@@ -25,6 +28,13 @@ constexpr uint64_t kPage = 4096;
 // not DMA (VT-d 3.x/4.x chapter 3, "Handling Requests to Interrupt Address
 // Range").
 constexpr uint64_t kInterruptWindow = 0xfee00000, kInterruptWindowMask = ~0xfffffull;
+
+// A write without PASID to the interrupt window: an interrupt request.
+inline bool is_interrupt_request(const tlm::tlm_generic_payload& trans, const DmaExtension& a) {
+  return trans.get_command() == tlm::TLM_WRITE_COMMAND && !a.has_pasid &&
+         a.address_type == AddressType::Untranslated &&
+         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
+}
 
 }  // namespace
 
@@ -50,7 +60,8 @@ VtdUnit::Stats::Stats(StatGroup& unit)
       ats_failures(unit.subgroup("ats").counter("failures", "ATS translation requests not granted")),
       ats_translated(unit.subgroup("ats").counter("translated", "ATS translated requests")),
       dmi(unit.subgroup("dmi")),
-      msis(unit.counter("msis", "Interrupt messages written (fault, invalidation, page request)")) {}
+      msis(unit.counter("msis", "Interrupt messages written (fault, invalidation, page request)")),
+      ir(unit.subgroup("ir")) {}
 
 VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGroup* parent_stats,
                  TraceWriter* trace)
@@ -71,6 +82,7 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       qi_port_(mem_out),
       prq_port_(mem_out),
       msi_port_(mem_out),
+      ir_port_(mem_out),
       messages_(devtlb_out),
       msi_(msi_port_, counters_.msis),
       fault_event_(regs_, "FE", msi_),
@@ -79,17 +91,18 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       faults_(regs_, layout_, counters_.faults, fault_event_),
       dmi_(dma_in.get_base_port(), mem_out, counters_.dmi),
       translator_(params_.effective_translator(), walk_port_, clock_, stats_),
+      ir_(params_.iec, ir_port_, clock_.cycles(params_.ir_latency), params_.effective_translator().haw, counters_.ir),
       caches_(translator_, dmi_),
       qi_(regs_, QiCaps::of(cap_, ecap_),
           {clock_.cycles(params_.qi_desc_latency), clock_.cycles(params_.qi_inval_latency),
            sc_time(static_cast<double>(params_.devtlb_timeout_ns), sc_core::SC_NS)},
-          qi_port_, messages_, caches_, faults_, completion_event_, counters_.qi, counters_.invalidation_latency,
-          mmio_delay_),
+          qi_port_, messages_, caches_, ir_, faults_, completion_event_, counters_.qi,
+          counters_.invalidation_latency, mmio_delay_),
       prq_(regs_, ecap_.prs, clock_.cycles(params_.prq_latency), translator_, faults_, page_request_event_,
            prq_port_, messages_, {counters_.page_requests, counters_.prq_overflows, counters_.prq_auto_responses}),
       pmr_(regs_),
       commands_(regs_, cap_, ecap_, {clock_.cycles(params_.gcmd_latency), clock_.cycles(params_.reg_inval_latency)},
-                translator_, caches_, dmi_, qi_, counters_.reg_invalidations, counters_.invalidation_latency,
+                translator_, caches_, dmi_, qi_, ir_, counters_.reg_invalidations, counters_.invalidation_latency,
                 mmio_delay_),
       accounting_(params_.translation_slots, counters_.translation_latency, trace,
                   trace ? trace->track(this->name()) : 0, "vtd"),
@@ -99,6 +112,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
           [this](tlm::tlm_generic_payload& trans) { at_serve(trans); }) {
   counters_.translations.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                                  &counters_.translation_latency);
+  qi_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".qi", "vtd"));
+  prq_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".prq", "vtd"));
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
   dma_in.register_nb_transport_fw(this, &VtdUnit::dma_nb_transport_fw);
@@ -122,6 +137,7 @@ void VtdUnit::reset() {
   qi_.reset();
   translator_.set_root_table(0, false);
   translator_.invalidate_all();
+  ir_.reset();
   accounting_.reset();
   dmi_.revoke_all();
 }
@@ -159,9 +175,32 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
 inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   // The module's simulation context: what sc_time_stamp() reads, without the call.
   const sc_time now = simcontext()->time_stamp() + delay;
+  if (accounting_.tracing()) return traced_translate(req, now, delay);
   sc_time xd = SC_ZERO_TIME;
   XlateResult r = translator_.translate(req, xd, now);
   accounting_.account(now, xd, delay, r.ok, req.addr, req.source_id);
+  return r;
+}
+
+namespace {
+
+// The slice name of a translation: what was asked, and how the IOTLB answered.
+const char* translation_event(const XlateRequest& req, const XlateResult& r) {
+  if (req.translated) return r.ok ? "translated request: allowed" : "translated request: fault";
+  if (req.translation_request)
+    return !r.ok ? "ATS translation: fault" : r.iotlb_hit ? "ATS translation: IOTLB hit" : "ATS translation: IOTLB miss";
+  return !r.ok ? "translate: fault" : r.iotlb_hit ? "translate: IOTLB hit" : "translate: IOTLB miss";
+}
+
+}  // namespace
+
+XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& now, sc_time& delay) {
+  const TraceScope scope = accounting_.new_scope();
+  sc_time xd = SC_ZERO_TIME;
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, now);
+  cost.set_trace(&scope);  // the walk and its table reads nest in the translation's slice
+  XlateResult r = translator_.translate(req, cost);
+  accounting_.account(now, xd, delay, translation_event(req, r), translation_trace_args(req, r), scope.txn);
   return r;
 }
 
@@ -174,18 +213,19 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     ats_translation_request(trans, a, delay);
     return;
   }
+  // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
+  // DMA remapping, and goes through interrupt remapping when that is enabled,
+  // whatever TE says (VT-d chapter 5).
   if (!commands_.remapping_enabled()) {  // remapping disabled: DMA passes untranslated
+    if (ir_.enabled() && is_interrupt_request(trans, a)) return interrupt_request(trans, a, delay);
     ++counters_.passthrough;
     forward(trans, trans.get_address(), delay);
     return;
   }
-
   const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
-  if (write && !a.has_pasid && a.address_type == AddressType::Untranslated &&
-      (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) {
-    // An interrupt request (MSI write to 0xFEEx_xxxx), not a DMA: it bypasses
-    // DMA remapping. Interrupt remapping is not modeled: it is delivered as is.
-    ++counters_.interrupt_requests;
+  if (is_interrupt_request(trans, a)) {
+    if (ir_.enabled()) return interrupt_request(trans, a, delay);
+    ++counters_.interrupt_requests;  // interrupt remapping disabled: delivered as it came
     forward(trans, trans.get_address(), delay);
     return;
   }
@@ -199,7 +239,10 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     if (translator_.try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
       // The local time at entry (try_hit added nothing to delay).
       const sc_time now = simcontext()->time_stamp() + delay;
-      accounting_.account(now, xd, delay, true, in, a.requester_id);
+      if (accounting_.tracing())
+        accounting_.account(now, xd, delay, "translate: IOTLB hit", TraceArgs().requester(a.requester_id).iova(in).pa(out).result("ok"), 0);
+      else
+        accounting_.account(now, xd, delay, true, in, a.requester_id);
       if (iommu::within_page(in, trans.get_data_length(), psize)) {
         forward(trans, out, delay);
         return;
@@ -245,8 +288,37 @@ void VtdUnit::forward_pages(tlm::tlm_generic_payload& trans, XlateRequest req, c
 
 void VtdUnit::fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r,
                     AddressType at, sc_time& delay) {
-  if (faults_.report(req, at, r.reason, r.fault_suppressed)) delay += fault_record_latency_;
+  if (faults_.report(req, at, r.reason, r.fault_suppressed)) {
+    delay += fault_record_latency_;
+    if (accounting_.tracing())
+      accounting_.trace_instant("fault recorded", accounting_.ns(simcontext()->time_stamp() + delay),
+                                translation_trace_args(req, r));
+  }
   iommu::answer_fault(trans, iommu::fault_kind(r.permission_fault));
+}
+
+void VtdUnit::interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_time& delay) {
+  const uint64_t addr = trans.get_address();
+  // Byte enables make it no DWORD write: a malformed request (0x20).
+  const unsigned len = trans.get_byte_enable_ptr() ? 0 : trans.get_data_length();
+  uint8_t bytes[4] = {0, 0, 0, 0};
+  std::memcpy(bytes, trans.get_data_ptr(), std::min<unsigned>(4, trans.get_data_length()));
+  const uint32_t data = load_le32(bytes);
+  const InterruptRemapper::Result r = ir_.remap(addr, data, len, a.requester_id, delay);
+  if (!r.deliver) {  // blocked: dropped, and recorded unless FPD suppresses it
+    if (faults_.report_interrupt(a.requester_id, r.index, r.fault, r.suppressed)) delay += fault_record_latency_;
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  if (r.addr == addr && r.data == data) {  // compatibility format, passed through
+    ++counters_.interrupt_requests;
+    forward(trans, trans.get_address(), delay);
+    return;
+  }
+  uint8_t out[4];
+  store_le32(out, r.data);
+  const bool ok = ir_port_.write(r.addr, out, sizeof out, delay);
+  trans.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
 void VtdUnit::message(tlm::tlm_generic_payload& trans, sc_time& delay) {
@@ -304,6 +376,9 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   const DmaExtension& a = dma_attributes(trans);
   if (a.address_type != AddressType::Untranslated) return false;
   const uint64_t in = trans.get_address();
+  // A write there is an interrupt request, which must go through b_transport
+  // (interrupt remapping), never around it.
+  if ((in & kInterruptWindowMask) == kInterruptWindow) return false;
   iommu::DmiTracker::Page page;
   page.in_page = page.out_page = in & ~(kPage - 1);
   page.size = kPage;
@@ -325,8 +400,10 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
 }
 
 unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
-  // Debug access: only while remapping is off (a translation would change cache state).
+  // Debug access: only while remapping is off (a translation would change cache
+  // state), and never to the interrupt window while interrupt remapping is on.
   if (commands_.remapping_enabled()) return 0;
+  if (ir_.enabled() && (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) return 0;
   return mem_out->transport_dbg(trans);
 }
 

@@ -9,7 +9,10 @@
 //     queue (vtd_prq.h);
 //   - protected memory regions (vtd_pmr.h), DMI grants (iommu_common/
 //     dmi_tracker.h), the page splitter (iommu_common/page_splitter.h);
-//   - the Translator (vtd_translator.h), which translates.
+//   - the Translator (vtd_translator.h), which translates;
+//   - the interrupt remapper (vtd_ir.h): with GSTS.IRES, interrupt requests
+//     go through the IRTE table and its IEC, and the remapped interrupt goes
+//     out on mem_out to the platform's interrupt controller.
 //
 // Sockets:
 //   dma_in     (target)    upstream DMA from endpoints: untranslated, ATS
@@ -59,6 +62,7 @@
 #include "iommu_vtd/vtd_event.h"
 #include "iommu_vtd/vtd_fault_recorder.h"
 #include "iommu_vtd/vtd_invalidation.h"
+#include "iommu_vtd/vtd_ir.h"
 #include "iommu_vtd/vtd_params.h"
 #include "iommu_vtd/vtd_pmr.h"
 #include "iommu_vtd/vtd_prq.h"
@@ -86,6 +90,7 @@ public:
   const Clock& clock() const { return clock_; }
   RegisterMap& registers() { return regs_; }
   Translator& translator() { return translator_; }
+  InterruptRemapper& interrupt_remapper() { return ir_; }
   StatGroup& stats() { return stats_; }
 
   // Hardware reset: registers to reset values, caches emptied, QI idle, DMI revoked.
@@ -113,6 +118,9 @@ private:
   void ats_translation_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline void forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_core::sc_time& delay);
   [[gnu::always_inline]] inline XlateResult timed_translate(const XlateRequest& req, sc_core::sc_time& delay);
+  // timed_translate() with a trace: the translation's slice, its walk and table reads, and its fault.
+  [[gnu::noinline]] XlateResult traced_translate(const XlateRequest& req, const sc_core::sc_time& now,
+                                                 sc_core::sc_time& delay);
   // The DMA path past the IOTLB-hit fast path (every address type but
   // translation requests).
   [[gnu::noinline]] void dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension& a, bool write,
@@ -127,6 +135,8 @@ private:
   // translation slot's thread, returning when its response is ready.
   void at_serve(tlm::tlm_generic_payload& trans);
   void at_translate_and_forward(tlm::tlm_generic_payload& trans, const DmaExtension& a);
+  // An interrupt request (a write to the interrupt window) while IRES is set.
+  void interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_core::sc_time& delay);
 
   VtdParams params_;
   UnitLayout layout_;
@@ -155,6 +165,7 @@ private:
     Counter& ats_translated;
     StatGroup& dmi;
     Counter& msis;
+    StatGroup& ir;
   };
   StatGroup stats_;
   Stats counters_;
@@ -163,13 +174,14 @@ private:
 
   // The parts. Each process that reaches memory has its own port.
   VtdRegisterMap regs_;
-  iommu::TlmMemoryPort walk_port_, qi_port_, prq_port_, msi_port_;
+  iommu::TlmMemoryPort walk_port_, qi_port_, prq_port_, msi_port_, ir_port_;
   iommu::PcieMessagePort messages_;
   iommu::MsiWriter msi_;
   EventInterrupt fault_event_, completion_event_, page_request_event_;
   FaultRecorder faults_;
   iommu::DmiTracker dmi_;
   Translator translator_;
+  InterruptRemapper ir_;
   CacheInvalidator caches_;
   QiEngine qi_;
   PageRequestQueue prq_;

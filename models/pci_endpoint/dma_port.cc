@@ -19,7 +19,9 @@ DmaPort::DmaPort(tlm::tlm_initiator_socket<>& socket, PcieLinkTiming& link)
   cpls_.reserve(64);
 }
 
-DmaPort::~DmaPort() = default;  // trans_ frees ext_
+// trans_ frees ext_, its own; a message cut off by the end of a stopped run
+// is the caller's and is detached first.
+DmaPort::~DmaPort() { trans_.clear_extension<PcieMessage>(); }
 
 void DmaPort::use_at(AtInitiator* at) {
   at_ = at;

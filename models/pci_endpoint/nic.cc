@@ -195,7 +195,8 @@ void Nic::tx_thread() {
       tx_bytes_ += blen;
       txpkts_->set(txpkts_->value() + 1);
       tx_latency_.sample(ns_of(w.done - t0));
-      if (trace_ && trace_->enabled()) trace_->complete(trace_track_, "tx", "nic", ns_of(t0), ns_of(w.done - t0), addr, blen);
+      if (trace_ && trace_->enabled())
+        trace_->complete(trace_track_, "tx", "nic", ns_of(t0), ns_of(w.done - t0), TraceArgs().iova(addr).size(blen));
     }
     catch_up(end);
     tdh_->set((head + n) % len);
@@ -279,7 +280,8 @@ DmaPort::Result Nic::rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint
   rxpkts_->set(rxpkts_->value() + 1);
   rx_latency_.sample(ns_of(wb.done - arrival));
   if (trace_ && trace_->enabled())
-    trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival), buf, flen);
+    trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival),
+                     TraceArgs().iova(buf).size(flen));
   interrupt(port, VEC_RX, INT_RXDW, wb.done);
   return wb;
 }

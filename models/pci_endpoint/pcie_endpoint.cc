@@ -114,7 +114,8 @@ sc_time PcieEndpoint::raise_msix(DmaPort& port, unsigned vector, const sc_time& 
   DmaPort::Result r = port.write(addr, buf, 4, at);
   e = saved;
   ++msix_sent_;
-  if (trace_ && trace_->enabled()) trace_->instant(trace_track_, "msix", "irq", r.done.to_seconds() * 1e9, vector);
+  if (trace_ && trace_->enabled())
+    trace_->instant(trace_track_, "msix", "irq", r.done.to_seconds() * 1e9, TraceArgs().value(vector));
   return r.done;
 }
 

@@ -95,9 +95,9 @@ SvmAccelerator::SvmAccelerator(sc_core::sc_module_name name, const SvmAccelParam
   stats_.subgroup("atc").formula("hit_rate", "device-TLB hits per lookup", [this] {
     const double n = static_cast<double>(atc_hits_.value() + atc_misses_.value());
     return n > 0 ? static_cast<double>(atc_hits_.value()) / n : 0.0;
-  });
-  stats_.subgroup("pri").formula("max_outstanding", "most page requests outstanding at once",
-                 [this] { return static_cast<double>(max_outstanding_); }, "count");
+  }, "ratio");
+  stats_.subgroup("pri").gauge("max_outstanding", "most page requests outstanding at once",
+                               [this] { return uint64_t(max_outstanding_); });
 
   ctrl_ = &bar0_.add(reg("CTRL", CTRL, 0, CTRL_START));
   status_ = &bar0_.add(reg("STATUS", STATUS, 0, 0, STATUS_DONE | STATUS_ERROR));
@@ -193,7 +193,7 @@ void SvmAccelerator::finish_job() {
   job_latency_.sample(ns_of(now - job_.start));
   if (trace_ && trace_->enabled())
     trace_->complete(trace_track_, job_.failed ? "job_failed" : "job", "accel", ns_of(job_.start),
-                     ns_of(now - job_.start), job_.src, job_.len);
+                     ns_of(now - job_.start), TraceArgs().iova(job_.src).size(job_.len).result(job_.failed ? "failed" : "ok"));
   status_->set((status_->value() & ~static_cast<uint64_t>(STATUS_BUSY)) | (job_.failed ? STATUS_ERROR : STATUS_DONE));
   raise_msix(*irq_port_, 0, now);
   job_done_.notify(SC_ZERO_TIME);

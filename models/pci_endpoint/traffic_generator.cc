@@ -186,18 +186,20 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
     const PcieLinkCounters* c = &link_.counters();
     l.formula("model_gbps", "TLP-layer bandwidth of the link in each direction (pcie-bench model)",
               [this] { return link_.model().tlp_gbps(); }, "Gb/s");
-    l.formula("up_tlps", "TLPs sent upstream (device to root complex)", [c] { return double(c->up_tlps); }, "count");
-    l.formula("down_tlps", "TLPs received downstream", [c] { return double(c->down_tlps); }, "count");
-    l.formula("up_bytes", "wire bytes upstream (payload and TLP overheads)", [c] { return double(c->up_bytes); }, "bytes");
-    l.formula("down_bytes", "wire bytes downstream", [c] { return double(c->down_bytes); }, "bytes");
-    l.formula("tag_waits", "read requests that waited for a free tag", [c] { return double(c->tag_waits); }, "count");
+    l.gauge("up_tlps", "TLPs sent upstream (device to root complex)", [c] { return uint64_t(c->up_tlps); });
+    l.gauge("down_tlps", "TLPs received downstream", [c] { return uint64_t(c->down_tlps); });
+    l.gauge("up_bytes", "wire bytes upstream (payload and TLP overheads)", [c] { return uint64_t(c->up_bytes); }, "bytes");
+    l.gauge("down_bytes", "wire bytes downstream", [c] { return uint64_t(c->down_bytes); }, "bytes");
+    l.gauge("tag_waits", "read requests that waited for a free tag", [c] { return uint64_t(c->tag_waits); });
     l.formula("tag_wait_ns", "total time read requests waited for tags", [c] { return c->tag_wait_ns; }, "ns");
-    l.formula("credit_waits", "posted TLPs that waited for a credit", [c] { return double(c->credit_waits); }, "count");
+    l.gauge("credit_waits", "posted TLPs that waited for a credit", [c] { return uint64_t(c->credit_waits); });
     l.formula("credit_wait_ns", "total time posted TLPs waited for credits", [c] { return c->credit_wait_ns; }, "ns");
     l.formula("up_utilization", "upstream busy fraction over the run",
-              [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+              [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
+              "ratio");
     l.formula("down_utilization", "downstream busy fraction over the run",
-              [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); });
+              [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
+              "ratio");
   }
   if (trace_) trace_track_ = trace_->track(this->name());
 
@@ -270,7 +272,8 @@ void TrafficGenerator::worker(unsigned w) {
     bytes_ += p_.size;
     if (end > last_completion_) last_completion_ = end;
     if (trace_ && trace_->enabled())
-      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat), r.addr, p_.size);
+      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat),
+                       TraceArgs().requester(p_.requester_id).iova(r.addr).size(p_.size));
     const sc_time stamp = sc_core::sc_time_stamp();
     qk.set(end > stamp ? end - stamp : SC_ZERO_TIME);
     if (qk.need_sync()) qk.sync();

@@ -52,11 +52,7 @@ PhbTranslator::PhbTranslator(const PhbParams& p, iommu::MemoryPort& mem, const C
       walk_latency_(walker_stats_.histogram("walk_latency", "time of one TCE table walk", "ns")) {
   iommu::bind_cache_stats(rtc_stats_, rtc_, "RTC");
   StatGroup& tce = unit.subgroup("tce_cache");
-  iommu::bind_cache_stats(tce, tce_cache_, "TCE cache");
-  tce.formula("hit_rate", "TCE cache hits per lookup", [this] {
-    const CacheCounters& c = tce_cache_.counters();
-    return c.lookups ? static_cast<double>(c.hits) / static_cast<double>(c.lookups) : 0.0;
-  });
+  iommu::bind_cache_stats(tce, tce_cache_, "TCE cache");  // with hit_rate, null before the first lookup
   Counter& write_backs = walker_stats_.counter("write_backs", "TCEs written back by walks (never: TCEs have no A/D bits)");
   walker_ = std::make_unique<iommu::RadixWalker>(
       mem_, iommu::WalkerCosts{sc_core::SC_ZERO_TIME, clock.cycles(p.walk_step_lat)},
@@ -131,7 +127,7 @@ DmaTranslation PhbTranslator::translate(uint16_t rid, uint64_t addr, bool write,
   else if (offset >= t.coverage) r.status = DmaStatus::OutsideWindow;
   if (!r.ok()) return r;
   detail::TceEntry e;
-  if (!tce_of(r.pe, r.window, t, offset, cost, &e, &r.status)) return r;
+  if (!tce_of(r.pe, r.window, t, offset, cost, &e, &r)) return r;
   r.read = e.read;
   r.write = e.write;
   if (write ? !e.write : !e.read) {
@@ -144,7 +140,7 @@ DmaTranslation PhbTranslator::translate(uint16_t rid, uint64_t addr, bool write,
 }
 
 bool PhbTranslator::tce_of(uint16_t pe, unsigned window, const Tve& t, uint64_t offset, TimingPolicy& cost,
-                           detail::TceEntry* e, DmaStatus* fail) {
+                           detail::TceEntry* e, DmaTranslation* r) {
   cost.spend(t_tce_);
   const detail::TceKey key{offset >> t.page_shift, pe, static_cast<uint8_t>(window)};
   detail::PeWindowCounts* c = counts(pe, window);
@@ -152,11 +148,12 @@ bool PhbTranslator::tce_of(uint16_t pe, unsigned window, const Tve& t, uint64_t 
   const detail::TceEntry* hit = tce_cache_.lookup(key);
   if (hit && hit->page_shift == t.page_shift) {
     *e = *hit;
+    r->tce_cache_hit = true;
     return true;
   }
   if (c) ++c->misses;
-  *fail = walk(pe, window, t, offset, cost, e);
-  if (*fail != DmaStatus::Ok) return false;
+  r->status = walk(pe, window, t, offset, cost, e);
+  if (!r->ok()) return false;
   tce_cache_.insert(key, *e);
   return true;
 }

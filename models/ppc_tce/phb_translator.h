@@ -47,6 +47,7 @@ struct DmaTranslation {
   uint64_t out = 0;        // output address of the input address
   uint64_t page_size = 0;  // the I/O page that maps it
   bool read = false, write = false;  // what the TCE allows
+  bool tce_cache_hit = false;        // the TCE came from the TCE cache (no walk)
   bool ok() const { return status == DmaStatus::Ok; }
 };
 
@@ -158,7 +159,7 @@ public:
 private:
   // The cached or walked TCE of `page` in the PE's window.
   bool tce_of(uint16_t pe, unsigned window, const Tve& t, uint64_t offset, iommu::TimingPolicy& cost,
-              detail::TceEntry* e, DmaStatus* fail);
+              detail::TceEntry* e, DmaTranslation* r);
   DmaStatus walk(uint16_t pe, unsigned window, const Tve& t, uint64_t offset, iommu::TimingPolicy& cost,
                  detail::TceEntry* e);
   void bind_pe_stats(StatGroup& unit, unsigned pes);

@@ -91,6 +91,7 @@ PhbUnit::PhbUnit(sc_core::sc_module_name name, const PhbParams& params, StatGrou
       dmi_(dma_in.get_base_port(), mem_out, counters_.dmi),
       accounting_(params_.translation_slots, counters_.translation_latency, trace,
                   trace ? trace->track(this->name()) : 0, "phb"),
+      eeh_trace_(TraceScope::of(trace, std::string(this->name()) + ".eeh", "phb")),
       mdt_(params_.num_pes, 0),
       frozen_since_(params_.num_pes, SC_ZERO_TIME),
       pipeline_(clock_.cycles(params_.pipeline_latency)),
@@ -139,7 +140,8 @@ void PhbUnit::dma_b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   sc_time xd;  // zero
   uint64_t out, page_size;
   if (xlate_.try_hit(a.requester_id, addr, write, xd, &out, &page_size)) {
-    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id);
+    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id,
+                        "translate: TCE cache hit");  // a hit walks nothing: no slice to nest in it
     if (iommu::within_page(addr, t.get_data_length(), page_size)) return forward(t, out, delay);
     return forward_pages(t, a.requester_id, write, {out, page_size}, delay);
   }
@@ -168,8 +170,22 @@ DmaTranslation PhbUnit::timed_translate(uint16_t rid, uint64_t addr, bool write,
   const sc_time now = simcontext()->time_stamp() + delay;
   sc_time took = SC_ZERO_TIME;
   iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(took, now);
+  if (accounting_.tracing()) return traced_translate(rid, addr, write, now, cost, took, delay);
   const DmaTranslation r = xlate_.translate(rid, addr, write, cost);
   accounting_.account(now, took, delay, r.ok(), addr, rid);
+  return r;
+}
+
+DmaTranslation PhbUnit::traced_translate(uint16_t rid, uint64_t addr, bool write, const sc_time& now,
+                                         iommu::TimingPolicy& cost, sc_time& took, sc_time& delay) {
+  const TraceScope scope = accounting_.new_scope();
+  cost.set_trace(&scope);  // the walk and its TCE reads nest in the translation's slice
+  const DmaTranslation r = xlate_.translate(rid, addr, write, cost);
+  TraceArgs args = TraceArgs().requester(rid).iova(addr);
+  if (r.ok()) args.pa(r.out).size(r.page_size).result("ok");
+  else args.result(to_string(r.status));
+  const char* event = !r.ok() ? "translate: fault" : r.tce_cache_hit ? "translate: TCE cache hit" : "translate: TCE cache miss";
+  accounting_.account(now, took, delay, event, args, scope.txn);
   return r;
 }
 
@@ -222,7 +238,12 @@ void PhbUnit::freeze(const DmaTranslation& r, uint16_t rid, uint64_t addr, bool 
   const sc_time now = simcontext()->time_stamp() + delay;
   iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(delay, now);
   for (uint16_t pe : freeze_group(r.pe, cost)) {
-    if (!(xlate_.pe_state(pe) & kDmaStopped)) ++counters_.freezes;
+    if (!(xlate_.pe_state(pe) & kDmaStopped)) {
+      ++counters_.freezes;
+      if (eeh_trace_.active())  // value: the PE; result: the error of the DMA that froze it
+        eeh_trace_.instant("EEH freeze", cost.local_time().to_seconds() * 1e9,
+                           TraceArgs().requester(rid).iova(addr).value(pe).result(to_string(r.status)));
+    }
     set_state(pe, kMmioFrozen | kDmaStopped, cost.local_time());
   }
   log_error(r, rid, addr, write, cost);
@@ -263,8 +284,12 @@ void PhbUnit::log_error(const DmaTranslation& r, uint16_t rid, uint64_t addr, bo
 void PhbUnit::set_state(uint16_t pe, uint8_t state, const sc_time& now) {
   const uint8_t old = xlate_.pe_state(pe);
   if (!(old & kDmaStopped) && (state & kDmaStopped)) frozen_since_[pe] = now;
-  if ((old & kDmaStopped) && !(state & kDmaStopped))
-    counters_.frozen_ns.sample((std::max(now, frozen_since_[pe]) - frozen_since_[pe]).to_seconds() * 1e9);
+  if ((old & kDmaStopped) && !(state & kDmaStopped)) {
+    const double frozen_ns = (std::max(now, frozen_since_[pe]) - frozen_since_[pe]).to_seconds() * 1e9;
+    counters_.frozen_ns.sample(frozen_ns);
+    if (eeh_trace_.active())
+      eeh_trace_.slice("PE frozen", frozen_since_[pe].to_seconds() * 1e9, frozen_ns, TraceArgs().value(pe));
+  }
   xlate_.set_pe_state(pe, state);
   if (state & ~old) dmi_.revoke_all();
 }

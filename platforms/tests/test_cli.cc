@@ -2,13 +2,11 @@
 // default scenario, --print-config round trip, and determinism.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
+#include "platforms/tests/cli_run.h"
 #include "platforms/tests/temp_files.h"
 
 namespace {
@@ -16,24 +14,8 @@ namespace {
 using iommusim::test::slurp;
 using iommusim::test::write_temp;
 
-struct Result {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  std::string cmd = std::string("cd ") + testing::TempDir() +
-                    " && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " IOMMUSIM_BIN " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
+using Result = iommusim::test::CliResult;
+inline Result run(const std::string& args) { return iommusim::test::run_cli(args); }
 
 const std::string kDefault = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/default.ini";
 
@@ -172,4 +154,30 @@ TEST(Cli, FailureInsideTheSimulatedSoftwareExitsOne) {
       << r.out;
   r = run("--config " + cfg + " --outdir '' --quiet");
   EXPECT_EQ(r.status, 0) << r.out;
+}
+
+TEST(Cli, WorkloadWhoseTransfersFailedExitsOne) {
+  // Without a page-request service, demand-paged SVM DMAs never get a
+  // translation: the workload runs to its end, says how many failed, and the
+  // run exits 1 (so a regression cannot pass over it).
+  const std::string dir = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/vtd/";
+  Result r = run("--config " + dir + "svm-page-requests.ini --outdir '' --quiet --set kernel.page_requests=false"
+                 " --set acc0.count=20");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("run failed: acc0: 20 of 20 DMA transfers failed"), std::string::npos) << r.out;
+  r = run("--config " + dir + "svm-accel-ats-pri.ini --outdir '' --quiet --set kernel.page_requests=false"
+          " --set acc0.jobs=2");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("run failed: acc0: 2 of 2 jobs failed"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CachingModeRunsFirstLevelScenarios) {
+  // VT-d 6.1: CM = 1 asks for no invalidation after first-stage updates, so
+  // the kernel's demand-paged SVM mappings are used at once.
+  const std::string dir = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/vtd/";
+  for (const char* scenario : {"svm-page-requests.ini", "svm-accel-ats-pri.ini"}) {
+    Result r = run("--config " + dir + scenario + " --outdir '' --set vtd0.caching_mode=true");
+    EXPECT_EQ(r.status, 0) << scenario << "\n" << r.out;
+    EXPECT_EQ(r.out.find("FAILED"), std::string::npos) << scenario << "\n" << r.out;
+  }
 }

@@ -133,7 +133,7 @@ TEST(Config, HelpListsDefaultsAndRanges) {
   EXPECT_NE(os.str().find("default: 64 entries; accepts an integer in 0..65536"), std::string::npos)
       << os.str();
   // The source of a default is a line of its own, under the parameter it belongs to.
-  EXPECT_NE(os.str().find("default: 3 cycles; accepts a number in 0..1e+03\n"
+  EXPECT_NE(os.str().find("default: 3 cycles; accepts a number in 0..1000\n"
                           "                    source of default: gem5 SMMUv3 tlb_lat\n"),
             std::string::npos)
       << os.str();
@@ -151,7 +151,7 @@ TEST(Config, MarkdownHelpIsOneTablePerSection) {
   EXPECT_EQ(os.str(),
             "#### `[vtd0]`\n\n" + header +
                 "| `iotlb.entries` | 64 | entries | an integer in 0..65536 | IOTLB entries |  |\n"
-                "| `iotlb.latency` | 3 | cycles | a number in 0..1e+03 | IOTLB lookup latency | gem5 SMMUv3 tlb_lat |\n"
+                "| `iotlb.latency` | 3 | cycles | a number in 0..1000 | IOTLB lookup latency | gem5 SMMUv3 tlb_lat |\n"
                 "| `iotlb.policy` | lru |  | one of: lru, plru, rr, random | Replacement \\| victim choice |  |\n"
                 "| `base` | 0xfed90000 | address | an address in 0x0..0xffffffffffffffff (hex with 0x, or decimal) | "
                 "MMIO base |  |\n"

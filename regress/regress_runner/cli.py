@@ -5,6 +5,7 @@ Subcommands:
   record SUITE         run a suite and (re)record its expectations file
   sweep SWEEP          run a parameter sweep, one CSV row per point
   plot CSV             draw PNG line plots from a sweep CSV with gnuplot
+  report SWEEPDIR      one self-contained HTML page per sweep: plots, CSV table, configuration, provenance
   slurm-script FILE    write manifest + sbatch array script for a suite/sweep
   slurm-submit FILE    the same, then submit it with sbatch
   slurm-task           run one array task (one run or one point) of a manifest
@@ -16,7 +17,7 @@ import os
 import signal
 import sys
 
-from . import execute, plot, slurm, suite, sweep
+from . import execute, plot, provenance, slurm, suite, sweep, sweep_report
 from .common import EXIT_OK, EXIT_USAGE, UsageError, output_dir
 
 DESCRIPTION = "iommusim batch regression and parameter-sweep runner."
@@ -110,6 +111,12 @@ def add_plot_command(sub):
     sp.add_argument("--gnuplot", default="gnuplot", help="gnuplot command")
     sp.set_defaults(func=plot.plot_command)
 
+    sp = sub.add_parser("report", help="one self-contained HTML page per sweep (OUT/report.html): its plots, "
+                                       "the CSV as a table, the configuration and the provenance")
+    sp.add_argument("sweepdir", nargs="+", help="the --out directory of a sweep (or of its collected Slurm job)")
+    sp.add_argument("--gnuplot", default="gnuplot", help="gnuplot command (without it, the page has no plots)")
+    sp.set_defaults(func=sweep_report.report_command)
+
 
 def add_slurm_commands(sub):
     for name, submit in (("slurm-script", False), ("slurm-submit", True)):
@@ -122,7 +129,9 @@ def add_slurm_commands(sub):
         sp.add_argument("-k", "--only", action="append")
         sp.add_argument("--partition")
         sp.add_argument("--account")
-        sp.add_argument("--time", type=int, help="minutes per task (default: timeout + 2 min)")
+        sp.add_argument("--time", type=slurm.slurm_time, metavar="TIME",
+                        help="time limit per task as Slurm takes it: minutes, MM:SS, H:MM:SS or D-H:MM:SS "
+                             "(default: the largest timeout + 2 min)")
         sp.add_argument("--cpus-per-task", type=int, default=1)
         sp.add_argument("--max-parallel", type=int, help="array throttle (%%N)")
         sp.add_argument("--sbatch-opt", action="append", help="extra '#SBATCH' line, e.g. --sbatch-opt=--mem=2G")
@@ -140,12 +149,25 @@ def add_slurm_commands(sub):
     sp.add_argument("--out")
     sp.add_argument("--junit")
     sp.add_argument("--csv")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no summary table (the files are written)")
     sp.set_defaults(func=slurm.collect)
+
+
+class VersionAction(argparse.Action):
+    """--version, answered when given (asking git only then)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(provenance.version_line())
+        parser.exit(0)
 
 
 def make_parser():
     p = argparse.ArgumentParser(prog="iommusim_regress.py", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action=VersionAction, help="print the runner's version and git revision, and exit")
     sub = p.add_subparsers(dest="command", required=True)
     add_local_commands(sub)
     add_plot_command(sub)

@@ -18,6 +18,10 @@ EXIT_FAIL = 1          # at least one run/point failed
 EXIT_USAGE = 2         # bad suite/sweep file, bad arguments, missing tool
 EXIT_RECORD_PENDING = 3  # record found differences but was not allowed to write
 
+# Simulator exit statuses after which it has written its stats: 0, and 1 for a failure inside the
+# simulated software (a driver or workload that failed), so a run expecting either is checked.
+STATS_EXITS = (0, 1)
+
 # Result statuses that do not fail a suite or sweep.
 OK_STATUSES = ("pass", "skip")
 
@@ -30,6 +34,13 @@ def read_json(path):
     """A JSON file's contents; OSError or ValueError as they come."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def require_input(path, what):
+    """An input file named by the user must exist before anything else is looked for (the simulator
+    included), so that a mistyped suite is reported as such."""
+    if not os.path.isfile(path):
+        raise UsageError(f"{what} not found: {path}" + (" (a directory)" if os.path.isdir(path) else ""))
 
 
 def load_json(path, what):

@@ -13,8 +13,8 @@ import sys
 import threading
 import time
 
-from .common import (MANIFEST_VERSION, OK_STATUSES, REPO_ROOT, UsageError, as_list, fmt_value, load_json,
-                     read_json, shell_line, tail, write_json, write_text_atomic)
+from .common import (MANIFEST_VERSION, OK_STATUSES, REPO_ROOT, STATS_EXITS, UsageError, as_list, fmt_value,
+                     load_json, read_json, shell_line, tail, write_json, write_text_atomic)
 from .spec import evaluate
 
 # ----------------------------------------------------------------------------
@@ -123,12 +123,51 @@ def read_result(item):
         return new_result(item, "missing", [f"no result: {p} (task not run, or died before writing it)"])
 
 
+class Stats(dict):
+    """A run's statistics, name -> number or None, as stats.json holds them.
+
+    `provenance` is the run's provenance object (the one key of stats.json that is not a
+    statistic). `aliases` maps the alias names of stats.meta.json (TLB_MISS) to their targets:
+    a lookup by exact name resolves them, iteration and globs do not see them, so that a glob
+    does not count a counter twice."""
+
+    def __init__(self, values, provenance=None, aliases=None):
+        super().__init__(values)
+        self.provenance = provenance or {}
+        self.aliases = aliases or {}
+
+    def __missing__(self, name):
+        target = self.aliases.get(name)
+        if target is None or not dict.__contains__(self, target):
+            raise KeyError(name)
+        return dict.__getitem__(self, target)
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or dict.__contains__(self, self.aliases.get(name, ""))
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+def stats_meta_path(path):
+    """Where iommusim writes the metadata of a JSON stats file: stats.json -> stats.meta.json."""
+    return os.path.splitext(path)[0] + ".meta.json"
+
+
 def load_stats(path):
-    """A stats file written by --stats-out: a JSON object (OSError or ValueError otherwise)."""
-    stats = read_json(path)
-    if not isinstance(stats, dict):
+    """A stats file written by --stats-out: a JSON object (OSError or ValueError otherwise), with
+    the aliases of its stats.meta.json when there is one."""
+    values = read_json(path)
+    if not isinstance(values, dict):
         raise ValueError("not a JSON object")
-    return stats
+    provenance = values.pop("provenance", None)
+    aliases = {}
+    try:
+        meta = read_json(stats_meta_path(path))
+        aliases = {name: a["target"] for name, a in meta.get("aliases", {}).items()}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass  # no metadata (an older simulator, or a stand-in): no aliases
+    return Stats(values, provenance if isinstance(provenance, dict) else None, aliases)
 
 
 # ----------------------------------------------------------------------------
@@ -171,7 +210,7 @@ def run_item(item):
         return finish_unlaunched(res, "error", [f"cannot start {item['cmd'][0]}: {e}"])
     res["exit"] = rc
     status, fails = exit_outcome(item, res, rc, timed_out)
-    if status is None and rc == 0:
+    if status is None and rc in STATS_EXITS:
         fails += stats_failures(item, res)
     return finish(res, status or ("fail" if fails else "pass"), fails)
 
@@ -249,7 +288,8 @@ def exit_outcome(item, res, rc, timed_out):
 
 
 def stats_failures(item, res):
-    """The item's assertions applied to the stats file of a run that exited 0."""
+    """The item's assertions applied to the stats file of a run that exited as expected with 0, or
+    with 1 (a failure inside the simulated software: the simulator still writes its stats)."""
     sp = os.path.join(item["dir"], "stats.json")
     try:
         stats = load_stats(sp)

@@ -1,7 +1,9 @@
 """PNG line plots from a sweep CSV, drawn by gnuplot (the .gp script and .dat data are kept beside the PNG)."""
 
 import csv
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,27 +100,78 @@ def x_axis_settings(lines, x, logx):
     return out
 
 
+def axis_label(name, unit):
+    """An axis title with its unit: "system.nic0.unmap_ns.mean (ns)"."""
+    return f"{name} ({unit})" if unit and unit not in ("count", "") else name
+
+
+def wrap_title(text, width=70):
+    """A title in lines of at most about `width` characters, broken at " vs ", ", " or spaces."""
+    lines, rest = [], text
+    while len(rest) > width:
+        cut = max(rest.rfind(sep, 0, width) for sep in (" vs ", " (", ", ", " "))
+        if cut <= 0:
+            break
+        lines.append(rest[:cut].rstrip(", "))
+        rest = rest[cut:].lstrip(", ").lstrip()
+    return "\\n".join(lines + [rest])
+
+
+def series_label(lines, key, y):
+    """The legend text of one line: its series axes and values, values as the axis writes them (256M)."""
+    values = [_tick_label(_num(v)) if _num(v) is not None else v for v in key]
+    return _pairs(lines["series"], values, ", ") or y
+
+
+def x_tick_settings(lines, x, logx):
+    """x_axis_settings, with labels turned when they would not fit side by side."""
+    out = x_axis_settings(lines, x, logx)
+    labels = lines["xcats"] if not lines["numeric_x"] else \
+        [_tick_label(v) for v in sorted({_num(r[x]) for g in lines["groups"].values() for r in g})]
+    if sum(len(str(t)) + 2 for t in labels) > 70:
+        out.append("set xtics rotate by -30")
+    return out
+
+
 def gnuplot_script(lines, x, y, where, dat, out_png, opts):
+    units = opts.get("units", {})
+    cols = min(3, max(1, len(lines["keys"])))
+    rows = math.ceil(len(lines["keys"]) / cols)
+    xtics = x_tick_settings(lines, x, opts.get("logx"))
+    rotate = any("rotate" in t for t in xtics)
+    min_y = min(_num(r[y]) for g in lines["groups"].values() for r in g)
+    width, height = (int(v) for v in opts.get("size", "1000,640").split(","))
     title = opts.get("title") or f"{y} vs {x}" + ("" if not where else " (" + _pairs(where, where.values(), ", ")
                                                   + ")")
-    gp = [f"set terminal {opts.get('terminal', 'pngcairo')} size {opts.get('size', '900,600')}",
+    gp = [f"set terminal {opts.get('terminal', 'pngcairo')} size {width},{height + 20 * max(0, rows - 2)}"
+          + (" font 'DejaVu Sans,11'" if opts.get("terminal", "pngcairo") == "pngcairo" else ""),
           f"set output {_gp_str(out_png)}",
-          f"set title {_gp_str(title)} noenhanced",
-          f"set xlabel {_gp_str(x)} noenhanced",
-          f"set ylabel {_gp_str(y)} noenhanced",
-          "set key outside right noenhanced",
-          "set grid"]
+          f"set title \"{wrap_title(title)}\" noenhanced",
+          f"set xlabel {_gp_str(axis_label(x, units.get(x)))} noenhanced",
+          f"set ylabel {_gp_str(axis_label(y, units.get(y)))} noenhanced",
+          # Below the plot, so that it never narrows it, with room for its rows under the x label.
+          f"set key below center horizontal maxcols {cols} noenhanced",
+          f"set bmargin {5 + math.ceil(1.3 * rows) + (2 if rotate else 0)}",
+          "set grid",
+          # A quantity that is never negative starts at 0; a little room above the highest point.
+          "" if opts.get("logy") else f"set offsets 0, 0, graph 0.03, {'0' if min_y >= 0 else 'graph 0.03'}",
+          "set yrange [0:*]" if not opts.get("logy") and min_y >= 0 else "",
+          # Plain numbers (1000000, not 1x10^6); decades of a log axis with an SI prefix (10k, 1M).
+          "set format y '%.0s%c'" if opts.get("logy") else "set format y '%.12g'"]
     if opts.get("logx") and lines["numeric_x"]:
         gp.append("set logscale x 2")
     if opts.get("logy"):
         gp.append("set logscale y")
-    gp += x_axis_settings(lines, x, opts.get("logx"))
+    gp += xtics
     plots = []
     for gi, k in enumerate(lines["keys"]):
-        label = _pairs(lines["series"], k, ", ") or y
-        plots.append(f"{_gp_str(dat)} index {gi} using 1:2 with linespoints title {_gp_str(label)}")
+        label = series_label(lines, k, y) if len(lines["keys"]) > 1 or lines["series"] else None
+        plots.append(f"{_gp_str(dat)} index {gi} using 1:2 with linespoints lw 2 pt 7 "
+                     + (f"title {_gp_str(label)}" if label else "notitle"))
+    if all(p.endswith("notitle") for p in plots):
+        gp.append("unset key")
     gp.append("plot " + ", \\\n     ".join(plots))
-    return "\n".join(gp) + "\n"
+    return "\n".join(line for line in gp if line) + "\n"
 
 
 def plot_one(rows, axes, x, y, series, where, out_png, opts):
@@ -150,6 +203,51 @@ def read_sweep_csv(csv_path):
     return rows, header[header.index("point") + 1:header.index("status")]
 
 
+def config_units(config_ini):
+    """{"section.key": unit} from an effective config.ini, whose comment above each key ends in
+    "[unit]" when it has one."""
+    units, section, comment = {}, "", ""
+    try:
+        with open(config_ini, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1]
+                elif line.startswith("#"):
+                    comment = line
+                elif "=" in line:
+                    m = re.search(r"\[([^\[\]]+)\]$", comment)
+                    if m:
+                        units[f"{section}.{line.split('=', 1)[0].strip()}"] = m.group(1)
+                    comment = ""
+    except OSError:
+        pass
+    return units
+
+
+def sweep_units(csv_path):
+    """Units of a sweep CSV's columns, from the run beside it: the first point's stats.meta.json
+    (stats), its config.ini (axes that are config keys) and the sweep's own "units" (derived columns).
+    Empty when the CSV has no manifest beside it."""
+    mpath = os.path.join(os.path.dirname(os.path.abspath(csv_path)), "manifest.json")
+    if not os.path.exists(mpath):
+        return {}
+    manifest = load_json(mpath, "manifest")
+    units = {}
+    for it in manifest.get("items", [])[:1]:
+        units.update(config_units(os.path.join(it["dir"], "out", "config.ini")))
+        try:
+            meta = load_json(os.path.join(it["dir"], "stats.meta.json"), "stats metadata")
+            units.update({k: v.get("unit", "") for k, v in meta.get("stats", {}).items()})
+        except UsageError:
+            pass
+    for axis, key in manifest.get("keys", {}).items():  # an axis named otherwise than its key
+        if key in units:
+            units.setdefault(axis, units[key])
+    units.update(manifest.get("units", {}))
+    return units
+
+
 def plot_specs(args, csv_path):
     """The plots asked for: --x/--y on the command line, else the 'plots' of the sweep's manifest."""
     if args.y:
@@ -165,7 +263,7 @@ def plot_specs(args, csv_path):
     return specs
 
 
-def plan_plot(args, csv_path, rows, axes, s, single):
+def plan_plot(args, csv_path, rows, axes, s, single, units=None):
     """Check one plot spec against the CSV's axes and write its script; (gp path, png path)."""
     x = s["x"]
     if x not in axes:
@@ -181,7 +279,7 @@ def plan_plot(args, csv_path, rows, axes, s, single):
     png = (args.output if args.output and single
            else os.path.join(outdir, safe_name(f"{stem}_{s['y']}_vs_{x}") + ".png"))
     opts = {"logx": s.get("logx", args.logx), "logy": s.get("logy", args.logy),
-            "title": s.get("title", args.title), "terminal": args.terminal}
+            "title": s.get("title", args.title), "terminal": args.terminal, "units": units or {}}
     return plot_one(rows, axes, x, s["y"], series, where, png, opts), png
 
 
@@ -196,7 +294,8 @@ def plot_command(args):
         rows, axes = read_sweep_csv(csv_path)
         specs = plot_specs(args, csv_path)
         single = len(specs) == 1 and len(args.csv) == 1
-        jobs += [plan_plot(args, csv_path, rows, axes, s, single) for s in specs]
+        units = sweep_units(csv_path)
+        jobs += [plan_plot(args, csv_path, rows, axes, s, single, units) for s in specs]
     status = EXIT_OK
     for gp, png in jobs:
         p = subprocess.run([gnuplot, gp], capture_output=True, text=True)

@@ -2,12 +2,14 @@
 
 import math
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 
-from .common import EXIT_OK, TOOL, UsageError, load_json, output_dir, safe_name, write_text_atomic
+from .common import (EXIT_OK, OK_STATUSES, TOOL, UsageError, load_json, output_dir, require_input, safe_name,
+                     write_text_atomic)
 from .execute import find_sim, load_manifest, read_result, run_item, save_manifest
 from .suite import suite_manifest
 from .sweep import finalize_outputs, sweep_manifest
@@ -15,6 +17,7 @@ from .sweep import finalize_outputs, sweep_manifest
 
 def build_manifest(args, out):
     src = args.file
+    require_input(src, "suite/sweep file")
     sim = find_sim(args.sim)
     doc = load_json(src, "suite/sweep file")
     if isinstance(doc, dict) and "runs" in doc:
@@ -34,13 +37,13 @@ def sbatch_lines(manifest, args):
     array = f"0-{n - 1}" + (f"%{args.max_parallel}" if args.max_parallel else "")
     max_t = max(it["timeout"] for it in manifest["items"])
     # Slurm's limit: the run's own timeout plus a margin for start-up.
-    minutes = args.time or max(1, math.ceil((max_t + 120) / 60))
+    limit = args.time or str(max(1, math.ceil((max_t + 120) / 60)))
     lines = [
         f"#SBATCH --job-name={safe_name('iommusim-' + manifest['name'])}",
         f"#SBATCH --array={array}",
         "#SBATCH --ntasks=1",
         f"#SBATCH --cpus-per-task={args.cpus_per_task}",
-        f"#SBATCH --time={minutes}",
+        f"#SBATCH --time={limit}",
         f"#SBATCH --output={os.path.join(manifest['out'], 'slurm', '%A_%a.out')}",
     ]
     if args.partition:
@@ -124,4 +127,34 @@ def collect(args):
     mpath = args.manifest or os.path.join(args.out or ".", "manifest.json")
     m = load_manifest(mpath)
     results = [read_result(it) for it in m["items"]]
-    return finalize_outputs(m, results, junit=args.junit, csv_path=getattr(args, "csv", None))
+    status = finalize_outputs(m, results, junit=args.junit, csv_path=getattr(args, "csv", None), quiet=args.quiet)
+    redo = [i for i, r in enumerate(results) if r["status"] not in OK_STATUSES and r["status"] != "fail"]
+    if redo:
+        # A failed assertion is the model's answer; a task that never finished is worth submitting again.
+        job = os.path.join(m["out"], "job.sbatch")
+        print(f"collect: {len(redo)} task(s) did not finish (missing, crashed, timed out or errored); resubmit "
+              f"them with: sbatch --array={index_ranges(redo)} {shlex.quote(job)}", file=sys.stderr)
+    return status
+
+
+def index_ranges(indices):
+    """Array indices as sbatch --array writes them: [0, 1, 2, 5, 7, 8] -> "0-2,5,7-8"."""
+    parts, start = [], None
+    for i, n in enumerate(indices):
+        if start is None:
+            start = n
+        if i + 1 == len(indices) or indices[i + 1] != n + 1:
+            parts.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ",".join(parts)
+
+
+# Slurm's time formats (sbatch(1), --time): M, M:S, H:M:S, D-H, D-H:M, D-H:M:S.
+_SLURM_TIME = re.compile(r"\d+(:\d{1,2}){0,2}|\d+-\d+(:\d{1,2}){0,2}")
+
+
+def slurm_time(text):
+    """--time as Slurm takes it: minutes ("30"), "MM:SS", "H:MM:SS", "D-H", "D-H:MM" or "D-H:MM:SS"."""
+    if not _SLURM_TIME.fullmatch(text.strip()):
+        raise ValueError(text)
+    return text.strip()

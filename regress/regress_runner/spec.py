@@ -348,6 +348,15 @@ def expand_template(value, point, where):
     return TEMPLATE.sub(lambda m: fmt_value(axis(m.group(1))), value)
 
 
+def sweep_column_units(sweep, where):
+    """The sweep's "units": {"column": "unit"} for its derived columns (the stats and config keys
+    bring their own)."""
+    units = sweep.get("units", {})
+    if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
+        raise UsageError(f"{where}: 'units' must be an object {{\"column\": \"unit\"}}")
+    return units
+
+
 def load_sweep(path):
     """A sweep file, checked, with its points expanded (derived expressions are the sweep module's)."""
     sweep = load_json(path, "sweep file")
@@ -369,4 +378,5 @@ def load_sweep(path):
             "path": os.path.abspath(path), "where": where, "configs": configs, "stats": stats,
             "axes": names, "points": points, "keys": keys, "derived": derived,
             "set": sweep.get("set", {}), "seed": sweep.get("seed"), "args": sweep.get("args"),
-            "env": sweep.get("env", {}), "timeout": sweep.get("timeout", 600), "plots": sweep.get("plots", [])}
+            "env": sweep.get("env", {}), "timeout": sweep.get("timeout", 600), "plots": sweep.get("plots", []),
+            "units": sweep_column_units(sweep, where), "description": sweep.get("description", "")}

@@ -5,8 +5,8 @@ import os
 import shutil
 import sys
 
-from .common import (EXIT_FAIL, EXIT_OK, EXIT_RECORD_PENDING, MANIFEST_VERSION, UsageError, as_list,
-                     json_text, matches_any, output_dir, safe_name, write_text_atomic)
+from .common import (EXIT_FAIL, EXIT_OK, EXIT_RECORD_PENDING, MANIFEST_VERSION, STATS_EXITS, UsageError, as_list,
+                     json_text, matches_any, output_dir, require_input, safe_name, write_text_atomic)
 from .execute import find_sim, item_run_fields, load_stats, run_manifest
 from .report import finalize, summary_table
 from .spec import load_expectations, load_suite, make_checks, recorded_specs
@@ -49,6 +49,7 @@ def rebuild_manifest(previous, source, sim, out, timeout):
 
 
 def run_suite(args, out):
+    require_input(args.suite, "suite file")
     sim = find_sim(args.sim)
     manifest = suite_manifest(args.suite, sim, out, args.timeout, args.only)
     results = run_manifest(manifest, args.jobs, args.quiet)
@@ -76,7 +77,7 @@ def recorded_expectations(manifest, results, old):
             if it["name"] in old_runs:
                 new["runs"][it["name"]] = old_runs[it["name"]]
             continue
-        if it["exit"] != 0 or not r.get("stats_file"):
+        if it["exit"] not in STATS_EXITS or not r.get("stats_file"):
             continue
         oldrun = old_runs.get(it["name"], {}).get("stats", {})
         new["runs"][it["name"]] = {"stats": recorded_stats(load_stats(r["stats_file"]), it, oldrun)}
@@ -107,6 +108,7 @@ def recorded_stats(stats, item, oldrun):
 
 
 def record_suite(args):
+    require_input(args.suite, "suite file")
     sim = find_sim(args.sim)
     out = output_dir(args.out, "record", args.suite)
     manifest = suite_manifest(args.suite, sim, out, args.timeout, args.only)
@@ -118,10 +120,10 @@ def record_suite(args):
     path = manifest["expectations"]
     old = load_expectations(path)
     new, problems = recorded_expectations(manifest, results, old)
-    if args.only:  # keep the runs that were not re-run
-        for k, v in old["runs"].items():
-            new["runs"].setdefault(k, v)
-        new["runs"] = {k: new["runs"][k] for k in sorted(new["runs"])}
+    if args.only:  # keep the runs that were not re-run, in the file's order; new ones after them
+        recorded = new["runs"]
+        new["runs"] = {k: recorded.get(k, v) for k, v in old["runs"].items()}
+        new["runs"].update({k: v for k, v in recorded.items() if k not in new["runs"]})
     if problems:
         print("record: these runs did not produce a reference result (their old expectations are kept):",
               file=sys.stderr)

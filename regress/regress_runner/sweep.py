@@ -6,7 +6,8 @@ import io
 import os
 import re
 
-from .common import EXIT_OK, MANIFEST_VERSION, UsageError, fmt_value, is_number, matching, shell_line
+from .common import (EXIT_OK, MANIFEST_VERSION, UsageError, fmt_value, is_number, matching, require_input,
+                     shell_line)
 from .execute import find_sim, item_run_fields, load_stats, run_manifest
 from .report import finalize
 from .spec import TEMPLATE, expand_template, load_sweep, make_checks
@@ -106,7 +107,8 @@ def sweep_manifest(sweep_path, sim, out, timeout):
         items.append({"name": name, "index": i, "point": p, **run, "checks": make_checks()})
     return {"version": MANIFEST_VERSION, "kind": "sweep", "name": sweep["name"], "source": sweep["path"],
             "sim": sim, "out": out, "axes": sweep["axes"], "stats": sweep["stats"], "items": items,
-            "plots": sweep["plots"], "derived": sweep["derived"]}
+            "plots": sweep["plots"], "derived": sweep["derived"], "keys": sweep["keys"], "units": sweep["units"],
+            "configs": sweep["configs"], "set": sweep["set"], "description": sweep["description"]}
 
 
 def retarget_manifest(manifest, sim, timeout):
@@ -127,7 +129,8 @@ def retarget_manifest(manifest, sim, timeout):
 
 
 def sweep_csv(manifest, results):
-    """CSV text: point, axes..., status, stats..., derived...; one row per point in order."""
+    """CSV text: point, axes..., status, stats..., derived..., revision; one row per point in order.
+    revision: the git revision of the simulator that ran the point (its stats.json provenance)."""
     loaded = [_stats_or_empty(r) for r in results]
     seen = sorted({n for s in loaded for n in s})
     cols = []
@@ -136,13 +139,14 @@ def sweep_csv(manifest, results):
     derived = manifest.get("derived", {})
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["point"] + manifest["axes"] + ["status"] + cols + list(derived))
+    w.writerow(["point"] + manifest["axes"] + ["status"] + cols + list(derived) + ["revision"])
     for it, r, s in zip(manifest["items"], results, loaded):
         row = [it["index"]] + [fmt_value(it["point"][a]) for a in manifest["axes"]] + [r["status"]]
         row += [fmt_value(s.get(c)) if c in s else "" for c in cols]
         for expr in derived.values():
             v = eval_derived(expr, s) if s else None
             row.append("" if v is None else fmt_value(v))
+        row.append(str(getattr(s, "provenance", {}).get("revision", "")))
         w.writerow(row)
     return buf.getvalue()
 
@@ -156,13 +160,14 @@ def _stats_or_empty(result):
     return {}
 
 
-def finalize_outputs(manifest, results, junit=None, csv_path=None):
+def finalize_outputs(manifest, results, junit=None, csv_path=None, quiet=False):
     """report.finalize with the CSV when the manifest is a sweep (collect and --rerun-failed serve both kinds)."""
     text = sweep_csv(manifest, results) if manifest["kind"] == "sweep" else None
-    return finalize(manifest, results, junit=junit, csv_text=text, csv_path=csv_path)
+    return finalize(manifest, results, junit=junit, csv_text=text, csv_path=csv_path, quiet=quiet)
 
 
 def run_sweep(args, out):
+    require_input(args.sweep, "sweep file")
     sim = find_sim(args.sim)
     manifest = sweep_manifest(args.sweep, sim, out, args.timeout)
     if args.dry_run:

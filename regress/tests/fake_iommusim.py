@@ -13,6 +13,8 @@ steer misbehaviour for the tests:
   fake.hang = 1          sleep forever (timeout tests)
   fake.exit = N          exit with status N after printing a line on stderr
   fake.faults = N        report N faults in system.vtd0.faults.total
+  fake.run_failure = 1   write the stats, then exit 1 with "run failed" on stderr
+                         (a failure inside the simulated software)
   fake.fail_if_exists = PATH   exit 1 if PATH exists (rerun-failed tests)
   fake.log = PATH        append "<tag>\n" to PATH on every invocation
   fake.tag = TEXT        the tag written to fake.log
@@ -31,7 +33,7 @@ PARAMS = {
     "system.seed": (int, 1, "random seed"),
     "tg0.count": (int, 1000, "transactions to issue"),
     "tg0.pattern": (str, "sequential", "sequential|random|strided"),
-    "tg0.window_size": (int, 1 << 20, "DMA window in bytes"),
+    "tg0.window_size": (int, 1 << 20, "DMA window [bytes]"),
     "tg0.outstanding": (int, 8, "outstanding transactions"),
     "tg0.rate": (float, 1.0, "packets per microsecond"),
     "tg0.size": (int, 64, "bytes per transaction"),
@@ -43,11 +45,13 @@ PARAMS = {
     "fake.hang": (int, 0, ""),
     "fake.exit": (int, 0, ""),
     "fake.faults": (int, 0, ""),
+    "fake.run_failure": (int, 0, ""),
     "fake.fail_if_exists": (str, "", ""),
     "fake.log": (str, "", ""),
     "fake.tag": (str, "", ""),
     "fake.sleep": (float, 0.0, ""),
 }
+FAKE_REVISION = "fake0123abcd"  # what the CSV's revision column shows
 CHOICES = {"tg0.pattern": {"sequential", "random", "strided"}, "vtd0.page_size": {"4K", "2M", "1G"},
            "kernel.invalidation": {"strict", "deferred", "none"}}
 
@@ -175,17 +179,31 @@ def main(argv):
         "system.seed": cfg["system.seed"],
         "system.sim.unused": None,
     }
-    text = json.dumps(stats, indent=1, sort_keys=True) + "\n"
+    provenance = {"version": "0.0.0", "revision": FAKE_REVISION, "seed": cfg["system.seed"], "partial": False}
+    text = json.dumps({"provenance": provenance, **stats}, indent=1) + "\n"
     if outdir:
         os.makedirs(outdir, exist_ok=True)
         with open(os.path.join(outdir, "stats.json"), "w") as f:
             f.write(text)
         with open(os.path.join(outdir, "config.ini"), "w") as f:
-            for k in sorted(cfg):
-                f.write(f"{k} = {cfg[k]}\n")
+            section = None
+            for k in sorted(cfg):  # as iommusim writes it: sections, each key under its help comment
+                sec, key = k.split(".", 1)
+                if sec != section:
+                    f.write(f"\n[{sec}]\n")
+                    section = sec
+                f.write(f"# {PARAMS[k][2]}\n{key} = {cfg[k]}\n")
     if stats_out:
         with open(stats_out, "w") as f:
             f.write(text)
+        meta = {"format": "iommusim-stats-meta/1",
+                "stats": {k: {"unit": "ns" if "latency" in k else "count"} for k in stats},
+                "aliases": {"system.vtd0.iotlb.TLB_MISS": {"target": "system.mem.reads"}}}
+        with open(os.path.splitext(stats_out)[0] + ".meta.json", "w") as f:
+            json.dump(meta, f)
+    if cfg["fake.run_failure"]:
+        print("iommusim: run failed: fake workload", file=sys.stderr)
+        return 1
     return 0
 
 

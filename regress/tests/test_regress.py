@@ -66,6 +66,13 @@ class TmpCase(unittest.TestCase):
 
 # ---------------------------------------------------------------------------
 
+class VersionTest(unittest.TestCase):
+    def test_version_names_the_revision(self):
+        p = runner("--version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^iommusim_regress \d+\.\d+\.\d+ \(revision ([0-9a-f]{12}(-dirty)?|unknown)\)\n$")
+
+
 class ToleranceTest(unittest.TestCase):
     def ok(self, actual, expected):
         return spec.check_value(actual, spec.parse_spec(expected, "test"))
@@ -184,6 +191,20 @@ class ResultTest(TmpCase):
         self.assertIsNone(r["stats_file"])
         r = self.ended(self.item("cfgerr", sets={"tg0.nope": 1}, exit_status=2), "pass")
         self.assertEqual((r["exit"], r["failures"]), (2, []))
+
+    def test_expected_run_failure_still_checks_the_stats(self):
+        # exit 1 after writing stats: a failure inside the simulated software, which a run may expect
+        sets = {"fake.run_failure": 1}
+        ok = {"system.tg0.transactions": spec.parse_spec(100, "t")}
+        r = self.ended(self.item("runfail", sets=sets, exit_status=1, expect=ok), "pass")
+        self.assertEqual((r["exit"], r["failures"]), (1, []))
+        self.assertEqual(r["stats_file"], os.path.join(self.tmp, "runs", "runfail", "stats.json"))
+        wrong = {"system.tg0.transactions": spec.parse_spec(99, "t")}
+        r = self.ended(self.item("runfail_wrong", sets=sets, exit_status=1, expect=wrong), "fail")
+        self.assertEqual(r["failures"], ["system.tg0.transactions: got 100, expected 99"])
+        # a simulation error writes no stats: expecting exit 1 does not make that a pass
+        r = self.ended(self.item("simerr_expected", sets={"fake.exit": 1}, exit_status=1, expect=ok), "fail")
+        self.assertTrue(r["failures"][0].startswith("no usable stats file"), r)
 
     def test_crash(self):
         r = self.ended(self.item("crash", sets={"fake.crash": 1}), "crash")
@@ -379,6 +400,32 @@ class SuiteTest(TmpCase):
         self.assertIn("unknown key(s) ['expcet']", p.stderr)
         self.assertNotIn("Traceback", p.stderr)
 
+    def test_missing_suite_is_named_before_the_simulator(self):
+        for cmd in ("run", "record", "sweep", "slurm-script"):
+            p = runner(cmd, os.path.join(self.tmp, "no_such_suite.json"), "--sim", os.path.join(self.tmp, "no_sim"),
+                       "--out", os.path.join(self.tmp, "o"))
+            self.assertEqual(p.returncode, 2, (cmd, p.stderr))
+            self.assertIn("file not found: " + os.path.join(self.tmp, "no_such_suite.json"), p.stderr)
+            self.assertNotIn("binary", p.stderr)
+        p = runner("run", self.tmp, "--sim", FAKE, "--out", os.path.join(self.tmp, "o"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("(a directory)", p.stderr)
+
+    def test_stats_aliases_resolve_by_exact_name_only(self):
+        d = os.path.join(self.tmp, "st")
+        os.makedirs(d)
+        self.write("st/stats.json", {"provenance": {"revision": "r1"}, "system.iotlb.misses": 4,
+                                     "system.iotlb.hits": 6})
+        self.write("st/stats.meta.json", {"aliases": {"system.iotlb.TLB_MISS": {"target": "system.iotlb.misses"}}})
+        st = execute.load_stats(os.path.join(d, "stats.json"))
+        self.assertEqual(st.provenance, {"revision": "r1"})
+        self.assertEqual(sorted(st), ["system.iotlb.hits", "system.iotlb.misses"])  # no alias, no provenance
+        self.assertEqual(st["system.iotlb.TLB_MISS"], 4)
+        self.assertIn("system.iotlb.TLB_MISS", st)
+        self.assertEqual(st.get("system.iotlb.nope", "none"), "none")
+        self.assertEqual(spec.evaluate(st, spec.make_checks({"system.iotlb.TLB_MISS": {"value": 4},
+                                                             "system.iotlb.*": {"min": 4}})), [])
+
     def test_sim_from_environment(self):
         s = self.suite([{"name": "a"}])
         p = runner("run", s, "--out", os.path.join(self.tmp, "o"), "-q", env={"IOMMUSIM": FAKE})
@@ -489,6 +536,22 @@ class RecordTest(TmpCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("up to date", p.stdout)
 
+    def test_record_only_keeps_the_file_order(self):
+        runs = [{"name": n, "record": ["system.tg0.transactions"]} for n in ("zeta", "alpha", "mid")]
+        s = self.suite(runs)
+        exp = os.path.join(self.tmp, "s.expect.json")
+        self.assertEqual(runner("record", s, "--sim", FAKE, "--out", os.path.join(self.tmp, "r"), "-q").returncode, 0)
+        self.assertEqual(list(json.loads(rd(exp))["runs"]), ["zeta", "alpha", "mid"])
+        runs[1]["set"] = {"tg0.count": 7}
+        runs.append({"name": "new", "record": ["system.tg0.transactions"]})
+        s = self.suite(runs)
+        p = runner("record", s, "--sim", FAKE, "--out", os.path.join(self.tmp, "r"), "-q", "-k", "alpha", "-k", "new",
+                   "--overwrite")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        doc = json.loads(rd(exp))
+        self.assertEqual(list(doc["runs"]), ["zeta", "alpha", "mid", "new"])
+        self.assertEqual(doc["runs"]["alpha"]["stats"]["system.tg0.transactions"], 7)
+
     def test_record_keeps_old_values_of_broken_runs(self):
         runs = [{"name": "a", "record": ["system.tg0.transactions"]}]
         s = self.suite(runs)
@@ -530,10 +593,10 @@ class SweepTest(TmpCase):
         p = self.run_sweep(sw)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         rows = read_csv(os.path.join(self.tmp, "sout", "results.csv"))
-        self.assertEqual(rows[0][-4:], ["ratio", "scaled", "div0", "gone"])
+        self.assertEqual(rows[0][-5:], ["ratio", "scaled", "div0", "gone", "revision"])
         for r in rows[1:]:
             hit = float(r[5])
-            self.assertEqual(r[-4:], ["1.0", repr(-(2 * hit + 1) / 4), "", ""])
+            self.assertEqual(r[-5:], ["1.0", repr(-(2 * hit + 1) / 4), "", "", "fake0123abcd"])
         # the derived columns plot like stats
         if shutil.which("gnuplot"):
             p = runner("plot", os.path.join(self.tmp, "sout", "results.csv"), "--x", "win", "--y", "ratio",
@@ -551,11 +614,11 @@ class SweepTest(TmpCase):
         rows = read_csv(os.path.join(self.tmp, "x.csv"))
         self.assertEqual(rows[0], ["point", "vtd0.iotlb.entries", "win", "status", "system.tg0.transactions",
                                    "system.vtd0.iotlb.hit_rate", "system.mem.reads", "system.mem.writes",
-                                   "no.such.stat"])
+                                   "no.such.stat", "revision"])
         expect = []
         for i, (e, w) in enumerate([(e, w) for e in (16, 64) for w in (65536, 1048576, 4194304)]):
             hit = round(min(1.0, e / max(1.0, w / 4096)), 6)
-            expect.append([str(i), str(e), str(w), "pass", "10", repr(hit), "10", "0", ""])
+            expect.append([str(i), str(e), str(w), "pass", "10", repr(hit), "10", "0", "", "fake0123abcd"])
         self.assertEqual(rows[1:], expect)
         self.assertEqual(rd(os.path.join(self.tmp, "x.csv")),
                          rd(os.path.join(self.tmp, "sout", "results.csv")))
@@ -583,11 +646,13 @@ class SweepTest(TmpCase):
         p = self.run_sweep(sw, "-j", "2")
         self.assertEqual(p.returncode, 1)  # the 'bogus' points are config errors
         rows = read_csv(os.path.join(self.tmp, "sout", "results.csv"))
-        self.assertEqual(rows[0], ["point", "n", "tag", "kernel.invalidation", "status", "system.tg0.transactions"])
+        self.assertEqual(rows[0], ["point", "n", "tag", "kernel.invalidation", "status", "system.tg0.transactions",
+                                   "revision"])
+        rev = "fake0123abcd"
         self.assertEqual(rows[1:], [
-            ["0", "5", "a", "strict", "pass", "5"], ["1", "5", "a", "bogus", "fail", ""],
-            ["2", "6", "b", "strict", "pass", "6"], ["3", "6", "b", "bogus", "fail", ""],
-            ["4", "7", "c", "strict", "pass", "7"], ["5", "7", "c", "bogus", "fail", ""]])
+            ["0", "5", "a", "strict", "pass", "5", rev], ["1", "5", "a", "bogus", "fail", "", ""],
+            ["2", "6", "b", "strict", "pass", "6", rev], ["3", "6", "b", "bogus", "fail", "", ""],
+            ["4", "7", "c", "strict", "pass", "7", rev], ["5", "7", "c", "bogus", "fail", "", ""]])
         cmd = rd(os.path.join(self.tmp, "sout", "points", "p0002", "cmd.txt"))
         self.assertIn("fake.tag=run-b-6", cmd)
         # top-level zip
@@ -596,7 +661,7 @@ class SweepTest(TmpCase):
                         stats=["system.tg0.bytes"])
         self.assertEqual(self.run_sweep(sw, out="z").returncode, 0)
         rows = read_csv(os.path.join(self.tmp, "z", "results.csv"))
-        self.assertEqual(rows[1:], [["0", "1", "8", "pass", "8"], ["1", "2", "16", "pass", "32"]])
+        self.assertEqual(rows[1:], [["0", "1", "8", "pass", "8", rev], ["1", "2", "16", "pass", "32", rev]])
 
     def test_bad_sweeps(self):
         for kw, msg in ((dict(combine="zip"), "equal length"),
@@ -653,6 +718,37 @@ class SweepTest(TmpCase):
         p = runner("plot", csvp, "--x", "nope", "--y", "system.mem.reads")
         self.assertEqual(p.returncode, 2)
         self.assertIn("not an axis", p.stderr)
+
+    @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot not installed")
+    def test_plot_units_legend_and_report(self):
+        sw = self.sweep(plots=[{"x": "win", "y": "system.tg0.latency.mean", "series": "vtd0.iotlb.entries",
+                                "logx": True}], derived={"ratio": "{system.mem.reads} / {system.tg0.transactions}"},
+                        units={"ratio": "reads per request"},
+                        stats=["system.tg0.transactions", "system.mem.reads", "system.tg0.latency.mean"])
+        self.assertEqual(self.run_sweep(sw).returncode, 0)
+        out = os.path.join(self.tmp, "sout")
+        p = runner("plot", os.path.join(out, "results.csv"), "--x", "win", "--y", "ratio", "--series",
+                   "vtd0.iotlb.entries", "-o", os.path.join(self.tmp, "r.png"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        gp = rd(os.path.join(self.tmp, "r.gp"))
+        self.assertIn('set xlabel "win (bytes)"', gp)  # the axis's key is tg0.window_size, "[bytes]" in config.ini
+        self.assertIn('set ylabel "ratio (reads per request)"', gp)  # the sweep's own unit for a derived column
+        self.assertIn('title "vtd0.iotlb.entries=16"', gp)
+        self.assertIn("set key below", gp)  # the legend never narrows the plot
+        self.assertIn('"1M" 1048576', gp)  # ticks and legends in the same binary suffixes
+        p = runner("report", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        page = rd(os.path.join(out, "report.html"))
+        self.assertEqual(page.count("data:image/png;base64,"), 1)  # the sweep's one plot, embedded
+        self.assertIn("system.tg0.latency.mean (ns)", rd(os.path.join(out, "report", "results_system.tg0.latency.mean_vs_win.gp")))
+        self.assertIn("<th>status</th>", page)
+        self.assertEqual(page.count("<tr><td class='num'>"), 6)  # one row per point
+        self.assertIn("fake0123abcd", page)  # the simulator's revision
+        self.assertIn("# base scenario", page)  # the base config file's text
+        self.assertIn("iommusim_regress", page)  # the runner's version
+        p = runner("report", self.tmp)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("holds no sweep", p.stderr)
 
     def test_plot_without_gnuplot(self):
         sw = self.sweep()
@@ -755,12 +851,38 @@ class SlurmTest(TmpCase):
         slurm = {r["name"]: r["status"] for r in json.loads(rd(os.path.join(out, "results.json")))["results"]}
         self.assertEqual(local, slurm)
 
+    def test_time_limit_formats(self):
+        sw = self.make_sweep()
+        for given, written in (("45", "45"), ("1:30:00", "1:30:00"), ("2-12:00:00", "2-12:00:00"), ("90:00", "90:00")):
+            out = os.path.join(self.tmp, "t" + given.replace(":", "_"))
+            p = runner("slurm-script", sw, "--sim", FAKE, "--out", out, "--time", given)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(f"#SBATCH --time={written}\n", rd(os.path.join(out, "job.sbatch")))
+        p = runner("slurm-script", sw, "--sim", FAKE, "--out", os.path.join(self.tmp, "bad"), "--time", "1h")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--time", p.stderr)
+
+    def test_collect_names_the_indices_to_resubmit_and_is_quiet_with_q(self):
+        out = os.path.join(self.tmp, "slurm")
+        sb, mf = self.script(self.make_sweep(), out)
+        for i in (0, 2, 3, 5):
+            self.assertEqual(runner("slurm-task", "--manifest", mf, "--index", i).returncode, 0)
+        p = runner("collect", "--manifest", mf, "-q")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")  # -q: no table
+        self.assertIn(f"resubmit them with: sbatch --array=1,4 {sb}", p.stderr)
+        for i in (1, 4):
+            self.assertEqual(runner("slurm-task", "--manifest", mf, "--index", i).returncode, 0)
+        p = runner("collect", "--manifest", mf, "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("resubmit", p.stderr)
+
     def test_submit_without_sbatch(self):
+        # PATH holds only the interpreter's directory: no sbatch, even where Slurm is installed.
         p = runner("slurm-submit", self.make_sweep(), "--sim", FAKE, "--out", os.path.join(self.tmp, "s"),
-                   env={"PATH": os.path.dirname(sys.executable) + ":/bin:/usr/bin"} if not shutil.which("sbatch")
-                   else None)
-        if shutil.which("sbatch"):
-            self.skipTest("a real sbatch is installed")
+                   env={"PATH": os.path.dirname(sys.executable)})
+        if shutil.which("sbatch", path=os.path.dirname(sys.executable)):
+            self.skipTest("sbatch sits beside the Python interpreter")
         self.assertEqual(p.returncode, 2)
         self.assertIn("sbatch not found", p.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "s", "job.sbatch")))

@@ -177,7 +177,7 @@ TEST(ParamRows, DeclareGivesKeyUnitHelpRangeAndSource) {
   EXPECT_EQ(e.help, "TLB entries");
   EXPECT_EQ(e.accepted, "an integer in 1..4096");
   EXPECT_EQ(e.source, "gem5 SMMUv3 utlb");
-  EXPECT_EQ(spec(list, "u0.clock").accepted, "a number in 1..1e+05");
+  EXPECT_EQ(spec(list, "u0.clock").accepted, "a number in 1..100000");
   EXPECT_EQ(spec(list, "u0.clock").kind, ParamKind::Double);
   EXPECT_EQ(spec(list, "u0.dmi").source, "off: the timed path is the default");
   EXPECT_EQ(spec(list, "u0.profile").accepted, "one of: small, large");
@@ -262,7 +262,7 @@ TEST(ParamRows, CheckDeclaredValuesNamesTheFirstValueOutOfItsRow) {
   t.entries = 5000;
   EXPECT_EQ(check_declared_values(t), "tlb.entries: 5000 is out of range: expected an integer in 1..4096");
   t.entries = 64;
-  EXPECT_EQ(check_declared_values(t), "clock: 0.5 is out of range: expected a number in 1..1e+05");
+  EXPECT_EQ(check_declared_values(t), "clock: 0.5 is out of range: expected a number in 1..100000");
   t.clock_mhz = 2;
   t.profile = "medium";
   EXPECT_EQ(check_declared_values(t), "profile: 'medium' is not one of: small, large");

@@ -374,18 +374,103 @@ TEST(Histogram, SampleInBucketIsSample) {
   EXPECT_EQ(a.percentile(50), b.percentile(50));
 }
 
-TEST(StatGroup, AliasReadsItsTargetAndIsWrittenUnderItsOwnName) {
+TEST(StatGroup, AliasIsMetadataNotASecondValue) {
   StatGroup root("system");
   StatGroup& iotlb = root.subgroup("iotlb");
   Counter& misses = iotlb.counter("misses", "IOTLB misses");
-  Counter& tlb_miss = iotlb.alias("TLB_MISS", "uncore name of misses", misses);
-  misses += 3;
-  EXPECT_EQ(tlb_miss.value(), 3u);
-  ++misses;
-  std::ostringstream os;
-  write_stats_json(root, os);
-  const auto j = nlohmann::json::parse(os.str());
-  EXPECT_EQ(j.at("system.iotlb.TLB_MISS").get<uint64_t>(), 4u);
+  iotlb.alias("TLB_MISS", "uncore name of misses", misses);
+  misses += 4;
+  const auto j = nlohmann::json::parse(json_of(root));
   EXPECT_EQ(j.at("system.iotlb.misses").get<uint64_t>(), 4u);
+  EXPECT_FALSE(j.contains("system.iotlb.TLB_MISS"));  // a glob over iotlb.* sees misses once
+  std::ostringstream meta;
+  write_stats_meta(root, meta);
+  const auto m = nlohmann::json::parse(meta.str());
+  EXPECT_EQ(m.at("aliases").at("system.iotlb.TLB_MISS").at("target"), "system.iotlb.misses");
   EXPECT_THROW(iotlb.alias("misses", "taken", misses), std::invalid_argument);
+  Counter& elsewhere = root.counter("other", "a counter of another group");
+  EXPECT_THROW(iotlb.alias("OTHER", "not this group's", elsewhere), std::invalid_argument);
+}
+
+TEST(StatGroup, GaugeIsAnIntegerReadWhenWritten) {
+  StatGroup root("system");
+  uint64_t held = 17;
+  root.gauge("pages", "pages held", [&] { return held; }, "pages");
+  held = 14976;
+  const std::string text = json_of(root);
+  EXPECT_NE(text.find("\"system.pages\": 14976\n"), std::string::npos) << text;  // not 14976.0
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_TRUE(j.at("system.pages").is_number_unsigned());
+}
+
+TEST(StatsJson, EmptyHistogramAndAverageAreNullButTheirCounts) {
+  StatGroup root("system");
+  root.histogram("lat", "latency", "ns");
+  root.average("occ", "occupancy");
+  const auto j = nlohmann::json::parse(json_of(root));
+  EXPECT_EQ(j.at("system.lat.count").get<uint64_t>(), 0u);
+  for (const char* s : {"mean", "min", "max", "p50", "p90", "p99", "p999"})
+    EXPECT_TRUE(j.at(std::string("system.lat.") + s).is_null()) << s;
+  EXPECT_TRUE(j.at("system.occ").is_null());
+  EXPECT_EQ(j.at("system.occ.count").get<uint64_t>(), 0u);
+  std::ostringstream csv;
+  write_stats_csv(root, csv);
+  EXPECT_NE(csv.str().find("system.lat.p99,,ns,"), std::string::npos) << csv.str();
+}
+
+TEST(StatGroup, HitRateIsHitsPerLookupAndNullWithoutLookups) {
+  StatGroup root("system");
+  Counter& lookups = root.counter("lookups", "lookups");
+  Counter& hits = root.counter("hits", "hits");
+  root.hit_rate("hit_rate", "hits per lookup", hits, lookups);
+  EXPECT_TRUE(nlohmann::json::parse(json_of(root)).at("system.hit_rate").is_null());
+  lookups += 8;
+  hits += 6;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(json_of(root)).at("system.hit_rate").get<double>(), 0.75);
+}
+
+TEST(StatsJson, HeaderIsOneProvenanceObjectFirst) {
+  StatGroup root("system");
+  root.counter("c", "a count") += 2;
+  std::ostringstream os;
+  write_stats_json(root, os, {{"revision", "0123abcd"}, {"seed", "7", true}, {"partial", "false", true}});
+  const auto j = nlohmann::ordered_json::parse(os.str());
+  EXPECT_EQ(j.begin().key(), "provenance");
+  EXPECT_EQ(j.at("provenance").at("revision"), "0123abcd");
+  EXPECT_EQ(j.at("provenance").at("seed").get<int>(), 7);
+  EXPECT_EQ(j.at("provenance").at("partial").get<bool>(), false);
+  EXPECT_EQ(j.at("system.c").get<int>(), 2);
+}
+
+TEST(StatsMeta, EveryStatWithKindTypeUnitAndDescription) {
+  StatGroup root("system");
+  root.counter("hits", "IOTLB hits");
+  root.histogram("lat", "latency", "ns").sample(5);
+  root.formula("rate", "hit rate", [] { return 0.5; }, "ratio");
+  std::ostringstream os;
+  write_stats_meta(root, os);
+  const auto m = nlohmann::json::parse(os.str());
+  EXPECT_EQ(m.at("format"), "iommusim-stats-meta/1");
+  const auto& st = m.at("stats");
+  EXPECT_EQ(st.size(), collect_stats(root).size());
+  EXPECT_EQ(st.at("system.hits").at("type"), "integer");
+  EXPECT_EQ(st.at("system.hits").at("unit"), "count");
+  EXPECT_EQ(st.at("system.lat.p99").at("kind"), "histogram");
+  EXPECT_EQ(st.at("system.lat.p99").at("type"), "real");
+  EXPECT_EQ(st.at("system.lat.p99").at("unit"), "ns");
+  EXPECT_EQ(st.at("system.lat.count").at("type"), "integer");
+  EXPECT_EQ(st.at("system.rate").at("description"), "hit rate");
+  EXPECT_EQ(stats_meta_path("out/stats.json"), "out/stats.meta.json");
+  EXPECT_EQ(stats_meta_path("run.v2/s"), "run.v2/s.meta.json");
+}
+
+TEST(StatsFile, JsonGetsItsMetadataBeside) {
+  StatGroup root("sys");
+  root.counter("c", "d") += 1;
+  const std::string base = ::testing::TempDir() + "iommusim_stats_meta_test";
+  ASSERT_EQ(write_stats_file(root, base + ".json", {{"revision", "r"}}), "");
+  EXPECT_EQ(nlohmann::json::parse(read_file(base + ".meta.json")).at("stats").at("sys.c").at("type"), "integer");
+  ASSERT_EQ(write_stats_file(root, base + ".txt", {{"revision", "r"}}), "");
+  EXPECT_EQ(read_file(base + ".txt").rfind("# revision: r\n", 0), 0u);
+  for (const char* ext : {".json", ".meta.json", ".txt"}) std::remove((base + ext).c_str());
 }

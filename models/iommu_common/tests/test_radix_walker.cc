@@ -91,7 +91,7 @@ TEST_F(RadixWalkerTest, WalkCacheHitSkipsTheLevelsAboveIt) {
   EXPECT_EQ(r.out, (kPage + 0x1000) | 0x123);
   EXPECT_EQ(n, 1u);
   EXPECT_EQ(d, costs.probe + per_read());
-  EXPECT_EQ(group.subgroup("mid").entries().size(), 5u);  // lookups, hits, misses, evictions, occupancy
+  EXPECT_EQ(group.subgroup("mid").entries().size(), 6u);  // lookups, hits, misses, hit_rate, evictions, occupancy
   const auto value = [&](const char* g, const char* name) -> uint64_t {
     for (const auto& e : group.subgroup(g).entries())
       if (e.kind == StatGroup::Kind::Counter && static_cast<const Counter*>(e.stat)->name() == name)

@@ -16,13 +16,14 @@ FaultReason code(unsigned c) { return static_cast<FaultReason>(c); }
 }  // namespace
 
 TEST(VtdFault, EveryArchitectedCodeHasOneRow) {
-  // Legacy 0x1-0xE; scalable 0x30-0x32, 0x38-0x3A, 0x40-0x48, 0x50-0x52,
+  // Legacy 0x1-0xE; interrupt remapping 0x20-0x26; scalable 0x30-0x32, 0x38-0x3A, 0x40-0x48, 0x50-0x52,
   // 0x58-0x5D, 0x70-0x7C, 0x80-0x87, 0x90-0x91.
   std::set<unsigned> spec;
   auto range = [&](unsigned lo, unsigned hi) {
     for (unsigned c = lo; c <= hi; ++c) spec.insert(c);
   };
   range(0x01, 0x0e);
+  range(0x20, 0x26);
   range(0x30, 0x32);
   range(0x38, 0x3a);
   range(0x40, 0x48);
@@ -64,9 +65,11 @@ TEST(VtdFault, NamesAreTheStatNames) {
 TEST(VtdFault, QualifiedColumn) {
   // Not qualified: root-table access/not present/reserved (LRT.1-3), context
   // access and reserved (LCT.1, LCT.3), the RTA conditions, SRT.1-3, SCT.1,
-  // SCT.3, SPD.1, SPD.3, SPT.1, SPT.3. Everything else is qualified.
-  const std::set<unsigned> never = {0x01, 0x08, 0x09, 0x0a, 0x0b, 0x30, 0x31, 0x32, 0x38,
-                                    0x39, 0x3a, 0x40, 0x42, 0x50, 0x52, 0x58, 0x5a};
+  // SCT.3, SPD.1, SPD.3, SPT.1, SPT.3; of interrupt remapping every condition
+  // but IRTE not present (0x22), IRTE reserved (0x24) and source-id (0x26),
+  // which the IRTE's FPD covers. Everything else is qualified.
+  const std::set<unsigned> never = {0x01, 0x08, 0x09, 0x0a, 0x0b, 0x20, 0x21, 0x23, 0x25, 0x30, 0x31,
+                                    0x32, 0x38, 0x39, 0x3a, 0x40, 0x42, 0x50, 0x52, 0x58, 0x5a};
   for (const FaultReasonInfo& row : fault_reasons()) {
     if (row.reason == FaultReason::None) continue;
     EXPECT_EQ(fault_is_qualified(row.reason), !never.count(fault_code(row.reason)))
@@ -76,8 +79,9 @@ TEST(VtdFault, QualifiedColumn) {
 
 TEST(VtdFault, AccessErrorsAreTheTableReadErrors) {
   // LSL.1 0x7, LRT.1 0x8, LCT.1 0x9, SRT.1 0x38, SCT.1 0x40, SPD.1 0x50,
-  // SPT.1 0x58, SFL.1 0x70, SFL.4 0x73, SSL.1 0x78, SFL.10 0x91.
-  const std::set<unsigned> errors = {0x07, 0x08, 0x09, 0x38, 0x40, 0x50, 0x58, 0x70, 0x73, 0x78, 0x91};
+  // SPT.1 0x58, SFL.1 0x70, SFL.4 0x73, SSL.1 0x78, SFL.10 0x91; the IRTE
+  // read error 0x23.
+  const std::set<unsigned> errors = {0x07, 0x08, 0x09, 0x23, 0x38, 0x40, 0x50, 0x58, 0x70, 0x73, 0x78, 0x91};
   for (unsigned c = 0; c < 256; ++c) EXPECT_EQ(fault_is_access_error(code(c)), errors.count(c) == 1) << c;
 }
 
@@ -102,12 +106,16 @@ TEST(VtdFault, WalkLevelFaultsForTranslationRequests) {
   EXPECT_FALSE(fault_is_walk_level(FaultReason::TtBlocked));
 }
 
-TEST(VtdFault, CachingModeCachesNotPresentAndReservedPagingEntriesOnly) {
+TEST(VtdFault, CachingModeCachesNotPresentAndReservedSecondStageEntriesOnly) {
   // Legacy LGN.2/LGN.3 (a not-present leaf reads as 0x5/0x6), LSL.2, LCT.4;
-  // scalable SSL.2, SSL.3, SFL.2, SFL.3.
-  const std::set<unsigned> cacheable = {0x03, 0x05, 0x06, 0x0c, 0x71, 0x72, 0x79, 0x7a};
+  // scalable SSL.2, SSL.3. VT-d 6.1: under CM = 1 software invalidates after
+  // updating remapping structures other than first-stage mappings, so the
+  // first-stage conditions SFL.2 (0x71) and SFL.3 (0x72) are never cached.
+  const std::set<unsigned> cacheable = {0x03, 0x05, 0x06, 0x0c, 0x79, 0x7a};
   for (const FaultReasonInfo& row : fault_reasons())
     EXPECT_EQ(row.iotlb_cacheable, cacheable.count(fault_code(row.reason)) == 1) << row.name;
+  for (unsigned c = 0x70; c <= 0x77; ++c) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
+  for (unsigned c : {0x90u, 0x91u}) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
   // Bus errors are never cached.
   for (unsigned c : {0x07u, 0x08u, 0x09u, 0x70u, 0x73u, 0x78u, 0x91u}) EXPECT_FALSE(fault_is_iotlb_cacheable(code(c))) << c;
 }

@@ -134,8 +134,8 @@ TEST(VtdFaultRecorder, RingOverflowSetsPfoOnceAndRecordsNothingWhileItIsSet) {
   EXPECT_EQ(r.port.writes.size(), 1u) << "PPF was already set: no second event";
   req.addr = 0x3000;
   r.faults.report(req, AddressType::Untranslated, FaultReason::Read, false);
-  EXPECT_EQ(r.fsts() & 0x1, 0x1u) << "PFO";
-  EXPECT_EQ(r.port.writes.size(), 2u) << "PFO raises the event (IP was not set)";
+  EXPECT_EQ(r.fsts() & 0x3, 0x3u) << "PFO (bit 0) beside PPF (bit 1)";
+  EXPECT_EQ(r.port.writes.size(), 1u) << "PFO is no interrupt condition, and PPF was already set: no event";
   EXPECT_EQ(r.lo(0), 0x1000u);
   EXPECT_EQ(r.lo(1), 0x2000u);
   // Software clears record 0's F (RW1C, byte 12 of the record) and PFO: the next fault goes to record 0.
@@ -145,7 +145,33 @@ TEST(VtdFaultRecorder, RingOverflowSetsPfoOnceAndRecordsNothingWhileItIsSet) {
   r.faults.report(req, AddressType::Untranslated, FaultReason::Read, false);
   EXPECT_EQ(r.lo(0), 0x4000u);
   EXPECT_EQ((r.fsts() >> 8) & 0xff, 0u) << "FRI moves only when PPF becomes set";
-  EXPECT_EQ(r.port.writes.size(), 2u) << "PPF stayed set: no event";
+  EXPECT_EQ(r.port.writes.size(), 1u) << "PPF stayed set: no event";
+}
+
+// VT-d 7.3 / FECTL.IP: the interrupt conditions are PPF, APF, IQE, ICE and
+// ITE; one set while any FSTS status field (bits 6:0) is already set is not a
+// new condition, so the unmasked event sends no message for it.
+TEST(VtdFaultRecorder, OnlyANewInterruptConditionRaisesTheEvent) {
+  Rig r(/*nfr=*/1);
+  r.faults.queue_error(fsts::IQE);
+  EXPECT_EQ(r.fsts() & 0x7f, 0x10u) << "IQE, bit 4";
+  EXPECT_EQ(r.port.writes.size(), 1u) << "a new condition: one message";
+  r.faults.queue_error(fsts::ITE);
+  r.faults.report(pasid_read(1, 1, 0x1000), AddressType::Untranslated, FaultReason::Read, false);
+  EXPECT_EQ(r.fsts() & 0x7f, 0x52u) << "ITE bit 6, IQE bit 4, PPF bit 1";
+  EXPECT_EQ(r.port.writes.size(), 1u) << "IQE was set: ITE and PPF are no new conditions";
+  r.faults.report(pasid_read(1, 1, 0x2000), AddressType::Untranslated, FaultReason::Read, false);
+  EXPECT_EQ(r.fsts() & 0x7f, 0x53u) << "PFO, bit 0";
+  EXPECT_EQ(r.port.writes.size(), 1u);
+  // Software clears every status: record 0's F (bit 127: byte 15 bit 7), then
+  // the RW1C bits of FSTS. The next condition is new again.
+  r.sw_write(r.layout.frcd_offset() + 12, 0x80000000u, 4);
+  r.sw_write(reg::FSTS, 0x71, 4);
+  EXPECT_EQ(r.fsts() & 0x7f, 0u);
+  r.faults.queue_error(fsts::ICE);
+  EXPECT_EQ(r.port.writes.size(), 2u) << "ICE (bit 5) with nothing pending: a new condition";
+  r.faults.queue_error(fsts::ICE);
+  EXPECT_EQ(r.port.writes.size(), 2u) << "ICE already set";
 }
 
 TEST(VtdFaultRecorder, MaskedEventIsSentWhenUnmaskedAndIpClearsWhenServiced) {
@@ -170,4 +196,23 @@ TEST(VtdFaultRecorder, MaskedEventIsSentWhenUnmaskedAndIpClearsWhenServiced) {
   EXPECT_FALSE(r.faults.queue_error_pending());
   EXPECT_EQ(r.regs.get("FECTL").value(), 0x80000000u) << "nothing pending: IP clears";
   EXPECT_EQ(r.port.writes.size(), 1u);
+}
+
+// VT-d 10.4.14 FRCD: FI (bits 63:12) holds the faulting page address with bits
+// 63:MGAW reserved, so an address beyond the guest address width (LGN.1 0x04,
+// SGN.4 0x83; 7.1.3) is recorded with them clear. The Rig's CAP.MGAW (bits
+// 21:16) holds 47: MGAW = 48.
+TEST(VtdFaultRecorder, FaultInfoClearsBitsAtAndAboveMgaw) {
+  Rig r;
+  ASSERT_EQ((r.layout.cap >> 16) & 0x3f, 47u);
+  XlateRequest req;
+  req.source_id = 0x10;
+  req.addr = (1ull << 63) | (1ull << 50) | (1ull << 48) | 0x0000123456789abcull;
+  r.faults.report(req, AddressType::Untranslated, FaultReason::AddressBeyondMgaw, false);
+  EXPECT_EQ(r.lo(0), 0x0000123456789000ull) << "bits 63:48 and 11:0 clear";
+  EXPECT_EQ((r.hi(0) >> 32) & 0xff, 0x04u) << "FR";
+  // Beyond an AGAW of 39 bits but within MGAW: bit 45 stays.
+  req.addr = (1ull << 45) | 0x7000;
+  r.faults.report(req, AddressType::Untranslated, FaultReason::AddressBeyondMgaw, false);
+  EXPECT_EQ(r.lo(1), (1ull << 45) | 0x7000);
 }

@@ -294,3 +294,17 @@ TEST(VtdRegs, FieldsSitAtTheSpecPositions) {
   EXPECT_EQ(iqh::QH.mask(), 0x7fff0u);
   EXPECT_EQ(pqt::PQT.mask(), 0x7ffe0u);
 }
+
+// A unit without queued invalidation (vtd0.queued_invalidation = false): ECAP
+// QI (bit 1), DT (bit 2), IR (bit 3) and EIM (bit 4) clear, since device-TLB
+// and interrupt-entry invalidation exist only as QI descriptors; everything
+// else of Broadwell's 0xf020df stays. Scalable mode refuses it.
+TEST(VtdRegs, WithoutQueuedInvalidationEcapDropsQiDtIrEim) {
+  VtdParams p;
+  p.queued_invalidation = false;
+  EXPECT_EQ(p.validate(), "");
+  EXPECT_EQ(p.layout().ecap, 0xf020dfull & ~0x1eull);
+  EXPECT_FALSE(p.effective_translator().dt_supported);
+  p.profile = "scalable";
+  EXPECT_NE(p.validate().find("queued_invalidation"), std::string::npos) << p.validate();
+}

@@ -292,12 +292,30 @@ TEST_F(Caching, CachingModeCachesNotPresentPasidEntry) {
   EXPECT_EQ(prd(0x08, 6, 0x1000).reason, FaultReason::PasidNotPresent);
   t->invalidate_pasid_cache_pasid(0, 6);
   EXPECT_EQ(pout(6, 0x1000), 0x2000u);
-  // A first-level not-present leaf is cached too, until a PASID-IOTLB invalidation.
+}
+
+// VT-d 6.1: under CM = 1 software need not invalidate after a first-stage
+// update (Linux drivers/iommu/intel/iommu.c, __mapping_notify_one, flushes a
+// new mapping under CM only for a second-level domain), so a first-level not-present or
+// reserved-bit entry is never kept as a negative IOTLB entry.
+TEST_F(Caching, CachingModeDoesNotCacheFirstLevelFaults) {
+  p.caching_mode = true;
+  make(true);
+  sm_fl_dev(6, 9, kFlRoot);
+  pt.map(kFlRoot, 4, 0x1000, 0x2000, 1, kFl, kFl);
+  EXPECT_EQ(pout(6, 0x1000), 0x2000u);
+  // SFL.2: the 4K leaf of 0x5000 has P (bit 0) clear.
   EXPECT_EQ(prd(0x08, 6, 0x5000).reason, FaultReason::FlNotPresent);
-  pt.map(kFlRoot, 4, 0x5000, 0x6000, 1, kFl, kFl);
-  EXPECT_EQ(prd(0x08, 6, 0x5000).reason, FaultReason::FlNotPresent);
-  t->invalidate_pasid_iotlb_page(9, 6, 0x5000, 0, true);
+  EXPECT_EQ(t->iotlb_occupancy(), 1u);  // only the translation of 0x1000
+  pt.map(kFlRoot, 4, 0x5000, 0x6000, 1, kFl, kFl);  // mapped without an invalidation
   EXPECT_EQ(pout(6, 0x5000), 0x6000u);
+  // SFL.3: bit 50 of a leaf is reserved above HAW = 46 (VT-d 9.9, bits 51:HAW).
+  const uint64_t leaf = pt.entry_addr(kFlRoot, 4, 0x9000, 1);
+  mem.write_le(leaf, 0xa000 | kFl | (1ull << 50), 8);
+  EXPECT_EQ(prd(0x08, 6, 0x9000).reason, FaultReason::FlReserved);
+  mem.write_le(leaf, 0xa000 | kFl, 8);
+  EXPECT_EQ(pout(6, 0x9000), 0xa000u);
+  EXPECT_EQ(stat(root, "vtd.iotlb.negative_hits"), 0u);
 }
 
 TEST_F(Caching, InvalidateAllEmptiesEveryCache) {

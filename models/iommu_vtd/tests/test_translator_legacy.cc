@@ -1,5 +1,7 @@
 // Legacy-mode translation (root/context entries, second-level tables), written
 // from the VT-d spec: tables are built byte by byte in vtd_spec_tables.h.
+#include <sstream>
+
 #include "vtd_fixture.h"
 
 namespace vtdtest {
@@ -399,9 +401,25 @@ TEST_F(Legacy, UncoreCountersAndCacheStats) {
   rd(0x08, 0x5000);
   EXPECT_EQ(stat(root, "vtd.iotlb.lookups"), 3u);
   EXPECT_EQ(stat(root, "vtd.iotlb.hits"), 1u);
-  EXPECT_EQ(stat(root, "vtd.iotlb.TLB_MISS"), 2u);
-  EXPECT_EQ(stat(root, "vtd.iotlb.OCCUPANCY"), 2u);
-  EXPECT_EQ(stat(root, "vtd.context_cache.CTXT_MISS"), 1u);
+  EXPECT_EQ(stat(root, "vtd.iotlb.misses"), 2u);
+  EXPECT_EQ(stat(root, "vtd.iotlb.occupancy"), 2u);
+  EXPECT_EQ(stat(root, "vtd.context_cache.misses"), 1u);
+  // The uncore names are aliases of those: named in the metadata, not written twice.
+  std::ostringstream meta;
+  write_stats_meta(root, meta);
+  const std::string m = meta.str();
+  for (const char* alias : {"\"vtd.iotlb.TLB_MISS\": {\n      \"target\": \"vtd.iotlb.misses\"",
+                            "\"vtd.iotlb.OCCUPANCY\": {\n      \"target\": \"vtd.iotlb.occupancy\"",
+                            "\"vtd.context_cache.CTXT_MISS\": {\n      \"target\": \"vtd.context_cache.misses\""})
+    EXPECT_NE(m.find(alias), std::string::npos) << alias;
+  for (const StatValue& v : collect_stats(root)) EXPECT_EQ(v.name.find("TLB_MISS"), std::string::npos);
+  bool hit_rate_seen = false;
+  for (const StatValue& v : collect_stats(root)) {
+    if (v.name != "vtd.iotlb.hit_rate") continue;
+    EXPECT_DOUBLE_EQ(v.value, 1.0 / 3.0);  // 1 hit in 3 lookups
+    hit_rate_seen = true;
+  }
+  EXPECT_TRUE(hit_rate_seen);
   EXPECT_EQ(stat(root, "vtd.context_cache.hits"), 1u);
   EXPECT_EQ(stat(root, "vtd.pwc.L1_MISS"), 1u);  // PDE cache: miss, then hit
   EXPECT_EQ(stat(root, "vtd.pwc.sl.l1.hits"), 1u);

@@ -606,6 +606,32 @@ TEST_F(Nested, SecondLevelFaultsOnFirstLevelTables) {
   EXPECT_EQ(d.reason, FaultReason::SmWrite);
 }
 
+// Caching mode (VT-d 6.1): a not-present first-level entry of a nested walk
+// is not cached (software maps first-stage pages without invalidating); a
+// not-present second-stage entry is, until software invalidates it.
+TEST_F(Nested, CachingModeCachesSecondStageButNotFirstStageNotPresent) {
+  p.caching_mode = true;
+  make(true);
+  build(0x7f0000400000ull, 0x2000000);
+  context();
+  ASSERT_TRUE(prd(0x08, 5, 0x7f0000400000ull).ok);
+  // The next page's first-level leaf (same page table) has P = 0: SFL.2.
+  EXPECT_EQ(prd(0x08, 5, 0x7f0000401000ull).reason, FaultReason::FlNotPresent);
+  build(0x7f0000401000ull, 0x2001000);  // guest maps it; no invalidation
+  XlateResult r = prd(0x08, 5, 0x7f0000401000ull);
+  ASSERT_TRUE(r.ok) << fault_reason_name(r.reason);
+  EXPECT_EQ(r.out_addr, 0x2001000 + kGpaToHpa);
+  // The second stage of the next data GPA has R = W = 0 (bits 1:0): SSL.2,
+  // cached until the host's IOTLB invalidation.
+  pt.map(fl_root_gpa_, 4, 0x7f0000402000ull, 0x2002000, 1, FL_P | FL_RW | FL_US, kNonLeafFl,
+         [](uint64_t g) { return g + kGpaToHpa; });
+  EXPECT_EQ(prd(0x08, 5, 0x7f0000402000ull).reason, FaultReason::SlNotPresent);
+  sl_map(kSlRoot, 4, 0x2002000, 0x2002000 + kGpaToHpa);
+  EXPECT_EQ(prd(0x08, 5, 0x7f0000402000ull).reason, FaultReason::SlNotPresent);
+  t->invalidate_iotlb_domain(11);
+  EXPECT_TRUE(prd(0x08, 5, 0x7f0000402000ull).ok);
+}
+
 TEST_F(Nested, AccessedDirtyInBothLevels) {
   make(true);
   build(0x400000, 0x2000000);

@@ -70,6 +70,32 @@ TEST(VtdQiUnit, EveryLegacyDescriptorType) {
   });
 }
 
+// VT-d 6.5.2: IQH is the offset of the next descriptor hardware fetches. Once
+// a wait descriptor's status write (SW = bit 5, status data 63:32, status
+// address in the second quadword) is visible in memory, IQH must already be
+// past it; likewise once ICS.IWC (bit 0) is set for IF (bit 4).
+TEST(VtdQiUnit, IqhIsPastTheWaitDescriptorWhenItsCompletionIsVisible) {
+  Bench b;
+  b.run([&] {
+    program_msis(b);
+    b.enable_qi();
+    b.ram().write_le(kStatus, 0, 4);
+    b.submit({iotlb_desc(1), {5 | (1ull << 5) | (1ull << 4) | (0x5aull << 32), kStatus, 0, 0}});
+    const sc_time end = sc_core::sc_time_stamp() + sc_time(100, sc_core::SC_US);
+    bool status_seen = false, iwc_seen = false;
+    while (!(status_seen && iwc_seen) && sc_core::sc_time_stamp() < end) {
+      status_seen = b.ram().read_le(kStatus, 4) == 0x5a;
+      iwc_seen = b.host.rd(reg::ICS) & 1;
+      if (status_seen || iwc_seen) {
+        EXPECT_EQ(b.host.rd(reg::IQH, 8), 32u) << "two 128-bit descriptors";
+      }
+      wait(sc_time(100, sc_core::SC_PS));
+    }
+    EXPECT_TRUE(status_seen);
+    EXPECT_TRUE(iwc_seen);
+  });
+}
+
 TEST(VtdQiUnit, WaitDescriptorEverySwIfFnCombination) {
   Bench b;
   b.run([&] {
