@@ -411,14 +411,14 @@ unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
 
 // Untranslated and translated DMA with remapping on take the blocking path
 // below; everything else the b_transport path settles (messages, ATS
-// translation requests, pass-through, interrupt requests), its annotated time
+// translation requests, pass-through, interrupt requests, remapped or not), its annotated time
 // then waited out, so the response still comes when the work is done.
 void VtdUnit::at_serve(tlm::tlm_generic_payload& trans) {
   const bool dma = trans.get_command() != tlm::TLM_IGNORE_COMMAND;
   const DmaExtension* a = dma ? &dma_attributes(trans) : nullptr;
-  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
-  const bool interrupt = a && write && !a->has_pasid && a->address_type == AddressType::Untranslated &&
-                         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
+  // An interrupt request takes dma_b_transport's path: interrupt remapping
+  // with its checks and fault recording, exactly as on the LT socket.
+  const bool interrupt = a && is_interrupt_request(trans, *a);
   if (!a || a->address_type == AddressType::TranslationRequest || !commands_.remapping_enabled() || interrupt) {
     sc_time delay = SC_ZERO_TIME;
     dma_b_transport(trans, delay);
