@@ -112,6 +112,8 @@ public:
   virtual uint64_t transactions() const = 0;
   virtual bool finished() const = 0;
   virtual std::string failure() const = 0;  // "" or what went wrong in the simulated software
+  // Adds the signals of its co-simulated RTL to `vcd` (--vcd-out); none by default.
+  virtual void trace_signals(sc_core::sc_trace_file* vcd) { (void)vcd; }
   // Its row in its kind's summary table, with any note lines, each ending in '\n'.
   virtual std::string summary_row() const = 0;
 

@@ -1,4 +1,5 @@
 #include "platforms/endpoint_kinds.h"
+#include "platforms/rtl_dma_endpoint.h"
 
 #include <iomanip>
 #include <sstream>
@@ -314,6 +315,8 @@ const std::vector<EndpointKindInfo>& endpoint_kinds() {
       {"nic", "NIC with rings, kernel NIC driver", &NicEndpoint::summary_header, &make_endpoint<NicEndpoint>},
       {"svm", "PASID/ATS/PRI accelerator, kernel accelerator driver", &SvmEndpoint::summary_header,
        &make_endpoint<SvmEndpoint>},
+      {"rtl-dma", "the RTL DMA engine of rtl/dma/ behind its pin-to-TLM bridge, on a kernel-mapped window",
+       &RtlDmaEndpoint::summary_header, &make_endpoint<RtlDmaEndpoint>},
   };
   return kinds;
 }

@@ -67,6 +67,10 @@ public:
   // "name: failure" of each failed endpoint: the kernel's own workloads first,
   // then the drivers of the device endpoints.
   void failures(std::vector<std::string>* out) const;
+  // Every endpoint's co-simulated RTL signals into `vcd` (--vcd-out).
+  void trace_signals(sc_core::sc_trace_file* vcd) {
+    for (Slot& s : slots_) s.ep->trace_signals(vcd);
+  }
   // One table per kind, in the registry's order, one row per endpoint.
   std::vector<SummaryTable> summary_tables() const;
 

@@ -45,6 +45,7 @@ struct CommandLine {
   std::string stats_out;
   std::string outdir = "iommusim-out";
   std::string trace_out;
+  std::string vcd_out;
   uint64_t trace_limit = 1000000;
   bool quiet = false;
   bool print_config = false;
@@ -83,6 +84,9 @@ po::options_description command_options(CommandLine& cl, std::string& trace_limi
        "'' for none)")
       ("trace-out", po::value<std::string>(&cl.trace_out),
        "Write a transaction trace (Chrome/Perfetto trace-event JSON) to FILE")
+      ("vcd-out", po::value<std::string>(&cl.vcd_out),
+       "Write the signals of co-simulated RTL (the ports of Verilated blocks and their bridges) to the VCD "
+       "file FILE")
       ("trace-limit", po::value<std::string>(&trace_limit_text),
        "Most trace events kept (default 1000000); later ones are counted as dropped")
       ("quiet,q", po::bool_switch(&cl.quiet), "No progress line and no summary")
@@ -235,8 +239,21 @@ struct Run {
   double wall_s = 0;
   std::vector<std::string> written;
   int status = 0;
+  sc_core::sc_trace_file* vcd = nullptr;  // --vcd-out
   int stop_signal = 0;  // SIGINT or SIGTERM stopped the run early
 };
+
+// With --vcd-out: the platform's signals traced into that VCD file; "" or the error.
+std::string open_vcd(const CommandLine& cl, Platform& platform, Run& run) {
+  if (cl.vcd_out.empty()) return "";
+  // SystemC appends ".vcd" to the name it is given.
+  const std::string& f = cl.vcd_out;
+  const bool ext = f.size() > 4 && f.compare(f.size() - 4, 4, ".vcd") == 0;
+  run.vcd = sc_core::sc_create_vcd_trace_file((ext ? f.substr(0, f.size() - 4) : f).c_str());
+  if (!run.vcd) return "--vcd-out " + f + ": cannot create it";
+  platform.trace_signals(run.vcd);
+  return "";
+}
 
 // Builds the system, and writes the effective config beside the outputs. An
 // error names the keys it is about, with where the config set them.
@@ -261,6 +278,7 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
                         [] { return sc_core::sc_time_stamp().to_seconds() * 1e9; }, "ns");
       const bool progress = !cl.quiet && isatty(STDERR_FILENO);
       run.controller = std::make_unique<RunController>("run_controller", platform, sys, progress);
+      err = open_vcd(cl, platform, run);
     }
   } catch (const sc_core::sc_report& r) {
     err = r.get_msg_type() == std::string(sc_core::SC_ID_INSTANCE_EXISTS_) ? name_clash_error(r, config) : r.what();
@@ -371,7 +389,11 @@ int sc_main(int argc, char* argv[]) {
   Run run;
   if (std::string err = elaborate(cl, sys, params, config, *platform, run); !err.empty()) return config_error(err);
   install_stop_signal_handlers();
-  if (!simulate(sys, run)) return kExitSimError;
+  // A stop signal ends simulate() at a slice boundary, so the VCD is closed
+  // (its last time stamp written) on every way out of the run.
+  const bool simulated = simulate(sys, run);
+  if (run.vcd) sc_core::sc_close_vcd_trace_file(run.vcd);
+  if (!simulated) return kExitSimError;
   write_outputs(cl, *platform, run);
   print_run_summary(cl, sys, *platform, run);
   if (run.stop_signal) {

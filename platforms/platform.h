@@ -73,6 +73,10 @@ public:
   // with status 1, so a regression cannot pass over it.
   virtual std::vector<std::string> run_failures() const { return {}; }
 
+  // Adds the signals of its co-simulated RTL (the ports of Verilated blocks
+  // and their bridges) to `vcd` (--vcd-out); before simulation.
+  virtual void trace_signals(sc_core::sc_trace_file* vcd) { (void)vcd; }
+
   // The human summary printed on stdout at the end of a run.
   virtual void print_summary(std::ostream& os) const = 0;
 };

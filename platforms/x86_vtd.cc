@@ -4,6 +4,10 @@
 
 #include "platforms/summary.h"
 
+#ifdef IOMMUSIM_HAVE_RTL
+#include "rtl/iotlb/rtl_iotlb_store.h"
+#endif
+
 namespace iommusim {
 
 namespace {
@@ -215,6 +219,21 @@ std::string X86VtdPlatform::build_memory_system(StatGroup& stats) {
   return "";
 }
 
+// `<unit>.iotlb.impl = rtl`: the RTL IOTLB (rtl/iotlb/) in place of the model's.
+std::string X86VtdPlatform::use_iotlb_impl(vtd::Translator& translator, const std::string& unit) {
+  const vtd::TranslatorParams& t = translator.params();
+  if (t.iotlb_impl != "rtl") return "";
+#ifdef IOMMUSIM_HAVE_RTL
+  if (std::string err = rtl::RtlIotlbStore::check_geometry(t.iotlb); !err.empty())
+    return unit + ".iotlb.impl = rtl: " + err;
+  translator.use_iotlb(std::make_unique<rtl::RtlIotlbStore>());
+  return "";
+#else
+  return unit + ".iotlb.impl = rtl: this build has no RTL co-simulation (Verilator was not found when it was "
+                "configured; scripts/install-deps.sh installs it)";
+#endif
+}
+
 // Each unit: registers in the CPU's space, its memory accesses in the devices'
 // space, its DMA input behind the root complex with its device scope (the
 // endpoints that name it, as DRHD device scope entries list them).
@@ -222,6 +241,7 @@ std::string X86VtdPlatform::build_units(StatGroup& stats, TraceWriter& trace) {
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     units_.push_back(std::make_unique<vtd::VtdUnit>(unit_names_[u].c_str(), unit_params_[u], &stats, &trace));
     vtd::VtdUnit& unit = *units_.back();
+    if (std::string err = use_iotlb_impl(unit.translator(), unit_names_[u]); !err.empty()) return err;
     const unsigned regs = membus_->add_target(unit.mmio);
     std::string err = map(cpu_space_, RouteEntry{unit_names_[u], mmio_base_[u], unit.layout().window_size(), regs, true});
     if (!err.empty()) return err + " (" + unit_names_[u] + ".mmio_base)";

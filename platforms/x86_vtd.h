@@ -89,6 +89,7 @@ public:
   const sc_core::sc_event& progress_event() const override { return monitor_->progress(); }
   void print_summary(std::ostream& os) const override;
   std::vector<std::string> run_failures() const override;
+  void trace_signals(sc_core::sc_trace_file* vcd) override { endpoints_.trace_signals(vcd); }
 
   // For tests and tools.
   fw::IoasLayer& ioas() { return *ioas_; }
@@ -120,6 +121,7 @@ private:
   // The key of endpoint i's requester id ("ep0.rid" or "tg0.requester_id").
   std::string build_memory_system(StatGroup& stats);
   std::string build_units(StatGroup& stats, TraceWriter& trace);
+  static std::string use_iotlb_impl(vtd::Translator& translator, const std::string& unit);
   std::string build_kernel(StatGroup& stats);
   std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                              std::vector<const sc_core::sc_event*>* done);

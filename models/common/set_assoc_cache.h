@@ -272,6 +272,17 @@ public:
   const CacheCounters& counters() const { return ctr_; }
   void reset_counters() { ctr_ = CacheCounters(); }
 
+  // The entry in `way` of `set`, or nullptrs if that way is invalid (for
+  // checkers that compare the cache with another implementation, way by way).
+  struct Entry {
+    const Key* key;
+    const Value* value;
+  };
+  Entry entry_at(unsigned set, unsigned way) const {
+    if (set >= sets_ || way >= ways_ || !valid_[slot(set, way)]) return Entry{nullptr, nullptr};
+    return Entry{&keys_[slot(set, way)], &values_[slot(set, way)]};
+  }
+
   // f(const Key&, const Value&) over the valid entries, set by set, way by way.
   template <class F>
   void for_each(F f) const {

@@ -50,6 +50,8 @@ namespace {
 using detail::Iotlb;
 using detail::IotlbKey;
 using detail::IotlbVal;
+using detail::IotlbInvalidation;
+using detail::IotlbStore;
 using detail::Kind;
 using detail::check_access;
 using detail::in_interrupt_range;
@@ -143,7 +145,7 @@ struct Translator::Impl : detail::IotlbFront {
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
     g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
-    const iommu::CacheContentStats contents = iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
+    const auto contents = iommu::bind_cache_contents(g_iotlb, iotlb_view, "IOTLB");
     g_iotlb.alias("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", contents.occupancy);
   }
 
@@ -163,16 +165,28 @@ struct Translator::Impl : detail::IotlbFront {
   const sc_core::sc_time t_ctx, t_pasid, t_step;
 
   uint64_t rta = 0;
+  // The IOTLB's counters and contents for the stats: the model's cache, or the store in its place.
+  struct IotlbView {
+    const Impl* m;
+    const CacheCounters& counters() const { return m->store ? m->store->counters() : m->iotlb.counters(); }
+    size_t occupancy() const { return m->store ? m->store->occupancy() : m->iotlb.occupancy(); }
+  } iotlb_view{this};
+
+  const IotlbVal* iotlb_lookup(const IotlbKey& k) { return store ? store->lookup(k) : iotlb.lookup(k); }
   void iotlb_insert(const IotlbKey& k, const IotlbVal& v) {
     iotlb_sizes |= 1u << k.size;
     update_hit_path();
-    iotlb.insert(k, v);
+    if (store) store->insert(k, v);
+    else iotlb.insert(k, v);
   }
-  size_t iotlb_invalidate_all() {
-    iotlb_sizes = 0;
-    update_hit_path();
-    return iotlb.invalidate_all();
+  size_t iotlb_invalidate(const IotlbInvalidation& inv) {
+    if (inv.is_global()) {
+      iotlb_sizes = 0;
+      update_hit_path();
+    }
+    return store ? store->invalidate(inv) : detail::invalidate(iotlb, inv);
   }
+  size_t iotlb_invalidate_all() { return iotlb_invalidate(IotlbInvalidation::global()); }
 
   Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks;
   Counter *ctx_reads, *pasid_reads;
@@ -304,11 +318,11 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
   unsigned code = 0;
   const IotlbVal* e = nullptr;
   if (iotlb_sizes == 1) {  // 4K pages only: one probe
-    e = iotlb.lookup(IotlbKey{req.addr >> 12, tag, req.source_id, 0});
+    e = iotlb_lookup(IotlbKey{req.addr >> 12, tag, req.source_id, 0});
   } else {
     for (unsigned sizes = iotlb_sizes; sizes; ++code, sizes >>= 1) {
       if (!(sizes & 1)) continue;
-      e = iotlb.lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
+      e = iotlb_lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
       if (e) break;
     }
   }
@@ -725,44 +739,26 @@ size_t Translator::invalidate_iotlb_global() {
 
 size_t Translator::invalidate_iotlb_domain(uint16_t did) {
   Impl& m = *impl_;
-  size_t n = m.iotlb.invalidate_if([did](const IotlbKey&, const IotlbVal& v) { return v.did == did; });
+  const size_t n = m.iotlb_invalidate(IotlbInvalidation::domain(did));
   return n + m.walker.invalidate_sl(did) + m.walker.invalidate_fl(did, -1);
 }
 
-namespace {
-bool overlaps(const IotlbKey& k, uint64_t base, uint64_t size) {
-  const unsigned sh = size_shift(k.size);
-  const uint64_t eb = k.vpn << sh, ee = eb + ((1ull << sh) - 1);
-  return eb <= base + size - 1 && ee >= base;
-}
-}  // namespace
-
 size_t Translator::invalidate_iotlb_page(uint16_t did, uint64_t addr, unsigned am, bool ih) {
   Impl& m = *impl_;
-  const uint64_t size = 4096ull << std::min(am, 52u);
-  const uint64_t base = addr & ~(size - 1);
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey& k, const IotlbVal& v) {
-    return v.did == did && overlaps(k, base, size);
-  });
+  size_t n = m.iotlb_invalidate(IotlbInvalidation::page(did, addr, am));
   if (!ih) n += m.walker.invalidate_sl(did) + m.walker.invalidate_fl(did, -1);
   return n;
 }
 
 size_t Translator::invalidate_pasid_iotlb_all(uint16_t did, uint32_t pasid) {
   Impl& m = *impl_;
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey&, const IotlbVal& v) {
-    return v.did == did && v.pasid == pasid;
-  });
+  const size_t n = m.iotlb_invalidate(IotlbInvalidation::pasid_all(did, pasid));
   return n + m.walker.invalidate_fl(did, pasid);
 }
 
 size_t Translator::invalidate_pasid_iotlb_page(uint16_t did, uint32_t pasid, uint64_t addr, unsigned am, bool ih) {
   Impl& m = *impl_;
-  const uint64_t size = 4096ull << std::min(am, 52u);
-  const uint64_t base = addr & ~(size - 1);
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey& k, const IotlbVal& v) {
-    return v.did == did && v.pasid == pasid && overlaps(k, base, size);
-  });
+  size_t n = m.iotlb_invalidate(IotlbInvalidation::pasid_page(did, pasid, addr, am));
   if (!ih) n += m.walker.invalidate_fl(did, pasid);
   return n;
 }
@@ -785,7 +781,12 @@ void Translator::invalidate_all() {
   impl_->walker.invalidate_all();
 }
 
-size_t Translator::iotlb_occupancy() const { return impl_->iotlb.occupancy(); }
+size_t Translator::iotlb_occupancy() const { return impl_->iotlb_view.occupancy(); }
+
+void Translator::use_iotlb(std::unique_ptr<detail::IotlbStore> store) {
+  impl_->store = std::move(store);
+  impl_->update_hit_path();
+}
 size_t Translator::context_cache_occupancy() const { return impl_->ctx.occupancy(); }
 size_t Translator::pasid_cache_occupancy() const { return impl_->pasidc.occupancy(); }
 size_t Translator::sl_pwc_occupancy(unsigned idx) const { return impl_->walker.sl_occupancy(idx & 3); }

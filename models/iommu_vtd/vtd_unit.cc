@@ -111,13 +111,16 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       accounting_(params_.translation_slots, counters_.translation_latency, trace,
                   trace ? trace->track(this->name()) : 0, "vtd"),
       pipeline_(clock_.cycles(params_.pipeline_latency)),
-      fault_record_latency_(clock_.cycles(params_.fault_record_latency)) {
+      fault_record_latency_(clock_.cycles(params_.fault_record_latency)),
+      at_(this->name(), dma_in.get_base_port(), params_.translation_slots,
+          [this](tlm::tlm_generic_payload& trans) { at_serve(trans); }) {
   counters_.translations.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                                  &counters_.translation_latency);
   qi_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".qi", "vtd"));
   prq_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".prq", "vtd"));
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
+  dma_in.register_nb_transport_fw(this, &VtdUnit::dma_nb_transport_fw);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
   dma_in.register_transport_dbg(this, &VtdUnit::dma_transport_dbg);
   mmio.register_b_transport(this, &VtdUnit::mmio_b_transport);
@@ -410,6 +413,51 @@ unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
   if (commands_.remapping_enabled()) return 0;
   if (ir_.enabled() && (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) return 0;
   return mem_out->transport_dbg(trans);
+}
+
+// ---------------------------------------------------------------- approximately timed
+
+// Untranslated and translated DMA with remapping on take the blocking path
+// below; everything else the b_transport path settles (messages, ATS
+// translation requests, pass-through, interrupt requests, remapped or not), its annotated time
+// then waited out, so the response still comes when the work is done.
+void VtdUnit::at_serve(tlm::tlm_generic_payload& trans) {
+  const bool dma = trans.get_command() != tlm::TLM_IGNORE_COMMAND;
+  const DmaExtension* a = dma ? &dma_attributes(trans) : nullptr;
+  // An interrupt request takes dma_b_transport's path: interrupt remapping
+  // with its checks and fault recording, exactly as on the LT socket.
+  const bool interrupt = a && is_interrupt_request(trans, *a);
+  if (!a || a->address_type == AddressType::TranslationRequest || !commands_.remapping_enabled() || interrupt) {
+    sc_time delay = SC_ZERO_TIME;
+    dma_b_transport(trans, delay);
+    sc_core::wait(delay);
+    return;
+  }
+  at_translate_and_forward(trans, *a);
+}
+
+// The translation under TimingPolicy::blocking, after the pipeline: its table
+// reads are issued at their own simulated times; the slot calendar and the
+// latency histogram see it as on the b_transport path. The translated access
+// then goes downstream annotated with the time not yet waited (slot wait and
+// translation since the last table read), and the whole is waited out once.
+void VtdUnit::at_translate_and_forward(tlm::tlm_generic_payload& trans, const DmaExtension& a) {
+  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
+  const XlateRequest req = xlate_request(a, trans.get_address(), write);
+  const bool translated = a.address_type == AddressType::Translated;
+  if (translated) ++counters_.ats_translated;
+  sc_time pending = pipeline_;  // waited with the translation's first table read, or below
+  iommu::TimingPolicy cost = iommu::TimingPolicy::blocking(pending);
+  const sc_time start = cost.local_time();
+  const XlateResult r = translator_.translate(req, cost);
+  sc_time total = SC_ZERO_TIME;  // slot wait + translation time
+  accounting_.account(start, cost.elapsed(), total, r.ok, req.addr, req.source_id);
+
+  sc_time delay = start + total - sc_core::sc_time_stamp();
+  if (!r.ok) fault(trans, req, r, a.address_type, delay);
+  else if (translated) forward(trans, trans.get_address(), delay);
+  else forward_pages(trans, req, {r.out_addr, r.page_size}, delay);
+  sc_core::wait(delay);
 }
 
 }  // namespace iommusim::vtd

@@ -205,11 +205,14 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
   }
   if (trace_) trace_track_ = trace_->track(this->name());
 
+  if (p_.protocol == "at") at_ = std::make_unique<AtInitiator>(socket);
+  socket.register_nb_transport_bw(this, &TrafficGenerator::nb_transport_bw);
   const unsigned n = p_.mode == "latency" ? 1u : p_.outstanding;
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->buf.assign(p_.size, 0);
     w->port = std::make_unique<DmaPort>(socket, link_);
+    w->port->use_at(at_.get());
     DmaExtension& ext = w->port->attributes();
     ext.requester_id = static_cast<uint16_t>(p_.requester_id);
     ext.has_pasid = p_.pasid_enable;
@@ -224,6 +227,11 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
 }
 
 TrafficGenerator::~TrafficGenerator() = default;
+
+tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                                     sc_time& delay) {
+  return at_ ? at_->nb_transport_bw(trans, phase, delay) : tlm::TLM_ACCEPTED;
+}
 
 void TrafficGenerator::release() {
   held_ = false;

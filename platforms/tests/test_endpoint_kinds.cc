@@ -37,7 +37,7 @@ struct Declared {
 }  // namespace
 
 TEST(EndpointKinds, RegistryListsEveryKindDefaultFirst) {
-  EXPECT_EQ(endpoint_kind_names(), (std::vector<std::string>{"workload", "tg", "nic", "svm"}));
+  EXPECT_EQ(endpoint_kind_names(), (std::vector<std::string>{"workload", "tg", "nic", "svm", "rtl-dma"}));
   EXPECT_EQ(find_endpoint_kind("router"), nullptr);
   const std::string help = endpoint_kind_help();
   for (const EndpointKindInfo& k : endpoint_kinds()) {

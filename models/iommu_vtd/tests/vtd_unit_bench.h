@@ -18,6 +18,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/at_initiator.h"
 #include "common/dma_extension.h"
 #include "common/memory.h"
 #include "common/pcie_messages.h"
@@ -57,8 +58,16 @@ struct Host : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Host> mmio;
   std::vector<std::pair<uint64_t, uint64_t>> dmi_invalidations;
 
+  // DMA by the approximately-timed base protocol instead of b_transport.
+  bool use_at = false;
+  iommusim::AtInitiator at{dma};
+
   explicit Host(sc_core::sc_module_name n) : sc_module(n), dma("dma"), mmio("mmio") {
     dma.register_invalidate_direct_mem_ptr(this, &Host::invalidate);
+    dma.register_nb_transport_bw(this, &Host::nb_transport_bw);
+  }
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& ph, sc_time& d) {
+    return at.nb_transport_bw(t, ph, d);
   }
   void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { dmi_invalidations.emplace_back(s, e); }
 
@@ -103,10 +112,16 @@ struct Host : sc_core::sc_module {
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (ext) t.set_extension(ext);
     sc_time d = SC_ZERO_TIME;
-    dma->b_transport(t, d);
+    if (use_at) {
+      iommusim::AtInitiator::attach(t);
+      const sc_time start = sc_core::sc_time_stamp();
+      d = at.transport(t, start) - start;  // waited inside
+    } else {
+      dma->b_transport(t, d);
+    }
     if (ext) t.clear_extension(ext);
     if (took) *took = d;
-    wait(d);
+    if (!use_at) wait(d);
     return t.get_response_status();
   }
   tlm::tlm_response_status read32(uint64_t addr, uint32_t* v, DmaExtension* ext = nullptr) {
