@@ -200,15 +200,26 @@ TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
   EXPECT_EQ(L.ioas_free(a), "");
 }
 
+// Two devices in separate groups behind one unit, and an empty IOAS.
+struct TwoDevicesOneIoas {
+  IoasLayer L{{kTestHole}};
+  FakeBackend b;
+  uint32_t a = 0;
+  TwoDevicesOneIoas() {
+    EXPECT_EQ(L.register_device("dev0", Requester::pci(0x100), 1, &b), "");
+    EXPECT_EQ(L.register_device("dev1", Requester::pci(0x108), 2, &b), "");
+    a = L.ioas_alloc();
+  }
+};
+
 // Two devices of one IOAS on one unit attach at the same time: the second
 // attaches while the first one's domain_alloc blocks. They share one domain,
 // and a map is written once (iommufd keeps one domain per IOAS and unit).
 TEST(Ioas, ConcurrentAttachesToOneIoasShareOneDomain) {
-  IoasLayer L({kTestHole});
-  FakeBackend b;
-  ASSERT_EQ(L.register_device("dev0", Requester::pci(0x100), 1, &b), "");
-  ASSERT_EQ(L.register_device("dev1", Requester::pci(0x108), 2, &b), "");
-  uint32_t a = L.ioas_alloc();
+  TwoDevicesOneIoas t;
+  IoasLayer& L = t.L;
+  FakeBackend& b = t.b;
+  const uint32_t a = t.a;
   std::string second = "not run";
   b.during_alloc = [&] { second = L.attach("dev1", a); };
   ASSERT_EQ(L.attach("dev0", a), "");
@@ -225,11 +236,10 @@ TEST(Ioas, ConcurrentAttachesToOneIoasShareOneDomain) {
 // domain, and a map and an unmap happen meanwhile: the domain ends up with
 // exactly the IOAS's mappings.
 TEST(Ioas, DomainFilledWhileMappingsChangeMatchesTheIoas) {
-  IoasLayer L({kTestHole});
-  FakeBackend b;
-  ASSERT_EQ(L.register_device("dev0", Requester::pci(0x100), 1, &b), "");
-  ASSERT_EQ(L.register_device("dev1", Requester::pci(0x108), 2, &b), "");
-  uint32_t a = L.ioas_alloc();
+  TwoDevicesOneIoas t;
+  IoasLayer& L = t.L;
+  FakeBackend& b = t.b;
+  const uint32_t a = t.a;
   uint64_t i1 = 0, i2 = 0, i3 = 0;
   ASSERT_EQ(L.map(a, &i1, 0x200000, 0x1000, Perm{}, false), "");
   ASSERT_EQ(L.map(a, &i2, 0x300000, 0x1000, Perm{}, false), "");
