@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/params.h"
@@ -34,6 +35,7 @@ public:
 private:
   void put(ConfigEntry entry);
   std::vector<ConfigEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // key -> its entry: thousands of endpoints, thousands of keys
 };
 
 // Applies every entry whose key is declared in specs[first, end). Returns "" or
