@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -149,19 +151,17 @@ std::string ConfigSet::add_override(const std::string& assignment) {
 }
 
 void ConfigSet::put(ConfigEntry entry) {
-  for (ConfigEntry& e : entries_) {
-    if (e.key == entry.key) {
-      e = std::move(entry);
-      return;
-    }
+  auto it = index_.emplace(entry.key, entries_.size());
+  if (!it.second) {
+    entries_[it.first->second] = std::move(entry);
+    return;
   }
   entries_.push_back(std::move(entry));
 }
 
 const ConfigEntry* ConfigSet::find(const std::string& key) const {
-  for (const ConfigEntry& e : entries_)
-    if (e.key == key) return &e;
-  return nullptr;
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
@@ -200,10 +200,10 @@ std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& sp
 
 std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs,
                                const std::function<std::string(const std::string&)>& owner) {
+  std::unordered_set<std::string> declared;
+  for (const ParamSpec& s : specs) declared.insert(s.name);
   for (const ConfigEntry& e : config.entries()) {
-    bool known = std::any_of(specs.begin(), specs.end(),
-                             [&](const ParamSpec& s) { return s.name == e.key; });
-    if (known) continue;
+    if (declared.count(e.key)) continue;
     std::string msg = e.location() + ": unknown key '" + shown_text(e.key) + "'";
     const std::string elsewhere = owner ? owner(e.key) : "";
     std::string near = nearest_key(e.key, specs);
@@ -286,11 +286,16 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
   return {key.substr(0, dot), key.substr(dot + 1)};
 }
 
-std::vector<std::string> sections_in_order(const std::vector<ParamSpec>& specs) {
-  std::vector<std::string> sections;
+// The parameters grouped by section, sections in order of first appearance:
+// one pass with an index, so writing a config stays linear in its size.
+std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> by_section(const std::vector<ParamSpec>& specs) {
+  std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> sections;
+  std::unordered_map<std::string, size_t> index;
   for (const ParamSpec& s : specs) {
     std::string sec = split_key(s.name).first;
-    if (std::find(sections.begin(), sections.end(), sec) == sections.end()) sections.push_back(sec);
+    auto it = index.emplace(sec, sections.size());
+    if (it.second) sections.emplace_back(std::move(sec), std::vector<const ParamSpec*>{});
+    sections[it.first->second].second.push_back(&s);
   }
   return sections;
 }
@@ -310,15 +315,13 @@ std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ?
 
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
   os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
-  for (const std::string& sec : sections_in_order(specs)) {
+  for (const auto& [sec, in] : by_section(specs)) {
     os << "\n";
     if (!sec.empty()) os << "[" << sec << "]\n";
-    for (const ParamSpec& s : specs) {
-      auto [ssec, name] = split_key(s.name);
-      if (ssec != sec) continue;
-      os << "# " << s.help;
-      if (!s.unit.empty()) os << " [" << s.unit << "]";
-      os << "\n" << name << " = " << s.current() << "\n";
+    for (const ParamSpec* s : in) {
+      os << "# " << s->help;
+      if (!s->unit.empty()) os << " [" << s->unit << "]";
+      os << "\n" << split_key(s->name).second << " = " << s->current() << "\n";
     }
   }
 }
@@ -337,10 +340,9 @@ void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, co
 
 void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs, ParamHelpFormat format) {
   if (format == ParamHelpFormat::Markdown) {
-    for (const std::string& sec : sections_in_order(specs)) {
+    for (const auto& [sec, members] : by_section(specs)) {
       std::vector<ParamSpec> in;
-      for (const ParamSpec& s : specs)
-        if (split_key(s.name).first == sec) in.push_back(s);
+      for (const ParamSpec* s : members) in.push_back(*s);
       os << "#### `[" << sec << "]`\n\n";
       write_param_table(os, in, sec.empty() ? "" : sec + ".");
       os << "\n";

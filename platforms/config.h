@@ -6,6 +6,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/params.h"
@@ -35,6 +36,7 @@ public:
 private:
   void put(ConfigEntry entry);
   std::vector<ConfigEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // key -> its entry: thousands of endpoints, thousands of keys
 };
 
 // Applies every entry whose key is declared in specs[first, end). Returns "" or

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -265,6 +266,35 @@ std::vector<StatValue> collect_stats(const StatGroup& root) {
   return out;
 }
 
+namespace {
+
+// Fills an ordered_json object in insertion order with an index by key:
+// ordered_json's operator[] searches its members linearly, which made writing
+// the stats of thousands of endpoints quadratic. A key set twice keeps its
+// first place and its last value, as operator[] did.
+class ObjectBuilder {
+public:
+  explicit ObjectBuilder(nlohmann::ordered_json& j)
+      : members_(static_cast<Members&>(j.get_ref<nlohmann::ordered_json::object_t&>())) {
+    for (size_t i = 0; i < members_.size(); ++i) index_.emplace(members_[i].first, i);
+  }
+  template <typename V>
+  void set(const std::string& key, V&& value) {
+    auto it = index_.emplace(key, members_.size());
+    if (it.second)
+      members_.emplace_back(key, std::forward<V>(value));
+    else
+      members_[it.first->second].second = std::forward<V>(value);
+  }
+
+private:
+  using Members = nlohmann::ordered_json::object_t::Container;  // the members in order, without the search
+  Members& members_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+}  // namespace
+
 void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader& header) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!header.empty()) {
@@ -273,23 +303,24 @@ void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader
       h[f.key] = f.is_number ? nlohmann::ordered_json::parse(f.text) : nlohmann::ordered_json(f.text);
     j["provenance"] = std::move(h);
   }
+  ObjectBuilder b(j);
   for (const auto& s : collect_stats(root)) {
     if (s.is_integer)
-      j[s.name] = s.int_value;
+      b.set(s.name, s.int_value);
     else if (std::isfinite(s.value))
-      j[s.name] = s.value;
+      b.set(s.name, s.value);
     else
-      j[s.name] = nullptr;
+      b.set(s.name, nullptr);
   }
   os << j.dump(2) << '\n';
 }
 
 namespace {
 
-void collect_aliases(const StatGroup& g, const std::string& prefix, nlohmann::ordered_json& out) {
+void collect_aliases(const StatGroup& g, const std::string& prefix, ObjectBuilder& out) {
   auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
   for (const StatGroup::Alias& a : g.aliases())
-    out[full(a.name)] = {{"target", full(a.target)}, {"description", a.desc}};
+    out.set(full(a.name), nlohmann::ordered_json{{"target", full(a.target)}, {"description", a.desc}});
   for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
 }
 
@@ -297,11 +328,13 @@ void collect_aliases(const StatGroup& g, const std::string& prefix, nlohmann::or
 
 void write_stats_meta(const StatGroup& root, std::ostream& os) {
   nlohmann::ordered_json stats = nlohmann::ordered_json::object();
+  ObjectBuilder sb(stats);
   for (const auto& s : collect_stats(root))
-    stats[s.name] = {{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"}, {"unit", s.unit},
-                     {"description", s.desc}};
+    sb.set(s.name, nlohmann::ordered_json{{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"},
+                                          {"unit", s.unit}, {"description", s.desc}});
   nlohmann::ordered_json aliases = nlohmann::ordered_json::object();
-  collect_aliases(root, root.path(), aliases);
+  ObjectBuilder ab(aliases);
+  collect_aliases(root, root.path(), ab);
   nlohmann::ordered_json j = {{"format", "iommusim-stats-meta/1"}, {"stats", std::move(stats)},
                               {"aliases", std::move(aliases)}};
   os << j.dump(2) << '\n';

@@ -388,12 +388,17 @@ void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultRe
 }
 
 // Miss: caches, tables and walk, under a walk slot.
+// The walk waits for its slot first: its table reads then compete for memory
+// only while it holds the slot, and the walker's occupancy bounds the load it
+// puts on memory (a walk that read ahead of its slot wait let every queued
+// walk hit memory at once, and the delays fed back without bound).
 void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  sc_core::sc_time wait = cost.queue_for(slots);
   const sc_core::sc_time from = cost.local_time();
   const sc_core::sc_time before = cost.elapsed();
   miss(req, cost, res);
   const sc_core::sc_time busy = cost.elapsed() - before;
-  const sc_core::sc_time wait = cost.hold(slots, from, busy);
+  wait += cost.hold(slots, from, busy);  // more only if another walk took the slot meanwhile (blocking mode)
   if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);

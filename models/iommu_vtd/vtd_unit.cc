@@ -180,11 +180,12 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
 
 inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   // The module's simulation context: what sc_time_stamp() reads, without the call.
-  const sc_time now = simcontext()->time_stamp() + delay;
-  if (accounting_.tracing()) return traced_translate(req, now, delay);
+  const sc_time arrive = simcontext()->time_stamp() + delay;
+  if (accounting_.tracing()) return traced_translate(req, arrive, delay);
+  const sc_time start = accounting_.admit(arrive);
   sc_time xd = SC_ZERO_TIME;
-  XlateResult r = translator_.translate(req, xd, now);
-  accounting_.account(now, xd, delay, r.ok, req.addr, req.source_id);
+  XlateResult r = translator_.translate(req, xd, start);
+  accounting_.account_queued(arrive, start, xd, delay, r.ok, req.addr, req.source_id);
   return r;
 }
 
@@ -200,13 +201,15 @@ const char* translation_event(const XlateRequest& req, const XlateResult& r) {
 
 }  // namespace
 
-XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& now, sc_time& delay) {
+XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& arrive, sc_time& delay) {
   const TraceScope scope = accounting_.new_scope();
+  const sc_time start = accounting_.admit(arrive);
   sc_time xd = SC_ZERO_TIME;
-  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, now);
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, start);
   cost.set_trace(&scope);  // the walk and its table reads nest in the translation's slice
   XlateResult r = translator_.translate(req, cost);
-  accounting_.account(now, xd, delay, translation_event(req, r), translation_trace_args(req, r), scope.txn);
+  accounting_.account_queued(arrive, start, xd, delay, translation_event(req, r), translation_trace_args(req, r),
+                             scope.txn);
   return r;
 }
 
