@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cost per DMA of the VT-d IOTLB-hit path and of the POWER PHB's TCE-cache-hit
 // path against the floor (a hash-map pass-through translator), all in front of
 // the same kind of memory, measured in the same run. The project's target

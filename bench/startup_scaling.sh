@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Start-up and output cost against the number of endpoints: the simple
 # platform with N traffic generators of 10 DMAs each (so the run itself is
 # negligible), outputs written (stats.json, stats.meta.json, stats.csv,

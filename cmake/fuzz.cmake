@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # -DIOMMUSIM_FUZZ=ON (clang only) builds the libFuzzer targets of fuzz/ and
 # instruments every library they link for coverage (-fsanitize=fuzzer-no-link).
 # Sanitizers default to address,undefined (IOMMUSIM_SANITIZE, cmake/sanitize.cmake).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # iommusim_add_gtest(NAME SOURCES ... LIBS ... LABELS ...)
 # One GoogleTest binary, its cases registered with CTest one by one so that each
 # runs in its own process (sc_start cannot be restarted), carrying LABELS.

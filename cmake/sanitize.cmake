@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # -DIOMMUSIM_SANITIZE=address,undefined builds everything with those sanitizers
 # (any list -fsanitize= takes). UBSan findings abort the process, so a test
 # that triggers one fails; docs/robustness.md shows how to run the suite.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IOAS layer of the kernel model, after Linux iommufd
 // (Documentation/userspace-api/iommufd.rst):
 //  - I/O address spaces (IOAS): allocate/free, map/unmap at a fixed IOVA or at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB driver: its own register and field definitions (as a real driver
 // carries them: skiboot include/phb4-regs.h, IBM bit numbering), bring-up,
 // TCE kills and the paging capability.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/workloads.h"
 #include "common/tlm_access.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the config layer, in process. The input is a config file (and,
 // after a NUL byte, --set assignments, one per line); the harness loads it as
 // the `iommusim` command does, configures the platform it names (its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the channel subsystem (models/channel_subsystem), the surface
 // an s390 guest (or a vfio-ccw user) hands it: ORBs of any content, channel
 // programs of format-0 and format-1 CCWs (any command, flags, count and data

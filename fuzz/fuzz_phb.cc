@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the POWER PCI host bridge (models/ppc_tce), the surface the
 // pSeries hypervisor programs: register writes of any value (BARs, TCE kills,
 // RTC invalidations, IODA table access with autoincrement), IODA3 table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the pSeries hypervisor's guest interface (firmware/pseries_hv*),
 // on the pseries platform with two devices in two PEs: PAPR TCE hypercalls
 // (H_PUT_TCE, H_GET_TCE, H_STUFF_TCE, H_PUT_TCE_INDIRECT, and any opcode) and

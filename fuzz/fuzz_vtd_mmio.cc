@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the register file. The harness places a domain (16 IOVA pages
 // over 16 data pages) in legacy or scalable tables; the input then issues
 // register accesses of every offset, size, alignment and byte enable,

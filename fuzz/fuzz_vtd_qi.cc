@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: queued invalidation. A domain of 16 IOVA pages is mapped and
 // the unit brought up with QI (legacy 128-bit, or scalable 256-bit descriptors
 // over a second-level PASID entry). The input then interleaves descriptors of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the in-memory tables. The input builds root, context (legacy
 // and scalable), PASID directory and table, and first- and second-level paging
 // entries, field by field or as raw quadwords, in a pool of table pages; the

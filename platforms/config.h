@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The config layer: INI files read with Boost.Program_options, `--set`
 // overrides, strict validation against the declared parameters, and the
 // effective config written back out (docs/configuration.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An endpoint kind is everything a platform needs to know about one sort of
 // endpoint (`<ep>.kind`): its parameters, its checks, the models it creates,
 // the sockets it offers for binding, the kernel driver that drives it, what

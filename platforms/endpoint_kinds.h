@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoint kinds the kernel-model platforms know (`<ep>.kind`):
 //
 //   workload  a minimal DMA engine driven directly by a kernel workload (fw::Workload)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoints of a platform with a kernel model, each built by its kind
 // (platforms/endpoint_kind.h): their `<ep>.kind` and `<ep>.unit` keys, the
 // unit each names, lookups by name, and what the run and the summary ask of

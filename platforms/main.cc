@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `iommusim` command: one scenario from config files (docs/configuration.md).
 // Exit status: 0 run completed; 1 simulation error; 2 bad command line or config.
 #include <csignal>

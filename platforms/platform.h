@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A platform is a whole system assembled from models. The `iommusim` command
 // builds one from the config in three steps:
 //   1. declare_structure(round): parameters that decide which instances exist

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pSeries (POWER, PAPR): RAM shared by a logical partition and its
 // hypervisor, one or more PCI host bridges (models/ppc_tce) with their PEs,
 // the hypervisor (firmware/pseries_hv.h: hypercalls, RTAS, the bridges'

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The root complex: where endpoints' DMA enters the host, and where each
 // requester is handed to the translation unit that covers it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `<ep>.kind = rtl-dma`: the RTL DMA engine of rtl/dma/ (Verilated, behind
 // its pin-to-TLM bridge and bus checker) as a PCIe endpoint whose DMA goes
 // through the modeled IOMMU with the approximately-timed protocol. Its kernel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // s390: RAM, the channel subsystem with its channel paths and control units,
 // channel-attached devices (the kinds of platforms/channel_device_kinds.h),
 // and the kernel model on one CPU: a cio driver per subchannel, the

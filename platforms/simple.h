@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The first platform: traffic-generator endpoints -> router -> memory, no IOMMU.
 // It measures the memory and link path alone, the baseline every IOMMU study
 // compares against.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // x86 with VT-d: RAM, an interrupt controller that takes MSIs as memory writes
 // to 0xFEE00000-0xFEEFFFFF, one or more VT-d units each covering a scope of
 // endpoints (as DRHD device scopes do), a root complex routing each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One command for a fresh machine (README):
 #   scripts/bootstrap.sh run       install what is missing, build, run configs/default.ini
 #   scripts/bootstrap.sh test      install what is missing, build, run the whole test suite

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages iommusim needs, only those that are missing.
 # Idempotent: a second run installs nothing and says so.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IOAS layer against fake backends (they record what a driver would be asked):
 // paging, nested and PASID as the VT-d driver offers them; DMA windows and PE
 // error recovery as a PAPR unit will; and backends that lack capabilities.

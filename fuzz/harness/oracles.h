@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The oracles the VT-d fuzz targets share, beyond "no crash" (which the
 // sanitizers and libFuzzer watch):
 //   - isolation of one DMA against the reference translation: every byte of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small reference translation for VT-d, written from the spec's structure
 // layouts (Intel VT-d 3.x/4.x chapter 9: root, context, scalable-mode context,
 // PASID directory and table entries, first- and second-level paging entries)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small reference for the POWER PHB's DMA translation, written from the
 // layouts of the IODA3 tables (PHB4 Specification, OpenPOWER v1.0: RTT, TVT
 // entry, TCE; skiboot include/phb4-regs.h, Linux arch/powerpc/include/asm/tce.h)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The system every VT-d fuzz target drives: a VT-d unit (Broadwell legacy
 // profile or the scalable profile) over memory, with a write log between them,
 // a host that plays software (MMIO) and devices (DMA, page requests, DMI), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Approximately-timed transport for an initiator's threads: one blocking call
 // that runs the four-phase base protocol (IEEE 1666-2011 15.2: BEGIN_REQ,
 // END_REQ, BEGIN_RESP, END_RESP) over the initiator's socket and returns when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Set-associative cache template, shared by every translation cache (IOTLB,
 // context cache, PASID cache, paging-structure caches, device TLBs).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Statistics, in the style of gem5 stats groups: every
 // component owns a StatGroup, registers its stats once at construction and keeps
 // the returned references; recording is then a plain integer add or a bucket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The approximately-timed side of a unit's upstream DMA socket: the four-phase
 // base protocol (IEEE 1666-2011 15.2: BEGIN_REQ, END_REQ, BEGIN_RESP,
 // END_RESP) on nb_transport_fw / nb_transport_bw, served by one SystemC thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logic separated from cost. A translation engine (walker, caches, table
 // lookups) does not add to an sc_time itself: it reports each fixed cost (a
 // cache probe, a walker step), each memory access and each slot it holds to a

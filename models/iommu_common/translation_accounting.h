@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a unit does with the time one translation took, on every DMA: the
 // translation holds one of the unit's translation slots for that time
 // (TranslationSlots), the caller pays the wait for a slot plus the time, the

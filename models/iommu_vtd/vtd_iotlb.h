@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The VT-d IOTLB: its key and entry, the model's cache of them, the one
 // definition of what an IOTLB invalidation removes, and the interface through
 // which another implementation of the same cache (the RTL IOTLB of rtl/iotlb/,

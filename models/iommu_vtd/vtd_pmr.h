@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Protected memory regions (VT-d 3.x/4.x chapter 11: PMEN, PLMBASE/PLMLIMIT,
 // PHMBASE/PHMLIMIT): while PMEN.EPM is set, DMA to [base, limit | 0x1FFFFF] of
 // the low or the high region is blocked (a region is off while its limit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The queued-invalidation engine (VT-d 3.x/4.x section 6.5.2, "Queued
 // Invalidation Interface"): a process that, while GSTS.QIES is set and no
 // queue error is pending, fetches the descriptor at IQA + IQH, decodes it

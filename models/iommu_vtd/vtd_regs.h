@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d remapping-unit register file (Intel VT-d spec rev 3.x/4.x, chapter 11,
 // "Register Descriptions"): every architected register as one row of a table
 // (offset, width, reset, writable / write-1-to-clear / reserved masks), with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d translation engine: root/context/PASID table lookup, second-level,
 // first-level and nested page walks, and the caches in front of them (IOTLB,
 // context cache, PASID cache, per-level paging-structure caches).

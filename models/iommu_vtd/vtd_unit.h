@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d DMA-remapping unit as a reusable SystemC module (Intel VT-d spec rev
 // 3.x/4.x). The unit holds the sockets and the DMA path and wires its parts:
 //   - the register map (vtd_regs.h) and the command registers: GCMD/GSTS

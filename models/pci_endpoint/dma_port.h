@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An endpoint's upstream DMA path, for use inside its SC_THREADs: memory reads
 // and writes split into TLPs and timed on the PCIe link (PcieLinkTiming), ATS
 // translation requests, and messages (PRI Page Requests), each performed as

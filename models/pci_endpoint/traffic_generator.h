@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DMA traffic generator endpoint (issue 2 "first platform", issue 5 "full
 // version"): the DMA benchmarks of pcie-bench (Neugebauer et al., SIGCOMM 2018:
 // BW_DMA_RD/WR and LAT_DMA_RD/WR, random or sequential DMAs within a window,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PE's DMA window as its translation validation entry (TVE) describes it,
 // and the multi-level TCE table behind it as a TableFormat for the shared
 // radix walker (iommu_common/radix_walker.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many concurrent initiators through one VT-d unit stay within what queueing
 // allows: 64 traffic generators (8 requests in flight each), and 64 SVM
 // accelerators of 4 engines each (256 concurrent translations). A translation

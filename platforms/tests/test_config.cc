@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The config layer in-process: INI reading with locations, overrides, strict
 // checks with suggestions, and the effective config round trip.
 #include <gtest/gtest.h>

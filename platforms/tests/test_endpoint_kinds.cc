@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoint-kind registry and what each kind declares and checks on its
 // own, before any platform builds it.
 #include <gtest/gtest.h>

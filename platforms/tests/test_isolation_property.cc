@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Isolation as a property, on the x86-vtd platform: a control thread maps,
 // unmaps, remaps and replaces (switches a device to another IOAS) at random,
 // while four devices issue DMA writes at random IOVAs, each write carrying a

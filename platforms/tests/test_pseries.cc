@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pseries platform end to end: the guest's TCE driver in default and DDW
 // mode under the kernel NIC driver, an EEH freeze of a two-function PE and
 // its recovery, a reboot into another window layout, and the configurations

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Protocol checker of a valid/ready request and response bus with tags (the
 // bus of rtl/dma/dma_engine.sv and rtl/dma/pin_tlm_bridge.h), sampled at each
 // rising edge like the RTL. It flags, with the cycle and the signal:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Descriptor-driven DMA engine: copies memory to memory as a list of
 // descriptors in host memory says, over one valid/ready request channel and
 // one valid/ready response channel (the bus of rtl/dma/pin_tlm_bridge.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small memory as an RTL slave on the valid/ready request/response bus of
 // dma_engine.sv (the slave side): WORDS 8-byte words at addresses
 // [0, 8 * WORDS), one request taken at a time, its answer LATENCY cycles

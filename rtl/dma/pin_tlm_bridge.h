@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pin to TLM: the valid/ready request and response bus of an RTL master (the
 // one of rtl/dma/dma_engine.sv) becomes an approximately-timed TLM initiator.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "rtl/dma/rtl_dma_device.h"
 
 #include "Vdma_engine.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RTL DMA engine (dma_engine.sv, Verilated --sc) as a device: its clock,
 // the pin-to-TLM bridge in front of its bus (the DMA leaves through
 // `socket()`, an approximately-timed initiator) and the bus checker. The

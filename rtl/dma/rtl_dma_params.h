@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameters of the `<ep>.kind = rtl-dma` endpoint (platforms/rtl_dma_endpoint.h):
 // the RTL DMA engine of rtl/dma/ on a window its kernel driver maps, running
 // one descriptor list. Pure C++ (no Verilator), so the parameter docs have

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "rtl/dma/tlm_pin_bridge.h"
 
 namespace iommusim::rtl {

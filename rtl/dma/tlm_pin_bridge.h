@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLM to pin: a TLM target (b_transport) that drives an RTL slave on the
 // valid/ready request/response bus of rtl/dma/ (mem_slave.sv is one).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Set-associative IOTLB with lookup, fill and invalidate channels.
 //
 // It keeps the same entries, makes the same replacement decisions and indexes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IOTLB lockstep checker's pure part: a stream of random IOTLB
 // transactions (lookups, fills, invalidations of every kind), the C++ model
 // IOTLB (vtd::detail::Iotlb, the cache the VT-d unit uses) applying them, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IOTLB lockstep checker: an RTL IOTLB (iommu_iotlb.sv Verilated with
 // --sc, class Rtl) and the C++ model IOTLB receive the same stream of
 // transactions, one after the other, on a SystemC clock. After each one the

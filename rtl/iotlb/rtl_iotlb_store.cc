@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "rtl/iotlb/rtl_iotlb_store.h"
 
 #include <verilated.h>

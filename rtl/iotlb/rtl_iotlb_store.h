@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RTL IOTLB (rtl/iotlb/iommu_iotlb.sv) standing in for the VT-d model's
 // IOTLB: `<unit>.iotlb.impl = rtl`. Every lookup, fill and invalidation of the
 // translator goes through the Verilated RTL's valid/ready channels, clock

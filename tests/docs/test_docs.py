@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `docs` CTest test: the commands shown in README.md and docs/ still work, and the output they
 show still comes out, figure for figure.
 

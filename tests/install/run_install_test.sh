@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The `install` CTest test (docs/embedding.md): installs the build into a
 # temporary prefix, builds tests/install/consumer (VT-d) and tests/install/units
 # (POWER PHB, channel subsystem) against it with

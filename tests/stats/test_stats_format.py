@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `stats` CTest test: one run of each platform writes statistics in the documented format
 (docs/statistics.md): every statistic has its metadata (kind, type, unit, description) in
 stats.meta.json, in the same order; integer statistics are JSON integers; an empty histogram or

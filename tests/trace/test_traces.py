@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `trace` CTest test: real traces of the shipped scenarios keep the trace-event rules
 (check_trace.py) and hold the events a study needs, with named arguments.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AtTarget (iommu_common/at_target.h) under the four-phase base protocol
 // (IEEE 1666-2011 15.2): END_REQ at once while a slot is free, held back
 // while every slot is busy, BEGIN_RESP when the slot's work is done, one

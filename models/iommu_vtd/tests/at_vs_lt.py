@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The VT-d unit's approximately-timed path against its loosely-timed one.
 
 Runs traffic-generator scenarios through VT-d twice, tg0.protocol = lt and at,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d unit as an sc_module: handshakes, DMA translation and faults, ATS, DMI,
 // PMR and register-based invalidation. Programmed only through MMIO and
 // in-memory tables (legacy-mode root/context/second-level entries from the spec).

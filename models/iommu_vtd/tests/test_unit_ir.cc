@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interrupt remapping on the VT-d unit, programmed through MMIO and in-memory
 // IRTEs only, every value written from the spec's bit positions:
 //   IRTA (0xB8): table address 63:12, EIME 11, S 3:0 (2^(S+1) entries);

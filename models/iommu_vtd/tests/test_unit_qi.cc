@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Queued invalidation on the VT-d unit: every descriptor type, wait descriptors
 // with every SW/IF/FN combination, the device-TLB round trip, IQE/ITE/ICE and
 // their recording, 256-bit descriptors. Programmed through IQA/IQT/IQH and

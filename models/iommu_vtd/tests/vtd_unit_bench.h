@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test bench for the VT-d unit: VtdUnit + DRAM (common Memory) + a host that
 // plays software (MMIO accesses, memory stores of in-memory structures) and
 // endpoint DMA, + an endpoint on devtlb_out that records PCIe messages.

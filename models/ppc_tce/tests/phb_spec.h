@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB4 layouts the tests write, spelled out from the specification's IBM
 // bit positions (bit 0 = most significant; skiboot include/phb4-regs.h),
 // independently of the model's field declarations, so a wrong field there

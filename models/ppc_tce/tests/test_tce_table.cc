@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TVE decoding and the multi-level TCE walk, from the IODA3 bit positions
 // (phb_spec.h): every page size at 1 to 5 levels, and the entries a bridge
 // must refuse.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # --vcd-out: one VCD with the RTL DMA engine's ports and the bridge's side of
 # its bus, with value changes over the run.
 #   cmake -DIOMMUSIM=<bin> -DCONFIG=<ini> -DOUT=<dir> -P check_vcd.cmake

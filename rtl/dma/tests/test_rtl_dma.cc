@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RTL DMA engine (rtl/dma/dma_engine.sv, Verilated --sc) moves data
 // through the modeled VT-d unit: its valid/ready bus goes through the
 // pin-to-TLM bridge, as an approximately-timed initiator, into the unit's

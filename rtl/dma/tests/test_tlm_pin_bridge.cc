@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TLM-to-pin bridge driving an RTL slave (rtl/dma/mem_slave.sv,
 // Verilated --sc, taking requests only every other cycle), with the bus
 // checker on the pins.

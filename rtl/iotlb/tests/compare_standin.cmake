@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runs one scenario with <unit>.iotlb.impl = rtl and again with model and
 # requires the same statistics (every line of stats.txt but the wall-clock
 # ones and the config hash): the RTL IOTLB stands in without changing what the simulation does.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RTL IOTLB in lockstep with the C++ model IOTLB (rtl/iotlb/iotlb_lockstep.h),
 // one Verilated --sc build per replacement policy, and the mutation test: an
 // RTL built with a deliberate bug must be caught.

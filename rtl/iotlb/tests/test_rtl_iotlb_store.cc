@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The stand-in (RtlIotlbStore: the Verilated RTL IOTLB in the VT-d default
 // geometry, driven as the translator drives it) against the model IOTLB on
 // the same random transactions, and its geometry check.
