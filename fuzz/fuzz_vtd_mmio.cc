@@ -35,7 +35,7 @@ using sc_core::SC_NS;
 
 namespace {
 
-constexpr uint64_t kRoot = 0x100000, kCtx = 0x101000, kDir = 0x102000, kPasidTable = 0x103000, kSl = 0x110000;
+constexpr uint64_t kRoot = kRootTable, kSl = kSecondLevel;
 constexpr uint64_t kQueue = 0x800000, kPrq = 0x900000;
 constexpr uint64_t kIova = 0x40000000, kData = 0x1000000, kPage = 4096;
 constexpr unsigned kPages = 16;
@@ -48,18 +48,7 @@ void build_domain(VtdRig& rig) {
   m.write_le(kSl + kPage, (kSl + 2 * kPage) | 3, 8);
   m.write_le(kSl + 2 * kPage, (kSl + 3 * kPage) | 3, 8);
   for (unsigned k = 0; k < kPages; ++k) m.write_le(kSl + 3 * kPage + 8 * k, (kData + kPage * k) | 3, 8);
-  m.write_le(kRoot, kCtx | 1, 8);
-  if (!rig.params().scalable()) {
-    m.write_le(kCtx + 16 * 0x10, kSl | (1 << 2) | 1, 8);  // TT 01b: device TLB allowed
-    m.write_le(kCtx + 16 * 0x10 + 8, 2 | (1 << 8), 8);    // AW 48-bit, DID 1
-    return;
-  }
-  m.write_le(kCtx + 32 * 0x10, kDir | (1 << 4) | (1 << 3) | (1 << 2) | 1, 8);  // PRE, PASIDE, DTE, P
-  m.write_le(kDir, kPasidTable | 1, 8);
-  for (unsigned pasid : {0u, 1u}) {
-    m.write_le(kPasidTable + 64 * pasid, kSl | (2u << 6) | (2u << 2) | 1, 8);
-    m.write_le(kPasidTable + 64 * pasid + 8, 1, 8);
-  }
+  write_context_tables(rig, 0x0010, 1, true);
 }
 
 class MmioSession {

@@ -33,7 +33,7 @@ using sc_core::SC_NS;
 
 namespace {
 
-constexpr uint64_t kRoot = 0x100000, kCtx = 0x101000, kDir = 0x102000, kPasidTable = 0x103000, kSl = 0x110000;
+constexpr uint64_t kRoot = kRootTable, kSl = kSecondLevel;
 constexpr uint64_t kQueue = 0x180000, kStatus = 0x1c0000, kScratch = 0x1c1000, kPrq = 0x1c2000;
 constexpr uint64_t kIova = 0x40000000, kData = 0x1000000, kPage = 4096;
 constexpr unsigned kPages = 16;
@@ -71,32 +71,12 @@ struct Domain {
   }
 };
 
-// Legacy: root -> context (TT = 01b, AW 48-bit, DID 1). Scalable: root ->
-// scalable context (DTE, PASIDE, RID_PASID 0) -> PASID directory -> PASID 0
-// and 1 entries (second level only, AW 48-bit, DID 1).
-void build_context(VtdRig& rig) {
-  SparseMemory& m = rig.ram();
-  if (!rig.params().scalable()) {
-    m.write_le(kRoot, kCtx | 1, 8);
-    m.write_le(kCtx + 16 * (kSid & 0xff), kSl | (1 << 2) | 1, 8);
-    m.write_le(kCtx + 16 * (kSid & 0xff) + 8, 2 | (uint64_t(kDid) << 8), 8);
-    return;
-  }
-  m.write_le(kRoot, kCtx | 1, 8);
-  m.write_le(kCtx + 32 * (kSid & 0x7f), kDir | (1 << 3) | (1 << 2) | 1, 8);
-  m.write_le(kDir, kPasidTable | 1, 8);
-  for (unsigned pasid : {0u, 1u}) {
-    m.write_le(kPasidTable + 64 * pasid, kSl | (2u << 6) | (2u << 2) | 1, 8);
-    m.write_le(kPasidTable + 64 * pasid + 8, kDid, 8);
-  }
-}
-
 class QiSession {
 public:
   QiSession(VtdRig& rig, FuzzedDataProvider& in) : rig_(rig), in_(in), domain_(rig) {}
 
   void start() {
-    build_context(rig_);
+    write_context_tables(rig_, kSid, kDid, false);
     domain_.build();
     dw_ = rig_.params().scalable();
     rig_.mmio_write(reg::IQT, 0, 8);

@@ -255,4 +255,21 @@ void finding(const std::string& what) {
   std::abort();
 }
 
+void write_context_tables(VtdRig& rig, uint16_t sid, uint16_t did, bool page_requests) {
+  SparseMemory& m = rig.ram();
+  m.write_le(kRootTable, kContextTable | 1, 8);
+  if (!rig.params().scalable()) {
+    m.write_le(kContextTable + 16 * (sid & 0xff), kSecondLevel | (1 << 2) | 1, 8);  // TT 01b, P
+    m.write_le(kContextTable + 16 * (sid & 0xff) + 8, 2 | (uint64_t(did) << 8), 8);  // AW 48-bit, DID
+    return;
+  }
+  const uint64_t pre = page_requests ? 1 << 4 : 0;
+  m.write_le(kContextTable + 32 * (sid & 0x7f), kPasidDirectory | pre | (1 << 3) | (1 << 2) | 1, 8);  // PASIDE, DTE, P
+  m.write_le(kPasidDirectory, kPasidTable | 1, 8);
+  for (unsigned pasid : {0u, 1u}) {
+    m.write_le(kPasidTable + 64 * pasid, kSecondLevel | (2u << 6) | (2u << 2) | 1, 8);  // PGTT 010b, AW, P
+    m.write_le(kPasidTable + 64 * pasid + 8, did, 8);
+  }
+}
+
 }  // namespace iommusim::fuzz

@@ -185,6 +185,18 @@ int init_rigs();
 // picks, reset; `body` on it; then the unit must go idle within 1 ms. 0.
 int run_vtd_input(const uint8_t* bytes, size_t size, void (*body)(VtdRig&, FuzzedDataProvider&));
 
+// Where the VT-d targets keep their translation structures, page aligned.
+constexpr uint64_t kRootTable = 0x100000, kContextTable = 0x101000, kPasidDirectory = 0x102000,
+                   kPasidTable = 0x103000, kSecondLevel = 0x110000;
+
+// Writes the structures that lead requester `sid` to the second-level table at
+// kSecondLevel (AW 48-bit, domain `did`): legacy, root -> context (TT 01b,
+// device TLB allowed); scalable, root -> scalable context (DTE, PASIDE; PRE if
+// `page_requests`) -> PASID directory -> PASID 0 and 1 entries (second level
+// only). VT-d 9.1, 9.3, 9.4, 9.5, 9.6; `sid`'s devfn must be below 128 in
+// scalable mode (the lower context table).
+void write_context_tables(VtdRig& rig, uint16_t sid, uint16_t did, bool page_requests);
+
 // A finding: prints what broke, with the input's context, and aborts (libFuzzer
 // saves the input as a crash).
 [[noreturn]] void finding(const std::string& what);
