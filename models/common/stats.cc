@@ -341,11 +341,15 @@ void write_stats_meta(const StatGroup& root, std::ostream& os) {
   os << j.dump(2) << '\n';
 }
 
+// Where `path`'s extension starts (its last '.' after the last '/'), or npos.
+static size_t extension_start(const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  const auto slash = path.find_last_of('/');
+  return dot != std::string::npos && (slash == std::string::npos || dot > slash) ? dot : std::string::npos;
+}
+
 std::string stats_meta_path(const std::string& json_path) {
-  const auto dot = json_path.find_last_of('.');
-  const auto slash = json_path.find_last_of('/');
-  const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  return (has_ext ? json_path.substr(0, dot) : json_path) + ".meta.json";
+  return json_path.substr(0, extension_start(json_path)) + ".meta.json";
 }
 
 void write_stats_csv(const StatGroup& root, std::ostream& os) {
@@ -379,10 +383,8 @@ void write_stats_txt(const StatGroup& root, std::ostream& os, const StatsHeader&
 
 namespace {
 std::string lowercase_extension(const std::string& path) {
-  const auto dot = path.find_last_of('.');
-  const auto slash = path.find_last_of('/');
-  std::string ext;
-  if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ext = path.substr(dot);
+  const auto dot = extension_start(path);
+  std::string ext = dot == std::string::npos ? std::string() : path.substr(dot);
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
