@@ -35,7 +35,7 @@ constexpr Field FRCD_SID = bits(15, 0), FRCD_FR = bits(39, 32), FRCD_PV = bits(5
 constexpr Bit FRCD_PP = bit(31), FRCD_T1 = bit(62);
 // Page request descriptor (9.x "Page Request Descriptor"): qword 0 and qword 1.
 constexpr Field PRD_RID = bits(31, 16), PRD_PASID = bits(51, 32), PRD_PRGI = bits(11, 3);
-constexpr Bit PRD_PP = bit(8), PRD_WR = bit(1), PRD_LPIG = bit(2);
+constexpr Bit PRD_PP = bit(8), PRD_RD = bit(0), PRD_WR = bit(1), PRD_LPIG = bit(2);
 // Interrupt remapping: IRTA.S (3:0, 2^(S+1) entries; EIME 11 stays clear:
 // xAPIC), the IRTE (9.10: P 0, V 23:16, APIC ID 47:40; SID 79:64, SVT 83:82)
 // and the remappable MSI address (5.1.2.2: HANDLE[14:0] 19:5, format 4, SHV 3,
@@ -79,6 +79,10 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       qi_descriptors_(stats_.counter("qi.descriptors", "descriptors posted, wait descriptors included")),
       qi_timeouts_(stats_.counter("qi.timeouts", "waits that timed out or ended in an IQE")),
       inval_wait_(stats_.histogram("qi.wait_ns", "time from the IQT write to the wait descriptor's status write", "ns")),
+      inval_total_(stats_.histogram("qi.invalidation_ns",
+                                    "per batch: from its first descriptor write to the wait descriptor's status write "
+                                    "(under a vIOMMU, the IQT write's VM exit and the hypervisor's replay included)",
+                                    "ns")),
       flushes_(stats_.counter("deferred.flushes", "deferred-policy flushes")),
       flush_batch_full_(stats_.counter("deferred.flush_batch_full", "flushes because flush_batch unmaps were pending")),
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
@@ -296,6 +300,7 @@ bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& 
   }
   cpu_.sync();
   if (ok) inval_wait_.sample((sc_core::sc_time_stamp() - posted).to_seconds() * 1e9);
+  if (ok) inval_total_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
   else ++qi_timeouts_;
   qi_lock_.unlock();
   return ok;
@@ -523,6 +528,29 @@ std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t siz
   }
   cpu_.sync();
   return "";
+}
+
+std::string VtdDriver::invalidate_pasid(uint16_t rid, uint32_t pasid, bool page_selective, uint64_t addr,
+                                        unsigned am) {
+  auto it = attached_.find({rid, int64_t(pasid)});
+  Domain* d = it == attached_.end() ? nullptr : domain(it->second);
+  if (!d) return "nothing attached at requester " + std::to_string(rid) + " PASID " + std::to_string(pasid);
+  if (am > mamv_) page_selective = false;  // beyond MAMV: all of the PASID
+  const uint64_t head = 6 | ((page_selective ? 3ull : 2ull) << 4) | (uint64_t(d->did) << 16) | (uint64_t(pasid) << 32);
+  std::vector<std::array<uint64_t, 4>> descs = {{head, page_selective ? ((addr & ~0xfffull) | am) : 0, 0, 0}};
+  if (ats_.count(rid))
+    descs.push_back(page_selective ? devtlb_desc(rid, addr & ~0xfffull, kPageSize << am, true, pasid)
+                                   : devtlb_desc(rid, 0, 1ull << 63, true, pasid));
+  return submit_invalidation(descs) ? "" : "the PASID-based invalidation did not complete";
+}
+
+std::string VtdDriver::page_group_response(uint16_t rid, bool has_pasid, uint32_t pasid, uint16_t prgi,
+                                           unsigned code) {
+  const uint64_t q0 = 9 | (has_pasid ? (1ull << 4) : 0) | (uint64_t(code & 0xf) << 12) | (uint64_t(rid) << 16) |
+                      (uint64_t(pasid & 0xfffff) << 32);
+  return submit_invalidation({{q0, (1ull << 2) | (uint64_t(prgi & 0x1ff) << 3), 0, 0}})
+             ? ""
+             : "the page group response did not complete";
 }
 
 void VtdDriver::flush_deferred() {
@@ -829,7 +857,8 @@ void VtdDriver::read_faults() {
 
 void VtdDriver::prq_thread() {
   for (;;) {
-    wait(prq_ev_);
+    if (!prq_pending_) wait(prq_ev_);
+    prq_pending_ = false;
     ++prq_irqs_;
     cpu_.charge_ns(p_.irq_entry_ns);
     serve_page_requests();
@@ -860,6 +889,12 @@ void VtdDriver::serve_page_requests() {
 
     bool ok = false;
     auto b = pp ? bound_.find({rid, pasid}) : bound_.end();
+    if (b == bound_.end() && unbound_prq_ &&
+        unbound_prq_(PageRequest{rid, pp, pasid, addr, (q1 & r::PRD_RD) != 0, wr, last, prgi})) {
+      head = (head + 32) % prq_size_;
+      cpu_.wr64(base_ + r::PQH, head);
+      continue;
+    }
     if (b != bound_.end()) {
       Process& pr = procs_[b->second];
       for (auto& v : pr.vmas) {
@@ -883,9 +918,7 @@ void VtdDriver::serve_page_requests() {
     if (last) {
       group_ok.erase(key);
       if (gok) ++page_requests_served_; else ++page_requests_refused_;
-      uint64_t rc = gok ? 0 : 1;
-      submit_invalidation({{9 | (pp ? (1ull << 4) : 0) | (rc << 12) | (uint64_t(rid) << 16) | (uint64_t(pasid) << 32),
-                  (1ull << 2) | (uint64_t(prgi) << 3), 0, 0}});
+      page_group_response(rid, pp, pasid, prgi, gok ? 0 : 1);
     }
   }
 }

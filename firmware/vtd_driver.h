@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -136,7 +137,13 @@ public:
 
   // Interrupt entry points (called by the platform's interrupt controller).
   void fault_interrupt() { fault_ev_.notify(sc_core::SC_ZERO_TIME); }
-  void page_request_interrupt() { prq_ev_.notify(sc_core::SC_ZERO_TIME); }
+  // An interrupt taken while the thread is still serving the queue is not
+  // lost: it is pending and the thread serves again (a threaded IRQ, as
+  // Linux's prq_event_thread runs once more when woken during its run).
+  void page_request_interrupt() {
+    prq_pending_ = true;
+    prq_ev_.notify(sc_core::SC_ZERO_TIME);
+  }
 
   // Interrupt remapping is on (intremap and ECAP.IR, after bring-up).
   bool interrupt_remapping() const { return irt_ != 0; }
@@ -181,6 +188,30 @@ public:
   std::string svm_unmap(uint32_t proc, uint64_t va, uint64_t size);
   // Software walk of a process table (tests).
   bool svm_lookup(uint32_t proc, uint64_t va, uint64_t* pa);
+
+  // ---- For a hypervisor that backs a guest's VT-d with this unit ----
+  // Replays a guest's PASID-based IOTLB invalidation (QI type 6) on the domain
+  // attached at (rid, pasid): all of the PASID, or page-selective at `addr`
+  // with address mask `am` (VT-d 6.5.2.4), plus the device TLB when the device
+  // uses ATS (iommufd's IOMMU_HWPT_INVALIDATE for a nested domain). Waits for
+  // completion; "" or why not.
+  std::string invalidate_pasid(uint16_t rid, uint32_t pasid, bool page_selective, uint64_t addr, unsigned am);
+  // A page group response (QI type 9, VT-d 6.5.2.10) for a request this driver
+  // handed to on_unbound_page_request(). `code`: PCIe PRG response code.
+  std::string page_group_response(uint16_t rid, bool has_pasid, uint32_t pasid, uint16_t prgi, unsigned code);
+  // A page request decoded from the page request queue (VT-d 9.x Page Request Descriptor).
+  struct PageRequest {
+    uint16_t rid = 0;
+    bool has_pasid = false;
+    uint32_t pasid = 0;
+    uint64_t addr = 0;
+    bool read = false, write = false, last = false;
+    uint16_t prgi = 0;
+  };
+  // A page request for a (rid, PASID) no SVM process is bound to goes to
+  // `handler` first; when it returns true the handler answers the group
+  // (page_group_response) and the driver does not. Elaboration time only.
+  void on_unbound_page_request(std::function<bool(const PageRequest&)> handler) { unbound_prq_ = std::move(handler); }
 
   // Deferred policy: flush now (also called by the timer).
   void flush_deferred();
@@ -262,6 +293,7 @@ private:
   bool ready_ = false;
   std::string error_;
   sc_core::sc_event ready_ev_, fault_ev_, prq_ev_, flush_kick_;
+  bool prq_pending_ = false;
   bool scalable_ = false;
   uint64_t cap_ = 0, ecap_ = 0;
   unsigned sllps_ = 0;
@@ -293,6 +325,7 @@ private:
   std::map<uint32_t, Process> procs_;
   std::map<std::pair<uint16_t, uint32_t>, uint32_t> bound_;     // (rid, pasid) -> process
   std::vector<Deferred> deferred_;
+  std::function<bool(const PageRequest&)> unbound_prq_;
 
   StatGroup stats_;
   Counter& maps_;
@@ -303,6 +336,7 @@ private:
   Counter& qi_descriptors_;
   Counter& qi_timeouts_;
   Histogram& inval_wait_;
+  Histogram& inval_total_;
   Counter& flushes_;
   Counter& flush_batch_full_;
   Counter& flush_timeout_;

@@ -97,6 +97,15 @@ public:
   // Hardware reset: registers to reset values, caches emptied, QI idle, DMI revoked.
   void reset();
 
+  // Records a non-recoverable fault of `req` with `reason` in the fault
+  // recording registers (raising the fault event as a translation fault
+  // would): how a hypervisor emulating this unit for a guest reports a fault
+  // the host unit took for the guest's device (QEMU intel_iommu.c,
+  // vtd_report_fault). True if a record was attempted.
+  bool record_fault(const XlateRequest& req, FaultReason reason) {
+    return faults_.report(req, AddressType::Untranslated, reason, false);
+  }
+
 private:
   // Socket callbacks.
   void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
