@@ -53,6 +53,8 @@ void X86VtdPlatform::declare(ParamList& p) {
   mem_params_.declare(mem);
   ParamList k = p.scope("kernel");
   kernel_.declare(k);
+  ParamList v = p.scope("virt");
+  virt_.declare(v);
   unit_params_.assign(unit_names_.size(), vtd::VtdParams{});
   mmio_base_.assign(unit_names_.size(), 0);
   for (size_t i = 0; i < unit_names_.size(); ++i) {
@@ -107,6 +109,7 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_units(stats, trace);
   if (err.empty()) err = build_kernel(stats);
+  if (err.empty() && virt_.enabled()) err = build_guest(stats, trace);
   if (err.empty()) ioas_->set_trace(TraceScope::of(&trace, "kernel", "kernel"));
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = build_endpoint(i, stats, trace, &done);
@@ -123,8 +126,9 @@ std::string X86VtdPlatform::check_endpoint(size_t i, const SystemParams& sys, st
     EndpointLimits limits;
     limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
     limits.ram_share_key = "kernel.ram_size";
-    limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
-    limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
+    // virt.backing = shadow gives the guest a legacy-mode vIOMMU: no PASIDs.
+    limits.unit_has_pasid = unit_params_[s.unit_index].scalable() && virt_.backing != virt::Backing::Shadow;
+    limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable; under virt, backing = nested)";
     limits.unit_has_nesting = limits.unit_has_pasid && unit.nest_supported && unit.fl_supported && unit.sl_supported;
     limits.nesting_needs = "a unit with nested translation (" + s.unit + ".profile = scalable with " + s.unit +
                            ".nest, " + s.unit + ".flts and " + s.unit + ".slts = true)";
@@ -174,7 +178,8 @@ std::string X86VtdPlatform::check_kernel_and_units() const {
   if (kernel_.ram_base & 0xfff || kernel_.ram_size & 0xfff) return ram + ": both must be 4 KiB aligned";
   for (size_t u = 0; u < unit_names_.size(); ++u)
     if (std::string err = check_unit_reach(u); !err.empty()) return err;
-  return "";
+  return virt::VirtGuest::check(virt_, unit_params_[0], unit_names_.size(), kernel_.driver.intremap, kernel_.ram_base,
+                                kernel_.ram_size, mem_params_.size);
 }
 
 // The unit reaches every byte of the kernel's RAM: its tables, queues and the
@@ -278,6 +283,19 @@ std::string X86VtdPlatform::build_kernel(StatGroup& stats) {
   return "";
 }
 
+// virt.backing: the guest kernel over the vIOMMU the hypervisor backs with unit 0.
+std::string X86VtdPlatform::build_guest(StatGroup& stats, TraceWriter& trace) {
+  virt::GuestSetup s;
+  s.host_unit = unit_params_[0];
+  s.driver = kernel_.driver;
+  s.msi_delivery_ns = kernel_.msi_delivery_ns;
+  s.mmio_base = mmio_base_[0];
+  s.msi_base = kMsiBase;
+  s.msi_size = kMsiSize;
+  guest_ = std::make_unique<virt::VirtGuest>(virt_);
+  return guest_->build(s, *membus_, cpu_space_, *ioas_, *drivers_[0], stats, trace);
+}
+
 // Endpoint i, in the order the kernel brings it up: its IOAS, its models,
 // their binding, its driver and the driver's interrupts.
 std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
@@ -285,11 +303,22 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
-  fw::VtdDriver& unit = *drivers_[s.unit_index];
-  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(*ioas_, s.ep->name(), ioas_id, unit));
-  const EndpointContext ctx{stats,   trace, ioas_.get(),         &unit,  *dma_apis_.back(), *alloc_,
-                            *cpu_,   kernel_stats_.get(),        ioas_id, function_address(i)};
+  // virt.backing: the endpoint is assigned to the guest, whose kernel drives it.
+  fw::VtdDriver& unit = guest_ ? guest_->driver() : *drivers_[s.unit_index];
+  fw::IoasLayer& ioas = guest_ ? guest_->ioas() : *ioas_;
+  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(ioas, s.ep->name(), ioas_id, unit));
+  const EndpointContext ctx{stats,
+                            trace,
+                            &ioas,
+                            &unit,
+                            *dma_apis_.back(),
+                            guest_ ? guest_->allocator() : *alloc_,
+                            guest_ ? guest_->cpu() : *cpu_,
+                            guest_ ? guest_->kernel_stats() : kernel_stats_.get(),
+                            ioas_id,
+                            function_address(i)};
   s.ep->create(ctx);
+  if (guest_) guest_->hypervisor().assign(s.ep->name(), s.ep->requester_id(), s.ep->ports().messages != nullptr);
   if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
   s.driver = s.ep->create_driver(ctx);
   if (s.driver) s.driver->set_msi_domain(&unit);  // its unit's interrupt remapping (kernel.intremap)
@@ -307,16 +336,22 @@ std::string X86VtdPlatform::attach_to_ioas(size_t i, uint32_t* ioas_id) {
   const IoasPlacement place = s.ep->ioas_placement();
   fw::IoasOptions opt;
   opt.base = place.iova_base;
+  fw::IoasLayer& layer = guest_ ? guest_->ioas() : *ioas_;
   if (place.address_space) {
     auto it = shared_ioas_.find(place.address_space);
-    if (it == shared_ioas_.end()) it = shared_ioas_.emplace(place.address_space, ioas_->ioas_alloc(opt)).first;
+    if (it == shared_ioas_.end()) it = shared_ioas_.emplace(place.address_space, layer.ioas_alloc(opt)).first;
     *ioas_id = it->second;
   } else {
-    *ioas_id = ioas_->ioas_alloc(opt);
+    *ioas_id = layer.ioas_alloc(opt);
   }
   const unsigned group = place.group ? place.group : 0x10000u + static_cast<unsigned>(i);
-  return ioas_->register_device(s.ep->name(), fw::Requester::pci(s.ep->requester_id()), group,
-                                drivers_[s.unit_index].get());
+  const fw::Requester rid = fw::Requester::pci(s.ep->requester_id());
+  if (!guest_) return ioas_->register_device(s.ep->name(), rid, group, drivers_[s.unit_index].get());
+  // Assigned to the guest: the guest kernel attaches it to its IOAS; the
+  // hypervisor attaches it on the host (VirtualVtd::attach_host).
+  std::string err = guest_->ioas().register_device(s.ep->name(), rid, group, &guest_->driver());
+  if (err.empty()) err = ioas_->register_device(s.ep->name(), rid, group, drivers_[s.unit_index].get());
+  return err;
 }
 
 // Endpoint i's function: config space at ECAM (PCIe Base Spec 7.2.2: bus 27:20,
@@ -335,11 +370,12 @@ std::string X86VtdPlatform::bind_endpoint(size_t i, const fw::PciFunctionAddr& f
   Endpoint& ep = *endpoints_[i].ep;
   const EndpointPorts ports = ep.ports();
   if (ports.config) {
+    const unsigned space = guest_ ? guest_->space() : cpu_space_;  // an assigned device's BARs are the guest's
     const unsigned cfg = membus_->add_target(*ports.config);
-    if (std::string err = map(cpu_space_, RouteEntry{ep.name() + ".cfg", fn.cfg, 4096, cfg, true}); !err.empty())
+    if (std::string err = map(space, RouteEntry{ep.name() + ".cfg", fn.cfg, 4096, cfg, true}); !err.empty())
       return err + " (kernel.ecam_base)";
     const unsigned bar = membus_->add_target(*ports.bar0);
-    if (std::string err = map(cpu_space_, RouteEntry{ep.name() + ".bar0", fn.bar0, kBarStride, bar, true}); !err.empty())
+    if (std::string err = map(space, RouteEntry{ep.name() + ".bar0", fn.bar0, kBarStride, bar, true}); !err.empty())
       return err + " (kernel.bar_base)";
   }
   return rc_->attach_endpoint(ep.requester_id(), *ports.dma, ports.messages);
@@ -356,6 +392,7 @@ std::vector<std::string> X86VtdPlatform::run_failures() const {
   std::vector<std::string> out;
   for (const auto& d : drivers_)
     if (!d->error().empty()) out.push_back(std::string(d->basename()) + ": bring-up failed: " + d->error());
+  if (guest_) guest_->failures(&out);
   endpoints_.failures(&out);
   return out;
 }

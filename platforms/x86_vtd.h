@@ -47,6 +47,7 @@
 #include "platforms/platform.h"
 #include "platforms/root_complex.h"
 #include "platforms/workload_monitor.h"
+#include "platforms/x86_vtd_virt.h"
 
 namespace iommusim {
 
@@ -109,6 +110,8 @@ public:
   RootComplex& root_complex() { return *rc_; }
   fw::CpuPort& cpu() { return *cpu_; }
   fw::PageAllocator& allocator() { return *alloc_; }
+  // virt.backing = shadow | nested: the guest the endpoints belong to (nullptr on bare metal).
+  virt::VirtGuest* guest() { return guest_.get(); }
   // Parameter structs, editable between declare() and elaborate().
   KernelParams& kernel_params() { return kernel_; }
   vtd::VtdParams& unit_params(size_t i) { return unit_params_.at(i); }
@@ -124,6 +127,7 @@ private:
   std::string build_units(StatGroup& stats, TraceWriter& trace);
   static std::string use_iotlb_impl(vtd::Translator& translator, const std::string& unit);
   std::string build_kernel(StatGroup& stats);
+  std::string build_guest(StatGroup& stats, TraceWriter& trace);
   std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                              std::vector<const sc_core::sc_event*>* done);
   std::string attach_to_ioas(size_t i, uint32_t* ioas_id);
@@ -155,6 +159,8 @@ private:
   std::vector<std::unique_ptr<fw::VtdDriver>> drivers_;
   std::vector<std::unique_ptr<fw::DmaApi>> dma_apis_;  // one per endpoint
   std::unique_ptr<WorkloadMonitor> monitor_;
+  virt::VirtParams virt_;
+  std::unique_ptr<virt::VirtGuest> guest_;
 };
 
 }  // namespace iommusim
