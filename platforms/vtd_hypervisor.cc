@@ -189,8 +189,8 @@ void VirtualVtd::replay(const vtd::QiDescriptor& d) {
       break;
     case vtd::QiType::PageGroupResponse:
       if (assigned(d.sid)) {
-        host_.page_group_response(d.sid, d.pasid_present, d.pasid, d.prgi, d.response_code);
         ++prq_responses_;
+        host_.page_group_response(d.sid, d.pasid_present, d.pasid, d.prgi, d.response_code);
       }
       break;
     default:  // wait (the emulated unit writes its status), IEC, device TLB (the host's own invalidations cover them)
