@@ -160,6 +160,7 @@ const std::vector<ParamTable>& param_tables() {
        }},
       {"KernelParams", IOMMUSIM_ROWS_OF(KernelParams, IOMMUSIM_KERNEL_PARAMS)},
       {"VtdDriverParams", &all_rows<fw::VtdDriverParams>},
+      {"VirtParams", &all_rows<virt::VirtParams>},
       {"IoasPlacement", &all_rows<IoasPlacement>},
       {"WorkloadParams", &all_rows<fw::WorkloadParams>},
       {"NicDriverParams", &all_rows<fw::NicDriverParams>},
