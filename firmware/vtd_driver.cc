@@ -386,9 +386,10 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
   }
   bool domain_wide = !psi || chunks.size() > 8;
   for (auto& u : d.users) {
-    if (d.nested || u.second >= 0) {
-      // First-level or nested translations of a PASID: PASID-based IOTLB invalidation.
-      if (d.nested || !scalable_) {
+    if (d.nested || d.first_level || u.second >= 0) {
+      // First-level or nested translations of a PASID (RID_PASID 0 for
+      // requests without one): PASID-based IOTLB invalidation.
+      if (d.nested || d.first_level || !scalable_) {
         uint32_t pasid = static_cast<uint32_t>(u.second < 0 ? 0 : u.second);
         if (domain_wide) descs.push_back({6 | (2ull << 4) | (uint64_t(d.did) << 16) | (uint64_t(pasid) << 32), 0, 0, 0});
         else
@@ -397,7 +398,7 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
       }
     }
   }
-  if (!d.nested) {
+  if (!d.nested && !d.first_level) {
     if (domain_wide) descs.push_back({2 | (2ull << 4) | (uint64_t(d.did) << 16), 0, 0, 0});
     else
       for (auto& c : chunks) descs.push_back({2 | (3ull << 4) | (uint64_t(d.did) << 16), c.first | c.second, 0, 0});
@@ -415,12 +416,15 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
   if (!descs.empty()) submit_invalidation(descs);
 }
 
-void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users) {
+void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users,
+                                  bool first_level) {
   std::vector<std::array<uint64_t, 4>> descs;
-  descs.push_back({2 | (2ull << 4) | (uint64_t(did) << 16), 0, 0, 0});
+  if (!first_level) descs.push_back({2 | (2ull << 4) | (uint64_t(did) << 16), 0, 0, 0});
   if (scalable_)
     for (auto& u : users)
-      if (u.second >= 0) descs.push_back({6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
+      if (u.second >= 0 || first_level)  // a first-level domain's requests without PASID: RID_PASID 0
+        descs.push_back({6 | (2ull << 4) | (uint64_t(did) << 16) | (uint64_t(std::max<int64_t>(u.second, 0)) << 32),
+                         0, 0, 0});
   for (auto& u : users)
     if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, 0, 1ull << 63, u.second >= 0, static_cast<uint32_t>(u.second)));
   submit_invalidation(descs);
@@ -448,7 +452,12 @@ std::string VtdDriver::domain_alloc(uint32_t* handle) {
   if (!levels) return "the unit supports neither 3- nor 4-level second-level tables (SAGAW)";
   Domain d;
   d.did = next_did_++;
-  d.sl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::SecondLevel, sllps_, levels);
+  d.first_level = scalable_ && p_.dma_first_level && (ecap_ & r::ECAP_FLTS) != 0;
+  if (d.first_level)  // 4-level IA-32e tables; 2 MiB leaves always, 1 GiB with CAP.FS1GP (VT-d 3.6.1)
+    d.sl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::FirstLevel,
+                                       p_.superpages ? (0x1 | ((cap_ & r::CAP_FS1GP) != 0 ? 0x2 : 0)) : 0);
+  else
+    d.sl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::SecondLevel, sllps_, levels);
   if (!d.sl->ok()) return "out of page-table memory";
   *handle = next_handle_++;
   domains_.emplace(*handle, std::move(d));
@@ -492,8 +501,9 @@ std::string VtdDriver::domain_map(uint32_t handle, uint64_t iova, uint64_t pa, u
   ++maps_;
   pages_mapped_.set(pages_mapped_.value() + leaves);
   cpu_.charge_ns(p_.map_ns + p_.map_page_ns * static_cast<double>(leaves));
-  // Caching mode: not-present entries may be cached, so a map is invalidated too.
-  if (err.empty() && ((cap_ & r::CAP_CM) != 0)) invalidate_range(*d, iova, size);
+  // Caching mode: not-present entries may be cached, so a map is invalidated
+  // too; first-level maps excepted (VT-d 6.1; Linux __mapping_notify_one).
+  if (err.empty() && ((cap_ & r::CAP_CM) != 0) && !d->first_level) invalidate_range(*d, iova, size);
   cpu_.sync();
   return err;
 }
@@ -533,6 +543,7 @@ std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t siz
 std::string VtdDriver::invalidate_pasid(uint16_t rid, uint32_t pasid, bool page_selective, uint64_t addr,
                                         unsigned am) {
   auto it = attached_.find({rid, int64_t(pasid)});
+  if (it == attached_.end() && pasid == 0) it = attached_.find({rid, -1});  // RID_PASID: requests without PASID
   Domain* d = it == attached_.end() ? nullptr : domain(it->second);
   if (!d) return "nothing attached at requester " + std::to_string(rid) + " PASID " + std::to_string(pasid);
   if (am > mamv_) page_selective = false;  // beyond MAMV: all of the PASID
@@ -561,9 +572,13 @@ void VtdDriver::flush_deferred() {
   for (auto& q : batch) dids.insert(q.did);
   for (uint16_t did : dids) {
     std::set<std::pair<uint16_t, int64_t>> users;
+    bool first_level = false;
     for (auto& kv : domains_)
-      if (kv.second.did == did) users = kv.second.users;
-    invalidate_domain(did, users);
+      if (kv.second.did == did) {
+        users = kv.second.users;
+        first_level = kv.second.first_level;
+      }
+    invalidate_domain(did, users, first_level);
   }
   ++flushes_;
   sc_time now = sc_core::sc_time_stamp();
@@ -666,10 +681,12 @@ std::string VtdDriver::point_pasid_entry(uint16_t rid, bool has_pasid, uint32_t 
     ContextTables::PasidEntry pe;
     pe.did = nd->did;
     const Domain* second_level = nd->nested ? domain(nd->parent) : nd;
-    pe.pgtt = nd->nested ? vtdfmt::Pgtt::Nested : vtdfmt::Pgtt::SecondLevel;
+    pe.pgtt = nd->nested ? vtdfmt::Pgtt::Nested
+                         : (nd->first_level ? vtdfmt::Pgtt::FirstLevel : vtdfmt::Pgtt::SecondLevel);
     pe.slptptr = second_level->sl->root();
     pe.aw = second_level->sl->levels() == 4 ? 2 : 1;
     if (nd->nested) pe.flptptr = nd->fl_root;
+    if (nd->first_level) pe.flptptr = nd->sl->root();
     err = ctx_->set_pasid_entry(rid, slot, pe);
   } else {
     err = ctx_->clear_pasid_entry(rid, slot);

@@ -68,6 +68,10 @@ enum class InvalidationPolicy { Strict, Deferred, None };
     "on: Linux maps large pages where they fit and CAP.SLLPS allows")                                        \
   P(std::string, mode, "mode", "auto", one_of({"auto", "legacy", "scalable"}), "",                            \
     "translation table mode: auto = scalable if ECAP.SMTS", "auto: the richer mode the unit offers")          \
+  P(bool, dma_first_level, "dma_first_level", false, boolean(), "",                                          \
+    "scalable mode with ECAP.FLTS: paging (DMA-API) domains in first-level tables (PASID entry PGTT 001b), "  \
+    "invalidated by PASID-based IOTLB invalidations, as Linux does by default in scalable mode",             \
+    "off: second-level domains, as this model always had (Linux: first_level_by_default())")                \
   P(bool, page_requests, "page_requests", true, boolean(), "",                                                \
     "scalable mode: enable page requests (context PRE) and serve the page request queue",                     \
     "on: serve page requests wherever the unit takes them")                                                   \
@@ -191,7 +195,8 @@ public:
 
   // ---- For a hypervisor that backs a guest's VT-d with this unit ----
   // Replays a guest's PASID-based IOTLB invalidation (QI type 6) on the domain
-  // attached at (rid, pasid): all of the PASID, or page-selective at `addr`
+  // attached at (rid, pasid) (PASID 0: the domain of requests without PASID,
+  // RID_PASID): all of the PASID, or page-selective at `addr`
   // with address mask `am` (VT-d 6.5.2.4), plus the device TLB when the device
   // uses ATS (iommufd's IOMMU_HWPT_INVALIDATE for a nested domain). Waits for
   // completion; "" or why not.
@@ -228,7 +233,8 @@ private:
   struct Domain {
     uint16_t did = 0;
     bool nested = false;
-    std::unique_ptr<PageTable> sl;    // paging domain: its second level
+    bool first_level = false;         // paging domain in first-level tables (dma_first_level)
+    std::unique_ptr<PageTable> sl;    // paging domain: its table (second level, or first level)
     uint32_t parent = 0;              // nested: the parent paging domain
     uint64_t fl_root = 0;             // nested: user first-level table
     std::set<std::pair<uint16_t, int64_t>> users;  // (rid, pasid or -1)
@@ -269,7 +275,7 @@ private:
   bool register_iotlb_invalidation(uint64_t desc, uint64_t addr);
   bool poll_clear(uint64_t reg, uint64_t busy, uint64_t* last);
   void invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
-  void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users);
+  void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users, bool first_level);
   std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
   Domain* domain(uint32_t handle);
   std::string ensure_scalable_context(uint16_t rid);

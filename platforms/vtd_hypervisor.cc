@@ -275,13 +275,16 @@ void VirtualVtd::shadow_drop(Assigned& a, uint64_t lo, uint64_t hi) {
 // The guest's PASID entry of `pasid`: a first-level entry (PGTT 001b) becomes
 // a host nested domain over the GPA -> HPA IOAS, its FLPTPTR copied as it is
 // (guest physical: the host unit translates it through its second level).
+// PASID 0 (RID_PASID) decides requests without PASID: the device itself is
+// attached to the nested domain, and back to its shadow when the entry stops
+// being first-level.
 void VirtualVtd::nested_sync(Assigned& a, uint32_t pasid) {
-  if (pasid == kRidPasid) return;  // requests without PASID: shadowed
   const GuestEntry e = guest_entry(a, pasid);
   auto it = a.pasids.find(pasid);
   if (it != a.pasids.end() && it->second.entry == e) return;
   if (it != a.pasids.end()) {
-    host_ioas_.detach_pasid(a.name, pasid);
+    if (pasid == kRidPasid) host_ioas_.attach(a.name, a.shadow_ioas);
+    else host_ioas_.detach_pasid(a.name, pasid);
     host_ioas_.hwpt_free(it->second.hwpt);
     a.pasids.erase(it);
   }
@@ -289,7 +292,9 @@ void VirtualVtd::nested_sync(Assigned& a, uint32_t pasid) {
   Nested n;
   n.entry = e;
   if (!host_ioas_.hwpt_alloc_nested(s2_ioas_, a.name, e.flptptr, &n.hwpt).empty()) { ++shadow_errors_; return; }
-  if (!host_ioas_.attach_pasid(a.name, pasid, n.hwpt).empty()) {
+  const std::string err = pasid == kRidPasid ? host_ioas_.attach(a.name, n.hwpt)
+                                             : host_ioas_.attach_pasid(a.name, pasid, n.hwpt);
+  if (!err.empty()) {
     host_ioas_.hwpt_free(n.hwpt);
     ++shadow_errors_;
     return;

@@ -365,3 +365,39 @@ TEST(X86VtdVirt, BackingsTheHostUnitCannotCarryAreRefused) {
     EXPECT_NE(err.find(c.expected), std::string::npos) << err;
   }
 }
+
+// kernel.dma_first_level: the guest's DMA domain in first-level tables (RID_PASID
+// entry PGTT 001b). The hypervisor nests it for requests without PASID; a map
+// needs no invalidation under caching mode (VT-d 6.1), so no VM exit, and the
+// guest's unmap (PASID-based IOTLB invalidation of PASID 0) leaves no stale
+// translation on the host.
+TEST(X86VtdVirt, NestedFirstLevelDmaDomainMapsWithoutExitsAndUnmapsWithoutStaleness) {
+  VirtRig r({"vtd0.profile=scalable", "ep0.workload=idle", "virt.backing=nested", "kernel.dma_first_level=true"});
+  fw::Workload& w = r.p.workload("ep0");
+  uint64_t gpa = 0, exits_map = 0, exits_unmap = 0;
+  r.run_guest([&] {
+    fw::IoasLayer& G = r.guest().ioas();
+    const uint32_t a = w.ioas_id();
+    ASSERT_EQ(G.attach("ep0", a), "");
+    fw::PhysMemory& guest = r.guest().hypervisor().guest_memory();
+    const virt::GuestEntry ge = virt::read_pasid_entry(guest, r.guest().cpu().rd64(kVvtd + RTADDR), 0x100, 0);
+    EXPECT_EQ(ge.pgtt, 1u);
+    gpa = r.guest().allocator().alloc_page();
+    uint64_t iova = kIova;
+    const uint64_t before = r.guest().hypervisor().vm_exits();
+    ASSERT_EQ(G.map(a, &iova, gpa, 4096, fw::Perm{true, true}, true), "");
+    exits_map = r.guest().hypervisor().vm_exits() - before;
+    EXPECT_EQ(dma_write(w, kIova, 0x77), tlm::TLM_OK_RESPONSE);
+    const uint64_t mid = r.guest().hypervisor().vm_exits();
+    ASSERT_EQ(G.unmap(a, kIova, 4096), "");
+    exits_unmap = r.guest().hypervisor().vm_exits() - mid;
+    EXPECT_EQ(dma_write(w, kIova, 0x78), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  EXPECT_EQ(r.ram64(host_of(gpa)), 0x77u);
+  EXPECT_EQ(exits_map, 0u);
+  EXPECT_GE(exits_unmap, 1u);
+  EXPECT_EQ(r.stat("system.virt.nested.binds"), 1);
+  EXPECT_EQ(r.stat("system.virt.nested.flushes"), 1);
+  EXPECT_EQ(r.stat("system.virt.shadow.maps"), 0);
+  EXPECT_GT(r.stat("system.vtd0.walker.nested_sl_walks"), 0);
+}
