@@ -64,35 +64,46 @@ GuestEntry read_pasid_entry(fw::PhysMemory& guest, uint64_t rtaddr, uint16_t rid
 
 namespace {
 // One table at `level` (1 = leaf level) covering IOVAs from `base`.
-void collect(fw::PhysMemory& guest, uint64_t table, unsigned level, uint64_t base, uint64_t lo, uint64_t hi,
-             std::vector<GuestLeaf>* out) {
+struct Collection {
+  uint64_t lo, hi;
+  size_t limit;
+  std::vector<GuestLeaf> leaves;
+  bool truncated = false;
+};
+
+void collect(fw::PhysMemory& guest, uint64_t table, unsigned level, uint64_t base, Collection* c) {
   uint8_t page[4096];
   if (!guest.read(table, page, sizeof page)) return;
   const unsigned shift = 12 + 9 * (level - 1);
   for (unsigned i = 0; i < 512; ++i) {
     const uint64_t start = base + (uint64_t(i) << shift), last = start + (1ull << shift) - 1;
-    if (last < lo || start > hi) continue;
+    if (last < c->lo || start > c->hi) continue;
     const uint64_t e = load_le64(page + 8 * i);
     if (!(e & (SL_R | SL_W))) continue;  // not present (9.8: R = W = 0)
+    if (c->leaves.size() >= c->limit) {
+      c->truncated = true;
+      return;
+    }
     if (level == 1 || (e & SL_PS)) {
       GuestLeaf leaf;
       leaf.iova = start;
       leaf.size = 1ull << shift;
       leaf.gpa = e & ADDR_MASK & ~(leaf.size - 1);
       leaf.perm = fw::Perm{(e & SL_R) != 0, (e & SL_W) != 0, false, true};
-      out->push_back(leaf);
+      c->leaves.push_back(leaf);
     } else {
-      collect(guest, e & ADDR_MASK, level - 1, start, lo, hi, out);
+      collect(guest, e & ADDR_MASK, level - 1, start, c);
     }
   }
 }
 }  // namespace
 
 std::vector<GuestLeaf> collect_sl_leaves(fw::PhysMemory& guest, uint64_t root, unsigned levels, uint64_t lo,
-                                         uint64_t hi) {
-  std::vector<GuestLeaf> out;
-  if (levels >= 3 && levels <= 5) collect(guest, root & ADDR_MASK, levels, 0, lo, hi, &out);
-  return out;
+                                         uint64_t hi, size_t limit, bool* truncated) {
+  Collection c{lo, hi, limit, {}, false};
+  if (levels >= 3 && levels <= 5) collect(guest, root & ADDR_MASK, levels, 0, &c);
+  if (truncated) *truncated = c.truncated;
+  return std::move(c.leaves);
 }
 
 }  // namespace iommusim::virt

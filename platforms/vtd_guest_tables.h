@@ -11,6 +11,7 @@
 // Pure C++ (no SystemC): unit-tested against SparseMemory.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -77,9 +78,11 @@ struct GuestLeaf {
 };
 
 // The present leaves (R or W set) of the second-level table at `root` with
-// `levels` levels that overlap [lo, hi], in IOVA order. A table pointer that
-// cannot be read (outside guest RAM) contributes nothing.
+// `levels` levels that overlap [lo, hi], in IOVA order, at most `limit` of
+// them (*truncated set when there were more: a guest can make its tables
+// alias one another into billions of leaves). A table pointer that cannot be
+// read (outside guest RAM) contributes nothing.
 std::vector<GuestLeaf> collect_sl_leaves(fw::PhysMemory& guest, uint64_t root, unsigned levels, uint64_t lo,
-                                         uint64_t hi);
+                                         uint64_t hi, size_t limit = SIZE_MAX, bool* truncated = nullptr);
 
 }  // namespace iommusim::virt

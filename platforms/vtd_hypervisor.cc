@@ -14,6 +14,10 @@ using sc_core::SC_NS;
 
 namespace {
 constexpr uint64_t kAllIovas = ~0ull;
+// Guest leaves shadowed per sync at most: tables that alias each other could
+// name billions; what is beyond stays unmapped (its DMA faults). Assumption:
+// 4 GiB of 4 KiB pages.
+constexpr size_t kMaxShadowLeaves = 1u << 20;
 constexpr uint32_t kRidPasid = 0;  // the PASID the guest driver gives requests without one (context RID_PASID)
 // PASID-based IOTLB invalidation granularity 11b: page-selective within a PASID (VT-d 6.5.2.4).
 constexpr unsigned kPasidIotlbPage = 3, kPasidCacheSelective = 1;
@@ -188,7 +192,9 @@ void VirtualVtd::replay(const vtd::QiDescriptor& d) {
       replay_pasid_iotlb(d);
       break;
     case vtd::QiType::PageGroupResponse:
-      if (assigned(d.sid)) {
+      // Only a group the hypervisor injected is answered on the host: the
+      // guest cannot make the device see a response it never asked for.
+      if (outstanding_groups_.erase({d.sid, d.pasid, d.prgi})) {
         ++prq_responses_;
         host_.page_group_response(d.sid, d.pasid_present, d.pasid, d.prgi, d.response_code);
       }
@@ -237,8 +243,11 @@ void VirtualVtd::shadow_sync(Assigned& a, uint64_t lo, uint64_t hi) {
   // Shadowed: a legacy entry with TT 00b/01b, or a scalable PASID entry with PGTT 010b (second level).
   const bool second_level = e.present && (scalable_ ? e.pgtt == 2 : e.tt <= 1);
   std::map<uint64_t, GuestLeaf> want;
+  bool truncated = false;
   if (second_level)
-    for (const GuestLeaf& l : collect_sl_leaves(guest_, e.slptptr, e.sl_levels, lo, hi)) want[l.iova] = l;
+    for (const GuestLeaf& l : collect_sl_leaves(guest_, e.slptptr, e.sl_levels, lo, hi, kMaxShadowLeaves, &truncated))
+      want[l.iova] = l;
+  if (truncated) ++shadow_errors_;
   cpu_.charge_ns(p_.leaf_ns * static_cast<double>(want.size()));
   auto it = a.shadow.upper_bound(lo);
   if (it != a.shadow.begin()) --it;
@@ -338,6 +347,7 @@ bool VirtualVtd::host_page_request(const fw::VtdDriver::PageRequest& pr) {
   m.write = pr.write;
   m.last = pr.last;
   m.prg_index = pr.prgi;
+  if (pr.last) outstanding_groups_.insert({pr.rid, pr.pasid, pr.prgi});
   inject_.set_command(tlm::TLM_IGNORE_COMMAND);
   inject_.set_address(pr.addr);
   inject_.set_data_ptr(nullptr);

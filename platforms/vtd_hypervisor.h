@@ -32,6 +32,8 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
+#include <tuple>
 #include <string>
 #include <vector>
 #include <systemc>
@@ -150,6 +152,7 @@ private:
   vtd::QiCaps caps_;
   std::vector<Assigned> devices_;
   uint32_t s2_ioas_ = 0;  // nested: GPA -> HPA
+  std::set<std::tuple<uint16_t, uint32_t, uint16_t>> outstanding_groups_;  // injected (rid, PASID, PRGI) awaiting the guest
   bool ready_ = false;
   std::string error_;
   sc_core::sc_event ready_ev_;

@@ -48,16 +48,17 @@ tlm::tlm_response_status dma_write(fw::Workload& w, uint64_t addr, uint64_t v, b
   return w.issue(addr, &v, 8, true, pasid_on, pasid);
 }
 
-// Posts `descs` (two quadwords each: the legacy 128-bit format) at the guest
-// queue's tail and writes IQT through the guest CPU: the write traps.
-void post_legacy(fw::CpuPort& cpu, const std::vector<std::array<uint64_t, 2>>& descs) {
+// Posts `descs` at the guest queue's tail (128-bit descriptors, or 256-bit
+// when IQA.DW, bit 11, is set) and writes IQT through the guest CPU: the write traps.
+void post(fw::CpuPort& cpu, const std::vector<std::array<uint64_t, 2>>& descs) {
   const uint64_t iqa = cpu.rd64(kVvtd + IQA);
-  const uint64_t base = iqa & ~0xfffull, size = 4096ull << (iqa & 7);
+  const uint64_t base = iqa & ~0xfffull, size = 4096ull << (iqa & 7), step = (iqa & (1ull << 11)) ? 32 : 16;
   uint64_t tail = cpu.rd64(kVvtd + IQT) & 0x7fff0;
   for (const auto& d : descs) {
     cpu.write64(base + tail, d[0]);
     cpu.write64(base + tail + 8, d[1]);
-    tail = (tail + 16) % size;
+    if (step == 32) cpu.zero(base + tail + 16, 16);
+    tail = (tail + step) % size;
   }
   cpu.wr64(kVvtd + IQT, tail);
   cpu.sync();
@@ -162,6 +163,28 @@ TEST(VirtGuestTables, ScalablePasidEntryFromSpecBytes) {
   EXPECT_FALSE(virt::read_pasid_entry(guest, root, rid, 128u << 6).present);
 }
 
+// Tables that alias one another (every entry of every level pointing at the
+// next level's one table) name 512^3 leaves; the collection stops at its limit.
+TEST(VirtGuestTables, AliasingTablesAreCutAtTheLimit) {
+  SparseMemory ram;
+  fw::SparsePhysMemory host(ram);
+  virt::GuestPhysView guest(host, 0, 1ull << 20, 0);
+  const uint64_t l4 = 0x1000, l3 = 0x2000, l2 = 0x3000, l1 = 0x4000;
+  for (unsigned i = 0; i < 512; ++i) {
+    guest.write64(l4 + 8 * i, l3 | 3);
+    guest.write64(l3 + 8 * i, l2 | 3);
+    guest.write64(l2 + 8 * i, l1 | 3);
+    guest.write64(l1 + 8 * i, 0x5000 | 1);
+  }
+  bool truncated = false;
+  const auto leaves = virt::collect_sl_leaves(guest, l4, 4, 0, ~0ull, 1000, &truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(leaves.size(), 1000u);
+  EXPECT_EQ(leaves.back().iova, 999ull << 12);
+  virt::collect_sl_leaves(guest, l4, 4, 0, 0x1fffff, 1000, &truncated);  // one L1 table: 512 leaves
+  EXPECT_FALSE(truncated);
+}
+
 // ---------------------------------------------------------------------------
 // Shadow backing
 
@@ -230,13 +253,13 @@ TEST(X86VtdVirt, ShadowFollowsGuestBytesOnceItsWaitDescriptorCompleted) {
     cpu.write64(leaf, gpa2 | 3);  // 9.8: R 0, W 1, ADDR 51:12
     cpu.sync();
     EXPECT_EQ(dma_write(w, kIova, 1), tlm::TLM_OK_RESPONSE);  // not invalidated yet: the old page
-    post_legacy(cpu, {iotlb_psi(did, kIova), wait_desc(status, 0x77)});
+    post(cpu, {iotlb_psi(did, kIova), wait_desc(status, 0x77)});
     while ((guest.read64(status) & 0xffffffff) != 0x77) sc_core::wait(sc_time(1, SC_US));
     EXPECT_EQ(dma_write(w, kIova, 2), tlm::TLM_OK_RESPONSE);  // the new page, at once
 
     cpu.write64(leaf, 0);  // not present
     cpu.sync();
-    post_legacy(cpu, {iotlb_psi(did, kIova), wait_desc(status, 0x78)});
+    post(cpu, {iotlb_psi(did, kIova), wait_desc(status, 0x78)});
     while ((guest.read64(status) & 0xffffffff) != 0x78) sc_core::wait(sc_time(1, SC_US));
     EXPECT_EQ(dma_write(w, kIova, 3), tlm::TLM_ADDRESS_ERROR_RESPONSE);
   });
@@ -400,4 +423,25 @@ TEST(X86VtdVirt, NestedFirstLevelDmaDomainMapsWithoutExitsAndUnmapsWithoutStalen
   EXPECT_EQ(r.stat("system.virt.nested.flushes"), 1);
   EXPECT_EQ(r.stat("system.virt.shadow.maps"), 0);
   EXPECT_GT(r.stat("system.vtd0.walker.nested_sl_walks"), 0);
+}
+
+// A page group response (QI type 9, VT-d 6.5.2.10) for a group the hypervisor
+// never injected is not replayed on the host: the guest cannot send the device
+// responses it never asked for. The guest's queue still completes.
+TEST(X86VtdVirt, NestedResponseForAGroupNeverInjectedStaysInTheGuest) {
+  VirtRig r({"vtd0.profile=scalable", "ep0.workload=idle", "virt.backing=nested"});
+  uint64_t done = 0;
+  r.run_guest([&] {
+    fw::CpuPort& cpu = r.guest().cpu();
+    fw::PhysMemory& guest = r.guest().hypervisor().guest_memory();
+    const uint64_t status = r.guest().allocator().alloc_page();
+    // qword 0: type 9, PP 4, RC 15:12 = 0 (Success), RID 31:16, PASID 51:32; qword 1: LPIG 2, PRGI 11:3.
+    const uint64_t q0 = 9 | (1ull << 4) | (0x100ull << 16) | (7ull << 32), q1 = (1ull << 2) | (5ull << 3);
+    post(cpu, {{q0, q1}, wait_desc(status, 0x99)});
+    while ((guest.read64(status) & 0xffffffff) != 0x99) sc_core::wait(sc_time(1, SC_US));
+    done = 1;
+  });
+  EXPECT_EQ(done, 1u);
+  EXPECT_EQ(r.stat("system.virt.prq.responses"), 0);
+  EXPECT_EQ(r.stat("system.virt.messages_absorbed"), 1);  // the emulated unit's own PRG response
 }
