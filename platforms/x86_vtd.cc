@@ -128,7 +128,10 @@ std::string X86VtdPlatform::check_endpoint(size_t i, const SystemParams& sys, st
     limits.ram_share_key = "kernel.ram_size";
     // virt.backing = shadow gives the guest a legacy-mode vIOMMU: no PASIDs.
     limits.unit_has_pasid = unit_params_[s.unit_index].scalable() && virt_.backing != virt::Backing::Shadow;
-    limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable; under virt, backing = nested)";
+    limits.pasid_needs = virt_.backing == virt::Backing::Shadow
+                             ? "virt.backing = nested (a shadowed vIOMMU has no PASIDs) and " + s.unit +
+                                   ".profile = scalable"
+                             : "a scalable-mode unit (" + s.unit + ".profile = scalable)";
     limits.unit_has_nesting = limits.unit_has_pasid && unit.nest_supported && unit.fl_supported && unit.sl_supported;
     limits.nesting_needs = "a unit with nested translation (" + s.unit + ".profile = scalable with " + s.unit +
                            ".nest, " + s.unit + ".flts and " + s.unit + ".slts = true)";
