@@ -131,6 +131,9 @@ struct Translator::Impl : detail::IotlbFront {
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
+    iotlb_merged = &g_iotlb.counter("merged_misses",
+                                    "misses to an entry whose walk was in flight: waited for it, no walk of their own "
+                                    "(counted in misses too)");
     g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
     const iommu::CacheContentStats contents = iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
@@ -157,14 +160,20 @@ struct Translator::Impl : detail::IotlbFront {
     iotlb_sizes |= 1u << k.size;
     update_hit_path();
     iotlb.insert(k, v);
+    walk_fill = k;
+    walk_filled = true;
   }
   size_t iotlb_invalidate_all() {
     iotlb_sizes = 0;
     update_hit_path();
+    inflight.clear();
     return iotlb.invalidate_all();
   }
 
-  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks;
+  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *iotlb_merged;
+  // The entry the running walk filled, recorded in `inflight` with its end.
+  IotlbKey walk_fill;
+  bool walk_filled = false;
   Counter *ctx_reads, *pasid_reads;
   Counter *walks, *nested_walks;
   Histogram *walk_latency, *slot_wait;
@@ -255,7 +264,8 @@ struct Translator::Impl : detail::IotlbFront {
   [[gnu::always_inline]] inline void translate(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
-                                     const IotlbVal* e, unsigned code);
+                                     const IotlbVal* e, bool merged);
+  [[gnu::noinline]] bool merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
   void hit_fault(const XlateRequest& req, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res);
   void walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   void miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
@@ -302,6 +312,8 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (e) break;
     }
   }
+  const bool merged = e && merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
+                                                    static_cast<uint8_t>(code)}, cost);
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
     FaultReason f;
@@ -312,7 +324,21 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (!in_interrupt_range(res.out_addr)) return;
     }
   }
-  after_probe(req, cost, res, e, code);
+  after_probe(req, cost, res, e, merged);
+}
+
+// A lookup found the entry of `key`: if its walk is still in flight, waits for
+// its end (the fill is not visible before) and counts a merged miss.
+bool Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
+  if (cost.mode() == iommu::TimingMode::Functional) return false;
+  const sc_core::sc_time now = cost.local_time();
+  if (inflight.quiet(now)) return false;
+  const sc_core::sc_time* end = inflight.pending(key, now);
+  if (!end) return false;
+  cost.spend(*end - now);
+  ++*iotlb_merged;
+  ++*iotlb_misses;
+  return true;
 }
 
 void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
@@ -323,10 +349,9 @@ void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& co
 }
 
 // After the IOTLB probe, unless translate() finished a hit. `e` is the entry hit
-// (nullptr on a miss) of size `code`; the lookup was counted.
+// (nullptr on a miss); the lookup was counted, and the miss too if `merged`.
 void Translator::Impl::after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
-                                   const IotlbVal* e, unsigned code) {
-  (void)code;
+                                   const IotlbVal* e, bool merged) {
   if (e && e->negative) {
     ++*iotlb_neg_hits;
     res.iotlb_hit = true;
@@ -345,7 +370,7 @@ void Translator::Impl::after_probe(const XlateRequest& req, iommu::TimingPolicy&
       return hit_fault(req, *e, f, perm, res);
     ++*iotlb_dirty_rewalks;  // a write to a clean entry goes back to the tables to set D
   }
-  ++*iotlb_misses;
+  if (!merged) ++*iotlb_misses;
   walk(req, cost, res);
 }
 
@@ -367,10 +392,12 @@ void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultRe
 void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
   const sc_core::sc_time from = cost.local_time();
   const sc_core::sc_time before = cost.elapsed();
+  walk_filled = false;
   miss(req, cost, res);
   const sc_core::sc_time busy = cost.elapsed() - before;
   const sc_core::sc_time wait = cost.hold(slots, from, busy);
   if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
+  if (walk_filled) inflight.started(walk_fill, from, cost.local_time());  // visible when the walk ends
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
 }

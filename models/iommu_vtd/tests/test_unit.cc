@@ -632,3 +632,50 @@ TEST(VtdUnit, ByteEnabledWriteAcrossTwoFramesKeepsItsEnables) {
     EXPECT_EQ(b.ram().read_le(0x80001000, 1), 0u) << "nothing past the first frame";
   });
 }
+
+// An IOTLB fill is visible only when its walk ends in simulated time: a second
+// DMA to the page 10 ns after the first merges with the walk in flight (no
+// walk of its own, no early hit) and completes no earlier than the first.
+TEST(VtdUnit, SecondMissToAPageInFlightWaitsForItsWalk) {
+  MemoryParams mp = bench_memory();
+  mp.bandwidth_GBps = 0;  // no memory-channel queueing: the walk alone sets the times
+  Bench b(VtdParams(), mp);
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint32_t v = 0;
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+    t.set_data_length(4);
+    t.set_streaming_width(4);
+    t.set_extension(&e);
+    const sc_time gap(10, SC_NS);
+    sc_time d1 = SC_ZERO_TIME, d2 = gap;  // the second issued 10 ns after the first
+    t.set_address(0x40000000);
+    b.host.dma->b_transport(t, d1);
+    t.set_address(0x40000040);
+    b.host.dma->b_transport(t, d2);
+    t.clear_extension(&e);
+    std::map<std::string, double> s;
+    for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
+    EXPECT_EQ(s["system.vtd0.walker.walks"], 1) << "the second miss starts no walk";
+    EXPECT_EQ(s["system.vtd0.iotlb.merged_misses"], 1);
+    EXPECT_EQ(s["system.vtd0.iotlb.misses"], 2);
+    // The first walked (root, context, four levels: over 400 ns); the second
+    // waited for that walk's end, then read memory as the first did.
+    EXPECT_GT(d1, sc_time(400, SC_NS));
+    EXPECT_EQ(d2, d1);
+    // Once the walk has ended, the page hits.
+    sc_time d3 = d1;
+    t.set_extension(&e);
+    b.host.dma->b_transport(t, d3);
+    t.clear_extension(&e);
+    EXPECT_LT(d3 - d1, sc_time(200, SC_NS));
+    for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
+    EXPECT_EQ(s["system.vtd0.iotlb.hits"], 1);
+  });
+}

@@ -1,0 +1,74 @@
+// Walks in flight, by the cache key their fill will be visible under. A
+// translation cache's fill becomes usable only when the walk that produced it
+// completes in simulated time; a second miss to the same key before then does
+// not start its own walk and does not hit early: it merges with the walk in
+// flight and waits for its end (miss merging, the "hit under miss" of a
+// non-blocking TLB: Kroft, "Lockup-free instruction fetch/prefetch cache
+// organization", ISCA 1981; for an IOMMU, gem5's SMMUv3 makes a translation
+// wait for one in flight to the same 4K page: hazard4kCheck in
+// src/dev/arm/smmu_v3_transl.cc).
+//
+// A loosely timed engine fills its cache when it runs the walk, so the entry
+// is there (functionally) before its time. It records the walk's end here
+// under the entry's key; a later lookup that finds the entry asks pending()
+// and waits out what it returns. Invalidation needs nothing from this class:
+// an invalidated entry is not found, so nothing merges with it.
+//
+// quiet(now) is the hit path's one check: no walk ends after `now`.
+#pragma once
+
+#include <cstddef>
+#include <unordered_map>
+#include <systemc>
+
+namespace iommusim::iommu {
+
+template <typename Key, typename Hash = std::hash<Key>>
+class InflightWalks {
+public:
+  // A walk, run at `now`, whose fill for `key` becomes visible at `done`.
+  void started(const Key& key, const sc_core::sc_time& now, const sc_core::sc_time& done) {
+    if (ends_.size() >= prune_at_) prune(now);
+    ends_[key] = done;
+    if (done > latest_) latest_ = done;
+  }
+
+  // True when no recorded walk ends after `now`: every fill is visible.
+  [[gnu::always_inline]] inline bool quiet(const sc_core::sc_time& now) const { return now >= latest_; }
+
+  // The end of the walk in flight for `key` at `now`, or nullptr when the
+  // entry is visible (no walk for it, or its walk ended by `now`).
+  const sc_core::sc_time* pending(const Key& key, const sc_core::sc_time& now) {
+    if (quiet(now)) {
+      ends_.clear();  // every walk has ended: forget them all at once
+      return nullptr;
+    }
+    const auto it = ends_.find(key);
+    if (it == ends_.end()) return nullptr;
+    if (it->second <= now) {
+      ends_.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  size_t size() const { return ends_.size(); }
+  void clear() {
+    ends_.clear();
+    latest_ = sc_core::SC_ZERO_TIME;
+  }
+
+private:
+  // Drops the walks ended by `now`; amortized by doubling the next threshold.
+  void prune(const sc_core::sc_time& now) {
+    for (auto it = ends_.begin(); it != ends_.end();) it = it->second <= now ? ends_.erase(it) : std::next(it);
+    prune_at_ = 2 * ends_.size() + kMinPrune;
+  }
+  static constexpr size_t kMinPrune = 256;
+
+  std::unordered_map<Key, sc_core::sc_time, Hash> ends_;
+  sc_core::sc_time latest_ = sc_core::SC_ZERO_TIME;
+  size_t prune_at_ = kMinPrune;
+};
+
+}  // namespace iommusim::iommu
