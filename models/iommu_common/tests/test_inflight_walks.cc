@@ -9,10 +9,10 @@
 
 using iommusim::iommu::InflightWalks;
 using sc_core::sc_time;
-using sc_core::SC_NS;
 
 namespace {
-sc_time ns(double v) { return sc_time(v, SC_NS); }
+// Walk ends in these tests are whole nanoseconds.
+sc_time ns(double v) { return sc_time(v, sc_core::SC_NS); }
 }  // namespace
 
 TEST(InflightWalks, PendingUntilTheWalkEnds) {
