@@ -289,6 +289,11 @@ struct IotlbFront {
   uint64_t iotlb_lookups = 0;
   // IOTLB fills whose walks have not ended in simulated time (miss merging).
   iommu::InflightWalks<IotlbKey, IotlbKeyHash> inflight;
+  // The hit path's per-entry check, out of line: asked only while some walk
+  // is in flight.
+  [[gnu::noinline]] bool in_flight(const IotlbKey& k, const sc_core::sc_time& now) {
+    return inflight.pending(k, now) != nullptr;
+  }
 };
 
 }  // namespace detail
@@ -338,7 +343,7 @@ public:
     const detail::IotlbKey key{addr >> 12, detail::kNoPasid, sid, 0};
     const auto probe = f.iotlb.probe_masked(key);
     if (!probe.value) return false;
-    if (!f.inflight.quiet(now) && f.inflight.pending(key, now)) return false;  // its walk is in flight
+    if (!f.inflight.quiet(now) && f.in_flight(key, now)) return false;  // its walk is in flight
     const detail::IotlbVal& e = *probe.value;
     // Second-level entries only: a first-level entry's check depends on the
     // privilege a request without PASID takes from the context (RID_PRIV).
