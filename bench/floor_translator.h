@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The speed floor (docs/architecture.md, "Speed"): the least a translating component can do. A
 // hash map from input page to output page, forwarding b_transport. Every
 // translator's hit path is measured against this, in the same run.

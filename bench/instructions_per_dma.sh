@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Instructions per DMA of the VT-d IOTLB-hit path, of the POWER PHB's
 # TCE-cache-hit path and of the floor, counted by callgrind in one run of
 # bench_translation (instruction counts repeat for the same binary and input,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake --install: headers, libraries, the command, the regression runner and
 # the CMake package (find_package(iommusim) with iommusim::<component> targets).
 # Every library made by iommusim_library() is in the export list, so a new

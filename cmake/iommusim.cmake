@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # iommusim_add_gtest(NAME SOURCES ... LIBS ... LABELS ...)
 # One GoogleTest binary, its cases registered with CTest one by one so that each
 # runs in its own process (sc_start cannot be restarted), carrying LABELS.
@@ -19,9 +20,10 @@ function(iommusim_add_gtest name)
   # case runs in its own process, and the labels are set as a proper list (the
   # discovery variant of this in CMake 3.25 splits a label list into words).
   gtest_add_tests(TARGET ${name} SOURCES ${ARG_SOURCES} TEST_PREFIX "${name}." TEST_LIST cases)
+  set(env SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ${IOMMUSIM_TEST_ENVIRONMENT})
   set_tests_properties(${cases} PROPERTIES
     LABELS "${ARG_LABELS}"
-    ENVIRONMENT "SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1")
+    ENVIRONMENT "${env}")
 endfunction()
 
 # iommusim_model_library(TARGET LIBS ... LABEL label)

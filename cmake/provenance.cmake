@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Provenance of a build: version, git revision, build type. The revision is
 # read at every build (not only at configure), and the generated source is
 # rewritten only when it changes, so an unchanged tree rebuilds nothing.

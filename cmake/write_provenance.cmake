@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DSOURCE_DIR=... -DVERSION=... -DBUILD_TYPE=... -DOUT_CC=... -DOUT_JSON=... -P write_provenance.cmake
 # The revision is `git rev-parse --short=12 HEAD`, with "-dirty" when tracked
 # files differ from it; "unknown" outside a git checkout (a source tarball).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel model's own view of the channel-I/O control blocks, as Linux
 // carries its own in drivers/s390/cio/orb.h, arch/s390/include/asm/cio.h,
 // scsw.h and include/uapi/linux/vfio_ccw.h: it does not include the channel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Workloads on channel-attached devices, natively (the host's cio driver) or
 // from a guest whose programs vfio-ccw mediates (the guest's I/O instructions
 // intercepted and handed to QEMU, which drives the vfio-ccw regions, as QEMU

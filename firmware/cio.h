@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel's common I/O layer for channel-attached devices, after Linux
 // drivers/s390/cio/ (cio.c, device_fsm.c): a subchannel driver enables its
 // subchannel with STSCH and MSCH, starts channel programs with SSCH (retrying

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/cpu_port.h"
 #include "common/byte_order.h"
 #include "common/tlm_access.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel model's "CPU": one TLM initiator socket through which the driver
 // reads and writes RAM (its tables, queues, status words) and the IOMMU's MMIO
 // registers, exactly as a processor would, and a second one (`calls`) for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel's DMA API for one device, as its PCI driver sees it (Linux
 // dma_map_single / dma_unmap_single over whatever IOMMU code sits below):
 // the driver waits until the IOMMU code is ready, attaches the device, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/ioas.h"
 
 #include <algorithm>
@@ -218,7 +219,14 @@ std::string IoasLayer::unmap_untraced(uint32_t id, uint64_t iova, uint64_t size,
   if (size == 0) return "zero size";
   uint64_t last = iova + size - 1;
   std::vector<uint64_t> victims;
-  for (auto it = a->maps.begin(); it != a->maps.end(); ++it) {
+  // Mappings never overlap (map refuses that): the ones [iova, last] touches
+  // are the one starting at or below iova and those starting up to last. A
+  // scan of them all made each unmap cost the whole IOAS (a guest's
+  // H_STUFF_TCE over its window was quadratic: found by fuzz/fuzz_pseries.cc).
+  auto it = a->maps.upper_bound(iova);
+  if (last < iova) it = a->maps.begin();  // a range that wraps: every mapping up to last, as before
+  else if (it != a->maps.begin()) --it;
+  for (; it != a->maps.end() && it->first <= last; ++it) {
     uint64_t ms = it->first, ml = it->first + it->second.size - 1;
     if (!ranges_overlap(ms, ml, iova, last)) continue;
     if (ms < iova || ml > last)
@@ -227,8 +235,8 @@ std::string IoasLayer::unmap_untraced(uint32_t id, uint64_t iova, uint64_t size,
   }
   for (uint64_t v : victims) {
     uint64_t sz = a->maps[v].size;
-    for (auto& dom : a->domains) {
-      std::string err = dom.paging->domain_unmap(dom.handle, v, sz);
+    for (size_t i = 0; i < a->domains.size(); ++i) {  // by index: a domain may be added while one blocks
+      std::string err = a->domains[i].paging->domain_unmap(a->domains[i].handle, v, sz);
       if (!err.empty()) return err;
     }
     a->maps.erase(v);
@@ -257,8 +265,10 @@ std::string IoasLayer::domain_for(uint32_t object, const Device& d, IommuPaging&
   }
   Ioas* a = ioas(object);
   if (!a) return "no IOAS or HWPT " + std::to_string(object);
-  for (auto& dom : a->domains)
-    if (dom.backend == backend) { *handle = dom.handle; return ""; }
+  if (const Domain* dom = find_domain(*a, backend)) {
+    *handle = dom->handle;
+    return "";
+  }
   // A new domain on this unit: its holes must not cover existing mappings.
   for (auto& r : backend->reserved_regions())
     if (overlaps(*a, r.start, r.last - r.start + 1))
@@ -266,12 +276,48 @@ std::string IoasLayer::domain_for(uint32_t object, const Device& d, IommuPaging&
   uint32_t hd = 0;
   std::string err = paging.domain_alloc(&hd);
   if (!err.empty()) return err;
-  for (auto& kv : a->maps) {
-    err = paging.domain_map(hd, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
-    if (!err.empty()) { paging.domain_free(hd); return err; }
+  // domain_alloc may block (the driver's CPU time passes): another device of
+  // this IOAS on the same unit may have created the domain meanwhile. Use
+  // that one, or every later map would be done twice.
+  a = ioas(object);
+  const Domain* raced = a ? find_domain(*a, backend) : nullptr;
+  if (!a || raced) {
+    paging.domain_free(hd);
+    if (!a) return "IOAS " + std::to_string(object) + " was freed while its domain was created";
+    *handle = raced->handle;
+    return "";
   }
-  a->domains.push_back(Domain{backend, &paging, hd});
-  *handle = hd;
+  return populate_domain(object, Domain{backend, &paging, hd}, handle);
+}
+
+const IoasLayer::Domain* IoasLayer::find_domain(const Ioas& a, const IommuBackend* backend) {
+  for (auto& dom : a.domains)
+    if (dom.backend == backend) return &dom;
+  return nullptr;
+}
+
+// The domain is listed before it is filled, so a device attaching while the
+// existing mappings are written finds it, and maps made meanwhile go into it
+// (map_in_domains); it is filled from the mappings as they were when listed.
+std::string IoasLayer::populate_domain(uint32_t object, const Domain& dom, uint32_t* handle) {
+  ioas(object)->domains.push_back(dom);
+  const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(object)->maps.begin(), ioas(object)->maps.end());
+  for (auto& kv : existing) {
+    Ioas* a = ioas(object);  // domain_map may block: look again each time
+    if (!a) return "IOAS " + std::to_string(object) + " was freed while its domain was filled";
+    auto still = a->maps.find(kv.first);
+    if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
+    const std::string err = dom.paging->domain_map(dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
+    if (err.empty()) continue;
+    if ((a = ioas(object))) {
+      auto& ds = a->domains;
+      ds.erase(std::remove_if(ds.begin(), ds.end(), [&](const Domain& d) { return d.paging == dom.paging && d.handle == dom.handle; }),
+               ds.end());
+    }
+    dom.paging->domain_free(dom.handle);
+    return err;
+  }
+  *handle = dom.handle;
   return "";
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IOAS layer of the kernel model, after Linux iommufd
 // (Documentation/userspace-api/iommufd.rst):
 //  - I/O address spaces (IOAS): allocate/free, map/unmap at a fixed IOVA or at
@@ -201,6 +202,8 @@ private:
   // The domain of `object` on the device's unit (created and populated for an
   // IOAS on first use).
   std::string domain_for(uint32_t object, const Device& d, IommuPaging& paging, uint32_t* handle);
+  static const Domain* find_domain(const Ioas& a, const IommuBackend* backend);
+  std::string populate_domain(uint32_t object, const Domain& dom, uint32_t* handle);
   std::string group_check(const Device& d, uint32_t object) const;
   bool in_usable_window(uint32_t id, uint64_t iova, uint64_t size) const;
   bool overlaps(const Ioas& a, uint64_t iova, uint64_t size) const;

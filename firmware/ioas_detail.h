@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers the IOAS layer's source files share (not an interface).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault events and PE error-recovery events of the IOAS layer.
 #include "firmware/ioas.h"
 

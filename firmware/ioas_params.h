@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where an endpoint's DMA lands in the IOAS layer (ioas.h): its IOMMU group,
 // the IOAS it shares, and the first IOVA of its own IOAS. Rows
 // (common/params.h) for the params of every endpoint the kernel attaches: the

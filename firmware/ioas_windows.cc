@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IOAS layer's use of DMA windows (PAPR Dynamic DMA Windows, LoPAPR
 // ibm,query-pe-dma-window / ibm,create-pe-dma-window / ibm,remove-pe-dma-window /
 // ibm,reset-pe-dma-windows): the windows belong to the device's PE, bound the

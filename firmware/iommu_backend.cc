@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/iommu_backend.h"
 
 namespace iommusim::fw {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hardware-specific half of the kernel model's IOMMU support: one backend
 // per translation unit (a driver), and the capabilities a backend may have.
 //

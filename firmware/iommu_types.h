@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Value types the kernel model shares across I/O MMU architectures: access
 // permissions, IOVA ranges, who issued a DMA (a PCI requester id, a PAPR
 // partitionable endpoint or an s390 subchannel) and a hardware fault as a unit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Who decides the MSI address and data a PCI function writes for a vector
 // (Linux: the irq domain under the PCI MSI domain, intel_irq_remapping's
 // irq_compose_msi_msg when interrupt remapping is on). A PCI driver asks it

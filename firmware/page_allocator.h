@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Physical page allocator over a RAM region the platform reserves for the
 // kernel model (tables, queues, buffers). 4 KiB pages; single pages come from a
 // free list first, contiguous power-of-two blocks from the bump pointer.

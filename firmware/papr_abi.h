@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PAPR interface between a pSeries guest and its hypervisor, as both
 // sides of the kernel model use it: hypercall opcodes, RTAS call names and
 // their argument conventions, and the values the calls take and return.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/pci_drivers.h"
 
 #include <algorithm>
@@ -125,7 +126,8 @@ void TgDriver::run() {
 // ---------------------------------------------------------------------------
 
 std::string NicDriverParams::validate() const {
-  if (ring_size & (ring_size - 1)) return "ring_size must be a power of two";
+  if (ring_size & (ring_size - 1))
+    return "ring_size = " + std::to_string(ring_size) + " is not a power of two; accepts 2, 4, 8, ... (e.g. 64 or 128)";
   if (tx_batch >= ring_size) return "tx_batch must be smaller than ring_size";
   return "";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kernel-model drivers for the real PCIe endpoints (models/pci_endpoint/):
 // each programs its function only through config space (ECAM, through the
 // CPU port), BAR0 MMIO, structures in RAM and the kernel's DMA API

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB driver: its own register and field definitions (as a real driver
 // carries them: skiboot include/phb4-regs.h, IBM bit numbering), bring-up,
 // TCE kills and the paging capability.
@@ -39,7 +40,9 @@ PhbDriver::PhbDriver(const std::string& name, const PhbDriverParams& p, const Ph
   stats_.gauge("table_pages", "TCE table pages in use", [this] { return table_pages(); }, "pages");
 }
 
-PhbDriver::~PhbDriver() = default;
+// The windows go first: the last holder of a TCE table counts its pages into
+// table_pages_freed_, a member declared (so destroyed) before domains_ would be.
+PhbDriver::~PhbDriver() { domains_.clear(); }
 
 void PhbDriver::add_device(const std::string& name, uint16_t rid, uint16_t pe) {
   Pe& info = pes_[pe];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hypervisor's driver of one PCI host bridge (after Linux
 // arch/powerpc/platforms/powernv/pci-ioda.c and skiboot hw/phb4.c): it
 // programs the bridge only through its big-endian register window (through

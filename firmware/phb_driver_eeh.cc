@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB driver's error recovery (PAPR EEH; Linux eeh_pseries.c reads the
 // states, skiboot phb4.c drives the bridge): PE states from the PESTA/PESTB
 // frozen bits and the reset the driver asserted; thaws, resets, and the

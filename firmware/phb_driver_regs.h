@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB4 registers, IODA tables and fields the hypervisor's PHB driver
 // uses, as its own definitions (skiboot include/phb4-regs.h; IBM bit
 // numbering): the driver is written from the specification, not from the

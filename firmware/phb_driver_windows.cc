@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB driver's DMA windows (PAPR dynamic DMA windows, LoPAPR
 // ibm,query/create/remove/reset-pe-dma-window; QEMU spapr_rtas_ddw.c places
 // them the same way): window 0 at bus address 0, window 1 at 2^59 (DMA

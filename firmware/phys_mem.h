@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the kernel model touches simulated RAM: a small interface with read/write
 // of bytes at a physical address. The driver builds its tables through it, so it
 // never touches a model's internals. Implementations: TLM (a CPU initiator

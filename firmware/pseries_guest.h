@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pSeries guest kernel's I/O side (after Linux arch/powerpc/platforms/
 // pseries/iommu.c and eeh_pseries.c / kernel/eeh_driver.c): the TCE driver,
 // which is the DMA API of the guest's PCI drivers (firmware/dma_api.h), and

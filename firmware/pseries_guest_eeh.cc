@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The guest's EEH handler (after Linux arch/powerpc/kernel/eeh_driver.c
 // eeh_handle_normal_event and eeh_pe_reset_full, with the RTAS calls of
 // platforms/pseries/eeh_pseries.c): the PE's state, its error log, MMIO thawed,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pSeries hypervisor (firmware): the target of the guest CPU's
 // architected calls (PAPR hypercalls and RTAS calls, common/architected_call.h),
 // the owner of the PCI host bridges through their drivers (phb_driver.h), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCE hypercalls (LoPAPR "TCE management"; the checks and return codes
 // of Linux arch/powerpc/kvm/book3s_64_vio.c and QEMU hw/ppc/spapr_iommu.c):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The RTAS calls of dynamic DMA windows and EEH (LoPAPR; argument lists and
 // status values as QEMU hw/ppc/spapr_rtas_ddw.c and spapr_pci.c take and give
 // them, Linux pseries iommu.c and eeh_pseries.c call them). Status 0 is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCE tables of one DMA window, built by the hypervisor's PHB driver in
 // simulated RAM in their architected format: a tree of 1 to 5 levels, each
 // level a table of 2^index_bits 8-byte big-endian entries aligned to its size;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vfio-ccw: a channel-attached device passed to a guest, its channel programs
 // mediated by the host kernel (kvm list, "vfio-ccw: basic infrastructure",
 // April 2016; Linux drivers/s390/cio/vfio_ccw_cp.c, vfio_ccw_fsm.c; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/vtd_driver.h"
 
 #include "common/register_fields.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel model's VT-d driver (after Linux drivers/iommu/intel): programs one
 // VT-d remapping unit only through a CPU initiator socket (MMIO registers and
 // structures in simulated RAM) and interrupts (MSI writes delivered by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d in-memory structures, built by the driver in simulated RAM in their
 // architected little-endian binary formats (Intel VT-d spec rev 3.x, chapter 9):
 //  - legacy root (9.1) and context entries (9.3);

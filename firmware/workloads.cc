@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "firmware/workloads.h"
 #include "common/tlm_access.h"
 
@@ -10,9 +11,11 @@ using sc_core::SC_NS;
 
 std::string WorkloadParams::validate() const {
   if (kind == WorkloadKind::Svm && !ats && !prefault)
-    return "svm without ats needs prefault = true (an untranslated DMA that faults is not recoverable)";
+    return "workload = svm with ats = false needs prefault = true (an untranslated DMA that faults is not recoverable); "
+           "set ats = true or prefault = true";
   if ((kind == WorkloadKind::LongLived || kind == WorkloadKind::Svm || kind == WorkloadKind::Nested) && size > window)
-    return "size is larger than window";
+    return "size = " + std::to_string(size) + " is larger than window = " + std::to_string(window) +
+           "; one DMA stays inside the window";
   if ((iova_base | va_base) & 0xfff) return "iova_base and va_base must be 4 KiB aligned";
   return "";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Workloads: how real drivers use the DMA API, each driving one endpoint's DMA
 // engine (a minimal PCIe function with a DMA initiator socket and a message
 // socket for PRG responses and ATS invalidations):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/channel_device_kinds.h"
 
 #include "platforms/platform.h"

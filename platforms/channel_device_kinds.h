@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The channel-attached device kinds of the s390 platform (`<dev>.kind`), in
 // the way platforms/endpoint_kind.h does it for PCIe endpoints: each kind
 // declares its model's parameters, checks them, builds its model and says

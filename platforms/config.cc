@@ -1,9 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/config.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
 #include <fstream>
 #include <map>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include <boost/program_options.hpp>
@@ -16,6 +22,11 @@ std::string ConfigEntry::location() const {
   return line > 0 ? file + ":" + std::to_string(line) : file;
 }
 
+std::string shown_text(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  return text.substr(0, limit) + "... (" + std::to_string(text.size()) + " characters)";
+}
+
 namespace {
 
 std::string trim(const std::string& s) {
@@ -25,45 +36,61 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// Where each key is written in the file, and the first line Boost would refuse.
-// Boost.Program_options parses the values; this scan only finds line numbers
-// for messages, following the same rules (sections, '#' comments).
+// Where each key is written in the file, and the first line that is wrong:
+// one Boost would refuse, a key set twice, a section opened twice. Boost
+// parses the values; this scan finds line numbers for messages, following the
+// same rules (sections, '#' comments).
 struct FileScan {
-  std::map<std::string, int> key_line;  // last line that sets the key
+  std::map<std::string, int> key_line;      // the line that sets each key
+  std::map<std::string, int> section_line;  // the line that opens each section
   int bad_line = 0;
-  std::string bad_text;
+  std::string why;                          // what is wrong with bad_line
 };
+
+void scan_line(FileScan& scan, const std::string& raw, int n, std::string& section) {
+  std::string line = raw;
+  size_t hash = line.find('#');
+  if (hash != std::string::npos) line = line.substr(0, hash);
+  line = trim(line);
+  if (line.empty()) return;
+  auto refuse = [&](std::string why) { scan.bad_line = n, scan.why = std::move(why); };
+  if (line.front() == '[' && line.back() == ']') {
+    section = trim(line.substr(1, line.size() - 2));
+    auto [it, fresh] = scan.section_line.emplace(section, n);
+    if (!fresh)
+      refuse("section [" + shown_text(section) + "] opened again (first at line " + std::to_string(it->second) +
+             "); put all of its keys under one [" + shown_text(section) + "]");
+    return;
+  }
+  size_t eq = line.front() == '[' ? std::string::npos : line.find('=');
+  if (eq != std::string::npos && eq > 0) {
+    std::string name = trim(line.substr(0, eq));
+    std::string key = section.empty() ? name : section + "." + name;
+    auto [it, fresh] = scan.key_line.emplace(key, n);
+    if (!fresh)
+      refuse("key '" + shown_text(key) + "' set again (first at line " + std::to_string(it->second) +
+             "); a key is set once per file (a later --config file or --set overrides it)");
+    return;
+  }
+  const std::string text = trim(raw);
+  refuse("invalid line '" + shown_text(text) + "': " +
+         (text[0] == ';' ? "comments start with '#', not ';'"
+                         : "expected '[section]', 'key = value' or a '#' comment"));
+}
 
 FileScan scan_ini(std::istream& in) {
   FileScan scan;
   std::string raw, section;
-  int n = 0;
-  while (std::getline(in, raw)) {
-    ++n;
-    std::string line = raw;
-    size_t hash = line.find('#');
-    if (hash != std::string::npos) line = line.substr(0, hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      if (line.back() == ']') {
-        section = trim(line.substr(1, line.size() - 2));
-        continue;
-      }
-    } else {
-      size_t eq = line.find('=');
-      if (eq != std::string::npos && eq > 0) {
-        std::string name = trim(line.substr(0, eq));
-        scan.key_line[section.empty() ? name : section + "." + name] = n;
-        continue;
-      }
-    }
-    if (!scan.bad_line) {
-      scan.bad_line = n;
-      scan.bad_text = trim(raw);
-    }
-  }
+  for (int n = 1; !scan.bad_line && std::getline(in, raw); ++n) scan_line(scan, raw, n, section);
   return scan;
+}
+
+// Why `path` cannot be read as a config file, or "".
+std::string unreadable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return path + ": is a directory, not a config file";
+  if (!std::filesystem::exists(path, ec)) return path + ": cannot open config file";
+  return "";
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -83,16 +110,14 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string ConfigSet::load_file(const std::string& path) {
+  if (std::string err = unreadable(path); !err.empty()) return err;
   std::ifstream in(path);
   if (!in) return path + ": cannot open config file";
   FileScan scan = scan_ini(in);
-  if (scan.bad_line) {
-    std::string why = !scan.bad_text.empty() && scan.bad_text[0] == ';'
-                          ? "comments start with '#', not ';'"
-                          : "expected '[section]', 'key = value' or a '#' comment";
-    return path + ":" + std::to_string(scan.bad_line) + ": invalid line '" + scan.bad_text +
-           "': " + why;
-  }
+  if (scan.bad_line) return path + ":" + std::to_string(scan.bad_line) + ": " + scan.why;
+  if (scan.key_line.empty())
+    return path + ": holds no setting (the file is empty or only comments); expected 'key = value' lines, "
+                  "each under its '[section]'";
   in.clear();
   in.seekg(0);
   po::parsed_options parsed(nullptr);
@@ -127,19 +152,17 @@ std::string ConfigSet::add_override(const std::string& assignment) {
 }
 
 void ConfigSet::put(ConfigEntry entry) {
-  for (ConfigEntry& e : entries_) {
-    if (e.key == entry.key) {
-      e = std::move(entry);
-      return;
-    }
+  auto it = index_.emplace(entry.key, entries_.size());
+  if (!it.second) {
+    entries_[it.first->second] = std::move(entry);
+    return;
   }
   entries_.push_back(std::move(entry));
 }
 
 const ConfigEntry* ConfigSet::find(const std::string& key) const {
-  for (const ConfigEntry& e : entries_)
-    if (e.key == key) return &e;
-  return nullptr;
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
@@ -148,39 +171,113 @@ std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& 
     const ConfigEntry* e = config.find(specs[i].name);
     if (!e) continue;
     std::string err = specs[i].apply(e->value);
-    if (!err.empty())
-      return e->location() + ": " + e->key + " = '" + e->value + "': " + err;
+    if (err.empty()) continue;
+    const std::string value = shown_text(e->value);
+    for (size_t at = err.find(e->value); value != e->value && at != std::string::npos; at = err.find(e->value, at))
+      err.replace(at, e->value.size(), value);
+    return e->location() + ": " + e->key + " = '" + value + "': " + shown_text(err, 400);
   }
   return "";
 }
 
 std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& specs) {
+  // Close enough to be a slip: a third of the key's length, at least 2 edits.
+  const size_t allowed = std::max<size_t>(2, key.size() / 3);
   std::string best;
   size_t best_d = ~size_t{0};
   for (const ParamSpec& s : specs) {
+    // The lengths' difference bounds the distance from below: a key far longer
+    // or shorter than every declared one costs no distance computation.
+    const size_t gap = key.size() > s.name.size() ? key.size() - s.name.size() : s.name.size() - key.size();
+    if (gap > allowed || gap >= best_d) continue;
     size_t d = edit_distance(key, s.name);
     if (d < best_d) {
       best_d = d;
       best = s.name;
     }
   }
-  // Close enough to be a slip: a third of the key's length, at least 2 edits.
-  size_t allowed = std::max<size_t>(2, key.size() / 3);
   return best_d <= allowed ? best : "";
 }
 
-std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs) {
+std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs,
+                               const std::function<std::string(const std::string&)>& owner) {
+  std::unordered_set<std::string> declared;
+  for (const ParamSpec& s : specs) declared.insert(s.name);
   for (const ConfigEntry& e : config.entries()) {
-    bool known = std::any_of(specs.begin(), specs.end(),
-                             [&](const ParamSpec& s) { return s.name == e.key; });
-    if (known) continue;
-    std::string msg = e.location() + ": unknown key '" + e.key + "'";
+    if (declared.count(e.key)) continue;
+    std::string msg = e.location() + ": unknown key '" + shown_text(e.key) + "'";
+    const std::string elsewhere = owner ? owner(e.key) : "";
     std::string near = nearest_key(e.key, specs);
-    if (!near.empty()) msg += "; did you mean '" + near + "'?";
+    if (!elsewhere.empty()) msg += "; it " + elsewhere;
+    else if (!near.empty()) msg += "; did you mean '" + near + "'?";
     msg += " (iommusim --help-params lists every key)";
     return msg;
   }
   return "";
+}
+
+namespace {
+
+bool key_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
+
+// The words of `text` that may be keys, each with whether '=' follows it.
+std::vector<std::pair<std::string, bool>> key_words(const std::string& text) {
+  std::vector<std::pair<std::string, bool>> words;
+  for (size_t i = 0; i < text.size();) {
+    if (!key_char(text[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && key_char(text[j])) ++j;
+    std::string w = text.substr(i, j - i);
+    while (!w.empty() && w.back() == '.') w.pop_back();
+    size_t k = j;
+    while (k < text.size() && text[k] == ' ') ++k;
+    words.emplace_back(std::move(w), k < text.size() && text[k] == '=');
+    i = j;
+  }
+  return words;
+}
+
+// The declared keys `message` names, in order: full keys anywhere; after a
+// leading "<instance>: ", its own keys as the first word or as "name = ...".
+std::vector<std::string> keys_named(const std::string& message, const std::vector<ParamSpec>& specs) {
+  std::set<std::string> declared;
+  for (const ParamSpec& s : specs) declared.insert(s.name);
+  std::vector<std::string> keys;
+  auto add = [&](const std::string& k) {
+    if (declared.count(k) && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  };
+  const size_t colon = message.find(": ");
+  const std::string instance = colon == std::string::npos ? "" : message.substr(0, colon);
+  const bool scoped = !instance.empty() && std::all_of(instance.begin(), instance.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+  const auto words = key_words(scoped ? message.substr(colon + 2) : message);
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (scoped && (i == 0 || words[i].second)) add(instance + "." + words[i].first);
+    add(words[i].first);
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::string locate_keys(const std::string& message, const ConfigSet& config, const std::vector<ParamSpec>& specs) {
+  const std::vector<std::string> keys = keys_named(message, specs);
+  const ConfigEntry* primary = nullptr;
+  for (const std::string& k : keys)
+    if ((primary = config.find(k))) break;
+  std::string where;
+  for (const std::string& k : keys) {
+    const ConfigEntry* e = config.find(k);
+    if (e == primary) continue;
+    where += (where.empty() ? "" : "; ") + k + (e ? " at " + e->location() : " at its default");
+  }
+  std::string out = primary ? primary->location() + ": " + message : message;
+  if (!where.empty()) out += " (" + where + ")";
+  return out;
 }
 
 namespace {
@@ -190,11 +287,16 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
   return {key.substr(0, dot), key.substr(dot + 1)};
 }
 
-std::vector<std::string> sections_in_order(const std::vector<ParamSpec>& specs) {
-  std::vector<std::string> sections;
+// The parameters grouped by section, sections in order of first appearance:
+// one pass with an index, so writing a config stays linear in its size.
+std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> by_section(const std::vector<ParamSpec>& specs) {
+  std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> sections;
+  std::unordered_map<std::string, size_t> index;
   for (const ParamSpec& s : specs) {
     std::string sec = split_key(s.name).first;
-    if (std::find(sections.begin(), sections.end(), sec) == sections.end()) sections.push_back(sec);
+    auto it = index.emplace(sec, sections.size());
+    if (it.second) sections.emplace_back(std::move(sec), std::vector<const ParamSpec*>{});
+    sections[it.first->second].second.push_back(&s);
   }
   return sections;
 }
@@ -214,15 +316,13 @@ std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ?
 
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
   os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
-  for (const std::string& sec : sections_in_order(specs)) {
+  for (const auto& [sec, in] : by_section(specs)) {
     os << "\n";
     if (!sec.empty()) os << "[" << sec << "]\n";
-    for (const ParamSpec& s : specs) {
-      auto [ssec, name] = split_key(s.name);
-      if (ssec != sec) continue;
-      os << "# " << s.help;
-      if (!s.unit.empty()) os << " [" << s.unit << "]";
-      os << "\n" << name << " = " << s.current() << "\n";
+    for (const ParamSpec* s : in) {
+      os << "# " << s->help;
+      if (!s->unit.empty()) os << " [" << s->unit << "]";
+      os << "\n" << split_key(s->name).second << " = " << s->current() << "\n";
     }
   }
 }
@@ -241,10 +341,9 @@ void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, co
 
 void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs, ParamHelpFormat format) {
   if (format == ParamHelpFormat::Markdown) {
-    for (const std::string& sec : sections_in_order(specs)) {
+    for (const auto& [sec, members] : by_section(specs)) {
       std::vector<ParamSpec> in;
-      for (const ParamSpec& s : specs)
-        if (split_key(s.name).first == sec) in.push_back(s);
+      for (const ParamSpec* s : members) in.push_back(*s);
       os << "#### `[" << sec << "]`\n\n";
       write_param_table(os, in, sec.empty() ? "" : sec + ".");
       os << "\n";

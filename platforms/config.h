@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // The config layer: INI files read with Boost.Program_options, `--set`
 // overrides, strict validation against the declared parameters, and the
 // effective config written back out (docs/configuration.md).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/params.h"
@@ -34,6 +37,7 @@ public:
 private:
   void put(ConfigEntry entry);
   std::vector<ConfigEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // key -> its entry: thousands of endpoints, thousands of keys
 };
 
 // Applies every entry whose key is declared in specs[first, end). Returns "" or
@@ -41,8 +45,18 @@ private:
 std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
                          size_t first = 0);
 // "" if every entry names a declared parameter, else the first unknown one with
-// the nearest valid key as a suggestion.
-std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs);
+// what `owner` says of it ("belongs to platform x86-vtd"; "" if nothing), or
+// else the nearest valid key as a suggestion.
+std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs,
+                               const std::function<std::string(const std::string& key)>& owner = nullptr);
+// `message` (an error of the config as a whole, naming its keys) as the user
+// reads it: prefixed with the file and line of the first key it names that
+// the config sets, and ending with where each other key it names was set (or
+// that it kept its default).
+std::string locate_keys(const std::string& message, const ConfigSet& config, const std::vector<ParamSpec>& specs);
+// `text` as an error message shows it: a longer one is cut at `limit`
+// characters, with its length.
+std::string shown_text(const std::string& text, size_t limit = 64);
 // The declared key nearest to `key` (edit distance), or "" if none is close.
 std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& specs);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An endpoint kind is everything a platform needs to know about one sort of
 // endpoint (`<ep>.kind`): its parameters, its checks, the models it creates,
 // the sockets it offers for binding, the kernel driver that drives it, what
@@ -51,12 +52,20 @@ struct IoasPlacement {
 // What the platform lets one endpoint take, checked before anything is built.
 struct EndpointLimits {
   uint64_t kernel_ram_share = 0;  // bytes of the kernel's RAM one endpoint may take (half of kernel.ram_size)
+  std::string ram_share_key;      // the key that sets it, for messages ("kernel.ram_size")
   bool unit_has_pasid = false;    // its unit takes PASID-tagged requests
   std::string pasid_needs;        // what the unit needs for that, for the message when it cannot
+  bool unit_has_nesting = false;  // its unit translates nested (first level over second level)
+  std::string nesting_needs;      // what the unit needs for that
+  bool run_bounded = false;       // system.time_limit or system.max_transactions ends the run
   bool unit_has_ats = true;       // its unit answers ATS translation requests
   bool kernel_has_workloads = true;  // the kernel runs the `workload` kind's own DMA engine (needs VT-d)
   std::string platform;           // for messages: the platform's name
 };
+
+// "<what> needs <bytes> of kernel RAM, more than the <share> one endpoint may
+// take (half of <key>); the fix" — the message of a kernel-RAM limit.
+std::string kernel_ram_limit_error(const std::string& what, uint64_t bytes, const EndpointLimits& limits);
 
 // What the platform lends an endpoint while it builds it (elaboration only).
 struct EndpointContext {
@@ -104,6 +113,8 @@ public:
   virtual uint64_t transactions() const = 0;
   virtual bool finished() const = 0;
   virtual std::string failure() const = 0;  // "" or what went wrong in the simulated software
+  // Adds the signals of its co-simulated RTL to `vcd` (--vcd-out); none by default.
+  virtual void trace_signals(sc_core::sc_trace_file* vcd) { (void)vcd; }
   // Its row in its kind's summary table, with any note lines, each ending in '\n'.
   virtual std::string summary_row() const = 0;
 

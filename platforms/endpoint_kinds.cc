@@ -1,4 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/endpoint_kinds.h"
+#include "platforms/rtl_dma_endpoint.h"
 
 #include <iomanip>
 #include <sstream>
@@ -32,10 +34,32 @@ IoasPlacement WorkloadEndpoint::ioas_placement() const {
   return p;
 }
 
+std::string kernel_ram_limit_error(const std::string& what, uint64_t bytes, const EndpointLimits& limits) {
+  return what + " needs " + format_hex(bytes) + " bytes of kernel RAM, more than the " +
+         format_hex(limits.kernel_ram_share) + " one endpoint may take (half of " + limits.ram_share_key +
+         "); make it at most " + format_hex(limits.kernel_ram_share) + ", or raise " + limits.ram_share_key +
+         " to at least " + format_hex(2 * bytes);
+}
+
 std::string WorkloadEndpoint::check_limits(const EndpointLimits& limits) const {
   if (!limits.kernel_has_workloads)
     return name() + ".kind: the workload kind drives the VT-d driver directly; the " + limits.platform +
            " platform takes tg, nic and svm (mode iova)";
+  using fw::WorkloadKind;
+  const fw::WorkloadParams& w = params_;
+  const std::string kind = name() + ".workload";
+  if (w.kind == WorkloadKind::Nested && !limits.unit_has_nesting)
+    return kind + " = nested needs " + limits.nesting_needs + "; or choose another workload";
+  if (w.kind == WorkloadKind::Svm && !limits.unit_has_pasid)
+    return kind + " = svm needs " + limits.pasid_needs + "; or choose another workload";
+  if (w.kind == WorkloadKind::Streaming && uint64_t(w.buffers) * pages(w.size) > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".buffers = " + std::to_string(w.buffers) + " of " + name() +
+                                      ".size = " + std::to_string(w.size),
+                                  uint64_t(w.buffers) * pages(w.size), limits);
+  const uint64_t window = w.kind == WorkloadKind::Nested ? pages(w.window) + 64 * 4096 : pages(w.window);
+  const bool has_window = w.kind == WorkloadKind::LongLived || w.kind == WorkloadKind::Svm || w.kind == WorkloadKind::Nested;
+  if (has_window && window > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".window = " + format_hex(w.window), window, limits);
   return "";
 }
 
@@ -109,16 +133,25 @@ void TgEndpoint::declare(ParamList& section, uint16_t rid) {
 
 std::string TgEndpoint::validate(uint64_t system_seed) {
   std::string err = params_.validate();
-  if (err.empty() && (params_.window_base & 0xfff)) err = "window_base (an IOVA the kernel maps) must be 4 KiB aligned";
-  if (err.empty() && params_.window_base < placement_.iova_base) err = "window_base is below iova_base (outside the IOAS)";
-  if (err.empty() && mapped_size_ > params_.window_size) err = "mapped_size is larger than window_size";
+  if (err.empty() && (params_.window_base & 0xfff))
+    err = "window_base = " + format_hex(params_.window_base) + " (an IOVA the kernel maps) is not 4 KiB aligned";
+  if (err.empty() && params_.window_base < placement_.iova_base)
+    err = "window_base = " + format_hex(params_.window_base) + " is below iova_base = " + format_hex(placement_.iova_base) +
+          " (outside the IOAS); accepts a window_base of at least iova_base";
+  if (err.empty() && mapped_size_ > params_.window_size)
+    err = "mapped_size = " + format_hex(mapped_size_) + " is larger than window_size = " + format_hex(params_.window_size) +
+          "; accepts a mapped_size of at most window_size (0: all of it)";
   params_.seed = mix_seed(system_seed, params_.seed, name());
   return err.empty() ? "" : name() + ": " + err;
 }
 
 std::string TgEndpoint::check_limits(const EndpointLimits& limits) const {
   if (pages(params_.window_size) > limits.kernel_ram_share)
-    return name() + ".window_size: the kernel backs the window with its own RAM; more than half of kernel.ram_size";
+    return kernel_ram_limit_error(name() + ".window_size = " + format_hex(params_.window_size) +
+                                      " (the kernel backs the window with its own RAM)",
+                                  pages(params_.window_size), limits);
+  if (!limits.run_bounded && params_.endless())
+    return endless_run_error(name() + ".count = 0 and " + name() + ".duration_ns = 0 never stop the generator");
   return "";
 }
 
@@ -199,7 +232,9 @@ std::string NicEndpoint::check_limits(const EndpointLimits& limits) const {
   const fw::NicDriverParams& d = driver_params_;
   const uint64_t pool = uint64_t(d.buffers) * pages(d.packet_size) + pages(uint64_t(d.ring_size) * nicreg::DESC_SIZE);
   if (pool > limits.kernel_ram_share)
-    return name() + ".buffers/packet_size: the buffer pool takes more than half of kernel.ram_size";
+    return kernel_ram_limit_error("the buffer pool of " + name() + ".buffers = " + std::to_string(d.buffers) + " of " +
+                                      name() + ".packet_size = " + std::to_string(d.packet_size),
+                                  pool, limits);
   return "";
 }
 
@@ -234,9 +269,11 @@ std::string SvmEndpoint::validate(uint64_t system_seed) {
 }
 
 std::string SvmEndpoint::check_limits(const EndpointLimits& limits) const {
-  if (pages(driver_params_.window) > limits.kernel_ram_share) return name() + ".window: more than half of kernel.ram_size";
+  if (pages(driver_params_.window) > limits.kernel_ram_share)
+    return kernel_ram_limit_error(name() + ".window = " + format_hex(driver_params_.window),
+                                  pages(driver_params_.window), limits);
   if (driver_params_.mode == "svm" && !limits.unit_has_pasid)
-    return name() + ".mode: svm needs " + limits.pasid_needs + ", or mode = iova";
+    return name() + ".mode = svm needs " + limits.pasid_needs + ", or mode = iova";
   if (driver_params_.ats && !limits.unit_has_ats)
     return name() + ".ats: ATS needs a unit that answers translation requests; the " + limits.platform +
            " platform's has none (set ats = false)";
@@ -279,6 +316,8 @@ const std::vector<EndpointKindInfo>& endpoint_kinds() {
       {"nic", "NIC with rings, kernel NIC driver", &NicEndpoint::summary_header, &make_endpoint<NicEndpoint>},
       {"svm", "PASID/ATS/PRI accelerator, kernel accelerator driver", &SvmEndpoint::summary_header,
        &make_endpoint<SvmEndpoint>},
+      {"rtl-dma", "the RTL DMA engine of rtl/dma/ behind its pin-to-TLM bridge, on a kernel-mapped window",
+       &RtlDmaEndpoint::summary_header, &make_endpoint<RtlDmaEndpoint>},
   };
   return kinds;
 }

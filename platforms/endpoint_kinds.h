@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoint kinds the kernel-model platforms know (`<ep>.kind`):
 //
 //   workload  a minimal DMA engine driven directly by a kernel workload (fw::Workload)
@@ -5,6 +6,7 @@
 //   nic       Nic driven by the kernel's network driver (fw::NicDriver)
 //   svm       SvmAccelerator driven by fw::AccelDriver; it takes ATS Invalidate
 //             Requests and PRG Responses from its unit on its message socket
+//   rtl-dma   the Verilated RTL DMA engine of rtl/dma/ (platforms/rtl_dma_endpoint.h)
 //
 // Each is one Endpoint (platforms/endpoint_kind.h) and one line of
 // endpoint_kinds(). Their typed accessors are for tests and tools.

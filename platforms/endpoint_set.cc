@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/endpoint_set.h"
 
 namespace iommusim {
@@ -40,14 +41,23 @@ std::string EndpointSet::resolve_unit(size_t i, const std::vector<std::string>& 
   return s.ep->name() + ".unit: '" + s.unit + "' is not one of " + units_key + " (" + units_text + ")";
 }
 
-std::string EndpointSet::check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
-                               const std::string& units_key, const std::string& units_text,
+std::string EndpointSet::check(size_t i, uint64_t seed, std::map<uint16_t, size_t>* rids,
+                               const std::vector<std::string>& units, const std::string& units_key,
+                               const std::string& units_text,
                                const std::function<EndpointLimits(const Slot&)>& limits_of) {
   Slot& s = slots_[i];
   if (std::string err = s.ep->validate(seed); !err.empty()) return err;
-  if (!rids->insert(s.ep->requester_id()).second) return s.ep->name() + ": requester id used by another endpoint";
+  const auto [other, fresh] = rids->emplace(s.ep->requester_id(), i);
+  if (!fresh)
+    return requester_id_key(i) + " = " + format_hex(s.ep->requester_id()) + " is also " +
+           requester_id_key(other->second) + "; each endpoint needs a requester id of its own";
   if (std::string err = resolve_unit(i, units, units_key, units_text); !err.empty()) return err;
   return s.ep->check_limits(limits_of(s));
+}
+
+std::string EndpointSet::requester_id_key(size_t i) const {
+  const std::string& n = slots_[i].ep->name();
+  return n + (slots_[i].kind->name == std::string("workload") ? ".rid" : ".requester_id");
 }
 
 Endpoint& EndpointSet::find(const std::string& name) {

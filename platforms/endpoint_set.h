@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoints of a platform with a kernel model, each built by its kind
 // (platforms/endpoint_kind.h): their `<ep>.kind` and `<ep>.unit` keys, the
 // unit each names, lookups by name, and what the run and the summary ask of
@@ -7,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -40,12 +42,14 @@ public:
   std::string resolve_unit(size_t i, const std::vector<std::string>& units, const std::string& units_key,
                            const std::string& units_text);
   // The checks every platform makes of endpoint i: its own parameters, a
-  // requester id no endpoint before it took (`rids`), its unit (as
+  // requester id no endpoint before it took (`rids`: id -> endpoint), its unit (as
   // resolve_unit), and what it needs of the kernel and the unit (`limits_of`
   // its slot, the unit resolved).
-  std::string check(size_t i, uint64_t seed, std::set<uint16_t>* rids, const std::vector<std::string>& units,
+  std::string check(size_t i, uint64_t seed, std::map<uint16_t, size_t>* rids, const std::vector<std::string>& units,
                     const std::string& units_key, const std::string& units_text,
                     const std::function<EndpointLimits(const Slot&)>& limits_of);
+  // The key that sets endpoint i's requester id (`<ep>.rid` or `<ep>.requester_id`).
+  std::string requester_id_key(size_t i) const;
 
   size_t size() const { return slots_.size(); }
   Slot& operator[](size_t i) { return slots_[i]; }
@@ -64,6 +68,10 @@ public:
   // "name: failure" of each failed endpoint: the kernel's own workloads first,
   // then the drivers of the device endpoints.
   void failures(std::vector<std::string>* out) const;
+  // Every endpoint's co-simulated RTL signals into `vcd` (--vcd-out).
+  void trace_signals(sc_core::sc_trace_file* vcd) {
+    for (Slot& s : slots_) s.ep->trace_signals(vcd);
+  }
   // One table per kind, in the registry's order, one row per endpoint.
   std::vector<SummaryTable> summary_tables() const;
 

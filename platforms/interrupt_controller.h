@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MSI receiver: the target of the interrupt window a platform maps into the
 // devices' (and units') address space. A write anywhere in the window raises
 // the vector in its data; each registered vector's handler runs delivery_ns

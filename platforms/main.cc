@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `iommusim` command: one scenario from config files (docs/configuration.md).
 // Exit status: 0 run completed; 1 simulation error; 2 bad command line or config.
 #include <csignal>
@@ -45,6 +46,7 @@ struct CommandLine {
   std::string stats_out;
   std::string outdir = "iommusim-out";
   std::string trace_out;
+  std::string vcd_out;
   uint64_t trace_limit = 1000000;
   bool quiet = false;
   bool print_config = false;
@@ -83,6 +85,9 @@ po::options_description command_options(CommandLine& cl, std::string& trace_limi
        "'' for none)")
       ("trace-out", po::value<std::string>(&cl.trace_out),
        "Write a transaction trace (Chrome/Perfetto trace-event JSON) to FILE")
+      ("vcd-out", po::value<std::string>(&cl.vcd_out),
+       "Write the signals of co-simulated RTL (the ports of Verilated blocks and their bridges) to the VCD "
+       "file FILE")
       ("trace-limit", po::value<std::string>(&trace_limit_text),
        "Most trace events kept (default 1000000); later ones are counted as dropped")
       ("quiet,q", po::bool_switch(&cl.quiet), "No progress line and no summary")
@@ -149,7 +154,62 @@ std::string configure(const ConfigSet& config, SystemParams& sys, ParamList& par
   if (std::string err = apply_config(config, params.specs()); !err.empty()) return err;
   platform = create_platform(sys.platform);
   if (std::string err = configure_platform(*platform, config, params); !err.empty()) return err;
-  return check_unknown_keys(config, params.specs());
+  return check_unknown_keys(config, params.specs(), [&](const std::string& key) {
+    return platform_declaring(key, config, sys.platform);
+  });
+}
+
+// `p` without "." and ".." steps or a trailing separator, to compare directories by name.
+std::filesystem::path normal_dir(const std::filesystem::path& p) {
+  const std::filesystem::path n = p.lexically_normal();
+  return n.has_filename() || !n.has_parent_path() ? n : n.parent_path();
+}
+
+// Why `path` could not be written at the end of the run, or "": its directory
+// must exist and be writable (or be `outdir`, which the run creates before it
+// simulates), and the path must not be a directory.
+std::string output_path_error(const std::string& option, const std::string& path, const std::string& outdir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  const std::string what = option + " " + shown_text(path) + ": ";
+  if (fs::is_directory(file, ec)) return what + "is a directory; name a file in it";
+  if (!outdir.empty() && !fs::exists(dir, ec) && normal_dir(dir) == normal_dir(outdir)) return "";
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) return what + "'" + shown_text(dir.string()) + "' is not a directory";
+  if (!fs::is_directory(dir, ec)) return what + "directory '" + shown_text(dir.string()) + "' does not exist; create it first";
+  if (access(dir.c_str(), W_OK) != 0) return what + "directory '" + shown_text(dir.string()) + "' is not writable";
+  if (fs::exists(file, ec) && access(path.c_str(), W_OK) != 0) return what + "the file exists and is not writable";
+  return "";
+}
+
+// The output files, checked before anything is built: a run must not end by
+// failing to write what it was run for.
+std::string check_outputs(const CommandLine& cl) {
+  if (!cl.stats_out.empty()) {
+    if (std::string err = stats_format_error(cl.stats_out); !err.empty()) return "--stats-out: " + err;
+    if (std::string err = output_path_error("--stats-out", cl.stats_out, cl.outdir); !err.empty()) return err;
+  }
+  if (!cl.trace_out.empty())
+    if (std::string err = output_path_error("--trace-out", cl.trace_out, cl.outdir); !err.empty()) return err;
+  std::error_code ec;
+  if (!cl.outdir.empty() && std::filesystem::exists(cl.outdir, ec) && !std::filesystem::is_directory(cl.outdir, ec))
+    return "--outdir " + shown_text(cl.outdir) + ": is a file, not a directory";
+  return "";
+}
+
+// An object name SystemC met twice while the system was built (its warning
+// W505 "object already exists"), as the config error it is: two instances, or
+// an instance and a part the platform builds, share a name.
+std::string name_clash_error(const sc_core::sc_report& report, const ConfigSet& config) {
+  std::string name = report.get_msg();
+  name = name.substr(0, name.find(". Latter"));
+  std::string keys;
+  for (const ConfigEntry& e : config.entries())
+    if ((" " + e.value + " ").find(" " + name + " ") != std::string::npos) keys += (keys.empty() ? "" : " and ") + e.key;
+  return (keys.empty() ? "" : keys + ": ") + "the name '" + shown_text(name) +
+         "' is taken twice in the system (by two instances, or by an instance and a part the platform builds "
+         "for a unit or an endpoint, such as drv_<unit> or kdrv_<endpoint>); give the instance another name";
 }
 
 // --help-params and --print-config answer from the configured parameters.
@@ -180,12 +240,26 @@ struct Run {
   double wall_s = 0;
   std::vector<std::string> written;
   int status = 0;
+  sc_core::sc_trace_file* vcd = nullptr;  // --vcd-out
   int stop_signal = 0;  // SIGINT or SIGTERM stopped the run early
 };
 
-// Builds the system, and writes the effective config beside the outputs.
-std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, Platform& platform,
-                      Run& run) {
+// With --vcd-out: the platform's signals traced into that VCD file; "" or the error.
+std::string open_vcd(const CommandLine& cl, Platform& platform, Run& run) {
+  if (cl.vcd_out.empty()) return "";
+  // SystemC appends ".vcd" to the name it is given.
+  const std::string& f = cl.vcd_out;
+  const bool ext = f.size() > 4 && f.compare(f.size() - 4, 4, ".vcd") == 0;
+  run.vcd = sc_core::sc_create_vcd_trace_file((ext ? f.substr(0, f.size() - 4) : f).c_str());
+  if (!run.vcd) return "--vcd-out " + f + ": cannot create it";
+  platform.trace_signals(run.vcd);
+  return "";
+}
+
+// Builds the system, and writes the effective config beside the outputs. An
+// error names the keys it is about, with where the config set them.
+std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, const ConfigSet& config,
+                      Platform& platform, Run& run) {
   // The effective configuration as given, before elaboration derives anything
   // from it (an endpoint's seed mixed with system.seed), as --print-config
   // writes it: feeding config.ini back gives the same text, so the same hash.
@@ -195,15 +269,25 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
   run.provenance.config_hash = config_hash(config_text.str());
   run.trace = std::make_unique<TraceWriter>(cl.trace_out.empty() ? 0 : cl.trace_limit);
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(sys.quantum_ns, sc_core::SC_NS));
+  const sc_core::sc_actions name_clash =
+      sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_, sc_core::SC_THROW);
+  std::string err;
   try {
-    if (std::string err = platform.elaborate(sys, run.stats, *run.trace); !err.empty()) return err;
-    run.stats.formula("sim_time", "Simulated time at the end of the run",
-                      [] { return sc_core::sc_time_stamp().to_seconds() * 1e9; }, "ns");
-    const bool progress = !cl.quiet && isatty(STDERR_FILENO);
-    run.controller = std::make_unique<RunController>("run_controller", platform, sys, progress);
+    err = platform.elaborate(sys, run.stats, *run.trace);
+    if (err.empty()) {
+      run.stats.formula("sim_time", "Simulated time at the end of the run",
+                        [] { return sc_core::sc_time_stamp().to_seconds() * 1e9; }, "ns");
+      const bool progress = !cl.quiet && isatty(STDERR_FILENO);
+      run.controller = std::make_unique<RunController>("run_controller", platform, sys, progress);
+      err = open_vcd(cl, platform, run);
+    }
+  } catch (const sc_core::sc_report& r) {
+    err = r.get_msg_type() == std::string(sc_core::SC_ID_INSTANCE_EXISTS_) ? name_clash_error(r, config) : r.what();
   } catch (const std::exception& e) {
-    return e.what();
+    err = e.what();
   }
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_, name_clash);
+  if (!err.empty()) return locate_keys(err, config, params.specs());
   if (cl.outdir.empty()) return "";
   std::error_code ec;
   std::filesystem::create_directories(cl.outdir, ec);
@@ -302,10 +386,15 @@ int sc_main(int argc, char* argv[]) {
   std::unique_ptr<Platform> platform;
   if (std::string err = configure(config, sys, params, platform); !err.empty()) return config_error(err);
   if (int exit = answer_queries(cl, sys, params); exit != kContinue) return exit;
+  if (std::string err = check_outputs(cl); !err.empty()) return config_error(err);
   Run run;
-  if (std::string err = elaborate(cl, sys, params, *platform, run); !err.empty()) return config_error(err);
+  if (std::string err = elaborate(cl, sys, params, config, *platform, run); !err.empty()) return config_error(err);
   install_stop_signal_handlers();
-  if (!simulate(sys, run)) return kExitSimError;
+  // A stop signal ends simulate() at a slice boundary, so the VCD is closed
+  // (its last time stamp written) on every way out of the run.
+  const bool simulated = simulate(sys, run);
+  if (run.vcd) sc_core::sc_close_vcd_trace_file(run.vcd);
+  if (!simulated) return kExitSimError;
   write_outputs(cl, *platform, run);
   print_run_summary(cl, sys, *platform, run);
   if (run.stop_signal) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/param_docs.h"
 
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/svm_accel.h"
 #include "pci_endpoint/traffic_generator.h"
+#include "rtl/dma/rtl_dma_params.h"
 #include "platforms/config.h"
 #include "platforms/endpoint_kind.h"
 #include "platforms/platform.h"
@@ -168,6 +170,7 @@ const std::vector<ParamTable>& param_tables() {
       {"PcieEndpointParams", IOMMUSIM_ROWS_OF(PcieEndpointParams, IOMMUSIM_PCIE_ENDPOINT_PARAMS)},
       {"PcieConfigParams", &all_rows<PcieConfigParams>},
       {"TrafficGenParams", IOMMUSIM_ROWS_OF(TrafficGenParams, IOMMUSIM_TRAFFIC_GEN_PARAMS)},
+      {"RtlDmaParams", IOMMUSIM_ROWS_OF(rtl::RtlDmaParams, IOMMUSIM_RTL_DMA_PARAMS)},
       {"NicParams", IOMMUSIM_ROWS_OF(NicParams, IOMMUSIM_NIC_PARAMS)},
       {"SvmAccelParams", IOMMUSIM_ROWS_OF(SvmAccelParams, IOMMUSIM_SVM_ACCEL_PARAMS)},
       {"s390",

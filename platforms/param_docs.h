@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parameter tables of the docs, generated from the declarations. A doc
 // holds a table between two marker lines:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `param-docs`: the parameter tables of the docs, from the declarations
 // (platforms/param_docs.h). scripts/gen-param-docs.sh runs it.
 //   param-docs --list               the tables a doc may mark

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A platform is a whole system assembled from models. The `iommusim` command
 // builds one from the config in three steps:
 //   1. declare_structure(round): parameters that decide which instances exist
@@ -56,6 +57,9 @@ public:
   // but not as a whole (e.g. overlapping address ranges); the run then stops
   // with exit status 2 before simulation.
   virtual std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) = 0;
+  // The checks of the config as a whole that need no module built; elaborate()
+  // runs them first. "" or a message naming the keys it is about.
+  virtual std::string check(const SystemParams& /*sys*/) { return ""; }
 
   // For the stop condition and the progress line.
   virtual uint64_t transactions_completed() const = 0;
@@ -69,6 +73,10 @@ public:
   // failed to bring up a unit, a workload that gave up). The run then exits
   // with status 1, so a regression cannot pass over it.
   virtual std::vector<std::string> run_failures() const { return {}; }
+
+  // Adds the signals of its co-simulated RTL (the ports of Verilated blocks
+  // and their bridges) to `vcd` (--vcd-out); before simulation.
+  virtual void trace_signals(sc_core::sc_trace_file* vcd) { (void)vcd; }
 
   // The human summary printed on stdout at the end of a run.
   virtual void print_summary(std::ostream& os) const = 0;
@@ -89,10 +97,19 @@ std::unique_ptr<Platform> create_platform(const std::string& name);
 
 class ConfigSet;
 
+// What to tell a user who set `key` on platform `current` where it is unknown:
+// "belongs to platform x86-vtd (...)" if another platform, configured from the
+// same `config`, declares it; "" otherwise.
+std::string platform_declaring(const std::string& key, const ConfigSet& config, const std::string& current);
+
 // Steps 1 and 2 above: declares the platform's structure (in rounds) and then
 // every instance's parameters into `params`, applying `config` after each
 // step. Returns "" or the first bad value (unknown keys are the caller's check).
 std::string configure_platform(Platform& platform, const ConfigSet& config, ParamList& params);
+
+// The message for an endpoint that nothing stops (`what` says why) while the
+// system has no time or transaction limit either: the run would never end.
+std::string endless_run_error(const std::string& what);
 
 // Parses a list of instance names ("tg0 tg1" or "tg0,tg1"): identifiers, unique,
 // none of `reserved`. Returns "" or what was wrong.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/pseries.h"
 
 #include <iomanip>
@@ -92,11 +93,15 @@ void PseriesPlatform::declare(ParamList& p) {
 // ---------------------------------------------------------------------------
 // Elaboration
 
-std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
-  std::set<uint16_t> rids;
+std::string PseriesPlatform::check(const SystemParams& sys) {
+  std::map<uint16_t, size_t> rids;
   std::string err;
-  for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys.seed, &rids);
-  if (err.empty()) err = check_layout();
+  for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys, &rids);
+  return err.empty() ? check_layout() : err;
+}
+
+std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
+  std::string err = check(sys);
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_bridges(stats, trace);
   if (err.empty()) err = build_firmware(stats);
@@ -108,10 +113,12 @@ std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats
   return "";
 }
 
-std::string PseriesPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids) {
-  auto limits_of = [this](const EndpointSet::Slot&) {
+std::string PseriesPlatform::check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids) {
+  auto limits_of = [this, &sys](const EndpointSet::Slot&) {
     EndpointLimits limits;
     limits.kernel_ram_share = kernel_.ram_size / 2;
+    limits.ram_share_key = "kernel.ram_size";
+    limits.run_bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
     limits.unit_has_pasid = false;
     limits.pasid_needs = "a scalable-mode VT-d unit (platform x86-vtd)";
     limits.unit_has_ats = false;
@@ -119,7 +126,7 @@ std::string PseriesPlatform::check_endpoint(size_t i, uint64_t seed, std::set<ui
     limits.platform = "pseries";
     return limits;
   };
-  std::string err = endpoints_.check(i, seed, rids, phb_names_, "system.phbs", phb_list_, limits_of);
+  std::string err = endpoints_.check(i, sys.seed, rids, phb_names_, "system.phbs", phb_list_, limits_of);
   if (!err.empty()) return err;
   EndpointSet::Slot& s = endpoints_[i];
   const std::string& n = s.ep->name();

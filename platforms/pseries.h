@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pSeries (POWER, PAPR): RAM shared by a logical partition and its
 // hypervisor, one or more PCI host bridges (models/ppc_tce) with their PEs,
 // the hypervisor (firmware/pseries_hv.h: hypercalls, RTAS, the bridges'
@@ -95,6 +96,7 @@ public:
   ~PseriesPlatform() override;
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override { return endpoints_.transactions(); }
   bool finished() const override { return endpoints_.finished(); }
@@ -118,7 +120,7 @@ private:
     uint32_t bus = 0;  // first bus; it owns 16 from there
   };
 
-  std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
+  std::string check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids);
   std::string check_layout() const;
   std::string build_memory_system(StatGroup& stats);
   std::string build_bridges(StatGroup& stats, TraceWriter& trace);

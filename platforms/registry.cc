@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every platform the `iommusim` command can build. A new platform adds one line.
 #include "platforms/platform.h"
 #include "platforms/s390.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/root_complex.h"
 
 #include <cstdio>
@@ -17,6 +18,8 @@ std::string rid_text(uint16_t rid) {
 RootComplex::RootComplex(sc_core::sc_module_name name)
     : sc_module(name), upstream("upstream"), to_unit("to_unit"), from_unit("from_unit"), to_endpoint("to_endpoint") {
   upstream.register_b_transport(this, &RootComplex::b_transport);
+  upstream.register_nb_transport_fw(this, &RootComplex::nb_transport_fw);
+  to_unit.register_nb_transport_bw(this, &RootComplex::nb_transport_bw);
   upstream.register_get_direct_mem_ptr(this, &RootComplex::get_dmi);
   upstream.register_transport_dbg(this, &RootComplex::dbg);
   from_unit.register_b_transport(this, &RootComplex::msg_b_transport);
@@ -60,6 +63,27 @@ std::string RootComplex::attach_endpoint(uint16_t rid, InitiatorSocket& dma, Tar
 
 void RootComplex::b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
   to_unit[endpoint_unit_[id]]->b_transport(t, delay);
+}
+
+// A payload is in flight from its BEGIN_REQ until its response completes
+// (TLM_COMPLETED either way, or END_RESP).
+tlm::tlm_sync_enum RootComplex::nb_transport_fw(int id, tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                                sc_core::sc_time& delay) {
+  if (phase == tlm::BEGIN_REQ) in_flight_[&t] = id;
+  const bool end_resp = phase == tlm::END_RESP;
+  const tlm::tlm_sync_enum s = to_unit[endpoint_unit_[id]]->nb_transport_fw(t, phase, delay);
+  if (end_resp || s == tlm::TLM_COMPLETED) in_flight_.erase(&t);
+  return s;
+}
+
+tlm::tlm_sync_enum RootComplex::nb_transport_bw(int, tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                                sc_core::sc_time& delay) {
+  const auto it = in_flight_.find(&t);
+  if (it == in_flight_.end()) return tlm::TLM_ACCEPTED;  // not sent through here: nothing to route
+  const int id = it->second;
+  const tlm::tlm_sync_enum s = upstream[id]->nb_transport_bw(t, phase, delay);
+  if (s == tlm::TLM_COMPLETED) in_flight_.erase(&t);
+  return s;
 }
 
 bool RootComplex::get_dmi(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The root complex: where endpoints' DMA enters the host, and where each
 // requester is handed to the translation unit that covers it.
 //
@@ -74,6 +75,12 @@ public:
 
 private:
   void b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+  // The approximately-timed base protocol passes through: forward to the
+  // endpoint's unit, backward to the endpoint that sent the payload.
+  tlm::tlm_sync_enum nb_transport_fw(int id, tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
+  tlm::tlm_sync_enum nb_transport_bw(int unit, tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
   bool get_dmi(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
   unsigned dbg(int id, tlm::tlm_generic_payload& t);
   void msg_b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -88,6 +95,7 @@ private:
   std::vector<unsigned> endpoint_unit_;       // by upstream binding
   std::map<uint16_t, int> message_target_;    // attached requester id -> to_endpoint binding, or -1
   int message_targets_ = 0;
+  std::map<const tlm::tlm_generic_payload*, int> in_flight_;  // AT payloads -> upstream binding
 };
 
 }  // namespace iommusim

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decides when a run ends: when every workload is done, after
 // system.max_transactions, or at system.time_limit (sc_start's own bound).
 // Optionally draws a one-line progress indicator on stderr.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/s390.h"
 
 #include <cstdio>
@@ -71,7 +72,9 @@ void S390Platform::declare(ParamList& p) {
 
 // ---------------------------------------------------------------------------
 
-std::string S390Platform::check() const {
+std::string S390Platform::check(const SystemParams& sys) {
+  for (auto& e : endpoints_)
+    if (std::string err = e->validate(sys.seed); !err.empty()) return err;
   if (std::string err = css_params_.validate(); !err.empty()) return "css." + err;
   const S390KernelParams& k = kernel_;
   if (k.dma31_base + k.dma31_size > k2G) return "kernel.dma31_base/dma31_size: the region must end below 2 GiB";
@@ -107,9 +110,7 @@ void S390Platform::build_system(StatGroup& stats) {
 }
 
 std::string S390Platform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
-  for (auto& e : endpoints_)
-    if (std::string err = e->validate(sys.seed); !err.empty()) return err;
-  if (std::string err = check(); !err.empty()) return err;
+  if (std::string err = check(sys); !err.empty()) return err;
   build_system(stats);
   css_->set_trace(&trace);
   std::vector<const sc_core::sc_event*> done;

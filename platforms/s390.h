@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // s390: RAM, the channel subsystem with its channel paths and control units,
 // channel-attached devices (the kinds of platforms/channel_device_kinds.h),
 // and the kernel model on one CPU: a cio driver per subchannel, the
@@ -72,6 +73,7 @@ public:
   ~S390Platform() override;
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
   bool finished() const override;
@@ -88,7 +90,6 @@ public:
 
 private:
   struct Device;
-  std::string check() const;
   void build_system(StatGroup& stats);
   std::string build_device(size_t i, StatGroup& stats, uint64_t seed);
   Device& find(const std::string& name);

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/simple.h"
 
 #include <ostream>
 
+#include "platforms/config.h"
 #include "platforms/summary.h"
 
 namespace iommusim {
@@ -33,26 +35,33 @@ void SimplePlatform::declare(ParamList& p) {
   }
 }
 
-std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
-                                      TraceWriter& trace) {
+std::string SimplePlatform::check(const SystemParams& sys) {
+  const bool bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
-    tg_params_[i].seed = mix_seed(sys.seed, tg_params_[i].seed, endpoint_names_[i]);
+    const std::string& n = endpoint_names_[i];
+    tg_params_[i].seed = mix_seed(sys.seed, tg_params_[i].seed, n);
     std::string err = tg_params_[i].validate();
-    if (!err.empty()) return endpoint_names_[i] + ": " + err;
+    if (!err.empty()) return n + ": " + err;
+    if (!bounded && tg_params_[i].endless())
+      return endless_run_error(n + ".count = 0 and " + n + ".duration_ns = 0 never stop the generator");
   }
+  routes_.clear();
+  const std::string map_text = router_map_.empty() ? "mem@0x0+" + std::to_string(mem_params_.size) : router_map_;
+  std::string err = parse_route_list(map_text, [](const std::string& n) { return n == "mem" ? 0 : -1; }, &routes_);
+  if (!err.empty()) return "router.map: " + err;
+  for (size_t i = 0; i < endpoint_names_.size(); ++i)
+    if (std::string e = check_window(i); !e.empty()) return e;
+  return "";
+}
+
+std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
+  if (std::string err = check(sys); !err.empty()) return err;
   memory_ = std::make_unique<Memory>("mem", mem_params_, &stats);
   router_ = std::make_unique<Router>("router", &stats);
-  const int mem = static_cast<int>(router_->add_target(memory_->socket));
-  std::vector<RouteEntry> routes;
-  std::string map_text = router_map_.empty()
-                             ? "mem@0x0+" + std::to_string(mem_params_.size)
-                             : router_map_;
-  std::string err = parse_route_list(
-      map_text, [mem](const std::string& n) { return n == "mem" ? mem : -1; }, &routes);
-  if (!err.empty()) return "router.map: " + err;
-  for (const RouteEntry& r : routes) {
-    err = router_->map(0, r);
-    if (!err.empty()) return "router.map: " + err;
+  const unsigned mem = router_->add_target(memory_->socket);
+  for (RouteEntry r : routes_) {
+    r.target = mem;
+    if (std::string err = router_->map(0, r); !err.empty()) return "router.map: " + err;
   }
   std::vector<const sc_core::sc_event*> done;
   for (size_t i = 0; i < endpoint_names_.size(); ++i) {
@@ -63,6 +72,22 @@ std::string SimplePlatform::elaborate(const SystemParams& sys, StatGroup& stats,
   }
   monitor_ = std::make_unique<WorkloadMonitor>("monitor", done);
   return "";
+}
+
+// Every address of generator i's window reaches memory: one route covers it,
+// and what the route hands memory lies below mem.size.
+std::string SimplePlatform::check_window(size_t i) const {
+  const TrafficGenParams& t = tg_params_[i];
+  for (const RouteEntry& r : routes_) {
+    if (t.window_base < r.base || t.window_base + t.window_size - 1 > r.end()) continue;
+    const uint64_t end = (r.relative ? t.window_base - r.base : t.window_base) + t.window_size;
+    if (end <= mem_params_.size) return "";
+  }
+  const std::string& n = endpoint_names_[i];
+  return n + ".window_base = " + format_hex(t.window_base) + " + " + n + ".window_size = " + format_hex(t.window_size) +
+         " reaches beyond memory (mem.size = " + format_hex(mem_params_.size) +
+         (router_map_.empty() ? "" : ", router.map = '" + shown_text(router_map_) + "'") +
+         "); put the window inside the memory the router maps, or raise mem.size";
 }
 
 uint64_t SimplePlatform::transactions_completed() const {

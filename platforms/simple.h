@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The first platform: traffic-generator endpoints -> router -> memory, no IOMMU.
 // It measures the memory and link path alone, the baseline every IOMMU study
 // compares against.
@@ -19,6 +20,7 @@ class SimplePlatform : public Platform {
 public:
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
   uint64_t transactions_expected() const override;
@@ -27,11 +29,14 @@ public:
   void print_summary(std::ostream& os) const override;
 
 private:
+  std::string check_window(size_t i) const;
+
   std::string endpoint_list_ = "tg0";
   std::vector<std::string> endpoint_names_;
   MemoryParams mem_params_;
   std::string router_map_;
   std::vector<TrafficGenParams> tg_params_;
+  std::vector<RouteEntry> routes_;  // router.map, parsed by check()
 
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> router_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The human summary printed at the end of a run is made of tables that the
 // components supply (a header line, one row per instance with any note lines
 // under it, a footer); the platform prints what it is given.

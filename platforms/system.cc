@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/platform.h"
 
 #include "platforms/config.h"
@@ -18,6 +19,27 @@ std::string configure_platform(Platform& platform, const ConfigSet& config, Para
   }
   platform.declare(params);
   return apply_config(config, params.specs(), first);
+}
+
+std::string platform_declaring(const std::string& key, const ConfigSet& config, const std::string& current) {
+  for (const PlatformInfo& info : platform_registry()) {
+    if (current == info.name) continue;
+    std::unique_ptr<Platform> other = info.create();
+    ParamList params;
+    ParamList system = params.scope("system");
+    SystemParams sys;
+    sys.declare(system);
+    configure_platform(*other, config, params);  // a value it refuses only ends its declarations early
+    for (const ParamSpec& s : params.specs())
+      if (s.name == key)
+        return "belongs to platform " + std::string(info.name) + " (system.platform = " + current + " here)";
+  }
+  return "";
+}
+
+std::string endless_run_error(const std::string& what) {
+  return what + ", and system.time_limit = 0 and system.max_transactions = 0: the run would never end; set one of "
+                "them, or give the endpoint a count";
 }
 
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,

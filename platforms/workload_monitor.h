@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Notifies one event whenever any of a set of workload-done events fires, so the
 // run controller can wait on a single event whatever the platform holds.
 #pragma once

@@ -1,8 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "platforms/x86_vtd.h"
 
 #include <ostream>
 
 #include "platforms/summary.h"
+
+#ifdef IOMMUSIM_HAVE_RTL
+#include "rtl/iotlb/rtl_iotlb_store.h"
+#endif
 
 namespace iommusim {
 
@@ -90,11 +95,15 @@ fw::TgDriver& X86VtdPlatform::tg_driver(const std::string& n) {
 // ---------------------------------------------------------------------------
 // Elaboration
 
-std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
-  std::set<uint16_t> rids;
+std::string X86VtdPlatform::check(const SystemParams& sys) {
+  std::map<uint16_t, size_t> rids;
   std::string err;
-  for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys.seed, &rids);
-  if (err.empty()) err = check_kernel_and_units();
+  for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys, &rids);
+  return err.empty() ? check_kernel_and_units() : err;
+}
+
+std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
+  std::string err = check(sys);
   if (err.empty()) err = build_memory_system(stats);
   if (err.empty()) err = build_units(stats, trace);
   if (err.empty()) err = build_kernel(stats);
@@ -108,16 +117,22 @@ std::string X86VtdPlatform::elaborate(const SystemParams& sys, StatGroup& stats,
 
 // Checks that span several instances: unique requester ids, the unit named,
 // what the endpoint takes from the kernel and the unit, its MSI vectors.
-std::string X86VtdPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids) {
-  auto limits_of = [this](const EndpointSet::Slot& s) {
+std::string X86VtdPlatform::check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids) {
+  auto limits_of = [this, &sys](const EndpointSet::Slot& s) {
+    const vtd::TranslatorParams unit = unit_params_[s.unit_index].effective_translator();
     EndpointLimits limits;
     limits.kernel_ram_share = kernel_.ram_size / 2;  // the rest for tables, queues and other endpoints
+    limits.ram_share_key = "kernel.ram_size";
     limits.unit_has_pasid = unit_params_[s.unit_index].scalable();
     limits.pasid_needs = "a scalable-mode unit (" + s.unit + ".profile = scalable)";
+    limits.unit_has_nesting = limits.unit_has_pasid && unit.nest_supported && unit.fl_supported && unit.sl_supported;
+    limits.nesting_needs = "a unit with nested translation (" + s.unit + ".profile = scalable with " + s.unit +
+                           ".nest, " + s.unit + ".flts and " + s.unit + ".slts = true)";
+    limits.run_bounded = sys.time_limit_ns > 0 || sys.max_transactions > 0;
     limits.platform = "x86-vtd";
     return limits;
   };
-  std::string err = endpoints_.check(i, seed, rids, unit_names_, "system.units", unit_list_, limits_of);
+  std::string err = endpoints_.check(i, sys.seed, rids, unit_names_, "system.units", unit_list_, limits_of);
   if (!err.empty()) return err;
   return endpoints_[i].ep->programmable() ? check_vectors(i) : "";
 }
@@ -127,25 +142,53 @@ std::string X86VtdPlatform::check_endpoint(size_t i, uint64_t seed, std::set<uin
 std::string X86VtdPlatform::check_vectors(size_t i) const {
   const std::string& n = endpoints_[i].ep->name();
   const uint64_t v = kernel_.msi_vector_base + 2 * i + 1;
-  if (v > 0xff) return n + ": kernel.msi_vector_base: too many endpoints for the vector range";
+  const std::string base = "kernel.msi_vector_base = " + format_hex(kernel_.msi_vector_base);
+  if (v > 0xff)
+    return base + ": endpoint " + n + " would get MSI-X vector " + format_hex(v) +
+           ", beyond 0xff (two vectors per endpoint); lower it to at most " + format_hex(0xff - 2 * i - 1);
   const uint64_t fv = kernel_.driver.fault_vector, pv = kernel_.driver.prq_vector, top = 2 * unit_names_.size();
   for (uint64_t x : {v - 1, v})
     if ((x >= fv && x < fv + top) || (x >= pv && x < pv + top))
-      return n + ": kernel.msi_vector_base: its MSI-X vectors collide with the VT-d fault/page-request vectors";
+      return base + ": endpoint " + n + "'s MSI-X vector " + format_hex(x) +
+             " is a VT-d vector (kernel.fault_vector = " + format_hex(fv) + ", kernel.prq_vector = " + format_hex(pv) +
+             ", two per unit); move either out of the other's way";
   return "";
 }
 
 std::string X86VtdPlatform::check_kernel_and_units() const {
-  if (kernel_.pci_hole > kLowRamTop) return "kernel.pci_hole: must be at most 0xFEC00000";
+  const std::string ram = "kernel.ram_base = " + format_hex(kernel_.ram_base) +
+                          " + kernel.ram_size = " + format_hex(kernel_.ram_size);
+  if (kernel_.pci_hole > kLowRamTop)
+    return "kernel.pci_hole = " + format_hex(kernel_.pci_hole) + " is above the chipset's MMIO at 0xFEC00000; " +
+           "accepts at most 0xFEC00000";
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     std::string err = unit_params_[u].validate();
     if (!err.empty()) return unit_names_[u] + ": " + err;
   }
   if (kernel_.ram_base < kHighRam && kernel_.ram_base + kernel_.ram_size > kernel_.pci_hole)
-    return "kernel.ram_base/ram_size: the region overlaps the PCI/MMIO hole [kernel.pci_hole, 4 GiB)";
-  if (kernel_.ram_base + kernel_.ram_size > mem_params_.size) return "kernel.ram_base/ram_size: the region ends beyond mem.size";
-  if (kernel_.ram_base & 0xfff || kernel_.ram_size & 0xfff) return "kernel.ram_base/ram_size: must be 4 KiB aligned";
+    return ram + " overlaps the PCI/MMIO hole from kernel.pci_hole = " + format_hex(kernel_.pci_hole) +
+           " to 4 GiB; end the RAM below the hole or start it at 0x100000000";
+  if (kernel_.ram_base + kernel_.ram_size > mem_params_.size)
+    return ram + " ends beyond mem.size = " + format_hex(mem_params_.size) + "; raise mem.size to at least " +
+           format_hex(kernel_.ram_base + kernel_.ram_size);
+  if (kernel_.ram_base & 0xfff || kernel_.ram_size & 0xfff) return ram + ": both must be 4 KiB aligned";
+  for (size_t u = 0; u < unit_names_.size(); ++u)
+    if (std::string err = check_unit_reach(u); !err.empty()) return err;
   return "";
+}
+
+// The unit reaches every byte of the kernel's RAM: its tables, queues and the
+// pages DMA is mapped to all live there, and the unit's table pointers hold
+// HAW bits (VT-d 11.4.3: bits above HAW are reserved).
+std::string X86VtdPlatform::check_unit_reach(size_t u) const {
+  const unsigned haw = unit_params_[u].effective_translator().haw;
+  const uint64_t last = kernel_.ram_base + kernel_.ram_size - 1;
+  unsigned needed = 1;
+  while (needed < 64 && (last >> needed) != 0) ++needed;
+  if (needed <= haw) return "";
+  return unit_names_[u] + ".haw = " + std::to_string(haw) + " reaches host addresses below 2^" + std::to_string(haw) +
+         ", but the kernel's RAM ends at " + format_hex(last) + " (kernel.ram_base + kernel.ram_size); set " +
+         unit_names_[u] + ".haw to at least " + std::to_string(needed) + ", or place the RAM lower";
 }
 
 std::string X86VtdPlatform::map(unsigned space, const RouteEntry& e) {
@@ -177,6 +220,21 @@ std::string X86VtdPlatform::build_memory_system(StatGroup& stats) {
   return "";
 }
 
+// `<unit>.iotlb.impl = rtl`: the RTL IOTLB (rtl/iotlb/) in place of the model's.
+std::string X86VtdPlatform::use_iotlb_impl(vtd::Translator& translator, const std::string& unit) {
+  const vtd::TranslatorParams& t = translator.params();
+  if (t.iotlb_impl != "rtl") return "";
+#ifdef IOMMUSIM_HAVE_RTL
+  if (std::string err = rtl::RtlIotlbStore::check_geometry(t.iotlb); !err.empty())
+    return unit + ".iotlb.impl = rtl: " + err;
+  translator.use_iotlb(std::make_unique<rtl::RtlIotlbStore>());
+  return "";
+#else
+  return unit + ".iotlb.impl = rtl: this build has no RTL co-simulation (Verilator was not found when it was "
+                "configured; scripts/install-deps.sh installs it)";
+#endif
+}
+
 // Each unit: registers in the CPU's space, its memory accesses in the devices'
 // space, its DMA input behind the root complex with its device scope (the
 // endpoints that name it, as DRHD device scope entries list them).
@@ -184,6 +242,7 @@ std::string X86VtdPlatform::build_units(StatGroup& stats, TraceWriter& trace) {
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     units_.push_back(std::make_unique<vtd::VtdUnit>(unit_names_[u].c_str(), unit_params_[u], &stats, &trace));
     vtd::VtdUnit& unit = *units_.back();
+    if (std::string err = use_iotlb_impl(unit.translator(), unit_names_[u]); !err.empty()) return err;
     const unsigned regs = membus_->add_target(unit.mmio);
     std::string err = map(cpu_space_, RouteEntry{unit_names_[u], mmio_base_[u], unit.layout().window_size(), regs, true});
     if (!err.empty()) return err + " (" + unit_names_[u] + ".mmio_base)";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // x86 with VT-d: RAM, an interrupt controller that takes MSIs as memory writes
 // to 0xFEE00000-0xFEEFFFFF, one or more VT-d units each covering a scope of
 // endpoints (as DRHD device scopes do), a root complex routing each
@@ -82,12 +83,14 @@ public:
   ~X86VtdPlatform() override;
   void declare_structure(ParamList& p, unsigned round) override;
   void declare(ParamList& p) override;
+  std::string check(const SystemParams& sys) override;
   std::string elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) override;
   uint64_t transactions_completed() const override;
   bool finished() const override;
   const sc_core::sc_event& progress_event() const override { return monitor_->progress(); }
   void print_summary(std::ostream& os) const override;
   std::vector<std::string> run_failures() const override;
+  void trace_signals(sc_core::sc_trace_file* vcd) override { endpoints_.trace_signals(vcd); }
 
   // For tests and tools.
   fw::IoasLayer& ioas() { return *ioas_; }
@@ -112,11 +115,14 @@ public:
 
 private:
   // elaborate(), step by step.
-  std::string check_endpoint(size_t i, uint64_t seed, std::set<uint16_t>* rids);
+  std::string check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids);
   std::string check_vectors(size_t i) const;
   std::string check_kernel_and_units() const;
+  std::string check_unit_reach(size_t u) const;
+  // The key of endpoint i's requester id ("ep0.rid" or "tg0.requester_id").
   std::string build_memory_system(StatGroup& stats);
   std::string build_units(StatGroup& stats, TraceWriter& trace);
+  static std::string use_iotlb_impl(vtd::Translator& translator, const std::string& unit);
   std::string build_kernel(StatGroup& stats);
   std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                              std::vector<const sc_core::sc_event*>* done);

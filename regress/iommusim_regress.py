@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """iommusim batch regression and parameter-sweep runner.
 
 Python 3 standard library only.  See docs/regression.md for the user guide and

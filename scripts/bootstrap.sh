@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One command for a fresh machine (README):
-#   scripts/bootstrap.sh run    install what is missing, build, run configs/default.ini
-#   scripts/bootstrap.sh test   install what is missing, build, run the whole test suite
-# BUILD_DIR (default: build) and JOBS (default: all cores) may be set.
+#   scripts/bootstrap.sh run       install what is missing, build, run configs/default.ini
+#   scripts/bootstrap.sh test      install what is missing, build, run the whole test suite
+#   scripts/bootstrap.sh sanitize  the unit suite built with ASan and UBSan (BUILD_DIR default build-asan)
+#   scripts/bootstrap.sh fuzz      clang's libFuzzer targets: replay the corpora and past findings, then
+#                                  fuzz each target FUZZ_SECONDS (default 60; BUILD_DIR default build-fuzz)
+# BUILD_DIR (default: build) and JOBS (default: all cores) may be set. docs/robustness.md
+# says what the last two check and how long they take.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-run}"
@@ -11,7 +16,22 @@ jobs="${JOBS:-$(nproc)}"
 
 case "$what" in
   run|test) ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  sanitize)
+    scripts/install-deps.sh
+    build="${BUILD_DIR:-build-asan}"
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DIOMMUSIM_SANITIZE=address,undefined
+    cmake --build "$build" -j "$jobs"
+    export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+    exec ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -LE "nightly|fuzz" ;;
+  fuzz)
+    scripts/install-deps.sh fuzz
+    build="${BUILD_DIR:-build-fuzz}"
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DIOMMUSIM_FUZZ=ON \
+      -DIOMMUSIM_BUILD_TESTS=OFF -DIOMMUSIM_BUILD_BENCH=OFF -DIOMMUSIM_FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+    cmake --build "$build" -j "$jobs" --target fuzz_targets
+    export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+    exec ctest --test-dir "$build" --output-on-failure -j "$jobs" -L fuzz ;;
+  *) echo "usage: $0 run|test|sanitize|fuzz" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh

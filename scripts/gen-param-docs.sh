@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Regenerates the parameter tables of the docs from the declarations: every
 # table between `<!-- param-table NAME ... -->` and `<!-- end param-table -->`
 # in docs/ (platforms/param_docs.h). `--check` only reports the first row that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages iommusim needs, only those that are missing.
 # Idempotent: a second run installs nothing and says so.
 set -euo pipefail
@@ -17,6 +18,8 @@ packages=(
   nodejs npm                     # speedscope, the offline trace viewer (npm package, below)
   slurm-wlm munge                # the Slurm test: a one-node cluster (tests/slurm/)
 )
+# `install-deps.sh fuzz`: also clang and its runtimes (libFuzzer, ASan, UBSan) for fuzz/.
+if [ "${1:-}" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 # npm packages, installed globally: name@version.
 npm_packages=(speedscope@1.25.0)
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GoogleTest entry point for binaries that link SystemC: libsystemc owns main()
 // and calls sc_main(), so the test runner starts here.
 #include <cstdlib>

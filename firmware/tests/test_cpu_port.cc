@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CPU port's architected-call socket: a call travels as one TLM
 // transaction with its extension, comes back with the target's status and
 // outputs, and costs the time the target annotated, as an MMIO access does.

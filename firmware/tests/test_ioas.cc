@@ -1,8 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 // IOAS layer against fake backends (they record what a driver would be asked):
 // paging, nested and PASID as the VT-d driver offers them; DMA windows and PE
 // error recovery as a PAPR unit will; and backends that lack capabilities.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -30,7 +32,22 @@ struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
   IommuPaging* as_paging() override { return paging ? this : nullptr; }
   IommuNested* as_nested() override { return nested ? this : nullptr; }
   IommuPasid* as_pasid() override { return pasid ? this : nullptr; }
-  std::string domain_alloc(uint32_t* h) override { *h = next++; maps[*h]; return ""; }
+  // Runs while a domain_alloc or domain_map "blocks": what another kernel
+  // thread does while the driver's CPU time passes (each runs once).
+  std::function<void()> during_alloc, during_map;
+  int map_calls = 0;
+  std::string domain_alloc(uint32_t* h) override {
+    *h = next++;
+    maps[*h];
+    run_once(during_alloc);
+    return "";
+  }
+  static void run_once(std::function<void()>& f) {
+    if (!f) return;
+    auto g = std::move(f);
+    f = nullptr;
+    g();
+  }
   std::string nested_domain_alloc(uint32_t parent, uint64_t, uint32_t* h) override {
     *h = next++;
     nested_parent[*h] = parent;
@@ -38,7 +55,9 @@ struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
   }
   void domain_free(uint32_t h) override { maps.erase(h); }
   std::string domain_map(uint32_t h, uint64_t iova, uint64_t, uint64_t size, const Perm&) override {
+    ++map_calls;
     maps[h][iova] = size;
+    run_once(during_map);
     return "";
   }
   std::string domain_unmap(uint32_t h, uint64_t iova, uint64_t) override {
@@ -180,6 +199,65 @@ TEST(Ioas, MapChoosesAlignedIovaAndPropagatesToDomains) {
   ASSERT_EQ(L.detach("nic0"), "");
   EXPECT_EQ(b.handle_of(kRid100), 0u);
   EXPECT_EQ(L.ioas_free(a), "");
+}
+
+// Two devices in separate groups behind one unit, and an empty IOAS.
+struct TwoDevicesOneIoas {
+  IoasLayer L{{kTestHole}};
+  FakeBackend b;
+  uint32_t a = 0;
+  TwoDevicesOneIoas() {
+    EXPECT_EQ(L.register_device("dev0", Requester::pci(0x100), 1, &b), "");
+    EXPECT_EQ(L.register_device("dev1", Requester::pci(0x108), 2, &b), "");
+    a = L.ioas_alloc();
+  }
+};
+
+// Two devices of one IOAS on one unit attach at the same time: the second
+// attaches while the first one's domain_alloc blocks. They share one domain,
+// and a map is written once (iommufd keeps one domain per IOAS and unit).
+TEST(Ioas, ConcurrentAttachesToOneIoasShareOneDomain) {
+  TwoDevicesOneIoas t;
+  IoasLayer& L = t.L;
+  FakeBackend& b = t.b;
+  const uint32_t a = t.a;
+  std::string second = "not run";
+  b.during_alloc = [&] { second = L.attach("dev1", a); };
+  ASSERT_EQ(L.attach("dev0", a), "");
+  ASSERT_EQ(second, "");
+  EXPECT_EQ(b.handle_of(Requester::pci(0x100)), b.handle_of(Requester::pci(0x108)));
+  EXPECT_EQ(b.maps.size(), 1u);  // the loser's domain is freed
+  uint64_t iova = 0;
+  b.map_calls = 0;
+  ASSERT_EQ(L.map(a, &iova, 0x200000, 0x1000, Perm{}, false), "");
+  EXPECT_EQ(b.map_calls, 1);
+}
+
+// A device attaches while the existing mappings are replayed into the new
+// domain, and a map and an unmap happen meanwhile: the domain ends up with
+// exactly the IOAS's mappings.
+TEST(Ioas, DomainFilledWhileMappingsChangeMatchesTheIoas) {
+  TwoDevicesOneIoas t;
+  IoasLayer& L = t.L;
+  FakeBackend& b = t.b;
+  const uint32_t a = t.a;
+  uint64_t i1 = 0, i2 = 0, i3 = 0;
+  ASSERT_EQ(L.map(a, &i1, 0x200000, 0x1000, Perm{}, false), "");
+  ASSERT_EQ(L.map(a, &i2, 0x300000, 0x1000, Perm{}, false), "");
+  std::string attached = "not run", mapped = "not run", unmapped = "not run";
+  b.during_map = [&] {
+    attached = L.attach("dev1", a);
+    mapped = L.map(a, &i3, 0x400000, 0x1000, Perm{}, false);
+    unmapped = L.unmap(a, i2, 0x1000, nullptr);
+  };
+  ASSERT_EQ(L.attach("dev0", a), "");
+  EXPECT_EQ(attached, "");
+  EXPECT_EQ(mapped, "");
+  EXPECT_EQ(unmapped, "");
+  const uint32_t h = b.handle_of(Requester::pci(0x100));
+  EXPECT_EQ(h, b.handle_of(Requester::pci(0x108)));
+  EXPECT_EQ(b.maps.size(), 1u);
+  EXPECT_EQ(b.maps[h], (std::map<uint64_t, uint64_t>{{i1, 0x1000}, {i3, 0x1000}}));
 }
 
 TEST(Ioas, SplitGroupRefusedWithClearError) {

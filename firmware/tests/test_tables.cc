@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests of the pure pieces: page allocator, VT-d table builder (binary
 // formats checked bit by bit against the spec layouts), no SystemC kernel.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hypervisor's TCE tables in memory: the tree's geometry for a window,
 // and entries written where the bridge will read them (8-byte big-endian,
 // a level's index from its address bits, pointers with R and W set).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vfio-ccw's channel-program translation (Linux vfio_ccw_cp.c): every data
 // address, TIC target, IDAW and MIDAW through the guest memory map; IDALs
 // where data crosses a page or lies above 2 GiB; pin counts per page back to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A disk-like block device with the command set of a fixed-block-architecture
 // (FBA) DASD, as Linux drivers/s390/block/dasd_fba.c drives it:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "channel_subsystem/channel_device.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The control-unit interface: what the channel subsystem asks of an I/O
 // device while it runs a channel program (z/Architecture Principles of
 // Operation, chapter 15, "Channel-Program Execution"), and the commands every

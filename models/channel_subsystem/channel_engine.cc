@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The channel-program engine of ChannelSubsystem: one SystemC thread per
 // subchannel performs its start, halt and clear functions (z/Architecture
 // Principles of Operation, chapter 15 "Basic I/O Functions" and "Channel-

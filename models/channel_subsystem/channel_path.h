@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The timing resources a channel program uses besides memory: the channel
 // path its data crosses (a FICON link: a data rate per direction, frames of a
 // fixed payload, each with its framing bytes) and the control unit the device

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The channel subsystem (z/Architecture Principles of Operation, chapters
 // 13-16): subchannels with their SCHIBs, the I/O instructions as architected
 // calls, a channel-program engine per subchannel, channel paths, control

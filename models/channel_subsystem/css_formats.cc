@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "channel_subsystem/css_formats.h"
 
 #include "common/byte_order.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The in-storage formats of the channel subsystem, by the names of
 // z/Architecture Principles of Operation (SA22-7832), chapters 13-16: the
 // operation-request block (ORB), format-0 and format-1 channel-command words

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ChannelSubsystem's own parts, shared by its two source files (the
 // instructions in channel_subsystem.cc, the engine in channel_engine.cc): a
 // subchannel slot and a channel program in execution.

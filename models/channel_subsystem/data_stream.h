@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The data area of one CCW, as the channel walks it (z/Architecture
 // Principles of Operation, chapter 15, "Indirect Data Addressing" and
 // "Modified Indirect Data Addressing"): direct, through an IDAW list

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A streaming, tape-like device with the basic command set of an IBM 3490
 // class tape drive (3490 Magnetic Tape Subsystem, hardware reference):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One subchannel's state and the architected effect of each I/O instruction
 // on it (z/Architecture Principles of Operation, chapter 14 for the
 // instructions and their condition codes, chapter 16 for the SCSW fields and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An architected call from the CPU to firmware or to the channel subsystem,
 // carried as one TLM transaction: command TLM_IGNORE_COMMAND, no data, and an
 // ArchitectedCall extension that holds the whole call. Three kinds:

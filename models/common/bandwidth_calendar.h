@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bandwidth of a shared serial channel (a memory channel, one PCIe link
 // direction) under temporal decoupling. The plain reservation rule, start =
 // max(t, free_at), assumes requests arrive in time order; decoupled initiators

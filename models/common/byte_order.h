@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Integers in byte buffers in a stated byte order: the one codec for the
 // in-memory structures every model reads and writes. VT-d tables, descriptors
 // and MSI data are little-endian (VT-d spec 9: "all fields are little endian");

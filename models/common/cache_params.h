@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A cache's geometry as parameters: a row `P(CacheGeometry, iotlb, "iotlb",
 // (CacheGeometry{2048, 4}), cache_geometry(), "", "IOTLB", "source")` declares
 // iotlb.entries, iotlb.ways, iotlb.policy and iotlb.seed (common/params.h

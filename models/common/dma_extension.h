@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DMA attributes that travel with every upstream transaction (docs/architecture.md,
 // "Contracts"): requester id, optional PASID with its PR/ER bits, the PCIe
 // address type (AT field, PCIe Base Spec 10.2.1), and the ATS translation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DRAM target: sparse storage behind a TLM-2.0 target socket, with an access
 // latency and a channel bandwidth (a transfer reserves the channel at
 // max(t, free_at)). Supports b_transport, DMI (page-trimmed) and

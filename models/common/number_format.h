@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Numbers as people write them: 1000, 0.25, 2750000, never 1e+03 or 2.75e+06
 // for a value of an everyday size. Shared by the parameter help, the effective
 // config.ini, and the run summary.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/params.h"
 
 #include "common/number_format.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameter declarations (gem5 style: each parameter declared once, with its
 // type, default, range, unit, help and the source of its default). A model's
 // params struct lists its fields in one X-macro (see "Declaring a params

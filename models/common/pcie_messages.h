@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PCIe messages that are not memory requests, carried as a TLM payload with
 // command TLM_IGNORE_COMMAND, no data, and this extension. They travel between
 // an IOMMU and endpoints:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which build produced a result, and from which configuration: written into
 // stats.json and config.ini of every run and printed by --version, so that a
 // figure can be traced back to the code and the inputs that made it.

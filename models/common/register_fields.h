@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Named bit fields of registers and in-memory records, in the spirit of QEMU's
 // REG32/FIELD macros (include/hw/registerfields.h): a field is declared once,
 // by the specification's name, as its position and width, and that one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Register-map helper, after QEMU's register tables (include/hw/registerfields.h)
 // and VCML's register objects.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Address router: initiators bind to `upstream`, targets to `downstream`. Each
 // initiator sees one address space (isolated per-device spaces, so two devices
 // may use the same addresses without colliding). A space maps address

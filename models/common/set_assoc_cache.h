@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Set-associative cache template, shared by every translation cache (IOTLB,
 // context cache, PASID cache, paging-structure caches, device TLBs).
 //
@@ -271,6 +272,17 @@ public:
   size_t occupancy() const { return occupancy_; }
   const CacheCounters& counters() const { return ctr_; }
   void reset_counters() { ctr_ = CacheCounters(); }
+
+  // The entry in `way` of `set`, or nullptrs if that way is invalid (for
+  // checkers that compare the cache with another implementation, way by way).
+  struct Entry {
+    const Key* key;
+    const Value* value;
+  };
+  Entry entry_at(unsigned set, unsigned way) const {
+    if (set >= sets_ || way >= ways_ || !valid_[slot(set, way)]) return Entry{nullptr, nullptr};
+    return Entry{&keys_[slot(set, way)], &values_[slot(set, way)]};
+  }
 
   // f(const Key&, const Value&) over the valid entries, set by set, way by way.
   template <class F>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/sparse_memory.h"
 #include "common/byte_order.h"
 

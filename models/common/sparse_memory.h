@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sparse byte storage for a 64-bit physical address space: 4 KiB pages are
 // allocated on first write, so a 2^52-byte memory costs nothing until used.
 // Pure C++, no SystemC: the walkers' unit tests use it directly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/stats.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -265,6 +267,35 @@ std::vector<StatValue> collect_stats(const StatGroup& root) {
   return out;
 }
 
+namespace {
+
+// Fills an ordered_json object in insertion order with an index by key:
+// ordered_json's operator[] searches its members linearly, which made writing
+// the stats of thousands of endpoints quadratic. A key set twice keeps its
+// first place and its last value, as operator[] did.
+class ObjectBuilder {
+public:
+  explicit ObjectBuilder(nlohmann::ordered_json& j)
+      : members_(static_cast<Members&>(j.get_ref<nlohmann::ordered_json::object_t&>())) {
+    for (size_t i = 0; i < members_.size(); ++i) index_.emplace(members_[i].first, i);
+  }
+  template <typename V>
+  void set(const std::string& key, V&& value) {
+    auto it = index_.emplace(key, members_.size());
+    if (it.second)
+      members_.emplace_back(key, std::forward<V>(value));
+    else
+      members_[it.first->second].second = std::forward<V>(value);
+  }
+
+private:
+  using Members = nlohmann::ordered_json::object_t::Container;  // the members in order, without the search
+  Members& members_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+}  // namespace
+
 void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader& header) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!header.empty()) {
@@ -273,23 +304,24 @@ void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader
       h[f.key] = f.is_number ? nlohmann::ordered_json::parse(f.text) : nlohmann::ordered_json(f.text);
     j["provenance"] = std::move(h);
   }
+  ObjectBuilder b(j);
   for (const auto& s : collect_stats(root)) {
     if (s.is_integer)
-      j[s.name] = s.int_value;
+      b.set(s.name, s.int_value);
     else if (std::isfinite(s.value))
-      j[s.name] = s.value;
+      b.set(s.name, s.value);
     else
-      j[s.name] = nullptr;
+      b.set(s.name, nullptr);
   }
   os << j.dump(2) << '\n';
 }
 
 namespace {
 
-void collect_aliases(const StatGroup& g, const std::string& prefix, nlohmann::ordered_json& out) {
+void collect_aliases(const StatGroup& g, const std::string& prefix, ObjectBuilder& out) {
   auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
   for (const StatGroup::Alias& a : g.aliases())
-    out[full(a.name)] = {{"target", full(a.target)}, {"description", a.desc}};
+    out.set(full(a.name), nlohmann::ordered_json{{"target", full(a.target)}, {"description", a.desc}});
   for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
 }
 
@@ -297,21 +329,27 @@ void collect_aliases(const StatGroup& g, const std::string& prefix, nlohmann::or
 
 void write_stats_meta(const StatGroup& root, std::ostream& os) {
   nlohmann::ordered_json stats = nlohmann::ordered_json::object();
+  ObjectBuilder sb(stats);
   for (const auto& s : collect_stats(root))
-    stats[s.name] = {{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"}, {"unit", s.unit},
-                     {"description", s.desc}};
+    sb.set(s.name, nlohmann::ordered_json{{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"},
+                                          {"unit", s.unit}, {"description", s.desc}});
   nlohmann::ordered_json aliases = nlohmann::ordered_json::object();
-  collect_aliases(root, root.path(), aliases);
+  ObjectBuilder ab(aliases);
+  collect_aliases(root, root.path(), ab);
   nlohmann::ordered_json j = {{"format", "iommusim-stats-meta/1"}, {"stats", std::move(stats)},
                               {"aliases", std::move(aliases)}};
   os << j.dump(2) << '\n';
 }
 
+// Where `path`'s extension starts (its last '.' after the last '/'), or npos.
+static size_t extension_start(const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  const auto slash = path.find_last_of('/');
+  return dot != std::string::npos && (slash == std::string::npos || dot > slash) ? dot : std::string::npos;
+}
+
 std::string stats_meta_path(const std::string& json_path) {
-  const auto dot = json_path.find_last_of('.');
-  const auto slash = json_path.find_last_of('/');
-  const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  return (has_ext ? json_path.substr(0, dot) : json_path) + ".meta.json";
+  return json_path.substr(0, extension_start(json_path)) + ".meta.json";
 }
 
 void write_stats_csv(const StatGroup& root, std::ostream& os) {
@@ -344,6 +382,12 @@ void write_stats_txt(const StatGroup& root, std::ostream& os, const StatsHeader&
 }
 
 namespace {
+std::string lowercase_extension(const std::string& path) {
+  const auto dot = extension_start(path);
+  std::string ext = dot == std::string::npos ? std::string() : path.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
 
 // One stats file of format `ext`; "" or the error.
 std::string write_one_stats_file(const StatGroup& root, const std::string& path, const std::string& ext,
@@ -369,15 +413,15 @@ std::string write_one_stats_file(const StatGroup& root, const std::string& path,
 
 }  // namespace
 
-std::string write_stats_file(const StatGroup& root, const std::string& path, const StatsHeader& header) {
-  const auto dot = path.find_last_of('.');
-  const auto slash = path.find_last_of('/');
-  std::string ext;
-  if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ext = path.substr(dot);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext != ".json" && ext != ".csv" && ext != ".txt")
-    return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
+std::string stats_format_error(const std::string& path) {
+  const std::string ext = lowercase_extension(path);
+  if (ext == ".json" || ext == ".csv" || ext == ".txt") return "";
+  return "stats file '" + path + "': unknown extension '" + ext + "' (expected .json, .csv or .txt)";
+}
 
+std::string write_stats_file(const StatGroup& root, const std::string& path, const StatsHeader& header) {
+  if (std::string err = stats_format_error(path); !err.empty()) return err;
+  const std::string ext = lowercase_extension(path);
   if (std::string err = write_one_stats_file(root, path, ext, header); !err.empty()) return err;
   if (ext == ".json") return write_one_stats_file(root, stats_meta_path(path), ".meta.json", header);
   return "";

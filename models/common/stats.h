@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Statistics, in the style of gem5 stats groups: every
 // component owns a StatGroup, registers its stats once at construction and keeps
 // the returned references; recording is then a plain integer add or a bucket
@@ -288,5 +289,7 @@ void write_stats_txt(const StatGroup& root, std::ostream& os, const StatsHeader&
 std::string write_stats_file(const StatGroup& root, const std::string& path, const StatsHeader& header = {});
 // The metadata path of a JSON stats file: "<dir>/<stem>.meta.json".
 std::string stats_meta_path(const std::string& json_path);
+// "" if write_stats_file() knows the format of `path` by its extension, else why not.
+std::string stats_format_error(const std::string& path);
 
 }  // namespace iommusim

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timing primitives: a clock that turns cycles into time, and a serial channel
 // that models contention by reservation: a request at local time t reserves it
 // at max(t, free_at) and pays the wait. (Slot pools: iommu_common/translation_slots.h;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Setting up a generic payload for one plain access: the same seven fields
 // every initiator here sets before a b_transport (TLM-2.0 LRM 14: no byte
 // enables, streaming width = data length, response incomplete). A message

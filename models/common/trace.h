@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transaction trace: optional, off by default, bounded (docs/tracing.md).
 // Events are kept in memory and written at the end as Chrome / Perfetto
 // trace-event JSON (the "Trace Event Format" document of the Chromium

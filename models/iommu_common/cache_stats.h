@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Statistics of one SetAssocCache, bound once for every cache of every unit
 // (gem5's SMMUv3BaseCacheStats does the same for its caches). The cache counts
 // its own lookups, hits, misses and evictions; the bound stats read those

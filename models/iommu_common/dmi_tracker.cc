@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_common/dmi_tracker.h"
 
 namespace iommusim::iommu {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Direct memory interface (TLM-2.0 DMI) of a translation unit: the pointers it
 // grants upstream and their revocation.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How a translation unit answers a DMA it refuses, on the TLM side: a
 // translation fault (nothing maps the address) is TLM_ADDRESS_ERROR_RESPONSE,
 // a permission fault (a mapping exists but denies the access) is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Downstream memory as a translation engine sees it: the in-memory tables it
 // walks, the queues it reads and the records it writes. A unit implements it
 // over its TLM initiator socket (tlm_memory_port.h); pure-logic tests implement

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The message-signalled interrupts a unit raises (its fault, completion or
 // page request events, whatever it calls them): an MSI is a posted DWORD
 // memory write of the data to the address (PCI Local Bus 3.0 section 6.8;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The page-split forwarder: a DMA that crosses the page its first translation
 // maps is sent downstream as one access per page, each page translated and
 // checked before anything of it is sent. Nothing reaches memory beyond a page

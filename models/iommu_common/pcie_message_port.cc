@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_common/pcie_message_port.h"
 
 #include "common/tlm_access.h"

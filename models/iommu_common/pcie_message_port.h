@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PCIe messages a translation unit sends to endpoints (common/pcie_messages.h):
 // ATS Invalidate Requests (PCIe Base 10.3.1) and PRG Responses (10.4.2), each
 // one b_transport of TLM_IGNORE_COMMAND with no data and a PcieMessage the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One radix-table walker for every table format: VT-d second-level and
 // first-level paging structures, PAPR multi-level TCE tables, and the toy
 // formats of tests. The format is a strategy (gem5's ArmISA::PageTableOps has

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A MemoryPort over SparseMemory, for running a translation engine as plain
 // C++ (unit tests, tools): every timed access costs a fixed latency, accesses
 // are counted, and chosen 4 KiB pages answer a bus error, as a decode error of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logic separated from cost. A translation engine (walker, caches, table
 // lookups) does not add to an sc_time itself: it reports each fixed cost (a
 // cache probe, a walker step), each memory access and each slot it holds to a
@@ -83,6 +84,18 @@ public:
   sc_core::sc_time hold(TranslationSlots& slots, const sc_core::sc_time& from, const sc_core::sc_time& occupancy) {
     if (mode_ == TimingMode::Functional) return sc_core::SC_ZERO_TIME;
     const sc_core::sc_time wait = slots.reserve(from, occupancy) - from;
+    spend(wait);
+    return wait;
+  }
+  // Waits for one of `slots` to free before work whose length is known only
+  // when it is done (a walk): spends the wait now, so the work's memory
+  // accesses are issued when it holds the slot, not before. Then hold() the
+  // slot from local_time() on entry plus the wait for the work's elapsed time.
+  // Returns the wait (zero in the functional mode).
+  sc_core::sc_time queue_for(const TranslationSlots& slots) {
+    if (mode_ == TimingMode::Functional) return sc_core::SC_ZERO_TIME;
+    const sc_core::sc_time from = local_time();
+    const sc_core::sc_time wait = slots.earliest_free() > from ? slots.earliest_free() - from : sc_core::SC_ZERO_TIME;
     spend(wait);
     return wait;
   }

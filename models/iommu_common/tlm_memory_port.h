@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemoryPort over a TLM initiator socket: every read and write is one
 // b_transport of a payload the port owns (set up by prepare_access, so no
 // allocation per access), and peek/poke are transport_dbg on the same socket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a unit does with the time one translation took, on every DMA: the
 // translation holds one of the unit's translation slots for that time
 // (TranslationSlots), the caller pays the wait for a slot plus the time, the
@@ -54,6 +55,28 @@ public:
     const sc_core::sc_time total = charge(now, took, delay);
     if (tracing()) trace_->complete(track_, event, category_, ns(now), ns(total), args, txn);
   }
+  // A translation that may walk takes its slot first: it arrives at `arrive`
+  // and starts its work at admit(arrive), when a slot is free, so its table
+  // reads are issued while it holds the slot. Then account_queued() with the
+  // arrival, that start and the time the work took; the wait counts in the
+  // latency. (Work done before the slot wait, then held from the arrival, let
+  // every queued translation hit memory at once, and the delays fed back into
+  // the initiators' local times without bound.)
+  sc_core::sc_time admit(const sc_core::sc_time& arrive) const {
+    return slots_.earliest_free() > arrive ? slots_.earliest_free() : arrive;
+  }
+  void account_queued(const sc_core::sc_time& arrive, const sc_core::sc_time& start, const sc_core::sc_time& took,
+                      sc_core::sc_time& delay, bool ok, uint64_t addr, uint16_t requester) {
+    const sc_core::sc_time total = charge(arrive, start, took, delay);
+    if (tracing())
+      trace_->complete(track_, ok ? "translate" : "translate_fault", category_, ns(arrive), ns(total),
+                       TraceArgs().requester(requester).iova(addr).result(ok ? "ok" : "fault"));
+  }
+  void account_queued(const sc_core::sc_time& arrive, const sc_core::sc_time& start, const sc_core::sc_time& took,
+                      sc_core::sc_time& delay, const char* event, const TraceArgs& args, uint64_t txn) {
+    const sc_core::sc_time total = charge(arrive, start, took, delay);
+    if (tracing()) trace_->complete(track_, event, category_, ns(arrive), ns(total), args, txn);
+  }
   bool tracing() const { return trace_ && trace_->enabled(); }
   // An instant on the unit's track (a fault recorded), tracing() only.
   void trace_instant(const char* event, double ts_ns, const TraceArgs& args, uint64_t txn = 0) {
@@ -76,8 +99,13 @@ private:
   // Reserves a slot, adds its wait and `took` to `delay`, samples the total.
   [[gnu::always_inline]] inline sc_core::sc_time charge(const sc_core::sc_time& now, const sc_core::sc_time& took,
                                                         sc_core::sc_time& delay) {
-    const sc_core::sc_time start = slots_.reserve(now, took);
-    const sc_core::sc_time total = (start - now) + took;
+    return charge(now, now, took, delay);
+  }
+  // The same for work that started at `from` (no earlier than `arrive`).
+  [[gnu::always_inline]] inline sc_core::sc_time charge(const sc_core::sc_time& arrive, const sc_core::sc_time& from,
+                                                        const sc_core::sc_time& took, sc_core::sc_time& delay) {
+    const sc_core::sc_time start = slots_.reserve(from, took);
+    const sc_core::sc_time total = (start - arrive) + took;
     delay += total;
     if (total.value() != memo_raw_) {
       memo_raw_ = total.value();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One request to translate, as every translation unit sees it, whatever the
 // bus: who asks, in which address space, for which address and access, and how
 // the address is to be taken (the PCIe AT field).

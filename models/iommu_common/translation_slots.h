@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A pool of N identical slots held for a duration: translation slots of a unit,
 // page-walk slots of its walker, ports. A request at local time t takes the
 // slot that frees first, starts at max(t, that slot's free time) and holds it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The unit's command registers: GCMD with its GSTS handshakes, and the
 // register-based invalidations, CCMD and the IOTLB register (VT-d 3.x/4.x
 // section 6.5.1, "Register-based Invalidation Interface"; chapter 11). Each

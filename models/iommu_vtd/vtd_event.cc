@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_event.h"
 
 #include "iommu_vtd/vtd_regs.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One interrupt event of the unit: the fault event (FECTL, FEDATA, FEADDR,
 // FEUADDR), the invalidation completion event (IECTL, ...) and the page
 // request event (PECTL, ...) are three of these (VT-d 3.x/4.x chapter 11:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d DMA-remapping fault reasons (Intel VT-d spec rev 3.x/4.x, chapter 7,
 // "Non-recoverable fault reason encodings"). Values are architected: they go
 // unchanged into FRCD.FR. The spec's fault-condition code is in each comment

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Primary fault logging (VT-d 3.x/4.x chapter 7, "Primary Fault Logging"; the
 // Fault Status and Fault Recording Registers of chapter 11): faults go into
 // the ring of NFR fault recording registers, FSTS keeps PPF (some record

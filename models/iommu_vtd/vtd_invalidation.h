@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cache invalidation commands of the unit, shared by the register
 // interface (CCMD, IOTLB register) and the QI engine (descriptor types 1, 2,
 // 6 and 7): each drops the translator's entries it covers and revokes the DMI

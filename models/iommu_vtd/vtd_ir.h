@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interrupt remapping (VT-d 3.x/4.x chapter 5, "Interrupt Remapping"; 9.10,
 // "Interrupt Remapping Table Entry (IRTE) for Remapped Interrupts"; 10.4.29
 // IRTA; QEMU hw/i386/intel_iommu.c, vtd_interrupt_remap_msi, decodes the same

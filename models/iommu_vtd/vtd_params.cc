@@ -1,4 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_params.h"
+
+#include <stdexcept>
 
 namespace iommusim::vtd {
 
@@ -7,8 +10,29 @@ void VtdParams::declare(ParamList& p) {
   xlate.declare(p);
 }
 
+namespace {
+// "" if the registers of `p`'s layout fit without overlapping, else the clash.
+std::string layout_clash(const VtdParams& p) {
+  try {
+    VtdRegisterMap map("layout", p.layout(), p.effective_translator().haw);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
 std::string VtdParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  if (std::string clash = layout_clash(*this); !clash.empty()) {
+    // The fault recording registers sit at CAP.FRO (0x100 on Broadwell) and
+    // must end before the next register (IVA at ECAP.IRO): find how many fit.
+    VtdParams fit = *this;
+    while (fit.nfr > 1 && !layout_clash(fit).empty()) --fit.nfr;
+    return "nfr = " + std::to_string(nfr) + " fault recording registers from " + format_hex(layout().frcd_offset()) +
+           " do not fit the register window of profile " + profile + " (" + clash + "); accepts nfr 1.." +
+           std::to_string(fit.nfr) + " with this profile";
+  }
   // ECAP.SMTS needs QI: scalable-mode invalidations have no register interface.
   if (scalable() && !queued_invalidation) return "queued_invalidation: a scalable-mode unit needs queued invalidation";
   return effective_translator().validate();

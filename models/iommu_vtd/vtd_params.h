@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameters of one VT-d remapping unit (the sc_module in vtd_unit.h): the
 // hardware profile (which decides CAP/ECAP), the unit clock, every unit-side
 // latency in cycles of that clock, and the translation engine's parameters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_pmr.h"
 
 #include "iommu_vtd/vtd_regs.h"
@@ -19,6 +20,7 @@ ProtectedMemory::ProtectedMemory(RegisterMap& regs)
     enabled_ = reg.value() & pmen::EPM;
     if (enabled_) reg.set_bits(pmen::PRS);
     else reg.clear_bits(pmen::PRS);
+    if (enabled_ && on_enable) on_enable();
   };
 }
 

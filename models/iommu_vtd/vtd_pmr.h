@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Protected memory regions (VT-d 3.x/4.x chapter 11: PMEN, PLMBASE/PLMLIMIT,
 // PHMBASE/PHMLIMIT): while PMEN.EPM is set, DMA to [base, limit | 0x1FFFFF] of
 // the low or the high region is blocked (a region is off while its limit
@@ -6,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "common/register_map.h"
 
@@ -23,6 +25,8 @@ public:
     return blocks_enabled(addr, len);
   }
   void reset() { enabled_ = false; }
+  // Called when PMEN.EPM is set (the unit revokes its DMI grants).
+  std::function<void()> on_enable;
 
 private:
   [[gnu::noinline]] bool blocks_enabled(uint64_t addr, uint64_t len) const;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The page request queue (VT-d 3.x/4.x chapter 7, page requests; PQH, PQT,
 // PQA and PRS of chapter 11): a PRI Page Request (PCIe Base 10.4.1) that the
 // translator accepts (scalable context PRE, PASID entry) becomes a 32-byte

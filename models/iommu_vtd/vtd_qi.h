@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The descriptors the unit exchanges with software through in-memory queues
 // (Intel VT-d spec rev 3.x/4.x), pure C++:
 //   - queued-invalidation descriptors (6.5.2): decode and validation of all

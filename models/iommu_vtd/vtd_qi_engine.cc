@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_qi_engine.h"
 
 #include <algorithm>
@@ -42,6 +43,7 @@ QiEngine::QiEngine(RegisterMap& regs, const QiCaps& caps, const Timing& timing, 
 }
 
 void QiEngine::enabled(bool on) {
+  ++generation_;
   if (on) kick(SC_ZERO_TIME);
   else iqh_.set(0);  // IQH reads 0 while QI is disabled
 }
@@ -58,10 +60,8 @@ void QiEngine::run() {
     const bool dw = iqa_.value() & iqa::DW;
     const uint64_t size = 4096ull << iqa::QS.extract(iqa_.value());
     const uint64_t head = iqh_.value() & iqh::QH.mask();
-    if (dw && (iqt::QT.extract(iqt_.value()) & 1)) {  // a 256-bit queue's tail must be 256-bit aligned
-      error(fsts::IQE, Iqei::TailMisaligned, 0);
-      continue;
-    }
+    if (!tail_valid(dw, size)) continue;
+    fetched_generation_ = generation_;
     const sc_time start = sc_core::sc_time_stamp();
     QiDescriptor d;
     if (!fetch(head, dw, &d)) continue;
@@ -73,14 +73,31 @@ void QiEngine::run() {
 }
 
 void QiEngine::retire(uint64_t next) {
-  if (gsts_.value() & gsts::QIES) iqh_.set(next);  // disabled meanwhile: IQH was reset
+  // Disabled (and perhaps enabled again) meanwhile: IQH was reset, and the
+  // queue after it starts at 0.
+  if (generation_ == fetched_generation_) iqh_.set(next);
+}
+
+bool QiEngine::tail_valid(bool dw, uint64_t size) {
+  const uint64_t tail = iqt_.value() & iqt::QT.mask();
+  if (tail >= size) {
+    error(fsts::IQE, Iqei::InvalidTail, 0);
+    return false;
+  }
+  if (dw && (iqt::QT.extract(iqt_.value()) & 1)) {  // a 256-bit queue's tail must be 256-bit aligned
+    error(fsts::IQE, Iqei::TailMisaligned, 0);
+    return false;
+  }
+  return true;
 }
 
 bool QiEngine::fetch(uint64_t head, bool dw, QiDescriptor* d) {
   uint8_t raw[32] = {};
   sc_time t = SC_ZERO_TIME;
+  const uint64_t generation = generation_;
   const bool fetched = mem_.read((iqa_.value() & iqa::IQA.mask()) + head, raw, dw ? 32 : 16, t);
   sc_core::wait(t + timing_.descriptor);
+  if (generation != generation_) return false;  // the queue it came from was disabled meanwhile
   if (!fetched) {
     error(fsts::IQE, Iqei::FetchError, 0);
     return false;

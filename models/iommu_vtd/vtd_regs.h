@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d remapping-unit register file (Intel VT-d spec rev 3.x/4.x, chapter 11,
 // "Register Descriptions"): every architected register as one row of a table
 // (offset, width, reset, writable / write-1-to-clear / reserved masks), with
@@ -143,13 +144,14 @@ namespace iqercd {
 constexpr Field ICESID = bits(63, 48), ITESID = bits(47, 32), IQEI = bits(3, 0);
 }  // namespace iqercd
 
-// IQEI: why the descriptor at IQH raised IQE.
+// IQEI: why the queue raised IQE (VT-d 4.x/5.x section 11.4.9.9, IQERCD_REG).
 enum class Iqei : uint8_t {
   NotAvailable = 0,     // info not available
-  TailMisaligned = 1,   // IQT not 256-bit aligned while IQA.DW = 1
+  InvalidTail = 1,      // an invalid tail pointer: IQT beyond the queue IQA.QS sizes
   FetchError = 2,       // error fetching the descriptor
   InvalidType = 3,      // unknown or unsupported descriptor type
   ReservedField = 4,    // non-zero reserved field (or reserved encoding)
+  TailMisaligned = 6,   // IQT not aligned to the descriptor width (IQA.DW = 1, IQT bit 4 set)
 };
 
 // Page request queue: PQH/PQT (offsets in 32-byte descriptors), PQA (base,

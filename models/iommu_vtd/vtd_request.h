@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The translator's request (XlateRequest) for a unit-level TranslationRequest
 // (iommu_common/translation_request.h): the one place the VT-d unit, its page
 // request queue and its DMI path turn a request into the translator's terms.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d in-memory translation structures (Intel VT-d spec rev 3.x/4.x, chapter 9):
 // decoding of the raw little-endian qwords and the reserved-bit checks that give
 // the architected fault reasons. Pure functions, no state.

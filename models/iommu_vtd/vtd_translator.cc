@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_translator.h"
 
 #include <algorithm>
@@ -26,6 +27,16 @@ void TranslatorParams::declare(ParamList& p) {
 
 std::string TranslatorParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  // Guest addressability is the smaller of MGAW and the table's AGAW (VT-d
+  // 11.4.2, CAP.MGAW): an MGAW wider than the widest second-level table SAGAW
+  // offers names addresses no table can translate.
+  unsigned widest = 0;
+  for (unsigned bit = 1; bit <= 3; ++bit)
+    if (sagaw & (1u << bit)) widest = 30 + 9 * bit;
+  if (sl_supported && widest != 0 && mgaw > widest)
+    return "mgaw = " + std::to_string(mgaw) + " is wider than the widest table sagaw = " + format_hex(sagaw) +
+           " offers (" + std::to_string(widest) + " bits); accepts mgaw 12.." + std::to_string(widest) +
+           " with this sagaw, or set a wider level in sagaw (bit 3: 5-level, 57 bits)";
   GeometryCheck geometries;
   IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_CACHE_PARAMS, *this, geometries);
   IOMMUSIM_VISIT_PARAMS(IOMMUSIM_TRANSLATOR_PWC_PARAMS, *this, geometries);
@@ -40,6 +51,8 @@ namespace {
 using detail::Iotlb;
 using detail::IotlbKey;
 using detail::IotlbVal;
+using detail::IotlbInvalidation;
+using detail::IotlbStore;
 using detail::Kind;
 using detail::check_access;
 using detail::in_interrupt_range;
@@ -136,7 +149,7 @@ struct Translator::Impl : detail::IotlbFront {
                                     "(counted in misses too)");
     g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
-    const iommu::CacheContentStats contents = iommu::bind_cache_contents(g_iotlb, iotlb, "IOTLB");
+    const auto contents = iommu::bind_cache_contents(g_iotlb, iotlb_view, "IOTLB");
     g_iotlb.alias("OCCUPANCY", "uncore VT-d counter: IOTLB occupancy", contents.occupancy);
   }
 
@@ -156,19 +169,31 @@ struct Translator::Impl : detail::IotlbFront {
   const sc_core::sc_time t_ctx, t_pasid, t_step;
 
   uint64_t rta = 0;
+  // The IOTLB's counters and contents for the stats: the model's cache, or the store in its place.
+  struct IotlbView {
+    const Impl* m;
+    const CacheCounters& counters() const { return m->store ? m->store->counters() : m->iotlb.counters(); }
+    size_t occupancy() const { return m->store ? m->store->occupancy() : m->iotlb.occupancy(); }
+  } iotlb_view{this};
+
+  const IotlbVal* iotlb_lookup(const IotlbKey& k) { return store ? store->lookup(k) : iotlb.lookup(k); }
   void iotlb_insert(const IotlbKey& k, const IotlbVal& v) {
     iotlb_sizes |= 1u << k.size;
     update_hit_path();
-    iotlb.insert(k, v);
+    if (store) store->insert(k, v);
+    else iotlb.insert(k, v);
     walk_fill = k;
     walk_filled = true;
   }
-  size_t iotlb_invalidate_all() {
-    iotlb_sizes = 0;
-    update_hit_path();
-    inflight.clear();
-    return iotlb.invalidate_all();
+  size_t iotlb_invalidate(const IotlbInvalidation& inv) {
+    if (inv.is_global()) {
+      iotlb_sizes = 0;
+      update_hit_path();
+      inflight.clear();
+    }
+    return store ? store->invalidate(inv) : detail::invalidate(iotlb, inv);
   }
+  size_t iotlb_invalidate_all() { return iotlb_invalidate(IotlbInvalidation::global()); }
 
   Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *iotlb_merged;
   // The entry the running walk filled, recorded in `inflight` with its end.
@@ -304,11 +329,11 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
   unsigned code = 0;
   const IotlbVal* e = nullptr;
   if (iotlb_sizes == 1) {  // 4K pages only: one probe
-    e = iotlb.lookup(IotlbKey{req.addr >> 12, tag, req.source_id, 0});
+    e = iotlb_lookup(IotlbKey{req.addr >> 12, tag, req.source_id, 0});
   } else {
     for (unsigned sizes = iotlb_sizes; sizes; ++code, sizes >>= 1) {
       if (!(sizes & 1)) continue;
-      e = iotlb.lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
+      e = iotlb_lookup(IotlbKey{req.addr >> size_shift(code), tag, req.source_id, static_cast<uint8_t>(code)});
       if (e) break;
     }
   }
@@ -389,13 +414,18 @@ void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultRe
 }
 
 // Miss: caches, tables and walk, under a walk slot.
+// The walk waits for its slot first: its table reads then compete for memory
+// only while it holds the slot, and the walker's occupancy bounds the load it
+// puts on memory (a walk that read ahead of its slot wait let every queued
+// walk hit memory at once, and the delays fed back without bound).
 void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  sc_core::sc_time wait = cost.queue_for(slots);
   const sc_core::sc_time from = cost.local_time();
   const sc_core::sc_time before = cost.elapsed();
   walk_filled = false;
   miss(req, cost, res);
   const sc_core::sc_time busy = cost.elapsed() - before;
-  const sc_core::sc_time wait = cost.hold(slots, from, busy);
+  wait += cost.hold(slots, from, busy);  // more only if another walk took the slot meanwhile (blocking mode)
   if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
   if (walk_filled) inflight.started(walk_fill, from, cost.local_time());  // visible when the walk ends
   walk_latency->sample(busy.to_seconds() * 1e9);
@@ -742,44 +772,26 @@ size_t Translator::invalidate_iotlb_global() {
 
 size_t Translator::invalidate_iotlb_domain(uint16_t did) {
   Impl& m = *impl_;
-  size_t n = m.iotlb.invalidate_if([did](const IotlbKey&, const IotlbVal& v) { return v.did == did; });
+  const size_t n = m.iotlb_invalidate(IotlbInvalidation::domain(did));
   return n + m.walker.invalidate_sl(did) + m.walker.invalidate_fl(did, -1);
 }
 
-namespace {
-bool overlaps(const IotlbKey& k, uint64_t base, uint64_t size) {
-  const unsigned sh = size_shift(k.size);
-  const uint64_t eb = k.vpn << sh, ee = eb + ((1ull << sh) - 1);
-  return eb <= base + size - 1 && ee >= base;
-}
-}  // namespace
-
 size_t Translator::invalidate_iotlb_page(uint16_t did, uint64_t addr, unsigned am, bool ih) {
   Impl& m = *impl_;
-  const uint64_t size = 4096ull << std::min(am, 52u);
-  const uint64_t base = addr & ~(size - 1);
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey& k, const IotlbVal& v) {
-    return v.did == did && overlaps(k, base, size);
-  });
+  size_t n = m.iotlb_invalidate(IotlbInvalidation::page(did, addr, am));
   if (!ih) n += m.walker.invalidate_sl(did) + m.walker.invalidate_fl(did, -1);
   return n;
 }
 
 size_t Translator::invalidate_pasid_iotlb_all(uint16_t did, uint32_t pasid) {
   Impl& m = *impl_;
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey&, const IotlbVal& v) {
-    return v.did == did && v.pasid == pasid;
-  });
+  const size_t n = m.iotlb_invalidate(IotlbInvalidation::pasid_all(did, pasid));
   return n + m.walker.invalidate_fl(did, pasid);
 }
 
 size_t Translator::invalidate_pasid_iotlb_page(uint16_t did, uint32_t pasid, uint64_t addr, unsigned am, bool ih) {
   Impl& m = *impl_;
-  const uint64_t size = 4096ull << std::min(am, 52u);
-  const uint64_t base = addr & ~(size - 1);
-  size_t n = m.iotlb.invalidate_if([=](const IotlbKey& k, const IotlbVal& v) {
-    return v.did == did && v.pasid == pasid && overlaps(k, base, size);
-  });
+  size_t n = m.iotlb_invalidate(IotlbInvalidation::pasid_page(did, pasid, addr, am));
   if (!ih) n += m.walker.invalidate_fl(did, pasid);
   return n;
 }
@@ -802,7 +814,12 @@ void Translator::invalidate_all() {
   impl_->walker.invalidate_all();
 }
 
-size_t Translator::iotlb_occupancy() const { return impl_->iotlb.occupancy(); }
+size_t Translator::iotlb_occupancy() const { return impl_->iotlb_view.occupancy(); }
+
+void Translator::use_iotlb(std::unique_ptr<detail::IotlbStore> store) {
+  impl_->store = std::move(store);
+  impl_->update_hit_path();
+}
 size_t Translator::context_cache_occupancy() const { return impl_->ctx.occupancy(); }
 size_t Translator::pasid_cache_occupancy() const { return impl_->pasidc.occupancy(); }
 size_t Translator::sl_pwc_occupancy(unsigned idx) const { return impl_->walker.sl_occupancy(idx & 3); }

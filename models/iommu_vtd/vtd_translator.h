@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d translation engine: root/context/PASID table lookup, second-level,
 // first-level and nested page walks, and the caches in front of them (IOTLB,
 // context cache, PASID cache, per-level paging-structure caches).
@@ -28,6 +29,7 @@
 #include "iommu_common/memory_port.h"
 #include "iommu_common/timing_policy.h"
 #include "iommu_vtd/vtd_fault.h"
+#include "iommu_vtd/vtd_iotlb.h"
 
 namespace iommusim::vtd {
 
@@ -38,6 +40,10 @@ using MemoryPort = iommu::MemoryPort;
 #define IOMMUSIM_TRANSLATOR_CACHE_PARAMS(P)                                                                    \
   P(CacheGeometry, iotlb, "iotlb", (CacheGeometry{2048, 4}), cache_geometry(), "", "IOTLB",                    \
     "gem5 SMMUv3 tlb_entries = 2048, tlb_assoc = 4")                                                           \
+  P(std::string, iotlb_impl, "iotlb.impl", "model", one_of({"model", "rtl"}), "",                               \
+    "IOTLB implementation: model (C++) or rtl (the Verilated RTL IOTLB of rtl/iotlb/, built for the default "   \
+    "geometry; needs a build with Verilator)",                                                                 \
+    "model: the fast path")                                                                                    \
   P(uint32_t, iotlb_lat, "iotlb.latency", 3, in_range(0, 1000), "cycles",                                      \
     "IOTLB lookup latency, paid by every translation (default: gem5 SMMUv3 tlb_lat)", "gem5 SMMUv3 tlb_lat = 3") \
   P(CacheGeometry, context_cache, "context_cache", (CacheGeometry{64, 4}), cache_geometry(), "",               \
@@ -165,55 +171,11 @@ struct XlateResult {
   unsigned table_reads = 0;       // root/context/PASID-directory/PASID-table entry reads
 };
 
-// The IOTLB entry types, shared by the translator and its inline hit path
+// The checks shared by the translator and its inline hit path
 // (Translator::try_hit). Not part of the API.
 namespace detail {
 
-constexpr uint32_t kNoPasid = 0xffffffffu;
 constexpr uint64_t kIntrLo = 0xFEE00000ull, kIntrHi = 0xFEEFFFFFull;
-
-enum class Kind : uint8_t { LegacySl, SmSl, Fl, Nested };
-
-struct IotlbKey {
-  uint64_t vpn = 0;      // input address >> page shift
-  uint32_t pasid = 0;    // request PASID, or kNoPasid (legacy, or scalable without PASID: RID_PASID)
-  uint16_t sid = 0;
-  uint8_t size = 0;      // 0 = 4K, 1 = 2M, 2 = 1G
-  uint8_t zero = 0;      // always 0: pasid..zero compare as one 64-bit word
-  uint64_t tail() const {
-    uint64_t t;
-    std::memcpy(&t, &pasid, sizeof t);
-    return t;
-  }
-  bool operator==(const IotlbKey& o) const { return vpn == o.vpn && tail() == o.tail(); }
-};
-static_assert(sizeof(IotlbKey) == 16 && offsetof(IotlbKey, pasid) == 8 && offsetof(IotlbKey, zero) == 15,
-              "IotlbKey compares pasid, sid, size and zero as one word");
-struct IotlbKeyHash {
-  // Set index from the low page-number bits, as hardware indexes a TLB: consecutive
-  // pages go to consecutive sets. Requester, PASID and size only shift the index.
-  size_t operator()(const IotlbKey& k) const {
-    const uint64_t tag = (static_cast<uint64_t>(k.sid) * 0x9e3779b1u) ^ (static_cast<uint64_t>(k.pasid) * 0x85ebca6bu) ^
-                         (static_cast<uint64_t>(k.size) * 0xc2b2ae35u);
-    return static_cast<size_t>(k.vpn ^ (tag >> 7));
-  }
-};
-struct IotlbVal {
-  uint64_t out_page = 0;   // output page base
-  uint16_t did = 0;
-  uint32_t pasid = kNoPasid;  // PASID the entry belongs to (RID_PASID for scalable requests without PASID)
-  Kind kind = Kind::LegacySl;
-  bool negative = false;   // caching mode: a cached fault
-  FaultReason reason = FaultReason::None;
-  bool fpd = false;
-  bool r = false, w = false, x = false;          // second-level (or pass) permissions
-  bool us = false, rw = false, xd = false, g = false;
-  bool slee = false, sre = false, ere = false, wpe = false, smep = false;
-  bool priv_default = false;  // RID_PRIV for requests without PASID
-  bool dirty = true;          // D already set (or not tracked): a write hit needs no walk
-  bool dtlb = false, prq = false;
-};
-using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash>;
 
 // Permission check of a cached or fresh mapping for one request (VT-d 3.x/4.x
 // 3.6.2 second level, 3.6.1 and 3.8 first level and nested). Translation
@@ -281,7 +243,9 @@ struct IotlbFront {
   // try_hit() may probe: 4K pages cached only, TTM valid, and an IOTLB indexed
   // by mask (enabled, power-of-two set count). Kept by update_hit_path().
   bool hit_path = false;
-  void update_hit_path() { hit_path = iotlb_sizes == 1 && !ttm_invalid && iotlb.indexed_by_mask(); }
+  void update_hit_path() { hit_path = !store && iotlb_sizes == 1 && !ttm_invalid && iotlb.indexed_by_mask(); }
+  // impl = rtl: the IOTLB in place of `iotlb` (which then stays empty).
+  std::unique_ptr<IotlbStore> store;
   const sc_core::sc_time t_iotlb;
   // IOTLB lookups, one per translation: a plain count beside the IOTLB (the
   // "iotlb.lookups" stat reads it), so the hit path adds to it without
@@ -384,6 +348,10 @@ public:
   size_t invalidate_pasid_cache_pasid(uint16_t did, uint32_t pasid);
   size_t invalidate_pasid_cache_global();
   void invalidate_all();  // reset, SRTP, TE toggle
+
+  // Puts `store` in place of the model's IOTLB (iotlb.impl = rtl), before the
+  // first translation. The IOTLB stats then read its counters.
+  void use_iotlb(std::unique_ptr<detail::IotlbStore> store);
 
   // Introspection (tests, stats).
   size_t iotlb_occupancy() const;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "iommu_vtd/vtd_unit.h"
 
 #include <algorithm>
@@ -26,14 +27,18 @@ const VtdParams& validated(const VtdParams& p) {
 constexpr uint64_t kPage = 4096;
 // Writes to the interrupt address range 0xFEEx_xxxx are interrupt requests,
 // not DMA (VT-d 3.x/4.x chapter 3, "Handling Requests to Interrupt Address
-// Range").
+// Range"). Only a write that stays inside the window is one: an interrupt
+// message is a DWORD write (PCIe Base 6.1.4), and a write that runs past the
+// window's end would otherwise reach memory beyond it untranslated.
 constexpr uint64_t kInterruptWindow = 0xfee00000, kInterruptWindowMask = ~0xfffffull;
+constexpr bool is_interrupt_request(uint64_t addr, uint64_t len) {
+  return (addr & kInterruptWindowMask) == kInterruptWindow && iommu::within_page(addr, len, 1ull << 20);
+}
 
-// A write without PASID to the interrupt window: an interrupt request.
+// A write without PASID inside the interrupt window: an interrupt request.
 inline bool is_interrupt_request(const tlm::tlm_generic_payload& trans, const DmaExtension& a) {
   return trans.get_command() == tlm::TLM_WRITE_COMMAND && !a.has_pasid &&
-         a.address_type == AddressType::Untranslated &&
-         (trans.get_address() & kInterruptWindowMask) == kInterruptWindow;
+         a.address_type == AddressType::Untranslated && is_interrupt_request(trans.get_address(), iommu::span_of(trans));
 }
 
 }  // namespace
@@ -107,18 +112,23 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       accounting_(params_.translation_slots, counters_.translation_latency, trace,
                   trace ? trace->track(this->name()) : 0, "vtd"),
       pipeline_(clock_.cycles(params_.pipeline_latency)),
-      fault_record_latency_(clock_.cycles(params_.fault_record_latency)) {
+      fault_record_latency_(clock_.cycles(params_.fault_record_latency)),
+      at_(this->name(), dma_in.get_base_port(), params_.translation_slots,
+          [this](tlm::tlm_generic_payload& trans) { at_serve(trans); }) {
   counters_.translations.derive([](const void* h) { return static_cast<const Histogram*>(h)->count(); },
                                  &counters_.translation_latency);
   qi_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".qi", "vtd"));
   prq_.set_trace(TraceScope::of(trace, std::string(this->name()) + ".prq", "vtd"));
 
   dma_in.register_b_transport(this, &VtdUnit::dma_b_transport);
+  dma_in.register_nb_transport_fw(this, &VtdUnit::dma_nb_transport_fw);
   dma_in.register_get_direct_mem_ptr(this, &VtdUnit::dma_get_dmi);
   dma_in.register_transport_dbg(this, &VtdUnit::dma_transport_dbg);
   mmio.register_b_transport(this, &VtdUnit::mmio_b_transport);
   mmio.register_transport_dbg(this, &VtdUnit::mmio_transport_dbg);
   mem_out.register_invalidate_direct_mem_ptr(this, &VtdUnit::mem_invalidate_dmi);
+  // A grant made before a protected region was enabled must not reach it.
+  pmr_.on_enable = [this] { dmi_.revoke_all(); };
 
   SC_THREAD(qi_thread);
   SC_METHOD(deferred_method);
@@ -171,11 +181,12 @@ inline void VtdUnit::forward(tlm::tlm_generic_payload& trans, uint64_t addr, sc_
 
 inline XlateResult VtdUnit::timed_translate(const XlateRequest& req, sc_time& delay) {
   // The module's simulation context: what sc_time_stamp() reads, without the call.
-  const sc_time now = simcontext()->time_stamp() + delay;
-  if (accounting_.tracing()) return traced_translate(req, now, delay);
+  const sc_time arrive = simcontext()->time_stamp() + delay;
+  if (accounting_.tracing()) return traced_translate(req, arrive, delay);
+  const sc_time start = accounting_.admit(arrive);
   sc_time xd = SC_ZERO_TIME;
-  XlateResult r = translator_.translate(req, xd, now);
-  accounting_.account(now, xd, delay, r.ok, req.addr, req.source_id);
+  XlateResult r = translator_.translate(req, xd, start);
+  accounting_.account_queued(arrive, start, xd, delay, r.ok, req.addr, req.source_id);
   return r;
 }
 
@@ -191,13 +202,15 @@ const char* translation_event(const XlateRequest& req, const XlateResult& r) {
 
 }  // namespace
 
-XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& now, sc_time& delay) {
+XlateResult VtdUnit::traced_translate(const XlateRequest& req, const sc_time& arrive, sc_time& delay) {
   const TraceScope scope = accounting_.new_scope();
+  const sc_time start = accounting_.admit(arrive);
   sc_time xd = SC_ZERO_TIME;
-  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, now);
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(xd, start);
   cost.set_trace(&scope);  // the walk and its table reads nest in the translation's slice
   XlateResult r = translator_.translate(req, cost);
-  accounting_.account(now, xd, delay, translation_event(req, r), translation_trace_args(req, r), scope.txn);
+  accounting_.account_queued(arrive, start, xd, delay, translation_event(req, r), translation_trace_args(req, r),
+                             scope.txn);
   return r;
 }
 
@@ -258,22 +271,22 @@ void VtdUnit::dma_translate(tlm::tlm_generic_payload& trans, const DmaExtension&
     fault(trans, req, r, a.address_type, delay);
     return;
   }
-  if (translated) {  // the context allows device TLBs: the address is already translated
-    forward(trans, trans.get_address(), delay);
-    return;
-  }
+  // A translated request's address is already translated (the context allows
+  // device TLBs; the translator answers with the address itself): each page
+  // it crosses is checked the same way.
   forward_pages(trans, req, {r.out_addr, r.page_size}, delay);
 }
 
 void VtdUnit::forward_pages(tlm::tlm_generic_payload& trans, XlateRequest req, const iommu::PageMapping& first,
                             sc_time& delay) {
+  const AddressType at = req.translated ? AddressType::Translated : AddressType::Untranslated;
   splitter_.forward(
       trans, first,
-      [&](uint64_t in, iommu::PageMapping& m) {
+      [&, at](uint64_t in, iommu::PageMapping& m) {
         req.addr = in;
         const XlateResult r = timed_translate(req, delay);
         if (!r.ok) {
-          fault(trans, req, r, AddressType::Untranslated, delay);
+          fault(trans, req, r, at, delay);
           return false;
         }
         m = {r.out_addr, r.page_size};
@@ -388,7 +401,9 @@ bool VtdUnit::dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
     if (!r.ok) return false;
     page.out_page = r.out_addr & ~(kPage - 1);
     page.read = r.r;
-    page.write = r.w;
+    // Write access only to a write request: its translation set the entry's
+    // D bit where the tables have one, as a write through the timed path would.
+    page.write = r.w && req.write;
   }
   if (pmr_.blocks(page.out_page, kPage)) return false;
   page.extra_latency = pipeline_;
@@ -401,6 +416,51 @@ unsigned VtdUnit::dma_transport_dbg(tlm::tlm_generic_payload& trans) {
   if (commands_.remapping_enabled()) return 0;
   if (ir_.enabled() && (trans.get_address() & kInterruptWindowMask) == kInterruptWindow) return 0;
   return mem_out->transport_dbg(trans);
+}
+
+// ---------------------------------------------------------------- approximately timed
+
+// Untranslated and translated DMA with remapping on take the blocking path
+// below; everything else the b_transport path settles (messages, ATS
+// translation requests, pass-through, interrupt requests, remapped or not), its annotated time
+// then waited out, so the response still comes when the work is done.
+void VtdUnit::at_serve(tlm::tlm_generic_payload& trans) {
+  const bool dma = trans.get_command() != tlm::TLM_IGNORE_COMMAND;
+  const DmaExtension* a = dma ? &dma_attributes(trans) : nullptr;
+  // An interrupt request takes dma_b_transport's path: interrupt remapping
+  // with its checks and fault recording, exactly as on the LT socket.
+  const bool interrupt = a && is_interrupt_request(trans, *a);
+  if (!a || a->address_type == AddressType::TranslationRequest || !commands_.remapping_enabled() || interrupt) {
+    sc_time delay = SC_ZERO_TIME;
+    dma_b_transport(trans, delay);
+    sc_core::wait(delay);
+    return;
+  }
+  at_translate_and_forward(trans, *a);
+}
+
+// The translation under TimingPolicy::blocking, after the pipeline: its table
+// reads are issued at their own simulated times; the slot calendar and the
+// latency histogram see it as on the b_transport path. The translated access
+// then goes downstream annotated with the time not yet waited (slot wait and
+// translation since the last table read), and the whole is waited out once.
+void VtdUnit::at_translate_and_forward(tlm::tlm_generic_payload& trans, const DmaExtension& a) {
+  const bool write = trans.get_command() == tlm::TLM_WRITE_COMMAND;
+  const XlateRequest req = xlate_request(a, trans.get_address(), write);
+  const bool translated = a.address_type == AddressType::Translated;
+  if (translated) ++counters_.ats_translated;
+  sc_time pending = pipeline_;  // waited with the translation's first table read, or below
+  iommu::TimingPolicy cost = iommu::TimingPolicy::blocking(pending);
+  const sc_time start = cost.local_time();
+  const XlateResult r = translator_.translate(req, cost);
+  sc_time total = SC_ZERO_TIME;  // slot wait + translation time
+  accounting_.account(start, cost.elapsed(), total, r.ok, req.addr, req.source_id);
+
+  sc_time delay = start + total - sc_core::sc_time_stamp();
+  if (!r.ok) fault(trans, req, r, a.address_type, delay);
+  else if (translated) forward(trans, trans.get_address(), delay);
+  else forward_pages(trans, req, {r.out_addr, r.page_size}, delay);
+  sc_core::wait(delay);
 }
 
 }  // namespace iommusim::vtd

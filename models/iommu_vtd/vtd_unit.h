@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d DMA-remapping unit as a reusable SystemC module (Intel VT-d spec rev
 // 3.x/4.x). The unit holds the sockets and the DMA path and wires its parts:
 //   - the register map (vtd_regs.h) and the command registers: GCMD/GSTS
@@ -33,7 +34,10 @@
 // b_transport annotates the delay. Translations reserve one of
 // `translation_slots` slots for their duration. The QI engine is an SC_THREAD
 // that spends simulated time on every fetch, descriptor and device-TLB round
-// trip.
+// trip. dma_in also takes the approximately-timed base protocol
+// (nb_transport_fw, iommu_common/at_target.h): one thread per translation slot,
+// END_REQ held while every slot is busy, the translation run in the blocking
+// timing mode and BEGIN_RESP once the translated access completed downstream.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +57,7 @@
 #include "iommu_common/page_splitter.h"
 #include "iommu_common/pcie_message_port.h"
 #include "iommu_common/tlm_memory_port.h"
+#include "iommu_common/at_target.h"
 #include "iommu_common/translation_accounting.h"
 #include "iommu_vtd/vtd_commands.h"
 #include "iommu_vtd/vtd_event.h"
@@ -95,6 +100,10 @@ public:
 private:
   // Socket callbacks.
   void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  tlm::tlm_sync_enum dma_nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                         sc_core::sc_time& delay) {
+    return at_.nb_transport_fw(trans, phase, delay);
+  }
   bool dma_get_dmi(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
   unsigned dma_transport_dbg(tlm::tlm_generic_payload& trans);
   void mmio_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -123,6 +132,10 @@ private:
                                        const iommu::PageMapping& first, sc_core::sc_time& delay);
   void fault(tlm::tlm_generic_payload& trans, const XlateRequest& req, const XlateResult& r, AddressType at,
              sc_core::sc_time& delay);
+  // The approximately-timed DMA path: one request in a
+  // translation slot's thread, returning when its response is ready.
+  void at_serve(tlm::tlm_generic_payload& trans);
+  void at_translate_and_forward(tlm::tlm_generic_payload& trans, const DmaExtension& a);
   // An interrupt request (a write to the interrupt window) while IRES is set.
   void interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtension& a, sc_core::sc_time& delay);
 
@@ -180,6 +193,8 @@ private:
   iommu::PageSplitter splitter_;
   const sc_core::sc_time pipeline_;
   const sc_core::sc_time fault_record_latency_;
+  // dma_in's nb_transport_fw: END_REQ held while every translation slot is busy.
+  iommu::AtTarget at_;
 };
 
 }  // namespace iommusim::vtd

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d page walks on the shared radix walker (iommu_common/radix_walker.h):
 // the second-level and first-level (IA-32e 4/5-level) paging structures as two
 // table formats, nested first-level over second-level walks, and the deferred

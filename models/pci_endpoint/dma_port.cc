@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pci_endpoint/dma_port.h"
 #include "common/tlm_access.h"
 
@@ -23,9 +24,19 @@ DmaPort::DmaPort(tlm::tlm_initiator_socket<>& socket, PcieLinkTiming& link)
 // is the caller's and is detached first.
 DmaPort::~DmaPort() { trans_.clear_extension<PcieMessage>(); }
 
+void DmaPort::use_at(AtInitiator* at) {
+  at_ = at;
+  if (at_) AtInitiator::attach(trans_);
+}
+
 sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd, const sc_time& at,
                            tlm::tlm_response_status* st) {
   prepare_access(trans_, cmd, addr, data, len);
+  if (at_) {
+    const sc_time done = at_->transport(trans_, at);
+    *st = trans_.get_response_status();
+    return done;
+  }
   const sc_time stamp = sc_core::sc_time_stamp();
   sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
   socket_->b_transport(trans_, delay);

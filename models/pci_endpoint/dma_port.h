@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An endpoint's upstream DMA path, for use inside its SC_THREADs: memory reads
 // and writes split into TLPs and timed on the PCIe link (PcieLinkTiming), ATS
 // translation requests, and messages (PRI Page Requests), each performed as
@@ -7,6 +8,12 @@
 // quantum-keeper offset); every call returns the absolute time its result is
 // at the device. One DmaPort per thread: it owns the payload and extension it
 // reuses, so nothing is allocated per DMA. Several ports may share one link.
+//
+// Approximately timed (use_at): each transaction is sent with the four-phase
+// base protocol through an AtInitiator and the call returns at its response,
+// so the thread's local time is the simulation time after every transaction.
+// The TLPs of one request then go one after the other (LT issues them as the
+// link lets them leave, without waiting for each completion).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +22,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/at_initiator.h"
 #include "common/dma_extension.h"
 #include "common/pcie_messages.h"
 #include "pci_endpoint/pcie_link.h"
@@ -30,6 +38,9 @@ public:
 
   // Attributes stamped on the next requests (requester id, PASID, AT field).
   DmaExtension& attributes() { return *ext_; }
+  // Approximately timed from now on, through `at` (which serves the socket
+  // this port uses); nullptr: loosely timed (b_transport), the default.
+  void use_at(AtInitiator* at);
 
   struct Result {
     sc_core::sc_time done;   // data at the device (read) / last TLP on the wire (posted write)
@@ -63,6 +74,7 @@ private:
 
   tlm::tlm_initiator_socket<>& socket_;
   PcieLinkTiming& link_;
+  AtInitiator* at_ = nullptr;
   tlm::tlm_generic_payload trans_;
   DmaExtension* ext_;  // owned by trans_
   std::vector<Tlp> tlps_, cpls_;

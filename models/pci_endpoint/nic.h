@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A NIC with TX and RX descriptor rings in host memory (issue 5), in the style
 // of the e1000/ixgbe legacy rings. Its programming interface is ours (there is
 // no architected NIC); it is documented here and in docs/models/endpoints.md,

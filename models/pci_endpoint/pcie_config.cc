@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "pci_endpoint/pcie_config.h"
 
 #include <stdexcept>

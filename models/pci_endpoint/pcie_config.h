@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PCI Express configuration space of a type-0 function (PCIe Base Spec 5.0,
 // chapter 7), on the shared RegisterMap: 4 KiB, little-endian, 1/2/4-byte
 // naturally aligned accesses, holes read 0 and ignore writes.

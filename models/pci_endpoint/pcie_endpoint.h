@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Common base of the PCIe endpoints with a programming interface (NIC, SVM
 // accelerator): a type-0 config space with its capabilities (pcie_config.h),
 // a register map behind BAR0 with the MSI-X table and PBA in it, the PCIe link

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PCIe link timing (issue 5).
 //
 // Two layers:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared-virtual-memory accelerator (issue 5): a copy/read/fill engine that
 // works on process virtual addresses tagged with a PASID, with a device-TLB
 // (ATC) filled by ATS translation requests, translated requests on ATC hits,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "pci_endpoint/traffic_generator.h"
 
@@ -57,13 +58,15 @@ std::string TrafficGenParams::validate() const {
   TrafficGenParams own = *this;
   own.link = PcieLinkParams{};
   if (std::string err = check_declared_values(own); !err.empty()) return err;
-  if (align & (align - 1)) return "align must be a power of two";
+  if (align & (align - 1)) return "align = " + std::to_string(align) + " is not a power of two; accepts 1, 2, 4, ... (64: a cache line)";
   if (slots() == 0)
     return "window_size (" + std::to_string(window_size) + ") is smaller than one slot (host_offset + size rounded up to align = " +
            std::to_string(slot_bytes()) + ")";
   if (window_base + window_size < window_base) return "window_base + window_size overflows";
   if (pattern == "zipf" && slots() > kMaxZipfSlots)
-    return "zipf: the window holds " + std::to_string(slots()) + " slots, at most " + std::to_string(kMaxZipfSlots);
+    return "pattern = zipf draws from at most " + std::to_string(kMaxZipfSlots) + " slots, and window_size = " +
+           std::to_string(window_size) + " holds " + std::to_string(slots()) + " slots of " + std::to_string(slot_bytes()) +
+           " bytes; accepts window_size up to " + std::to_string(kMaxZipfSlots * slot_bytes()) + " (or a larger align)";
   if (pasid_enable && pasid + static_cast<uint64_t>(pasid_count) - 1 > 0xfffff) return "pasid + pasid_count - 1 exceeds 20 bits";
   if (link.enable) {
     std::string e = link.validate();
@@ -207,11 +210,14 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
   }
   if (trace_) trace_track_ = trace_->track(this->name());
 
+  if (p_.protocol == "at") at_ = std::make_unique<AtInitiator>(socket);
+  socket.register_nb_transport_bw(this, &TrafficGenerator::nb_transport_bw);
   const unsigned n = p_.mode == "latency" ? 1u : p_.outstanding;
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->buf.assign(p_.size, 0);
     w->port = std::make_unique<DmaPort>(socket, link_);
+    w->port->use_at(at_.get());
     DmaExtension& ext = w->port->attributes();
     ext.requester_id = static_cast<uint16_t>(p_.requester_id);
     ext.has_pasid = p_.pasid_enable;
@@ -226,6 +232,11 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
 }
 
 TrafficGenerator::~TrafficGenerator() = default;
+
+tlm::tlm_sync_enum TrafficGenerator::nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                                     sc_time& delay) {
+  return at_ ? at_->nb_transport_bw(trans, phase, delay) : tlm::TLM_ACCEPTED;
+}
 
 void TrafficGenerator::release() {
   held_ = false;

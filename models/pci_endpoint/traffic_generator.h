@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DMA traffic generator endpoint (issue 2 "first platform", issue 5 "full
 // version"): the DMA benchmarks of pcie-bench (Neugebauer et al., SIGCOMM 2018:
 // BW_DMA_RD/WR and LAT_DMA_RD/WR, random or sequential DMAs within a window,
@@ -30,7 +31,9 @@
 //     accepted it plus the link latency) and completes for the device once its
 //     last TLP is on the wire.
 // Every TLP is its own b_transport, so an IOMMU behind sees what hardware
-// would. Stop: after `count` requests (0: no limit) or once a worker's local
+// would. protocol = at sends every TLP with the four-phase AT base protocol
+// instead (common/at_initiator.h); the TLPs of one request then follow one
+// another. Stop: after `count` requests (0: no limit) or once a worker's local
 // time passes start_ns + duration_ns (0: no limit); with neither, the platform's
 // time limit ends the run. Error responses are counted, never fatal.
 #pragma once
@@ -44,6 +47,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/at_initiator.h"
 #include "common/dma_extension.h"
 #include "common/params.h"
 #include "common/stats.h"
@@ -104,7 +108,11 @@ namespace iommusim {
   P(uint32_t, pasid_count, "pasid_count", 1, in_range(1, 1u << 20), "streams",                                \
     "request i uses PASID pasid + i mod pasid_count", "one stream")                                           \
   P(bool, privileged, "privileged", false, boolean(), "", "PASID privileged-mode requests",                   \
-    "off: user-mode requests")
+    "off: user-mode requests")                                                                                \
+  P(std::string, protocol, "protocol", "lt", one_of({"lt", "at"}), "",                                        \
+    "TLM protocol of the DMA: lt (b_transport, temporal decoupling) or at (four-phase nb_transport, each "    \
+    "transaction waited for; the path must take nb_transport: the x86-vtd root complex and VT-d units do)",  \
+    "lt: the fast path for performance studies")
 
 struct TrafficGenParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRAFFIC_GEN_PARAMS)
@@ -112,6 +120,8 @@ struct TrafficGenParams {
 
   void declare(ParamList& p);
   std::string validate() const;         // "" or what is wrong (cross-field checks)
+  // Neither count nor duration_ns stops it: only the run's own limits do.
+  bool endless() const { return count == 0 && duration_ns == 0; }
   uint64_t slot_bytes() const;
   uint64_t slots() const;
 };
@@ -161,6 +171,8 @@ private:
   struct Worker;
 
   void worker(unsigned w);
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
   sc_core::sc_time do_request(Worker& w, const Request& r, sc_core::sc_time now);
 
   TrafficGenParams p_;
@@ -169,6 +181,7 @@ private:
   int trace_track_ = 0;
   PcieLinkTiming link_;
   std::unique_ptr<Sequencer> seq_;
+  std::unique_ptr<AtInitiator> at_;  // protocol = at
   std::vector<std::unique_ptr<Worker>> workers_;
 
   Counter& transactions_;

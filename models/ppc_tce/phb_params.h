@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameters of one PCI host bridge (the sc_module in phb_unit.h), declared
 // once in rows (common/params.h). Latencies count cycles of `clock`.
 #pragma once

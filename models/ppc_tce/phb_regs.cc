@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ppc_tce/phb_regs.h"
 
 namespace iommusim::ppc {

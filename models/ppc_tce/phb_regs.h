@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The register window, on-chip IODA tables and in-memory tables of the PCI
 // host bridge, after the POWER9 PHB4 (PHB4 Specification, OpenPOWER v1.0, 2018:
 // "ETU/RSB HV Register Address Map" and the IODA3 tables). Offsets, table

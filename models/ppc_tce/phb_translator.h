@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge's inbound translation engine: requester id to PE (the RTT in
 // memory, with the RTC in front), the PE's window (its TVE, DMA address bit
 // 59), the TCE cache, and the multi-level TCE walk on the shared radix walker.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A POWER PCI host bridge (after the PHB4) as a reusable SystemC module: TCE
 // translation of inbound DMA per partitionable endpoint (PE), TCE kills, and
 // EEH freezing of PEs, programmed through its big-endian register window

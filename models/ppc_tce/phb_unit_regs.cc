@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge's register side: the hooks of the register window, the TCE kill
 // and the IODA table access through PHB_IODA_ADDR / PHB_IODA_DATA0.
 #include "ppc_tce/phb_unit.h"

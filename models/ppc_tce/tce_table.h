@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PE's DMA window as its translation validation entry (TVE) describes it,
 // and the multi-level TCE table behind it as a TableFormat for the shared
 // radix walker (iommu_common/radix_walker.h).
@@ -17,6 +18,7 @@
 // W decide the access.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "iommu_common/radix_walker.h"
@@ -60,7 +62,13 @@ public:
   TceTableFormat(const Tve& t, uint16_t pe, unsigned window)
       : TableFormat(t.table), tve_(t), pe_(pe), window_(window) {}
   unsigned top_level() const override { return tve_.levels; }
-  unsigned region_shift(unsigned level) const override { return tve_.page_shift + tve_.index_bits * (level - 1); }
+  // A level above bit 63 of the bus address indexes its entry 0 (a window
+  // covers at most 2^59 bytes, so those bits are 0); the shift stays below the
+  // word's width, as C++ requires ([expr.shift]). TCE_TABLE_SIZE allows 2^42
+  // bytes per level, so 5 levels can reach past bit 63.
+  unsigned region_shift(unsigned level) const override {
+    return std::min(63u, tve_.page_shift + tve_.index_bits * (level - 1));
+  }
   unsigned index_bits(unsigned) const override { return tve_.index_bits; }
   Endian byte_order() const override { return Endian::Big; }
   uint32_t space_tag() const override { return window_; }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running the built `iommusim` command from a test, as a user would, in
 // GoogleTest's temporary directory.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test rig for the pseries platform: configured from "key=value" settings as
 // `iommusim --set` would, elaborated once (CTest runs each case alone). A
 // test body runs in a SystemC thread once the guest kernel is up and may

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files for the platform tests, in GoogleTest's temporary directory.
 #pragma once
 

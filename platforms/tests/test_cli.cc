@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `iommusim` command as a user runs it: exit statuses, messages, the
 // default scenario, --print-config round trip, and determinism.
 #include <gtest/gtest.h>

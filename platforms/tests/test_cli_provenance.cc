@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a run records about itself (--version, the provenance of stats.json and
 // config.ini) and how it ends when asked to stop (SIGINT, SIGTERM).
 #include <gtest/gtest.h>

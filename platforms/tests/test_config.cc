@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 // The config layer in-process: INI reading with locations, overrides, strict
 // checks with suggestions, and the effective config round trip.
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include <cstdio>
 #include <fstream>
@@ -98,6 +101,42 @@ TEST(Config, MissingFileAndBadSyntax) {
   EXPECT_NE(err.find("comments start with '#'"), std::string::npos) << err;
   std::string g = write_temp("f.ini", "[vtd0]\njust words\n");
   EXPECT_NE(c.load_file(g).find(g + ":2: invalid line 'just words'"), std::string::npos);
+}
+
+TEST(Config, AKeyOrSectionTwiceInAFileAndAnEmptyFileAreRefused) {
+  ConfigSet c;
+  std::string f = write_temp("twice.ini", "[vtd0]\niotlb.entries = 1\n\niotlb.entries = 2\n");
+  EXPECT_EQ(c.load_file(f), f + ":4: key 'vtd0.iotlb.entries' set again (first at line 2); a key is set once per file "
+                                "(a later --config file or --set overrides it)");
+  f = write_temp("sections.ini", "[vtd0]\nbase = 0x1000\n[vtd0]\nenabled = true\n");
+  EXPECT_EQ(c.load_file(f), f + ":3: section [vtd0] opened again (first at line 1); put all of its keys under one [vtd0]");
+  f = write_temp("nothing.ini", "# only a comment\n\n");
+  EXPECT_EQ(c.load_file(f).rfind(f + ": holds no setting", 0), 0u);
+  EXPECT_TRUE(c.entries().empty()) << "a refused file sets nothing";
+  EXPECT_EQ(c.load_file(testing::TempDir()), testing::TempDir() + ": is a directory, not a config file");
+}
+
+TEST(Config, LocateKeysNamesWhereEachKeyOfAMessageWasSet) {
+  Params p;
+  ConfigSet c;
+  std::string f = write_temp("loc.ini", "[vtd0]\niotlb.entries = 64\n");
+  ASSERT_EQ(c.load_file(f), "");
+  ASSERT_EQ(c.add_override("vtd0.base=0x2000"), "");
+  EXPECT_EQ(locate_keys("vtd0.base = 0x2000 overlaps vtd0.iotlb.entries and vtd0.enabled", c, p.list.specs()),
+            "--set: vtd0.base = 0x2000 overlaps vtd0.iotlb.entries and vtd0.enabled (vtd0.iotlb.entries at " + f +
+                ":2; vtd0.enabled at its default)");
+  // An instance's own keys after "<instance>: ": the first word, and any "name = ...".
+  EXPECT_EQ(locate_keys("vtd0: iotlb.entries = 64 exceeds base = 0x2000", c, p.list.specs()),
+            f + ":2: vtd0: iotlb.entries = 64 exceeds base = 0x2000 (vtd0.base at --set)");
+  EXPECT_EQ(locate_keys("nothing to locate", c, p.list.specs()), "nothing to locate");
+}
+
+TEST(Config, NearestKeyIgnoresKeysOfAFarLength) {
+  Params p;
+  EXPECT_EQ(nearest_key("vtd0.iotlb.entrie", p.list.specs()), "vtd0.iotlb.entries");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(nearest_key(std::string(1 << 20, 'v'), p.list.specs()), "");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
 }
 
 TEST(Config, EffectiveConfigRoundTrips) {

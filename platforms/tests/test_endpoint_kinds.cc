@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoint-kind registry and what each kind declares and checks on its
 // own, before any platform builds it.
 #include <gtest/gtest.h>
@@ -37,7 +38,7 @@ struct Declared {
 }  // namespace
 
 TEST(EndpointKinds, RegistryListsEveryKindDefaultFirst) {
-  EXPECT_EQ(endpoint_kind_names(), (std::vector<std::string>{"workload", "tg", "nic", "svm"}));
+  EXPECT_EQ(endpoint_kind_names(), (std::vector<std::string>{"workload", "tg", "nic", "svm", "rtl-dma"}));
   EXPECT_EQ(find_endpoint_kind("router"), nullptr);
   const std::string help = endpoint_kind_help();
   for (const EndpointKindInfo& k : endpoint_kinds()) {
@@ -83,22 +84,37 @@ TEST(EndpointKinds, ValidateAndLimitsNameTheEndpoint) {
   EXPECT_EQ(spec(tg.params, "tg0.window_base")->current(), "0x40000000");  // 1 GiB aligned: superpages fit
   EXPECT_EQ(tg.ep->validate(1), "");
   EXPECT_EQ(set(tg.params, "tg0.window_base", "0x40000800"), "");
-  EXPECT_EQ(tg.ep->validate(1), "tg0: window_base (an IOVA the kernel maps) must be 4 KiB aligned");
+  EXPECT_EQ(tg.ep->validate(1), "tg0: window_base = 0x40000800 (an IOVA the kernel maps) is not 4 KiB aligned");
   EXPECT_EQ(set(tg.params, "tg0.window_base", "0x40000000"), "");
   EXPECT_EQ(set(tg.params, "tg0.window_size", "64M"), "");
   EndpointLimits limits;
   limits.kernel_ram_share = 32ull << 20;
-  EXPECT_EQ(tg.ep->check_limits(limits).rfind("tg0.window_size: ", 0), 0u);
+  limits.ram_share_key = "kernel.ram_size";
+  limits.run_bounded = true;
+  // A limit's message gives the values on both sides and the fix.
+  EXPECT_EQ(tg.ep->check_limits(limits),
+            "tg0.window_size = 0x4000000 (the kernel backs the window with its own RAM) needs 0x4000000 bytes of "
+            "kernel RAM, more than the 0x2000000 one endpoint may take (half of kernel.ram_size); make it at most "
+            "0x2000000, or raise kernel.ram_size to at least 0x8000000");
+  EXPECT_EQ(set(tg.params, "tg0.window_size", "16M"), "");
+  EXPECT_EQ(tg.ep->check_limits(limits), "");
+  EXPECT_EQ(set(tg.params, "tg0.count", "0"), "");
+  EXPECT_EQ(tg.ep->check_limits(limits), "") << "the run's own limit ends it";
+  limits.run_bounded = false;
+  EXPECT_NE(tg.ep->check_limits(limits).find("tg0.count = 0 and tg0.duration_ns = 0 never stop the generator"),
+            std::string::npos);
+  EXPECT_EQ(set(tg.params, "tg0.duration_ns", "1000"), "");
+  EXPECT_EQ(tg.ep->check_limits(limits), "");
 
   Declared nic("nic", "nic0", 0x100);
   EXPECT_EQ(set(nic.params, "nic0.ring_size", "100"), "");
-  EXPECT_EQ(nic.ep->validate(1), "nic0: ring_size must be a power of two");
+  EXPECT_EQ(nic.ep->validate(1), "nic0: ring_size = 100 is not a power of two; accepts 2, 4, 8, ... (e.g. 64 or 128)");
 
   Declared svm("svm", "acc0", 0x100);
   EXPECT_EQ(svm.ep->validate(1), "");
   limits.unit_has_pasid = false;
   limits.pasid_needs = "a unit with PASID support";
-  EXPECT_EQ(svm.ep->check_limits(limits), "acc0.mode: svm needs a unit with PASID support, or mode = iova");
+  EXPECT_EQ(svm.ep->check_limits(limits), "acc0.mode = svm needs a unit with PASID support, or mode = iova");
   EXPECT_EQ(set(svm.params, "acc0.mode", "iova"), "");
   EXPECT_EQ(svm.ep->check_limits(limits), "");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The interrupt controller: MSI writes in its window raise the vector in the
 // message data, a handler runs the delivery latency later, and every MSI is
 // counted (per vector, or as spurious).

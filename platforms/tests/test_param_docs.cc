@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parameter tables of the docs against the declarations (platforms/param_docs.h),
 // and the declarations against the rule that each says where its default comes from.
 #include <gtest/gtest.h>

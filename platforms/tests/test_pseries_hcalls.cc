@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TCE hypercalls of the pseries hypervisor, every return path, with the
 // numbers of LoPAPR / Linux hvcall.h (H_PUT_TCE 0x20, H_GET_TCE 0x1C,
 // H_STUFF_TCE 0x138, H_PUT_TCE_INDIRECT 0x13C; H_SUCCESS 0, H_HARDWARE -1,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The DDW and EEH RTAS calls of the pseries hypervisor, every return path,
 // with LoPAPR's argument lists and values (QEMU spapr.h / Linux eeh_pseries.c
 // encode the same): status 0 success, 1 no errors found, -1 hardware error,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The root complex: requester scopes pick the translation unit, messages go to
 // endpoints by destination id, DMI invalidations to the unit's endpoints.
 #include <gtest/gtest.h>

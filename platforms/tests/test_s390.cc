@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The s390 platform end to end: channel programs of each shape run natively
 // and from a guest through vfio-ccw, with their data checked; a guest's
 // invalid CCW reaching the guest as a program check at its own CCW address;

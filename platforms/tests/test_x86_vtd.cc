@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the kernel model on the x86-vtd platform: the driver
 // programs a real VtdUnit through MMIO and RAM only; endpoints DMA through the
 // root complex. One elaborated platform per test process (sc_start is not

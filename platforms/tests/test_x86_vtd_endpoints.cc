@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the real PCIe endpoints on x86-vtd, driven by the
 // kernel model's drivers: a traffic generator on a kernel-mapped IOVA window,
 // the NIC under strict vs deferred invalidation, the SVM accelerator with

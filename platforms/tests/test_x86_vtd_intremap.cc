@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interrupt remapping on the x86-vtd platform (kernel.intremap): the kernel's
 // VT-d driver programs an IRTE for every MSI-X vector of the PCI drivers, and
 // each MSI-X entry holds the remappable-format message of its IRTE. Checked

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel's VT-d driver on a unit without queued invalidation
 // (vtd0.queued_invalidation = false: ECAP.QI, bit 1, clear): every
 // invalidation goes through CCMD (0x28: ICC 63, CIRG 62:61, CAIG 60:59) and

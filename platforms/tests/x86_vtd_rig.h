@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test rig for the x86-vtd platform: the platform configured from "key=value"
 // settings exactly as `iommusim --set` would configure it, elaborated once
 // (CTest runs each case in its own process: sc_start cannot be restarted).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """iommusim batch regression and parameter-sweep runner (the code behind regress/iommusim_regress.py).
 
 Python 3 standard library only.  See docs/regression.md for the user guide.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Command line: the sub-commands, their options, and dispatch to the module that does each.
 
 Subcommands:

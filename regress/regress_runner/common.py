@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What every part of the runner shares: errors, exit statuses, file writing, formatting."""
 
 import fnmatch

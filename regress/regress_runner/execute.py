@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Running one simulator process per manifest item (shared by local runs and Slurm tasks).
 
 Each item runs in its own directory and ends, whatever happened, in finish(): the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PNG line plots from a sweep CSV, drawn by gnuplot (the .gp script and .dat data are kept beside the PNG)."""
 
 import csv

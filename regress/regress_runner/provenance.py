@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which build of iommusim and of this runner produced a result: --version and the CSV's revision column.
 
 An installed runner reads build_info.json, written beside this file by `cmake --install`; a runner

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The outputs of a finished suite or sweep: summary table, failure details, JUnit XML, results.json."""
 
 import datetime

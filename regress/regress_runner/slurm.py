@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Slurm: an array job with one task per run or point, the task entry point, and collecting the results."""
 
 import math

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Suite and sweep files, and the tolerance specs and assertions applied to a run's stats."""
 
 import itertools

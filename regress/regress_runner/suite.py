@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Suites: their manifest, a suite run, and recording (and diffing) the expectations file."""
 
 import difflib

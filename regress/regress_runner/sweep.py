@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Parameter sweeps: their manifest (one item per point), derived columns and the CSV."""
 
 import ast

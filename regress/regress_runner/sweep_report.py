@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`report SWEEPDIR`: one self-contained HTML page per sweep: its plots, the CSV as a table, the
 configuration and the provenance (docs/regression.md, "Reports")."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A stand-in for the iommusim binary, for testing the regression runner.
 
 It honours the iommusim command-line contract:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tests of the regression runner itself, against tests/fake_iommusim.py.
 
 Run: python3 -m unittest discover -s regress/tests -v

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `docs` CTest test: the commands shown in README.md and docs/ still work, and the output they
 show still comes out, figure for figure.
 
@@ -53,9 +54,16 @@ class Checker:
     def fail(self, where, msg):
         self.failures.append(f"{where}: {msg}")
 
+    def redirect_tmp(self, cmd):
+        """The docs' /tmp/ paths go to the scratch tree's tmp/; paths of our own (the sandbox, the build,
+        the sources) stay as they are, even where they lie under /tmp/ themselves (a clone in /tmp)."""
+        ours = (self.sandbox, self.build, self.source)
+        scratch = os.path.join(self.sandbox, "tmp") + "/"
+        return TMP.sub(lambda m: m.group(0) if cmd.startswith(ours, m.start()) else scratch, cmd)
+
     def shell(self, cmd, timeout=300):
         """Runs `cmd` in the scratch tree, in its own process group (all of it is killed on a timeout)."""
-        cmd = TMP.sub(os.path.join(self.sandbox, "tmp") + "/", cmd)
+        cmd = self.redirect_tmp(cmd)
         env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
         proc = subprocess.Popen(["bash", "-c", cmd], cwd=self.sandbox, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, start_new_session=True)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The `install` CTest test (docs/embedding.md): installs the build into a
 # temporary prefix, builds tests/install/consumer (VT-d) and tests/install/units
 # (POWER PHB, channel subsystem) against it with
@@ -27,6 +28,12 @@ targets=$(dirname "$config")/iommusimTargets.cmake
 for t in common iommu_common vtd ppc_tce channel_subsystem pci_endpoint firmware platforms; do
   grep -q "add_library(iommusim::$t " "$targets" || fail "iommusim::$t not exported"
 done
+# RTL co-simulation, where Verilator was found: exported too, and no path into
+# the build tree (Verilator's generated directories) in any exported target.
+if [ -d "$p/include/iommusim/rtl" ]; then
+  grep -q "add_library(iommusim::rtl " "$targets" || fail "iommusim::rtl not exported"
+fi
+grep -q "$build" "$(dirname "$config")"/iommusimTargets*.cmake && fail "an exported target names the build tree"
 # The models need no Boost: only iommusim::platforms names it.
 awk '/^set_target_properties\(iommusim::/ {t = $1} /Boost::/ {print t}' "$targets" | grep -v 'iommusim::platforms' &&
   fail "a model library depends on Boost"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `slurm` CTest test: a sweep submitted to a real one-node Slurm cluster started here.
 
   test_slurm.py --sim BUILD/platforms/iommusim --source SOURCE_DIR

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `stats` CTest test: one run of each platform writes statistics in the documented format
 (docs/statistics.md): every statistic has its metadata (kind, type, unit, description) in
 stats.meta.json, in the same order; integer statistics are JSON integers; an empty histogram or
 average has only its count, every other field null; every cache bound to its counters has a
 hit_rate, null before its first lookup; no alias is a value of its own.
 
-  test_stats_format.py --sim BUILD/platforms/iommusim --source SOURCE_DIR
+  test_stats_format.py --sim BUILD/platforms/iommusim --source SOURCE_DIR [--rtl]
 """
 
 import json
@@ -24,6 +25,12 @@ SCENARIOS = [
     ("configs/vtd/svm-page-requests.ini", ["acc0.count=50"]),
     ("configs/pseries/nic-put-tce.ini", ["nic0.packets=200"]),
     ("configs/s390/halt-clear.ini", []),
+    ("configs/vtd/tg-iotlb-reach.ini", ["tg0.protocol=at", "tg0.count=500"]),  # the AT path (docs/cosim.md)
+]
+# Where the build has RTL co-simulation: the rtl-dma endpoint and the stand-in IOTLB.
+RTL_SCENARIOS = [
+    ("configs/rtl/dma-engine.ini", []),
+    ("configs/rtl/iotlb-standin.ini", []),
 ]
 EXPANSION = re.compile(r"\.(count|mean|min|max|p50|p90|p99|p999)$")
 
@@ -99,7 +106,8 @@ def main():
         print(f"FAIL: {p}")
         failures += 1
     with tempfile.TemporaryDirectory(prefix="iommusim-stats-") as tmp:
-        for i, (config, sets) in enumerate(SCENARIOS):
+        scenarios = SCENARIOS + (RTL_SCENARIOS if args.rtl else [])
+        for i, (config, sets) in enumerate(scenarios):
             stats, meta = run(args.sim, args.source, config, sets, os.path.join(tmp, str(i)))
             found = metadata_problems(stats, meta) + empty_and_rate_problems(stats, meta)
             label = f"{config} {' '.join(sets)}".strip()
@@ -110,7 +118,7 @@ def main():
             print(f"{'ok' if not found else 'FAILED'}: {label} ({len(stats) - 1} statistics, {empty} empty "
                   f"histograms or averages, {rates} hit rates)")
             failures += bool(found)
-    print(f"{len(SCENARIOS) + 1 - failures} passed, {failures} failed")
+    print(f"{len(scenarios) + 1 - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks a Chrome/Perfetto trace-event JSON file against the rules a viewer relies on.
 
   check_trace.py TRACE.json [--require NAME ...]

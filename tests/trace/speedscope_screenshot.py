@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The `viewer` CTest test: a real trace opened offline in speedscope (npm package), rendered by
 headless Chromium; the viewer must load it without a warning and draw it. The screenshot is the
 one in docs/tracing.md (--update-docs copies it there).

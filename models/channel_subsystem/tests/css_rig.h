@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A channel subsystem in front of memory, a block and a stream device, and a
 // CPU that issues the I/O instructions as architected calls. Everything the
 // tests put in storage is written byte by byte from the layouts of

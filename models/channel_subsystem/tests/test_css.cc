@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The channel subsystem end to end: I/O instructions as architected calls,
 // channel programs written in storage byte by byte (css_rig.h gives the
 // layouts), I/O interruptions, and the IRB a TEST SUBCHANNEL stores (z/

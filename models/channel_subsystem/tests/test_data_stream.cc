@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IDAW and MIDAW address arithmetic at page and 2 KiB boundaries, and each
 // data-addressing program-check condition (z/Architecture Principles of
 // Operation, chapter 15). The IDAW and MIDAW lists are written byte by byte:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The channel subsystem's in-storage formats against the bit positions of
 // z/Architecture Principles of Operation (SA22-7832): every ORB, CCW and
 // MIDAW flag is written as the byte the PoP gives and read back by name; the

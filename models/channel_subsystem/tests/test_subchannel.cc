@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each I/O instruction's condition codes and status effects on one
 // subchannel (z/Architecture Principles of Operation, chapter 14), checked on
 // the SCSW bytes STSCH would store (chapter 16): byte 2 holds the function

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bandwidth calendar: the reservation rule for in-order requests, idle
 // capacity found by out-of-order ones (temporal decoupling), bounded storage.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sparse memory and the Memory target: first-touch allocation, a 2^52-byte
 // space staying small, timing under the bandwidth reservation rule, DMI.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameter declarations: parsing, ranges, defaults, messages.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Field and Bit: extract, deposit, encode and mask over hand-placed bits, the
 // full 64-bit width, and the encoder/decoder visitors (with the minus-one
 // offset some capability fields use).

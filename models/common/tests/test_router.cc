@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Router: decoding, address errors, per-initiator address spaces, DMI rebasing.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/set_assoc_cache.h"
 
 #include <gtest/gtest.h>

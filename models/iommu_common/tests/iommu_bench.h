@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small SystemC bench for the shared layer's TLM parts: a unit-shaped
 // module (a target socket upstream, an initiator socket towards memory and one
 // towards endpoints), the common Memory behind it, an upstream initiator that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cache statistics bound once: the stats read the cache's own counters when
 // written, so what a study sees is what the cache did, counted once.
 #include <gtest/gtest.h>

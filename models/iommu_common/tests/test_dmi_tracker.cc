@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DmiTracker: a grant covers exactly the input page over the output page the
 // memory granted, with the access both allow and the unit's latency added;
 // revocations go upstream only while something is granted, counted; a

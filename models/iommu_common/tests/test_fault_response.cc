@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A translation fault answers TLM_ADDRESS_ERROR_RESPONSE, a permission fault
 // TLM_COMMAND_ERROR_RESPONSE.
 #include <gtest/gtest.h>

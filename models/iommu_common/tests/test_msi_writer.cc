@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MsiWriter: one DWORD write of the data, little-endian, at the address;
 // posted (no time charged); counted.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PageSplitter against the TLM-2.0 payload rules (IEEE 1666-2011 clause 14):
 // the bytes a burst writes (data byte j at address + j % streaming width, if
 // byte_enable[j % byte_enable_length] is enabled) land, page by page, where

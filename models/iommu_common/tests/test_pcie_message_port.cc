@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PcieMessagePort: ATS Invalidate Requests and PRG Responses arrive as
 // TLM_IGNORE_COMMAND without data, carrying their fields; the endpoint's
 // annotated time and answer come back.

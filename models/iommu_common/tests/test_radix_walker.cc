@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared radix walker, driven through a toy big-endian three-level format
 // (tests/toy_format.h) whose entries the tests place byte by byte: reads per
 // level at the indexed addresses, walk-cache hits per level, every way a walk

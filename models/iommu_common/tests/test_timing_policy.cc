@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One engine, three timing modes: what a TimingPolicy does with the costs a
 // walk reports. Loosely timed adds them to the caller's delay; functional adds
 // nothing and reads through debug accesses; blocking lets the time pass in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlmMemoryPort: timed reads and writes through the socket (memory's latency
 // annotated, bytes in address order), zero-time peek/poke through
 // transport_dbg, and a bus error reported as false.

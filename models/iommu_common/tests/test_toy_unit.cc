@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A new unit costs little: the toy unit of tests/toy_unit.h (under 150 lines,
 // the shared layer only) translates, faults, splits, grants DMI and counts
 // like a real one. Tables are placed byte by byte from the format its header

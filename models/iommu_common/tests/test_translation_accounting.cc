@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TranslationAccounting: a translation pays the wait for a free slot plus its
 // own time; the total is one histogram sample in ns (the same as
 // to_seconds() * 1e9, whether or not the latency repeats); with a trace, one

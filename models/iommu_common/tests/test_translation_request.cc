@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TranslationRequest: a DMA's request from its DmaExtension (requester id,
 // PASID prefix with its PMR/ER bits, AT field), a PRI page request's from its
 // PcieMessage, and the tags of the other address spaces.

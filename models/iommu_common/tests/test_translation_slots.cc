@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TranslationSlots: the earliest-free slot is taken, a request never starts
 // before its own time, and the pool reproduces a brute-force minimum search
 // over random reservations (the policy of gem5's slot semaphores).

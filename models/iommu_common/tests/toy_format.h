@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small table format for the shared-layer tests, specified here by its bit
 // layout and nothing else (the tests place entries byte by byte from it):
 //

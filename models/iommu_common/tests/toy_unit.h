@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A toy translation unit built from the shared layer alone: what a new unit
 // costs. Each requester has a one-level table of its own at table_base +
 // requester * 4 KiB: 512 little-endian entries mapping IOVA 0..2 MiB in 4 KiB

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fault-reason table against the spec's fault-condition tables (VT-d
 // 3.x/4.x chapter 7): every architected code once, with its stat name, its
 // "Qualified" column, and the translator's and the unit's classifications

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fault recorder and the event interrupt on their own, over the unit's
 // register map and a memory port that records MSI writes: FRCD fields at the
 // spec's bit positions (Fault Recording Register: F 127, T1 126, AT 125:124,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The inline IOTLB-hit path and the full translation agree. Two translators
 // over identical spec-built tables see the same random request stream: one
 // tries try_hit() first and calls translate() only when it declines, the other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interrupt-remapping decoding on its own (no SystemC kernel): the request's
 // handle and subhandle (5.1.2.2), the IRTE fields (9.10) and the
 // compatibility-format message the interrupt controller receives (5.1.2.1),

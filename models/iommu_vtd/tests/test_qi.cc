@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Invalidation descriptor decode and validation (VT-d spec 6.5.2), from the
 // spec's bit layouts: fields of each of the nine types, reserved-field and
 // unsupported-type errors (IQEI), and the ATS invalidation range encoding.

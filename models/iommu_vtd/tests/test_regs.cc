@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d register file: offsets, reset values, access types and CAP/ECAP of the
 // profiles, checked against the Intel VT-d spec (chapter 11) register by register.
 #include <gtest/gtest.h>

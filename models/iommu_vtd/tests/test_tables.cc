@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding and reserved-bit checks of the VT-d structures, from raw qwords whose
 // bits are placed at the spec's positions; and the fault-reason table.
 #include <gtest/gtest.h>

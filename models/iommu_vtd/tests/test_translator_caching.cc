@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Caches and invalidation: a stale entry is used after the tables change until
 // the matching invalidation, never after; caching mode (CAP.CM=1) caches faults.
 #include "vtd_fixture.h"

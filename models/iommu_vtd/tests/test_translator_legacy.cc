@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Legacy-mode translation (root/context entries, second-level tables), written
 // from the VT-d spec: tables are built byte by byte in vtd_spec_tables.h.
 #include <sstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scalable-mode translation: scalable root/context entries, PASID directory and
 // table, PGTT first-level / second-level / nested / pass-through, written from
 // the VT-d spec (tables built byte by byte in vtd_spec_tables.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VT-d unit as an sc_module: handshakes, DMA translation and faults, ATS, DMI,
 // PMR and register-based invalidation. Programmed only through MMIO and
 // in-memory tables (legacy-mode root/context/second-level entries from the spec).
@@ -13,25 +14,9 @@ using vtdtest::SL_W;
 
 namespace {
 
-constexpr uint64_t kRta = 0x10000, kCtp = 0x11000;
-constexpr uint16_t kSid = 0x0010;  // 00:02.0
+constexpr uint64_t kRta = LegacyDomain::kRta, kCtp = LegacyDomain::kCtp;
+constexpr uint16_t kSid = LegacyDomain::kSid;
 constexpr uint64_t kMsiAddr = 0xfee00000, kMsiData = 0x4041;
-
-// Legacy root + context entry for kSid and a 4-level second-level table.
-struct LegacyDomain {
-  LegacyDomain(SparseMemory& m, unsigned tt = 0, uint16_t did = 1, bool fpd = false)
-      : mem(m), pt(m, 0x200000) {
-    slpt = pt.alloc();
-    vtdtest::legacy_root(m, kRta, kSid >> 8, kCtp);
-    vtdtest::legacy_context(m, kCtp, kSid & 0xff, slpt, tt, 2 /*AW 48-bit, 4-level*/, did, true, fpd);
-  }
-  void map(uint64_t iova, uint64_t pa, uint64_t perm = SL_R | SL_W, unsigned level = 1) {
-    pt.map(slpt, 4, iova, pa, level, perm, SL_R | SL_W);
-  }
-  SparseMemory& mem;
-  vtdtest::PageTables pt;
-  uint64_t slpt = 0;
-};
 
 DmaExtension rid(uint16_t sid = kSid) { return DmaExtension(sid); }
 
@@ -666,5 +651,171 @@ TEST(VtdUnit, SecondMissToAPageInFlightWaitsForItsWalk) {
     EXPECT_LT(d3 - d1, sc_time(200, SC_NS));
     for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
     EXPECT_EQ(s["system.vtd0.iotlb.hits"], 1);
+  });
+}
+
+// ---- every path that splits an access at a page checks each page (issue 16)
+
+namespace {
+// A streaming burst: `len` data bytes written `width` bytes at a time to the
+// same window [addr, addr + width).
+tlm::tlm_response_status streaming_write(Bench& b, uint64_t addr, uint8_t* data, unsigned len, unsigned width,
+                                         DmaExtension* e) {
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_WRITE_COMMAND);
+  t.set_address(addr);
+  t.set_data_ptr(data);
+  t.set_data_length(len);
+  t.set_streaming_width(width);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  t.set_extension(e);
+  sc_time d = SC_ZERO_TIME;
+  b.host.dma->b_transport(t, d);
+  t.clear_extension(e);
+  EXPECT_EQ(t.get_streaming_width(), width) << "the payload's streaming width is put back";
+  wait(d);
+  return t.get_response_status();
+}
+
+bool dmi_for(Bench& b, tlm::tlm_command cmd, uint64_t addr, tlm::tlm_dmi& dmi) {
+  DmaExtension e = rid();
+  tlm::tlm_generic_payload t;
+  t.set_command(cmd);
+  t.set_address(addr);
+  t.set_extension(&e);
+  const bool ok = b.host.dma->get_direct_mem_ptr(t, dmi);
+  t.clear_extension(&e);
+  return ok;
+}
+}  // namespace
+
+TEST(VtdUnit, StreamingBurstIntoAnUnmappedPageWritesNothingThere) {
+  // The 8-byte window at IOVA ...ffc crosses into the next IOVA page, which is
+  // not mapped; the frame that physically follows the mapped one stays as it was.
+  Bench b;
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  b.ram().write_le(0x80001000, 0x1111111111111111ull, 8);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint8_t data[32];
+    for (unsigned i = 0; i < 32; ++i) data[i] = uint8_t(0xc0 + i);
+    EXPECT_EQ(streaming_write(b, 0x40000ffc, data, 32, 8, &e), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x80001000, 8), 0x1111111111111111ull) << "the next physical page is untouched";
+    EXPECT_EQ(b.ram().read_le(0x80000ffc, 4), 0xc3c2c1c0u) << "the first page's part of the first beat";
+    EXPECT_EQ(frcd_lo(b, 0), 0x40001000u) << "FI: the page that faulted";
+  });
+}
+
+TEST(VtdUnit, StreamingBurstAcrossTwoFramesRepeatsEachBeatInBoth) {
+  Bench b;
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  d.map(0x40001000, 0x90005000);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint8_t data[24];
+    for (unsigned i = 0; i < 24; ++i) data[i] = uint8_t(i);
+    EXPECT_EQ(streaming_write(b, 0x40000ffc, data, 24, 8, &e), tlm::TLM_OK_RESPONSE);
+    // The last beat (bytes 16..23) is what the window holds.
+    EXPECT_EQ(b.ram().read_le(0x80000ffc, 4), 0x13121110u);
+    EXPECT_EQ(b.ram().read_le(0x90005000, 4), 0x17161514u);
+    EXPECT_EQ(b.ram().read_le(0x90005004, 4), 0u) << "nothing past the window";
+    EXPECT_EQ(b.ram().read_le(0x80001000, 4), 0u) << "nothing past the first frame";
+  });
+}
+
+TEST(VtdUnit, DmiGrantStopsAtItsPageAndGivesOnlyWhatTheRequestChecked) {
+  VtdParams p;
+  p.dmi = true;
+  Bench b(p);
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);          // the next IOVA page is not mapped
+  d.map(0x40002000, 0x80002000, SL_R);    // read-only
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    tlm::tlm_dmi dmi;
+    ASSERT_TRUE(dmi_for(b, tlm::TLM_WRITE_COMMAND, 0x40000ff8, dmi));
+    EXPECT_EQ(dmi.get_start_address(), 0x40000000u);
+    EXPECT_EQ(dmi.get_end_address(), 0x40000fffu) << "never past the page the translation allowed";
+    EXPECT_TRUE(dmi.is_read_write_allowed());
+    tlm::tlm_dmi none;
+    EXPECT_FALSE(dmi_for(b, tlm::TLM_READ_COMMAND, 0x40001000, none)) << "the unmapped page gets no grant";
+    EXPECT_FALSE(dmi_for(b, tlm::TLM_WRITE_COMMAND, 0x40002000, none)) << "no write to a read-only page";
+    tlm::tlm_dmi ro;
+    ASSERT_TRUE(dmi_for(b, tlm::TLM_READ_COMMAND, 0x40002000, ro));
+    EXPECT_TRUE(ro.is_read_allowed());
+    EXPECT_FALSE(ro.is_write_allowed());
+    tlm::tlm_dmi rd;
+    ASSERT_TRUE(dmi_for(b, tlm::TLM_READ_COMMAND, 0x40000000, rd));
+    EXPECT_FALSE(rd.is_write_allowed()) << "a read request's translation did not check (nor mark) a write";
+  });
+}
+
+TEST(VtdUnit, EnablingProtectedMemoryRevokesDmi) {
+  VtdParams p;
+  p.dmi = true;
+  Bench b(p);
+  b.run([&] {
+    tlm::tlm_dmi dmi;
+    ASSERT_TRUE(dmi_for(b, tlm::TLM_WRITE_COMMAND, 0x300000, dmi)) << "TE off: a pass-through grant";
+    b.host.dmi_invalidations.clear();
+    b.host.wr(reg::PLMBASE, 0x00200000);
+    b.host.wr(reg::PLMLIMIT, 0x00400000);
+    b.host.wr(reg::PMEN, pmen::EPM);
+    ASSERT_EQ(b.host.dmi_invalidations.size(), 1u) << "the grant into the new region is gone";
+    EXPECT_EQ(b.host.dmi_invalidations[0].first, 0u);
+    EXPECT_EQ(b.host.dmi_invalidations[0].second, ~0ull);
+    EXPECT_FALSE(dmi_for(b, tlm::TLM_WRITE_COMMAND, 0x300000, dmi));
+  });
+}
+
+TEST(VtdUnit, InterruptWindowWriteRunningPastItsEndIsTranslated) {
+  // 8 bytes at 0xFEEFFFFC: half in the interrupt window, half beyond it. It is
+  // no interrupt message, so it is a DMA and faults (nothing is mapped);
+  // nothing reaches 0xFEF00000.
+  Bench b;
+  LegacyDomain d(b.ram());
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    DmaExtension e = rid();
+    uint64_t v = 0x2222222211111111ull;
+    EXPECT_EQ(b.host.access(tlm::TLM_WRITE_COMMAND, 0xfeeffffc, &v, 8, &e), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0xfef00000, 4), 0u);
+    EXPECT_EQ(b.ram().read_le(0xfeeffffc, 4), 0u);
+    EXPECT_TRUE(b.host.rd(reg::FSTS) & fsts::PPF);
+    // A DWORD at the window's last DWORD is still an interrupt request.
+    EXPECT_EQ(b.host.write32(0xfeeffffc, 0x4021, &e), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0xfeeffffc, 4), 0x4021u);
+  });
+}
+
+TEST(VtdUnit, TranslatedRequestAcrossAPageIsCheckedPerPage) {
+  // A translated write crossing into a protected region: the page before it
+  // is written, the protected page is not; each page is checked by itself.
+  Bench b;
+  LegacyDomain d(b.ram(), /*tt=*/1);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    b.host.wr(reg::PLMBASE, 0x00200000);
+    b.host.wr(reg::PLMLIMIT, 0x00200000);  // 2M..4M-1 protected
+    b.host.wr(reg::PMEN, pmen::EPM);
+    DmaExtension t = rid();
+    t.address_type = AddressType::Translated;
+    uint64_t v = 0x2222222211111111ull;
+    EXPECT_EQ(b.host.access(tlm::TLM_WRITE_COMMAND, 0x1ffffc, &v, 8, &t), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x1ffffc, 4), 0x11111111u);
+    EXPECT_EQ(b.ram().read_le(0x200000, 4), 0u) << "the protected page is untouched";
+    std::map<std::string, double> s;
+    for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
+    EXPECT_EQ(s["system.vtd0.ats.translated"], 1);
+    EXPECT_EQ(s["system.vtd0.translations"], 2) << "one check per page";
   });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interrupt remapping on the VT-d unit, programmed through MMIO and in-memory
 // IRTEs only, every value written from the spec's bit positions:
 //   IRTA (0xB8): table address 63:12, EIME 11, S 3:0 (2^(S+1) entries);
@@ -174,6 +175,39 @@ TEST(VtdUnitIr, EveryInterruptRemappingFaultReason) {
     EXPECT_EQ(stat(b, "system.vtd0.ir.blocked"), 6u);
     EXPECT_EQ(stat(b, "system.vtd0.faults.ir_entry_not_present"), 1u);
     EXPECT_EQ(stat(b, "system.vtd0.faults.ir_source_id"), 1u);
+  });
+}
+
+// The approximately-timed DMA socket takes the same path: remapped, or blocked
+// and recorded (P = 0: fault reason 0x22), never delivered as it came.
+TEST(VtdUnitIr, AtRequestsAreRemappedAsLtOnes) {
+  Bench b;
+  b.host.use_at = true;
+  IrteBits e;
+  e.vector = 0x52;
+  e.apic = 6;
+  write_irte(b, 9, e);
+  IrteBits absent;
+  absent.p = false;
+  write_irte(b, 10, absent);
+  b.run([&] {
+    enable_ir(b);
+    // TE = 1 (an empty root table): DMA takes the AT path's translation, the
+    // interrupt window must not.
+    b.set_root(0x300000);
+    b.enable_te();
+    EXPECT_EQ(irq(b, remappable(9), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0xfee06000, 4), 0x52u);
+    EXPECT_EQ(b.ram().read_le(remappable(9), 4), 0u) << "the request itself reaches nothing";
+    EXPECT_EQ(irq(b, remappable(10), 0x33), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(remappable(10), 4), 0u);
+    const uint64_t hi = frcd_reg(b, 0, 1), lo = frcd_reg(b, 0, 0);
+    EXPECT_EQ(hi >> 63, 1u);
+    EXPECT_EQ((hi >> 32) & 0xff, 0x22u);
+    EXPECT_EQ(hi & 0xffff, kSid);
+    EXPECT_EQ(lo, uint64_t(10) << 48);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.remapped"), 1u);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.blocked"), 1u);
   });
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Page request queue (VT-d spec 7.5 and 11.4.9): PRI page requests become
 // 32-byte descriptors at PQT, PRS.PPR and the page-request event follow; the
 // queue wraps; a full queue sets PRO and hardware answers the group. Scalable

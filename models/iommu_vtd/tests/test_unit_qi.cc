@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Queued invalidation on the VT-d unit: every descriptor type, wait descriptors
 // with every SW/IF/FN combination, the device-TLB round trip, IQE/ITE/ICE and
 // their recording, 256-bit descriptors. Programmed through IQA/IQT/IQH and
@@ -340,6 +341,98 @@ TEST(VtdQiUnit, TailNot256BitAlignedIsIqe) {
     b.host.wr(reg::IQT, 0x10, 8);
     wait(sc_time(1, sc_core::SC_US));
     EXPECT_TRUE(b.host.rd(reg::FSTS) & fsts::IQE);
-    EXPECT_EQ(b.host.rd(reg::IQERCD, 8) & 0xf, uint64_t(Iqei::TailMisaligned));
+    // IQEI 6: Queue Tail not aligned to the descriptor width (VT-d 4.x 11.4.9.9).
+    EXPECT_EQ(b.host.rd(reg::IQERCD, 8) & 0xf, 6u);
+    EXPECT_EQ(b.host.rd(reg::IQH, 8), 0u) << "nothing fetched";
   });
+}
+
+// Issue 16: an IQT past the queue made the engine go round the ring for ever
+// (11,283 wait descriptors in 1 ms). The tail names a slot the queue does not
+// have: an invalid tail pointer, IQE with IQEI 1 (VT-d 4.x 11.4.9.9), and
+// nothing is fetched.
+TEST(VtdQiUnit, TailBeyondTheQueueIsIqeAndFetchesNothing) {
+  Bench b;
+  b.run([&] {
+    b.enable_qi(0x100000, /*qs=*/0);  // one 4 KiB page: offsets 0..0xff0
+    for (uint64_t off = 0; off < 0x2000; off += 16) {
+      b.ram().write_le(b.iq_base + off, wait_desc(false, true, false, 7, kStatus)[0], 8);
+      b.ram().write_le(b.iq_base + off + 8, kStatus, 8);
+    }
+    b.host.wr(reg::IQT, 0x1000, 8);  // one past the last slot
+    wait(sc_time(1, sc_core::SC_MS));
+    EXPECT_TRUE(b.host.rd(reg::FSTS) & fsts::IQE);
+    EXPECT_EQ(b.host.rd(reg::IQERCD, 8) & 0xf, 1u);
+    EXPECT_EQ(b.host.rd(reg::IQH, 8), 0u);
+    EXPECT_EQ(qi_count(b, "wait"), 0u);
+    EXPECT_EQ(b.ram().read_le(kStatus, 4), 0u);
+    // Software repairs the tail and clears IQE: the queue runs to the tail.
+    b.host.wr(reg::IQT, 0x20, 8);
+    b.host.wr(reg::FSTS, fsts::IQE);
+    b.drain_qi();
+    EXPECT_EQ(b.host.rd(reg::FSTS), 0u);
+    EXPECT_EQ(b.host.rd(reg::IQH, 8), 0x20u);
+    EXPECT_EQ(qi_count(b, "wait"), 2u);
+  });
+}
+
+namespace {
+// Issue 16's reproducer of a lost invalidation across a QIE toggle, with the
+// engine held on a descriptor of the old queue by `p`'s latencies:
+//   1. a DMA fills the IOTLB;
+//   2. software clears GCMD.QIE while a descriptor is pending, then sets QIE
+//      again with IQT = 0;
+//   3. it clears the leaf, submits a global IOTLB invalidation and a wait;
+//   4. the wait completes.
+// The next DMA must fault: the invalidation at IQH 0 of the new queue was done.
+void lost_invalidation_across_qie_toggle(const VtdParams& p) {
+  constexpr uint64_t kIova = 0x40000000, kPa = 0x80000000, kStatus2 = 0x300100;
+  Bench b(p);
+  LegacyDomain d(b.ram());
+  d.map(kIova, kPa);
+  b.run([&] {
+    b.set_root(LegacyDomain::kRta);
+    b.enable_qi();
+    b.enable_te();
+    DmaExtension e(LegacyDomain::kSid);
+    uint32_t v = 0;
+    ASSERT_EQ(b.host.read32(kIova, &v, &e), tlm::TLM_OK_RESPONSE);  // the IOTLB holds kIova now
+
+    b.submit({iotlb_desc(2, 99)});  // pending: an unrelated domain, at IQH 0
+    b.gcmd(0, gcmd::QIE);
+    b.wait_gsts(gsts::QIES, 0);
+    EXPECT_EQ(b.host.rd(reg::IQH, 8), 0u) << "IQH reads 0 once QI is disabled (11.4.9.1)";
+    b.host.wr(reg::IQT, 0, 8);
+    b.gcmd(gcmd::QIE);
+    b.wait_gsts(gsts::QIES, gsts::QIES);
+
+    d.clear_leaf(kIova);
+    b.submit({iotlb_desc(1), wait_desc(false, true, false, 0x5a, kStatus2)});
+    const sc_time end = sc_core::sc_time_stamp() + sc_time(1, sc_core::SC_MS);
+    while (b.ram().read_le(kStatus2, 4) != 0x5a) {
+      ASSERT_LT(sc_core::sc_time_stamp(), end) << "the wait never completed";
+      wait(sc_time(10, SC_NS));
+    }
+    EXPECT_EQ(b.host.read32(kIova, &v, &e), tlm::TLM_ADDRESS_ERROR_RESPONSE)
+        << "a translation the completed wait covered was still used";
+    EXPECT_EQ(qi_count(b, "wait"), 1u);
+    EXPECT_EQ(b.host.rd(reg::IQH, 8), 32u) << "the new queue's two descriptors, from 0";
+  });
+}
+}  // namespace
+
+TEST(VtdQiUnit, QieToggleWhileADescriptorIsProcessedLosesNoInvalidation) {
+  VtdParams p;
+  p.qi_inval_latency = 2000;  // the old queue's descriptor is still being processed at the toggle
+  lost_invalidation_across_qie_toggle(p);
+}
+
+TEST(VtdQiUnit, QieToggleWhileADescriptorIsFetchedLosesNoInvalidation) {
+  VtdParams p;
+  p.qi_desc_latency = 2000;  // the old queue's descriptor is still being fetched at the toggle
+  lost_invalidation_across_qie_toggle(p);
+}
+
+TEST(VtdQiUnit, QieToggleWithDefaultLatenciesLosesNoInvalidation) {
+  lost_invalidation_across_qie_toggle(VtdParams());
 }

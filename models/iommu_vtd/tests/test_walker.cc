@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The page walker on its own: second-level, first-level and nested walks over
 // spec-built tables, paging-structure caches, deferred leaf A/D.
 #include <gtest/gtest.h>

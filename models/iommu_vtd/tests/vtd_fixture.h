@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared fixture of the translator tests: a Translator over SparseMemory with a
 // fixed memory latency, a 1 GHz clock and the spec-built tables of vtd_spec_tables.h.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helper: builds VT-d translation structures in SparseMemory byte by byte,
 // from the bit positions of the Intel VT-d spec (rev 3.x/4.x, chapter 9), not
 // from the model's structs. Every field is written as (value << spec bit).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test bench for the VT-d unit: VtdUnit + DRAM (common Memory) + a host that
 // plays software (MMIO accesses, memory stores of in-memory structures) and
 // endpoint DMA, + an endpoint on devtlb_out that records PCIe messages.
@@ -18,6 +19,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/at_initiator.h"
 #include "common/dma_extension.h"
 #include "common/memory.h"
 #include "common/pcie_messages.h"
@@ -57,8 +59,16 @@ struct Host : sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Host> mmio;
   std::vector<std::pair<uint64_t, uint64_t>> dmi_invalidations;
 
+  // DMA by the approximately-timed base protocol instead of b_transport.
+  bool use_at = false;
+  iommusim::AtInitiator at{dma};
+
   explicit Host(sc_core::sc_module_name n) : sc_module(n), dma("dma"), mmio("mmio") {
     dma.register_invalidate_direct_mem_ptr(this, &Host::invalidate);
+    dma.register_nb_transport_bw(this, &Host::nb_transport_bw);
+  }
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& ph, sc_time& d) {
+    return at.nb_transport_bw(t, ph, d);
   }
   void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { dmi_invalidations.emplace_back(s, e); }
 
@@ -103,10 +113,16 @@ struct Host : sc_core::sc_module {
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (ext) t.set_extension(ext);
     sc_time d = SC_ZERO_TIME;
-    dma->b_transport(t, d);
+    if (use_at) {
+      iommusim::AtInitiator::attach(t);
+      const sc_time start = sc_core::sc_time_stamp();
+      d = at.transport(t, start) - start;  // waited inside
+    } else {
+      dma->b_transport(t, d);
+    }
     if (ext) t.clear_extension(ext);
     if (took) *took = d;
-    wait(d);
+    if (!use_at) wait(d);
     return t.get_response_status();
   }
   tlm::tlm_response_status read32(uint64_t addr, uint32_t* v, DmaExtension* ext = nullptr) {
@@ -227,6 +243,27 @@ struct Bench {
       wait(sc_time(10, SC_NS));
     }
   }
+};
+
+// Legacy root + context entry for requester kSid (00:02.0) and a 4-level
+// second-level table, written from the spec's layouts (vtd_spec_tables.h).
+struct LegacyDomain {
+  static constexpr uint64_t kRta = 0x10000, kCtp = 0x11000;
+  static constexpr uint16_t kSid = 0x0010;
+  LegacyDomain(SparseMemory& m, unsigned tt = 0, uint16_t did = 1, bool fpd = false)
+      : mem(m), pt(m, 0x200000) {
+    slpt = pt.alloc();
+    vtdtest::legacy_root(m, kRta, kSid >> 8, kCtp);
+    vtdtest::legacy_context(m, kCtp, kSid & 0xff, slpt, tt, 2 /*AW 48-bit, 4-level*/, did, true, fpd);
+  }
+  void map(uint64_t iova, uint64_t pa, uint64_t perm = vtdtest::SL_R | vtdtest::SL_W, unsigned level = 1) {
+    pt.map(slpt, 4, iova, pa, level, perm, vtdtest::SL_R | vtdtest::SL_W);
+  }
+  // Clears the leaf of the 4 KiB page at `iova` (the entry, not the caches).
+  void clear_leaf(uint64_t iova) { mem.write_le(pt.entry_addr(slpt, 4, iova, 1), 0, 8); }
+  SparseMemory& mem;
+  vtdtest::PageTables pt;
+  uint64_t slpt = 0;
 };
 
 // ---- descriptor encodings (spec 6.5.2; type [3:0] + [11:9]) ----

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NIC with descriptor rings: a small driver here programs it only through
 // config space, BAR0 and descriptors in host memory, then checks the DMA flow
 // (descriptor fetch, buffer DMA, write-back), the line rate, RX drops and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration space layout against the PCIe Base Spec offsets: type-0
 // header, capability list (PCIe, MSI, MSI-X), extended capabilities (ATS,
 // PASID, PRI), BAR sizing, RO/RW1C behaviour, PRI control semantics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PCIe link model: the pcie-bench analytical bandwidths for Gen3 x8 (values
 // computed by hand from the paper's formulas), encodings, TLP overheads and
 // splitting, and the out-of-order tolerant bandwidth calendar.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SVM accelerator against a small fake IOMMU written here: ATC hit/miss and
 // translated requests, untranslated PASID requests, device-TLB invalidation,
 // PRI flow control by the Outstanding Page Request Allocation, synchronous

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Traffic generator: request sequence, determinism, completion, error
 // responses, latency vs bandwidth mode (Little's law), link-limited bandwidth.
 #include "pci_endpoint/traffic_generator.h"

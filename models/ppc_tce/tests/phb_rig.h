@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bridge in a small system for the unit tests: a host that writes the
 // register window (8-byte big-endian stores, most significant byte first) and
 // the outbound MMIO window, a device that issues DMA with a requester id, and

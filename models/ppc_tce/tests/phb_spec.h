@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The PHB4 layouts the tests write, spelled out from the specification's IBM
 // bit positions (bit 0 = most significant; skiboot include/phb4-regs.h),
 // independently of the model's field declarations, so a wrong field there
@@ -51,8 +52,10 @@ constexpr uint64_t TCE_R = 1, TCE_W = 2;
 
 // The address of the TCE (or table pointer) of `offset` at `level` of a table
 // tree with `bits` index bits per level and `page_shift`-byte pages.
+// A level above bit 63 of the address indexes its entry 0 (those bits are 0).
 constexpr uint64_t tce_addr(uint64_t table, unsigned level, unsigned bits, unsigned page_shift, uint64_t offset) {
-  return table + 8 * ((offset >> (page_shift + bits * (level - 1))) & ((1ull << bits) - 1));
+  const unsigned shift = page_shift + bits * (level - 1);
+  return table + 8 * (shift < 64 ? (offset >> shift) & ((1ull << bits) - 1) : 0);
 }
 
 // Builds a `levels`-deep tree rooted at `root` mapping window offset `offset`

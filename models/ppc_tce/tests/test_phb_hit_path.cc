@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The inline TCE-cache-hit path and the full translation agree. Two
 // translators over identical spec-built tables see the same random stream of
 // DMAs, freezes, kills and RTC invalidations: one tries try_hit() first and

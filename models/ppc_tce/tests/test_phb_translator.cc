@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge's translation engine as plain C++ over SparseMemory: the RTT
 // (2-byte big-endian PE numbers), the two windows of a PE (DMA address bit
 // 59), the TCE cache and its kills, the frozen state, and every refusal.

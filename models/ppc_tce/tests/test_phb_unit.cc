@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge as a SystemC module, programmed as firmware programs a PHB4
 // (phb_spec.h bit positions, big-endian registers, tables in memory): DMA
 // through both windows, page splitting, EEH freezes and thaws, PELT-V, the

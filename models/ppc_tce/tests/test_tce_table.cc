@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TVE decoding and the multi-level TCE walk, from the IODA3 bit positions
 // (phb_spec.h): every page size at 1 to 5 levels, and the entries a bridge
 // must refuse.
@@ -136,4 +137,22 @@ TEST(TceWalk, LeafLowBitsBelowThePageAreIgnored) {
   const iommu::WalkResult w = rig.walk(phbspec::tve(0x10000, 1, 12, 16), 0x3abcd);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w.out, 0x12340000u | 0xabcdu);
+}
+
+// Found by fuzz/fuzz_phb.cc (fuzz/regressions/phb): TCE_TABLE_SIZE 31 is 2^42
+// bytes per level (39 index bits), so levels 3 to 5 of a 4K-page tree sit
+// above bit 63 of the bus address. Those bits are 0: each such level uses its
+// entry 0, and the walk reaches the TCE of the address, not the entries a
+// shift taken modulo 64 would pick (bit 26 and bit 1 of the offset below).
+TEST(TceWalk, LevelsAboveBit63UseTheirFirstEntry) {
+  WalkRig r;
+  const uint64_t raw = phbspec::tve(0, 5, 42, 12);
+  EXPECT_EQ(Tve::decode(raw).index_bits, 39u);
+  const uint64_t tables[] = {0, 0x100000, 0x200000, 0x300000, 0x400000};  // levels 5 .. 1
+  for (unsigned i = 0; i + 1 < 5; ++i) r.mem.write_be(tables[i], tables[i + 1] | phbspec::TCE_R | phbspec::TCE_W, 8);
+  const uint64_t offset = (1ull << 26) | 0x5000;
+  r.mem.write_be(tables[4] + 8 * (offset >> 12), 0x7000000 | phbspec::TCE_R | phbspec::TCE_W, 8);
+  const iommu::WalkResult w = r.walk(raw, offset + 0x18);
+  ASSERT_EQ(w.status, iommu::WalkStatus::Ok);
+  EXPECT_EQ(w.out, 0x7000018u);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One VT-d unit with memory behind it, programmed through its registers and
 // in-memory tables as a driver would (Intel VT-d specification: chapter 9 for
 // the root, context and second-level paging entries, chapter 10 for the

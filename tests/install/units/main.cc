@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds a POWER PHB and a channel subsystem from an installed iommusim with
 // their default parameters and lists the statistics they register: the
 // headers, the libraries and their dependencies are complete if this links
