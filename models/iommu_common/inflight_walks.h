@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Walks in flight, by the cache key their fill will be visible under. A
 // translation cache's fill becomes usable only when the walk that produced it
 // completes in simulated time; a second miss to the same key before then does
@@ -9,10 +10,19 @@
 // src/dev/arm/smmu_v3_transl.cc).
 //
 // A loosely timed engine fills its cache when it runs the walk, so the entry
-// is there (functionally) before its time. It records the walk's end here
-// under the entry's key; a later lookup that finds the entry asks pending()
-// and waits out what it returns. Invalidation needs nothing from this class:
-// an invalidated entry is not found, so nothing merges with it.
+// is there (functionally) before its time. It records the walk's start (the
+// miss's lookup) and end here under the entry's key; a later lookup that finds
+// the entry asks pending() and, by its own local time `now`:
+//   - now >= end: the fill is visible (pending() returns nullptr): a hit;
+//   - start <= now < end: the walk is in flight: merge, wait out the end;
+//   - now < start: the walk has not begun at `now`. Under temporal decoupling
+//     an initiator running ahead in its quantum walked first in host order,
+//     but this lookup is the earlier miss in simulated time: it misses and
+//     walks itself. (Merging would wait from `now` through the other
+//     initiator's lead as well, carry this initiator up to the leader's local
+//     time, and bunch every initiator's next accesses there.)
+// Invalidation needs nothing from this class: an invalidated entry is not
+// found, so nothing merges with it.
 //
 // quiet(now) is the hit path's one check: no walk ends after `now`.
 #pragma once
@@ -26,26 +36,42 @@ namespace iommusim::iommu {
 template <typename Key, typename Hash = std::hash<Key>>
 class InflightWalks {
 public:
-  // A walk, run at `now`, whose fill for `key` becomes visible at `done`.
-  void started(const Key& key, const sc_core::sc_time& now, const sc_core::sc_time& done) {
-    if (ends_.size() >= prune_at_) prune(now);
-    ends_[key] = done;
+  // A walk's span: the fill is in flight from `start` (the miss) to `end`.
+  struct Walk {
+    sc_core::sc_time start, end;
+  };
+
+  // A walk for a miss at `start` whose fill for `key` becomes visible at
+  // `done`. A walk of a key whose earlier recorded walk overlaps it (the
+  // earlier-in-time miss of two decoupled initiators) leaves the fill in
+  // flight from the first start to the first end.
+  void started(const Key& key, const sc_core::sc_time& start, const sc_core::sc_time& done) {
+    if (ends_.size() >= prune_at_) prune(start);
+    const auto [it, fresh] = ends_.try_emplace(key, Walk{start, done});
+    Walk& w = it->second;
+    if (!fresh && w.end > start && w.start < done) {
+      if (start < w.start) w.start = start;
+      if (done < w.end) w.end = done;
+    } else if (!fresh) {
+      w = Walk{start, done};
+    }
     if (done > latest_) latest_ = done;
   }
 
   // True when no recorded walk ends after `now`: every fill is visible.
   [[gnu::always_inline]] inline bool quiet(const sc_core::sc_time& now) const { return now >= latest_; }
 
-  // The end of the walk in flight for `key` at `now`, or nullptr when the
-  // entry is visible (no walk for it, or its walk ended by `now`).
-  const sc_core::sc_time* pending(const Key& key, const sc_core::sc_time& now) {
+  // The walk for `key` not ended at `now` (in flight if its start <= now,
+  // not begun yet otherwise), or nullptr when the entry is visible (no walk
+  // for it, or its walk ended by `now`).
+  const Walk* pending(const Key& key, const sc_core::sc_time& now) {
     if (quiet(now)) {
       ends_.clear();  // every walk has ended: forget them all at once
       return nullptr;
     }
     const auto it = ends_.find(key);
     if (it == ends_.end()) return nullptr;
-    if (it->second <= now) {
+    if (it->second.end <= now) {
       ends_.erase(it);
       return nullptr;
     }
@@ -61,12 +87,12 @@ public:
 private:
   // Drops the walks ended by `now`; amortized by doubling the next threshold.
   void prune(const sc_core::sc_time& now) {
-    for (auto it = ends_.begin(); it != ends_.end();) it = it->second <= now ? ends_.erase(it) : std::next(it);
+    for (auto it = ends_.begin(); it != ends_.end();) it = it->second.end <= now ? ends_.erase(it) : std::next(it);
     prune_at_ = 2 * ends_.size() + kMinPrune;
   }
   static constexpr size_t kMinPrune = 256;
 
-  std::unordered_map<Key, sc_core::sc_time, Hash> ends_;
+  std::unordered_map<Key, Walk, Hash> ends_;
   sc_core::sc_time latest_ = sc_core::SC_ZERO_TIME;
   size_t prune_at_ = kMinPrune;
 };

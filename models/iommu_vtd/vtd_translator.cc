@@ -290,7 +290,9 @@ struct Translator::Impl : detail::IotlbFront {
   [[gnu::noinline]] void no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
                                      const IotlbVal* e, bool merged);
-  [[gnu::noinline]] bool merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
+  // Where the fill of an entry found in the IOTLB stands at the lookup's local time.
+  enum class Fill { Visible, Merged, NotWalkedYet };
+  [[gnu::noinline]] Fill merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
   void hit_fault(const XlateRequest& req, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res);
   void walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   void miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
@@ -337,8 +339,11 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (e) break;
     }
   }
-  const bool merged = e && merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
-                                                    static_cast<uint8_t>(code)}, cost);
+  const Fill fill = e ? merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
+                                                  static_cast<uint8_t>(code)}, cost)
+                     : Fill::Visible;
+  if (fill == Fill::NotWalkedYet) e = nullptr;  // the earlier miss in simulated time: it walks
+  const bool merged = fill == Fill::Merged;
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
     FaultReason f;
@@ -352,18 +357,21 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
   after_probe(req, cost, res, e, merged);
 }
 
-// A lookup found the entry of `key`: if its walk is still in flight, waits for
-// its end (the fill is not visible before) and counts a merged miss.
-bool Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
-  if (cost.mode() == iommu::TimingMode::Functional) return false;
+// A lookup found the entry of `key`: if its walk is in flight at the lookup's
+// local time, waits for its end (the fill is not visible before) and counts a
+// merged miss; if that walk had not begun by then (an initiator ahead in its
+// quantum ran it), the lookup is a miss of its own (inflight_walks.h).
+Translator::Impl::Fill Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
+  if (cost.mode() == iommu::TimingMode::Functional) return Fill::Visible;
   const sc_core::sc_time now = cost.local_time();
-  if (inflight.quiet(now)) return false;
-  const sc_core::sc_time* end = inflight.pending(key, now);
-  if (!end) return false;
-  cost.spend(*end - now);
+  if (inflight.quiet(now)) return Fill::Visible;
+  const auto* walk = inflight.pending(key, now);
+  if (!walk) return Fill::Visible;
+  if (now < walk->start) return Fill::NotWalkedYet;
+  cost.spend(walk->end - now);
   ++*iotlb_merged;
   ++*iotlb_misses;
-  return true;
+  return Fill::Merged;
 }
 
 void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
@@ -419,6 +427,7 @@ void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultRe
 // puts on memory (a walk that read ahead of its slot wait let every queued
 // walk hit memory at once, and the delays fed back without bound).
 void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  const sc_core::sc_time missed = cost.local_time();  // the fill is in flight from the miss, slot wait included
   sc_core::sc_time wait = cost.queue_for(slots);
   const sc_core::sc_time from = cost.local_time();
   const sc_core::sc_time before = cost.elapsed();
@@ -427,7 +436,7 @@ void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, 
   const sc_core::sc_time busy = cost.elapsed() - before;
   wait += cost.hold(slots, from, busy);  // more only if another walk took the slot meanwhile (blocking mode)
   if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
-  if (walk_filled) inflight.started(walk_fill, from, cost.local_time());  // visible when the walk ends
+  if (walk_filled) inflight.started(walk_fill, missed, cost.local_time());  // visible when the walk ends
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
 }
