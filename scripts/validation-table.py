@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Prints docs/validation.md's window table: the model's BW_DMA_RD curve through
 VT-d (a results.csv of regress/sweeps/pciebench_rd_window_vtd.json) beside the
 measured one, with the error at every window.
