@@ -12,15 +12,19 @@
 // A loosely timed engine fills its cache when it runs the walk, so the entry
 // is there (functionally) before its time. It records the walk's start (the
 // miss's lookup) and end here under the entry's key; a later lookup that finds
-// the entry asks pending() and, by its own local time `now`:
-//   - now >= end: the fill is visible (pending() returns nullptr): a hit;
+// the entry asks wait_for_fill() (or pending()), by its own local time `now`:
+//   - now >= end: the fill is visible: a hit;
 //   - start <= now < end: the walk is in flight: merge, wait out the end;
-//   - now < start: the walk has not begun at `now`. Under temporal decoupling
+//   - now < start: the walk had not begun at `now`. Under temporal decoupling
 //     an initiator running ahead in its quantum walked first in host order,
-//     but this lookup is the earlier miss in simulated time: it misses and
-//     walks itself. (Merging would wait from `now` through the other
-//     initiator's lead as well, carry this initiator up to the leader's local
-//     time, and bunch every initiator's next accesses there.)
+//     but this lookup is the earlier miss in simulated time: in time order it
+//     would have walked and the other merged with it. It waits the walk's
+//     length from `now` (its own walk, in effect) and the fill is recorded
+//     visible from then; the one walk already run stands for both. (Waiting
+//     from `now` to the other's end would add the other initiator's lead,
+//     carry this initiator up to the leader's local time and bunch every
+//     initiator's next accesses there; walking again would run two walks
+//     where hardware runs one.)
 // Invalidation needs nothing from this class: an invalidated entry is not
 // found, so nothing merges with it.
 //
@@ -30,6 +34,8 @@
 #include <cstddef>
 #include <unordered_map>
 #include <systemc>
+
+#include "iommu_common/timing_policy.h"
 
 namespace iommusim::iommu {
 
@@ -76,6 +82,25 @@ public:
       return nullptr;
     }
     return &it->second;
+  }
+
+  // A lookup that found the entry of `key`, at `cost`'s local time: false if
+  // the fill is visible; else spends the wait for it (above) and returns true
+  // (the caller counts a merged miss). Functional lookups take no time.
+  bool wait_for_fill(const Key& key, TimingPolicy& cost) {
+    if (cost.mode() == TimingMode::Functional) return false;
+    const sc_core::sc_time now = cost.local_time();
+    if (quiet(now)) return false;
+    const Walk* walk = pending(key, now);
+    if (!walk) return false;
+    if (now >= walk->start) {
+      cost.spend(walk->end - now);
+      return true;
+    }
+    const sc_core::sc_time length = walk->end - walk->start;
+    started(key, now, now + length);  // the earlier miss: its fill, visible sooner
+    cost.spend(length);
+    return true;
   }
 
   size_t size() const { return ends_.size(); }

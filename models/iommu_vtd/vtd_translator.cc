@@ -290,9 +290,7 @@ struct Translator::Impl : detail::IotlbFront {
   [[gnu::noinline]] void no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
                                      const IotlbVal* e, bool merged);
-  // Where the fill of an entry found in the IOTLB stands at the lookup's local time.
-  enum class Fill { Visible, Merged, NotWalkedYet };
-  [[gnu::noinline]] Fill merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
+  [[gnu::noinline]] bool merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
   void hit_fault(const XlateRequest& req, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res);
   void walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   void miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
@@ -339,11 +337,8 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (e) break;
     }
   }
-  const Fill fill = e ? merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
-                                                  static_cast<uint8_t>(code)}, cost)
-                     : Fill::Visible;
-  if (fill == Fill::NotWalkedYet) e = nullptr;  // the earlier miss in simulated time: it walks
-  const bool merged = fill == Fill::Merged;
+  const bool merged = e && merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
+                                                    static_cast<uint8_t>(code)}, cost);
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
     FaultReason f;
@@ -357,21 +352,14 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
   after_probe(req, cost, res, e, merged);
 }
 
-// A lookup found the entry of `key`: if its walk is in flight at the lookup's
-// local time, waits for its end (the fill is not visible before) and counts a
-// merged miss; if that walk had not begun by then (an initiator ahead in its
-// quantum ran it), the lookup is a miss of its own (inflight_walks.h).
-Translator::Impl::Fill Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
-  if (cost.mode() == iommu::TimingMode::Functional) return Fill::Visible;
-  const sc_core::sc_time now = cost.local_time();
-  if (inflight.quiet(now)) return Fill::Visible;
-  const auto* walk = inflight.pending(key, now);
-  if (!walk) return Fill::Visible;
-  if (now < walk->start) return Fill::NotWalkedYet;
-  cost.spend(walk->end - now);
+// A lookup found the entry of `key`: if its walk has not ended at the lookup's
+// local time, waits for it (the fill is not visible before; inflight_walks.h)
+// and counts a merged miss.
+bool Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
+  if (!inflight.wait_for_fill(key, cost)) return false;
   ++*iotlb_merged;
   ++*iotlb_misses;
-  return Fill::Merged;
+  return true;
 }
 
 void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {

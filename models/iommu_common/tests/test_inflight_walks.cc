@@ -10,6 +10,7 @@
 
 using iommusim::iommu::InflightWalks;
 using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
 
 namespace {
 // Walk ends in these tests are whole nanoseconds.
@@ -54,10 +55,9 @@ TEST(InflightWalks, PruningKeepsWalksStillInFlight) {
   EXPECT_NE(w.pending(4999, ns(5000)), nullptr);
 }
 
-// Two decoupled initiators miss on one key: the one ahead in its quantum walks
-// first in host order (start 800), the one behind (start 200) walks too. The
+// Two overlapping walks of one key (two initiators that each walked): the
 // fill is in flight from the first miss to the first end; a lookup before any
-// miss began sees a walk not begun (it walks itself), not one to wait for.
+// miss began sees a walk not begun.
 TEST(InflightWalks, TheEarlierOfTwoOverlappingWalksSetsTheSpan) {
   InflightWalks<uint64_t> w;
   w.started(3, ns(800), ns(1300));
@@ -69,4 +69,31 @@ TEST(InflightWalks, TheEarlierOfTwoOverlappingWalksSetsTheSpan) {
   EXPECT_EQ(w.pending(3, ns(300))->start, ns(200));
   EXPECT_EQ(w.pending(3, ns(300))->end, ns(700));
   EXPECT_EQ(w.pending(3, ns(700)), nullptr) << "visible at the first end";
+}
+
+// What a lookup that found the entry waits, by its local time: nothing once
+// the walk ended; the rest of the walk while it is in flight; and, before the
+// walk began (a decoupled initiator ahead in its quantum ran it), the walk's
+// length from its own time, the fill then visible from its end.
+TEST(InflightWalks, WaitForFillByTheLookupsLocalTime) {
+  InflightWalks<uint64_t> w;
+  w.started(5, ns(800), ns(1300));
+  sc_time d = SC_ZERO_TIME;
+  auto in_flight = iommusim::iommu::TimingPolicy::loosely_timed(d, ns(900));
+  EXPECT_TRUE(w.wait_for_fill(5, in_flight));
+  EXPECT_EQ(in_flight.local_time(), ns(1300)) << "the rest of the walk";
+
+  sc_time e = SC_ZERO_TIME;
+  auto earlier = iommusim::iommu::TimingPolicy::loosely_timed(e, ns(100));
+  EXPECT_TRUE(w.wait_for_fill(5, earlier));
+  EXPECT_EQ(e, ns(500)) << "the walk's length from its own time, not to the other's end";
+  sc_time f = SC_ZERO_TIME;
+  auto after = iommusim::iommu::TimingPolicy::loosely_timed(f, ns(650));
+  EXPECT_FALSE(w.wait_for_fill(5, after)) << "visible from 600 ns now";
+  EXPECT_EQ(f, SC_ZERO_TIME);
+
+  sc_time g = SC_ZERO_TIME;
+  auto functional = iommusim::iommu::TimingPolicy::functional(g, ns(0));
+  w.started(6, ns(0), ns(100));
+  EXPECT_FALSE(w.wait_for_fill(6, functional)) << "a functional lookup takes no time";
 }
