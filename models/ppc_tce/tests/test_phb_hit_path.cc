@@ -171,18 +171,29 @@ TEST(PhbHitPath, AgreesWithTheFullTranslation) {
   }
 }
 
+namespace {
+// Requester 0 in PE 1, whose window 0 is a one-level table of 4K TCEs at
+// 0x200000; page 0 maps 0x7000000 read-only.
+struct OnePageRig {
+  OnePageRig(const PhbParams& p, sc_time memory_latency) : port{mem, memory_latency}, xl(p, port, clock, root) {
+    mem.write_be(kRtt, 1, 2);
+    xl.set_rtt(kRtt, true);
+    xl.set_tve(2, phbspec::tve(0x200000, 1, 12, 12));
+    mem.write_be(0x200000, 0x7000000 | phbspec::TCE_R, 8);
+  }
+  SparseMemory mem;
+  iommu::SparseMemoryPort port;
+  Clock clock;
+  StatGroup root{"phb"};
+  PhbTranslator xl;
+};
+}  // namespace
+
 TEST(PhbHitPath, DeclinesWhenTheCachesAreNotIndexedByMask) {
   PhbParams p = hit_params();
   p.tce_cache = CacheGeometry{24, 4};  // 6 sets: not a power of two
-  SparseMemory mem;
-  iommu::SparseMemoryPort port{mem, SC_ZERO_TIME};
-  Clock clock;
-  StatGroup root{"phb"};
-  PhbTranslator xl(p, port, clock, root);
-  mem.write_be(kRtt, 1, 2);
-  xl.set_rtt(kRtt, true);
-  xl.set_tve(2, phbspec::tve(0x200000, 1, 12, 12));
-  mem.write_be(0x200000, 0x7000000 | phbspec::TCE_R, 8);
+  OnePageRig rig(p, SC_ZERO_TIME);
+  PhbTranslator& xl = rig.xl;
   sc_time d = SC_ZERO_TIME;
   iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d, SC_ZERO_TIME);
   ASSERT_TRUE(xl.translate(0, 0x10, false, cost).ok());
@@ -196,17 +207,9 @@ TEST(PhbHitPath, DeclinesWhenTheCachesAreNotIndexedByMask) {
 // own, no early hit: the hit path declines it) and ends with the first; once
 // the walk has ended, the page hits.
 TEST(PhbHitPath, SecondMissToATceInFlightWaitsForItsWalk) {
-  PhbParams p = hit_params();
-  SparseMemory mem;
-  iommu::SparseMemoryPort port{mem, sc_time(50, sc_core::SC_NS)};
-  Clock clock;
-  StatGroup root{"phb"};
-  PhbTranslator xl(p, port, clock, root);
-  mem.write_be(kRtt, 1, 2);
-  xl.set_rtt(kRtt, true);
-  xl.set_tve(2, phbspec::tve(0x200000, 1, 12, 12));
-  mem.write_be(0x200000, 0x7000000 | phbspec::TCE_R, 8);
-  mem.write_be(0x200008, 0x7001000 | phbspec::TCE_R, 8);
+  OnePageRig rig(hit_params(), sc_time(50, sc_core::SC_NS));
+  PhbTranslator& xl = rig.xl;
+  rig.mem.write_be(0x200008, 0x7001000 | phbspec::TCE_R, 8);
   sc_time warm = SC_ZERO_TIME;  // the RTT entry cached by a DMA to the other page
   iommu::TimingPolicy first_page = iommu::TimingPolicy::loosely_timed(warm, SC_ZERO_TIME);
   ASSERT_TRUE(xl.translate(0, 0x1000, false, first_page).ok());
@@ -224,7 +227,7 @@ TEST(PhbHitPath, SecondMissToATceInFlightWaitsForItsWalk) {
   EXPECT_EQ(gap + d2, d1) << "ends when the walk it merged with ends";
   EXPECT_EQ(xl.walks(), 2u) << "the warm-up's and the first's";
   std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(root)) s[v.name] = v.int_value;
+  for (const StatValue& v : collect_stats(rig.root)) s[v.name] = v.int_value;
   EXPECT_EQ(s["phb.tce_cache.merged_misses"], 1u);
   sc_time d3 = SC_ZERO_TIME;
   EXPECT_TRUE(xl.try_hit(0, 0x30, false, t0 + d1, d3, &out, &page_size)) << "visible at the walk's end";
