@@ -134,9 +134,32 @@ std::string ConfigSet::load_file(const std::string& path) {
     entry.file = path;
     auto it = scan.key_line.find(entry.key);
     entry.line = it == scan.key_line.end() ? 0 : it->second;
+    if (entry.key == kIncludeKey) {
+      if (std::string err = load_include(entry); !err.empty()) return err;
+      continue;
+    }
     put(std::move(entry));
   }
   return "";
+}
+
+// `include = FILE` before the first section: FILE's entries are read at that
+// point, so the including file's own entries (after the line) override them.
+// A relative FILE is taken from the including file's directory.
+std::string ConfigSet::load_include(const ConfigEntry& at) {
+  const std::string where = at.location() + ": include = '" + shown_text(at.value) + "'";
+  if (at.value.empty()) return where + ": names no file";
+  std::filesystem::path target(at.value);
+  if (target.is_relative()) target = std::filesystem::path(at.file).parent_path() / target;
+  const std::string resolved = target.lexically_normal().string();
+  if (std::find(including_.begin(), including_.end(), resolved) != including_.end())
+    return where + ": includes itself (through " + std::to_string(including_.size()) + " file(s)); remove the cycle";
+  if (including_.size() >= kMaxIncludeDepth)
+    return where + ": includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " files";
+  including_.push_back(std::filesystem::path(at.file).lexically_normal().string());
+  std::string err = load_file(resolved);
+  including_.pop_back();
+  return err.empty() ? "" : where + ": " + err;
 }
 
 std::string ConfigSet::add_override(const std::string& assignment) {

@@ -24,8 +24,9 @@ struct ConfigEntry {
 
 class ConfigSet {
 public:
-  // Reads one INI file. Later files and later --set entries override earlier
-  // ones. Returns "" or an error naming the file (and line) and what was wrong.
+  // Reads one INI file, and the files it includes (kIncludeKey). Later files
+  // and later --set entries override earlier ones. Returns "" or an error
+  // naming the file (and line) and what was wrong.
   std::string load_file(const std::string& path);
   // One "key=value" from the command line.
   std::string add_override(const std::string& assignment);
@@ -34,8 +35,15 @@ public:
   const std::vector<ConfigEntry>& entries() const { return entries_; }
   const ConfigEntry* find(const std::string& key) const;
 
+  // The top-level key (before any section) that reads another file in place:
+  // `include = ../machines/broadwell-e5-2630v4.ini`.
+  static constexpr const char* kIncludeKey = "include";
+
 private:
+  static constexpr size_t kMaxIncludeDepth = 8;
+  std::string load_include(const ConfigEntry& at);
   void put(ConfigEntry entry);
+  std::vector<std::string> including_;  // the files whose include is being read, outermost first
   std::vector<ConfigEntry> entries_;
   std::unordered_map<std::string, size_t> index_;  // key -> its entry: thousands of endpoints, thousands of keys
 };

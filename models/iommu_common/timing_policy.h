@@ -64,17 +64,19 @@ public:
   bool read(MemoryPort& port, uint64_t pa, void* buf, unsigned len) {
     if (mode_ == TimingMode::Functional) return port.peek(pa, buf, len);
     sync();
-    const sc_core::sc_time before = acc_;
-    const bool ok = port.read(pa, buf, len, acc_);
-    elapsed_ += acc_ - before;
+    sc_core::sc_time d = access_delay();
+    const sc_core::sc_time issued = d;
+    const bool ok = port.read(pa, buf, len, d);
+    took(d - issued);
     return ok;
   }
   bool write(MemoryPort& port, uint64_t pa, const void* buf, unsigned len) {
     if (mode_ == TimingMode::Functional) return port.poke(pa, buf, len);
     sync();
-    const sc_core::sc_time before = acc_;
-    const bool ok = port.write(pa, buf, len, acc_);
-    elapsed_ += acc_ - before;
+    sc_core::sc_time d = access_delay();
+    const sc_core::sc_time issued = d;
+    const bool ok = port.write(pa, buf, len, d);
+    took(d - issued);
     return ok;
   }
 
@@ -129,6 +131,23 @@ public:
 private:
   TimingPolicy(TimingMode m, sc_core::sc_time& acc, const sc_core::sc_time& origin)
       : mode_(m), acc_(acc), origin_(origin) {}
+  // The b_transport delay of an access issued at local_time(): TLM-2.0
+  // annotates a delay relative to the kernel's time (IEEE 1666-2011 11.1.3),
+  // not to this policy's origin. A unit that starts a translation at a local
+  // time of its own (after a slot wait, at a requester's offset in its
+  // quantum) with a zero delay would otherwise issue its table reads at
+  // sc_time_stamp() plus the time spent, in the past of a shared resource's
+  // calendar (the memory channel), where they queue behind traffic that was
+  // over before they were issued. For a caller whose `now` is
+  // sc_time_stamp() + delay, as documented, this is `acc_` exactly.
+  sc_core::sc_time access_delay() const {
+    const sc_core::sc_time local = local_time(), kernel = sc_core::sc_time_stamp();
+    return local > kernel ? local - kernel : sc_core::SC_ZERO_TIME;
+  }
+  void took(const sc_core::sc_time& t) {
+    acc_ += t;
+    elapsed_ += t;
+  }
   void sync() {
     if (mode_ != TimingMode::Blocking || acc_ == sc_core::SC_ZERO_TIME) return;
     sc_core::wait(acc_);

@@ -144,6 +144,9 @@ struct Translator::Impl : detail::IotlbFront {
         this);
     iotlb_neg_hits = &g_iotlb.counter("negative_hits", "IOTLB hits on cached faults (caching mode)");
     iotlb_dirty_rewalks = &g_iotlb.counter("dirty_rewalks", "write hits on entries without D that re-walked to set D");
+    iotlb_merged = &g_iotlb.counter("merged_misses",
+                                    "misses to an entry whose walk was in flight: waited for it, no walk of their own "
+                                    "(counted in misses too)");
     g_iotlb.hit_rate("hit_rate", "IOTLB hits per lookup", hits, lookups);
     g_iotlb.alias("TLB_MISS", "uncore VT-d counter: IOTLB misses", *iotlb_misses);
     const auto contents = iommu::bind_cache_contents(g_iotlb, iotlb_view, "IOTLB");
@@ -179,17 +182,23 @@ struct Translator::Impl : detail::IotlbFront {
     update_hit_path();
     if (store) store->insert(k, v);
     else iotlb.insert(k, v);
+    walk_fill = k;
+    walk_filled = true;
   }
   size_t iotlb_invalidate(const IotlbInvalidation& inv) {
     if (inv.is_global()) {
       iotlb_sizes = 0;
       update_hit_path();
+      inflight.clear();
     }
     return store ? store->invalidate(inv) : detail::invalidate(iotlb, inv);
   }
   size_t iotlb_invalidate_all() { return iotlb_invalidate(IotlbInvalidation::global()); }
 
-  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks;
+  Counter *iotlb_misses, *iotlb_neg_hits, *iotlb_dirty_rewalks, *iotlb_merged;
+  // The entry the running walk filled, recorded in `inflight` with its end.
+  IotlbKey walk_fill;
+  bool walk_filled = false;
   Counter *ctx_reads, *pasid_reads;
   Counter *walks, *nested_walks;
   Histogram *walk_latency, *slot_wait;
@@ -280,7 +289,8 @@ struct Translator::Impl : detail::IotlbFront {
   [[gnu::always_inline]] inline void translate(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   [[gnu::noinline]] void after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
-                                     const IotlbVal* e, unsigned code);
+                                     const IotlbVal* e, bool merged);
+  [[gnu::noinline]] bool merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost);
   void hit_fault(const XlateRequest& req, const IotlbVal& e, FaultReason f, bool perm, XlateResult& res);
   void walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
   void miss(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res);
@@ -327,6 +337,8 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (e) break;
     }
   }
+  const bool merged = e && merge_with_walk(IotlbKey{req.addr >> size_shift(code), tag, req.source_id,
+                                                    static_cast<uint8_t>(code)}, cost);
   if (e && !e->negative) {
     const bool priv = req.has_pasid ? req.privileged : e->priv_default;
     FaultReason f;
@@ -337,7 +349,17 @@ inline void Translator::Impl::translate(const XlateRequest& req, iommu::TimingPo
       if (!in_interrupt_range(res.out_addr)) return;
     }
   }
-  after_probe(req, cost, res, e, code);
+  after_probe(req, cost, res, e, merged);
+}
+
+// A lookup found the entry of `key`: if its walk has not ended at the lookup's
+// local time, waits for it (the fill is not visible before; inflight_walks.h)
+// and counts a merged miss.
+bool Translator::Impl::merge_with_walk(const IotlbKey& key, iommu::TimingPolicy& cost) {
+  if (!inflight.wait_for_fill(key, cost)) return false;
+  ++*iotlb_merged;
+  ++*iotlb_misses;
+  return true;
 }
 
 void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
@@ -348,10 +370,9 @@ void Translator::Impl::no_probe(const XlateRequest& req, iommu::TimingPolicy& co
 }
 
 // After the IOTLB probe, unless translate() finished a hit. `e` is the entry hit
-// (nullptr on a miss) of size `code`; the lookup was counted.
+// (nullptr on a miss); the lookup was counted, and the miss too if `merged`.
 void Translator::Impl::after_probe(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res,
-                                   const IotlbVal* e, unsigned code) {
-  (void)code;
+                                   const IotlbVal* e, bool merged) {
   if (e && e->negative) {
     ++*iotlb_neg_hits;
     res.iotlb_hit = true;
@@ -370,7 +391,7 @@ void Translator::Impl::after_probe(const XlateRequest& req, iommu::TimingPolicy&
       return hit_fault(req, *e, f, perm, res);
     ++*iotlb_dirty_rewalks;  // a write to a clean entry goes back to the tables to set D
   }
-  ++*iotlb_misses;
+  if (!merged) ++*iotlb_misses;
   walk(req, cost, res);
 }
 
@@ -394,13 +415,16 @@ void Translator::Impl::hit_fault(const XlateRequest&, const IotlbVal& e, FaultRe
 // puts on memory (a walk that read ahead of its slot wait let every queued
 // walk hit memory at once, and the delays fed back without bound).
 void Translator::Impl::walk(const XlateRequest& req, iommu::TimingPolicy& cost, XlateResult& res) {
+  const sc_core::sc_time missed = cost.local_time();  // the fill is in flight from the miss, slot wait included
   sc_core::sc_time wait = cost.queue_for(slots);
   const sc_core::sc_time from = cost.local_time();
   const sc_core::sc_time before = cost.elapsed();
+  walk_filled = false;
   miss(req, cost, res);
   const sc_core::sc_time busy = cost.elapsed() - before;
   wait += cost.hold(slots, from, busy);  // more only if another walk took the slot meanwhile (blocking mode)
   if (cost.mode() == iommu::TimingMode::Functional) return;  // no time passed
+  if (walk_filled) inflight.started(walk_fill, missed, cost.local_time());  // visible when the walk ends
   walk_latency->sample(busy.to_seconds() * 1e9);
   slot_wait->sample(wait.to_seconds() * 1e9);
 }

@@ -25,6 +25,7 @@
 #include "common/set_assoc_cache.h"
 #include "common/stats.h"
 #include "common/timing.h"
+#include "iommu_common/inflight_walks.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/timing_policy.h"
 #include "iommu_vtd/vtd_fault.h"
@@ -250,6 +251,13 @@ struct IotlbFront {
   // "iotlb.lookups" stat reads it), so the hit path adds to it without
   // fetching a stat's address first. Hits are derived: lookups - misses.
   uint64_t iotlb_lookups = 0;
+  // IOTLB fills whose walks have not ended in simulated time (miss merging).
+  iommu::InflightWalks<IotlbKey, IotlbKeyHash> inflight;
+  // The hit path's per-entry check, out of line: asked only while some walk
+  // is in flight.
+  [[gnu::noinline]] bool in_flight(const IotlbKey& k, const sc_core::sc_time& now) {
+    return inflight.pending(k, now) != nullptr;
+  }
 };
 
 }  // namespace detail
@@ -271,8 +279,8 @@ public:
   bool scalable_mode() const;
 
   // Translates one request. Adds the lookup and walk time (including the wait for
-  // a walk slot) to `delay`. `now` is the caller's local time at entry
-  // (sc_time_stamp() + delay); it is used only to reserve walk slots.
+  // a walk slot, or for the walk in flight that fills the entry) to `delay`.
+  // `now` is the caller's local time at entry (sc_time_stamp() + delay).
   XlateResult translate(const XlateRequest& req, sc_core::sc_time& delay,
                         const sc_core::sc_time& now = sc_core::SC_ZERO_TIME);
   // Translates one request under any timing mode (iommu_common/timing_policy.h):
@@ -289,13 +297,17 @@ public:
   // added to `delay`), sets *out_addr and *page_size (as XlateResult's) and
   // returns true. Otherwise changes nothing (no stat, no replacement state, no
   // delay) and returns false: the caller then calls translate() with the same
-  // request.
+  // request. `now` is the local time at entry: a request to an entry whose
+  // walk is in flight at `now` goes to translate(), which merges with the walk.
   [[gnu::always_inline]] inline bool try_hit(uint16_t sid, uint64_t addr, bool write, bool execute,
-                                             sc_core::sc_time& delay, uint64_t* out_addr, uint64_t* page_size) {
+                                             const sc_core::sc_time& now, sc_core::sc_time& delay,
+                                             uint64_t* out_addr, uint64_t* page_size) {
     detail::IotlbFront& f = *front_;
     if (!f.hit_path) return false;
-    const auto probe = f.iotlb.probe_masked(detail::IotlbKey{addr >> 12, detail::kNoPasid, sid, 0});
+    const detail::IotlbKey key{addr >> 12, detail::kNoPasid, sid, 0};
+    const auto probe = f.iotlb.probe_masked(key);
     if (!probe.value) return false;
+    if (!f.inflight.quiet(now) && f.in_flight(key, now)) return false;  // its walk is in flight
     const detail::IotlbVal& e = *probe.value;
     // Second-level entries only: a first-level entry's check depends on the
     // privilege a request without PASID takes from the context (RID_PRIV).

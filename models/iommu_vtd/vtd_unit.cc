@@ -246,9 +246,8 @@ void VtdUnit::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     const uint64_t in = trans.get_address();
     sc_time xd;  // zero
     uint64_t out, psize;
-    if (translator_.try_hit(a.requester_id, in, write, a.execute, xd, &out, &psize)) {
-      // The local time at entry (try_hit added nothing to delay).
-      const sc_time now = simcontext()->time_stamp() + delay;
+    const sc_time now = simcontext()->time_stamp() + delay;  // the local time at entry
+    if (translator_.try_hit(a.requester_id, in, write, a.execute, now, xd, &out, &psize)) {
       if (accounting_.tracing())
         accounting_.account(now, xd, delay, "translate: IOTLB hit", TraceArgs().requester(a.requester_id).iova(in).pa(out).result("ok"), 0);
       else

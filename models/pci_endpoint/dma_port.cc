@@ -71,7 +71,8 @@ DmaPort::Result DmaPort::read(uint64_t addr, uint8_t* data, uint32_t len, const 
     int tag = -1;
     const sc_time arrive = link_.send_request(issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
     issue = sent;
-    const sc_time served = transport(tlp.addr, data + (tlp.addr - addr), tlp.payload, tlm::TLM_READ_COMMAND, arrive, &st);
+    const sc_time ordered = link_.order_behind_posted(arrive, posted_done_);
+    const sc_time served = transport(tlp.addr, data + (tlp.addr - addr), tlp.payload, tlm::TLM_READ_COMMAND, ordered, &st);
     sc_time last = served;
     if (st == tlm::TLM_OK_RESPONSE) {
       m.split_completions(tlp.addr, tlp.payload, &cpls_);
@@ -109,6 +110,7 @@ DmaPort::Result DmaPort::write(uint64_t addr, const uint8_t* data, uint32_t len,
     const sc_time accepted = transport(tlp.addr, d + (tlp.addr - addr), tlp.payload, tlm::TLM_WRITE_COMMAND, arrive, &st);
     // The root port returns the credit (FC update) once memory took the data.
     link_.release_posted_credit(credit, accepted + link_.latency());
+    posted_done_ = std::max(posted_done_, accepted);
     if (st != tlm::TLM_OK_RESPONSE) {
       if (res.ok) res.status = st;
       res.ok = false;
@@ -165,6 +167,7 @@ DmaPort::Result DmaPort::message(PcieMessage& msg, const sc_time& at) {
   const sc_time accepted = transport(msg.address, nullptr, 0, tlm::TLM_IGNORE_COMMAND, arrive, &st);
   if (!link_.enabled()) res.done = std::max(at, accepted);
   link_.release_posted_credit(credit, accepted + link_.latency());
+  if (link_.enabled()) posted_done_ = std::max(posted_done_, accepted);
   trans_.clear_extension(&msg);
   res.ok = st == tlm::TLM_OK_RESPONSE;
   res.status = st;

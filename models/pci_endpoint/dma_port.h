@@ -51,6 +51,8 @@ public:
                                 // independent request may be issued from here
   };
   // Link disabled: one b_transport for the whole range; its annotated delay is the latency.
+  // With the link, a read is served no earlier than the posted writes and
+  // messages sent before it through this port reach memory (PCIe ordering).
   Result read(uint64_t addr, uint8_t* data, uint32_t len, const sc_core::sc_time& at);
   Result write(uint64_t addr, const uint8_t* data, uint32_t len, const sc_core::sc_time& at);
 
@@ -77,6 +79,9 @@ private:
   DmaExtension* ext_;  // owned by trans_
   std::vector<Tlp> tlps_, cpls_;
   uint8_t ats_buf_[8] = {};
+  // When the last posted TLP sent through this port reached memory: a later
+  // read request is not served before it (PcieLinkTiming::order_behind_posted).
+  sc_core::sc_time posted_done_ = sc_core::SC_ZERO_TIME;
 };
 
 }  // namespace iommusim

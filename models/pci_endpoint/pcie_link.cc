@@ -241,6 +241,14 @@ sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t
   return *sent + latency_;
 }
 
+sc_core::sc_time PcieLinkTiming::order_behind_posted(const sc_core::sc_time& arrive,
+                                                     const sc_core::sc_time& posted_done) {
+  if (posted_done <= arrive) return arrive;
+  ++ctr_.order_waits;
+  ctr_.order_wait_ns += (posted_done - arrive).to_seconds() * 1e9;
+  return posted_done;
+}
+
 void PcieLinkTiming::release_posted_credit(int credit, const sc_core::sc_time& at) {
   if (credit >= 0) {
     credits_.release(credit, at);

@@ -146,8 +146,8 @@ private:
 struct PcieLinkCounters {
   uint64_t up_tlps = 0, down_tlps = 0;
   uint64_t up_bytes = 0, down_bytes = 0;   // wire bytes
-  uint64_t tag_waits = 0, credit_waits = 0;
-  double tag_wait_ns = 0.0, credit_wait_ns = 0.0;
+  uint64_t tag_waits = 0, credit_waits = 0, order_waits = 0;
+  double tag_wait_ns = 0.0, credit_wait_ns = 0.0, order_wait_ns = 0.0;
 };
 
 // The link applied to DMA. Times are absolute simulated times (the caller's
@@ -177,6 +177,12 @@ public:
   sc_core::sc_time send_request(const sc_core::sc_time& t, uint32_t wire_bytes, sc_core::sc_time* sent,
                                 int* tag);
   void release_tag(int tag, const sc_core::sc_time& at);
+  // A read request that arrived at the root complex at `arrive` behind posted
+  // writes of its requester that reach memory at `posted_done`: PCIe Base 3.0
+  // 2.4.1, table "Ordering Rules Summary", row B (Read Request) against column
+  // 2 (Posted Request): "No", a read may not pass a posted request.
+  // Returns when the read may be served; counts the wait.
+  sc_core::sc_time order_behind_posted(const sc_core::sc_time& arrive, const sc_core::sc_time& posted_done);
 
   // A TLP sent downstream (completion, MMIO write, message) at `t`: returns its
   // arrival at the device.

@@ -197,6 +197,10 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
     l.formula("tag_wait_ns", "total time read requests waited for tags", [c] { return c->tag_wait_ns; }, "ns");
     l.gauge("credit_waits", "posted TLPs that waited for a credit", [c] { return uint64_t(c->credit_waits); });
     l.formula("credit_wait_ns", "total time posted TLPs waited for credits", [c] { return c->credit_wait_ns; }, "ns");
+    l.gauge("order_waits", "read requests held behind posted writes still on their way to memory (PCIe ordering)",
+            [c] { return uint64_t(c->order_waits); });
+    l.formula("order_wait_ns", "total time read requests waited behind posted writes", [c] { return c->order_wait_ns; },
+              "ns");
     l.formula("up_utilization", "upstream busy fraction over the run",
               [this] { return link_.up_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
               "ratio");

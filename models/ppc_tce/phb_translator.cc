@@ -50,6 +50,9 @@ PhbTranslator::PhbTranslator(const PhbParams& p, iommu::MemoryPort& mem, const C
       walker_stats_(unit.subgroup("walker")),
       walks_(walker_stats_.counter("walks", "TCE table walks (TCE cache misses)")),
       walk_reads_(walker_stats_.counter("reads", "TCEs read from memory by walks")),
+      merged_(unit.subgroup("tce_cache").counter("merged_misses",
+                                                 "lookups that found a TCE whose walk was in flight: waited for its end, "
+                                                 "no walk of their own (the cache counts them as hits)")),
       walk_latency_(walker_stats_.histogram("walk_latency", "time of one TCE table walk", "ns")) {
   iommu::bind_cache_stats(rtc_stats_, rtc_, "RTC");
   StatGroup& tce = unit.subgroup("tce_cache");
@@ -149,13 +152,17 @@ bool PhbTranslator::tce_of(uint16_t pe, unsigned window, const Tve& t, uint64_t 
   const detail::TceEntry* hit = tce_cache_.lookup(key);
   if (hit && hit->page_shift == t.page_shift) {
     *e = *hit;
-    r->tce_cache_hit = true;
+    // Usable once its walk has ended in simulated time (inflight_walks.h).
+    r->tce_cache_hit = !inflight_.wait_for_fill(key, cost);
+    if (!r->tce_cache_hit) ++merged_;
     return true;
   }
   if (c) ++c->misses;
+  const sc_core::sc_time missed = cost.local_time();
   r->status = walk(pe, window, t, offset, cost, e);
   if (!r->ok()) return false;
   tce_cache_.insert(key, *e);
+  if (cost.mode() != iommu::TimingMode::Functional) inflight_.started(key, missed, cost.local_time());
   return true;
 }
 
@@ -180,7 +187,10 @@ DmaStatus PhbTranslator::walk(uint16_t pe, unsigned window, const Tve& t, uint64
   return DmaStatus::Ok;
 }
 
-size_t PhbTranslator::kill_all() { return tce_cache_.invalidate_all(); }
+size_t PhbTranslator::kill_all() {
+  inflight_.clear();
+  return tce_cache_.invalidate_all();
+}
 
 size_t PhbTranslator::kill_pe(uint16_t pe) {
   return tce_cache_.invalidate_if([pe](const detail::TceKey& k, const detail::TceEntry&) { return k.pe == pe; });

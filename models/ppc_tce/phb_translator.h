@@ -18,6 +18,7 @@
 #include "common/set_assoc_cache.h"
 #include "common/stats.h"
 #include "common/timing.h"
+#include "iommu_common/inflight_walks.h"
 #include "iommu_common/memory_port.h"
 #include "iommu_common/radix_walker.h"
 #include "iommu_common/timing_policy.h"
@@ -123,8 +124,10 @@ public:
   // updates, the PE's counts, the two lookup latencies added to `delay`), sets
   // *out and *page_size and returns true. Otherwise changes nothing and
   // returns false: the caller then calls translate() with the same access.
-  [[gnu::always_inline]] inline bool try_hit(uint16_t rid, uint64_t addr, bool write, sc_core::sc_time& delay,
-                                             uint64_t* out, uint64_t* page_size) {
+  // `now` is the local time at entry: a TCE whose walk is in flight at `now`
+  // goes to translate(), which waits for that walk (miss merging).
+  [[gnu::always_inline]] inline bool try_hit(uint16_t rid, uint64_t addr, bool write, const sc_core::sc_time& now,
+                                             sc_core::sc_time& delay, uint64_t* out, uint64_t* page_size) {
     if (!hit_path_ || (addr >> 60) != 0) return false;
     const auto rtc = rtc_.probe_masked(rid);
     if (!rtc.value) return false;
@@ -134,9 +137,11 @@ public:
     const Tve& t = tvt_[2u * pe + window];
     const uint64_t offset = addr & (kWindowSpan - 1);
     if (!t.valid() || offset >= t.coverage) return false;
-    const auto tce = tce_cache_.probe_masked(detail::TceKey{offset >> t.page_shift, pe, static_cast<uint8_t>(window)});
+    const detail::TceKey key{offset >> t.page_shift, pe, static_cast<uint8_t>(window)};
+    const auto tce = tce_cache_.probe_masked(key);
     if (!tce.value || tce.value->page_shift != t.page_shift || !(write ? tce.value->write : tce.value->read))
       return false;
+    if (!inflight_.quiet(now) && in_flight(key, now)) return false;  // its walk is in flight
     rtc_.commit_hit(rtc);
     tce_cache_.commit_hit(tce);
     if (detail::PeWindowCounts* c = counts(pe, window)) ++c->lookups;
@@ -164,6 +169,11 @@ private:
   DmaStatus walk(uint16_t pe, unsigned window, const Tve& t, uint64_t offset, iommu::TimingPolicy& cost,
                  detail::TceEntry* e);
   void bind_pe_stats(StatGroup& unit, unsigned pes);
+  // The hit path's per-entry check, out of line: asked only while some walk
+  // is in flight.
+  [[gnu::noinline]] bool in_flight(const detail::TceKey& k, const sc_core::sc_time& now) {
+    return inflight_.pending(k, now) != nullptr;
+  }
   detail::PeWindowCounts* counts(uint16_t pe, unsigned window) {
     return pe < pe_stats_ ? &pe_counts_[2u * pe + window] : nullptr;
   }
@@ -176,6 +186,8 @@ private:
   bool rtt_enabled_ = false;
   detail::Rtc rtc_;
   detail::TceCache tce_cache_;
+  // TCE-cache fills whose walks have not ended in simulated time.
+  iommu::InflightWalks<detail::TceKey, detail::TceKeyHash> inflight_;
   const bool hit_path_;  // both caches indexed by mask: try_hit() may probe
   std::vector<uint64_t> tvt_raw_;
   std::vector<Tve> tvt_;
@@ -188,6 +200,7 @@ private:
   StatGroup& walker_stats_;
   Counter& walks_;
   Counter& walk_reads_;
+  Counter& merged_;
   Histogram& walk_latency_;
   std::unique_ptr<iommu::RadixWalker> walker_;
 };

@@ -140,8 +140,9 @@ void PhbUnit::dma_b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   // timed_translate() would give a plain hit; anything else the full way.
   sc_time xd;  // zero
   uint64_t out, page_size;
-  if (xlate_.try_hit(a.requester_id, addr, write, xd, &out, &page_size)) {
-    accounting_.account(simcontext()->time_stamp() + delay, xd, delay, true, addr, a.requester_id,
+  const sc_time now = simcontext()->time_stamp() + delay;  // the local time at entry
+  if (xlate_.try_hit(a.requester_id, addr, write, now, xd, &out, &page_size)) {
+    accounting_.account(now, xd, delay, true, addr, a.requester_id,
                         "translate: TCE cache hit");  // a hit walks nothing: no slice to nest in it
     if (iommu::within_page(addr, t.get_data_length(), page_size)) return forward(t, out, delay);
     return forward_pages(t, a.requester_id, write, {out, page_size}, delay);

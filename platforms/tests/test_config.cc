@@ -199,3 +199,41 @@ TEST(Config, MarkdownHelpIsOneTablePerSection) {
                 header +
                 "| `extra` | false |  | true/false (also 1/0, yes/no, on/off) | Another section | assumption |\n\n");
 }
+
+// `include = FILE` reads FILE in place, from the including file's directory:
+// the includer's own keys after the line override the included ones, and a
+// key only the included file sets keeps its location there.
+TEST(Config, IncludeReadsAnotherFileInPlace) {
+  const std::string machine = write_temp("machine.ini", "[vtd0]\niotlb.entries = 64\niotlb.policy = plru\n");
+  const std::string name = machine.substr(machine.find_last_of('/') + 1);
+  const std::string scenario = write_temp("scenario.ini", "include = " + name + "\n[vtd0]\niotlb.entries = 512\n");
+  ConfigSet c;
+  ASSERT_EQ(c.load_file(scenario), "");
+  ASSERT_NE(c.find("vtd0.iotlb.entries"), nullptr);
+  EXPECT_EQ(c.find("vtd0.iotlb.entries")->value, "512");
+  EXPECT_EQ(c.find("vtd0.iotlb.entries")->location(), scenario + ":3");
+  ASSERT_NE(c.find("vtd0.iotlb.policy"), nullptr);
+  EXPECT_EQ(c.find("vtd0.iotlb.policy")->location(), machine + ":3");
+  EXPECT_EQ(c.find("include"), nullptr) << "the include line is no setting";
+  Params p;
+  EXPECT_EQ(apply_config(c, p.list.specs()), "");
+  EXPECT_EQ(p.entries, 512u);
+  EXPECT_EQ(p.policy, "plru");
+}
+
+TEST(Config, IncludeErrorsNameTheLine) {
+  const std::string missing = write_temp("inc-missing.ini", "include = no-such-machine.ini\n[vtd0]\nbase = 0\n");
+  ConfigSet a;
+  const std::string err = a.load_file(missing);
+  EXPECT_NE(err.find(missing + ":1: include = 'no-such-machine.ini'"), std::string::npos) << err;
+  EXPECT_NE(err.find("cannot open config file"), std::string::npos) << err;
+
+  const std::string self = write_temp("inc-self.ini", "include = inc-self.ini\n[vtd0]\nbase = 0\n");
+  ConfigSet b;
+  const std::string cycle = b.load_file(self);
+  EXPECT_NE(cycle.find("includes itself"), std::string::npos) << cycle;
+
+  const std::string empty = write_temp("inc-empty.ini", "include =\n[vtd0]\nbase = 0\n");
+  ConfigSet d;
+  EXPECT_NE(d.load_file(empty).find("names no file"), std::string::npos);
+}

@@ -54,6 +54,26 @@ TEST(TimingPolicy, LooselyTimedAddsToTheCallersDelay) {
   EXPECT_EQ(cost.elapsed(), ns(10));
 }
 
+// A unit that starts a translation at a local time of its own (after a slot
+// wait) with a zero delay: its memory accesses are issued at that local time
+// (the b_transport delay is relative to the kernel's time), not at the
+// kernel's time plus the time spent, which would put them in the past.
+TEST(TimingPolicy, LooselyTimedIssuesAccessesAtTheLocalTime) {
+  SparseMemory mem;
+  RecordingPort port(mem, ns(50));
+  sc_time xd = SC_ZERO_TIME;
+  TimingPolicy cost = TimingPolicy::loosely_timed(xd, ns(700));  // the kernel is at 0
+  cost.spend(ns(4));
+  uint64_t v = 0;
+  ASSERT_TRUE(cost.read(port, 0x1000, &v, 8));
+  ASSERT_TRUE(cost.read(port, 0x2000, &v, 8));
+  ASSERT_EQ(port.issued.size(), 2u);
+  EXPECT_EQ(port.issued[0], ns(704));
+  EXPECT_EQ(port.issued[1], ns(754)) << "the second after the first's 50 ns";
+  EXPECT_EQ(xd, ns(104)) << "the caller's delay holds what the translation took";
+  EXPECT_EQ(cost.local_time(), ns(804));
+}
+
 TEST(TimingPolicy, FunctionalHoldsNothingAndTakesNoTime) {
   sc_time scratch = SC_ZERO_TIME;
   TimingPolicy cost = TimingPolicy::functional(scratch, ns(50));

@@ -119,7 +119,7 @@ void run_stream(bool scalable, bool caching_mode, uint64_t seed) {
     sc_time da = SC_ZERO_TIME, db = SC_ZERO_TIME;
     uint64_t out = 0, size = 0;
     XlateResult ra;
-    if (a.t->try_hit(req.source_id, req.addr, req.write, req.execute, da, &out, &size)) {
+    if (a.t->try_hit(req.source_id, req.addr, req.write, req.execute, now, da, &out, &size)) {
       ++fast;
       ra.ok = true;
       ra.out_addr = out;

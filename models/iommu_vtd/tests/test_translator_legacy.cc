@@ -462,7 +462,7 @@ TEST_F(Legacy, TryHitTakesPlainHitsOnlyAndCountsAsTranslate) {
   auto try_hit = [&](uint16_t sid, uint64_t addr, bool write, sc_time* d, uint64_t* out) {
     uint64_t ps = 0;
     *d = SC_ZERO_TIME;
-    const bool ok = t->try_hit(sid, addr, write, false, *d, out, &ps);
+    const bool ok = t->try_hit(sid, addr, write, false, now, *d, out, &ps);
     if (ok) {
       EXPECT_EQ(ps, 4096u);
     }

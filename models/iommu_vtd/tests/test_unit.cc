@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "common/tlm_access.h"
 #include "vtd_unit_bench.h"
 
 using namespace vtdbench;
@@ -28,6 +29,18 @@ void program_fault_msi(Bench& b, bool masked = false) {
 
 uint64_t frcd_hi(Bench& b, unsigned i) { return b.host.rd(0x100 + 16 * i + 8, 8); }
 uint64_t frcd_lo(Bench& b, unsigned i) { return b.host.rd(0x100 + 16 * i, 8); }
+
+// A 4-byte DMA read from requester kSid issued at local time `*d` (not waited
+// out, so several can start at chosen local times); *d ends as its completion.
+void read_at(Bench& b, uint64_t addr, sc_time* d) {
+  DmaExtension e = rid();
+  uint32_t v = 0;
+  tlm::tlm_generic_payload t;
+  iommusim::prepare_access(t, tlm::TLM_READ_COMMAND, addr, &v, 4);
+  t.set_extension(&e);
+  b.host.dma->b_transport(t, *d);
+  t.clear_extension(&e);
+}
 
 }  // namespace
 
@@ -502,20 +515,9 @@ TEST(VtdUnit, TranslationSlotsQueueConcurrentRequests) {
     b.set_root(kRta);
     b.enable_te();
     // Two misses issued at the same local time: the second waits for the slot.
-    DmaExtension e = rid();
-    uint32_t v = 0;
-    tlm::tlm_generic_payload t;
-    t.set_command(tlm::TLM_READ_COMMAND);
-    t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    t.set_data_length(4);
-    t.set_streaming_width(4);
-    t.set_extension(&e);
     sc_time d1 = SC_ZERO_TIME, d2 = SC_ZERO_TIME;
-    t.set_address(0x40000000);
-    b.host.dma->b_transport(t, d1);
-    t.set_address(0x40001000);
-    b.host.dma->b_transport(t, d2);
-    t.clear_extension(&e);
+    read_at(b, 0x40000000, &d1);
+    read_at(b, 0x40001000, &d2);
     // The second walk hits the paging-structure caches, so alone it would be
     // shorter than the first; with one slot it waits for the first translation.
     EXPECT_GT(d2, d1);
@@ -615,6 +617,40 @@ TEST(VtdUnit, ByteEnabledWriteAcrossTwoFramesKeepsItsEnables) {
     EXPECT_EQ(b.ram().read_le(0x80000ff8, 8), 0x00ffff0000ffff00ull);
     EXPECT_EQ(b.ram().read_le(0x90005000, 8), 0x00ffff0000ffff00ull);
     EXPECT_EQ(b.ram().read_le(0x80001000, 1), 0u) << "nothing past the first frame";
+  });
+}
+
+// An IOTLB fill is visible only when its walk ends in simulated time: a second
+// DMA to the page 10 ns after the first merges with the walk in flight (no
+// walk of its own, no early hit) and completes no earlier than the first.
+TEST(VtdUnit, SecondMissToAPageInFlightWaitsForItsWalk) {
+  MemoryParams mp = bench_memory();
+  mp.bandwidth_GBps = 0;  // no memory-channel queueing: the walk alone sets the times
+  Bench b(VtdParams(), mp);
+  LegacyDomain d(b.ram());
+  d.map(0x40000000, 0x80000000);
+  b.run([&] {
+    b.set_root(kRta);
+    b.enable_te();
+    const sc_time gap(10, SC_NS);
+    sc_time d1 = SC_ZERO_TIME, d2 = gap;  // the second issued 10 ns after the first
+    read_at(b, 0x40000000, &d1);
+    read_at(b, 0x40000040, &d2);
+    std::map<std::string, double> s;
+    for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
+    EXPECT_EQ(s["system.vtd0.walker.walks"], 1) << "the second miss starts no walk";
+    EXPECT_EQ(s["system.vtd0.iotlb.merged_misses"], 1);
+    EXPECT_EQ(s["system.vtd0.iotlb.misses"], 2);
+    // The first walked (root, context, four levels: over 400 ns); the second
+    // waited for that walk's end, then read memory as the first did.
+    EXPECT_GT(d1, sc_time(400, SC_NS));
+    EXPECT_EQ(d2, d1);
+    // Once the walk has ended, the page hits.
+    sc_time d3 = d1;
+    read_at(b, 0x40000040, &d3);
+    EXPECT_LT(d3 - d1, sc_time(200, SC_NS));
+    for (const StatValue& sv : collect_stats(b.root)) s[sv.name] = sv.value;
+    EXPECT_EQ(s["system.vtd0.iotlb.hits"], 1);
   });
 }
 

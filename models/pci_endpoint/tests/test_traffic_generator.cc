@@ -419,3 +419,28 @@ TEST(TrafficGenWithMemory, WritesLandInMemory) {
     EXPECT_EQ(last, static_cast<uint8_t>(i)) << i;
   }
 }
+
+// PCIe ordering: a read may not pass a posted write (PCIe Base 3.0 2.4.1,
+// Ordering Rules Summary). With the link, a write-then-read pays the write's
+// way into memory (500 ns here) before the read is served, so LAT_DMA_WRRD
+// exceeds LAT_DMA_RD by at least the memory's write time, and each read
+// counts one ordering wait.
+TEST(TrafficGenLink, ReadWaitsForThePostedWriteBeforeIt) {
+  TrafficGenParams p;
+  p.size = 64;
+  p.count = 10;
+  p.mode = "latency";
+  TrafficGenParams pw = p;
+  pw.op = "wrrd";
+  TrafficGenerator rd("rd", p), wrrd("wrrd", pw);
+  TinyMemory rd_mem("rd_mem", 500.0), wrrd_mem("wrrd_mem", 500.0);
+  rd.socket.bind(rd_mem.socket);
+  wrrd.socket.bind(wrrd_mem.socket);
+  run();
+  ASSERT_EQ(rd.completed(), 10u);
+  ASSERT_EQ(wrrd.completed(), 10u);
+  EXPECT_GE(wrrd.latency().mean(), rd.latency().mean() + 500.0)
+      << "the read is served only after the write reached memory";
+  EXPECT_EQ(rd.link().counters().order_waits, 0u);
+  EXPECT_EQ(wrrd.link().counters().order_waits, 10u);
+}

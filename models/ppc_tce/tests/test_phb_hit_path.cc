@@ -10,8 +10,10 @@
 // RTT entry names no PE, and addresses outside the windows.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <random>
+#include <string>
 
 #include "common/stats.h"
 #include "iommu_common/sparse_memory_port.h"
@@ -127,6 +129,9 @@ TEST(PhbHitPath, AgreesWithTheFullTranslation) {
   Rig fast(7), full(7);
   std::mt19937_64 rng(11);
   unsigned hits = 0;
+  // Each access issued half its predecessor's latency after it: some find
+  // their TCE's walk still in flight, and both paths must merge them alike.
+  sc_time now = SC_ZERO_TIME;
   for (unsigned i = 0; i < 40000; ++i) {
     if (rng() % 100 == 0) {
       random_event(rng, fast, full);
@@ -136,24 +141,29 @@ TEST(PhbHitPath, AgreesWithTheFullTranslation) {
     sc_time d_fast = SC_ZERO_TIME, d_full = SC_ZERO_TIME;
     uint64_t out = 0, page_size = 0;
     DmaTranslation r_fast;
-    if (fast.xl.try_hit(a.rid, a.addr, a.write, d_fast, &out, &page_size)) {
+    if (fast.xl.try_hit(a.rid, a.addr, a.write, now, d_fast, &out, &page_size)) {
       ++hits;
       r_fast.out = out;
       r_fast.page_size = page_size;
     } else {
-      iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d_fast, SC_ZERO_TIME);
+      iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d_fast, now);
       r_fast = fast.xl.translate(a.rid, a.addr, a.write, cost);
     }
-    iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d_full, SC_ZERO_TIME);
+    iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d_full, now);
     const DmaTranslation r_full = full.xl.translate(a.rid, a.addr, a.write, cost);
     ASSERT_EQ(r_fast.status, r_full.status) << "access " << i << " at 0x" << std::hex << a.addr;
     ASSERT_EQ(r_fast.out, r_full.out) << "access " << i;
     ASSERT_EQ(r_fast.page_size, r_full.page_size) << "access " << i;
     ASSERT_EQ(d_fast, d_full) << "access " << i;
+    now += d_full / 2.0;
   }
   EXPECT_GT(hits, 3000u) << "the stream must exercise the hit path";
   const auto s_fast = collect_stats(fast.root), s_full = collect_stats(full.root);
   ASSERT_EQ(s_fast.size(), s_full.size());
+  uint64_t merged = 0;
+  for (const StatValue& v : s_fast)
+    if (v.name.size() >= 23 && v.name.compare(v.name.size() - 23, 23, "tce_cache.merged_misses") == 0) merged = v.int_value;
+  EXPECT_GT(merged, 0u) << "the stream must exercise miss merging";
   for (size_t i = 0; i < s_fast.size(); ++i) {
     EXPECT_EQ(s_fast[i].name, s_full[i].name);
     EXPECT_EQ(s_fast[i].int_value, s_full[i].int_value) << s_fast[i].name;
@@ -161,22 +171,65 @@ TEST(PhbHitPath, AgreesWithTheFullTranslation) {
   }
 }
 
+namespace {
+// Requester 0 in PE 1, whose window 0 is a one-level table of 4K TCEs at
+// 0x200000; page 0 maps 0x7000000 read-only.
+struct OnePageRig {
+  OnePageRig(const PhbParams& p, sc_time memory_latency) : port{mem, memory_latency}, xl(p, port, clock, root) {
+    mem.write_be(kRtt, 1, 2);
+    xl.set_rtt(kRtt, true);
+    xl.set_tve(2, phbspec::tve(0x200000, 1, 12, 12));
+    mem.write_be(0x200000, 0x7000000 | phbspec::TCE_R, 8);
+  }
+  SparseMemory mem;
+  iommu::SparseMemoryPort port;
+  Clock clock;
+  StatGroup root{"phb"};
+  PhbTranslator xl;
+};
+}  // namespace
+
 TEST(PhbHitPath, DeclinesWhenTheCachesAreNotIndexedByMask) {
   PhbParams p = hit_params();
   p.tce_cache = CacheGeometry{24, 4};  // 6 sets: not a power of two
-  SparseMemory mem;
-  iommu::SparseMemoryPort port{mem, SC_ZERO_TIME};
-  Clock clock;
-  StatGroup root{"phb"};
-  PhbTranslator xl(p, port, clock, root);
-  mem.write_be(kRtt, 1, 2);
-  xl.set_rtt(kRtt, true);
-  xl.set_tve(2, phbspec::tve(0x200000, 1, 12, 12));
-  mem.write_be(0x200000, 0x7000000 | phbspec::TCE_R, 8);
+  OnePageRig rig(p, SC_ZERO_TIME);
+  PhbTranslator& xl = rig.xl;
   sc_time d = SC_ZERO_TIME;
   iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(d, SC_ZERO_TIME);
   ASSERT_TRUE(xl.translate(0, 0x10, false, cost).ok());
   uint64_t out, page_size;
-  EXPECT_FALSE(xl.try_hit(0, 0x10, false, d, &out, &page_size));
+  EXPECT_FALSE(xl.try_hit(0, 0x10, false, d, d, &out, &page_size));
   EXPECT_TRUE(xl.translate(0, 0x10, false, cost).ok()) << "the full path still hits";
+}
+
+// A TCE fill is usable only when its walk ends in simulated time: a second
+// DMA to the page 10 ns after the first waits for that walk (no walk of its
+// own, no early hit: the hit path declines it) and ends with the first; once
+// the walk has ended, the page hits.
+TEST(PhbHitPath, SecondMissToATceInFlightWaitsForItsWalk) {
+  OnePageRig rig(hit_params(), sc_time(50, sc_core::SC_NS));
+  PhbTranslator& xl = rig.xl;
+  rig.mem.write_be(0x200008, 0x7001000 | phbspec::TCE_R, 8);
+  sc_time warm = SC_ZERO_TIME;  // the RTT entry cached by a DMA to the other page
+  iommu::TimingPolicy first_page = iommu::TimingPolicy::loosely_timed(warm, SC_ZERO_TIME);
+  ASSERT_TRUE(xl.translate(0, 0x1000, false, first_page).ok());
+  const sc_time t0(1000, sc_core::SC_NS), gap(10, sc_core::SC_NS);
+  sc_time d1 = SC_ZERO_TIME, d2 = SC_ZERO_TIME;
+  iommu::TimingPolicy first = iommu::TimingPolicy::loosely_timed(d1, t0);
+  ASSERT_TRUE(xl.translate(0, 0x10, false, first).ok());
+  EXPECT_GT(d1, sc_time(50, sc_core::SC_NS)) << "the TCE read";
+  uint64_t out, page_size;
+  EXPECT_FALSE(xl.try_hit(0, 0x20, false, t0 + gap, d2, &out, &page_size)) << "no hit while the walk is in flight";
+  iommu::TimingPolicy second = iommu::TimingPolicy::loosely_timed(d2, t0 + gap);
+  const DmaTranslation r = xl.translate(0, 0x20, false, second);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.tce_cache_hit);
+  EXPECT_EQ(gap + d2, d1) << "ends when the walk it merged with ends";
+  EXPECT_EQ(xl.walks(), 2u) << "the warm-up's and the first's";
+  std::map<std::string, uint64_t> s;
+  for (const StatValue& v : collect_stats(rig.root)) s[v.name] = v.int_value;
+  EXPECT_EQ(s["phb.tce_cache.merged_misses"], 1u);
+  sc_time d3 = SC_ZERO_TIME;
+  EXPECT_TRUE(xl.try_hit(0, 0x30, false, t0 + d1, d3, &out, &page_size)) << "visible at the walk's end";
+  EXPECT_EQ(out, 0x7000030u);
 }
