@@ -32,8 +32,9 @@ PcieConfigSpace::PcieConfigSpace(const PcieConfigParams& p, const PcieLinkParams
   map_.set_allowed_sizes(RegisterMap::kSize1 | RegisterMap::kSize2 | RegisterMap::kSize4);
   for (unsigned i = 0; i < 6; ++i) {
     const PcieBarParams& b = p_.bars[i];
-    if (b.size && (b.size < 16 || (b.size & (b.size - 1))))
-      throw std::invalid_argument("BAR" + std::to_string(i) + " size must be a power of two >= 16");
+    if (b.size && (b.size < (b.io ? 4u : 16u) || (b.size & (b.size - 1))))
+      throw std::invalid_argument("BAR" + std::to_string(i) + " size must be a power of two >= " +
+                                  (b.io ? "4 (I/O)" : "16 (memory)"));
     if (b.size && b.is64 && i == 5) throw std::invalid_argument("BAR5 cannot be 64-bit");
     if (b.io && (b.is64 || b.size < 4 || b.size > 256))
       throw std::invalid_argument("BAR" + std::to_string(i) + ": an I/O BAR is 32-bit, 4 to 256 bytes");
