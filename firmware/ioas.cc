@@ -336,13 +336,13 @@ std::vector<RangeAttachment> IoasLayer::untagged_of(const Device& d) {
 namespace {
 std::string describe_set(const std::vector<RangeAttachment>& untagged, const std::map<uint32_t, uint32_t>& pasids) {
   std::string out;
+  auto add = [&out](uint32_t object, const std::string& how) {
+    out += (out.empty() ? "object " : ", object ") + std::to_string(object) + " (" + how + ")";
+  };
   for (auto& r : untagged)
-    out += (out.empty() ? "" : ", ") +
-           (r.range == IovaRange{0, ~0ull} ? std::string("all IOVAs")
-                                             : "IOVA " + hex(r.range.start) + ".." + hex(r.range.last)) +
-           " -> " + std::to_string(r.ioas);
-  for (auto& p : pasids)
-    out += (out.empty() ? "" : ", ") + ("PASID " + std::to_string(p.first)) + " -> " + std::to_string(p.second);
+    add(r.ioas, r.range == IovaRange{0, ~0ull} ? std::string("all IOVAs")
+                                               : "IOVA " + hex(r.range.start) + ".." + hex(r.range.last));
+  for (auto& p : pasids) add(p.second, "PASID " + std::to_string(p.first));
   return out.empty() ? "nothing" : out;
 }
 
@@ -386,8 +386,8 @@ std::string IoasLayer::group_check(const Device& d, const std::vector<RangeAttac
                         std::includes(other.begin(), other.end(), mine.begin(), mine.end());
     if (nested && !sets_disagree(untagged, pasids, theirs, o->pasids)) continue;
     return "refused: device '" + d.name + "' is in IOMMU group " + std::to_string(d.group) + " with '" + o->name +
-           "', which is attached to object" + (other.size() > 1 ? "s " : " ") + describe_set(theirs, o->pasids) +
-           "; '" + d.name + "' would have " + describe_set(untagged, pasids) +
+           "', which is attached to " + describe_set(theirs, o->pasids) + "; '" + d.name + "' would be attached to " +
+           describe_set(untagged, pasids) +
            "; a group cannot be split across address spaces (attach the whole group to one IOAS set)";
   }
   return "";

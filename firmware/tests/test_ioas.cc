@@ -606,7 +606,7 @@ TEST(Ioas, GroupCheckCoversRangeAndPasidAttach) {
   // attach_pasid: a member's PASID set may not leave the group's objects.
   ASSERT_EQ(L.detach("fn1"), "");
   err = L.attach_pasid("fn1", 5, e);  // fn1 would reach only E, fn0 only A and C
-  EXPECT_TRUE(says(err, "group 7") && says(err, "PASID 5 -> " + std::to_string(e))) << err;
+  EXPECT_TRUE(says(err, "group 7") && says(err, "object " + std::to_string(e) + " (PASID 5)")) << err;
   ASSERT_EQ(L.attach_pasid("fn0", 5, e), "");  // fn0's set grows: fn1 (nothing attached) is not in the way
   ASSERT_EQ(L.attach_ranges("fn1", {{kLow, a}, {kHigh, c}}), "");  // a subset of fn0's
   err = L.attach_pasid("fn1", 5, c);  // the same PASID to another object
@@ -635,4 +635,20 @@ TEST(Ioas, DefaultAndDynamicWindowEachTheirOwnIoas) {
   EXPECT_TRUE(ddw.range.contains(ic, ic + 0xffff));
   // The dynamic window holds C's mapping: removing it is refused.
   EXPECT_TRUE(says(L.remove_dma_window("fn0", ddw.liobn), "IOAS " + std::to_string(c)));
+}
+
+// The refusal as docs/kernel-model.md shows it.
+TEST(Ioas, GroupRefusalSaysWhatEachWouldHave) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("fn1", Requester::pci(0x201), 7, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
+  ASSERT_EQ(a, 1u);
+  ASSERT_EQ(c, 2u);
+  ASSERT_EQ(L.attach("fn0", a), "");
+  EXPECT_EQ(L.attach("fn1", c),
+            "refused: device 'fn1' is in IOMMU group 7 with 'fn0', which is attached to object 1 (all IOVAs); 'fn1' "
+            "would be attached to object 2 (all IOVAs); a group cannot be split across address spaces (attach the "
+            "whole group to one IOAS set)");
 }
