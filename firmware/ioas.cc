@@ -312,19 +312,26 @@ const IoasLayer::Domain* IoasLayer::find_domain(const Ioas& a, const IommuBacken
 // (map_in_domains); it is filled from the mappings as they were when listed.
 std::string IoasLayer::populate_domain(uint32_t object, const Domain& dom, uint32_t* handle) {
   ioas(object)->domains.push_back(dom);
-  const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(object)->maps.begin(), ioas(object)->maps.end());
-  for (auto& kv : existing) {
-    Ioas* a = ioas(object);  // domain_map may block: look again each time
-    if (!a) return "IOAS " + std::to_string(object) + " was freed while its domain was filled";
-    auto still = a->maps.find(kv.first);
-    if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
-    const std::string err = dom.paging->domain_map(dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
-    if (err.empty()) continue;
+  const std::string err = replay_mappings(object, dom);
+  if (!err.empty()) {
     drop_domain_entries(dom.paging, dom.handle);
     dom.paging->domain_free(dom.handle);
     return err;
   }
   *handle = dom.handle;
+  return "";
+}
+
+std::string IoasLayer::replay_mappings(uint32_t id, const Domain& dom) {
+  const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(id)->maps.begin(), ioas(id)->maps.end());
+  for (auto& kv : existing) {
+    Ioas* a = ioas(id);  // domain_map may block: look again each time
+    if (!a) return "IOAS " + std::to_string(id) + " was freed while its domain was filled";
+    auto still = a->maps.find(kv.first);
+    if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
+    const std::string err = dom.paging->domain_map(dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
+    if (!err.empty()) return err;
+  }
   return "";
 }
 

@@ -238,6 +238,9 @@ private:
   std::string domain_for(uint32_t object, const Device& d, IommuPaging& paging, uint32_t* handle);
   static const Domain* find_domain(const Ioas& a, const IommuBackend* backend);
   std::string populate_domain(uint32_t object, const Domain& dom, uint32_t* handle);
+  // Writes the mappings IOAS `id` has now into `dom` (skipping those unmapped
+  // while an earlier domain_map blocked); "" or the first error.
+  std::string replay_mappings(uint32_t id, const Domain& dom);
   // Every form of attach: `untagged` and `pasids` are what `d` would have
   // afterwards; refused if a member of its group is attached otherwise.
   std::string group_check(const Device& d, const std::vector<RangeAttachment>& untagged,

@@ -121,17 +121,12 @@ std::string IoasLayer::populate_split(uint32_t id) {
   std::vector<uint32_t> members;
   for (auto& r : s.ranges)
     if (std::find(members.begin(), members.end(), r.ioas) == members.end()) members.push_back(r.ioas);
+  for (uint32_t m : members)  // domain_alloc may have blocked: a member may be gone
+    if (!ioas(m)) return "IOAS " + std::to_string(m) + " was freed while a range-split domain was made";
   for (uint32_t m : members) ioas(m)->domains.push_back(s.dom);
   for (uint32_t m : members) {
-    const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(m)->maps.begin(), ioas(m)->maps.end());
-    for (auto& kv : existing) {
-      Ioas* a = ioas(m);  // domain_map may block: look again each time
-      if (!a) return "IOAS " + std::to_string(m) + " was freed while a range-split domain was filled";
-      auto still = a->maps.find(kv.first);
-      if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
-      std::string err = s.dom.paging->domain_map(s.dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
-      if (!err.empty()) return err;
-    }
+    if (!ioas(m)) return "IOAS " + std::to_string(m) + " was freed while a range-split domain was filled";
+    if (std::string err = replay_mappings(m, s.dom); !err.empty()) return err;
   }
   return "";
 }
