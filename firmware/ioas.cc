@@ -2,6 +2,7 @@
 #include "firmware/ioas.h"
 
 #include <algorithm>
+#include <set>
 
 #include <systemc>
 
@@ -44,6 +45,8 @@ bool IoasLayer::attached_here(const Device& d, uint32_t id) const {
   if (d.object == id) return true;
   for (auto& p : d.pasids)
     if (p.second == id) return true;
+  for (auto& r : d.ranges)
+    if (r.ioas == id) return true;
   return false;
 }
 
@@ -72,7 +75,8 @@ std::string IoasLayer::ioas_free(uint32_t id) {
   }
   for (auto& h : hwpt_)
     if (h.second.parent == id) return "IOAS " + std::to_string(id) + " is the parent of HWPT " + std::to_string(h.first);
-  for (auto& dom : a->domains) dom.paging->domain_free(dom.handle);
+  for (auto& dom : a->domains)
+    if (!dom.split) dom.paging->domain_free(dom.handle);  // a split domain is its devices' (release_split)
   ioas_.erase(id);
   return "";
 }
@@ -107,6 +111,13 @@ std::vector<IovaRange> IoasLayer::iova_windows(uint32_t id) const {
   for (auto& d : devices_)
     if (attached_here(*d, id) && d->backend->as_dma_windows())
       out = ioas_detail::intersect(out, ioas_detail::window_ranges(d->windows));
+  // A device that attached it by range translates it only inside that range.
+  for (auto& d : devices_) {
+    std::vector<IovaRange> mine;
+    for (auto& r : d->ranges)
+      if (r.ioas == id) mine.push_back(r.range);
+    if (!mine.empty()) out = ioas_detail::intersect(out, mine);
+  }
   return out;
 }
 
@@ -292,7 +303,7 @@ std::string IoasLayer::domain_for(uint32_t object, const Device& d, IommuPaging&
 
 const IoasLayer::Domain* IoasLayer::find_domain(const Ioas& a, const IommuBackend* backend) {
   for (auto& dom : a.domains)
-    if (dom.backend == backend) return &dom;
+    if (dom.backend == backend && !dom.split) return &dom;
   return nullptr;
 }
 
@@ -301,19 +312,9 @@ const IoasLayer::Domain* IoasLayer::find_domain(const Ioas& a, const IommuBacken
 // (map_in_domains); it is filled from the mappings as they were when listed.
 std::string IoasLayer::populate_domain(uint32_t object, const Domain& dom, uint32_t* handle) {
   ioas(object)->domains.push_back(dom);
-  const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(object)->maps.begin(), ioas(object)->maps.end());
-  for (auto& kv : existing) {
-    Ioas* a = ioas(object);  // domain_map may block: look again each time
-    if (!a) return "IOAS " + std::to_string(object) + " was freed while its domain was filled";
-    auto still = a->maps.find(kv.first);
-    if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
-    const std::string err = dom.paging->domain_map(dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
-    if (err.empty()) continue;
-    if ((a = ioas(object))) {
-      auto& ds = a->domains;
-      ds.erase(std::remove_if(ds.begin(), ds.end(), [&](const Domain& d) { return d.paging == dom.paging && d.handle == dom.handle; }),
-               ds.end());
-    }
+  const std::string err = replay_mappings(object, dom);
+  if (!err.empty()) {
+    drop_domain_entries(dom.paging, dom.handle);
     dom.paging->domain_free(dom.handle);
     return err;
   }
@@ -321,13 +322,80 @@ std::string IoasLayer::populate_domain(uint32_t object, const Domain& dom, uint3
   return "";
 }
 
-std::string IoasLayer::group_check(const Device& d, uint32_t object) const {
+std::string IoasLayer::replay_mappings(uint32_t id, const Domain& dom) {
+  const std::vector<std::pair<uint64_t, Mapping>> existing(ioas(id)->maps.begin(), ioas(id)->maps.end());
+  for (auto& kv : existing) {
+    Ioas* a = ioas(id);  // domain_map may block: look again each time
+    if (!a) return "IOAS " + std::to_string(id) + " was freed while its domain was filled";
+    auto still = a->maps.find(kv.first);
+    if (still == a->maps.end() || still->second.pa != kv.second.pa) continue;  // unmapped meanwhile
+    const std::string err = dom.paging->domain_map(dom.handle, kv.first, kv.second.pa, kv.second.size, kv.second.perm);
+    if (!err.empty()) return err;
+  }
+  return "";
+}
+
+std::vector<RangeAttachment> IoasLayer::untagged_of(const Device& d) {
+  if (d.object) return {RangeAttachment{IovaRange{0, ~0ull}, d.object}};
+  return d.ranges;
+}
+
+namespace {
+std::string describe_set(const std::vector<RangeAttachment>& untagged, const std::map<uint32_t, uint32_t>& pasids) {
+  std::string out;
+  auto add = [&out](uint32_t object, const std::string& how) {
+    out += (out.empty() ? "object " : ", object ") + std::to_string(object) + " (" + how + ")";
+  };
+  for (auto& r : untagged)
+    add(r.ioas, r.range == IovaRange{0, ~0ull} ? std::string("all IOVAs")
+                                               : "IOVA " + hex(r.range.start) + ".." + hex(r.range.last));
+  for (auto& p : pasids) add(p.second, "PASID " + std::to_string(p.first));
+  return out.empty() ? "nothing" : out;
+}
+
+std::set<uint32_t> objects_of(const std::vector<RangeAttachment>& untagged, const std::map<uint32_t, uint32_t>& pasids) {
+  std::set<uint32_t> out;
+  for (auto& r : untagged) out.insert(r.ioas);
+  for (auto& p : pasids) out.insert(p.second);
+  return out;
+}
+
+// Two attachment sets of one group disagree where one IOVA or one PASID would
+// reach different objects (a range overlapping another range counts, unless
+// both are the same range to the same object).
+bool sets_disagree(const std::vector<RangeAttachment>& ua, const std::map<uint32_t, uint32_t>& pa,
+                   const std::vector<RangeAttachment>& ub, const std::map<uint32_t, uint32_t>& pb) {
+  for (auto& x : ua)
+    for (auto& y : ub)
+      if (ranges_overlap(x.range.start, x.range.last, y.range.start, y.range.last) && !(x == y)) return true;
+  for (auto& p : pa) {
+    auto q = pb.find(p.first);
+    if (q != pb.end() && q->second != p.second) return true;
+  }
+  return false;
+}
+}  // namespace
+
+// The devices of a group cannot be isolated from each other, so they share
+// one set of address spaces ("iommufd: IOMMU_IOASID_ALLOC/FREE", iommu list,
+// October 2021). A member's set may still be growing towards the others' (so
+// the group can be attached one device and one PASID at a time): one set must
+// contain the other, and where both attach an IOVA or a PASID they agree.
+std::string IoasLayer::group_check(const Device& d, const std::vector<RangeAttachment>& untagged,
+                                   const std::map<uint32_t, uint32_t>& pasids) const {
+  const std::set<uint32_t> mine = objects_of(untagged, pasids);
   for (auto& o : devices_) {
     if (o.get() == &d || o->group != d.group) continue;
-    if (o->object != 0 && o->object != object)
-      return "refused: device '" + d.name + "' is in IOMMU group " + std::to_string(d.group) + " with '" + o->name +
-             "', which is attached to object " + std::to_string(o->object) +
-             "; a group cannot be split across address spaces (attach the whole group to one IOAS)";
+    const std::vector<RangeAttachment> theirs = untagged_of(*o);
+    if (theirs.empty() && o->pasids.empty()) continue;
+    const std::set<uint32_t> other = objects_of(theirs, o->pasids);
+    const bool nested = std::includes(mine.begin(), mine.end(), other.begin(), other.end()) ||
+                        std::includes(other.begin(), other.end(), mine.begin(), mine.end());
+    if (nested && !sets_disagree(untagged, pasids, theirs, o->pasids)) continue;
+    return "refused: device '" + d.name + "' is in IOMMU group " + std::to_string(d.group) + " with '" + o->name +
+           "', which is attached to " + describe_set(theirs, o->pasids) + "; '" + d.name + "' would be attached to " +
+           describe_set(untagged, pasids) +
+           "; a group cannot be split across address spaces (attach the whole group to one IOAS set)";
   }
   return "";
 }
@@ -335,26 +403,26 @@ std::string IoasLayer::group_check(const Device& d, uint32_t object) const {
 std::string IoasLayer::attach(const std::string& name, uint32_t object) {
   Device* d = device(name);
   if (!d) return "no device '" + name + "'";
-  if (d->object == object) return "";
+  if (d->object == object && d->ranges.empty()) return "";
   IommuPaging* paging = d->backend->as_paging();
   if (!paging) return lacks(*d, "paging");
-  std::string err = group_check(*d, object);
+  std::string err = group_check(*d, {RangeAttachment{IovaRange{0, ~0ull}, object}}, d->pasids);
   if (err.empty()) err = windows_cover(*d, object);
   uint32_t handle = 0;
   if (err.empty()) err = domain_for(object, *d, *paging, &handle);
   if (err.empty()) err = paging->attach_device(d->requester, handle);
   if (!err.empty()) return err;
-  d->object = object;
+  set_untagged(*d, object, {}, 0);
   return "";
 }
 
 std::string IoasLayer::detach(const std::string& name) {
   Device* d = device(name);
   if (!d) return "no device '" + name + "'";
-  if (!d->object) return "device '" + name + "' is not attached";
+  if (!d->object && d->ranges.empty()) return "device '" + name + "' is not attached";
   std::string err = d->backend->as_paging()->attach_device(d->requester, 0);
   if (!err.empty()) return err;
-  d->object = 0;
+  set_untagged(*d, 0, {}, 0);
   return "";
 }
 
@@ -364,7 +432,14 @@ std::string IoasLayer::attach_pasid(const std::string& name, uint32_t pasid, uin
   IommuPaging* paging = d->backend->as_paging();
   IommuPasid* tagged = d->backend->as_pasid();
   if (!paging || !tagged) return lacks(*d, "PASID");
-  std::string err = windows_cover(*d, object);
+  auto bound = d->pasids.find(pasid);
+  if (bound != d->pasids.end())
+    return "refused: PASID " + std::to_string(pasid) + " of device '" + name + "' is already bound to object " +
+           std::to_string(bound->second) + " (detach_pasid first)";
+  std::map<uint32_t, uint32_t> after = d->pasids;
+  after[pasid] = object;
+  std::string err = group_check(*d, untagged_of(*d), after);
+  if (err.empty()) err = windows_cover(*d, object);
   uint32_t handle = 0;
   if (err.empty()) err = domain_for(object, *d, *paging, &handle);
   if (err.empty()) err = tagged->attach_pasid(d->requester, pasid, handle);

@@ -11,6 +11,10 @@
 //    April 2022);
 //  - devices attached with IOMMU-group constraints: a group is never split
 //    across address spaces (the attach is refused with a message that says why);
+//  - several IOASes per device, told apart by IOVA range (attach_ranges: like
+//    PPC's two DMA windows, each range its own IOAS) or by PASID
+//    (attach_pasid); the group check covers every form of attach
+//    ("iommufd: IOMMU_IOASID_ALLOC/FREE", iommu list, October 2021);
 //  - HW-specific domains (HWPT objects; the first is a nested domain with a
 //    user-managed first-level table and a PASID) and "replace": switching an
 //    attached device to another domain in one step, no blocking window and no
@@ -57,6 +61,14 @@ struct PeErrorEvent {
   std::vector<std::string> devices;    // every device of the PE, each told once
   uint64_t occurrences = 1;            // reports and faults folded in while the PE stayed frozen
   bool recovered = false;              // back to normal after a recovery step through the layer
+};
+
+// One IOAS of a device attached by IOVA range: untagged DMA inside `range`
+// translates through `ioas` (ranges of one device never overlap).
+struct RangeAttachment {
+  IovaRange range;
+  uint32_t ioas = 0;
+  bool operator==(const RangeAttachment& o) const { return range == o.range && ioas == o.ioas; }
 };
 
 struct IoasOptions {
@@ -111,8 +123,21 @@ public:
   // PASID attachments (SVM and nested domains): requests tagged with `pasid`.
   std::string attach_pasid(const std::string& device, uint32_t pasid, uint32_t object);
   std::string detach_pasid(const std::string& device, uint32_t pasid);
-  // The object `device` is attached to (0: none).
+  // The object `device` is attached to (0: none, or attached by range).
   uint32_t attached_to(const std::string& device) const;
+
+  // ---- several IOASes by IOVA range (IommuPaging; ioas_ranges.cc) ----
+  // Attaches (or replaces, in one step) the untagged DMA of `device` to one
+  // IOAS per range. Refused: overlapping or unaligned ranges, an object that
+  // is not an IOAS, an IOAS with mappings outside its range, a group member
+  // attached to a set this one does not contain or that does not contain it.
+  // The unit sees one domain for the device (one table per requester on
+  // VT-d: a context entry points at one second-level table), written with
+  // each IOAS's mappings inside that IOAS's range; map/unmap of a member IOAS
+  // reach it, and the member's usable IOVAs shrink to its range.
+  std::string attach_ranges(const std::string& device, std::vector<RangeAttachment> ranges);
+  // The device's range attachments, by start address (empty: none).
+  std::vector<RangeAttachment> attached_ranges(const std::string& device) const;
 
   // ---- HW-specific domains (IommuNested) ----
   // Nested domain: user first-level table at `fl_root` (guest physical =
@@ -171,7 +196,14 @@ private:
   void trace_call(const char* name, double start_ns, const TraceArgs& args, const std::string& err) const;
 
   struct Mapping { uint64_t pa, size; Perm perm; };
-  struct Domain { IommuBackend* backend; IommuPaging* paging; uint32_t handle; };
+  // `split`: 0 for the IOAS's own domain on `backend`; otherwise the id of
+  // the range-split domain this entry also lists (shared by several IOASes).
+  struct Domain { IommuBackend* backend; IommuPaging* paging; uint32_t handle; uint32_t split = 0; };
+  // A domain holding several IOASes, each inside its range (attach_ranges).
+  struct SplitDomain {
+    Domain dom;
+    std::vector<RangeAttachment> ranges;              // by start address
+  };
   struct Ioas {
     IoasOptions opt;
     std::map<uint64_t, Mapping> maps;                 // by IOVA
@@ -190,6 +222,8 @@ private:
     IommuBackend* backend;
     uint32_t object = 0;                              // attached IOAS/HWPT, 0 = none
     std::map<uint32_t, uint32_t> pasids;              // pasid -> object
+    std::vector<RangeAttachment> ranges;              // attached by range (object is 0 then)
+    uint32_t split = 0;                               // the SplitDomain it uses (ranges non-empty)
     std::vector<DmaWindow> windows;                   // its PE's DMA windows, as last queried
   };
   using PeKey = std::pair<const IommuBackend*, Requester>;
@@ -204,7 +238,22 @@ private:
   std::string domain_for(uint32_t object, const Device& d, IommuPaging& paging, uint32_t* handle);
   static const Domain* find_domain(const Ioas& a, const IommuBackend* backend);
   std::string populate_domain(uint32_t object, const Domain& dom, uint32_t* handle);
-  std::string group_check(const Device& d, uint32_t object) const;
+  // Writes the mappings IOAS `id` has now into `dom` (skipping those unmapped
+  // while an earlier domain_map blocked); "" or the first error.
+  std::string replay_mappings(uint32_t id, const Domain& dom);
+  // Every form of attach: `untagged` and `pasids` are what `d` would have
+  // afterwards; refused if a member of its group is attached otherwise.
+  std::string group_check(const Device& d, const std::vector<RangeAttachment>& untagged,
+                          const std::map<uint32_t, uint32_t>& pasids) const;
+  static std::vector<RangeAttachment> untagged_of(const Device& d);
+
+  // Range attachments (ioas_ranges.cc).
+  std::string check_ranges(const std::vector<RangeAttachment>& ranges) const;
+  std::string split_domain_for(const Device& d, const std::vector<RangeAttachment>& ranges, uint32_t* split);
+  std::string populate_split(uint32_t split);
+  void drop_domain_entries(const IommuPaging* paging, uint32_t handle);
+  void release_split(uint32_t split);
+  void set_untagged(Device& d, uint32_t object, std::vector<RangeAttachment> ranges, uint32_t split);
   bool in_usable_window(uint32_t id, uint64_t iova, uint64_t size) const;
   bool overlaps(const Ioas& a, uint64_t iova, uint64_t size) const;
   std::string check_fixed(uint32_t id, const Ioas& a, uint64_t iova, uint64_t size) const;
@@ -238,6 +287,8 @@ private:
   uint32_t next_id_ = 1;
   std::map<uint32_t, Ioas> ioas_;
   std::map<uint32_t, Hwpt> hwpt_;
+  std::map<uint32_t, SplitDomain> splits_;
+  uint32_t next_split_ = 1;
   std::vector<std::unique_ptr<Device>> devices_;
 
   std::vector<FaultEvent> log_;

@@ -12,6 +12,8 @@ std::map<uint32_t, std::vector<std::string>> IoasLayer::fault_owners(const Iommu
   for (auto& d : devices_) {
     if (d->backend != backend || d->requester != f.requester) continue;
     uint32_t obj = d->object;
+    for (auto& r : d->ranges)  // attached by range: the IOAS whose range holds the address
+      if (r.range.contains(f.addr, f.addr)) obj = r.ioas;
     if (f.has_pasid) {
       auto p = d->pasids.find(f.pasid);
       obj = p == d->pasids.end() ? 0 : p->second;

@@ -56,6 +56,7 @@ std::string IoasLayer::windows_keep_mappings(const Device& d, const std::vector<
     if (o->backend != d.backend || o->requester != d.requester) continue;
     std::vector<uint32_t> objects{o->object};
     for (auto& p : o->pasids) objects.push_back(p.second);
+    for (auto& r : o->ranges) objects.push_back(r.ioas);
     for (uint32_t obj : objects) {
       std::string err = mappings_outside(ioas_behind(obj), windows);
       if (!err.empty()) return err;

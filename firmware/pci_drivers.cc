@@ -61,9 +61,11 @@ void PciDriverBase::cfg_wr(uint64_t off, uint32_t v, unsigned len) {
 
 std::string PciDriverBase::enable_function(unsigned msix_entries, uint64_t msix_table) {
   using namespace pcicfg;
-  cfg_wr(BAR0, static_cast<uint32_t>(fn_.bar0) | 0x4u, 4);  // 64-bit memory BAR
-  cfg_wr(BAR0 + 4, static_cast<uint32_t>(fn_.bar0 >> 32), 4);
-  cfg_wr(COMMAND, CMD_MEMORY | CMD_BUS_MASTER, 2);
+  const uint64_t bar0 = fn_.bar0_bus ? fn_.bar0_bus : fn_.bar0;
+  cfg_wr(BAR0, static_cast<uint32_t>(bar0) | 0x4u, 4);  // 64-bit memory BAR
+  cfg_wr(BAR0 + 4, static_cast<uint32_t>(bar0 >> 32), 4);
+  if (fn_.io_bar) cfg_wr(BAR0 + 8, static_cast<uint32_t>(fn_.io_bar) | 0x1u, 4);  // BAR2: I/O BAR (bit 0 set)
+  cfg_wr(COMMAND, (fn_.io_bar ? CMD_IO : 0) | CMD_MEMORY | CMD_BUS_MASTER, 2);
   for (unsigned i = 0; i < msix_entries; ++i) {
     uint64_t addr = fn_.msi_address;
     uint32_t data = fn_.vector + i;

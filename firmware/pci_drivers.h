@@ -43,7 +43,9 @@ namespace iommusim::fw {
 // Where a function sits for the CPU: its 4 KiB of ECAM config space and BAR0.
 struct PciFunctionAddr {
   uint64_t cfg = 0;    // ECAM address of the function's config space
-  uint64_t bar0 = 0;   // address the driver programs into BAR0
+  uint64_t bar0 = 0;   // address the driver programs into BAR0 (and reaches it at)
+  uint64_t bar0_bus = 0;  // if not 0: BAR0's bus address, the host reaching it at bar0 through a translating window
+  uint64_t io_bar = 0;    // if not 0: the I/O address the driver programs into BAR2 (an I/O BAR), with I/O Space Enable
   unsigned vector = 0; // first MSI vector of the function (data of MSI-X entry 0; entry n: vector + n)
   uint64_t msi_address = 0xFEE00000ull;  // where its MSI-X entries point (x86: the interrupt address, destination 0)
 };

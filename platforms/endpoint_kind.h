@@ -39,6 +39,7 @@ struct EndpointPorts {
   tlm::tlm_base_target_socket<32>* messages = nullptr;  // ATS invalidations, PRG responses; nullptr: none
   tlm::tlm_base_target_socket<32>* config = nullptr;    // PCI config space (through ECAM); nullptr: none
   tlm::tlm_base_target_socket<32>* bar0 = nullptr;      // BAR0 registers, with config
+  tlm::tlm_base_target_socket_b<32>* io = nullptr;      // I/O BAR (BAR2), with config; nullptr: none (an optional socket)
 };
 
 // Which I/O address space the kernel attaches an endpoint to.

@@ -209,6 +209,7 @@ EndpointPorts ProgrammableEndpoint::ports() {
   p.dma = &function_->dma;
   p.config = &function_->cfg;
   p.bar0 = &function_->mmio;
+  if (function_->has_io_bar()) p.io = &function_->io;
   return p;
 }
 

@@ -25,6 +25,7 @@
 #include "rtl/dma/rtl_dma_params.h"
 #include "platforms/config.h"
 #include "platforms/endpoint_kind.h"
+#include "platforms/pci_root_bus.h"
 #include "platforms/platform.h"
 #include "platforms/s390.h"
 #include "platforms/pseries.h"
@@ -169,6 +170,7 @@ const std::vector<ParamTable>& param_tables() {
       {"TranslatorParams", &all_rows<vtd::TranslatorParams>},
       {"PcieLinkParams", &all_rows<PcieLinkParams>},
       {"PcieEndpointParams", IOMMUSIM_ROWS_OF(PcieEndpointParams, IOMMUSIM_PCIE_ENDPOINT_PARAMS)},
+      {"DeviceSpaceParams", &all_rows<DeviceSpaceParams>},
       {"PcieConfigParams", &all_rows<PcieConfigParams>},
       {"TrafficGenParams", IOMMUSIM_ROWS_OF(TrafficGenParams, IOMMUSIM_TRAFFIC_GEN_PARAMS)},
       {"RtlDmaParams", IOMMUSIM_ROWS_OF(rtl::RtlDmaParams, IOMMUSIM_RTL_DMA_PARAMS)},

@@ -270,6 +270,7 @@ std::string PseriesPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWri
                             *guest_cpu_, kernel_stats_.get(), 0, function_address(i)};
   s.ep->create(ctx);
   const EndpointPorts ports = s.ep->ports();
+  if (ports.io) return s.ep->name() + ".io_bar: the pseries platform maps no I/O space (memory BARs only)";
   if (ports.config) {
     const unsigned cfg = membus_->add_target(*ports.config);
     if (std::string err = map(guest_space_, RouteEntry{s.ep->name() + ".cfg", ctx.function.cfg, 4096, cfg, true});

@@ -44,6 +44,7 @@ void X86VtdPlatform::declare_structure(ParamList& p, unsigned round) {
   declare_param(sys, "units", &unit_list_, instance_list(reserved, "at least one VT-d unit is needed"), "",
                 "VT-d remapping units (DRHDs) to instantiate, one config section each",
                 "one unit covering every endpoint");
+  spaces_.declare(sys);
 }
 
 void X86VtdPlatform::declare(ParamList& p) {
@@ -65,8 +66,13 @@ void X86VtdPlatform::declare(ParamList& p) {
                   "where the unit's registers sit in the CPU's address space",
                   "Broadwell's DMAR units at 0xFED90000 and 0xFED91000: unit i at 0xFED90000 + i * 0x1000");
   }
+  const bool own_bus = spaces_.root_bus_per_device;  // root bus 1 + i, device 0; or bus 1, device i
   endpoints_.declare(
-      p, endpoint_names_, [](size_t i) { return DmaExtension::bdf(1, static_cast<unsigned>(i), 0); },  // bus 1, device i
+      p, endpoint_names_,
+      [own_bus](size_t i) {
+        const unsigned n = static_cast<unsigned>(i);
+        return own_bus ? DmaExtension::bdf((1 + n) & 0xff, 0, 0) : DmaExtension::bdf(1, n, 0);
+      },
       unit_names_.empty() ? "" : unit_names_[0], "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
 }
 
@@ -101,6 +107,7 @@ std::string X86VtdPlatform::check(const SystemParams& sys) {
   std::map<uint16_t, size_t> rids;
   std::string err;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys, &rids);
+  if (err.empty()) err = check_device_spaces();
   return err.empty() ? check_kernel_and_units() : err;
 }
 
@@ -225,6 +232,7 @@ std::string X86VtdPlatform::build_memory_system(StatGroup& stats) {
   membus_->add_initiator(cpu_->socket, cpu_space_);
   no_calls_ = std::make_unique<UnsupportedCallTarget>("unsupported_calls", &stats);  // x86: no hypercalls
   cpu_->calls.bind(no_calls_->socket);
+  if (spaces_.root_bus_per_device) build_io_space(stats);
   return "";
 }
 
@@ -322,7 +330,9 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
                             function_address(i)};
   s.ep->create(ctx);
   if (guest_) guest_->hypervisor().assign(s.ep->name(), s.ep->requester_id(), s.ep->ports().messages != nullptr);
-  if (std::string err = bind_endpoint(i, ctx.function); !err.empty()) return s.ep->name() + ": " + err;
+  const std::string bound =
+      spaces_.root_bus_per_device ? bind_in_own_root_bus(i, ctx.function, stats) : bind_endpoint(i, ctx.function);
+  if (!bound.empty()) return s.ep->name() + ": " + bound;
   s.driver = s.ep->create_driver(ctx);
   if (s.driver) s.driver->set_msi_domain(&unit);  // its unit's interrupt remapping (kernel.intremap)
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
@@ -364,6 +374,7 @@ fw::PciFunctionAddr X86VtdPlatform::function_address(size_t i) const {
   fn.cfg = kernel_.ecam_base + (uint64_t(endpoints_[i].ep->requester_id()) << 12);
   fn.bar0 = kernel_.bar_base + kBarStride * i;
   fn.vector = kernel_.msi_vector_base + 2 * static_cast<unsigned>(i);
+  if (spaces_.root_bus_per_device) place_in_own_root_bus(i, &fn);
   return fn;
 }
 
@@ -372,6 +383,8 @@ fw::PciFunctionAddr X86VtdPlatform::function_address(size_t i) const {
 std::string X86VtdPlatform::bind_endpoint(size_t i, const fw::PciFunctionAddr& fn) {
   Endpoint& ep = *endpoints_[i].ep;
   const EndpointPorts ports = ep.ports();
+  if (ports.io)
+    return "its I/O BAR (" + ep.name() + ".io_bar) needs an I/O space: x86-vtd has one with system.root_bus_per_device = true";
   if (ports.config) {
     const unsigned space = guest_ ? guest_->space() : cpu_space_;  // an assigned device's BARs are the guest's
     const unsigned cfg = membus_->add_target(*ports.config);

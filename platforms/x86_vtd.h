@@ -44,6 +44,7 @@
 #include "platforms/endpoint_kinds.h"
 #include "platforms/endpoint_set.h"
 #include "platforms/interrupt_controller.h"
+#include "platforms/pci_root_bus.h"
 #include "platforms/platform.h"
 #include "platforms/root_complex.h"
 #include "platforms/workload_monitor.h"
@@ -109,6 +110,11 @@ public:
   InterruptController& intc() { return *intc_; }
   RootComplex& root_complex() { return *rc_; }
   fw::CpuPort& cpu() { return *cpu_; }
+  // With system.root_bus_per_device: the CPU's port I/O (IN/OUT) into the
+  // I/O space, and endpoint i's root bus (kinds with BARs).
+  fw::CpuPort& port_io() { return *port_io_; }
+  PciRootBus& root_bus(size_t i) { return *root_buses_.at(i); }
+  const DeviceSpaceParams& device_spaces() const { return spaces_; }
   fw::PageAllocator& allocator() { return *alloc_; }
   // virt.backing = shadow | nested: the guest the endpoints belong to (nullptr on bare metal).
   virt::VirtGuest* guest() { return guest_.get(); }
@@ -134,6 +140,11 @@ private:
   std::string bind_endpoint(size_t i, const fw::PciFunctionAddr& fn);
   fw::PciFunctionAddr function_address(size_t i) const;
   std::string map(unsigned space, const RouteEntry& e);
+  // Device spaces (x86_vtd_device_spaces.cc).
+  std::string check_device_spaces() const;
+  void build_io_space(StatGroup& stats);
+  void place_in_own_root_bus(size_t i, fw::PciFunctionAddr* fn) const;
+  std::string bind_in_own_root_bus(size_t i, const fw::PciFunctionAddr& fn, StatGroup& stats);
 
   std::string endpoint_list_ = "ep0";
   std::string unit_list_ = "vtd0";
@@ -161,6 +172,12 @@ private:
   std::unique_ptr<WorkloadMonitor> monitor_;
   virt::VirtParams virt_;
   std::unique_ptr<virt::VirtGuest> guest_;
+
+  DeviceSpaceParams spaces_;
+  std::unique_ptr<Router> iobus_;                      // the host's I/O space (device-space mode)
+  std::unique_ptr<fw::CpuPort> port_io_;
+  std::unique_ptr<UnsupportedCallTarget> port_io_calls_;
+  std::vector<std::unique_ptr<PciRootBus>> root_buses_;  // by endpoint index (device-space mode)
 };
 
 }  // namespace iommusim

@@ -495,3 +495,160 @@ TEST(Ioas, PeErrorReachesEveryDeviceOfThePeOnce) {
   EXPECT_EQ(L.fault_log()[0].serial, 3u);
   EXPECT_EQ(L.fault_log()[0].devices, std::vector<std::string>{"other"});
 }
+
+// ---- several IOASes per device ----
+
+namespace {
+constexpr uint64_t kGiB = 1ull << 30;
+const IovaRange kLow{0, kGiB - 1}, kHigh{kGiB, 2 * kGiB - 1};
+
+bool says(const std::string& err, const std::string& what) { return err.find(what) != std::string::npos; }
+}  // namespace
+
+// Two IOASes on one device by range: the unit sees one domain holding each
+// IOAS's mappings inside its range; each IOAS's usable IOVAs are its range;
+// a fault is owned by the IOAS whose range holds its address.
+TEST(Ioas, TwoIoasesByRangeShareOneDomainEachInsideItsRange) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("dev", kRid100, 1, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
+  uint64_t ia = 0x10000;
+  ASSERT_EQ(L.map(a, &ia, 0x200000, 0x1000, Perm{}, true), "");  // mapped before the attach: replayed
+  ASSERT_EQ(L.attach_ranges("dev", {{kHigh, c}, {kLow, a}}), "");
+  EXPECT_EQ(L.attached_to("dev"), 0u);
+  const auto ranges = L.attached_ranges("dev");
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0], (RangeAttachment{kLow, a}));  // by start address
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{kLow}));
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{kHigh}));
+  uint64_t ic = 0;
+  ASSERT_EQ(L.map(c, &ic, 0x300000, 0x2000, Perm{}, false), "");
+  EXPECT_TRUE(kHigh.contains(ic, ic + 0x1fff));
+  uint64_t wrong = 0x20000;
+  EXPECT_TRUE(says(L.map(c, &wrong, 0x400000, 0x1000, Perm{}, true), "usable IOVA window"));  // A's range
+  const uint32_t h = b.handle_of(kRid100);
+  EXPECT_EQ(b.maps[h], (std::map<uint64_t, uint64_t>{{ia, 0x1000}, {ic, 0x2000}}));
+  ASSERT_EQ(L.unmap(c, ic, 0x2000), "");
+  EXPECT_EQ(b.maps[h], (std::map<uint64_t, uint64_t>{{ia, 0x1000}}));
+
+  HwFault f;
+  f.requester = kRid100;
+  f.reason = ArchitectedReason{"vtd", 5};
+  f.addr = kGiB + 0x5000;
+  L.report_fault(&b, f);
+  f.addr = 0x5000;
+  L.report_fault(&b, f);
+  EXPECT_EQ(L.fault_events(c).size(), 1u);
+  EXPECT_EQ(L.fault_events(a).size(), 1u);
+
+  EXPECT_TRUE(says(L.ioas_free(c), "still has device 'dev'"));
+  ASSERT_EQ(L.detach("dev"), "");
+  EXPECT_EQ(b.handle_of(kRid100), 0u);
+  EXPECT_EQ(b.maps.count(h), 0u);  // the split domain went with its last device
+  EXPECT_EQ(L.ioas_free(c), "");
+  EXPECT_EQ(L.iova_windows(a).front().last, kTestHole.start - 1);  // the whole space again
+}
+
+TEST(Ioas, RangeAttachRefusals) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("dev", kRid100, 1, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
+  std::string err = L.attach_ranges("dev", {{kLow, a}, {IovaRange{kGiB - 0x1000, 2 * kGiB - 1}, c}});
+  EXPECT_TRUE(says(err, "overlap") && says(err, "IOAS " + std::to_string(c))) << err;
+  EXPECT_TRUE(says(L.attach_ranges("dev", {{IovaRange{0x800, 0x1fff}, a}}), "4 KiB aligned"));
+  EXPECT_TRUE(says(L.attach_ranges("dev", {}), "at least one range"));
+  EXPECT_TRUE(says(L.attach_ranges("dev", {{kLow, 999}}), "not an IOAS"));
+  uint32_t hw = 0;
+  ASSERT_EQ(L.hwpt_alloc_nested(a, "dev", 0x5000000, &hw), "");
+  EXPECT_TRUE(says(L.attach_ranges("dev", {{kLow, hw}}), "not an IOAS"));
+  uint64_t high = kGiB + 0x1000;
+  ASSERT_EQ(L.map(a, &high, 0x200000, 0x1000, Perm{}, true), "");
+  err = L.attach_ranges("dev", {{kLow, a}, {kHigh, c}});
+  EXPECT_TRUE(says(err, "outside its range") && says(err, "0x40001000")) << err;
+  EXPECT_TRUE(L.attached_ranges("dev").empty());
+  EXPECT_TRUE(b.dev.empty());  // nothing reached the unit's context
+}
+
+// A device with two IOASes by PASID besides its untagged one; a PASID that is
+// bound already is not silently moved.
+TEST(Ioas, IoasesByPasidAndAPasidAlreadyBound) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("dev", kRid100, 1, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc(), e = L.ioas_alloc();
+  ASSERT_EQ(L.attach("dev", a), "");
+  ASSERT_EQ(L.attach_pasid("dev", 1, c), "");
+  ASSERT_EQ(L.attach_pasid("dev", 2, e), "");
+  EXPECT_NE(b.handle_of(kRid100, 1), b.handle_of(kRid100, 2));
+  const std::string err = L.attach_pasid("dev", 1, e);
+  EXPECT_TRUE(says(err, "already bound to object " + std::to_string(c))) << err;
+  ASSERT_EQ(L.detach_pasid("dev", 1), "");
+  EXPECT_EQ(L.attach_pasid("dev", 1, e), "");
+}
+
+// The group check on every form of attach: whole, by range and by PASID.
+TEST(Ioas, GroupCheckCoversRangeAndPasidAttach) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("fn1", Requester::pci(0x201), 7, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc(), e = L.ioas_alloc();
+  ASSERT_EQ(L.attach_ranges("fn0", {{kLow, a}, {kHigh, c}}), "");
+  std::string err = L.attach("fn1", a);  // all of the space to A, where fn0 splits it
+  EXPECT_TRUE(says(err, "group 7") && says(err, "'fn0'")) << err;
+  err = L.attach_ranges("fn1", {{kLow, a}, {kHigh, e}});
+  EXPECT_TRUE(says(err, "group 7")) << err;
+  ASSERT_EQ(L.attach_ranges("fn1", {{kLow, a}, {kHigh, c}}), "");
+  EXPECT_EQ(b.handle_of(Requester::pci(0x200)), b.handle_of(Requester::pci(0x201)));  // one split domain
+
+  // attach_pasid: a member's PASID set may not leave the group's objects.
+  ASSERT_EQ(L.detach("fn1"), "");
+  err = L.attach_pasid("fn1", 5, e);  // fn1 would reach only E, fn0 only A and C
+  EXPECT_TRUE(says(err, "group 7") && says(err, "object " + std::to_string(e) + " (PASID 5)")) << err;
+  ASSERT_EQ(L.attach_pasid("fn0", 5, e), "");  // fn0's set grows: fn1 (nothing attached) is not in the way
+  ASSERT_EQ(L.attach_ranges("fn1", {{kLow, a}, {kHigh, c}}), "");  // a subset of fn0's
+  err = L.attach_pasid("fn1", 5, c);  // the same PASID to another object
+  EXPECT_TRUE(says(err, "group 7")) << err;
+  EXPECT_EQ(L.attach_pasid("fn1", 5, e), "");
+}
+
+// PAPR-like unit: the default window and the dynamic one, each its own IOAS,
+// as the two windows of a PPC IOAS split into two (one per window).
+TEST(Ioas, DefaultAndDynamicWindowEachTheirOwnIoas) {
+  IoasLayer L({});
+  WindowedBackend b;
+  L.register_device("fn0", Requester::pe(3), 3, &b);
+  const uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull}), c = L.ioas_alloc(IoasOptions{0, ~0ull});
+  ASSERT_EQ(L.attach("fn0", a), "");
+  DmaWindow ddw;
+  ASSERT_EQ(L.create_dma_window("fn0", 16, 1ull << 32, &ddw), "");
+  const IovaRange dflt{0, WindowedBackend::kDefaultSize - 1};
+  ASSERT_EQ(L.attach_ranges("fn0", {{dflt, a}, {ddw.range, c}}), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt}));
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{ddw.range}));
+  uint64_t ia = 0, ic = 0;
+  ASSERT_EQ(L.map(a, &ia, 0x200000, 0x10000, Perm{}, false), "");
+  ASSERT_EQ(L.map(c, &ic, 0x400000, 0x10000, Perm{}, false), "");
+  EXPECT_TRUE(dflt.contains(ia, ia + 0xffff));
+  EXPECT_TRUE(ddw.range.contains(ic, ic + 0xffff));
+  // The dynamic window holds C's mapping: removing it is refused.
+  EXPECT_TRUE(says(L.remove_dma_window("fn0", ddw.liobn), "IOAS " + std::to_string(c)));
+}
+
+// The refusal as docs/kernel-model.md shows it.
+TEST(Ioas, GroupRefusalSaysWhatEachWouldHave) {
+  IoasLayer L({kTestHole});
+  FakeBackend b;
+  L.register_device("fn0", Requester::pci(0x200), 7, &b);
+  L.register_device("fn1", Requester::pci(0x201), 7, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
+  ASSERT_EQ(a, 1u);
+  ASSERT_EQ(c, 2u);
+  ASSERT_EQ(L.attach("fn0", a), "");
+  EXPECT_EQ(L.attach("fn1", c),
+            "refused: device 'fn1' is in IOMMU group 7 with 'fn0', which is attached to object 1 (all IOVAs); 'fn1' "
+            "would be attached to object 2 (all IOVAs); a group cannot be split across address spaces (attach the "
+            "whole group to one IOAS set)");
+}

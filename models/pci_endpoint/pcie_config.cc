@@ -32,9 +32,12 @@ PcieConfigSpace::PcieConfigSpace(const PcieConfigParams& p, const PcieLinkParams
   map_.set_allowed_sizes(RegisterMap::kSize1 | RegisterMap::kSize2 | RegisterMap::kSize4);
   for (unsigned i = 0; i < 6; ++i) {
     const PcieBarParams& b = p_.bars[i];
-    if (b.size && (b.size < 16 || (b.size & (b.size - 1))))
-      throw std::invalid_argument("BAR" + std::to_string(i) + " size must be a power of two >= 16");
+    if (b.size && (b.size < (b.io ? 4u : 16u) || (b.size & (b.size - 1))))
+      throw std::invalid_argument("BAR" + std::to_string(i) + " size must be a power of two >= " +
+                                  (b.io ? "4 (I/O)" : "16 (memory)"));
     if (b.size && b.is64 && i == 5) throw std::invalid_argument("BAR5 cannot be 64-bit");
+    if (b.io && (b.is64 || b.size < 4 || b.size > 256))
+      throw std::invalid_argument("BAR" + std::to_string(i) + ": an I/O BAR is 32-bit, 4 to 256 bytes");
   }
   build_header();
   build_pcie(link);
@@ -53,8 +56,12 @@ PcieConfigSpace::PcieConfigSpace(const PcieConfigParams& p, const PcieLinkParams
 void PcieConfigSpace::build_header() {
   map_.add(def("VENDOR_ID", VENDOR_ID, 2, p_.vendor_id & 0xffff));
   map_.add(def("DEVICE_ID", DEVICE_ID, 2, p_.device_id & 0xffff));
+  // I/O Space Enable is writable only in a function with an I/O BAR (PCI Local Bus 3.0 section 6.2.2).
+  bool has_io = false;
+  for (const PcieBarParams& b : p_.bars) has_io = has_io || (b.size && b.io);
   Register& cmd = map_.add(def("COMMAND", COMMAND, 2, 0,
-                               CMD_MEMORY | CMD_BUS_MASTER | CMD_PARITY | CMD_SERR | CMD_INTX_DISABLE));
+                               (has_io ? CMD_IO : 0) | CMD_MEMORY | CMD_BUS_MASTER | CMD_PARITY | CMD_SERR |
+                                   CMD_INTX_DISABLE));
   cmd.on_write = [this](Register&, uint64_t, uint64_t) { if (on_enable_change) on_enable_change(); };
   map_.add(def("STATUS", STATUS, 2, STS_CAP_LIST, 0,
                STS_MASTER_DATA_PARITY | STS_SIG_TARGET_ABORT | STS_RCVD_TARGET_ABORT | STS_RCVD_MASTER_ABORT |
@@ -73,6 +80,10 @@ void PcieConfigSpace::build_header() {
     const uint64_t off = BAR0 + 4 * i;
     if (!b.size) {
       map_.add(def(kBarNames[i], off, 4, 0));
+      continue;
+    }
+    if (b.io) {  // bit 0 = 1: I/O space; bit 1 reserved; address from bit 2
+      map_.add(def(kBarNames[i], off, 4, 0x1, ~(b.size - 1) & 0xfffffffcull));
       continue;
     }
     const uint64_t type = (b.is64 ? 0x4 : 0x0) | (b.prefetchable ? 0x8 : 0x0);
@@ -216,7 +227,7 @@ uint16_t PcieConfigSpace::command() const { return static_cast<uint16_t>(value(C
 
 uint64_t PcieConfigSpace::bar_address(unsigned i) const {
   if (i >= 6 || !p_.bars[i].size) return 0;
-  uint64_t lo = value(BAR0 + 4 * i) & ~0xfull;
+  uint64_t lo = value(BAR0 + 4 * i) & (p_.bars[i].io ? ~0x3ull : ~0xfull);
   uint64_t hi = p_.bars[i].is64 ? value(BAR0 + 4 * (i + 1)) : 0;
   return ((hi << 32) | lo) & ~(p_.bars[i].size - 1);
 }
@@ -224,7 +235,7 @@ uint64_t PcieConfigSpace::bar_address(unsigned i) const {
 int PcieConfigSpace::bar_hit(uint64_t addr, uint64_t* offset) const {
   if (!memory_enabled()) return -1;
   for (unsigned i = 0; i < 6; ++i) {
-    if (!p_.bars[i].size) continue;
+    if (!p_.bars[i].size || p_.bars[i].io) continue;  // memory decode only
     const uint64_t base = bar_address(i);
     if (base && addr >= base && addr - base < p_.bars[i].size) {
       if (offset) *offset = addr - base;

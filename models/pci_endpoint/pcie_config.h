@@ -93,6 +93,7 @@ struct PcieBarParams {
   uint64_t size = 0;        // bytes, power of two >= 16 (0: BAR not implemented)
   bool is64 = true;         // 64-bit memory BAR (uses the next BAR slot)
   bool prefetchable = false;
+  bool io = false;          // I/O Space BAR (bit 0 set, 32-bit; PCI Local Bus 3.0 section 6.2.5.1), size <= 256
 };
 
 // The identity a device's config space reports; a device's own params decide
@@ -145,6 +146,7 @@ public:
   // Decoded state.
   uint16_t command() const;
   bool memory_enabled() const { return command() & pcicfg::CMD_MEMORY; }
+  bool io_enabled() const { return command() & pcicfg::CMD_IO; }
   bool bus_master() const { return command() & pcicfg::CMD_BUS_MASTER; }
   uint64_t bar_address(unsigned i) const;          // programmed base (size-aligned)
   uint64_t bar_size(unsigned i) const { return p_.bars[i].size; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/byte_order.h"
 #include "common/params.h"
 
 namespace iommusim {
@@ -28,6 +29,13 @@ PcieConfigParams with_bar0(PcieConfigParams c, uint64_t size) {
   c.msix_bar = 0;
   return c;
 }
+PcieConfigParams with_io_bar(PcieConfigParams c, bool io_bar) {
+  if (!io_bar) return c;
+  c.bars[2].size = 8;
+  c.bars[2].is64 = false;
+  c.bars[2].io = true;
+  return c;
+}
 }  // namespace
 
 PcieEndpoint::PcieEndpoint(sc_core::sc_module_name name, const PcieEndpointParams& params, uint64_t bar0_size,
@@ -36,11 +44,12 @@ PcieEndpoint::PcieEndpoint(sc_core::sc_module_name name, const PcieEndpointParam
       dma("dma"),
       cfg("cfg"),
       mmio("mmio"),
+      io("io"),
       p_(params),
       stats_(basename(), parent_stats),
       trace_(trace),
       link_(params.link),
-      config_(with_bar0(params.config, bar0_size), params.link),
+      config_(with_io_bar(with_bar0(params.config, bar0_size), params.io_bar), params.link),
       bar0_("bar0", bar0_size, Endian::Little, HolePolicy::ReadZeroWriteIgnore),
       mmio_reads_(stats_.counter("mmio_reads", "host reads of BAR0 registers")),
       mmio_writes_(stats_.counter("mmio_writes", "host writes of BAR0 registers (doorbells included)")),
@@ -51,7 +60,12 @@ PcieEndpoint::PcieEndpoint(sc_core::sc_module_name name, const PcieEndpointParam
     std::string e = p_.link.validate();
     if (!e.empty()) throw std::invalid_argument(std::string(this->name()) + ": link." + e);
   }
-  p_.config = with_bar0(p_.config, bar0_size);
+  p_.config = with_io_bar(with_bar0(p_.config, bar0_size), p_.io_bar);
+  if (p_.io_bar) {
+    io.register_b_transport(this, &PcieEndpoint::io_b_transport);
+    io_accesses_ = &stats_.counter("io_accesses", "host accesses of the I/O BAR (IOADDR and IODATA)");
+    io_errors_ = &stats_.counter("io_errors", "I/O BAR accesses refused (I/O space disabled, bad offset or size)");
+  }
   cfg.register_b_transport(this, &PcieEndpoint::cfg_b_transport);
   cfg.register_transport_dbg(this, &PcieEndpoint::cfg_transport_dbg);
   mmio.register_b_transport(this, &PcieEndpoint::mmio_b_transport);
@@ -170,6 +184,41 @@ void PcieEndpoint::mmio_b_transport(tlm::tlm_generic_payload& trans, sc_time& de
   if (link_.enabled() && !wr) t = link_.serialize_up(t, m.wire_bytes(TlpKind::Completion, len)) + link_.latency();
   delay = t - sc_core::sc_time_stamp();
   if (wr && trans.is_response_ok()) on_mmio_write(trans.get_address());
+}
+
+// IOADDR (offset 0) selects a BAR0 register, IODATA (offset 4) is that
+// register; both DWORD-only. Refused (Unsupported Request) while I/O Space
+// Enable is clear.
+tlm::tlm_response_status PcieEndpoint::io_access(tlm::tlm_generic_payload& trans) {
+  const uint64_t off = trans.get_address();
+  if (!config_.io_enabled() || trans.get_data_length() != 4 || (off != 0 && off != 4) || trans.get_byte_enable_ptr())
+    return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  uint8_t* data = trans.get_data_ptr();
+  if (off == 0) {
+    if (trans.is_write()) io_addr_ = load_le32(data) & static_cast<uint32_t>((bar0_.size() - 1) & ~3ull);
+    else store_le32(data, io_addr_);
+    return tlm::TLM_OK_RESPONSE;
+  }
+  trans.set_address(io_addr_);
+  register_map_transport(bar0_, trans);
+  trans.set_address(off);
+  if (trans.is_response_ok() && trans.is_write()) on_mmio_write(io_addr_);
+  return trans.get_response_status();
+}
+
+void PcieEndpoint::io_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+  const uint32_t len = trans.get_data_length();
+  sc_time t = sc_core::sc_time_stamp() + delay;
+  const PcieLinkModel& m = link_.model();
+  const bool wr = trans.is_write();
+  if (link_.enabled()) t = link_.send_down(t, m.wire_bytes(wr ? TlpKind::MemWrite : TlpKind::MemRead, len));
+  t += sc_time(p_.mmio_latency_ns, sc_core::SC_NS);
+  ++*io_accesses_;
+  const tlm::tlm_response_status st = io_access(trans);
+  trans.set_response_status(st);
+  if (st != tlm::TLM_OK_RESPONSE) ++*io_errors_;
+  if (link_.enabled()) t = link_.serialize_up(t, m.wire_bytes(TlpKind::Completion, wr ? 0 : len)) + link_.latency();
+  delay = t - sc_core::sc_time_stamp();
 }
 
 }  // namespace iommusim

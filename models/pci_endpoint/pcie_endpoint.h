@@ -16,6 +16,14 @@
 //                       access is timed over the link (a write: one MWr
 //                       downstream; a read: MRd down, CplD up) plus
 //                       mmio_latency_ns inside the device.
+//   io      (target)    BAR2, an 8-byte I/O BAR (with io_bar; unbound
+//                       otherwise): IOADDR at offset 0 holds a BAR0 register
+//                       offset, IODATA at offset 4 reads or writes that
+//                       register, 4-byte accesses only (the 8254x's
+//                       I/O-mapped register access: Linux e1000_hw.c
+//                       e1000_write_reg_io). Answers only while I/O Space
+//                       Enable is set; timed as a non-posted request over the
+//                       link (an I/O write is completed, PCIe Base 2.1.1.2).
 // A function answers memory accesses (MMIO) only while Memory Space Enable is
 // set and issues DMA only while Bus Master Enable is set; otherwise an access
 // gets TLM_ADDRESS_ERROR_RESPONSE (Unsupported Request) and a DMA is not issued.
@@ -44,7 +52,10 @@ namespace iommusim {
 #define IOMMUSIM_PCIE_ENDPOINT_PARAMS(P)                                                                   \
   IOMMUSIM_PCIE_REQUESTER_ID_PARAM(P)                                                                      \
   P(double, mmio_latency_ns, "mmio_latency_ns", 20.0, in_range(0.0, 1e6), "ns",                            \
-    "register access latency inside the device", "assumption")
+    "register access latency inside the device", "assumption")                                             \
+  P(bool, io_bar, "io_bar", false, boolean(), "",                                                           \
+    "BAR2: an 8-byte I/O BAR with IOADDR/IODATA access to BAR0's registers",                               \
+    "Intel 8254x: IOADDR at 0, IODATA at 4 of its I/O BAR (Linux e1000_hw.c); off: no I/O BAR")
 
 struct PcieEndpointParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PCIE_ENDPOINT_PARAMS)
@@ -58,6 +69,8 @@ public:
   tlm_utils::simple_initiator_socket<PcieEndpoint> dma;
   tlm_utils::simple_target_socket<PcieEndpoint> cfg;
   tlm_utils::simple_target_socket<PcieEndpoint> mmio;
+  tlm_utils::simple_target_socket_optional<PcieEndpoint> io;
+  bool has_io_bar() const { return p_.io_bar; }
 
   PcieConfigSpace& config_space() { return config_; }
   RegisterMap& bar0() { return bar0_; }
@@ -108,6 +121,11 @@ protected:
 private:
   void cfg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   void mmio_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void io_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  tlm::tlm_response_status io_access(tlm::tlm_generic_payload& trans);
+  uint32_t io_addr_ = 0;                // IOADDR: the BAR0 offset IODATA reaches
+  Counter* io_accesses_ = nullptr;      // with io_bar only (the other endpoints' stats stay as they were)
+  Counter* io_errors_ = nullptr;
   unsigned cfg_transport_dbg(tlm::tlm_generic_payload& trans);
   void msix_thread();
   void build_msix_table();

@@ -109,4 +109,6 @@ TEST(Pseries, WhatThePlatformRefuses) {
   EXPECT_NE(elaborate_error({"system.endpoints=t0", "t0.kind=tg", "t0.pe=511"}).find("reserved"), std::string::npos);
   EXPECT_NE(elaborate_error({"system.endpoints=t0", "t0.kind=tg", "hv.ram_base=0"}).find("overlaps"),
             std::string::npos);
+  EXPECT_NE(elaborate_error({"system.endpoints=n0", "n0.kind=nic", "n0.io_bar=true"}).find("n0.io_bar"),
+            std::string::npos);
 }

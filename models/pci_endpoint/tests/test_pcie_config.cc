@@ -247,3 +247,30 @@ TEST(PcieConfig, AccessSizes) {
   t.set_streaming_width(8);
   EXPECT_NE(c.transport(t), tlm::TLM_OK_RESPONSE);  // 8-byte config accesses do not exist
 }
+
+// An I/O BAR (PCI Local Bus 3.0 section 6.2.5.1): bit 0 reads 1 (I/O space),
+// bit 1 reserved, address bits from bit 2; sized like a memory BAR. I/O
+// Space Enable (COMMAND bit 0) becomes writable (section 6.2.2).
+TEST(PcieConfig, IoBarSizingAndIoSpaceEnable) {
+  PcieConfigParams p;
+  p.bars[0] = {64 * 1024, true, false};
+  p.bars[2] = {8, false, false, true};
+  PcieConfigSpace c(p, PcieLinkParams());
+  EXPECT_EQ(rd(c, BAR0 + 8), 0x1u);
+  EXPECT_TRUE(c.write(BAR0 + 8, 4, 0xffffffff));
+  EXPECT_EQ(rd(c, BAR0 + 8), 0xfffffff9u);  // 8 bytes: address bits 31:3
+  EXPECT_TRUE(c.write(BAR0 + 8, 4, 0x101));
+  EXPECT_EQ(rd(c, BAR0 + 8), 0x101u);
+  EXPECT_EQ(c.bar_address(2), 0x100u);
+  EXPECT_FALSE(c.io_enabled());
+  EXPECT_TRUE(c.write(COMMAND, 2, 0x1 | CMD_MEMORY));
+  EXPECT_EQ(rd(c, COMMAND, 2), static_cast<uint32_t>(0x1 | CMD_MEMORY));
+  EXPECT_TRUE(c.io_enabled());
+  uint64_t off = 0;
+  EXPECT_EQ(c.bar_hit(0x100, &off), -1);  // an I/O address is not decoded as memory
+  PcieConfigParams bad = p;
+  bad.bars[2].size = 2;  // below the 4-byte minimum
+  EXPECT_THROW(PcieConfigSpace(bad, PcieLinkParams()), std::invalid_argument);
+  bad.bars[2] = {8, true, false, true};  // an I/O BAR is 32-bit
+  EXPECT_THROW(PcieConfigSpace(bad, PcieLinkParams()), std::invalid_argument);
+}
