@@ -62,9 +62,13 @@ struct IotlbVal {
 };
 // The IOTLB's secondary index: an entry's domain, page size and page number,
 // the only entries a page-selective invalidation of that domain may remove.
+// The page number is taken as covers() sees it, its page's address in 64 bits
+// (a key whose vpn << shift overflows covers the wrapped address).
 struct IotlbPageIndex {
   static uint64_t of(uint16_t did, unsigned size, uint64_t vpn) {
-    return vpn ^ (static_cast<uint64_t>(size) << 52) ^ (static_cast<uint64_t>(did) << 48);
+    const unsigned sh = 12 + 9 * size;
+    const uint64_t page = (vpn << sh) >> sh;
+    return page ^ (static_cast<uint64_t>(size) << 52) ^ (static_cast<uint64_t>(did) << 48);
   }
   static uint64_t key(const IotlbKey& k, const IotlbVal& v) { return of(v.did, k.size, k.vpn); }
 };
