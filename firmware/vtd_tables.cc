@@ -64,7 +64,8 @@ uint64_t PageTable::leaf_bits(const Perm& perm, bool large) const {
   return b;
 }
 
-std::string PageTable::map_one(uint64_t iova, uint64_t pa, unsigned leaf_level, const Perm& perm) {
+std::string PageTable::map_one(uint64_t iova, uint64_t pa, unsigned leaf_level, const Perm& perm,
+                               uint64_t* leaf_table) {
   uint64_t table = root_;
   for (unsigned level = levels_; level > leaf_level; --level) {
     uint64_t ea = table + 8 * level_index(iova, level);
@@ -81,6 +82,11 @@ std::string PageTable::map_one(uint64_t iova, uint64_t pa, unsigned leaf_level, 
     }
     table = e & ADDR_MASK;
   }
+  *leaf_table = table;
+  return map_leaf(table, iova, pa, leaf_level, perm);
+}
+
+std::string PageTable::map_leaf(uint64_t table, uint64_t iova, uint64_t pa, unsigned leaf_level, const Perm& perm) {
   uint64_t ea = table + 8 * level_index(iova, leaf_level);
   uint64_t e = mem_.read64(ea);
   if (present(e)) return "IOVA already mapped";
@@ -97,6 +103,11 @@ std::string PageTable::map(uint64_t iova, uint64_t pa, uint64_t size, const Perm
   if (iova >= limit || size > limit - iova) return "IOVA beyond the table's address width";
   if (!perm.read && !perm.write) return "mapping with neither read nor write permission";
   uint64_t done = 0;
+  // One walk down to a table page, then its entries in turn, as Linux does
+  // (drivers/iommu/intel/iommu.c, __domain_mapping): the next leaf of the
+  // same level is in the same table until its index wraps to 0.
+  uint64_t leaf_table = 0;
+  unsigned last_leaf = 0;
   while (done < size) {
     uint64_t v = iova + done, p = pa + done, left = size - done;
     unsigned leaf = 1;
@@ -105,7 +116,9 @@ std::string PageTable::map(uint64_t iova, uint64_t pa, uint64_t size, const Perm
       uint64_t ls = level_size(l);
       if (((v | p) & (ls - 1)) == 0 && left >= ls) { leaf = l; break; }
     }
-    std::string err = map_one(v, p, leaf, perm);
+    const bool same_table = leaf == last_leaf && level_index(v, leaf) != 0;
+    last_leaf = leaf;
+    std::string err = same_table ? map_leaf(leaf_table, v, p, leaf, perm) : map_one(v, p, leaf, perm, &leaf_table);
     if (!err.empty()) {
       if (done) unmap(iova, done);
       return err;

@@ -3,6 +3,7 @@
 #include "common/tlm_access.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace iommusim::fw {
 
@@ -51,6 +52,9 @@ Workload::Workload(sc_core::sc_module_name name, const WorkloadParams& p, IoasLa
       cpu_(cpu),
       ioas_id_(ioas_id),
       rng_(p.seed),
+      op_(parse_op(p.op)),
+      random_pattern_(p.pattern == "random"),
+      issue_delay_(p.issue_ns, SC_NS),
       stats_(basename(), parent_stats),
       completed_(stats_.counter("transactions", "DMA transactions completed (OK)")),
       errors_(stats_.counter("errors", "DMA transactions that got an error response (faults)")),
@@ -83,9 +87,18 @@ void Workload::finish(const std::string& failure) {
   done_ev_.notify(sc_core::SC_ZERO_TIME);
 }
 
+Workload::Op Workload::parse_op(const std::string& op) {
+  if (op == "write") return Op::Write;
+  if (op == "read") return Op::Read;
+  return Op::Mix;
+}
+
 tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len, bool write, bool with_pasid,
                                          uint32_t pasid, AddressType at, DmaExtension* ext_out) {
-  tlm::tlm_generic_payload t;
+  std::unique_ptr<tlm::tlm_generic_payload> own;
+  if (trans_busy_) own = std::make_unique<tlm::tlm_generic_payload>();
+  tlm::tlm_generic_payload& t = own ? *own : trans_;
+  if (!own) trans_busy_ = true;
   DmaExtension ext;
   ext.requester_id = static_cast<uint16_t>(p_.requester_id);
   ext.has_pasid = with_pasid;
@@ -98,9 +111,10 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
                                                                    : tlm::TLM_READ_COMMAND,
                  addr, data, len);
   t.set_extension(&ext);
-  sc_time delay(p_.issue_ns, SC_NS);
+  sc_time delay = issue_delay_;
   dma->b_transport(t, delay);
   t.clear_extension(&ext);
+  if (!own) trans_busy_ = false;
   wait(delay);
   if (ext_out) *ext_out = ext;
   if (at != AddressType::TranslationRequest) {
@@ -190,14 +204,14 @@ void Workload::msg_b_transport(tlm::tlm_generic_payload& t, sc_time&) {
 }
 
 bool Workload::next_write() {
-  if (p_.op == "write") return true;
-  if (p_.op == "read") return false;
+  if (op_ == Op::Write) return true;
+  if (op_ == Op::Read) return false;
   return (rng_() & 1) != 0;
 }
 
 uint64_t Workload::next_offset(uint64_t span, uint64_t i) {
   uint64_t slots = std::max<uint64_t>(1, span / p_.size);
-  uint64_t slot = p_.pattern == "random" ? rng_() % slots : i % slots;
+  uint64_t slot = random_pattern_ ? rng_() % slots : i % slots;
   return slot * p_.size;
 }
 
@@ -208,11 +222,16 @@ bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on
   while (done < len) {
     uint64_t a = addr + done;
     uint64_t n = std::min<uint64_t>({len - done, p_.burst, kPageSize - (a & (kPageSize - 1))});
-    buf_.assign(n, 0);
-    for (uint64_t k = 0; k + 8 <= n; k += 8) {
-      uint64_t v = ++seq_;
-      std::copy(reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 8, buf_.begin() + k);
+    // A sequence number in every 8 bytes, zeros in a shorter tail: every byte
+    // written once (no fill before the copy).
+    buf_.resize(n);
+    uint8_t* const b = buf_.data();
+    uint64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+      const uint64_t v = ++seq_;
+      std::memcpy(b + k, &v, 8);
     }
+    std::memset(b + k, 0, n - k);
     if (issue(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
     done += n;
   }
@@ -247,7 +266,7 @@ void Workload::run_streaming() {
   }
   for (uint64_t i = 0; i < p_.count; ++i) {
     bool write = next_write();
-    Perm perm{!write || p_.op == "mix", write || p_.op == "mix"};
+    Perm perm{!write || op_ == Op::Mix, write || op_ == Op::Mix};
     sc_time t0 = sc_core::sc_time_stamp();
     uint64_t iova = 0;
     err = ioas_.map(ioas_id_, &iova, pool[i % pool.size()], bsize, perm, false);

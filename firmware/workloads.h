@@ -165,7 +165,16 @@ private:
   PrgResponseCode prg_rc_ = PrgResponseCode::Success;
   uint16_t prgi_ = 0;
   uint64_t seq_ = 0;
+  // The configuration's strings, resolved once (the per-DMA path compares no strings).
+  enum class Op : uint8_t { Read, Write, Mix };
+  static Op parse_op(const std::string& op);
+  const Op op_;
+  const bool random_pattern_;
+  const sc_core::sc_time issue_delay_;
+  // One payload reused by every issue() (a payload's construction allocates
+  // its extension array); a nested issue() from another thread takes its own.
   tlm::tlm_generic_payload trans_;
+  bool trans_busy_ = false;
   DmaExtension ext_;
   std::vector<uint8_t> buf_;
 

@@ -151,3 +151,43 @@ TEST_F(TablesFixture, ScalableContextPasidDirectoryAndEntry) {
   EXPECT_EQ(ram.read_le(pea + 16, 8), 0x7000000u);
   EXPECT_NE(ct.set_pasid_entry(sid, 9000, pe), "");  // beyond the directory
 }
+
+namespace {
+// Counts the reads the table builder makes.
+struct CountingMemory : PhysMemory {
+  explicit CountingMemory(SparseMemory& m) : ram(m) {}
+  bool read(uint64_t pa, void* b, unsigned len) override {
+    ++reads;
+    return ram.read(pa, b, len);
+  }
+  bool write(uint64_t pa, const void* b, unsigned len) override { return ram.write(pa, b, len); }
+  SparseMemory& ram;
+  uint64_t reads = 0;
+};
+}  // namespace
+
+// A range is mapped with one walk per leaf table (Linux __domain_mapping),
+// not one per leaf: 4 MiB + 8 KiB of 4K pages from 2 MiB - 4 KiB touch four
+// page tables (one leaf, then two full, then one), each walked to once from
+// the root (three reads: PML4E, PDPE, PDE), then one read per leaf to check it
+// is free. Every page translates to its own address, across the table wraps.
+TEST_F(TablesFixture, MapWalksOncePerTablePage) {
+  CountingMemory counting(ram);
+  PageTable pt(counting, alloc, PageTable::Format::SecondLevel, 0);
+  const uint64_t iova = 0x1ff000, size = 0x402000, pages = size / 0x1000;
+  const uint64_t before = counting.reads;
+  ASSERT_EQ(pt.map(iova, 0x80000000, size, Perm{true, true}), "");
+  EXPECT_EQ(counting.reads - before, 4 * 3 + pages);
+  EXPECT_EQ(pt.leaves_4k(), pages);
+  for (uint64_t i = 0; i < pages; ++i) {
+    uint64_t pa = 0;
+    ASSERT_TRUE(pt.lookup(iova + i * 0x1000, &pa)) << i;
+    EXPECT_EQ(pa, 0x80000000 + i * 0x1000) << i;
+  }
+  // A map running into an existing page is refused and leaves nothing mapped.
+  ASSERT_EQ(pt.map(0x800000, 0x90000000, 0x1000, Perm{true, false}), "");
+  EXPECT_NE(pt.map(0x7fe000, 0xa0000000, 0x4000, Perm{true, false}), "");
+  EXPECT_FALSE(pt.lookup(0x7fe000, nullptr));
+  EXPECT_FALSE(pt.lookup(0x7ff000, nullptr));
+  EXPECT_TRUE(pt.lookup(0x800000, nullptr));
+}

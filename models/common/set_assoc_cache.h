@@ -36,6 +36,14 @@
 // by invalidate*(). peek() counts nothing. Dropped inserts of a disabled cache
 // count nothing.
 //
+// Secondary index (optional, the Index parameter): a cache that software
+// invalidates by something other than its lookup key (a page and domain, a
+// domain) names a type with `static uint64_t key(const Key&, const Value&)`;
+// the cache then keeps every valid entry linked under that key (SlotIndex),
+// and invalidate_indexed(key, pred) visits only the entries linked under it,
+// so its cost does not grow with the cache. Without an index (NoCacheIndex,
+// the default) nothing is kept and nothing changes on any path.
+//
 // Key and Value must be default-constructible and copy-assignable.
 #pragma once
 
@@ -47,6 +55,8 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "common/slot_index.h"
 
 namespace iommusim {
 
@@ -100,8 +110,13 @@ private:
   uint64_t state_;
 };
 
-template <typename Key, typename Value, typename Hash = std::hash<Key>, typename Eq = std::equal_to<Key>>
+// The default Index of SetAssocCache: no secondary index.
+struct NoCacheIndex {};
+
+template <typename Key, typename Value, typename Hash = std::hash<Key>, typename Eq = std::equal_to<Key>,
+          typename Index = NoCacheIndex>
 class SetAssocCache {
+  static constexpr bool kIndexed = !std::is_same<Index, NoCacheIndex>::value;
   static_assert(!std::is_same<Value, bool>::value && !std::is_same<Key, bool>::value,
                 "std::vector<bool> storage cannot hand out pointers; wrap the bool in a struct");
 
@@ -134,6 +149,7 @@ public:
       case ReplacementPolicy::RoundRobin: rr_.assign(sets_, 0); break;
       case ReplacementPolicy::Random: break;
     }
+    if constexpr (kIndexed) index_.reset(entries_);
   }
 
   bool enabled() const { return entries_ != 0; }
@@ -229,7 +245,9 @@ public:
       }
       keys_[slot(set, static_cast<unsigned>(w))] = k;
     }
-    values_[slot(set, static_cast<unsigned>(w))] = v;
+    const size_t s = slot(set, static_cast<unsigned>(w));
+    values_[s] = v;
+    if constexpr (kIndexed) index_.relink(static_cast<uint32_t>(s), Index::key(k, v));
     touch(set, static_cast<unsigned>(w));
     return evicted;
   }
@@ -242,9 +260,29 @@ public:
     for (size_t i = 0; i < entries_; ++i) {
       if (valid_[i] && pred(static_cast<const Key&>(keys_[i]), static_cast<const Value&>(values_[i]))) {
         valid_[i] = 0;
+        if constexpr (kIndexed) index_.unlink(static_cast<uint32_t>(i));
         ++n;
       }
     }
+    occupancy_ -= n;
+    ctr_.invalidations += n;
+    return n;
+  }
+
+  // invalidate_if(pred) over the entries whose Index::key is `index_key`
+  // only: the same entries go as with invalidate_if(pred) when pred holds
+  // only for entries with that index key.
+  template <class Pred>
+  size_t invalidate_indexed(uint64_t index_key, Pred pred) {
+    static_assert(kIndexed, "invalidate_indexed needs a cache with an Index");
+    size_t n = 0;
+    index_.for_each_in(index_key, [&](uint32_t i) {
+      if (valid_[i] && pred(static_cast<const Key&>(keys_[i]), static_cast<const Value&>(values_[i]))) {
+        valid_[i] = 0;
+        index_.unlink(i);
+        ++n;
+      }
+    });
     occupancy_ -= n;
     ctr_.invalidations += n;
     return n;
@@ -256,6 +294,7 @@ public:
     const int w = find_way(set, k);
     if (w < 0) return false;
     valid_[slot(set, static_cast<unsigned>(w))] = 0;
+    if constexpr (kIndexed) index_.unlink(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))));
     --occupancy_;
     ++ctr_.invalidations;
     return true;
@@ -264,6 +303,7 @@ public:
   size_t invalidate_all() {
     const size_t n = occupancy_;
     std::fill(valid_.begin(), valid_.end(), 0);
+    if constexpr (kIndexed) index_.clear();
     occupancy_ = 0;
     ctr_.invalidations += n;
     return n;
@@ -375,6 +415,7 @@ private:
   std::vector<uint8_t> tree_;    // TreePLRU: ways-1 node bits per set
   std::vector<unsigned> rr_;     // RoundRobin: next victim per set
   SplitMix64 rng_;               // Random
+  SlotIndex index_;              // Index only
   uint64_t tick_ = 0;
   size_t occupancy_ = 0;
   CacheCounters ctr_;

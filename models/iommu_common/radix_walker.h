@@ -145,7 +145,14 @@ struct WalkCacheEntry {
   uint32_t attrs = 0;        // permissions accumulated down to and including this entry
   uint32_t table_flags = 0;  // the next table's flags (TableFormat::next_table)
 };
-using WalkCache = SetAssocCache<WalkCacheKey, WalkCacheEntry, WalkCacheKeyHash>;
+// Walk caches are invalidated by domain (VT-d 6.5.2.3: a domain- or
+// page-selective IOTLB invalidation without IH drops the domain's
+// paging-structure entries), so they are indexed by it.
+struct WalkCacheDomainIndex {
+  static uint64_t key(const WalkCacheKey& k, const WalkCacheEntry&) { return k.domain; }
+};
+using WalkCache = SetAssocCache<WalkCacheKey, WalkCacheEntry, WalkCacheKeyHash, std::equal_to<WalkCacheKey>,
+                                WalkCacheDomainIndex>;
 
 // One cached level of a walker: its geometry and how its stats are named.
 struct WalkCacheLevel {
@@ -191,6 +198,13 @@ public:
   size_t invalidate_if(Pred pred) {
     size_t n = 0;
     for (auto& c : caches_) n += c->invalidate_if(pred);
+    return n;
+  }
+  // invalidate_if(pred) over the entries of `domain` only (pred sees no other).
+  template <typename Pred>
+  size_t invalidate_domain(uint16_t domain, Pred pred) {
+    size_t n = 0;
+    for (auto& c : caches_) n += c->invalidate_indexed(domain, pred);
     return n;
   }
   // Misses of the cache of `level` (0 if not cached).

@@ -60,7 +60,19 @@ struct IotlbVal {
   bool dirty = true;          // D already set (or not tracked): a write hit needs no walk
   bool dtlb = false, prq = false;
 };
-using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash>;
+// The IOTLB's secondary index: an entry's domain, page size and page number,
+// the only entries a page-selective invalidation of that domain may remove.
+// The page number is taken as covers() sees it, its page's address in 64 bits
+// (a key whose vpn << shift overflows covers the wrapped address).
+struct IotlbPageIndex {
+  static uint64_t of(uint16_t did, unsigned size, uint64_t vpn) {
+    const unsigned sh = 12 + 9 * size;
+    const uint64_t page = (vpn << sh) >> sh;
+    return page ^ (static_cast<uint64_t>(size) << 52) ^ (static_cast<uint64_t>(did) << 48);
+  }
+  static uint64_t key(const IotlbKey& k, const IotlbVal& v) { return of(v.did, k.size, k.vpn); }
+};
+using Iotlb = SetAssocCache<IotlbKey, IotlbVal, IotlbKeyHash, std::equal_to<IotlbKey>, IotlbPageIndex>;
 
 // One IOTLB invalidation: every entry that matches all the enabled criteria
 // goes. No criterion: global. The page criterion covers 4 KiB << min(am, 52)
@@ -94,9 +106,36 @@ struct IotlbInvalidation {
   }
 };
 
-// The model's IOTLB under an invalidation; returns the entries removed.
+// A page-selective invalidation through the page index: for each page size,
+// the pages of that size overlapping the invalidated range. Returns false
+// (nothing done) when that is more probes than the cache has entries, where
+// a scan is cheaper; the same entries go either way (covers() decides).
+inline bool invalidate_pages_indexed(Iotlb& iotlb, const IotlbInvalidation& inv, size_t* removed) {
+  const uint64_t size = 4096ull << (inv.am < 52 ? inv.am : 52);  // 0 at am = 52: every address
+  const uint64_t base = inv.addr & ~(size - 1), last = base + size - 1;
+  uint64_t probes = 0;
+  for (unsigned code = 0; code < 3; ++code) {
+    const unsigned sh = 12 + 9 * code;
+    probes += (last >> sh) - (base >> sh) + 1;
+    if (size == 0 || probes > iotlb.entries()) return false;
+  }
+  const auto pred = [&inv](const IotlbKey& k, const IotlbVal& v) { return inv.covers(k, v); };
+  size_t n = 0;
+  for (unsigned code = 0; code < 3; ++code) {
+    const unsigned sh = 12 + 9 * code;
+    for (uint64_t vpn = base >> sh; vpn <= last >> sh; ++vpn)
+      n += iotlb.invalidate_indexed(IotlbPageIndex::of(inv.did, code, vpn), pred);
+  }
+  *removed = n;
+  return true;
+}
+
+// The model's IOTLB under an invalidation; returns the entries removed. A
+// page-selective one costs the pages it names, not the cache's size.
 inline size_t invalidate(Iotlb& iotlb, const IotlbInvalidation& inv) {
   if (inv.is_global()) return iotlb.invalidate_all();
+  size_t n = 0;
+  if (inv.match_page && inv.match_did && invalidate_pages_indexed(iotlb, inv, &n)) return n;
   return iotlb.invalidate_if([&inv](const IotlbKey& k, const IotlbVal& v) { return inv.covers(k, v); });
 }
 

@@ -271,11 +271,17 @@ FaultReason Walker::commit_fl_leaf(const FlCtx& ctx, const FlResult& r, bool wri
 
 size_t Walker::invalidate_sl(int did) {
   if (did < 0) return sl_->invalidate_all();
-  return sl_->invalidate_if([did](const iommu::WalkCacheKey& k, const iommu::WalkCacheEntry&) { return k.domain == did; });
+  return sl_->invalidate_domain(static_cast<uint16_t>(did),
+                                [](const iommu::WalkCacheKey&, const iommu::WalkCacheEntry&) { return true; });
 }
 
 size_t Walker::invalidate_fl(int did, int64_t pasid) {
   if (did < 0 && pasid < 0) return fl_->invalidate_all();
+  if (did >= 0)
+    return fl_->invalidate_domain(static_cast<uint16_t>(did),
+                                  [pasid](const iommu::WalkCacheKey& k, const iommu::WalkCacheEntry&) {
+                                    return pasid < 0 || k.space == static_cast<uint32_t>(pasid);
+                                  });
   return fl_->invalidate_if([did, pasid](const iommu::WalkCacheKey& k, const iommu::WalkCacheEntry&) {
     return (did < 0 || k.domain == did) && (pasid < 0 || k.space == static_cast<uint32_t>(pasid));
   });

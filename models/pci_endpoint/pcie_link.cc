@@ -187,29 +187,29 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   // Best fit, so that threads running ahead in their quantum do not make a
   // thread behind them wait: the free slot released latest but no later than
   // t; failing that, the one released first.
-  int fit = -1, first = -1;
-  for (size_t i = 0; i < free_at.size(); ++i) {
-    if (busy[i]) continue;
-    const int ii = static_cast<int>(i);
-    if (free_at[i] <= t) {
-      if (fit < 0 || free_at[i] > free_at[static_cast<size_t>(fit)]) fit = ii;
-    } else if (first < 0 || free_at[i] < free_at[static_cast<size_t>(first)]) {
-      first = ii;
-    }
-  }
-  const int best = fit >= 0 ? fit : first;
-  if (best >= 0) {
-    busy[static_cast<size_t>(best)] = 1;
-    *start = std::max(t, free_at[static_cast<size_t>(best)]);
-    return best;
-  }
-  return -2;  // all slots held: wait for a release
+  if (free.empty()) return -2;  // all slots held: wait for a release
+  auto it = std::upper_bound(free.begin(), free.end(), t, [](const sc_core::sc_time& x, const Free& f) {
+    return x < f.at;
+  });
+  if (it != free.begin()) --it;
+  const int idx = it->idx;
+  *start = std::max(t, it->at);
+  free.erase(it);
+  return idx;
 }
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
   if (idx < 0) return;
-  free_at[static_cast<size_t>(idx)] = at;
-  busy[static_cast<size_t>(idx)] = 0;
+  const auto it = std::upper_bound(free.begin(), free.end(), at, [](const sc_core::sc_time& x, const Free& f) {
+    return x < f.at;
+  });
+  free.insert(it, Free{at, idx});
+}
+
+void PcieLinkTiming::Pool::reset(uint32_t slots) {
+  free.clear();
+  free.reserve(slots);
+  for (uint32_t i = 0; i < slots; ++i) free.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
 }
 
 PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
@@ -217,11 +217,9 @@ PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
   const double bpns = model_.bytes_per_ns();
   up_.set_bandwidth(bpns);
   down_.set_bandwidth(bpns);
-  tags_.free_at.assign(std::max<uint32_t>(1, p.tags), sc_core::SC_ZERO_TIME);
-  tags_.busy.assign(tags_.free_at.size(), 0);
+  tags_.reset(std::max<uint32_t>(1, p.tags));
   credits_.unlimited = p.posted_credits == 0;
-  credits_.free_at.assign(std::max<uint32_t>(1, p.posted_credits), sc_core::SC_ZERO_TIME);
-  credits_.busy.assign(credits_.free_at.size(), 0);
+  credits_.reset(std::max<uint32_t>(1, p.posted_credits));
 }
 
 sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t wire_bytes,

@@ -195,12 +195,21 @@ public:
   double down_utilization(const sc_core::sc_time& over) const;
 
 private:
-  // Pool of slots reserved now and released later (tags, credits).
+  // Pool of slots reserved now and released later (tags, credits). The free
+  // slots are kept sorted by the time they were released, so that acquire()
+  // finds its slot by a binary search instead of a scan of every slot. Slots
+  // differ only in that time: which of two with the same time is taken does
+  // not show.
   struct Pool {
-    std::vector<sc_core::sc_time> free_at;
-    std::vector<uint8_t> busy;
+    struct Free {
+      sc_core::sc_time at;
+      int idx;
+    };
+    std::vector<Free> free;  // ascending by `at`
     bool unlimited = false;
-    // Index of the slot freeing first, and when.
+    void reset(uint32_t slots);
+    // A slot: the free one released latest but no later than t, else the one
+    // released first; its index and when it can start (-2: all held).
     int acquire(const sc_core::sc_time& t, sc_core::sc_time* start);
     void release(int idx, const sc_core::sc_time& at);
   };

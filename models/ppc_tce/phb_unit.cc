@@ -168,18 +168,22 @@ void PhbUnit::forward_pages(tlm::tlm_generic_payload& t, uint16_t rid, bool writ
       [this](tlm::tlm_generic_payload& piece, uint64_t o, sc_time& d) { forward(piece, o, d); }, delay);
 }
 
+// A translation takes its slot before it works (TranslationAccounting::admit),
+// so its TCE and RTT reads are issued while it holds the slot, as on VT-d.
 DmaTranslation PhbUnit::timed_translate(uint16_t rid, uint64_t addr, bool write, sc_time& delay) {
-  const sc_time now = simcontext()->time_stamp() + delay;
+  const sc_time arrive = simcontext()->time_stamp() + delay;
+  const sc_time start = accounting_.admit(arrive);
   sc_time took = SC_ZERO_TIME;
-  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(took, now);
-  if (accounting_.tracing()) return traced_translate(rid, addr, write, now, cost, took, delay);
+  iommu::TimingPolicy cost = iommu::TimingPolicy::loosely_timed(took, start);
+  if (accounting_.tracing()) return traced_translate(rid, addr, write, arrive, start, cost, took, delay);
   const DmaTranslation r = xlate_.translate(rid, addr, write, cost);
-  accounting_.account(now, took, delay, r.ok(), addr, rid);
+  accounting_.account_queued(arrive, start, took, delay, r.ok(), addr, rid);
   return r;
 }
 
-DmaTranslation PhbUnit::traced_translate(uint16_t rid, uint64_t addr, bool write, const sc_time& now,
-                                         iommu::TimingPolicy& cost, sc_time& took, sc_time& delay) {
+DmaTranslation PhbUnit::traced_translate(uint16_t rid, uint64_t addr, bool write, const sc_time& arrive,
+                                         const sc_time& start, iommu::TimingPolicy& cost, sc_time& took,
+                                         sc_time& delay) {
   const TraceScope scope = accounting_.new_scope();
   cost.set_trace(&scope);  // the walk and its TCE reads nest in the translation's slice
   const DmaTranslation r = xlate_.translate(rid, addr, write, cost);
@@ -187,7 +191,7 @@ DmaTranslation PhbUnit::traced_translate(uint16_t rid, uint64_t addr, bool write
   if (r.ok()) args.pa(r.out).size(r.page_size).result("ok");
   else args.result(to_string(r.status));
   const char* event = !r.ok() ? "translate: fault" : r.tce_cache_hit ? "translate: TCE cache hit" : "translate: TCE cache miss";
-  accounting_.account(now, took, delay, event, args, scope.txn);
+  accounting_.account_queued(arrive, start, took, delay, event, args, scope.txn);
   return r;
 }
 

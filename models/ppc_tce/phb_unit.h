@@ -113,8 +113,9 @@ private:
   void msi(tlm::tlm_generic_payload& t, uint16_t rid, sc_core::sc_time& delay);
   DmaTranslation timed_translate(uint16_t rid, uint64_t addr, bool write, sc_core::sc_time& delay);
   // The same with a trace: one slice named for how the TCE cache answered, the walk inside it.
-  DmaTranslation traced_translate(uint16_t rid, uint64_t addr, bool write, const sc_core::sc_time& now,
-                                  iommu::TimingPolicy& cost, sc_core::sc_time& took, sc_core::sc_time& delay);
+  DmaTranslation traced_translate(uint16_t rid, uint64_t addr, bool write, const sc_core::sc_time& arrive,
+                                  const sc_core::sc_time& start, iommu::TimingPolicy& cost, sc_core::sc_time& took,
+                                  sc_core::sc_time& delay);
   // Answers a refused access (and freezes the PE when the cause is an error of its own).
   void refuse(tlm::tlm_generic_payload& t, const DmaTranslation& r, uint16_t rid, bool write, sc_core::sc_time& delay);
   void forward(tlm::tlm_generic_payload& t, uint64_t out, sc_core::sc_time& delay);

@@ -98,3 +98,41 @@ TEST(CliConcurrency, TwoHundredFiftySixSvmEnginesThroughVtd) {
   auto s = run_ini("conc_svm256", endpoints_ini("acc", 64, "profile = scalable", kSvm));
   expect_bounded(s, alone, 64 * 4, 64);
 }
+
+namespace {
+
+constexpr unsigned kPhbSlots = 4;  // phb0.translation_slots below: few, so that translations queue
+
+// n traffic generators in one PE of one bridge (PE setup is per PE, so one PE
+// keeps the bring-up short), each on its own 4 MiB of the default window.
+std::string phb_ini(unsigned n) {
+  std::string eps, sections;
+  for (unsigned i = 0; i < n; ++i) {
+    const std::string name = "tg" + std::to_string(i);
+    eps += (i ? "," : "") + name;
+    sections += "[" + name + "]\nrequester_id = " + std::to_string(0x100 + 8 * i) +
+                "\npe = 1\nkind = tg\nop = read\nsize = 64\npattern = random\nwindow_base = " +
+                std::to_string(0x40000000ull + i * 0x400000ull) + "\nwindow_size = 4M\noutstanding = 8\ncount = 300\n\n";
+  }
+  return "[system]\nplatform = pseries\nendpoints = " + eps + "\nphbs = phb0\n\n[phb0]\ntranslation_slots = " +
+         std::to_string(kPhbSlots) + "\ntce_cache.entries = 64\ntce_cache.ways = 4\n\n" + sections;
+}
+
+}  // namespace
+
+// 64 generators with 8 reads in flight each through one PHB with 4
+// translation slots: a TCE fetch queues behind at most the requests' data on
+// the memory channel, a translation behind at most in_flight / slots others.
+TEST(CliConcurrency, SixtyFourTrafficGeneratorsThroughOnePhb) {
+  auto alone = run_ini("conc_phb1", phb_ini(1));
+  auto s = run_ini("conc_phb64", phb_ini(64));
+  const double walk_alone = alone["system.phb0.walker.walk_latency.mean"];
+  ASSERT_GT(walk_alone, 0);
+  ASSERT_GT(s["system.phb0.walker.walk_latency.count"], 0);
+  EXPECT_EQ(s["system.tg63.transactions"], 300);
+  const double in_flight = 64 * 8, channel_backlog_ns = in_flight * 64 / 25.6;
+  EXPECT_LT(s["system.phb0.walker.walk_latency.p99"], alone["system.phb0.walker.walk_latency.p99"] + channel_backlog_ns);
+  EXPECT_LT(s["system.phb0.walker.walk_latency.mean"], 4 * walk_alone);
+  EXPECT_LT(s["system.phb0.translation_latency.mean"], 2.0 * (in_flight / kPhbSlots + 1) * walk_alone);
+  EXPECT_LT(s["system.sim_time"], 1e8);
+}

@@ -371,3 +371,95 @@ TEST(SetAssocCache, ProbeThenCommitIsALookup) {
   Cache odd(geom(6, 2, ReplacementPolicy::LRU));  // 3 sets: not indexed by mask
   EXPECT_FALSE(odd.indexed_by_mask());
 }
+
+namespace {
+// A secondary index by "domain": the value's low three bits, so that an
+// overwrite can move an entry from one domain to another.
+struct DomainOfValue {
+  static uint64_t key(const uint64_t&, const int& v) { return static_cast<uint64_t>(v) & 7; }
+};
+using IndexedCache = SetAssocCache<uint64_t, int, IdHash, std::equal_to<uint64_t>, DomainOfValue>;
+
+std::vector<std::pair<uint64_t, int>> contents(const Cache& c) {
+  std::vector<std::pair<uint64_t, int>> v;
+  c.for_each([&](uint64_t k, int x) { v.emplace_back(k, x); });
+  return v;
+}
+std::vector<std::pair<uint64_t, int>> contents(const IndexedCache& c) {
+  std::vector<std::pair<uint64_t, int>> v;
+  c.for_each([&](uint64_t k, int x) { v.emplace_back(k, x); });
+  return v;
+}
+}  // namespace
+
+// The indexed cache against the same cache without an index, which
+// invalidates by scanning: after every step of a random mix of fills,
+// overwrites (that move entries between domains), evictions, hits and
+// invalidations of every kind, both hold the same entries in the same ways
+// and count the same.
+TEST(SetAssocCache, IndexedInvalidationMatchesScan) {
+  for (ReplacementPolicy p : {ReplacementPolicy::LRU, ReplacementPolicy::TreePLRU, ReplacementPolicy::RoundRobin,
+                              ReplacementPolicy::Random}) {
+    for (unsigned entries : {4u, 64u, 256u}) {
+      Cache scan(geom(entries, 4, p, 7));
+      IndexedCache indexed(geom(entries, 4, p, 7));
+      SplitMix64 rng(entries * 31 + static_cast<unsigned>(p));
+      for (int step = 0; step < 4000; ++step) {
+        const uint64_t k = rng.next() % (entries * 3);
+        const int v = static_cast<int>(rng.next() % 64);
+        const uint64_t d = rng.next() % 8;
+        const auto in_domain_odd = [d](const uint64_t& key, const int& x) {
+          return (static_cast<uint64_t>(x) & 7) == d && (key & 1) == 1;
+        };
+        switch (rng.next() % 16) {
+          case 0: EXPECT_EQ(scan.invalidate(k), indexed.invalidate(k)); break;
+          case 1: EXPECT_EQ(scan.invalidate_if(in_domain_odd), indexed.invalidate_if(in_domain_odd)); break;
+          case 2:
+          case 3: EXPECT_EQ(scan.invalidate_if(in_domain_odd), indexed.invalidate_indexed(d, in_domain_odd)); break;
+          case 4: {
+            const auto in_domain = [d](const uint64_t&, const int& x) { return (static_cast<uint64_t>(x) & 7) == d; };
+            EXPECT_EQ(scan.invalidate_if(in_domain),
+                      indexed.invalidate_indexed(d, [](const uint64_t&, const int&) { return true; }));
+            break;
+          }
+          case 5:
+            if (step % 500 == 0) {
+              EXPECT_EQ(scan.invalidate_all(), indexed.invalidate_all());
+            }
+            break;
+          case 6:
+          case 7: EXPECT_EQ(scan.lookup(k) != nullptr, indexed.lookup(k) != nullptr); break;
+          default: EXPECT_EQ(scan.insert(k, v), indexed.insert(k, v)); break;
+        }
+        ASSERT_EQ(contents(scan), contents(indexed)) << "policy " << to_string(p) << " step " << step;
+      }
+      EXPECT_EQ(scan.occupancy(), indexed.occupancy());
+      EXPECT_EQ(scan.counters().invalidations, indexed.counters().invalidations);
+      EXPECT_EQ(scan.counters().evictions, indexed.counters().evictions);
+      EXPECT_GT(scan.counters().invalidations, 0u);
+    }
+  }
+}
+
+// invalidate_indexed visits only its key's entries: a predicate that would
+// take everything still takes only that domain's.
+TEST(SetAssocCache, IndexedInvalidationVisitsOnlyItsKey) {
+  IndexedCache c(geom(64, 4, ReplacementPolicy::LRU));
+  for (uint64_t k = 0; k < 40; ++k) c.insert(k, static_cast<int>(k));  // domain k % 8
+  EXPECT_EQ(c.invalidate_indexed(3, [](const uint64_t&, const int&) { return true; }), 5u);
+  EXPECT_EQ(c.occupancy(), 35u);
+  EXPECT_EQ(c.peek(3), nullptr);
+  EXPECT_EQ(c.peek(11), nullptr);
+  ASSERT_NE(c.peek(4), nullptr);
+  // Overwriting key 4 into domain 3 moves it under that key.
+  c.insert(4, 11);
+  EXPECT_EQ(c.invalidate_indexed(4, [](const uint64_t&, const int&) { return true; }), 4u);
+  ASSERT_NE(c.peek(4), nullptr);
+  EXPECT_EQ(c.invalidate_indexed(3, [](const uint64_t&, const int&) { return true; }), 1u);
+  EXPECT_EQ(c.peek(4), nullptr);
+  // After invalidate_all nothing is linked; a refill is found again.
+  c.invalidate_all();
+  EXPECT_EQ(c.invalidate_indexed(5, [](const uint64_t&, const int&) { return true; }), 0u);
+  c.insert(13, 5);
+  EXPECT_EQ(c.invalidate_indexed(5, [](const uint64_t&, const int&) { return true; }), 1u);
+}

@@ -103,11 +103,14 @@ private:
 
   void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const TranslationRequest req = TranslationRequest::from_dma(dma_attributes(t), t.get_address(), t.is_write());
-    const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
+    // The slot first, then the work (its table reads) while holding it.
+    const sc_core::sc_time arrive = sc_core::sc_time_stamp() + delay;
+    const sc_core::sc_time start = accounting_.admit(arrive);
     sc_core::sc_time took = sc_core::SC_ZERO_TIME;
-    TimingPolicy cost = TimingPolicy::loosely_timed(took, now);
+    TimingPolicy cost = TimingPolicy::loosely_timed(took, start);
     const Outcome first = translate(req, req.address, cost);
-    accounting_.account(now, took, delay, first.ok, req.address, static_cast<uint16_t>(req.requester.id));
+    accounting_.account_queued(arrive, start, took, delay, first.ok, req.address,
+                               static_cast<uint16_t>(req.requester.id));
     if (!first.ok) return answer_fault(t, first.fault);
     auto next_page = [&](uint64_t page, PageMapping& m) {
       TimingPolicy more = TimingPolicy::loosely_timed(delay, sc_core::sc_time_stamp() + delay);
