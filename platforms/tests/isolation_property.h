@@ -86,7 +86,7 @@ public:
   // the DMAs exercised both outcomes.
   void expect_held(unsigned min_landed, unsigned min_faults) const;
 
-  unsigned dmas = 0, landed = 0, faults = 0, stale_hits = 0, late_stale_hits = 0;
+  unsigned dmas = 0, landed = 0, faults = 0, dropped = 0, stale_hits = 0, late_stale_hits = 0;
   std::vector<std::string> violations;
 
 protected:
@@ -99,17 +99,36 @@ protected:
   virtual uint64_t ram64(uint64_t pa) = 0;
   // Where device d's next DMA goes: a slot of its current domain.
   virtual unsigned pick_slot(unsigned d);
+  // A unit that stops a domain's DMA on an error (PAPR EEH: the PE freezes,
+  // its writes are dropped and answered OK) says whether device d's DMA was
+  // stopped at some time during [start, end], and *whole: for all of it.
+  virtual bool stopped(unsigned d, sc_core::sc_time start, sc_core::sc_time end, bool* whole) {
+    (void)d, (void)start, (void)end, (void)whole;
+    return false;
+  }
+  // After each DMA has been checked (e.g. to recover a stopped domain).
+  virtual void after_dma(unsigned d, bool ok, sc_core::sc_time start, sc_core::sc_time end) {
+    (void)d, (void)ok, (void)start, (void)end;
+  }
 
   // ---- history: a platform's calls, recorded around the call ----
   // A mapping counts from the call (the tables may hold it before it returns);
   // an attachment counts from the call (DMA may use it while the switch is
   // under way), the one it replaces until the call returns.
+  // Each of `slots` (of `domain`, none mapped now) mapped to its page in
+  // `pas` by one call.
+  template <typename Call>
+  void mapped(unsigned domain, const std::vector<unsigned>& slots, const std::vector<uint64_t>& pas, Call call) {
+    for (size_t k = 0; k < slots.size(); ++k) {
+      history_[domain][slots[k]].push_back({pas[k], now(), sc_core::sc_max_time()});
+      pages_.push_back(pas[k]);
+    }
+    note("map", call());
+    for (unsigned s : slots) history_[domain][s].back().map_done = now();
+  }
   template <typename Call>
   void mapped(unsigned domain, unsigned slot, uint64_t pa, Call call) {
-    history_[domain][slot].push_back({pa, now(), sc_core::sc_max_time()});
-    pages_.push_back(pa);
-    note("map", call());
-    history_[domain][slot].back().map_done = now();
+    mapped(domain, std::vector<unsigned>{slot}, std::vector<uint64_t>{pa}, call);
   }
   // Every slot in `slots` (of `domain`) unmapped by one call.
   template <typename Call>
@@ -185,7 +204,9 @@ inline void IsolationProperty::dma_loop(unsigned d, const bool& stop) {
     uint64_t tag[2] = {kMagic | uint64_t(d) << 32 | (seq & 0xffffffff), ~seq};
     const sc_core::sc_time start = now();
     const tlm::tlm_response_status st = dma_write(d, iova(domain_of(d), slot) + offset, tag, 16);
-    check(d, slot, offset, tag, st == tlm::TLM_OK_RESPONSE, start, now());
+    const sc_core::sc_time end = now();
+    check(d, slot, offset, tag, st == tlm::TLM_OK_RESPONSE, start, end);
+    after_dma(d, st == tlm::TLM_OK_RESPONSE, start, end);
     sc_core::wait(sc_core::sc_time(static_cast<double>(rng_() % 400), sc_core::SC_NS));
   }
 }
@@ -220,8 +241,12 @@ inline void IsolationProperty::check(unsigned d, unsigned slot, uint64_t offset,
   const uint64_t pa = ok ? landing(offset, tag) : 0;
   const std::string what = device(d) + " DMA to IOVA slot " + std::to_string(slot) + " at " +
                            std::to_string(start.to_seconds() * 1e9) + " ns";
-  if (ok && !pa) return violations.push_back(what + " was answered OK but wrote none of the domains' pages");
-  bool must_land = false, may_land = !ok, stale = false, late_stale = false;
+  bool whole_stop = false;
+  const bool stop = stopped(d, start, end, &whole_stop);
+  if (ok && pa && whole_stop)
+    return violations.push_back(what + " reached memory while its DMA was stopped; " + whereabouts(d, pa));
+  if (ok && !pa && !stop) return violations.push_back(what + " was answered OK but wrote none of the domains' pages");
+  bool must_land = false, may_land = !pa, stale = false, late_stale = false;  // nothing landed: nothing to allow
   for (const Attachment& a : attached_.at(d)) {
     // An attachment counts if it was in place at some time during the DMA;
     // once a replace returned, the old one no longer does (iommufd replace).
@@ -242,10 +267,12 @@ inline void IsolationProperty::check(unsigned d, unsigned slot, uint64_t offset,
       if (shape_.policy == "none" || (shape_.policy == "deferred" && !late)) may_land = true;
     }
   }
-  ok ? ++landed : ++faults;
+  if (!ok) ++faults;
+  else if (pa) ++landed;
+  else ++dropped;  // a stopped domain's write
   if (stale && ok) ++stale_hits;
   if (late_stale && ok) ++late_stale_hits;
-  if (must_land && !ok) violations.push_back(what + ": a page mapped for the whole DMA was not reached");
+  if (must_land && !ok && !stop) violations.push_back(what + ": a page mapped for the whole DMA was not reached");
   if (!may_land)
     violations.push_back(what + " (ended " + std::to_string(end.to_seconds() * 1e9) + " ns) landed at " +
                          std::to_string(pa) + ", which its domain did not map there for it" +
@@ -265,9 +292,9 @@ inline void IsolationProperty::expect_held(unsigned min_landed, unsigned min_fau
   else EXPECT_GT(stale_hits, 0u) << "no stale hit seen: the strict check could not have failed";
   if (policy == "none") EXPECT_GT(late_stale_hits, 0u) << "no late stale hit: the deferred check could not have failed";
   else EXPECT_EQ(late_stale_hits, 0u);
-  std::printf("policy %s seed %llu: %u DMAs, %u landed, %u faulted, %u stale hits (%u past the flush window)\n",
+  std::printf("policy %s seed %llu: %u DMAs, %u landed, %u faulted, %u stale hits (%u past the flush window)%s\n",
               policy.c_str(), static_cast<unsigned long long>(seed()), dmas, landed, faults, stale_hits,
-              late_stale_hits);
+              late_stale_hits, dropped ? (", " + std::to_string(dropped) + " dropped while stopped").c_str() : "");
 }
 
 }  // namespace iommusim::isolation
