@@ -369,10 +369,8 @@ void CpTranslator::release(TranslatedProgram* tp) {
 VfioCcwDevice::VfioCcwDevice(const std::string& name, const VfioCcwParams& p, GuestMemory& guest,
                              CioDevice& host_driver, CpuPort& cpu, PageAllocator& dma31, StatGroup* parent)
     : p_(p),
-      guest_(guest),
       host_(host_driver),
       cpu_(cpu),
-      dma31_(dma31),
       io_region_(dma31.alloc_page()),
       host_orb_(io_region_ + 0x400),
       stats_(name, parent),

@@ -193,10 +193,8 @@ private:
   int start_translated(const uint8_t* orb);
 
   VfioCcwParams p_;
-  GuestMemory& guest_;
   CioDevice& host_;
   CpuPort& cpu_;
-  PageAllocator& dma31_;
   uint64_t io_region_ = 0, host_orb_ = 0;
   StatGroup stats_;
   PinTable pins_;

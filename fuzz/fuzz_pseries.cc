@@ -8,11 +8,20 @@
 // a TCE naming a page outside the partition, a TCE list anywhere) or random,
 // issued from the guest's CPU as the guest kernel would.
 //
-// The platform is elaborated once per process and lives on from input to
-// input (a hypervisor cannot be reset without rebuilding SystemC modules):
-// what one input maps, the next one sees. A finding is still replayed
-// alone from its file, because every check is about the state the calls
-// leave, whatever came before.
+// The platform is elaborated once per process (SystemC modules cannot be
+// built twice), and each input starts from the same clean partition: before
+// it, the harness resets what the previous input may have changed through the
+// architected calls a partition makes, for each PE: its EEH state back to
+// normal (a slot reset released, the PE configured, MMIO and DMA thawed), the
+// dynamic window removed and the default window reset (LoPAPR
+// ibm,reset-pe-dma-window), and every TCE a call of the previous input may
+// have set in a default window cleared (H_STUFF_TCE 0 over each range an
+// H_PUT_TCE, H_STUFF_TCE or H_PUT_TCE_INDIRECT named, in both PEs' windows).
+// The generators' own TCEs are cleared once before the first input, so every
+// input starts with empty default windows. The reset is an oracle too: a PE
+// that is not normal afterwards, a dynamic window still valid, or a TCE left
+// where a range was cleared, is a finding. (What the calls write into PCI
+// config space carries over; no oracle looks at it.)
 //
 // Oracles (beyond no crash, ASan, UBSan):
 //   - after every input, every TCE the bridge would use for an I/O address
@@ -67,6 +76,9 @@ struct PseriesSystem {
   PseriesPlatform p;
   ParamList params;
   std::vector<uint64_t> tokens;
+  // I/O page ranges (first I/O address, TCEs) calls may have set TCEs in
+  // since the last reset.
+  std::vector<std::pair<uint64_t, uint64_t>> dirty;
 };
 
 PseriesSystem& pseries_system() {
@@ -155,6 +167,8 @@ void CallSession::hcall() {
     args.insert(args.end(), {list, bend(count)});
   }
   if (in_.ConsumeIntegralInRange(0, 7) == 0) args.resize(in_.ConsumeIntegralInRange<size_t>(0, 6));
+  if (op == H_PUT_TCE || op == H_STUFF_TCE || op == H_PUT_TCE_INDIRECT)  // count: the 4th argument, if any
+    s_.dirty.emplace_back(at & ~(kPage - 1), op == H_PUT_TCE ? 1 : args.size() > 3 ? args[3] : 0);
   call(CallKind::PaprHypercall, op, args);
 }
 
@@ -168,6 +182,69 @@ void CallSession::rtas() {
     args.push_back(in_.ConsumeBool() ? in_.ConsumeIntegralInRange(0, 64) : in_.ConsumeIntegral<uint64_t>());
   if (in_.ConsumeIntegralInRange(0, 7) == 0) args.resize(in_.ConsumeIntegralInRange<size_t>(0, 2));
   call(CallKind::Rtas, token, args);
+}
+
+// LoPAPR RTAS status and EEH values (QEMU spapr.h, Linux eeh_pseries.c).
+constexpr uint64_t kPeNormal = 0, kPeReset = 1, kPeUnavailable = 5;
+constexpr uint64_t kReleaseReset = 0, kThawMmio = 2, kThawDma = 3;
+
+// One RTAS call by name from the guest's CPU: its status, outputs in *rets.
+int64_t rtas(PseriesSystem& s, const char* name, std::vector<uint64_t> args, std::vector<uint64_t>* rets = nullptr) {
+  const auto& tokens = s.p.hypervisor().device_tree().rtas_tokens;
+  const auto t = tokens.find(name);
+  if (t == tokens.end()) finding(std::string("the device tree has no RTAS token ") + name);
+  ArchitectedCall c(CallKind::Rtas, t->second, std::move(args));
+  s.p.guest_cpu().call(c);
+  s.p.guest_cpu().sync();
+  if (rets) *rets = c.rets;
+  return c.status;
+}
+
+uint64_t pe_state(PseriesSystem& s, const std::vector<uint64_t>& pe) {
+  std::vector<uint64_t> r;
+  return rtas(s, "ibm,read-slot-reset-state2", pe, &r) == 0 && !r.empty() ? r[0] : ~0ull;
+}
+
+// The PE of device `d` as a fresh partition finds it (see the top).
+void reset_pe(PseriesSystem& s, const fw::DeviceTreeDevice& d) {
+  const std::vector<uint64_t> pe = {d.config_addr, d.buid >> 32, d.buid & 0xffffffffull};
+  auto with = [&](uint64_t v) {
+    std::vector<uint64_t> a = pe;
+    a.push_back(v);
+    return a;
+  };
+  if (pe_state(s, pe) == kPeReset) rtas(s, "ibm,set-slot-reset", with(kReleaseReset));
+  for (unsigned n = 0; n < 100 && pe_state(s, pe) == kPeUnavailable; ++n) sc_core::wait(sc_time(50, sc_core::SC_US));
+  rtas(s, "ibm,configure-pe", pe);
+  if (pe_state(s, pe) != kPeNormal) {
+    rtas(s, "ibm,set-eeh-option", with(kThawMmio));
+    rtas(s, "ibm,set-eeh-option", with(kThawDma));
+  }
+  if (rtas(s, "ibm,reset-pe-dma-window", pe) != 0) finding("reset: ibm,reset-pe-dma-window refused for " + d.name);
+  if (const uint64_t st = pe_state(s, pe); st != kPeNormal)
+    finding("reset: " + d.name + "'s PE is in state " + std::to_string(st) + ", not normal");
+  ppc::PhbUnit& phb = s.p.phb(0);
+  const uint16_t index = static_cast<uint16_t>(d.liobn >> 1 & 0x7fff);  // LIOBN: docs/pseries.md
+  if (phb.translator().tve_raw(2 * index + 1)) finding("reset: " + d.name + "'s window 1 is still valid");
+  // The ranges inside the default window (a call whose range runs past it was
+  // refused whole, H_PARAMETER, and set nothing).
+  for (const auto& [first, n] : s.dirty) {
+    if (first < d.window_base || !n || n > (d.window_size - std::min(d.window_size, first - d.window_base)) / kPage)
+      continue;
+    ArchitectedCall c(CallKind::PaprHypercall, H_STUFF_TCE, {d.liobn, first, 0, n});
+    s.p.guest_cpu().call(c);
+    s.p.guest_cpu().sync();
+    if (c.status != 0) finding("reset: H_STUFF_TCE over " + hex(first) + " returned " + std::to_string(c.status));
+    for (uint64_t k = 0; k < std::min<uint64_t>(n, 64); ++k)
+      if (reference_tce(s.p.memory().storage(), phb.translator().tve_raw(2 * index), first + k * kPage).ok)
+        finding("reset: " + d.name + "'s default window still maps " + hex(first + k * kPage));
+  }
+}
+
+// Every PE as the first input finds it; the ranges are clean.
+void reset_partition(PseriesSystem& s) {
+  for (const char* name : kDevices) reset_pe(s, *s.p.hypervisor().device_tree().device(name));
+  s.dirty.clear();
 }
 
 // Every TCE the bridge would use for the I/O addresses named lies in the partition.
@@ -196,6 +273,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (!s.p.guest().ready()) sc_core::wait(s.p.guest().ready_event());
   }, sc_time(100, sc_core::SC_MS), "the pseries guest's bring-up");
   if (!s.p.guest().error().empty()) finding("the pseries guest did not come up: " + s.p.guest().error());
+  // The generators' windows (tg.window_base 1 GiB, 64 KiB) cleared once their one DMA is done.
+  run_in_thread([&] {
+    while (!s.p.finished()) sc_core::wait(s.p.progress_event());
+    s.dirty.emplace_back(0x40000000, 16);
+    reset_partition(s);
+  }, sc_time(100, sc_core::SC_MS), "the generators' DMA and the first reset");
   return 0;
 }
 
@@ -203,6 +286,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   FuzzedDataProvider in(bytes, size);
   PseriesSystem& s = pseries_system();
   CallSession session(s, in);
+  run_in_thread([&] { reset_partition(s); }, sc_time(1, sc_core::SC_SEC), "the reset before the input");
   run_in_thread([&] { session.run(); }, sc_time(60, sc_core::SC_SEC), "the input's calls");
   check_tces(s, session.iobas());
   return 0;

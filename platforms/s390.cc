@@ -160,6 +160,8 @@ S390Platform::Device& S390Platform::find(const std::string& name) {
 
 fw::CcwWorkload& S390Platform::workload(const std::string& device) { return *find(device).workload; }
 fw::VfioCcwDevice* S390Platform::vfio(const std::string& device) { return find(device).vfio.get(); }
+fw::ChannelIo& S390Platform::channel_io(const std::string& device) { return *find(device).io; }
+fw::GuestMemory* S390Platform::guest_memory(const std::string& device) { return find(device).guest.get(); }
 
 uint64_t S390Platform::transactions_completed() const {
   uint64_t n = 0;

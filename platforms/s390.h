@@ -85,6 +85,8 @@ public:
   css::ChannelSubsystem& css() { return *css_; }
   fw::CcwWorkload& workload(const std::string& device);
   fw::VfioCcwDevice* vfio(const std::string& device);
+  fw::ChannelIo& channel_io(const std::string& device);        // how its workload drives the subchannel
+  fw::GuestMemory* guest_memory(const std::string& device);    // its guest's memory (nullptr: native)
   Memory& memory() { return *memory_; }
   S390KernelParams& kernel_params() { return kernel_; }
 

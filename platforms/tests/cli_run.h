@@ -7,8 +7,13 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
+
+#include "platforms/tests/temp_files.h"
 
 namespace iommusim::test {
 
@@ -29,6 +34,17 @@ inline CliResult run_cli(const std::string& args) {
   int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
+}
+
+// The statistics of a stats.json (docs/statistics.md): every key but the
+// provenance object, with its value.
+inline std::map<std::string, double> read_stats_json(const std::string& path) {
+  std::map<std::string, double> out;
+  const nlohmann::json stats = nlohmann::json::parse(slurp(path), nullptr, false);
+  if (!stats.is_object()) return out;
+  for (const auto& kv : stats.items())
+    if (kv.value().is_number()) out[kv.key()] = kv.value().get<double>();
+  return out;
 }
 
 }  // namespace iommusim::test

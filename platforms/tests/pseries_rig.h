@@ -76,6 +76,13 @@ struct PseriesRig {
     EXPECT_NE(d, nullptr) << name;
     return *d;
   }
+  // Where the TCE of `ioba` in PE `pe`'s window 0 (one level, 4K pages) sits
+  // in the hypervisor's RAM: the TVE's table address is in IBM bits 0..47
+  // (address >> 12).
+  uint64_t window0_tce_address(unsigned pe, uint64_t ioba) {
+    const uint64_t tve = p.phb(0).translator().tve_raw(2 * pe);
+    return ((tve >> 16) << 12) + 8 * (ioba >> 12);
+  }
   // (config address, BUID high, BUID low) of a device, then `more`.
   std::vector<uint64_t> pe_args(const std::string& dev, std::vector<uint64_t> more = {}) {
     const fw::DeviceTreeDevice& d = device(dev);

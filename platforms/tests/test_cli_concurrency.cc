@@ -13,7 +13,6 @@
 
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -25,17 +24,6 @@ namespace {
 
 constexpr unsigned kWalkSlots = 16;  // set in the unit's section below
 
-std::map<std::string, double> read_stats(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string text = ss.str();
-  std::map<std::string, double> out;
-  static const std::regex row("\"([^\"]+)\": (-?[0-9.eE+-]+)");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it)
-    out[(*it)[1]] = std::stod((*it)[2]);
-  return out;
-}
 
 // n endpoints named prefix0.. with `body` each and their own requester ids.
 std::string endpoints_ini(const std::string& prefix, unsigned n, const std::string& unit, const std::string& body) {
@@ -53,7 +41,7 @@ std::map<std::string, double> run_ini(const std::string& name, const std::string
   std::ofstream(testing::TempDir() + name + ".ini") << ini;
   const auto r = run_cli("--config " + name + ".ini --quiet --outdir " + name);
   EXPECT_EQ(r.status, 0) << r.out;
-  return read_stats(testing::TempDir() + name + "/stats.json");
+  return iommusim::test::read_stats_json(testing::TempDir() + name + "/stats.json");
 }
 
 // The bounds above, for `in_flight` concurrent requests of `bytes` each,

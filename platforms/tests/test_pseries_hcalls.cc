@@ -20,13 +20,8 @@ struct HcallRig : PseriesRig {
       : PseriesRig({"system.endpoints=tg0", "tg0.kind=tg", "tg0.count=1",
                     "tg0.window_size=64K"}) {}
   uint32_t liobn() { return device("tg0").liobn; }
-  // The hardware TCE of `ioba` in PE 1's window 0 (1 level): the TVE's table
-  // address is in IBM bits 0..47 (address >> 12).
-  uint64_t hw_tce(uint64_t ioba) {
-    const uint64_t tve = p.phb(0).translator().tve_raw(2 * 1);
-    const uint64_t table = (tve >> 16) << 12;
-    return p.memory().storage().read_be(table + 8 * (ioba / kPage), 8);
-  }
+  // The hardware TCE of `ioba` in PE 1's window 0.
+  uint64_t hw_tce(uint64_t ioba) { return p.memory().storage().read_be(window0_tce_address(1, ioba), 8); }
 };
 
 }  // namespace

@@ -12,12 +12,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <sys/wait.h>
 
+#include "cli_run.h"
 #include "x86_vtd_rig.h"
 
 using namespace iommusim;
@@ -43,15 +43,7 @@ std::map<std::string, double> run_command(const std::string& config, const std::
   while (f && (n = fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
   int st = f ? pclose(f) : -1;
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << cmd << "\n" << out;
-  std::ifstream in(testing::TempDir() + "/" + dir + "/stats.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::map<std::string, double> m;
-  std::string text = ss.str();
-  std::regex kv("\"([^\"]+)\"\\s*:\\s*(-?[0-9.eE+-]+)");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kv); it != std::sregex_iterator(); ++it)
-    m[(*it)[1]] = std::stod((*it)[2]);
-  return m;
+  return test::read_stats_json(testing::TempDir() + "/" + dir + "/stats.json");
 }
 
 double get(const std::map<std::string, double>& m, const std::string& k) {
