@@ -33,6 +33,12 @@ void write_irte(Bench& b, unsigned index, const IrteBits& e) {
   b.ram().write_le(kIrt + index * 16, q0, 8);
   b.ram().write_le(kIrt + index * 16 + 8, q1, 8);
 }
+IrteBits fixed_to(unsigned vector, unsigned apic) {
+  IrteBits e;
+  e.vector = vector;
+  e.apic = apic;
+  return e;
+}
 // The remappable-format request address of `handle` (SHV as given).
 uint64_t remappable(unsigned handle, bool shv = false) {
   return 0xfee00000ull | uint64_t(handle & 0x7fff) << 5 | 1ull << 4 | uint64_t(shv) << 3 |
@@ -385,10 +391,7 @@ TEST(VtdUnitIr, X2apicDestinationsUseAll32DstBits) {
   e.vector = 0x66;
   e.extra0 = 0x00001245ull << 32;  // DST = 0x1245
   write_irte(b, 50, e);
-  IrteBits x;
-  x.vector = 0x67;
-  x.apic = 0x09;  // DST bits 15:8
-  write_irte(b, 51, x);
+  write_irte(b, 51, fixed_to(0x67, 0x09));  // DST bits 15:8
   b.run([&] {
     enable_ir(b, 7 | 1ull << 11);  // EIME
     EXPECT_EQ(irq(b, remappable(50), 0), tlm::TLM_OK_RESPONSE);
@@ -401,10 +404,7 @@ TEST(VtdUnitIr, X2apicDestinationsUseAll32DstBits) {
 
 TEST(VtdUnitIr, XapicDestinationIsDstBits15To8) {
   Bench b;
-  IrteBits x;
-  x.vector = 0x67;
-  x.apic = 0x09;
-  write_irte(b, 51, x);
+  write_irte(b, 51, fixed_to(0x67, 0x09));
   IrteBits wide;
   wide.extra0 = 0x00012345ull << 32;  // bits 39:32 and 63:48 set: reserved in xAPIC mode
   write_irte(b, 52, wide);
