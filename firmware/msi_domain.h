@@ -19,6 +19,10 @@ public:
   // what the function must write instead. "" or why the vector has no message.
   // May consume simulated time (table writes, invalidations).
   virtual std::string compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) = 0;
+  // The vector whose message compose_msi gave as (addr, data) for `rid` is
+  // freed (Linux: the irq domain's free, intel_free_irq_resources). "" or why
+  // the message names nothing this domain gave `rid`. May consume simulated time.
+  virtual std::string free_msi(uint16_t rid, uint64_t addr, uint32_t data) = 0;
 };
 
 }  // namespace iommusim::fw

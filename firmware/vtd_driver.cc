@@ -91,6 +91,7 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       interrupt_faults_(stats_.counter("faults.interrupt_records",
                                        "of those, interrupt-remapping faults (FR 0x20-0x2F): not DMA faults")),
       irtes_(stats_.counter("ir.irtes", "IRTEs written for MSI/MSI-X vectors (interrupt remapping)")),
+      irtes_freed_(stats_.counter("ir.irtes_freed", "IRTEs cleared when their vector was freed")),
       reg_invalidations_(stats_.counter("reg.invalidations",
                                         "register-based invalidations (CCMD, IOTLB_REG) of a unit without QI")),
       reg_failures_(stats_.counter("reg.failures",
@@ -200,28 +201,54 @@ std::string VtdDriver::enable_interrupt_remapping() {
   if (!submit_invalidation({{r::QI_IEC, 0, 0, 0}})) return "the global IEC invalidation did not complete";
   if (!gcmd(r::IRE, true)) return "IRE handshake timed out";
   irt_ = table;
+  irte_used_.assign(r::IRTE_COUNT, false);
+  irte_rid_.assign(r::IRTE_COUNT, 0);
   return "";
 }
 
 std::string VtdDriver::compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) {
   if (!irt_) return "";
-  if (next_irte_ >= r::IRTE_COUNT) return "interrupt remapping table full";
-  const uint32_t index = next_irte_++;
+  uint32_t index = 0;
+  while (index < r::IRTE_COUNT && irte_used_[index]) ++index;
+  if (index == r::IRTE_COUNT) return "interrupt remapping table full";
   // Fixed delivery, edge, physical destination; SVT = 01 with SQ = 00: only
   // this requester id may use the entry.
   const uint64_t q0 = r::IRTE_P.mask() | r::IRTE_V.encode(vector) | r::IRTE_APIC.encode(r::MSI_DEST.extract(*addr));
   const uint64_t q1 = r::IRTE_SID.encode(rid) | r::IRTE_SVT.encode(1);
-  cpu_.write64(irt_ + 16ull * index, q0);
-  cpu_.write64(irt_ + 16ull * index + 8, q1);
-  cpu_.charge_ns(p_.irte_ns);
+  if (std::string err = write_irte(index, q0, q1); !err.empty()) return err;
+  irte_used_[index] = true;
+  irte_rid_[index] = rid;
   ++irtes_;
-  // Linux flushes the entry's IEC index after every IRTE update (qi_flush_iec).
-  if (!submit_invalidation({{r::QI_IEC | r::QI_IEC_INDEX.mask() | r::QI_IEC_IIDX.encode(index), 0, 0, 0}}))
-    return "the IEC invalidation of IRTE " + std::to_string(index) + " did not complete";
   // SHV with subhandle 0, as Linux's fill_msi_msg writes it.
   *addr = kMsiBase | r::MSI_HANDLE_LO.encode(index & 0x7fff) | r::MSI_REMAPPABLE.mask() | r::MSI_SHV.mask() |
           r::MSI_HANDLE_HI.encode(index >> 15);
   *data = 0;
+  return "";
+}
+
+std::string VtdDriver::free_msi(uint16_t rid, uint64_t addr, uint32_t data) {
+  if (!irt_) return "";  // compatibility format: nothing was allocated
+  if ((addr >> 20) != (kMsiBase >> 20) || !(addr & r::MSI_REMAPPABLE.mask()))
+    return "not a remappable-format interrupt message";
+  uint32_t index = static_cast<uint32_t>(r::MSI_HANDLE_LO.extract(addr) | r::MSI_HANDLE_HI.extract(addr) << 15);
+  if (addr & r::MSI_SHV.mask()) index += data & 0xffff;
+  if (index >= r::IRTE_COUNT || !irte_used_[index] || irte_rid_[index] != rid)
+    return "IRTE " + std::to_string(index) + " is not one of this requester's";
+  // Linux's free_irte: the entry is cleared, then its IEC index flushed.
+  if (std::string err = write_irte(index, 0, 0); !err.empty()) return err;
+  irte_used_[index] = false;
+  ++irtes_freed_;
+  return "";
+}
+
+// Writes IRTE `index` and flushes its IEC entry (Linux's modify_irte then
+// qi_flush_iec, index-selective with IM = 0).
+std::string VtdDriver::write_irte(uint32_t index, uint64_t q0, uint64_t q1) {
+  cpu_.write64(irt_ + 16ull * index, q0);
+  cpu_.write64(irt_ + 16ull * index + 8, q1);
+  cpu_.charge_ns(p_.irte_ns);
+  if (!submit_invalidation({{r::QI_IEC | r::QI_IEC_INDEX.mask() | r::QI_IEC_IIDX.encode(index), 0, 0, 0}}))
+    return "the IEC invalidation of IRTE " + std::to_string(index) + " did not complete";
   return "";
 }
 

@@ -155,6 +155,9 @@ public:
   // destination of *addr, invalidated in the IEC, and its remappable-format
   // message; otherwise the message stays as given.
   std::string compose_msi(uint16_t rid, unsigned vector, uint64_t* addr, uint32_t* data) override;
+  // MsiDomain: the IRTE a remappable message (addr, data) names is cleared
+  // (P = 0) and invalidated in the IEC, and its index can be given out again.
+  std::string free_msi(uint16_t rid, uint64_t addr, uint32_t data) override;
 
   // Devices that use ATS: their device TLB is invalidated with the IOTLB.
   void set_ats(uint16_t rid, bool ats) { if (ats) ats_.insert(rid); else ats_.erase(rid); }
@@ -270,6 +273,7 @@ private:
   // and waits for its status write. Returns false on timeout / IQE. A unit
   // without QI gets them through its registers (register_invalidation).
   bool submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  std::string write_irte(uint32_t index, uint64_t q0, uint64_t q1);
   bool register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
   bool register_context_invalidation(uint64_t desc);
   bool register_iotlb_invalidation(uint64_t desc, uint64_t addr);
@@ -319,9 +323,12 @@ private:
   sc_core::sc_mutex qi_lock_;
   // PRQ.
   uint64_t prq_base_ = 0, prq_size_ = 0;
-  // Interrupt remapping table (0: interrupt remapping off) and its next free entry.
+  // Interrupt remapping table (0: interrupt remapping off), its entries in use
+  // (the lowest free one is given out, as Linux's bitmap allocator does) and
+  // the requester each belongs to.
   uint64_t irt_ = 0;
-  uint32_t next_irte_ = 0;
+  std::vector<bool> irte_used_;
+  std::vector<uint16_t> irte_rid_;
 
   uint32_t next_handle_ = 1;
   uint16_t next_did_ = 1;
@@ -350,6 +357,7 @@ private:
   Counter& faults_read_;
   Counter& interrupt_faults_;
   Counter& irtes_;
+  Counter& irtes_freed_;
   Counter& reg_invalidations_;
   Counter& reg_failures_;
   Counter& fault_irqs_;

@@ -33,7 +33,8 @@ constexpr FaultReasonInfo kRows[] = {
     {R::SlPteReserved, "sl_pte_reserved", true, false, false, true, true},
     {R::TtBlocked, "tt_blocked", true, false, false, false, false},
     {R::InterruptAddress, "interrupt_address", true, false, false, false, false},
-    // Interrupt remapping: FPD in the IRTE qualifies 0x22, 0x24 and 0x26.
+    // Interrupt remapping: FPD in the IRTE qualifies 0x22, 0x24, 0x26, 0x27
+    // and 0x28.
     {R::IrRequestReserved, "ir_request_reserved", false, false, false, false, false},
     {R::IrIndexBeyondSize, "ir_index_beyond_size", false, false, false, false, false},
     {R::IrEntryNotPresent, "ir_entry_not_present", true, false, false, false, false},
@@ -41,6 +42,8 @@ constexpr FaultReasonInfo kRows[] = {
     {R::IrEntryReserved, "ir_entry_reserved", true, false, false, false, false},
     {R::IrCompatibilityBlocked, "ir_compatibility_blocked", false, false, false, false, false},
     {R::IrSourceId, "ir_source_id", true, false, false, false, false},
+    {R::IrPidAccess, "ir_pid_access", true, false, true, false, false},
+    {R::IrPidReserved, "ir_pid_reserved", true, false, false, false, false},
     // Scalable mode: root table address, root and context entries.
     {R::SmRtaInvalid, "sm_rta_invalid", false, false, false, false, false},
     {R::SmTtmPasid, "sm_ttm_pasid", false, false, false, false, false},

@@ -47,6 +47,8 @@ enum class FaultReason : uint8_t {
   IrEntryReserved = 0x24,       // reserved field or invalid programming in a present IRTE
   IrCompatibilityBlocked = 0x25,// compatibility-format request with CFIS=0 or EIME=1
   IrSourceId = 0x26,            // source-id verification (IRTE SVT/SQ/SID) failed
+  IrPidAccess = 0x27,           // error accessing the posted-interrupt descriptor (IRTE PDA)
+  IrPidReserved = 0x28,         // reserved field set in the posted-interrupt descriptor
 
   // ---- Scalable mode ----
   SmRtaInvalid = 0x30,          // RTA.1  RTADDR.TTM reserved value (11b)

@@ -31,27 +31,62 @@ InterruptRequestFields decode_interrupt_request(uint64_t addr, uint32_t data, un
   return f;
 }
 
-FaultReason decode_irte(const uint64_t q[2], bool eime, Irte* out, bool* fpd) {
-  *out = Irte{};
-  *fpd = irte::FPD.extract(q[0]) != 0;
-  if (!irte::P.extract(q[0])) return FaultReason::IrEntryNotPresent;
+namespace {
+// SID, SQ and SVT sit at the same bits in both formats; SVT 11b is reserved.
+void decode_source(uint64_t q1, Irte* out) {
+  out->sid = static_cast<uint16_t>(irte::SID.extract(q1));
+  out->sq = static_cast<uint8_t>(irte::SQ.extract(q1));
+  out->svt = static_cast<uint8_t>(irte::SVT.extract(q1));
+}
+
+FaultReason decode_remappable(const uint64_t q[2], bool eime, Irte* out) {
   const uint64_t dlm = irte::DLM.extract(q[0]);
   const bool reserved = irte::RSVD_14_12.extract(q[0]) || irte::RSVD_31_24.extract(q[0]) ||
-                        irte::IM.extract(q[0]) || delivery_mode_reserved(dlm) ||
-                        (!eime && (q[0] & irte::kDstXapicReserved)) || irte::RSVD_HI.extract(q[1]) ||
-                        irte::SVT.extract(q[1]) == 3;
+                        delivery_mode_reserved(dlm) || (!eime && (q[0] & irte::kDstXapicReserved)) ||
+                        irte::RSVD_HI.extract(q[1]) || irte::SVT.extract(q[1]) == 3;
   if (reserved) return FaultReason::IrEntryReserved;
-  out->fpd = *fpd;
   out->dm = irte::DM.extract(q[0]);
   out->rh = irte::RH.extract(q[0]);
   out->tm = irte::TM.extract(q[0]);
   out->dlm = static_cast<uint8_t>(dlm);
   out->vector = static_cast<uint8_t>(irte::V.extract(q[0]));
   out->dst = static_cast<uint32_t>(eime ? irte::DST.extract(q[0]) : irte::DST_XAPIC.extract(q[0]));
-  out->sid = static_cast<uint16_t>(irte::SID.extract(q[1]));
-  out->sq = static_cast<uint8_t>(irte::SQ.extract(q[1]));
-  out->svt = static_cast<uint8_t>(irte::SVT.extract(q[1]));
+  decode_source(q[1], out);
   return FaultReason::None;
+}
+
+// 9.11: the posted format; the descriptor address is PDA_HI:PDA_LO:000000b.
+FaultReason decode_posted(const uint64_t q[2], Irte* out) {
+  const bool reserved = posted_irte::RSVD_7_2.extract(q[0]) || posted_irte::RSVD_13_12.extract(q[0]) ||
+                        posted_irte::RSVD_37_24.extract(q[0]) || posted_irte::RSVD_HI.extract(q[1]) ||
+                        irte::SVT.extract(q[1]) == 3;
+  if (reserved) return FaultReason::IrEntryReserved;
+  out->posted = true;
+  out->urgent = posted_irte::URG.extract(q[0]);
+  out->vector = static_cast<uint8_t>(irte::V.extract(q[0]));
+  out->pda = posted_irte::PDA_HI.extract(q[1]) << 32 | posted_irte::PDA_LO.extract(q[0]) << 6;
+  decode_source(q[1], out);
+  return FaultReason::None;
+}
+
+// 9.12: control bits 15:2 and 31:24 and bytes 40-63 are reserved, and in
+// xAPIC mode all of NDST but bits 15:8.
+bool descriptor_reserved(const uint8_t* d, uint64_t control, bool eime) {
+  if (pid::RSVD_15_2.extract(control) || pid::RSVD_31_24.extract(control)) return true;
+  if (!eime && (control & pid::kNdstXapicReserved)) return true;
+  for (unsigned i = pid::kControlOffset + 8; i < pid::kBytes; ++i)
+    if (d[i]) return true;
+  return false;
+}
+}  // namespace
+
+FaultReason decode_irte(const uint64_t q[2], bool eime, bool posting, Irte* out, bool* fpd) {
+  *out = Irte{};
+  *fpd = irte::FPD.extract(q[0]) != 0;
+  if (!irte::P.extract(q[0])) return FaultReason::IrEntryNotPresent;
+  out->fpd = *fpd;
+  if (!irte::IM.extract(q[0])) return decode_remappable(q, eime, out);
+  return posting ? decode_posted(q, out) : FaultReason::IrEntryReserved;
 }
 
 FaultReason verify_source(const Irte& e, uint16_t sid) {
@@ -70,21 +105,26 @@ FaultReason verify_source(const Irte& e, uint16_t sid) {
 }
 
 void compose_compatibility(const Irte& e, uint64_t* addr, uint32_t* data) {
-  *addr = kInterruptAddress | (uint64_t(e.dst & 0xff) << 12) | (uint64_t(e.rh) << 3) | (uint64_t(e.dm) << 2);
+  *addr = kInterruptAddress | (uint64_t(e.dst & 0xff) << 12) | (uint64_t(e.rh) << 3) | (uint64_t(e.dm) << 2) |
+          (uint64_t(e.dst >> 8) << 40);
   *data = uint32_t(e.vector) | (uint32_t(e.dlm) << 8) | (uint32_t(e.tm) << 14) | (uint32_t(e.tm) << 15);
 }
 
 InterruptRemapper::InterruptRemapper(const CacheGeometry& iec, iommu::MemoryPort& mem, const sc_time& lookup,
-                                     unsigned haw, StatGroup& group)
+                                     unsigned haw, bool posting, StatGroup& group)
     : iec_(iec),
       mem_(mem),
       lookup_(lookup),
       haw_mask_(haw_mask(haw)),
+      posting_(posting),
       requests_(group.counter("requests", "Interrupt requests seen while interrupt remapping is enabled")),
       remapped_(group.counter("remapped", "Interrupt requests remapped through an IRTE and delivered")),
       compatibility_(group.counter("compatibility", "Compatibility-format requests passed through (CFIS = 1)")),
       blocked_(group.counter("blocked", "Interrupt requests blocked with an interrupt-remapping fault")),
       irte_reads_(group.counter("irte_reads", "IRTE reads from memory (IEC misses)")),
+      posted_(group.counter("posted", "Interrupt requests posted into a posted-interrupt descriptor (IM = 1)")),
+      notifications_(group.counter("notifications", "Notification events sent for posted interrupts (ON set)")),
+      pid_accesses_(group.counter("pid_accesses", "Posted-interrupt descriptor read-modify-writes attempted")),
       iec_invalidations_(group.subgroup("iec").counter("invalidations", "IEC entries dropped by invalidation")) {
   iommu::bind_cache_stats(group.subgroup("iec"), iec_, "interrupt entry cache");
 }
@@ -124,7 +164,7 @@ FaultReason InterruptRemapper::fetch(uint32_t index, sc_time& delay, Irte* e, bo
   ++irte_reads_;
   if (!mem_.read(table_ + uint64_t(index) * kIrteBytes, raw, kIrteBytes, delay)) return FaultReason::IrTableAccess;
   const uint64_t q[2] = {load_le64(raw), load_le64(raw + 8)};
-  const FaultReason f = decode_irte(q, eime_, e, fpd);
+  const FaultReason f = decode_irte(q, eime_, posting_, e, fpd);
   if (f == FaultReason::None) iec_.insert(key, *e);
   return f;
 }
@@ -138,7 +178,7 @@ InterruptRemapper::Result InterruptRemapper::remap(uint64_t addr, uint32_t data,
     if (!cfis_ || eime_) return fault(FaultReason::IrCompatibilityBlocked, 0);
     ++compatibility_;
     Result r;
-    r.deliver = true;
+    r.deliver = r.passthrough = true;
     r.addr = addr;
     r.data = data;
     return r;
@@ -151,11 +191,39 @@ InterruptRemapper::Result InterruptRemapper::remap(uint64_t addr, uint32_t data,
   FaultReason fr = fetch(f.index, delay, &e, &fpd);
   if (fr == FaultReason::None) fr = verify_source(e, sid);
   if (fr != FaultReason::None) return fault(fr, f.index, fpd);
+  if (e.posted) return post(e, f.index, delay);
   ++remapped_;
   Result r;
   r.deliver = true;
   r.index = f.index;
   compose_compatibility(e, &r.addr, &r.data);
+  return r;
+}
+
+InterruptRemapper::Result InterruptRemapper::post(const Irte& e, uint32_t index, sc_time& delay) {
+  ++pid_accesses_;
+  // A descriptor beyond the host address width cannot be reached: an access error.
+  uint8_t d[pid::kBytes];
+  if ((e.pda & ~haw_mask_) || !mem_.read(e.pda, d, sizeof d, delay)) return fault(FaultReason::IrPidAccess, index, e.fpd);
+  uint64_t control = load_le64(d + pid::kControlOffset);
+  if (descriptor_reserved(d, control, eime_)) return fault(FaultReason::IrPidReserved, index, e.fpd);
+  d[e.vector / 8] = static_cast<uint8_t>(d[e.vector / 8] | 1u << (e.vector % 8));  // PIR bit `vector`
+  const bool notify = !pid::ON.extract(control) && (e.urgent || !pid::SN.extract(control));
+  if (notify) control |= pid::ON;
+  store_le64(d + pid::kControlOffset, control);
+  if (!mem_.write(e.pda, d, sizeof d, delay)) return fault(FaultReason::IrPidAccess, index, e.fpd);
+  ++posted_;
+  Result r;
+  r.posted = true;
+  r.index = index;
+  if (!notify) return r;
+  // The notification event: vector NV to NDST, physical, fixed, edge (5.2.3).
+  ++notifications_;
+  Irte n;
+  n.vector = static_cast<uint8_t>(pid::NV.extract(control));
+  n.dst = static_cast<uint32_t>(eime_ ? pid::NDST.extract(control) : pid::NDST_XAPIC.extract(control));
+  r.deliver = true;
+  compose_compatibility(n, &r.addr, &r.data);
   return r;
 }
 

@@ -70,12 +70,12 @@ UnitLayout VtdParams::layout() const {
   UnitLayout l;
   cap.cm = t.caching_mode;
   cap.nfr = nfr;
+  cap.pi = posting();
   if (!scalable()) {
     l.version = 0x10;
     cap.fro = 0x10;  // Broadwell: FRCD at 0x100
   } else {
     l.version = 0x30;  // VT-d 3.0 introduced scalable mode
-    cap.pi = false;    // posted interrupts are not modeled
     cap.sagaw = t.sagaw;
     cap.mgaw = t.mgaw;
     cap.sllps = t.sllps_mask;

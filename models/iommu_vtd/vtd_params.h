@@ -51,6 +51,10 @@ namespace iommusim::vtd {
     "assumption: 64 entries, fully associative, the size of the context cache")                               \
   P(uint32_t, ir_latency, "ir.latency", 2, in_range(0, 1u << 24), "cycles",                                    \
     "Interrupt remapping: IEC probe for every remappable interrupt request (assumption)", "assumption")       \
+  P(std::string, posted_interrupts, "posted_interrupts", "profile", one_of({"profile", "on", "off"}), "",          \
+    "CAP.PI: posted-format IRTEs (IM = 1) post into a posted-interrupt descriptor; off: refused as reserved "  \
+    "(0x24); profile: as the profile's CAP (broadwell 1, scalable 0)",                                          \
+    "profile: Broadwell CAP.PI = 1 (CAP 0x8d2078c106f0466); the scalable profile reports none")               \
   P(bool, queued_invalidation, "queued_invalidation", true, boolean(), "",                                      \
     "ECAP.QI; false: register-based invalidation only, and no DT, IR or EIM, which need QI (legacy mode only)", \
     "on: Broadwell ECAP.QI = 1 (units without QI are VT-d 1.x hardware)")                                      \
@@ -71,6 +75,8 @@ struct VtdParams {
   std::string validate() const;
 
   bool scalable() const { return profile == "scalable"; }
+  // CAP.PI after `posted_interrupts` and the profile.
+  bool posting() const { return posted_interrupts == "profile" ? !scalable() : posted_interrupts == "on"; }
   // The translator parameters after the profile is applied (see `profile`).
   TranslatorParams effective_translator() const;
   // CAP, ECAP and VER of this unit.

@@ -96,7 +96,8 @@ VtdUnit::VtdUnit(sc_core::sc_module_name name, const VtdParams& params, StatGrou
       faults_(regs_, layout_, counters_.faults, fault_event_),
       dmi_(dma_in.get_base_port(), mem_out, counters_.dmi),
       translator_(params_.effective_translator(), walk_port_, clock_, stats_),
-      ir_(params_.iec, ir_port_, clock_.cycles(params_.ir_latency), params_.effective_translator().haw, counters_.ir),
+      ir_(params_.iec, ir_port_, clock_.cycles(params_.ir_latency), params_.effective_translator().haw,
+          params_.posting(), counters_.ir),
       caches_(translator_, dmi_),
       qi_(regs_, QiCaps::of(cap_, ecap_),
           {clock_.cycles(params_.qi_desc_latency), clock_.cycles(params_.qi_inval_latency),
@@ -314,12 +315,16 @@ void VtdUnit::interrupt_request(tlm::tlm_generic_payload& trans, const DmaExtens
   std::memcpy(bytes, trans.get_data_ptr(), std::min<unsigned>(4, trans.get_data_length()));
   const uint32_t data = load_le32(bytes);
   const InterruptRemapper::Result r = ir_.remap(addr, data, len, a.requester_id, delay);
-  if (!r.deliver) {  // blocked: dropped, and recorded unless FPD suppresses it
+  if (r.fault != FaultReason::None) {  // blocked: dropped, and recorded unless FPD suppresses it
     if (faults_.report_interrupt(a.requester_id, r.index, r.fault, r.suppressed)) delay += fault_record_latency_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  if (r.addr == addr && r.data == data) {  // compatibility format, passed through
+  if (!r.deliver) {  // posted, no notification due (ON already set, or SN)
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
+  if (r.passthrough) {  // compatibility format, passed through
     ++counters_.interrupt_requests;
     forward(trans, trans.get_address(), delay);
     return;

@@ -55,7 +55,10 @@ PcieEndpoint::PcieEndpoint(sc_core::sc_module_name name, const PcieEndpointParam
       mmio_writes_(stats_.counter("mmio_writes", "host writes of BAR0 registers (doorbells included)")),
       mmio_errors_(stats_.counter("mmio_errors", "BAR0 accesses refused (memory space disabled, bad size)")),
       msix_sent_(stats_.counter("msix_sent", "MSI-X messages written")),
-      msix_masked_(stats_.counter("msix_masked", "MSI-X messages held pending by a mask")) {
+      msix_masked_(stats_.counter("msix_masked", "MSI-X messages held pending by a mask")),
+      msix_blocked_(stats_.counter("msix_blocked",
+                                   "MSI-X writes refused upstream (blocked by interrupt remapping, or no target); "
+                                   "posted: the function is not told")) {
   if (p_.link.enable) {
     std::string e = p_.link.validate();
     if (!e.empty()) throw std::invalid_argument(std::string(this->name()) + ": link." + e);
@@ -129,6 +132,7 @@ sc_time PcieEndpoint::raise_msix(DmaPort& port, unsigned vector, const sc_time& 
   DmaPort::Result r = port.write(addr, buf, 4, at);
   e = saved;
   ++msix_sent_;
+  if (!r.ok) ++msix_blocked_;
   if (trace_ && trace_->enabled())
     trace_->instant(trace_track_, "msix", "irq", r.done.to_seconds() * 1e9, TraceArgs().value(vector));
   return r.done;

@@ -91,8 +91,11 @@ protected:
   // Raise MSI-X `vector` at absolute time `at` from a device thread, through
   // `port`: a 4-byte write of the entry's Message Data to its Message Address,
   // unless MSI-X is disabled (dropped), or the function or vector is masked
-  // (the PBA bit is set and the message goes out when unmasked). Returns the
-  // time the write left the device.
+  // (the PBA bit is set and the message goes out when unmasked). An MSI is a
+  // posted memory write (PCIe Base 2.1.1): the function gets no completion
+  // and carries on; a write the fabric refused (an interrupt remapping fault,
+  // no target) is only counted, in msix_blocked. Returns the time the write
+  // left the device.
   sc_core::sc_time raise_msix(DmaPort& port, unsigned vector, const sc_core::sc_time& at);
 
   // Hooks for the device.
@@ -117,6 +120,7 @@ protected:
   Counter& mmio_errors_;
   Counter& msix_sent_;
   Counter& msix_masked_;
+  Counter& msix_blocked_;
 
 private:
   void cfg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -67,3 +67,34 @@ TEST(X86VtdIntremap, OffByDefaultMsixKeepsTheCompatibilityFormat) {
   EXPECT_EQ(r.stat("system.vtd0.ir.requests"), 0);
   EXPECT_EQ(r.stat("system.kernel.drv_vtd0.ir.irtes"), 0);
 }
+
+// Freeing a vector (Linux: intel_free_irq_resources): the IRTE its message
+// names is cleared (P, bit 0, = 0) and flushed from the IEC with an
+// index-selective descriptor; the index is the lowest free one again.
+TEST(X86VtdIntremap, AFreedVectorClearsItsIrteAndItsIndexIsReused) {
+  Rig r({"system.endpoints=nic0", "nic0.kind=nic", "nic0.packets=20", "kernel.intremap=true"});
+  RegisterMap& bar = r.p.nic("nic0").bar0();
+  r.run([&] {
+    while (!r.p.finished()) sc_core::wait(r.p.progress_event());
+    fw::VtdDriver& d = r.p.driver(0);
+    const uint64_t irt = r.p.unit(0).registers().get("IRTA").value() & ~0xfffull;
+    const uint64_t addr = (bar.get("MSIX_ADDR_HI_0").value() << 32) | bar.get("MSIX_ADDR_LO_0").value();
+    const unsigned index = handle_of(addr);
+    EXPECT_EQ(r.ram64(irt + 16 * index) & 1, 1u);
+    EXPECT_NE(d.free_msi(0x0200, addr, 0), "") << "another requester's entry";
+    EXPECT_NE(d.free_msi(0x0100, 0xfee00000, 0x40), "") << "a compatibility-format message names no IRTE";
+    EXPECT_EQ(d.free_msi(0x0100, addr, 0), "");
+    EXPECT_EQ(r.ram64(irt + 16 * index), 0u) << "P clear";
+    EXPECT_EQ(r.ram64(irt + 16 * index + 8), 0u);
+    EXPECT_NE(d.free_msi(0x0100, addr, 0), "") << "freed twice";
+    uint64_t again = 0xfee00000ull | 2ull << 12;  // APIC ID 2
+    uint32_t data = 0x47;
+    EXPECT_EQ(d.compose_msi(0x0100, 0x47, &again, &data), "");
+    EXPECT_EQ(handle_of(again), index) << "the lowest free index";
+    EXPECT_EQ((r.ram64(irt + 16 * index) >> 16) & 0xff, 0x47u);
+    EXPECT_EQ((r.ram64(irt + 16 * index) >> 40) & 0xff, 2u);
+  });
+  EXPECT_EQ(r.stat("system.kernel.drv_vtd0.ir.irtes_freed"), 1);
+  EXPECT_EQ(r.stat("system.kernel.drv_vtd0.ir.irtes"), 3);
+  EXPECT_EQ(r.stat("system.vtd0.qi.descriptors.iec"), 5) << "global, two IRTEs, the free, the new IRTE";
+}

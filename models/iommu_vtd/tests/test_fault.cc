@@ -17,14 +17,15 @@ FaultReason code(unsigned c) { return static_cast<FaultReason>(c); }
 }  // namespace
 
 TEST(VtdFault, EveryArchitectedCodeHasOneRow) {
-  // Legacy 0x1-0xE; interrupt remapping 0x20-0x26; scalable 0x30-0x32, 0x38-0x3A, 0x40-0x48, 0x50-0x52,
+  // Legacy 0x1-0xE; interrupt remapping 0x20-0x28 (0x27/0x28: the
+  // posted-interrupt descriptor's access error and reserved field); scalable 0x30-0x32, 0x38-0x3A, 0x40-0x48, 0x50-0x52,
   // 0x58-0x5D, 0x70-0x7C, 0x80-0x87, 0x90-0x91.
   std::set<unsigned> spec;
   auto range = [&](unsigned lo, unsigned hi) {
     for (unsigned c = lo; c <= hi; ++c) spec.insert(c);
   };
   range(0x01, 0x0e);
-  range(0x20, 0x26);
+  range(0x20, 0x28);
   range(0x30, 0x32);
   range(0x38, 0x3a);
   range(0x40, 0x48);
@@ -67,8 +68,9 @@ TEST(VtdFault, QualifiedColumn) {
   // Not qualified: root-table access/not present/reserved (LRT.1-3), context
   // access and reserved (LCT.1, LCT.3), the RTA conditions, SRT.1-3, SCT.1,
   // SCT.3, SPD.1, SPD.3, SPT.1, SPT.3; of interrupt remapping every condition
-  // but IRTE not present (0x22), IRTE reserved (0x24) and source-id (0x26),
-  // which the IRTE's FPD covers. Everything else is qualified.
+  // but IRTE not present (0x22), IRTE reserved (0x24), source-id (0x26) and
+  // the posted-interrupt descriptor's access error and reserved field
+  // (0x27, 0x28), which the IRTE's FPD covers. Everything else is qualified.
   const std::set<unsigned> never = {0x01, 0x08, 0x09, 0x0a, 0x0b, 0x20, 0x21, 0x23, 0x25, 0x30, 0x31,
                                     0x32, 0x38, 0x39, 0x3a, 0x40, 0x42, 0x50, 0x52, 0x58, 0x5a};
   for (const FaultReasonInfo& row : fault_reasons()) {
@@ -81,8 +83,8 @@ TEST(VtdFault, QualifiedColumn) {
 TEST(VtdFault, AccessErrorsAreTheTableReadErrors) {
   // LSL.1 0x7, LRT.1 0x8, LCT.1 0x9, SRT.1 0x38, SCT.1 0x40, SPD.1 0x50,
   // SPT.1 0x58, SFL.1 0x70, SFL.4 0x73, SSL.1 0x78, SFL.10 0x91; the IRTE
-  // read error 0x23.
-  const std::set<unsigned> errors = {0x07, 0x08, 0x09, 0x23, 0x38, 0x40, 0x50, 0x58, 0x70, 0x73, 0x78, 0x91};
+  // read error 0x23 and the posted-interrupt descriptor access error 0x27.
+  const std::set<unsigned> errors = {0x07, 0x08, 0x09, 0x23, 0x27, 0x38, 0x40, 0x50, 0x58, 0x70, 0x73, 0x78, 0x91};
   for (unsigned c = 0; c < 256; ++c) EXPECT_EQ(fault_is_access_error(code(c)), errors.count(c) == 1) << c;
 }
 

@@ -207,6 +207,21 @@ TEST(VtdRegs, CapFollowsParams) {
   EXPECT_NE(map.find(0x220 + 255 * 16 + 8), nullptr);
 }
 
+// CAP.PI (bit 59): posted_interrupts = profile keeps each profile's value
+// (Broadwell 1, scalable 0); on/off override it.
+TEST(VtdRegs, CapPiFollowsPostedInterrupts) {
+  const uint64_t pi = 1ull << 59;
+  VtdParams b;
+  EXPECT_EQ(b.layout().cap & pi, pi);
+  b.posted_interrupts = "off";
+  EXPECT_EQ(b.layout().cap & pi, 0u);
+  EXPECT_EQ(b.layout().cap | pi, 0x8d2078c106f0466ull) << "only PI moves";
+  VtdParams s = scalable();
+  EXPECT_EQ(s.layout().cap & pi, 0u);
+  s.posted_interrupts = "on";
+  EXPECT_EQ(s.layout().cap & pi, pi);
+}
+
 TEST(VtdRegs, ParamsDeclareAndValidate) {
   VtdParams p;
   ParamList list("vtd0");

@@ -33,6 +33,12 @@ void write_irte(Bench& b, unsigned index, const IrteBits& e) {
   b.ram().write_le(kIrt + index * 16, q0, 8);
   b.ram().write_le(kIrt + index * 16 + 8, q1, 8);
 }
+IrteBits fixed_to(unsigned vector, unsigned apic) {
+  IrteBits e;
+  e.vector = vector;
+  e.apic = apic;
+  return e;
+}
 // The remappable-format request address of `handle` (SHV as given).
 uint64_t remappable(unsigned handle, bool shv = false) {
   return 0xfee00000ull | uint64_t(handle & 0x7fff) << 5 | 1ull << 4 | uint64_t(shv) << 3 |
@@ -249,9 +255,11 @@ TEST(VtdUnitIr, FpdSuppressesOnlyQualifiedFaults) {
 }
 
 TEST(VtdUnitIr, ReservedIrteProgrammingIsFault24) {
-  Bench b;
+  VtdParams p;
+  p.posted_interrupts = "off";  // CAP.PI = 0: IM = 1 is reserved
+  Bench b(p);
   IrteBits e;
-  const uint64_t bad0[] = {1ull << 15,  // IM: posted (not modeled)
+  const uint64_t bad0[] = {1ull << 15,  // IM: posted, without CAP.PI
                            3ull << 5,   // DLM 011b
                            6ull << 5,   // DLM 110b
                            1ull << 24,  // bits 31:24
@@ -267,9 +275,145 @@ TEST(VtdUnitIr, ReservedIrteProgrammingIsFault24) {
   e.extra1 = 1ull << 20;  // bits 127:84
   write_irte(b, 16, e);
   b.run([&] {
+    EXPECT_EQ((b.host.rd(reg::CAP, 8) >> 59) & 1, 0u) << "CAP.PI (bit 59)";
     enable_ir(b);
     for (unsigned i = 10; i <= 16; ++i) EXPECT_EQ(irq(b, remappable(i), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE) << i;
     EXPECT_EQ(stat(b, "system.vtd0.faults.ir_entry_reserved"), 7u);
+  });
+}
+
+namespace {
+constexpr uint64_t kPid = 0x500040;  // a posted-interrupt descriptor, 64-byte aligned
+// A posted-format IRTE (9.11): P 0, FPD 1, URG 14, IM 15, V 23:16, PDA bits
+// 31:6 in 63:38 and 63:32 in 127:96; SID 79:64, SVT 83:82 = 01b.
+void write_posted_irte(Bench& b, unsigned index, unsigned vector, uint64_t pda, bool urgent = false,
+                       bool fpd = false) {
+  const uint64_t q0 = 1 | uint64_t(fpd) << 1 | uint64_t(urgent) << 14 | 1ull << 15 | uint64_t(vector) << 16 |
+                      (pda & 0xffffffc0ull) << 32;
+  const uint64_t q1 = kSid | 1ull << 18 | (pda >> 32) << 32;
+  b.ram().write_le(kIrt + index * 16, q0, 8);
+  b.ram().write_le(kIrt + index * 16 + 8, q1, 8);
+}
+// The descriptor's control quadword (9.12, bits 319:256 at byte 32): ON 0,
+// SN 1, NV 23:16, NDST 63:32 (xAPIC: the APIC ID in 47:40).
+void write_pid_control(Bench& b, uint64_t pid, bool on, bool sn, unsigned nv, uint32_t ndst) {
+  b.ram().write_le(pid + 32, uint64_t(on) | uint64_t(sn) << 1 | uint64_t(nv) << 16 | uint64_t(ndst) << 32, 8);
+}
+uint64_t pir_word(Bench& b, uint64_t pid, unsigned vector) { return b.ram().read_le(pid + vector / 64 * 8, 8); }
+}  // namespace
+
+// 5.2.3: the PIR bit is set, and the notification (NV to NDST) goes out only
+// when ON was clear; a second post finds ON set and only sets its PIR bit.
+TEST(VtdUnitIr, PostedInterruptSetsPirAndNotifiesOnce) {
+  Bench b;  // broadwell: CAP.PI = 1
+  write_posted_irte(b, 20, 0x83, kPid);
+  write_posted_irte(b, 21, 0x07, kPid);
+  write_pid_control(b, kPid, false, false, 0xf2, 0x05u << 8);  // NV 0xF2, APIC ID 5
+  b.run([&] {
+    EXPECT_EQ((b.host.rd(reg::CAP, 8) >> 59) & 1, 1u) << "CAP.PI (bit 59)";
+    enable_ir(b);
+    EXPECT_EQ(irq(b, remappable(20), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(pir_word(b, kPid, 0x83), 1ull << (0x83 % 64)) << "PIR bit 0x83: bit 3 of the third quadword";
+    EXPECT_EQ(b.ram().read_le(kPid + 32, 8) & 1, 1u) << "ON set";
+    // The notification event in compatibility format: APIC ID 5 in address
+    // bits 19:12, vector NV in data 7:0, fixed, edge.
+    EXPECT_EQ(b.ram().read_le(0xfee05000, 4), 0xf2u);
+    b.ram().write_le(0xfee05000, 0, 4);
+    EXPECT_EQ(irq(b, remappable(21), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(pir_word(b, kPid, 0x07), 1ull << 7);
+    EXPECT_EQ(pir_word(b, kPid, 0x83), 1ull << (0x83 % 64)) << "the other PIR bits stay";
+    EXPECT_EQ(b.ram().read_le(0xfee05000, 4), 0u) << "ON was set: no second notification";
+    EXPECT_EQ(stat(b, "system.vtd0.ir.posted"), 2u);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.notifications"), 1u);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.remapped"), 0u);
+    EXPECT_EQ(b.host.rd(reg::FSTS), 0u);
+  });
+}
+
+// SN suppresses the notification of a non-urgent post; URG overrides it.
+TEST(VtdUnitIr, SuppressNotificationUnlessUrgent) {
+  Bench b;
+  write_posted_irte(b, 30, 0x41, kPid);
+  write_posted_irte(b, 31, 0x42, kPid, true);
+  write_pid_control(b, kPid, false, true, 0xf3, 0x02u << 8);
+  b.run([&] {
+    enable_ir(b);
+    EXPECT_EQ(irq(b, remappable(30), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(pir_word(b, kPid, 0x41), 1ull << 1);
+    EXPECT_EQ(b.ram().read_le(kPid + 32, 8) & 3, 2u) << "SN set, ON still clear";
+    EXPECT_EQ(b.ram().read_le(0xfee02000, 4), 0u);
+    EXPECT_EQ(irq(b, remappable(31), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(pir_word(b, kPid, 0x41), 3ull << 1);
+    EXPECT_EQ(b.ram().read_le(kPid + 32, 8) & 3, 3u) << "urgent: ON set";
+    EXPECT_EQ(b.ram().read_le(0xfee02000, 4), 0xf3u);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.notifications"), 1u);
+  });
+}
+
+// Descriptor faults: an unreachable descriptor is 0x27 (FI: the interrupt
+// index), a reserved descriptor bit 0x28; both are qualified (FPD hides them).
+TEST(VtdUnitIr, PostedDescriptorFaults27And28) {
+  MemoryParams mp = bench_memory();
+  mp.size = 1ull << 30;
+  Bench b(VtdParams(), mp);
+  write_posted_irte(b, 40, 0x50, 1ull << 32);  // beyond the 1 GiB of memory
+  write_posted_irte(b, 41, 0x50, kPid);
+  write_posted_irte(b, 42, 0x50, kPid, false, true);  // FPD
+  b.ram().write_le(kPid + 32, 1ull << 2 | 0xf4ull << 16, 8);  // control bit 2 is reserved
+  b.run([&] {
+    enable_ir(b);
+    EXPECT_EQ(irq(b, remappable(40), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ((frcd_reg(b, 0, 1) >> 32) & 0xff, 0x27u);
+    EXPECT_EQ(frcd_reg(b, 0, 0), 40ull << 48);
+    EXPECT_EQ(irq(b, remappable(41), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ((frcd_reg(b, 1, 1) >> 32) & 0xff, 0x28u);
+    EXPECT_EQ(frcd_reg(b, 1, 0), 41ull << 48);
+    EXPECT_EQ(pir_word(b, kPid, 0x50), 0u) << "nothing posted into a reserved descriptor";
+    EXPECT_EQ(irq(b, remappable(42), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(frcd_reg(b, 2, 1), 0u) << "FPD: 0x28 is qualified";
+    // Reserved bytes 40-63 count too.
+    b.ram().write_le(kPid + 32, 0xf4ull << 16, 8);
+    b.ram().write_le(kPid + 56, 1, 8);
+    EXPECT_EQ(irq(b, remappable(41), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(stat(b, "system.vtd0.faults.ir_pid_access"), 1u);
+    EXPECT_EQ(stat(b, "system.vtd0.faults.ir_pid_reserved"), 3u);
+    EXPECT_EQ(stat(b, "system.vtd0.ir.posted"), 0u);
+  });
+}
+
+// IRTA.EIME = 1 (x2APIC): all 32 DST bits are the destination, ID bits 31:8
+// in address bits 63:40 of the message; EIME = 0 uses DST bits 15:8 only.
+TEST(VtdUnitIr, X2apicDestinationsUseAll32DstBits) {
+  MemoryParams mp = bench_memory();
+  mp.size = 1ull << 48;  // the bench's memory stands for the interrupt controller: it must reach bit 40 up
+  Bench b(VtdParams(), mp);
+  IrteBits e;
+  e.vector = 0x66;
+  e.extra0 = 0x00001245ull << 32;  // DST = 0x1245
+  write_irte(b, 50, e);
+  write_irte(b, 51, fixed_to(0x67, 0x09));  // DST bits 15:8
+  b.run([&] {
+    enable_ir(b, 7 | 1ull << 11);  // EIME
+    EXPECT_EQ(irq(b, remappable(50), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x12ull << 40 | 0xfee45000ull, 4), 0x66u);
+    // The same DST 0x0900 read in x2APIC mode is APIC ID 0x900.
+    EXPECT_EQ(irq(b, remappable(51), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0x09ull << 40 | 0xfee00000ull, 4), 0x67u);
+  });
+}
+
+TEST(VtdUnitIr, XapicDestinationIsDstBits15To8) {
+  Bench b;
+  write_irte(b, 51, fixed_to(0x67, 0x09));
+  IrteBits wide;
+  wide.extra0 = 0x00012345ull << 32;  // bits 39:32 and 63:48 set: reserved in xAPIC mode
+  write_irte(b, 52, wide);
+  b.run([&] {
+    enable_ir(b);  // EIME = 0
+    EXPECT_EQ(irq(b, remappable(51), 0), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.ram().read_le(0xfee09000ull, 4), 0x67u);
+    EXPECT_EQ(irq(b, remappable(52), 0), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ((frcd_reg(b, 0, 1) >> 32) & 0xff, 0x24u);
   });
 }
 
