@@ -6,6 +6,9 @@ scripts/validation.sh into OUT) beside the measured ones, with the error at
 every window, and the predictions alone.
 
   scripts/validation-tables.py OUT     (OUT/broadwell_bw/results.csv, ...)
+  scripts/validation-tables.py --shipped RESULTS_CSV
+      the 64 B read curve through VT-d on the shipped defaults (a results.csv
+      of regress/sweeps/pciebench_rd_window_vtd.json)
 
 Measured: pcie-bench (Neugebauer et al., "Understanding PCIe performance for end
 host networking", SIGCOMM 2018), NFP-6000, Gen3 x8, Broadwell Xeon E5-2630v4,
@@ -115,9 +118,28 @@ def latency(rows, rows_vtd):
                   f"{float(v['system.tg0.latency.mean']):.1f} |")
 
 
+def shipped(path):
+    with open(path, newline="") as f:
+        rows = {int(r["tg0.window_size"]): r for r in csv.DictReader(f) if r["status"] == "pass"}
+    print("| window | measured Gb/s | model Gb/s | error | model M DMA/s | IOTLB hit rate | walks | merged misses |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for w, meas in sorted(MEASURED_VTD_RD64.items()):
+        r = rows.get(w)
+        if r is None:
+            print(f"| {window_name(w)} | {meas} | (not run) | | | | | |")
+            continue
+        model = float(r["system.tg0.throughput_gbps"])
+        print(f"| {window_name(w)} | {meas} | {model:.1f} | {100 * (model - meas) / meas:+.0f}% | "
+              f"{float(r['system.tg0.transactions_per_s']) / 1e6:.1f} | {float(r['iotlb_hit_rate']):.3f} | "
+              f"{r['system.vtd0.walker.walks']} | {r['system.vtd0.iotlb.merged_misses']} |")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--shipped":
+        shipped(sys.argv[2])
+        return
     if len(sys.argv) != 2:
-        sys.exit("usage: validation-tables.py OUT (the directory scripts/validation.sh wrote)")
+        sys.exit("usage: validation-tables.py OUT (the directory scripts/validation.sh wrote) | --shipped RESULTS_CSV")
     out = sys.argv[1]
     print("### BW_DMA_RD / BW_DMA_WR without an IOMMU: measured / model Gb/s (error)\n")
     no_iommu_bw(load(out, "broadwell_bw"))
