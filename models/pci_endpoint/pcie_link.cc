@@ -212,11 +212,17 @@ void PcieLinkTiming::Pool::reset(uint32_t slots) {
   for (uint32_t i = 0; i < slots; ++i) free.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
 }
 
+namespace {
+double to_ns(const sc_core::sc_time& t) { return t.to_seconds() * 1e9; }
+sc_core::sc_time from_ns(double ns) { return sc_core::sc_time(ns, sc_core::SC_NS); }
+}  // namespace
+
 PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
     : model_(p), latency_(p.latency_ns, sc_core::SC_NS) {
   const double bpns = model_.bytes_per_ns();
   up_.set_bandwidth(bpns);
   down_.set_bandwidth(bpns);
+  rc_posted_.set_bandwidth(p.rc_posted_ns > 0.0 ? 1.0 / p.rc_posted_ns : 0.0);
   tags_.reset(std::max<uint32_t>(1, p.tags));
   credits_.unlimited = p.posted_credits == 0;
   credits_.reset(std::max<uint32_t>(1, p.posted_credits));
@@ -236,7 +242,10 @@ sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t
   }
   *credit = c;
   *sent = serialize_up(start, wire_bytes);
-  return *sent + latency_;
+  const sc_core::sc_time arrive = *sent + latency_;
+  if (rc_posted_.unlimited()) return arrive;
+  rc_posted_.retire_before(to_ns(sc_core::sc_time_stamp()));
+  return std::max(arrive, from_ns(rc_posted_.reserve(to_ns(arrive), 1.0)));
 }
 
 sc_core::sc_time PcieLinkTiming::order_behind_posted(const sc_core::sc_time& arrive,
@@ -283,11 +292,6 @@ void PcieLinkTiming::set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) {
   up_.set_bandwidth(model_.bytes_per_ns());
   down_.set_bandwidth(model_.bytes_per_ns());
 }
-
-namespace {
-double to_ns(const sc_core::sc_time& t) { return t.to_seconds() * 1e9; }
-sc_core::sc_time from_ns(double ns) { return sc_core::sc_time(ns, sc_core::SC_NS); }
-}  // namespace
 
 sc_core::sc_time PcieLinkTiming::serialize_up(const sc_core::sc_time& t, uint32_t wire_bytes) {
   ++ctr_.up_tlps;

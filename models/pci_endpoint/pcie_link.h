@@ -87,7 +87,12 @@ namespace iommusim {
     "outstanding non-posted requests (32: 5-bit tags, 256: extended tags)",                                    \
     "5-bit tags without the extended tag field (PCIe Base 2.2.6.2)")                                          \
   P(uint32_t, posted_credits, "posted_credits", 64, in_range(0, 4096), "credits",                              \
-    "posted header credits of the root port (0: unlimited)", "assumption")
+    "posted header credits of the root port (0: unlimited)", "assumption")                                     \
+  P(double, rc_posted_ns, "rc_posted_ns", 0.0, in_range(0.0, 1e6), "ns",                                       \
+    "root-complex handling time of each inbound posted TLP, one TLP after the other, whatever its size "       \
+    "(0: none)",                                                                                               \
+    "0: the pcie-bench link model, where only the link limits writes; a host profile sets its root "           \
+    "complex's (configs/machines/)")
 
 struct PcieLinkParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PCIE_LINK_PARAMS)
@@ -165,7 +170,8 @@ public:
 
   // A posted TLP (MWr, or a message) sent upstream at `t`: waits for a posted
   // credit, serializes. Returns the time it leaves the device (*sent) and
-  // arrives at the root complex (return value). The credit is held until
+  // has been handled by the root complex (return value: arrival, then
+  // rc_posted_ns of handling, one TLP at a time). The credit is held until
   // release_posted_credit().
   sc_core::sc_time send_posted(const sc_core::sc_time& t, uint32_t wire_bytes, sc_core::sc_time* sent,
                                int* credit);
@@ -217,6 +223,9 @@ private:
   PcieLinkModel model_;
   sc_core::sc_time latency_;
   BandwidthCalendar up_, down_;
+  // The root complex's posted-TLP handling: capacity 1/rc_posted_ns TLPs per
+  // ns, one unit per TLP (unlimited when rc_posted_ns is 0).
+  BandwidthCalendar rc_posted_;
   Pool tags_, credits_;
   sc_core::sc_event released_;  // a tag or credit was released (only waited on when all are held)
   PcieLinkCounters ctr_;
