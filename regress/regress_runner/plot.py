@@ -28,13 +28,13 @@ def _pairs(names, values, sep):
 
 
 def _tick_label(v):
-    """A short tick label: powers of two from 1024 up with a binary suffix (65536 -> 64K), else %g."""
+    """A short tick label: from 1024 up, whole quarters of the largest binary unit below it
+    (65536 -> 64K, 1572864 -> 1.5M, 3145728 -> 3M), else %g."""
     if v == int(v) and v >= 1024:
         n = int(v)
-        if n & (n - 1) == 0:
-            for shift, suffix in ((30, "G"), (20, "M"), (10, "K")):
-                if n >= 1 << shift:
-                    return f"{n >> shift}{suffix}"
+        for shift, suffix in ((30, "G"), (20, "M"), (10, "K")):
+            if n >= 1 << shift:
+                return f"{n / (1 << shift):g}{suffix}" if (4 * n) % (1 << shift) == 0 else f"{v:g}"
     return f"{v:g}"
 
 
@@ -131,7 +131,17 @@ def x_tick_settings(lines, x, logx):
         [_tick_label(v) for v in sorted({_num(r[x]) for g in lines["groups"].values() for r in g})]
     if sum(len(str(t)) + 2 for t in labels) > 70:
         out.append("set xtics rotate by -30")
+    elif logx and lines["numeric_x"] and _closest_ratio(lines, x) < 1.6:
+        out.append("set xtics rotate by -60")  # neighbours less than ~2/3 of an octave apart on a log axis
     return out
+
+
+def _closest_ratio(lines, x):
+    """The smallest ratio between neighbouring x values (inf when there are fewer than two, or any is <= 0)."""
+    xs = sorted({_num(r[x]) for g in lines["groups"].values() for r in g})
+    if len(xs) < 2 or xs[0] <= 0:
+        return math.inf
+    return min(b / a for a, b in zip(xs, xs[1:]))
 
 
 def gnuplot_script(lines, x, y, where, dat, out_png, opts):
@@ -167,7 +177,11 @@ def gnuplot_script(lines, x, y, where, dat, out_png, opts):
     plots = []
     for gi, k in enumerate(lines["keys"]):
         label = series_label(lines, k, y) if len(lines["keys"]) > 1 or lines["series"] else None
-        plots.append(f"{_gp_str(dat)} index {gi} using 1:2 with linespoints lw 2 pt 7 "
+        # opts["lines"]: {default label: {"title": shown instead, "style": gnuplot style}} for callers
+        # that draw their own series (scripts/validation-tables.py: measured, model, the +-10% band).
+        own = opts.get("lines", {}).get(label, {})
+        label = own.get("title", label)
+        plots.append(f"{_gp_str(dat)} index {gi} using 1:2 {own.get('style', 'with linespoints lw 2 pt 7')} "
                      + (f"title {_gp_str(label)}" if label else "notitle"))
     if all(p.endswith("notitle") for p in plots):
         gp.append("unset key")
@@ -299,10 +313,17 @@ def plot_command(args):
         jobs += [plan_plot(args, csv_path, rows, axes, s, single, units) for s in specs]
     status = EXIT_OK
     for gp, png in jobs:
-        p = subprocess.run([gnuplot, gp], capture_output=True, text=True)
-        if p.returncode != 0 or not os.path.exists(png):
-            print(f"plot: gnuplot failed on {gp} (exit {p.returncode}):\n{p.stderr}", file=sys.stderr)
-            status = EXIT_FAIL
-        else:
+        if run_gnuplot(gnuplot, gp, png):
             print(f"wrote {png} (script {gp})")
+        else:
+            status = EXIT_FAIL
     return status
+
+
+def run_gnuplot(gnuplot, gp, png):
+    """Runs one .gp script; False (with gnuplot's message on stderr) when it did not write png."""
+    p = subprocess.run([gnuplot, gp], capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(png):
+        print(f"plot: gnuplot failed on {gp} (exit {p.returncode}):\n{p.stderr}", file=sys.stderr)
+        return False
+    return True

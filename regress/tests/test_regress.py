@@ -762,6 +762,37 @@ class SweepTest(TmpCase):
 
 # ---------------------------------------------------------------------------
 
+class PlotScriptTest(unittest.TestCase):
+    """The gnuplot script itself, without gnuplot: tick labels and caller-chosen line titles and styles."""
+
+    def test_tick_labels_in_quarters_of_a_binary_unit(self):
+        from regress_runner.plot import _tick_label
+        self.assertEqual(_tick_label(65536), "64K")
+        self.assertEqual(_tick_label(1572864), "1.5M")
+        self.assertEqual(_tick_label(3145728), "3M")
+        self.assertEqual(_tick_label(1000), "1000")
+        self.assertEqual(_tick_label(1500), "1500")  # not a quarter of 1024
+        self.assertEqual(_tick_label(1048577), "1.04858e+06")
+
+    def test_crowded_log_ticks_are_turned(self):
+        from regress_runner.plot import gnuplot_script, plot_lines
+        def script(windows):
+            rows = [{"c": "a", "w": str(w), "y": "1", "status": "pass"} for w in windows]
+            return gnuplot_script(plot_lines(rows, ["c"], "w", "y", ["c"], {}), "w", "y", {}, "d", "p", {"logx": True})
+        self.assertIn("rotate by -60", script([1048576, 1572864, 2097152]))  # 1.5x apart
+        self.assertNotIn("rotate", script([1048576, 2097152, 4194304]))
+
+    def test_lines_option_retitles_and_restyles_a_series(self):
+        from regress_runner.plot import gnuplot_script, plot_lines
+        rows = [{"curve": c, "w": str(w), "gbps": str(v), "status": "pass"}
+                for c, v in (("measured", 10), ("model", 11)) for w in (4096, 8192)]
+        lines = plot_lines(rows, ["curve"], "w", "gbps", ["curve"], {})
+        gp = gnuplot_script(lines, "w", "gbps", {}, "d.dat", "p.png",
+                            {"lines": {"curve=model": {"title": "the model", "style": "with lines dt 2"}}})
+        self.assertIn('index 1 using 1:2 with lines dt 2 title "the model"', gp)
+        self.assertIn('index 0 using 1:2 with linespoints lw 2 pt 7 title "curve=measured"', gp)  # untouched
+
+
 class SlurmTest(TmpCase):
     def make_sweep(self):
         return self.write("sw.json", {
