@@ -5,7 +5,10 @@ pcie-bench curves (the four regress/sweeps/broadwell_*.json sweeps, run by
 scripts/validation.sh into OUT) beside the measured ones, with the error at
 every window, and the predictions alone.
 
-  scripts/validation-tables.py OUT     (OUT/broadwell_bw/results.csv, ...)
+  scripts/validation-tables.py OUT [--plots DIR]
+      OUT/broadwell_bw/results.csv, ...; with --plots, also draws the PNGs of
+      docs/validation.md into DIR with gnuplot (the regress runner's plot code;
+      its .gp scripts and .dat data go to OUT/plots)
   scripts/validation-tables.py --shipped RESULTS_CSV
       the 64 B read curve through VT-d on the shipped defaults (a results.csv
       of regress/sweeps/pciebench_rd_window_vtd.json)
@@ -16,7 +19,11 @@ as quoted in issue 10. "32.5-32.6" at 256 KiB..16 MiB is taken as 32.5.
 """
 import csv
 import os
+import shutil
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "regress"))
+from regress_runner.plot import gnuplot_script, plot_lines, run_gnuplot, write_plot_data  # noqa: E402
 
 KIB, MIB = 1024, 1048576
 NO_IOMMU_WINDOWS = [4 * KIB, 16 * KIB, 256 * KIB, 16 * MIB, 32 * MIB, 64 * MIB]
@@ -134,13 +141,117 @@ def shipped(path):
               f"{r['system.vtd0.walker.walks']} | {r['system.vtd0.iotlb.merged_misses']} |")
 
 
+# ----------------------------------------------------------------------------
+# PNG plots: rows of (series..., window, value) drawn by the regress runner's gnuplot code.
+
+SIZE_COLOURS = {64: "#1f77b4", 128: "#d62728", 256: "#2ca02c", 512: "#9467bd"}
+WINDOW, GBPS = "window", "Gb/s"
+UNITS = {WINDOW: "bytes, log scale"}
+
+
+def draw(rows, series, name, title, opts_lines, out, png_dir, y=GBPS):
+    """One PNG, png_dir/name.png, ~800x500; its .gp and .dat in out/plots."""
+    gp_dir = os.path.join(out, "plots")
+    os.makedirs(gp_dir, exist_ok=True)
+    os.makedirs(png_dir, exist_ok=True)
+    dat, gp, png = (os.path.join(gp_dir, name + ".dat"), os.path.join(gp_dir, name + ".gp"),
+                    os.path.join(png_dir, name + ".png"))
+    lines = plot_lines(rows, series, WINDOW, y, series, {})
+    write_plot_data(dat, lines, WINDOW, y)
+    with open(gp, "w") as f:
+        f.write(gnuplot_script(lines, WINDOW, y, {}, dat, png, {"logx": True, "title": title, "size": "800,500",
+                                                                "units": UNITS, "lines": opts_lines}))
+    if not run_gnuplot(shutil.which("gnuplot"), gp, png):
+        sys.exit(f"validation-tables.py: gnuplot could not draw {png}")
+    print(f"wrote {png}", file=sys.stderr)
+
+
+def point(curve, window, value):
+    return {"curve": curve, WINDOW: str(window), GBPS: f"{value:.6g}", "status": "pass"}
+
+
+def plot_vtd_rd64(rows, out, png_dir):
+    data = []
+    for w, meas in sorted(MEASURED_VTD_RD64.items()):
+        r = pick(rows, **{"tg0.op": "read", "tg0.size": 64, "tg0.window_size": w})
+        data += [point("a measured", w, meas), point("b model", w, float(r["system.tg0.throughput_gbps"])),
+                 point("c -10%", w, 0.9 * meas), point("d +10%", w, 1.1 * meas)]
+    band = "with lines dt 2 lw 1 lc rgb 'gray50'"
+    draw(data, ["curve"], "vtd-read64", "BW_DMA_RD 64 B through VT-d: model against measured (calibration)",
+         {"curve=a measured": {"title": "measured", "style": "with linespoints lw 2 pt 7 lc rgb 'black'"},
+          "curve=b model": {"title": "model", "style": "with linespoints lw 2 pt 5 lc rgb '#1f77b4'"},
+          "curve=c -10%": {"title": "measured -10%", "style": band},
+          "curve=d +10%": {"title": "measured +10%", "style": band}}, out, png_dir)
+
+
+def plot_no_iommu(rows, op, out, png_dir):
+    data, styles = [], {}
+    for size in SIZE_COLOURS:
+        meas = MEASURED_BW[(op, size)]
+        for w in NO_IOMMU_WINDOWS:
+            r = pick(rows, **{"tg0.op": op, "tg0.size": size, "tg0.window_size": w})
+            data += [{**point("measured", w, meas[w]), "size": str(size)},
+                     {**point("model", w, float(r["system.tg0.throughput_gbps"])), "size": str(size)}]
+        c = SIZE_COLOURS[size]
+        styles[f"size={size}, curve=measured"] = {"title": f"{size} B measured",
+                                                  "style": f"with linespoints lw 2 pt 7 lc rgb '{c}'"}
+        styles[f"size={size}, curve=model"] = {"title": f"{size} B model",
+                                               "style": f"with linespoints dt 2 lw 2 pt 4 lc rgb '{c}'"}
+    name = "BW_DMA_RD" if op == "read" else "BW_DMA_WR"
+    draw(data, ["size", "curve"], f"no-iommu-{op}",
+         f"{name} without an IOMMU: model (dashed) against measured (solid)", styles, out, png_dir)
+
+
+def plot_vtd_predictions(rows, out, png_dir):
+    data, styles = [], {}
+    for op in ("read", "write"):
+        for size in SIZE_COLOURS:
+            if op == "read" and size == 64:
+                continue  # the calibration curve
+            for w in sorted(MEASURED_VTD_RD64):
+                r = pick(rows, **{"tg0.op": op, "tg0.size": size, "tg0.window_size": w})
+                data.append({**point(op, w, float(r["system.tg0.throughput_gbps"])), "size": str(size)})
+            styles[f"size={size}, curve={op}"] = {
+                "title": f"{size} B {op}s",
+                "style": f"with linespoints {'dt 2 pt 4' if op == 'write' else 'pt 7'} lw 2 lc rgb '{SIZE_COLOURS[size]}'"}
+    draw(data, ["size", "curve"], "vtd-predictions-bw",
+         "Through VT-d, other sizes and writes: model alone (prediction)", styles, out, png_dir)
+
+
+def plot_vtd_latency(rows_vtd, out, png_dir):
+    data = []
+    for op, name in (("read", "LAT_DMA_RD"), ("wrrd", "LAT_DMA_WRRD")):
+        for w in sorted(MEASURED_LAT[op]):
+            v = pick(rows_vtd, **{"tg0.op": op, "tg0.window_size": w})
+            data.append({"curve": name, WINDOW: str(w), "ns": v["system.tg0.latency.mean"], "status": "pass"})
+    draw(data, ["curve"], "vtd-predictions-latency",
+         "LAT_DMA_RD / LAT_DMA_WRRD 64 B through VT-d, mean: model alone (prediction)",
+         # Titles without "_": gnuplot sizes the key as if they were subscripts and the entries collide.
+         {"curve=LAT_DMA_RD": {"title": "read"}, "curve=LAT_DMA_WRRD": {"title": "write, then read"}},
+         out, png_dir, y="ns")
+
+
+def plots(out, png_dir):
+    if not shutil.which("gnuplot"):
+        sys.exit("validation-tables.py: --plots needs gnuplot (Debian: apt-get install gnuplot-nox)")
+    bw, bw_vtd = load(out, "broadwell_bw"), load(out, "broadwell_bw_vtd")
+    plot_vtd_rd64(bw_vtd, out, png_dir)
+    for op in ("read", "write"):
+        plot_no_iommu(bw, op, out, png_dir)
+    plot_vtd_predictions(bw_vtd, out, png_dir)
+    plot_vtd_latency(load(out, "broadwell_lat_vtd"), out, png_dir)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--shipped":
         shipped(sys.argv[2])
         return
-    if len(sys.argv) != 2:
-        sys.exit("usage: validation-tables.py OUT (the directory scripts/validation.sh wrote) | --shipped RESULTS_CSV")
+    if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--plots"):
+        sys.exit("usage: validation-tables.py OUT [--plots DIR] (OUT: the directory scripts/validation.sh wrote)"
+                 " | --shipped RESULTS_CSV")
     out = sys.argv[1]
+    if len(sys.argv) == 4:
+        plots(out, sys.argv[3])
     print("### BW_DMA_RD / BW_DMA_WR without an IOMMU: measured / model Gb/s (error)\n")
     no_iommu_bw(load(out, "broadwell_bw"))
     print("\n### BW_DMA_RD 64 B through VT-d: the calibration curve\n")
