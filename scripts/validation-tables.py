@@ -211,9 +211,9 @@ def plot_vtd_predictions(rows, out, png_dir):
             for w in sorted(MEASURED_VTD_RD64):
                 r = pick(rows, **{"tg0.op": op, "tg0.size": size, "tg0.window_size": w})
                 data.append({**point(op, w, float(r["system.tg0.throughput_gbps"])), "size": str(size)})
+            dash = "dt 2 pt 4" if op == "write" else "pt 7"
             styles[f"size={size}, curve={op}"] = {
-                "title": f"{size} B {op}s",
-                "style": f"with linespoints {'dt 2 pt 4' if op == 'write' else 'pt 7'} lw 2 lc rgb '{SIZE_COLOURS[size]}'"}
+                "title": f"{size} B {op}s", "style": f"with linespoints {dash} lw 2 lc rgb '{SIZE_COLOURS[size]}'"}
     draw(data, ["size", "curve"], "vtd-predictions-bw",
          "Through VT-d, other sizes and writes: model alone (prediction)", styles, out, png_dir)
 
