@@ -89,7 +89,10 @@ bool run_case(unsigned entries, bool scan, unsigned n, bool count) {
 
 }  // namespace
 
-int main(int argc, char* argv[]) {
+// sc_main, not main: iommusim_vtd brings in libsystemc.so, whose own main()
+// needs one; a linker that resolves every library reference (the sanitizer
+// build's) refuses the program without it, as bench_translation's does.
+extern "C" int sc_main(int argc, char* argv[]) {
   const bool count = argc == 3 && std::strcmp(argv[1], "--instructions") == 0;
   const unsigned n = count ? static_cast<unsigned>(std::stoul(argv[2])) : 2000;
   bool ok = true;
