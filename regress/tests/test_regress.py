@@ -793,6 +793,44 @@ class PlotScriptTest(unittest.TestCase):
         self.assertIn('index 0 using 1:2 with linespoints lw 2 pt 7 title "curve=measured"', gp)  # untouched
 
 
+class CalibrationPointsTest(unittest.TestCase):
+    """The nightly suite's calib_broadwell_* runs expect pcie-bench's measured
+    figures; those figures are kept in scripts/validation-tables.py, which the
+    tables and plots of docs/validation.md read. The two must agree."""
+
+    def measured_tables(self):
+        import importlib.util
+        path = os.path.join(REGRESS, "..", "scripts", "validation-tables.py")
+        loader = importlib.util.spec_from_file_location("validation_tables", path)
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        return module
+
+    def measured_for(self, tables, run):
+        config = os.path.basename(run["config"][0])
+        text = run["set"]["tg0.window_size"]  # "4K", "64M": the simulator's size syntax
+        window = int(text[:-1]) * {"K": 1024, "M": 1048576}[text[-1]]
+        size = run["set"].get("tg0.size", 64)
+        if config == "vtd-pciebench-bw-rd.ini":
+            return tables.MEASURED_VTD_RD64[window]
+        if config in ("pciebench-bw-rd.ini", "pciebench-bw-wr.ini"):
+            return tables.MEASURED_BW[("read" if "rd" in config else "write", size)][window]
+        if config in ("pciebench-lat-rd.ini", "pciebench-lat-wrrd.ini"):
+            return tables.MEASURED_LAT["wrrd" if "wrrd" in config else "read"][window]
+        self.fail(f"{run['name']}: no measured table for {config}")
+
+    def test_nightly_calibration_points_expect_the_measured_figures(self):
+        tables = self.measured_tables()
+        with open(os.path.join(REGRESS, "suites", "nightly.json")) as f:
+            runs = [r for r in json.load(f)["runs"] if r["name"].startswith("calib_broadwell_")]
+        self.assertEqual(len(runs), 16)
+        for run in runs:
+            (stat, expected), = run["expect"].items()
+            with self.subTest(run=run["name"]):
+                self.assertEqual(expected["value"], self.measured_for(tables, run))
+                self.assertEqual(expected["rel"], 0.10)
+
+
 class SlurmTest(TmpCase):
     def make_sweep(self):
         return self.write("sw.json", {
