@@ -314,18 +314,16 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   EndpointSet::Slot& s = endpoints_[i];
   uint32_t ioas_id = 0;
   if (std::string err = attach_to_ioas(i, &ioas_id); !err.empty()) return s.ep->name() + ": " + err;
-  // virt.backing: the endpoint is assigned to the guest, whose kernel drives it.
-  fw::VtdDriver& unit = guest_ ? guest_->driver() : *drivers_[s.unit_index];
-  fw::IoasLayer& ioas = guest_ ? guest_->ioas() : *ioas_;
-  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(ioas, s.ep->name(), ioas_id, unit));
+  const DrivingKernel kernel = driving_kernel(i);
+  dma_apis_.push_back(std::make_unique<fw::IoasDmaApi>(kernel.ioas, s.ep->name(), ioas_id, kernel.unit));
   const EndpointContext ctx{stats,
                             trace,
-                            &ioas,
-                            &unit,
+                            &kernel.ioas,
+                            &kernel.unit,
                             *dma_apis_.back(),
-                            guest_ ? guest_->allocator() : *alloc_,
-                            guest_ ? guest_->cpu() : *cpu_,
-                            guest_ ? guest_->kernel_stats() : kernel_stats_.get(),
+                            kernel.alloc,
+                            kernel.cpu,
+                            kernel.stats,
                             ioas_id,
                             function_address(i)};
   s.ep->create(ctx);
@@ -334,7 +332,7 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
       spaces_.root_bus_per_device ? bind_in_own_root_bus(i, ctx.function, stats) : bind_endpoint(i, ctx.function);
   if (!bound.empty()) return s.ep->name() + ": " + bound;
   s.driver = s.ep->create_driver(ctx);
-  if (s.driver) s.driver->set_msi_domain(&unit);  // its unit's interrupt remapping (kernel.intremap)
+  if (s.driver) s.driver->set_msi_domain(&kernel.unit);  // its unit's interrupt remapping (kernel.intremap)
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
     fw::PciDriverBase* d = s.driver;
     intc_->on_vector(ctx.function.vector + v, [d] { d->irq(); });
@@ -343,13 +341,19 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   return "";
 }
 
+X86VtdPlatform::DrivingKernel X86VtdPlatform::driving_kernel(size_t i) {
+  if (guest_)
+    return {guest_->driver(), guest_->ioas(), guest_->allocator(), guest_->cpu(), guest_->kernel_stats(), guest_->space()};
+  return {*drivers_[endpoints_[i].unit_index], *ioas_, *alloc_, *cpu_, kernel_stats_.get(), cpu_space_};
+}
+
 // Its own IOAS, or the one it shares (<ep>.address_space), and its IOMMU group.
 std::string X86VtdPlatform::attach_to_ioas(size_t i, uint32_t* ioas_id) {
   const EndpointSet::Slot& s = endpoints_[i];
   const IoasPlacement place = s.ep->ioas_placement();
   fw::IoasOptions opt;
   opt.base = place.iova_base;
-  fw::IoasLayer& layer = guest_ ? guest_->ioas() : *ioas_;
+  fw::IoasLayer& layer = driving_kernel(i).ioas;
   if (place.address_space) {
     auto it = shared_ioas_.find(place.address_space);
     if (it == shared_ioas_.end()) it = shared_ioas_.emplace(place.address_space, layer.ioas_alloc(opt)).first;
@@ -386,7 +390,7 @@ std::string X86VtdPlatform::bind_endpoint(size_t i, const fw::PciFunctionAddr& f
   if (ports.io)
     return "its I/O BAR (" + ep.name() + ".io_bar) needs an I/O space: x86-vtd has one with system.root_bus_per_device = true";
   if (ports.config) {
-    const unsigned space = guest_ ? guest_->space() : cpu_space_;  // an assigned device's BARs are the guest's
+    const unsigned space = driving_kernel(i).space;
     const unsigned cfg = membus_->add_target(*ports.config);
     if (std::string err = map(space, RouteEntry{ep.name() + ".cfg", fn.cfg, 4096, cfg, true}); !err.empty())
       return err + " (kernel.ecam_base)";

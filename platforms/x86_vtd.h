@@ -136,6 +136,17 @@ private:
   std::string build_guest(StatGroup& stats, TraceWriter& trace);
   std::string build_endpoint(size_t i, StatGroup& stats, TraceWriter& trace,
                              std::vector<const sc_core::sc_event*>* done);
+  // The kernel that drives endpoint i's DMA: the host's, or with virt.backing
+  // the guest's, to which every endpoint is assigned. Chosen here once.
+  struct DrivingKernel {
+    fw::VtdDriver& unit;
+    fw::IoasLayer& ioas;
+    fw::PageAllocator& alloc;
+    fw::CpuPort& cpu;
+    StatGroup* stats;
+    unsigned space;  // the address space its BARs are mapped in
+  };
+  DrivingKernel driving_kernel(size_t i);
   std::string attach_to_ioas(size_t i, uint32_t* ioas_id);
   std::string bind_endpoint(size_t i, const fw::PciFunctionAddr& fn);
   fw::PciFunctionAddr function_address(size_t i) const;
