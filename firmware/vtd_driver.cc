@@ -294,7 +294,8 @@ bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& 
   if (cpu_.thread_cores()) cpu_.sync();
   const sc_time asked = sc_core::sc_time_stamp();
   qi_lock_.lock();
-  qi_lock_wait_.sample((sc_core::sc_time_stamp() - asked).to_seconds() * 1e9);
+  const double lock_ns = (sc_core::sc_time_stamp() - asked).to_seconds() * 1e9;
+  qi_lock_wait_.sample(lock_ns);
   const uint32_t seq = ++qseq_;
   // Polling unlocked, submissions overlap: each waits on a status slot of its own
   // (Linux: qi->desc_status[wait_index]); 8-byte slots, the page holds 512.
@@ -309,7 +310,16 @@ bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& 
   if (ok) inval_total_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
   else ++qi_timeouts_;
   if (!p_.qi_poll_unlocked) qi_lock_.unlock();
+  ThreadQi& mine = thread_qi_[sc_core::sc_get_current_process_b()];
+  mine.total_ns += (sc_core::sc_time_stamp() - asked).to_seconds() * 1e9;
+  mine.lock_ns += lock_ns;
   return ok;
+}
+
+double VtdDriver::thread_qi(bool lock) const {
+  auto it = thread_qi_.find(sc_core::sc_get_current_process_b());
+  if (it == thread_qi_.end()) return 0;
+  return lock ? it->second.lock_ns : it->second.total_ns;
 }
 
 void VtdDriver::post_invalidation(const std::vector<std::array<uint64_t, 4>>& descs, uint32_t seq, uint64_t status) {

@@ -32,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include <systemc>
 
@@ -131,6 +132,11 @@ class VtdDriver : public sc_core::sc_module,
                   public IommuNested,
                   public IommuPasid {
 public:
+  // Time the calling thread has spent in queued invalidations (from asking for
+  // the queue's lock to the wait's completion) and, of that, waiting for the
+  // lock, in ns: a multi-queue driver's per-core invalidation cost.
+  double thread_qi_ns() const { return thread_qi(false); }
+  double thread_qi_lock_ns() const { return thread_qi(true); }
   SC_HAS_PROCESS(VtdDriver);
   // `mmio_base`: where the unit's registers sit in the CPU's address space.
   VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uint64_t mmio_base, CpuPort& cpu,
@@ -360,6 +366,9 @@ private:
   Histogram& inval_wait_;
   Histogram& inval_total_;
   Histogram& qi_lock_wait_;
+  struct ThreadQi { double total_ns = 0, lock_ns = 0; };
+  std::unordered_map<const sc_core::sc_process_b*, ThreadQi> thread_qi_;
+  double thread_qi(bool lock) const;
   Counter& flushes_;
   Counter& flush_batch_full_;
   Counter& flush_timeout_;
