@@ -357,6 +357,7 @@ std::string NicDriver::rx_bring_up(RxQueue& q) {
   }
   q.slot_iova.assign(p_.rx_ring_size, 0);
   q.slot_history.assign(p_.rx_ring_size, 0);
+  q.slot_pa.assign(p_.rx_ring_size, 0);
   reg_wr(queue_reg(q.index, RDBAL), static_cast<uint32_t>(q.ring_iova));
   reg_wr(queue_reg(q.index, RDBAH), static_cast<uint32_t>(q.ring_iova >> 32));
   reg_wr(queue_reg(q.index, RDLEN), p_.rx_ring_size);
@@ -371,6 +372,7 @@ std::string NicDriver::rx_refill(RxQueue& q, uint32_t count) {
   while (posted < count && ((q.next_to_use + 1) & mask) != q.next_to_clean) {  // one slot stays free
     const uint64_t pa = q.pool[q.next_buffer];
     q.next_buffer = (q.next_buffer + 1) % static_cast<uint32_t>(q.pool.size());
+    if (rx_buffer_hook_) rx_buffer_hook_(pa, 0, true);
     const sc_time t0 = sc_core::sc_time_stamp();
     uint64_t iova = 0;
     err = dma_.map(&iova, pa, rx_buffer_bytes_, Perm{false, true}, false);  // DMA_FROM_DEVICE
@@ -389,6 +391,7 @@ std::string NicDriver::rx_refill(RxQueue& q, uint32_t count) {
     cpu_.write(q.ring_pa + q.next_to_use * DESC_SIZE, d, DESC_SIZE);
     cpu_.charge_ns(p_.rx_alloc_ns);
     q.slot_iova[q.next_to_use] = iova;
+    q.slot_pa[q.next_to_use] = pa;
     q.next_to_use = (q.next_to_use + 1) & mask;
     ++posted;
   }
@@ -421,6 +424,7 @@ uint32_t NicDriver::rx_clean(RxQueue& q) {
       *q.qi_lock_ns += static_cast<uint64_t>(vtd_->thread_qi_lock_ns() - lock0 + 0.5);
     }
     if (keep_history_) q.history[q.slot_history[i]].unmapped = sc_core::sc_time_stamp();
+    if (rx_buffer_hook_) rx_buffer_hook_(q.slot_pa[i], q.slot_iova[i], false);
     q.slot_iova[i] = 0;
     cpu_.charge_ns(p_.rx_clean_ns + p_.rx_packet_ns);  // the driver's part, then the stack's
     cpu_.sync();

@@ -210,6 +210,10 @@ public:
   struct RxMapping { uint64_t pa, iova; sc_core::sc_time mapped, unmapped; };
   const std::vector<RxMapping>& rx_history(unsigned q) const { return rxq_.at(q).history; }
   void keep_rx_history(bool on) { keep_history_ = on; }
+  // Tests: called with a buffer's physical page just before the driver maps
+  // it (mapping = true, iova 0) and just after its unmap returned (its old IOVA).
+  void on_rx_buffer(std::function<void(uint64_t pa, uint64_t iova, bool mapping)> f) { rx_buffer_hook_ = std::move(f); }
+  uint64_t rx_ring_pa(unsigned q) const { return rxq_.at(q).ring_pa; }
   // Interrupt entry by MSI-X table entry: a queue's RX vector wakes its thread.
   void irq_vector(unsigned entry) override;
 
@@ -222,6 +226,7 @@ private:
     uint32_t next_buffer = 0;
     std::vector<uint64_t> slot_iova;   // per ring slot: the posted buffer's IOVA (0: none)
     std::vector<size_t> slot_history;  // per ring slot: its entry in history
+    std::vector<uint64_t> slot_pa;     // per ring slot: the posted buffer's page
     uint32_t next_to_use = 0, next_to_clean = 0;
     uint64_t irqs_seen = 0, irqs_taken = 0;
     sc_core::sc_event irq_ev;
@@ -275,6 +280,7 @@ private:
   unsigned rx_threads_done_ = 0;
   sc_core::sc_event rx_thread_done_ev_;
   bool rx_over_ = false, keep_history_ = false;
+  std::function<void(uint64_t, uint64_t, bool)> rx_buffer_hook_;
   sc_core::sc_time rx_first_, rx_last_;
   uint64_t rx_first_bytes_ = 0;
   bool rx_started_ = false;
