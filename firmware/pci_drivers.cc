@@ -165,6 +165,8 @@ NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, co
     }
     stats_.formula("rx_throughput_gbps", "received payload bits per second over [first, last packet handed up], all queues",
                    [this] { return rx_throughput_gbps(); }, "Gb/s");
+    stats_.formula("rx_line_fraction", "rx_throughput_gbps as a fraction of the NIC's line rate",
+                   [this] { return rx_throughput_gbps() / p_.line_rate_gbps; }, "ratio");
   }
   SC_THREAD(run);
 }

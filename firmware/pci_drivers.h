@@ -176,10 +176,12 @@ private:
 struct NicDriverParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_NIC_DRIVER_PARAMS)
   // From the NIC model's parameters (the endpoint copies them): its queue
-  // pairs, RX buffer size, and the frames its built-in RX source sends (0: no end).
+  // pairs, RX buffer size, the frames its built-in RX source sends (0: no
+  // end) and its line rate.
   uint32_t queues = 1;
   uint32_t rx_buffer_size = 2048;
   uint64_t rx_frames = 0;
+  double line_rate_gbps = 40.0;
   void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_NIC_DRIVER_PARAMS, *this, p); }
   std::string validate() const;
 };

@@ -228,6 +228,7 @@ std::string NicEndpoint::validate(uint64_t) {
   d.queues = model_params_.queues;  // the driver serves the model's queues, buffers and frames
   d.rx_buffer_size = model_params_.rx_buffer_size;
   d.rx_frames = model_params_.rx_rate_gbps > 0 ? model_params_.rx_packets : 0;
+  d.line_rate_gbps = model_params_.line_rate_gbps;
   err = d.validate();
   if (err.empty() && d.packet_size > 0xffff) err = "packet_size does not fit a TX descriptor";
   if (err.empty() && d.rx && model_params_.rx_rate_gbps <= 0)
