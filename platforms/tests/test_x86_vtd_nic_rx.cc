@@ -208,3 +208,30 @@ TEST(X86VtdNicRx, EachQueueInterruptsReachItsOwnCore) {
   EXPECT_EQ(total, 800);
   EXPECT_EQ(r.driver().rx_maps(), r.driver().rx_unmaps() + r.driver().rx_posted());
 }
+
+// Receive settings that cannot work are refused by elaborate(), naming the key.
+TEST(X86VtdNicRx, BadReceiveConfigsRefused) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"n0.rx=true"}, "rx_rate_gbps"},                                                      // no traffic, no end
+      {{"n0.rx=true", "n0.rx_rate_gbps=10", "n0.rx_ring_size=100"}, "rx_ring_size"},         // not a power of two
+      {{"n0.rx=true", "n0.rx_rate_gbps=10", "n0.rx_ring_size=16"}, "rx_refill_batch"},       // batch >= ring
+      {{"n0.rx=true", "n0.rx_rate_gbps=10", "n0.rx_packets=0"}, "rx_packets"},               // never ends
+      {{"n0.rx=true", "n0.rx_rate_gbps=10", "n0.queues=16", "n0.rx_ring_size=65536"}, "kernel.ram_size"},
+      {{"n0.queues=16", "kernel.msi_vector_base=0xf0"}, "beyond 0xff"},                      // 32 vectors
+      {{"n0.queues=16", "kernel.msi_vector_base=0x20"}, "VT-d vector"},                       // over 0x30
+  };
+  for (const auto& [sets, needle] : cases) {
+    X86VtdPlatform p;
+    ParamList params;
+    ConfigSet config;
+    for (const std::string& s : std::vector<std::string>{"system.endpoints=n0", "n0.kind=nic"})
+      ASSERT_EQ(config.add_override(s), "");
+    for (const auto& s : sets) ASSERT_EQ(config.add_override(s), "") << s;
+    ASSERT_EQ(configure_platform(p, config, params), "");
+    StatGroup root{"system"};
+    TraceWriter trace{0};
+    SystemParams sys;
+    const std::string err = p.elaborate(sys, root, trace);
+    EXPECT_NE(err.find(needle), std::string::npos) << sets.back() << ": " << err;
+  }
+}
