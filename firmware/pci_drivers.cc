@@ -498,21 +498,9 @@ void NicDriver::irq_vector(unsigned entry) {
   irq();
 }
 
-uint64_t NicDriver::rx_packets_done() const {
+uint64_t NicDriver::rx_total(Counter* RxQueue::*counter) const {
   uint64_t n = 0;
-  for (const RxQueue& q : rxq_) n += q.packets->value();
-  return n;
-}
-
-uint64_t NicDriver::rx_maps() const {
-  uint64_t n = 0;
-  for (const RxQueue& q : rxq_) n += q.maps->value();
-  return n;
-}
-
-uint64_t NicDriver::rx_unmaps() const {
-  uint64_t n = 0;
-  for (const RxQueue& q : rxq_) n += q.unmaps->value();
+  for (const RxQueue& q : rxq_) n += (q.*counter)->value();
   return n;
 }
 
@@ -525,9 +513,7 @@ uint64_t NicDriver::rx_posted() const {
 // Bytes after the first packet over the time from it to the last.
 double NicDriver::rx_throughput_gbps() const {
   if (!rx_started_ || rx_last_ <= rx_first_) return 0.0;
-  uint64_t bytes = 0;
-  for (const RxQueue& q : rxq_) bytes += q.bytes->value();
-  return static_cast<double>(bytes - rx_first_bytes_) * 8.0 / ((rx_last_ - rx_first_).to_seconds() * 1e9);
+  return static_cast<double>(rx_total(&RxQueue::bytes) - rx_first_bytes_) * 8.0 / ((rx_last_ - rx_first_).to_seconds() * 1e9);
 }
 
 // ---------------------------------------------------------------------------

@@ -201,11 +201,11 @@ public:
   // Receive path, per queue and in total.
   uint64_t rx_packets(unsigned q) const { return rxq_.at(q).packets->value(); }
   uint64_t rx_interrupts(unsigned q) const { return rxq_.at(q).irqs->value(); }
-  uint64_t rx_packets_done() const;
+  uint64_t rx_packets_done() const { return rx_total(&RxQueue::packets); }
   double rx_throughput_gbps() const;
   // Buffers mapped and unmapped by the receive path, and posted now.
-  uint64_t rx_maps() const;
-  uint64_t rx_unmaps() const;
+  uint64_t rx_maps() const { return rx_total(&RxQueue::maps); }
+  uint64_t rx_unmaps() const { return rx_total(&RxQueue::unmaps); }
   uint64_t rx_posted() const;
   // Queue q's buffer history (tests): every mapping of an RX buffer, with
   // when it was mapped and when its unmap returned (max time: still mapped).
@@ -249,6 +249,7 @@ private:
   void rx_queue_thread(unsigned index);
   bool rx_finished();
   void add_rx_stats(RxQueue& q);
+  uint64_t rx_total(Counter* RxQueue::*counter) const;  // summed over the queues
   // Attach, the TX ring mapped once, the buffer pool, the function enabled and
   // its TX registers programmed: "" or why not.
   std::string bring_up();

@@ -160,7 +160,8 @@ std::string X86VtdPlatform::check_vectors(size_t i) const {
   const std::string base = "kernel.msi_vector_base = " + format_hex(kernel_.msi_vector_base);
   if (v > 0xff)
     return base + ": endpoint " + n + " would get MSI-X vector " + format_hex(v) +
-           ", beyond 0xff (two vectors per endpoint, two per NIC queue); lower it to at most " +
+           ", beyond 0xff (two vectors per endpoint" + (endpoints_.vector_count(i) > 2 ? ", two per NIC queue" : "") +
+           "); lower it to at most " +
            format_hex(0xff - (v - kernel_.msi_vector_base));
   const uint64_t fv = kernel_.driver.fault_vector, pv = kernel_.driver.prq_vector, top = 2 * unit_names_.size();
   for (uint64_t x = first; x <= v; ++x)
