@@ -277,6 +277,11 @@ std::string NicEndpoint::summary_row() const {
      << d.packets_done() << std::setw(10) << std::fixed << std::setprecision(3) << d.throughput_gbps()
      << std::setprecision(1) << std::setw(10) << d.map_ns().mean() << std::setw(10) << d.unmap_ns().mean()
      << std::setw(14) << per << std::setw(8) << model_->interrupts() << std::setw(8) << d.errors() << "\n";
+  if (driver_params_.rx)  // the row's figures are the transmit path's; the receive path's on a line below
+    os << "  rx: " << d.rx_packets_done() << " packets on " << driver_params_.queues << " queue(s), "
+       << std::setprecision(3) << d.rx_throughput_gbps() << " Gb/s (" << std::setprecision(1)
+       << 100.0 * d.rx_throughput_gbps() / driver_params_.line_rate_gbps << "% of the line rate), "
+       << model_->rx_drops() << " dropped\n";
   return os.str() + failure_note();
 }
 
