@@ -89,7 +89,14 @@ Nic::Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* paren
   pending_at_.assign(nv, SC_ZERO_TIME);
   for (unsigned v = 0; v < nv; ++v) irq_event_.emplace_back();
   for (Queue& q : queues_) q.rx_cache.assign(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE, 0);
-  // Created and spawned in the order of the one-queue NIC, the other queues after.
+  start_engines();
+  rx_done_ = np_.rx_rate_gbps <= 0.0;
+}
+
+// DMA ports and threads, created and spawned in the order of the one-queue
+// NIC (its behaviour stays the same), the other queues' after.
+void Nic::start_engines() {
+  const unsigned nq = np_.queues;
   queues_[0].tx_port = std::make_unique<DmaPort>(dma, link_);
   rx_port_ = std::make_unique<DmaPort>(dma, link_);
   irq_port_ = std::make_unique<DmaPort>(dma, link_);
@@ -108,7 +115,6 @@ Nic::Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* paren
     for (unsigned v : {tx_vector(n), rx_vector(n)})
       sc_core::sc_spawn([this, v] { irq_thread(v); }, sc_core::sc_gen_unique_name("irq"), &o);
   }
-  rx_done_ = np_.rx_rate_gbps <= 0.0;
 }
 
 // Queue n's ten ring registers; queue 0's names are the legacy ones, the

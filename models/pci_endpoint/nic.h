@@ -144,6 +144,7 @@ private:
   };
   void add_queue_registers(unsigned n);
   void add_queue_stats(unsigned n);
+  void start_engines();
   void on_mmio_write(uint64_t offset) override;
   void tx_thread(unsigned q);
   void rx_thread();
