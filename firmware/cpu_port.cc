@@ -23,7 +23,7 @@ CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
 
 bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
   prepare_access(trans_, cmd, addr, buf, len);
-  socket->b_transport(trans_, pending_);
+  socket->b_transport(trans_, pending_slot());
   if (cmd == tlm::TLM_READ_COMMAND) ++reads_; else ++writes_;
   if (!trans_.is_response_ok()) {
     ++errors_;
@@ -65,7 +65,7 @@ bool CpuPort::call(ArchitectedCall& call) {
     return false;
   }
   prepare_call(call_trans_, call);
-  calls->b_transport(call_trans_, pending_);
+  calls->b_transport(call_trans_, pending_slot());
   call_trans_.clear_extension(&call);
   ++*calls_[static_cast<unsigned>(call.kind)];
   if (!call_trans_.is_response_ok()) {
@@ -76,9 +76,16 @@ bool CpuPort::call(ArchitectedCall& call) {
 }
 
 void CpuPort::sync() {
-  sc_core::sc_time d = pending_;
-  pending_ = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time& slot = pending_slot();
+  const sc_core::sc_time d = slot;
+  slot = sc_core::SC_ZERO_TIME;
   if (d > sc_core::SC_ZERO_TIME) wait(d);
+}
+
+sc_core::sc_time CpuPort::pending() const {
+  if (!thread_cores_) return pending_;
+  auto it = thread_pending_.find(sc_core::sc_get_current_process_b());
+  return it == thread_pending_.end() ? sc_core::SC_ZERO_TIME : it->second;
 }
 
 }  // namespace iommusim::fw

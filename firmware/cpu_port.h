@@ -9,9 +9,17 @@
 // work; sync() waits the pending time out. Call only from SystemC threads
 // (sync() waits). A platform with no call target binds `calls` to an
 // UnsupportedCallTarget.
+//
+// By default every thread shares one pending time (one core: a thread that
+// syncs waits out the others' work too). set_thread_cores(true) makes each
+// SystemC thread a core of its own: what it accesses and charges is pending
+// for it alone, so threads (a multi-queue driver's per-queue threads, say)
+// run in parallel and meet only where they share something that serializes
+// (a lock, the IOMMU's invalidation queue).
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -49,17 +57,26 @@ public:
   }
 
   // Driver CPU time for its own work.
-  void charge(const sc_core::sc_time& t) { pending_ += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }
+  void charge(const sc_core::sc_time& t) { pending_slot() += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }
   void charge_ns(double ns) { charge(sc_core::sc_time(ns, sc_core::SC_NS)); }
   // Waits the pending time (accesses + charged work) out.
   void sync();
-  const sc_core::sc_time& pending() const { return pending_; }
+  // The calling thread's pending time (with thread cores), else the shared one.
+  sc_core::sc_time pending() const;
+  // Elaboration: one core per thread (see above); off by default.
+  void set_thread_cores(bool on) { thread_cores_ = on; }
+  bool thread_cores() const { return thread_cores_; }
   uint64_t bus_errors() const { return errors_.value(); }
 
 private:
   bool access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len);
+  sc_core::sc_time& pending_slot() {
+    return thread_cores_ ? thread_pending_[sc_core::sc_get_current_process_b()] : pending_;
+  }
 
   sc_core::sc_time pending_ = sc_core::SC_ZERO_TIME;
+  bool thread_cores_ = false;
+  std::unordered_map<const sc_core::sc_process_b*, sc_core::sc_time> thread_pending_;
   tlm::tlm_generic_payload trans_;
   tlm::tlm_generic_payload call_trans_;
   StatGroup stats_;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#define SC_INCLUDE_DYNAMIC_PROCESSES  // sc_spawn: the NIC driver's RX queue threads
 #include "firmware/pci_drivers.h"
 
 #include <algorithm>
@@ -131,12 +132,15 @@ std::string NicDriverParams::validate() const {
   if (ring_size & (ring_size - 1))
     return "ring_size = " + std::to_string(ring_size) + " is not a power of two; accepts 2, 4, 8, ... (e.g. 64 or 128)";
   if (tx_batch >= ring_size) return "tx_batch must be smaller than ring_size";
+  if (rx_ring_size & (rx_ring_size - 1))
+    return "rx_ring_size = " + std::to_string(rx_ring_size) + " is not a power of two; accepts 8, 16, 32, ... (e.g. 512)";
+  if (rx && rx_refill_batch >= rx_ring_size) return "rx_refill_batch must be smaller than rx_ring_size";
   return "";
 }
 
 NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, const NicDriverParams& p,
-                     const PciFunctionAddr& fn, uint16_t rid, DmaApi& dma, VtdDriver* /*svm: the NIC has none*/,
-                     PageAllocator& alloc, CpuPort& cpu, StatGroup* parent)
+                     const PciFunctionAddr& fn, uint16_t rid, DmaApi& dma, VtdDriver* vtd, PageAllocator& alloc,
+                     CpuPort& cpu, StatGroup* parent)
     : PciDriverBase(name, device, fn, rid, dma, alloc, cpu, parent),
       p_(p),
       slots_(p.ring_size),
@@ -147,11 +151,23 @@ NicDriver::NicDriver(sc_core::sc_module_name name, const std::string& device, co
       errors_(stats_.counter("errors", "map/unmap failures")),
       map_ns_(stats_.histogram("map_ns", "per packet: time in the map call (kernel + driver)", "ns")),
       unmap_ns_(stats_.histogram("unmap_ns", "per packet: time in the unmap call (kernel + driver + invalidation wait)", "ns")),
-      packet_cpu_ns_(stats_.histogram("xmit_ns", "per packet: transmit-path time (map, descriptor, doorbell)", "ns")) {
+      packet_cpu_ns_(stats_.histogram("xmit_ns", "per packet: transmit-path time (map, descriptor, doorbell)", "ns")),
+      vtd_(vtd) {
   stats_.formula("throughput_gbps", "payload bits per second over [first post, last reclaim]",
                  [this] { return throughput_gbps(); }, "Gb/s");
   stats_.formula("cpu_ns_per_packet", "kernel time per packet (transmit + reclaim)",
                  [this] { return sent_.value() ? static_cast<double>(cpu_ns_.value()) / static_cast<double>(sent_.value()) : 0.0; }, "ns");
+  if (p_.rx) {
+    for (unsigned n = 0; n < p_.queues; ++n) {
+      rxq_.emplace_back();
+      rxq_.back().index = n;
+      add_rx_stats(rxq_.back());
+    }
+    stats_.formula("rx_throughput_gbps", "received payload bits per second over [first, last packet handed up], all queues",
+                   [this] { return rx_throughput_gbps(); }, "Gb/s");
+    stats_.formula("rx_line_fraction", "rx_throughput_gbps as a fraction of the NIC's line rate",
+                   [this] { return rx_throughput_gbps() / p_.line_rate_gbps; }, "ratio");
+  }
   SC_THREAD(run);
 }
 
@@ -200,12 +216,14 @@ std::string NicDriver::bring_up() {
     if (!pa) return "out of kernel RAM for the packet buffers (kernel.ram_size)";
     pool_.push_back(pa);
   }
-  if (err = enable_function(2, MSIX_TABLE); !err.empty()) return err;
+  if (err = enable_function(2 * p_.queues, MSIX_TABLE); !err.empty()) return err;
   reg_wr(CTRL, CTRL_RST);
-  reg_wr(IMS, INT_TXDW);
+  reg_wr(IMS, p_.rx ? INT_TXDW | INT_RXDW | INT_RXO : INT_TXDW);
   reg_wr(TDBAL, static_cast<uint32_t>(ring_iova_));
   reg_wr(TDBAH, static_cast<uint32_t>(ring_iova_ >> 32));
   reg_wr(TDLEN, p_.ring_size);
+  for (RxQueue& q : rxq_)
+    if (err = rx_bring_up(q); !err.empty()) return "RX queue " + std::to_string(q.index) + ": " + err;
   reg_wr(CTRL, CTRL_EN);
   cpu_.sync();
   account(t0);
@@ -256,6 +274,10 @@ std::string NicDriver::post_packet(uint64_t i) {
 void NicDriver::run() {
   if (std::string e = wait_iommu(); !e.empty()) return finish(e);
   if (std::string e = bring_up(); !e.empty()) return finish(e);
+  for (RxQueue& q : rxq_) {
+    const unsigned n = q.index;
+    sc_core::sc_spawn([this, n] { rx_queue_thread(n); }, sc_core::sc_gen_unique_name("rxq"));
+  }
   const sc_time irq_timeout(p_.irq_timeout_ns, SC_NS);
   const double gap_ns = p_.rate_gbps > 0 ? p_.packet_size * 8.0 / p_.rate_gbps : 0.0;
   rung_ = tail_;
@@ -289,7 +311,209 @@ void NicDriver::run() {
     wait_irq(irq_timeout);
     clean();
   }
+  while (rx_threads_done_ < rxq_.size()) wait(rx_thread_done_ev_);
   finish(errors_.value() ? std::to_string(errors_.value()) + " packet buffer unmaps failed" : "");
+}
+
+// ---------------------------------------------------------------------------
+// NIC receive path, in the structure of Linux's e1000e (netdev.c:
+// e1000_alloc_rx_buffers, e1000_clean_rx_irq) and the ixgbe of the same era
+// (ixgbe_main.c: ixgbe_alloc_rx_buffers, ixgbe_clean_rx_irq): each RX buffer
+// is mapped (dma_map_single, DMA_FROM_DEVICE) when it is posted and unmapped
+// (dma_unmap_single) when the NIC has written it, before the stack sees it;
+// the unmap is where strict invalidation waits for the IOTLB flush.
+
+void NicDriver::add_rx_stats(RxQueue& q) {
+  q.stats = std::make_unique<StatGroup>("rxq" + std::to_string(q.index), &stats_);
+  StatGroup& g = *q.stats;
+  q.packets = &g.counter("packets", "packets received, unmapped and handed up by this queue's thread");
+  q.bytes = &g.counter("bytes", "bytes handed up", "bytes");
+  q.irqs = &g.counter("interrupts", "this queue's RX MSI-X interrupts taken by its thread (its core)");
+  q.maps = &g.counter("maps", "RX buffers mapped (initial fill and refills)");
+  q.unmaps = &g.counter("unmaps", "RX buffers unmapped after the NIC wrote them");
+  q.tail_writes = &g.counter("tail_writes", "RDT writes (refills posted)");
+  q.cpu_ns = &g.counter("cpu_ns", "time this queue's thread (its core) spent in kernel code", "ns");
+  q.qi_ns = &g.counter("qi_ns", "time this core spent in queued invalidations (lock, submission, wait)", "ns");
+  q.qi_lock_ns = &g.counter("qi_lock_wait_ns", "of qi_ns, waiting for the invalidation-queue lock", "ns");
+  q.map_ns = &g.histogram("map_ns", "per buffer: time in the map call", "ns");
+  q.unmap_ns = &g.histogram("unmap_ns", "per buffer: time in the unmap call (the invalidation wait under strict)", "ns");
+}
+
+// The queue's ring (coherent memory, mapped once), its buffer pool, its
+// registers, and the first fill: every slot but one posted.
+std::string NicDriver::rx_bring_up(RxQueue& q) {
+  using namespace nicreg;
+  const uint64_t ring_bytes = round_page(uint64_t(p_.rx_ring_size) * DESC_SIZE);
+  q.ring_pa = alloc_.alloc_block(ring_bytes / kPageSize);
+  if (!q.ring_pa) return "out of kernel RAM for the RX ring";
+  std::vector<uint8_t> zero(kPageSize, 0);
+  for (uint64_t o = 0; o < ring_bytes; o += kPageSize) cpu_.write(q.ring_pa + o, zero.data(), kPageSize);
+  if (std::string err = dma_.map(&q.ring_iova, q.ring_pa, ring_bytes, Perm{true, true}, false); !err.empty())
+    return "map RX ring: " + err;
+  rx_buffer_bytes_ = round_page(p_.rx_buffer_size);
+  // Twice the ring: a refill takes a fresh buffer, as a new skb would be.
+  for (uint32_t i = 0; i < 2 * p_.rx_ring_size; ++i) {
+    const uint64_t pa = alloc_.alloc_block(rx_buffer_bytes_ / kPageSize);
+    if (!pa) return "out of kernel RAM for the RX buffers (kernel.ram_size)";
+    q.pool.push_back(pa);
+  }
+  q.slot_iova.assign(p_.rx_ring_size, 0);
+  q.slot_history.assign(p_.rx_ring_size, 0);
+  q.slot_pa.assign(p_.rx_ring_size, 0);
+  reg_wr(queue_reg(q.index, RDBAL), static_cast<uint32_t>(q.ring_iova));
+  reg_wr(queue_reg(q.index, RDBAH), static_cast<uint32_t>(q.ring_iova >> 32));
+  reg_wr(queue_reg(q.index, RDLEN), p_.rx_ring_size);
+  return rx_refill(q, p_.rx_ring_size - 1);
+}
+
+std::string NicDriver::rx_refill(RxQueue& q, uint32_t count) {
+  using namespace nicreg;
+  const uint32_t mask = p_.rx_ring_size - 1;
+  uint32_t posted = 0;
+  std::string err;
+  while (posted < count && ((q.next_to_use + 1) & mask) != q.next_to_clean) {  // one slot stays free
+    const uint64_t pa = q.pool[q.next_buffer];
+    q.next_buffer = (q.next_buffer + 1) % static_cast<uint32_t>(q.pool.size());
+    if (rx_buffer_hook_) rx_buffer_hook_(pa, 0, true);
+    const sc_time t0 = sc_core::sc_time_stamp();
+    uint64_t iova = 0;
+    err = dma_.map(&iova, pa, rx_buffer_bytes_, Perm{false, true}, false);  // DMA_FROM_DEVICE
+    q.map_ns->sample(ns_since(t0));
+    if (!err.empty()) {
+      ++errors_;
+      break;
+    }
+    ++*q.maps;
+    if (keep_history_) {
+      q.slot_history[q.next_to_use] = q.history.size();
+      q.history.push_back({pa, iova, sc_core::sc_time_stamp(), sc_core::sc_max_time()});
+    }
+    uint8_t d[DESC_SIZE] = {};  // length and status 0: the NIC writes them back
+    store_le64(d, iova);
+    cpu_.write(q.ring_pa + q.next_to_use * DESC_SIZE, d, DESC_SIZE);
+    cpu_.charge_ns(p_.rx_alloc_ns);
+    q.slot_iova[q.next_to_use] = iova;
+    q.slot_pa[q.next_to_use] = pa;
+    q.next_to_use = (q.next_to_use + 1) & mask;
+    ++posted;
+  }
+  if (posted) {  // the descriptors are in memory before the tail moves (ixgbe: wmb(), then the tail write)
+    reg_wr(queue_reg(q.index, RDT), q.next_to_use);
+    ++*q.tail_writes;
+  }
+  cpu_.sync();
+  return err.empty() ? "" : "map RX buffer: " + err;
+}
+
+uint32_t NicDriver::rx_clean(RxQueue& q) {
+  using namespace nicreg;
+  const uint32_t mask = p_.rx_ring_size - 1;
+  uint32_t done = 0, cleaned = 0;
+  while (done < p_.rx_budget && q.next_to_clean != q.next_to_use) {
+    const uint32_t i = q.next_to_clean;
+    uint8_t d[DESC_SIZE];
+    cpu_.read(q.ring_pa + i * DESC_SIZE, d, DESC_SIZE);
+    cpu_.sync();
+    if (!(d[10] & STA_DD)) break;
+    const uint32_t len = static_cast<uint32_t>(load_le(d + 8, 2));
+    const sc_time u0 = sc_core::sc_time_stamp();
+    const double qi0 = vtd_ ? vtd_->thread_qi_ns() : 0, lock0 = vtd_ ? vtd_->thread_qi_lock_ns() : 0;
+    if (!dma_.unmap(q.slot_iova[i], rx_buffer_bytes_).empty()) ++errors_;
+    q.unmap_ns->sample(ns_since(u0));
+    ++*q.unmaps;
+    if (vtd_) {
+      *q.qi_ns += static_cast<uint64_t>(vtd_->thread_qi_ns() - qi0 + 0.5);
+      *q.qi_lock_ns += static_cast<uint64_t>(vtd_->thread_qi_lock_ns() - lock0 + 0.5);
+    }
+    if (keep_history_) q.history[q.slot_history[i]].unmapped = sc_core::sc_time_stamp();
+    if (rx_buffer_hook_) rx_buffer_hook_(q.slot_pa[i], q.slot_iova[i], false);
+    q.slot_iova[i] = 0;
+    cpu_.charge_ns(p_.rx_clean_ns + p_.rx_packet_ns);  // the driver's part, then the stack's
+    cpu_.sync();
+    ++*q.packets;
+    *q.bytes += len;
+    if (!rx_started_) {
+      rx_started_ = true;
+      rx_first_ = sc_core::sc_time_stamp();
+      rx_first_bytes_ = len;
+    }
+    rx_last_ = sc_core::sc_time_stamp();
+    q.next_to_clean = (i + 1) & mask;
+    ++done;
+    if (++cleaned >= p_.rx_refill_batch) {
+      rx_refill(q, cleaned);
+      cleaned = 0;
+    }
+  }
+  if (cleaned) rx_refill(q, cleaned);
+  return done;
+}
+
+// Queue `index`'s thread, on its own core: on each of its RX interrupts, poll
+// (NAPI) until a poll finds fewer packets than its budget. With no interrupt
+// for irq_timeout_ns it asks the NIC whether the source has finished.
+void NicDriver::rx_queue_thread(unsigned index) {
+  RxQueue& q = rxq_[index];
+  const sc_time timeout(p_.irq_timeout_ns, SC_NS);
+  for (;;) {
+    if (q.irqs_seen == q.irqs_taken) wait(timeout, q.irq_ev);
+    const sc_time t0 = sc_core::sc_time_stamp();
+    const bool woken = q.irqs_seen != q.irqs_taken;
+    if (woken) {
+      *q.irqs += q.irqs_seen - q.irqs_taken;
+      irq_count_ += q.irqs_seen - q.irqs_taken;
+      q.irqs_taken = q.irqs_seen;
+      cpu_.charge_ns(p_.rx_irq_ns);
+    }
+    while (rx_clean(q) == p_.rx_budget) {
+    }
+    const bool over = !woken && rx_finished();
+    cpu_.sync();
+    account(t0);
+    *q.cpu_ns += static_cast<uint64_t>(ns_since(t0) + 0.5);
+    if (over) break;
+  }
+  ++rx_threads_done_;
+  rx_thread_done_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// The source has sent all its frames and every one the NIC took is handed
+// up: RXPKTS + RXDROPS reach rx_frames (32-bit counters, compared mod 2^32).
+bool NicDriver::rx_finished() {
+  if (rx_over_) return true;
+  if (p_.rx_frames == 0) return false;
+  const uint32_t received = reg_rd(nicreg::RXPKTS), dropped = reg_rd(nicreg::RXDROPS);
+  rx_over_ = static_cast<uint32_t>(rx_packets_done()) == received &&
+             static_cast<uint32_t>(received + dropped) == static_cast<uint32_t>(p_.rx_frames);
+  return rx_over_;
+}
+
+void NicDriver::irq_vector(unsigned entry) {
+  if (p_.rx && entry % 2 == nicreg::VEC_RX && entry / 2 < rxq_.size()) {
+    RxQueue& q = rxq_[entry / 2];
+    ++q.irqs_seen;
+    q.irq_ev.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  irq();
+}
+
+uint64_t NicDriver::rx_total(Counter* RxQueue::*counter) const {
+  uint64_t n = 0;
+  for (const RxQueue& q : rxq_) n += (q.*counter)->value();
+  return n;
+}
+
+uint64_t NicDriver::rx_posted() const {
+  uint64_t n = 0;
+  for (const RxQueue& q : rxq_) n += (q.next_to_use - q.next_to_clean) & (p_.rx_ring_size - 1);
+  return n;
+}
+
+// Bytes after the first packet over the time from it to the last.
+double NicDriver::rx_throughput_gbps() const {
+  if (!rx_started_ || rx_last_ <= rx_first_) return 0.0;
+  return static_cast<double>(rx_total(&RxQueue::bytes) - rx_first_bytes_) * 8.0 / ((rx_last_ - rx_first_).to_seconds() * 1e9);
 }
 
 // ---------------------------------------------------------------------------

@@ -12,7 +12,11 @@
 //                 per packet map the buffer, post a TX descriptor, ring the
 //                 doorbell (TDT write); on the TX MSI-X, reclaim written-back
 //                 descriptors and unmap their buffers (the VT-d driver's
-//                 invalidation policy: strict | deferred | none);
+//                 invalidation policy: strict | deferred | none). With rx on,
+//                 the receive path too, on every queue of the NIC, one thread
+//                 (one core) per queue: buffers mapped and posted (RDT), and on
+//                 the queue's RX MSI-X each written-back buffer unmapped,
+//                 handed up and replaced by a freshly mapped one;
 //  - AccelDriver: the SVM accelerator: PASID/ATS/PRI enabled in config space,
 //                 jobs submitted through BAR0, completion by MSI-X. Mode svm:
 //                 a process address space (demand-paged VMA) bound to a PASID,
@@ -25,7 +29,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 #include <systemc>
@@ -58,6 +64,9 @@ public:
   const std::string& failure() const { return failure_; }
   // Interrupt entry (the platform's interrupt controller calls it).
   void irq() { ++irqs_seen_; irq_ev_.notify(sc_core::SC_ZERO_TIME); }
+  // Interrupt entry by the function's MSI-X table entry (the platform calls
+  // it); a driver with one handler takes them all in irq().
+  virtual void irq_vector(unsigned entry) { (void)entry; irq(); }
   // Elaboration: the domain that composes its MSI messages (interrupt
   // remapping); none keeps the compatibility-format messages of `fn`.
   void set_msi_domain(MsiDomain* domain) { msi_domain_ = domain; }
@@ -141,10 +150,38 @@ private:
   P(double, clean_ns, "clean_ns", 100, in_range(0, 1e9), "ns",                                                \
     "driver CPU per reclaimed TX descriptor besides the unmap call (assumption)", "assumption")                \
   P(double, irq_timeout_ns, "irq_timeout_ns", 1e6, in_range(1, 1e12), "ns",                                   \
-    "reclaim by polling the ring when no TX interrupt came for this long", "assumption")
+    "reclaim by polling the ring when no TX interrupt came for this long", "assumption")                      \
+  P(bool, rx, "rx", false, boolean(), "",                                                                     \
+    "receive path: RX buffers posted on every queue (queues), one driver thread and core per queue; the "    \
+    "kernel's threads then each run on a core of their own (firmware/cpu_port.h)",                           \
+    "off: the driver transmits only")                                                                         \
+  P(uint32_t, rx_ring_size, "rx_ring_size", 512, in_range(8, 65536), "descriptors",                           \
+    "RX ring size per queue (power of two)", "Linux ixgbe's default (IXGBE_DEFAULT_RXD = 512)")               \
+  P(uint32_t, rx_budget, "rx_budget", 64, in_range(1, 65536), "packets",                                      \
+    "packets one poll of a queue handles before it polls again (NAPI weight)",                                \
+    "Linux's NAPI_POLL_WEIGHT = 64")                                                                          \
+  P(uint32_t, rx_refill_batch, "rx_refill_batch", 16, in_range(1, 65536), "buffers",                          \
+    "refill (map fresh buffers, write RDT) once this many descriptors are cleaned",                           \
+    "Linux ixgbe's IXGBE_RX_BUFFER_WRITE = 16 (e1000e's E1000_RX_BUFFER_WRITE too)")                          \
+  P(double, rx_irq_ns, "rx_irq_ns", 1000, in_range(0, 1e9), "ns",                                             \
+    "CPU per RX interrupt taken: entry, NAPI schedule, exit (assumption)", "assumption")                      \
+  P(double, rx_clean_ns, "rx_clean_ns", 100, in_range(0, 1e9), "ns",                                          \
+    "driver CPU per received descriptor besides the unmap call (assumption)", "assumption")                   \
+  P(double, rx_alloc_ns, "rx_alloc_ns", 100, in_range(0, 1e9), "ns",                                          \
+    "driver CPU per refilled buffer besides the map call: the buffer allocation (assumption)", "assumption")   \
+  P(double, rx_packet_ns, "rx_packet_ns", 1000, in_range(0, 1e9), "ns",                                       \
+    "CPU per received packet in the stack above the driver (napi_gro_receive to the socket) (assumption)",   \
+    "assumption")
 
 struct NicDriverParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_NIC_DRIVER_PARAMS)
+  // From the NIC model's parameters (the endpoint copies them): its queue
+  // pairs, RX buffer size, the frames its built-in RX source sends (0: no
+  // end) and its line rate.
+  uint32_t queues = 1;
+  uint32_t rx_buffer_size = 2048;
+  uint64_t rx_frames = 0;
+  double line_rate_gbps = 40.0;
   void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_NIC_DRIVER_PARAMS, *this, p); }
   std::string validate() const;
 };
@@ -161,9 +198,58 @@ public:
   const Histogram& unmap_ns() const { return unmap_ns_; }
   const Histogram& map_ns() const { return map_ns_; }
   uint64_t errors() const { return errors_.value(); }
+  // Receive path, per queue and in total.
+  uint64_t rx_packets(unsigned q) const { return rxq_.at(q).packets->value(); }
+  uint64_t rx_interrupts(unsigned q) const { return rxq_.at(q).irqs->value(); }
+  uint64_t rx_packets_done() const { return rx_total(&RxQueue::packets); }
+  double rx_throughput_gbps() const;
+  // Buffers mapped and unmapped by the receive path, and posted now.
+  uint64_t rx_maps() const { return rx_total(&RxQueue::maps); }
+  uint64_t rx_unmaps() const { return rx_total(&RxQueue::unmaps); }
+  uint64_t rx_posted() const;
+  // Queue q's buffer history (tests): every mapping of an RX buffer, with
+  // when it was mapped and when its unmap returned (max time: still mapped).
+  struct RxMapping { uint64_t pa, iova; sc_core::sc_time mapped, unmapped; };
+  const std::vector<RxMapping>& rx_history(unsigned q) const { return rxq_.at(q).history; }
+  void keep_rx_history(bool on) { keep_history_ = on; }
+  // Tests: called with a buffer's physical page just before the driver maps
+  // it (mapping = true, iova 0) and just after its unmap returned (its old IOVA).
+  void on_rx_buffer(std::function<void(uint64_t pa, uint64_t iova, bool mapping)> f) { rx_buffer_hook_ = std::move(f); }
+  uint64_t rx_ring_pa(unsigned q) const { return rxq_.at(q).ring_pa; }
+  // Interrupt entry by MSI-X table entry: a queue's RX vector wakes its thread.
+  void irq_vector(unsigned entry) override;
 
 private:
+  // One RX queue: its ring (coherent, mapped once), its buffers and its thread's stats.
+  struct RxQueue {
+    unsigned index = 0;
+    uint64_t ring_pa = 0, ring_iova = 0;
+    std::vector<uint64_t> pool;        // buffer pages, taken round robin
+    uint32_t next_buffer = 0;
+    std::vector<uint64_t> slot_iova;   // per ring slot: the posted buffer's IOVA (0: none)
+    std::vector<size_t> slot_history;  // per ring slot: its entry in history
+    std::vector<uint64_t> slot_pa;     // per ring slot: the posted buffer's page
+    uint32_t next_to_use = 0, next_to_clean = 0;
+    uint64_t irqs_seen = 0, irqs_taken = 0;
+    sc_core::sc_event irq_ev;
+    std::vector<RxMapping> history;
+    std::unique_ptr<StatGroup> stats;
+    Counter *packets = nullptr, *bytes = nullptr, *irqs = nullptr, *maps = nullptr, *unmaps = nullptr,
+            *tail_writes = nullptr, *cpu_ns = nullptr, *qi_ns = nullptr, *qi_lock_ns = nullptr;
+    Histogram *map_ns = nullptr, *unmap_ns = nullptr;
+  };
   void run();
+  std::string rx_bring_up(RxQueue& q);
+  // Maps fresh buffers into up to `count` free slots, writes RDT: "" or why not
+  // (ixgbe_alloc_rx_buffers).
+  std::string rx_refill(RxQueue& q, uint32_t count);
+  // One poll: up to rx_budget written-back descriptors unmapped and handed up,
+  // refilled every rx_refill_batch (ixgbe_clean_rx_irq); returns how many.
+  uint32_t rx_clean(RxQueue& q);
+  void rx_queue_thread(unsigned index);
+  bool rx_finished();
+  void add_rx_stats(RxQueue& q);
+  uint64_t rx_total(Counter* RxQueue::*counter) const;  // summed over the queues
   // Attach, the TX ring mapped once, the buffer pool, the function enabled and
   // its TX registers programmed: "" or why not.
   std::string bring_up();
@@ -190,6 +276,17 @@ private:
   Histogram& map_ns_;
   Histogram& unmap_ns_;
   Histogram& packet_cpu_ns_;
+  // Receive path.
+  VtdDriver* vtd_ = nullptr;  // per-thread invalidation time (nullptr: not a VT-d kernel)
+  std::deque<RxQueue> rxq_;   // deque: events stay in place
+  uint64_t rx_buffer_bytes_ = 0;
+  unsigned rx_threads_done_ = 0;
+  sc_core::sc_event rx_thread_done_ev_;
+  bool rx_over_ = false, keep_history_ = false;
+  std::function<void(uint64_t, uint64_t, bool)> rx_buffer_hook_;
+  sc_core::sc_time rx_first_, rx_last_;
+  uint64_t rx_first_bytes_ = 0;
+  bool rx_started_ = false;
 };
 
 // ---------------------------------------------------------------------------

@@ -83,6 +83,10 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
                                     "per batch: from its first descriptor write to the wait descriptor's status write "
                                     "(under a vIOMMU, the IQT write's VM exit and the hypervisor's replay included)",
                                     "ns")),
+      qi_lock_wait_(stats_.histogram("qi.lock_wait_ns",
+                                     "per batch: time waiting for the invalidation-queue lock (another thread "
+                                     "submitting, or waiting while holding it: kernel.qi_poll_unlocked)",
+                                     "ns")),
       flushes_(stats_.counter("deferred.flushes", "deferred-policy flushes")),
       flush_batch_full_(stats_.counter("deferred.flush_batch_full", "flushes because flush_batch unmaps were pending")),
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
@@ -286,13 +290,43 @@ std::string VtdDriver::enable_translation() {
 
 bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs) {
   if (!qi_) return register_invalidation(descs);
+  // With a core per thread, this thread reaches the lock when its own work is done.
+  if (cpu_.thread_cores()) cpu_.sync();
+  const sc_time asked = sc_core::sc_time_stamp();
   qi_lock_.lock();
-  ++qseq_;
-  cpu_.write64(status_page_, 0);
+  const double lock_ns = (sc_core::sc_time_stamp() - asked).to_seconds() * 1e9;
+  qi_lock_wait_.sample(lock_ns);
+  const uint32_t seq = ++qseq_;
+  // Polling unlocked, submissions overlap: each waits on a status slot of its own
+  // (Linux: qi->desc_status[wait_index]); 8-byte slots, the page holds 512.
+  const uint64_t status = p_.qi_poll_unlocked ? status_page_ + 8 * (seq % (kPageSize / 8)) : status_page_;
+  const sc_time start = sc_core::sc_time_stamp();
+  post_invalidation(descs, seq, status);
+  const sc_time posted = sc_core::sc_time_stamp();
+  if (p_.qi_poll_unlocked) qi_lock_.unlock();
+  const bool ok = poll_invalidation(seq, status, start);
+  cpu_.sync();
+  if (ok) inval_wait_.sample((sc_core::sc_time_stamp() - posted).to_seconds() * 1e9);
+  if (ok) inval_total_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
+  else ++qi_timeouts_;
+  if (!p_.qi_poll_unlocked) qi_lock_.unlock();
+  ThreadQi& mine = thread_qi_[sc_core::sc_get_current_process_b()];
+  mine.total_ns += (sc_core::sc_time_stamp() - asked).to_seconds() * 1e9;
+  mine.lock_ns += lock_ns;
+  return ok;
+}
+
+double VtdDriver::thread_qi(bool lock) const {
+  auto it = thread_qi_.find(sc_core::sc_get_current_process_b());
+  if (it == thread_qi_.end()) return 0;
+  return lock ? it->second.lock_ns : it->second.total_ns;
+}
+
+void VtdDriver::post_invalidation(const std::vector<std::array<uint64_t, 4>>& descs, uint32_t seq, uint64_t status) {
+  cpu_.write64(status, 0);
   std::vector<std::array<uint64_t, 4>> all = descs;
   // Wait descriptor: SW (status write) + FN (fence), status data = sequence.
-  all.push_back({5 | (1ull << 5) | (1ull << 6) | (uint64_t(qseq_) << 32), status_page_, 0, 0});
-  sc_time start = sc_core::sc_time_stamp();
+  all.push_back({5 | (1ull << 5) | (1ull << 6) | (uint64_t(seq) << 32), status, 0, 0});
   for (auto& q : all) {
     for (;;) {
       uint64_t head = cpu_.rd64(base_ + r::IQH) & 0x7fff0;
@@ -308,29 +342,26 @@ bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& 
   qi_submissions_++;
   qi_descriptors_.set(qi_descriptors_.value() + all.size());
   cpu_.sync();
-  sc_time posted = sc_core::sc_time_stamp();
-  bool ok = false;
+}
+
+bool VtdDriver::poll_invalidation(uint32_t seq, uint64_t status, const sc_time& start) {
   for (;;) {
     uint8_t b[4];
-    cpu_.read(status_page_, b, 4);
-    if (load_le32(b) == qseq_) { ok = true; break; }
+    cpu_.read(status, b, 4);
+    if (load_le32(b) == seq) return true;
     uint32_t fsts = cpu_.rd32(base_ + r::FSTS);
     if (fsts & r::FSTS_IQE) {
       // Skip what is left: the unit stopped at IQH; resume from our tail.
+      if (p_.qi_poll_unlocked) qi_lock_.lock();
       cpu_.wr32(base_ + r::FSTS, r::FSTS_IQE);
       cpu_.wr64(base_ + r::IQT, qtail_);
-      break;
+      if (p_.qi_poll_unlocked) qi_lock_.unlock();
+      return false;
     }
     cpu_.sync();
-    if ((sc_core::sc_time_stamp() - start).to_seconds() * 1e9 > p_.timeout_ns) break;
+    if ((sc_core::sc_time_stamp() - start).to_seconds() * 1e9 > p_.timeout_ns) return false;
     wait(sc_time(p_.poll_ns, SC_NS));
   }
-  cpu_.sync();
-  if (ok) inval_wait_.sample((sc_core::sc_time_stamp() - posted).to_seconds() * 1e9);
-  if (ok) inval_total_.sample((sc_core::sc_time_stamp() - start).to_seconds() * 1e9);
-  else ++qi_timeouts_;
-  qi_lock_.unlock();
-  return ok;
 }
 
 // A unit without QI: each context-cache or IOTLB descriptor as its register

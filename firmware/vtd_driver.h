@@ -32,6 +32,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include <systemc>
 
@@ -89,6 +90,11 @@ enum class InvalidationPolicy { Strict, Deferred, None };
     "assumption: one 4 KiB page")                                                                             \
   P(double, poll_ns, "poll_ns", 50, in_range(1, 1e9), "ns", "interval of GSTS and wait-status polling",        \
     "assumption")                                                                                             \
+  P(bool, qi_poll_unlocked, "qi_poll_unlocked", false, boolean(), "",                                         \
+    "release the invalidation-queue lock while polling for the wait descriptor (each submission its own "    \
+    "status slot), as Linux's qi_submit_sync drops qi->q_lock around cpu_relax(); false: the lock is held "  \
+    "until the wait completes",                                                                               \
+    "false: one submission in flight at a time (the behaviour before this option)")                          \
   P(double, timeout_ns, "timeout_ns", 1e6, in_range(1, 1e12), "ns",                                           \
     "give up on a GCMD handshake or an invalidation wait after this long", "assumption")                      \
   P(double, map_ns, "cpu.map_ns", 150, in_range(0, 1e9), "ns", "driver CPU time per map call (assumption)",    \
@@ -126,6 +132,11 @@ class VtdDriver : public sc_core::sc_module,
                   public IommuNested,
                   public IommuPasid {
 public:
+  // Time the calling thread has spent in queued invalidations (from asking for
+  // the queue's lock to the wait's completion) and, of that, waiting for the
+  // lock, in ns: a multi-queue driver's per-core invalidation cost.
+  double thread_qi_ns() const { return thread_qi(false); }
+  double thread_qi_lock_ns() const { return thread_qi(true); }
   SC_HAS_PROCESS(VtdDriver);
   // `mmio_base`: where the unit's registers sit in the CPU's address space.
   VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uint64_t mmio_base, CpuPort& cpu,
@@ -273,6 +284,10 @@ private:
   // and waits for its status write. Returns false on timeout / IQE. A unit
   // without QI gets them through its registers (register_invalidation).
   bool submit_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
+  // Under qi_lock_: descriptors + a wait descriptor (status `seq` to `status`), IQT written.
+  void post_invalidation(const std::vector<std::array<uint64_t, 4>>& descs, uint32_t seq, uint64_t status);
+  // Polls `status` for `seq` until done, an IQE or the timeout: true when done.
+  bool poll_invalidation(uint32_t seq, uint64_t status, const sc_core::sc_time& start);
   std::string write_irte(uint32_t index, uint64_t q0, uint64_t q1);
   bool register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs);
   bool register_context_invalidation(uint64_t desc);
@@ -350,6 +365,10 @@ private:
   Counter& qi_timeouts_;
   Histogram& inval_wait_;
   Histogram& inval_total_;
+  Histogram& qi_lock_wait_;
+  struct ThreadQi { double total_ns = 0, lock_ns = 0; };
+  std::unordered_map<const sc_core::sc_process_b*, ThreadQi> thread_qi_;
+  double thread_qi(bool lock) const;
   Counter& flushes_;
   Counter& flush_batch_full_;
   Counter& flush_timeout_;

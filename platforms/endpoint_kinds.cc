@@ -224,8 +224,15 @@ std::string ProgrammableEndpoint::validate_link(const PcieEndpointParams& p) con
 std::string NicEndpoint::validate(uint64_t) {
   std::string err = validate_link(model_params_.ep);
   if (!err.empty()) return err;
-  err = driver_params_.validate();
-  if (err.empty() && driver_params_.packet_size > 0xffff) err = "packet_size does not fit a TX descriptor";
+  fw::NicDriverParams& d = driver_params_;
+  d.queues = model_params_.queues;  // the driver serves the model's queues, buffers and frames
+  d.rx_buffer_size = model_params_.rx_buffer_size;
+  d.rx_frames = model_params_.rx_rate_gbps > 0 ? model_params_.rx_packets : 0;
+  d.line_rate_gbps = model_params_.line_rate_gbps;
+  err = d.validate();
+  if (err.empty() && d.packet_size > 0xffff) err = "packet_size does not fit a TX descriptor";
+  if (err.empty() && d.rx && model_params_.rx_rate_gbps <= 0)
+    err = "rx = true but rx_rate_gbps = 0: the built-in source sends nothing; set rx_rate_gbps (e.g. 10)";
   return err.empty() ? "" : name() + ": " + err;
 }
 
@@ -236,7 +243,22 @@ std::string NicEndpoint::check_limits(const EndpointLimits& limits) const {
     return kernel_ram_limit_error("the buffer pool of " + name() + ".buffers = " + std::to_string(d.buffers) + " of " +
                                       name() + ".packet_size = " + std::to_string(d.packet_size),
                                   pool, limits);
+  const uint64_t rx_pool = d.rx ? uint64_t(d.queues) * (2ull * d.rx_ring_size * pages(model_params_.rx_buffer_size) +
+                                                        pages(uint64_t(d.rx_ring_size) * nicreg::DESC_SIZE))
+                                : 0;
+  if (pool + rx_pool > limits.kernel_ram_share)
+    return kernel_ram_limit_error("the RX buffers of " + name() + ".queues = " + std::to_string(d.queues) + " x 2 x " +
+                                      name() + ".rx_ring_size = " + std::to_string(d.rx_ring_size) + " (with the TX pool)",
+                                  pool + rx_pool, limits);
+  if (d.rx && model_params_.rx_packets == 0 && !limits.run_bounded)
+    return endless_run_error(name() + ".rx = true with " + name() + ".rx_packets = 0 never stops the receive path");
   return "";
+}
+
+fw::PciDriverBase* NicEndpoint::create_driver(const EndpointContext& ctx) {
+  // Each receive queue's thread is a core of its own (and so is every other kernel thread).
+  if (driver_params_.rx) ctx.cpu.set_thread_cores(true);
+  return DevicePlusDriver::create_driver(ctx);
 }
 
 std::string NicEndpoint::summary_header() {
@@ -255,6 +277,11 @@ std::string NicEndpoint::summary_row() const {
      << d.packets_done() << std::setw(10) << std::fixed << std::setprecision(3) << d.throughput_gbps()
      << std::setprecision(1) << std::setw(10) << d.map_ns().mean() << std::setw(10) << d.unmap_ns().mean()
      << std::setw(14) << per << std::setw(8) << model_->interrupts() << std::setw(8) << d.errors() << "\n";
+  if (driver_params_.rx)  // the row's figures are the transmit path's; the receive path's on a line below
+    os << "  rx: " << d.rx_packets_done() << " packets on " << driver_params_.queues << " queue(s), "
+       << std::setprecision(3) << d.rx_throughput_gbps() << " Gb/s (" << std::setprecision(1)
+       << 100.0 * d.rx_throughput_gbps() / driver_params_.line_rate_gbps << "% of the line rate), "
+       << model_->rx_drops() << " dropped\n";
   return os.str() + failure_note();
 }
 

@@ -139,7 +139,8 @@ public:
   using DevicePlusDriver::DevicePlusDriver;
   std::string validate(uint64_t system_seed) override;
   std::string check_limits(const EndpointLimits& limits) const override;
-  unsigned msi_vectors() const override { return 2; }  // TX and RX (fw::NicDriver)
+  unsigned msi_vectors() const override { return 2 * model_params_.queues; }  // TX and RX per queue (fw::NicDriver)
+  fw::PciDriverBase* create_driver(const EndpointContext& ctx) override;
   uint64_t transactions() const override { return model_->tx_packets() + model_->rx_packets(); }
   std::string summary_row() const override;
   static std::string summary_header();

@@ -6,6 +6,7 @@
 // BARs and vectors sit, and how each endpoint is bound.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,6 +53,13 @@ public:
   std::string requester_id_key(size_t i) const;
 
   size_t size() const { return slots_.size(); }
+  // Endpoint i's first MSI vector after `base`: each endpoint before it takes
+  // two vectors, or its msi_vectors() if more (a multi-queue NIC).
+  unsigned first_vector(unsigned base, size_t i) const {
+    for (size_t j = 0; j < i; ++j) base += std::max(2u, slots_[j].ep->msi_vectors());
+    return base;
+  }
+  unsigned vector_count(size_t i) const { return std::max(2u, slots_[i].ep->msi_vectors()); }
   Slot& operator[](size_t i) { return slots_[i]; }
   const Slot& operator[](size_t i) const { return slots_[i]; }
   // Throws std::out_of_range for an unknown name or another kind.

@@ -137,7 +137,7 @@ std::string PseriesPlatform::check_endpoint(size_t i, const SystemParams& sys, s
            std::to_string(b.bus + kBusesPerBridge - 1) + " of " + s.unit;
   if (pes_[i] + 1 >= b.params.num_pes)
     return n + ".pe: beyond the bridge's PEs (the last, " + std::to_string(b.params.num_pes - 1) + ", is reserved)";
-  if (s.ep->programmable() && kernel_.msi_vector_base + 2 * i + 1 > 0xff)
+  if (s.ep->programmable() && endpoints_.first_vector(kernel_.msi_vector_base, i) + endpoints_.vector_count(i) - 1 > 0xff)
     return n + ": kernel.msi_vector_base: too many endpoints for the vector range";
   return "";
 }
@@ -258,7 +258,7 @@ fw::PciFunctionAddr PseriesPlatform::function_address(size_t i) const {
   fw::PciFunctionAddr fn;
   fn.cfg = kernel_.ecam_base + (uint64_t(endpoints_[i].ep->requester_id()) << 12);
   fn.bar0 = b.m32_base + pes_[i] * (b.m32_size / b.params.num_pes) + before * kBarStride;
-  fn.vector = kernel_.msi_vector_base + 2 * static_cast<unsigned>(i);
+  fn.vector = endpoints_.first_vector(kernel_.msi_vector_base, i);
   fn.msi_address = kMsiRegion;
   return fn;
 }
@@ -286,7 +286,7 @@ std::string PseriesPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWri
   s.driver = s.ep->create_driver(ctx);
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
     fw::PciDriverBase* d = s.driver;
-    intc_->on_vector(ctx.function.vector + v, [d] { d->irq(); });
+    intc_->on_vector(ctx.function.vector + v, [d, v] { d->irq_vector(v); });
   }
   s.ep->done_events(done);
   return "";

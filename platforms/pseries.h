@@ -61,7 +61,9 @@ namespace iommusim {
     "ibm,read-pci-config; simplified to an ECAM window)",                                                     \
     "assumption: above the partition's RAM")                                                                  \
   P(uint32_t, msi_vector_base, "msi_vector_base", 0x40, in_range(0x10, 0xfe), "",                             \
-    "MSI-X vectors of endpoint i start at msi_vector_base + 2i", "as x86-vtd")
+    "MSI-X vectors of endpoint i start at msi_vector_base + 2i (a NIC with queues > 1 takes two per "         \
+    "queue, moving the later endpoints up)",                                                                  \
+    "as x86-vtd")
 
 struct PseriesKernelParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_PSERIES_KERNEL_PARAMS)

@@ -151,17 +151,20 @@ std::string X86VtdPlatform::check_endpoint(size_t i, const SystemParams& sys, st
   return endpoints_[i].ep->programmable() ? check_vectors(i) : "";
 }
 
-// Endpoint i's two MSI-X vectors must be vectors (8 bits) and not the VT-d
-// units' fault and page-request vectors.
+// Endpoint i's MSI-X vectors (two, or more for a multi-queue NIC) must be
+// vectors (8 bits) and not the VT-d units' fault and page-request vectors.
 std::string X86VtdPlatform::check_vectors(size_t i) const {
   const std::string& n = endpoints_[i].ep->name();
-  const uint64_t v = kernel_.msi_vector_base + 2 * i + 1;
+  const uint64_t first = endpoints_.first_vector(kernel_.msi_vector_base, i);
+  const uint64_t v = first + endpoints_.vector_count(i) - 1;
   const std::string base = "kernel.msi_vector_base = " + format_hex(kernel_.msi_vector_base);
   if (v > 0xff)
     return base + ": endpoint " + n + " would get MSI-X vector " + format_hex(v) +
-           ", beyond 0xff (two vectors per endpoint); lower it to at most " + format_hex(0xff - 2 * i - 1);
+           ", beyond 0xff (two vectors per endpoint" + (endpoints_.vector_count(i) > 2 ? ", two per NIC queue" : "") +
+           "); lower it to at most " +
+           format_hex(0xff - (v - kernel_.msi_vector_base));
   const uint64_t fv = kernel_.driver.fault_vector, pv = kernel_.driver.prq_vector, top = 2 * unit_names_.size();
-  for (uint64_t x : {v - 1, v})
+  for (uint64_t x = first; x <= v; ++x)
     if ((x >= fv && x < fv + top) || (x >= pv && x < pv + top))
       return base + ": endpoint " + n + "'s MSI-X vector " + format_hex(x) +
              " is a VT-d vector (kernel.fault_vector = " + format_hex(fv) + ", kernel.prq_vector = " + format_hex(pv) +
@@ -335,7 +338,7 @@ std::string X86VtdPlatform::build_endpoint(size_t i, StatGroup& stats, TraceWrit
   if (s.driver) s.driver->set_msi_domain(&kernel.unit);  // its unit's interrupt remapping (kernel.intremap)
   for (unsigned v = 0; s.driver && v < s.ep->msi_vectors(); ++v) {
     fw::PciDriverBase* d = s.driver;
-    intc_->on_vector(ctx.function.vector + v, [d] { d->irq(); });
+    intc_->on_vector(ctx.function.vector + v, [d, v] { d->irq_vector(v); });
   }
   s.ep->done_events(done);
   return "";
@@ -377,7 +380,7 @@ fw::PciFunctionAddr X86VtdPlatform::function_address(size_t i) const {
   fw::PciFunctionAddr fn;
   fn.cfg = kernel_.ecam_base + (uint64_t(endpoints_[i].ep->requester_id()) << 12);
   fn.bar0 = kernel_.bar_base + kBarStride * i;
-  fn.vector = kernel_.msi_vector_base + 2 * static_cast<unsigned>(i);
+  fn.vector = endpoints_.first_vector(kernel_.msi_vector_base, i);
   if (spaces_.root_bus_per_device) place_in_own_root_bus(i, &fn);
   return fn;
 }

@@ -70,7 +70,8 @@ namespace iommusim {
   P(uint64_t, bar_base, "bar_base", 0xC0000000ull, address_up_to(0xFFFFFFFFull), "address",                   \
     "BAR0 of PCIe endpoint i is programmed at bar_base + i * 64 KiB", "the bottom of the PCI hole")           \
   P(uint32_t, msi_vector_base, "msi_vector_base", 0x40, in_range(0x10, 0xfe), "",                             \
-    "MSI-X vectors of endpoint i start at msi_vector_base + 2i",                                              \
+    "MSI-X vectors of endpoint i start at msi_vector_base + 2i (a NIC with queues > 1 takes two per "         \
+    "queue, moving the later endpoints up)",                                                                  \
     "assumption: clear of the units' fault and page-request vectors (from 0x30)")
 
 struct KernelParams {

@@ -161,3 +161,42 @@ TEST(CpuPortCalls, RefusedOrUnknownCallsReturnFalseAndAreCounted) {
   EXPECT_EQ(r.cpu.calls_made(CallKind::Rtas), 1u);
   EXPECT_EQ(r.cpu.calls_made(static_cast<CallKind>(7)), 0u);
 }
+
+// Two threads each charge 300 ns of work, then sync. Sharing one pending time
+// (the default) the first to sync waits out both; with thread cores each
+// waits its own, and both finish at 300 ns.
+namespace {
+std::pair<sc_time, sc_time> two_threads_charge(bool thread_cores) {
+  UnsupportedCallTarget none("unsupported_calls", nullptr);
+  Rig r(none.socket);
+  r.cpu.set_thread_cores(thread_cores);
+  sc_time a_done, b_done;
+  sc_core::sc_spawn([&] {
+    r.cpu.charge_ns(300);
+    sc_core::wait(sc_core::SC_ZERO_TIME);  // the other thread charges too
+    EXPECT_EQ(r.cpu.pending(), sc_time(thread_cores ? 300 : 600, SC_NS));
+    r.cpu.sync();
+    a_done = sc_core::sc_time_stamp();
+  });
+  sc_core::sc_spawn([&] {
+    r.cpu.charge_ns(300);
+    sc_core::wait(sc_time(1, SC_NS));
+    r.cpu.sync();
+    b_done = sc_core::sc_time_stamp();
+  });
+  sc_core::sc_start();
+  return {a_done, b_done};
+}
+}  // namespace
+
+TEST(CpuPortCores, SharedPendingTimeSerializesThreads) {
+  const auto t = two_threads_charge(false);
+  EXPECT_EQ(t.first, sc_time(600, SC_NS));
+  EXPECT_EQ(t.second, sc_time(1, SC_NS));  // its work was waited out by the other thread
+}
+
+TEST(CpuPortCores, ThreadCoresRunInParallel) {
+  const auto t = two_threads_charge(true);
+  EXPECT_EQ(t.first, sc_time(300, SC_NS));
+  EXPECT_EQ(t.second, sc_time(301, SC_NS));
+}

@@ -35,8 +35,8 @@ void NicParams::declare(ParamList& p) {
 }
 
 namespace {
-PcieEndpointParams nic_ep(PcieEndpointParams ep) {
-  ep.config.msix_vectors = 2;
+PcieEndpointParams nic_ep(PcieEndpointParams ep, uint32_t queues) {
+  ep.config.msix_vectors = 2 * queues;
   ep.config.msix_table_offset = MSIX_TABLE;
   ep.config.msix_pba_offset = MSIX_PBA;
   if (ep.config.class_code == PcieConfigParams().class_code) ep.config.class_code = 0x020000;  // Ethernet controller
@@ -45,7 +45,7 @@ PcieEndpointParams nic_ep(PcieEndpointParams ep) {
 }  // namespace
 
 Nic::Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* parent_stats, TraceWriter* trace)
-    : PcieEndpoint(name, nic_ep(params.ep), BAR0_SIZE, parent_stats, trace),
+    : PcieEndpoint(name, nic_ep(params.ep, params.queues), BAR0_SIZE, parent_stats, trace),
       np_(params),
       tx_line_(params.line_rate_gbps / 8.0),
       tx_packets_(stats_.counter("tx_packets", "frames transmitted")),
@@ -59,66 +59,124 @@ Nic::Nic(sc_core::sc_module_name name, const NicParams& params, StatGroup* paren
       dma_errors_(stats_.counter("dma_errors", "DMAs answered with an error")),
       tx_latency_(stats_.histogram("tx_latency", "TX: descriptor fetch start to write-back", "ns")),
       rx_latency_(stats_.histogram("rx_latency", "RX: frame arrival to descriptor write-back", "ns")) {
+  const unsigned nq = np_.queues, nv = 2 * nq;
+  for (unsigned n = 0; n < nq; ++n) queues_.emplace_back();
   ctrl_ = &bar0_.add(reg("CTRL", CTRL, 0, CTRL_EN | CTRL_RST));
   bar0_.add(reg("STATUS", STATUS, 1, 0));
   icr_ = &bar0_.add(reg("ICR", ICR, 0, 0, INT_TXDW | INT_RXDW | INT_RXO));
   ims_ = &bar0_.add(reg("IMS", IMS, 0, INT_TXDW | INT_RXDW | INT_RXO));
   itr_ = &bar0_.add(reg("ITR", ITR, static_cast<uint64_t>(params.itr_ns), 0xffffffff));
-  bar0_.add(reg("TDBAL", TDBAL, 0, 0xfffffff0));
-  bar0_.add(reg("TDBAH", TDBAH, 0, 0xffffffff));
-  bar0_.add(reg("TDLEN", TDLEN, 0, 0x1ffff));
-  tdh_ = &bar0_.add(reg("TDH", TDH, 0, 0));
-  tdt_ = &bar0_.add(reg("TDT", TDT, 0, 0xffff));
-  bar0_.add(reg("RDBAL", RDBAL, 0, 0xfffffff0));
-  bar0_.add(reg("RDBAH", RDBAH, 0, 0xffffffff));
-  bar0_.add(reg("RDLEN", RDLEN, 0, 0x1ffff));
-  rdh_ = &bar0_.add(reg("RDH", RDH, 0, 0));
-  rdt_ = &bar0_.add(reg("RDT", RDT, 0, 0xffff));
+  add_queue_registers(0);
   txpkts_ = &bar0_.add(reg("TXPKTS", TXPKTS, 0, 0));
   rxpkts_ = &bar0_.add(reg("RXPKTS", RXPKTS, 0, 0));
   rxdrops_ = &bar0_.add(reg("RXDROPS", RXDROPS, 0, 0));
+  for (unsigned n = 1; n < nq; ++n) add_queue_registers(n);
+  for (unsigned n = 0; n < nq; ++n) add_queue_stats(n);
   ctrl_->on_write = [this](Register& r, uint64_t, uint64_t) {
     if (r.value() & CTRL_RST) {
       r.clear_bits(CTRL_RST);
-      tdh_->set(0);
-      rdh_->set(0);
+      for (Queue& q : queues_) {
+        q.tdh->set(0);
+        q.rdh->set(0);
+        q.rx_cache_count = 0;
+      }
       icr_->set(0);
-      rx_cache_count_ = 0;
     }
   };
 
-  rx_cache_.assign(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE, 0);
-  tx_port_ = std::make_unique<DmaPort>(dma, link_);
-  rx_port_ = std::make_unique<DmaPort>(dma, link_);
-  irq_port_ = std::make_unique<DmaPort>(dma, link_);
-  stamp(*tx_port_);
-  stamp(*rx_port_);
-  stamp(*irq_port_);
-  sc_core::sc_spawn_options o;
-  sc_core::sc_spawn([this] { tx_thread(); }, sc_core::sc_gen_unique_name("tx"), &o);
-  sc_core::sc_spawn([this] { rx_thread(); }, sc_core::sc_gen_unique_name("rx"), &o);
-  for (unsigned v = 0; v < 2; ++v)
-    sc_core::sc_spawn([this, v] { irq_thread(v); }, sc_core::sc_gen_unique_name("irq"), &o);
+  next_irq_.assign(nv, SC_ZERO_TIME);
+  irq_scheduled_.assign(nv, false);
+  pending_at_.assign(nv, SC_ZERO_TIME);
+  for (unsigned v = 0; v < nv; ++v) irq_event_.emplace_back();
+  for (Queue& q : queues_) q.rx_cache.assign(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE, 0);
+  start_engines();
   rx_done_ = np_.rx_rate_gbps <= 0.0;
 }
 
-void Nic::on_mmio_write(uint64_t offset) {
-  if (offset == TDT) tx_doorbell_.notify(SC_ZERO_TIME);
-  else if (offset == RDT) rx_doorbell_.notify(SC_ZERO_TIME);
-  else if (offset == CTRL) {
-    tx_doorbell_.notify(SC_ZERO_TIME);
-    rx_doorbell_.notify(SC_ZERO_TIME);
+// DMA ports and threads, created and spawned in the order of the one-queue
+// NIC (its behaviour stays the same), the other queues' after.
+void Nic::start_engines() {
+  const unsigned nq = np_.queues;
+  queues_[0].tx_port = std::make_unique<DmaPort>(dma, link_);
+  rx_port_ = std::make_unique<DmaPort>(dma, link_);
+  irq_port_ = std::make_unique<DmaPort>(dma, link_);
+  for (unsigned n = 1; n < nq; ++n) queues_[n].tx_port = std::make_unique<DmaPort>(dma, link_);
+  stamp(*queues_[0].tx_port);
+  stamp(*rx_port_);
+  stamp(*irq_port_);
+  for (unsigned n = 1; n < nq; ++n) stamp(*queues_[n].tx_port);
+  sc_core::sc_spawn_options o;
+  sc_core::sc_spawn([this] { tx_thread(0); }, sc_core::sc_gen_unique_name("tx"), &o);
+  sc_core::sc_spawn([this] { rx_thread(); }, sc_core::sc_gen_unique_name("rx"), &o);
+  for (unsigned v = 0; v < 2; ++v)
+    sc_core::sc_spawn([this, v] { irq_thread(v); }, sc_core::sc_gen_unique_name("irq"), &o);
+  for (unsigned n = 1; n < nq; ++n) {
+    sc_core::sc_spawn([this, n] { tx_thread(n); }, sc_core::sc_gen_unique_name("tx"), &o);
+    for (unsigned v : {tx_vector(n), rx_vector(n)})
+      sc_core::sc_spawn([this, v] { irq_thread(v); }, sc_core::sc_gen_unique_name("irq"), &o);
   }
 }
 
-uint64_t Nic::ring_base(bool tx) const {
-  const uint64_t lo = bar0_.find(tx ? TDBAL : RDBAL)->value(), hi = bar0_.find(tx ? TDBAH : RDBAH)->value();
+// Queue n's ten ring registers; queue 0's names are the legacy ones, the
+// others carry "(n)" as ixgbe's datasheet names them.
+void Nic::add_queue_registers(unsigned n) {
+  Queue& q = queues_[n];
+  const std::string suffix = n == 0 ? "" : "(" + std::to_string(n) + ")";
+  auto add = [&](const char* name, uint64_t reg0, uint64_t rw) -> Register& {
+    const std::string full = name + suffix;  // the map copies the name
+    return bar0_.add(reg(full.c_str(), queue_reg(n, reg0), 0, rw));
+  };
+  add("TDBAL", TDBAL, 0xfffffff0);
+  add("TDBAH", TDBAH, 0xffffffff);
+  add("TDLEN", TDLEN, 0x1ffff);
+  q.tdh = &add("TDH", TDH, 0);
+  q.tdt = &add("TDT", TDT, 0xffff);
+  add("RDBAL", RDBAL, 0xfffffff0);
+  add("RDBAH", RDBAH, 0xffffffff);
+  add("RDLEN", RDLEN, 0x1ffff);
+  q.rdh = &add("RDH", RDH, 0);
+  q.rdt = &add("RDT", RDT, 0xffff);
+}
+
+void Nic::add_queue_stats(unsigned n) {
+  Queue& q = queues_[n];
+  q.stats = std::make_unique<StatGroup>("q" + std::to_string(n), &stats_);
+  q.rx_packets = &q.stats->counter("rx_packets", "frames received into this queue's buffers");
+  q.rx_bytes = &q.stats->counter("rx_bytes", "bytes written into this queue's RX buffers", "bytes");
+  q.rx_drops = &q.stats->counter("rx_drops", "frames for this queue dropped for lack of an RX descriptor");
+  q.tx_packets = &q.stats->counter("tx_packets", "frames transmitted from this queue's ring");
+}
+
+void Nic::on_mmio_write(uint64_t offset) {
+  if (offset == CTRL) {
+    for (Queue& q : queues_) {
+      q.tx_doorbell.notify(SC_ZERO_TIME);
+      q.rx_doorbell.notify(SC_ZERO_TIME);
+    }
+    return;
+  }
+  for (unsigned n = 0; n < queues_.size(); ++n) {
+    if (offset == queue_reg(n, TDT)) queues_[n].tx_doorbell.notify(SC_ZERO_TIME);
+    else if (offset == queue_reg(n, RDT)) queues_[n].rx_doorbell.notify(SC_ZERO_TIME);
+  }
+}
+
+uint64_t Nic::ring_base(unsigned q, bool tx) const {
+  const uint64_t lo = bar0_.find(queue_reg(q, tx ? TDBAL : RDBAL))->value();
+  const uint64_t hi = bar0_.find(queue_reg(q, tx ? TDBAH : RDBAH))->value();
   return (hi << 32) | (lo & ~0xfull);
 }
 
-uint32_t Nic::ring_len(bool tx) const {
-  const uint32_t n = static_cast<uint32_t>(bar0_.find(tx ? TDLEN : RDLEN)->value());
+uint32_t Nic::ring_len(unsigned q, bool tx) const {
+  const uint32_t n = static_cast<uint32_t>(bar0_.find(queue_reg(q, tx ? TDLEN : RDLEN))->value());
   return (n >= 8 && n <= 65536 && !(n & (n - 1))) ? n : 0;  // invalid sizes stop the engine
+}
+
+// RSS as ixgbe sets it up: the redirection table's entry i names queue
+// i mod queues (ixgbe_setup_reta); a frame's flow index stands for its hash.
+unsigned Nic::rx_queue_of(uint64_t seq) const {
+  const uint64_t flow = seq % np_.rx_flows;
+  return static_cast<unsigned>((flow % RETA_SIZE) % np_.queues);
 }
 
 void Nic::interrupt(DmaPort& port, unsigned v, uint32_t cause, const sc_time& at) {
@@ -154,22 +212,23 @@ void Nic::irq_thread(unsigned v) {
   }
 }
 
-void Nic::tx_thread() {
+void Nic::tx_thread(unsigned qn) {
   std::vector<uint8_t> desc(static_cast<size_t>(np_.fetch_batch) * DESC_SIZE);
   std::vector<uint8_t> pkt(65536);
   std::vector<sc_time> ready(np_.fetch_batch);
-  DmaPort& port = *tx_port_;
+  Queue& q = queues_[qn];
+  DmaPort& port = *q.tx_port;
   for (;;) {
-    const uint32_t len = ring_len(true);
-    const uint32_t head = static_cast<uint32_t>(tdh_->value()), tail = static_cast<uint32_t>(tdt_->value());
+    const uint32_t len = ring_len(qn, true);
+    const uint32_t head = static_cast<uint32_t>(q.tdh->value()), tail = static_cast<uint32_t>(q.tdt->value());
     if (!(ctrl_->value() & CTRL_EN) || !config_.bus_master() || len == 0 || head == tail || tail >= len) {
-      sc_core::wait(tx_doorbell_);
+      sc_core::wait(q.tx_doorbell);
       continue;
     }
     const sc_time t0 = sc_core::sc_time_stamp();
     const uint32_t avail = (tail + len - head) % len;
     const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
-    const uint64_t base = ring_base(true);
+    const uint64_t base = ring_base(qn, true);
     ++tx_desc_fetches_;
     DmaPort::Result f = port.read(base + head * DESC_SIZE, desc.data(), n * static_cast<uint32_t>(DESC_SIZE), t0);
     if (!f.ok) ++dma_errors_;
@@ -193,6 +252,7 @@ void Nic::tx_thread() {
       ready[i] = w.done;
       end = std::max(end, w.done);
       ++tx_packets_;
+      ++*q.tx_packets;
       tx_bytes_ += blen;
       txpkts_->set(txpkts_->value() + 1);
       tx_latency_.sample(ns_of(w.done - t0));
@@ -200,10 +260,10 @@ void Nic::tx_thread() {
         trace_->complete(trace_track_, "tx", "nic", ns_of(t0), ns_of(w.done - t0), TraceArgs().iova(addr).size(blen));
     }
     catch_up(end);
-    tdh_->set((head + n) % len);
+    q.tdh->set((head + n) % len);
     bool rs = false;
     for (uint32_t i = 0; i < n; ++i) rs |= desc[i * DESC_SIZE + 10] & TXCMD_RS;
-    if (rs) interrupt(port, VEC_TX, INT_TXDW, sc_core::sc_time_stamp());
+    if (rs) interrupt(port, tx_vector(qn), INT_TXDW, sc_core::sc_time_stamp());
   }
 }
 
@@ -219,8 +279,9 @@ void Nic::rx_thread() {
   for (uint64_t seq = 0; np_.rx_packets == 0 || seq < np_.rx_packets; ++seq, arrival += gap) {
     const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
     sc_time t = std::max({arrival, now, busy_until});
-    if (rx_cache_count_ == 0 && !rx_fetch_descriptors(port, qk, &t)) continue;
-    const DmaPort::Result wb = rx_deliver(port, frame, seq, arrival, t);
+    const unsigned qn = rx_queue_of(seq);
+    if (queues_[qn].rx_cache_count == 0 && !rx_fetch_descriptors(qn, port, qk, &t)) continue;
+    const DmaPort::Result wb = rx_deliver(qn, port, frame, seq, arrival, t);
     busy_until = wb.sent;
     qk.set(wb.done > sc_core::sc_time_stamp() ? wb.done - sc_core::sc_time_stamp() : SC_ZERO_TIME);
     if (qk.need_sync()) qk.sync();
@@ -230,35 +291,39 @@ void Nic::rx_thread() {
   rx_done_event_.notify(SC_ZERO_TIME);
 }
 
-bool Nic::rx_fetch_descriptors(DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_time* t) {
+bool Nic::rx_fetch_descriptors(unsigned qn, DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_time* t) {
   qk.set(*t - sc_core::sc_time_stamp());
   qk.sync();
   *t = sc_core::sc_time_stamp();
-  const uint32_t len = ring_len(false);
-  const uint32_t head = static_cast<uint32_t>(rdh_->value()), tail = static_cast<uint32_t>(rdt_->value());
+  Queue& q = queues_[qn];
+  const uint32_t len = ring_len(qn, false);
+  const uint32_t head = static_cast<uint32_t>(q.rdh->value()), tail = static_cast<uint32_t>(q.rdt->value());
   const bool usable = (ctrl_->value() & CTRL_EN) && config_.bus_master() && len && tail < len;
   const uint32_t avail = usable ? (tail + len - head) % len : 0;
   if (avail == 0) {
     ++rx_drops_;
+    ++*q.rx_drops;
     rxdrops_->set(rxdrops_->value() + 1);
-    interrupt(port, VEC_RX, INT_RXO, *t);
+    interrupt(port, rx_vector(qn), INT_RXO, *t);
     return false;
   }
   const uint32_t n = std::min({avail, np_.fetch_batch, len - head});
   ++rx_desc_fetches_;
-  DmaPort::Result f = port.read(ring_base(false) + head * DESC_SIZE, rx_cache_.data(), n * static_cast<uint32_t>(DESC_SIZE), *t);
+  DmaPort::Result f = port.read(ring_base(qn, false) + head * DESC_SIZE, q.rx_cache.data(),
+                                n * static_cast<uint32_t>(DESC_SIZE), *t);
   if (!f.ok) ++dma_errors_;
-  rx_cache_first_ = head;
-  rx_cache_count_ = n;
+  q.rx_cache_first = head;
+  q.rx_cache_count = n;
   *t = f.done;
   return true;
 }
 
-DmaPort::Result Nic::rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq, const sc_time& arrival,
-                                sc_time t) {
-  const uint32_t len = ring_len(false);
-  const uint32_t idx = static_cast<uint32_t>(rdh_->value());
-  uint8_t* desc = &rx_cache_[((idx + len - rx_cache_first_) % len) * DESC_SIZE];
+DmaPort::Result Nic::rx_deliver(unsigned qn, DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq,
+                                const sc_time& arrival, sc_time t) {
+  Queue& q = queues_[qn];
+  const uint32_t len = ring_len(qn, false);
+  const uint32_t idx = static_cast<uint32_t>(q.rdh->value());
+  uint8_t* desc = &q.rx_cache[((idx + len - q.rx_cache_first) % len) * DESC_SIZE];
   const uint64_t buf = load_le64(desc);
   uint32_t flen = np_.rx_packet_size;
   if (flen > np_.rx_buffer_size) {
@@ -272,18 +337,20 @@ DmaPort::Result Nic::rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint
   desc[8] = static_cast<uint8_t>(flen);
   desc[9] = static_cast<uint8_t>(flen >> 8);
   desc[10] = STA_DD | STA_EOP;
-  DmaPort::Result wb = port.write(ring_base(false) + idx * DESC_SIZE, desc, static_cast<uint32_t>(DESC_SIZE), w.sent);
+  DmaPort::Result wb = port.write(ring_base(qn, false) + idx * DESC_SIZE, desc, static_cast<uint32_t>(DESC_SIZE), w.sent);
   if (!wb.ok) ++dma_errors_;
-  rdh_->set((idx + 1) % len);
-  --rx_cache_count_;
+  q.rdh->set((idx + 1) % len);
+  --q.rx_cache_count;
   ++rx_packets_;
+  ++*q.rx_packets;
   rx_bytes_ += flen;
+  *q.rx_bytes += flen;
   rxpkts_->set(rxpkts_->value() + 1);
   rx_latency_.sample(ns_of(wb.done - arrival));
   if (trace_ && trace_->enabled())
     trace_->complete(trace_track_, "rx", "nic", ns_of(arrival), ns_of(wb.done - arrival),
                      TraceArgs().iova(buf).size(flen));
-  interrupt(port, VEC_RX, INT_RXDW, wb.done);
+  interrupt(port, rx_vector(qn), INT_RXDW, wb.done);
   return wb;
 }
 

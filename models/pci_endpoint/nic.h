@@ -20,7 +20,12 @@
 //   0x0118 TDT      RW   TX tail (doorbell): one past the last descriptor posted
 //   0x0200 RDBAL/0x0204 RDBAH, 0x0208 RDLEN, 0x0210 RDH, 0x0218 RDT: the same for RX
 //   0x0300 TXPKTS, 0x0304 RXPKTS, 0x0308 RXDROPS  RO  packet counters (wrap)
-//   0x2000 MSI-X table (vector 0: TX, vector 1: RX), 0x3000 PBA
+//   0x2000 MSI-X table (queue n: vector 2n TX, vector 2n+1 RX), 0x3000 PBA
+// Queue pairs (`queues`, in the manner of ixgbe's per-queue RDBAL(n)..RDT(n)
+// and TDBAL(n)..TDT(n) blocks): queue 0's registers are the ones above; queue
+// n >= 1 has the same ten registers at QBLOCK + QSTRIDE * n + (offset - 0x100),
+// i.e. TDBAL(n) = 0x4000 + 0x200n, ..., TDT(n) +0x018, RDBAL(n) +0x100, ...,
+// RDT(n) +0x118. ICR, IMS and ITR are shared; each queue has its own vectors.
 // The ring is empty when head == tail; the driver keeps one slot free.
 //
 // Descriptors (16 bytes, little-endian):
@@ -37,14 +42,18 @@
 //       rate -> write back the descriptor with DD (always; RS only decides the
 //       interrupt) -> TDH advances -> TXDW, MSI-X vector 0 (moderated)
 //   RX: a packet arrives from the wire (the built-in source: rx_rate_gbps,
-//       rx_packet_size, rx_packets) -> a descriptor from the prefetch cache
+//       rx_packet_size, rx_packets; frame i belongs to flow i mod rx_flows,
+//       and flow f goes to queue RETA[f mod 128], the redirection table
+//       filled round robin over the queues as Linux's ixgbe_setup_reta does;
+//       the flow index stands for the Toeplitz hash) -> a descriptor from the
+//       queue's prefetch cache
 //       (refilled from the ring, up to fetch_batch, when empty) or a drop ->
 //       write the packet into the buffer -> write back length and DD|EOP ->
-//       RDH advances -> RXDW, MSI-X vector 1 (moderated)
+//       RDH advances -> RXDW, the queue's RX vector (moderated)
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 #include <systemc>
@@ -65,6 +74,12 @@ constexpr uint32_t INT_TXDW = 1u << 0, INT_RXDW = 1u << 1, INT_RXO = 1u << 2;
 constexpr uint8_t TXCMD_EOP = 1u << 0, TXCMD_RS = 1u << 3, STA_DD = 1u << 0, STA_EOP = 1u << 1;
 constexpr unsigned VEC_TX = 0, VEC_RX = 1;
 constexpr uint64_t BAR0_SIZE = 64 * 1024, MSIX_TABLE = 0x2000, MSIX_PBA = 0x3000, DESC_SIZE = 16;
+constexpr uint64_t QBLOCK = 0x4000, QSTRIDE = 0x200;
+constexpr unsigned MAX_QUEUES = 16, RETA_SIZE = 128;
+// Queue n's copy of a queue register (TDBAL .. RDT, given by its queue 0 offset).
+constexpr uint64_t queue_reg(unsigned n, uint64_t reg0) { return n == 0 ? reg0 : QBLOCK + QSTRIDE * n + (reg0 - TDBAL); }
+constexpr unsigned tx_vector(unsigned n) { return 2 * n + VEC_TX; }
+constexpr unsigned rx_vector(unsigned n) { return 2 * n + VEC_RX; }
 }  // namespace nicreg
 
 #define IOMMUSIM_NIC_PARAMS(P)                                                                                \
@@ -89,7 +104,12 @@ constexpr uint64_t BAR0_SIZE = 64 * 1024, MSIX_TABLE = 0x2000, MSIX_PBA = 0x3000
   P(uint64_t, rx_packets, "rx_packets", 0, in_range(0, ~0ull), "frames",                                      \
     "built-in RX source: frames (0: unlimited)", "unlimited")                                                 \
   P(double, rx_start_ns, "rx_start_ns", 0.0, in_range(0.0, 1e15), "ns", "built-in RX source: first arrival",  \
-    "at once")
+    "at once")                                                                                                \
+  P(uint32_t, queues, "queues", 1, in_range(1, nicreg::MAX_QUEUES), "",                                       \
+    "queue pairs (TX and RX ring, two MSI-X vectors each)", "one queue pair, the legacy register set")         \
+  P(uint32_t, rx_flows, "rx_flows", 64, in_range(1, 1u << 20), "flows",                                        \
+    "built-in RX source: flows its frames belong to, round robin (RSS spreads flows over the queues)",       \
+    "assumption: enough flows that every queue of the redirection table gets traffic")
 
 struct NicParams {
   PcieEndpointParams ep;  // its keys come first
@@ -111,36 +131,48 @@ public:
   const sc_core::sc_event& rx_done_event() const { return rx_done_event_; }
 
 private:
+  // One queue pair's registers, events and RX descriptor prefetch cache.
+  struct Queue {
+    Register *tdh = nullptr, *tdt = nullptr, *rdh = nullptr, *rdt = nullptr;
+    sc_core::sc_event tx_doorbell, rx_doorbell;
+    std::unique_ptr<DmaPort> tx_port;
+    // RX descriptor prefetch cache: rx_cache_count descriptors from ring index rx_cache_first.
+    std::vector<uint8_t> rx_cache;
+    uint32_t rx_cache_first = 0, rx_cache_count = 0;
+    std::unique_ptr<StatGroup> stats;  // q<n>
+    Counter *rx_packets = nullptr, *rx_bytes = nullptr, *rx_drops = nullptr, *tx_packets = nullptr;
+  };
+  void add_queue_registers(unsigned n);
+  void add_queue_stats(unsigned n);
+  void start_engines();
   void on_mmio_write(uint64_t offset) override;
-  void tx_thread();
+  void tx_thread(unsigned q);
   void rx_thread();
+  unsigned rx_queue_of(uint64_t seq) const;
   // RX descriptors into the cache from the ring at local time *t (synced with
   // the kernel first, to see the driver's latest tail); false if the ring has
   // none for this frame (it is dropped: RXO).
-  bool rx_fetch_descriptors(DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_core::sc_time* t);
+  bool rx_fetch_descriptors(unsigned q, DmaPort& port, tlm_utils::tlm_quantumkeeper& qk, sc_core::sc_time* t);
   // Frame `seq`, arrived at `arrival`, written into the next cached
   // descriptor's buffer from local time t, and the descriptor written back.
   // Returns the write-back's result.
-  DmaPort::Result rx_deliver(DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq, const sc_core::sc_time& arrival,
-                             sc_core::sc_time t);
+  DmaPort::Result rx_deliver(unsigned q, DmaPort& port, std::vector<uint8_t>& frame, uint64_t seq,
+                             const sc_core::sc_time& arrival, sc_core::sc_time t);
   void irq_thread(unsigned vector);
   // Sets the ICR cause and raises the vector subject to IMS and moderation.
   void interrupt(DmaPort& port, unsigned vector, uint32_t cause, const sc_core::sc_time& at);
-  uint64_t ring_base(bool tx) const;
-  uint32_t ring_len(bool tx) const;
+  uint64_t ring_base(unsigned q, bool tx) const;
+  uint32_t ring_len(unsigned q, bool tx) const;
 
   NicParams np_;
-  Register *ctrl_, *icr_, *ims_, *itr_, *tdh_, *tdt_, *rdh_, *rdt_, *txpkts_, *rxpkts_, *rxdrops_;
-  sc_core::sc_event tx_doorbell_, rx_doorbell_, ctrl_changed_;
+  Register *ctrl_, *icr_, *ims_, *itr_, *txpkts_, *rxpkts_, *rxdrops_;
+  std::deque<Queue> queues_;  // deque: events and registers stay in place
   BandwidthResource tx_line_;
-  std::unique_ptr<DmaPort> tx_port_, rx_port_, irq_port_;
-  std::array<sc_core::sc_time, 2> next_irq_{};
-  std::array<bool, 2> irq_scheduled_{};
-  std::array<sc_core::sc_time, 2> pending_at_{};  // latest cause a deferred message covers
-  std::array<sc_core::sc_event, 2> irq_event_;
-  // RX descriptor prefetch cache: ring indices [rx_cache_head_, rx_cache_tail_).
-  std::vector<uint8_t> rx_cache_;
-  uint32_t rx_cache_first_ = 0, rx_cache_count_ = 0;
+  std::unique_ptr<DmaPort> rx_port_, irq_port_;
+  std::vector<sc_core::sc_time> next_irq_;
+  std::vector<bool> irq_scheduled_;
+  std::vector<sc_core::sc_time> pending_at_;  // latest cause a deferred message covers
+  std::deque<sc_core::sc_event> irq_event_;
   bool rx_done_ = false;
   sc_core::sc_event rx_done_event_;
 
