@@ -98,15 +98,20 @@ Workload::Op Workload::parse_op(const std::string& op) {
 tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len, bool write, bool with_pasid,
                                          uint32_t pasid, AddressType at, DmaExtension* ext_out) {
   std::unique_ptr<tlm::tlm_generic_payload> own;
-  if (trans_busy_) own = std::make_unique<tlm::tlm_generic_payload>();
+  std::unique_ptr<DmaExtension> own_ext;
+  if (trans_busy_) {
+    own = std::make_unique<tlm::tlm_generic_payload>();
+    own_ext = std::make_unique<DmaExtension>();
+  }
   tlm::tlm_generic_payload& t = own ? *own : trans_;
+  DmaExtension& ext = own ? *own_ext : ext_;  // ext_: requester id set once
   if (!own) trans_busy_ = true;
-  DmaExtension ext;
   ext.requester_id = static_cast<uint16_t>(p_.requester_id);
   ext.has_pasid = with_pasid;
   ext.pasid = pasid;
   ext.address_type = at;
   ext.no_write = at == AddressType::TranslationRequest && !write;
+  ext.ats = AtsTranslation{};  // the unit answers a translation request in it
   std::vector<uint8_t> scratch;
   if (!data) { scratch.assign(len, 0); data = scratch.data(); }
   prepare_access(t, write && at != AddressType::TranslationRequest ? tlm::TLM_WRITE_COMMAND
@@ -233,15 +238,15 @@ bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on
     uint64_t a = addr + done;
     uint64_t n = std::min<uint64_t>({len - done, p_.burst, kPageSize - (a & (kPageSize - 1))});
     // A sequence number in every 8 bytes, zeros in a shorter tail: every byte
-    // written once (no fill before the copy).
+    // written once (no fill before the copy). A read overwrites the whole
+    // buffer (common/memory.cc fills every lane), so it only counts the
+    // numbers the next write continues from.
     buf_.resize(n);
-    uint8_t* const b = buf_.data();
-    uint64_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-      const uint64_t v = ++seq_;
-      std::memcpy(b + k, &v, 8);
+    if (write) {
+      fill_sequence(buf_.data(), n);
+    } else {
+      seq_ += n / 8;
     }
-    std::memset(b + k, 0, n - k);
     if (issue(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
     done += n;
   }
@@ -255,6 +260,15 @@ void Workload::think() {
   if (!qk_.decoupled()) return wait(gap);
   qk_.inc(gap);
   if (qk_.need_sync()) qk_.sync();
+}
+
+void Workload::fill_sequence(uint8_t* b, uint64_t n) {
+  uint64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const uint64_t v = ++seq_;
+    std::memcpy(b + k, &v, 8);
+  }
+  std::memset(b + k, 0, n - k);
 }
 
 void Workload::run() {
@@ -304,10 +318,10 @@ void Workload::run_streaming() {
       trace_span("buffer", t0, t3, TraceArgs().iova(iova).pa(pool[i % pool.size()]).size(p_.size), txn);
       trace_dma(t1, t2, false, txn);
     }
-    map_ns_.sample((t1 - t0).to_seconds() * 1e9);
-    dma_ns_.sample((t2 - t1).to_seconds() * 1e9);
-    unmap_ns_.sample((t3 - t2).to_seconds() * 1e9);
-    buffer_ns_.sample((t3 - t0).to_seconds() * 1e9);
+    map_ns_.sample(time_ns_.ns(t1 - t0));
+    dma_ns_.sample(time_ns_.ns(t2 - t1));
+    unmap_ns_.sample(time_ns_.ns(t3 - t2));
+    buffer_ns_.sample(time_ns_.ns(t3 - t0));
     ++buffers_done_;
     think();
   }
@@ -324,11 +338,11 @@ void Workload::run_longlived() {
   sc_time t0 = sc_core::sc_time_stamp();
   err = ioas_.map(ioas_id_, &iova, pa, w, Perm{true, true}, false);
   if (!err.empty()) return finish("map: " + err);
-  map_ns_.sample((sc_core::sc_time_stamp() - t0).to_seconds() * 1e9);
+  map_ns_.sample(time_ns_.ns(sc_core::sc_time_stamp() - t0));
   for (uint64_t i = 0; i < p_.count; ++i) {
     sc_time s = local_now();
     dma_buffer(iova + next_offset(w, i), p_.size, next_write(), false, 0);
-    dma_ns_.sample((local_now() - s).to_seconds() * 1e9);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) trace_dma(s, local_now(), false);
     ++buffers_done_;
     think();
@@ -375,7 +389,7 @@ void Workload::run_svm() {
         done += n;
       }
     }
-    dma_ns_.sample((local_now() - s).to_seconds() * 1e9);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) {
       last_dma_ = {va, p_.size, write};  // the ATS path moves the buffer without dma_buffer()
       trace_dma(s, local_now(), true);
@@ -409,7 +423,7 @@ void Workload::run_nested() {
   for (uint64_t i = 0; i < p_.count; ++i) {
     sc_time s = local_now();
     dma_buffer(p_.va_base + next_offset(w, i), p_.size, next_write(), true, p_.pasid);
-    dma_ns_.sample((local_now() - s).to_seconds() * 1e9);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) trace_dma(s, local_now(), true);
     ++buffers_done_;
     think();

@@ -27,6 +27,7 @@
 
 #include "common/dma_extension.h"
 #include "common/local_quantum.h"
+#include "common/time_ns.h"
 #include "common/trace.h"
 #include "common/params.h"
 #include "common/pcie_messages.h"
@@ -151,11 +152,12 @@ private:
   void run_nested();
   bool dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid);
   bool next_write();
+  void fill_sequence(uint8_t* b, uint64_t n);
   uint64_t next_offset(uint64_t span, uint64_t i);
   void finish(const std::string& failure = "");
   // The workload's local time: simulated time plus how far it ran ahead in its
   // quantum (always simulated time without a quantum).
-  sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + qk_.get_local_time(); }
+  sc_core::sc_time local_now() const { return simcontext()->time_stamp() + qk_.get_local_time(); }
   // Catch up with simulated time before an interaction with another process
   // (the kernel model's map/unmap, a page request, the end of the run).
   void sync() {
@@ -188,6 +190,7 @@ private:
   const bool random_pattern_;
   const sc_core::sc_time issue_delay_;
   LocalQuantumKeeper qk_;
+  TimeNs time_ns_;  // the histograms' samples, as to_seconds() * 1e9
   // One payload reused by every issue() (a payload's construction allocates
   // its extension array); a nested issue() from another thread takes its own.
   tlm::tlm_generic_payload trans_;
