@@ -20,6 +20,14 @@ public:
   const sc_core::sc_time& quantum() const { return quantum_; }
   // Decoupled at all: a zero quantum means every DMA waits for its own end.
   bool decoupled() const { return quantum_ != sc_core::SC_ZERO_TIME; }
+  // As tlm_quantumkeeper's, reading the kernel's time inline (sc_time_stamp()
+  // is a library call, made once per DMA here).
+  bool need_sync() const override {
+    return sc_core::sc_get_curr_simcontext()->time_stamp() + m_local_time >= m_next_sync_point;
+  }
+  sc_core::sc_time get_current_time() const override {
+    return sc_core::sc_get_curr_simcontext()->time_stamp() + m_local_time;
+  }
 
 protected:
   sc_core::sc_time compute_local_quantum() override {
