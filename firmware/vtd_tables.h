@@ -101,10 +101,12 @@ private:
   bool present(uint64_t e) const;
   bool is_leaf(uint64_t e, unsigned level) const;
   // Walks to the table of a leaf at `level_of_leaf` (creating tables on the
-  // way), returns it in *leaf_table and maps the leaf there.
-  std::string map_one(uint64_t iova, uint64_t pa, unsigned level_of_leaf, const Perm& perm, uint64_t* leaf_table);
-  // Maps a leaf in `table`, the table of its level that holds it.
-  std::string map_leaf(uint64_t table, uint64_t iova, uint64_t pa, unsigned level_of_leaf, const Perm& perm);
+  // way) and returns it in *leaf_table.
+  std::string table_for(uint64_t iova, unsigned level_of_leaf, uint64_t* leaf_table);
+  // Maps `n` leaves of `level_of_leaf` from iova -> pa in `table`, the table
+  // that holds them all; none is mapped if one of them is.
+  std::string map_run(uint64_t table, uint64_t iova, uint64_t pa, unsigned n, unsigned level_of_leaf,
+                      const Perm& perm);
   void free_tables(uint64_t table, unsigned level);
 
   PhysMemory& mem_;

@@ -55,6 +55,7 @@ Workload::Workload(sc_core::sc_module_name name, const WorkloadParams& p, IoasLa
       op_(parse_op(p.op)),
       random_pattern_(p.pattern == "random"),
       issue_delay_(p.issue_ns, SC_NS),
+      qk_(sc_time(p.quantum_ns, SC_NS)),
       stats_(basename(), parent_stats),
       completed_(stats_.counter("transactions", "DMA transactions completed (OK)")),
       errors_(stats_.counter("errors", "DMA transactions that got an error response (faults)")),
@@ -79,6 +80,7 @@ Workload::~Workload() {
 // ATS, never got a usable translation) failed all the same: the run must not
 // pass over it (the command exits 1 on any endpoint failure).
 void Workload::finish(const std::string& failure) {
+  sync();  // done at the workload's local time
   if (!failure.empty() && failure_.empty()) failure_ = failure;
   if (failure_.empty() && errors_.value() > 0)
     failure_ = std::to_string(errors_.value()) + " of " + std::to_string(errors_.value() + completed_.value()) +
@@ -96,26 +98,38 @@ Workload::Op Workload::parse_op(const std::string& op) {
 tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len, bool write, bool with_pasid,
                                          uint32_t pasid, AddressType at, DmaExtension* ext_out) {
   std::unique_ptr<tlm::tlm_generic_payload> own;
-  if (trans_busy_) own = std::make_unique<tlm::tlm_generic_payload>();
+  std::unique_ptr<DmaExtension> own_ext;
+  if (trans_busy_) {
+    own = std::make_unique<tlm::tlm_generic_payload>();
+    own_ext = std::make_unique<DmaExtension>();
+  }
   tlm::tlm_generic_payload& t = own ? *own : trans_;
+  DmaExtension& ext = own ? *own_ext : ext_;  // ext_: requester id set once
   if (!own) trans_busy_ = true;
-  DmaExtension ext;
   ext.requester_id = static_cast<uint16_t>(p_.requester_id);
   ext.has_pasid = with_pasid;
   ext.pasid = pasid;
   ext.address_type = at;
   ext.no_write = at == AddressType::TranslationRequest && !write;
+  ext.ats = AtsTranslation{};  // the unit answers a translation request in it
   std::vector<uint8_t> scratch;
   if (!data) { scratch.assign(len, 0); data = scratch.data(); }
   prepare_access(t, write && at != AddressType::TranslationRequest ? tlm::TLM_WRITE_COMMAND
                                                                    : tlm::TLM_READ_COMMAND,
                  addr, data, len);
   t.set_extension(&ext);
-  sc_time delay = issue_delay_;
+  // Decoupled: annotated with the local time, and the kernel is entered only
+  // at the quantum's end (IEEE 1666-2011 16.2.6).
+  sc_time delay = qk_.decoupled() ? qk_.get_local_time() + issue_delay_ : issue_delay_;
   dma->b_transport(t, delay);
   t.clear_extension(&ext);
   if (!own) trans_busy_ = false;
-  wait(delay);
+  if (qk_.decoupled()) {
+    qk_.set(delay);
+    if (qk_.need_sync()) qk_.sync();
+  } else {
+    wait(delay);
+  }
   if (ext_out) *ext_out = ext;
   if (at != AddressType::TranslationRequest) {
     if (t.is_response_ok()) {
@@ -157,6 +171,7 @@ const char* response_code_name(PrgResponseCode c) {
 }  // namespace
 
 PrgResponseCode Workload::page_request(uint64_t addr, bool write, uint32_t pasid) {
+  sync();  // the response comes from the kernel model, in simulated time
   if (!trace_.active()) return request_page(addr, write, pasid);
   const sc_time start = sc_core::sc_time_stamp();
   const PrgResponseCode rc = request_page(addr, write, pasid);
@@ -223,19 +238,37 @@ bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on
     uint64_t a = addr + done;
     uint64_t n = std::min<uint64_t>({len - done, p_.burst, kPageSize - (a & (kPageSize - 1))});
     // A sequence number in every 8 bytes, zeros in a shorter tail: every byte
-    // written once (no fill before the copy).
+    // written once (no fill before the copy). A read overwrites the whole
+    // buffer (common/memory.cc fills every lane), so it only counts the
+    // numbers the next write continues from.
     buf_.resize(n);
-    uint8_t* const b = buf_.data();
-    uint64_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-      const uint64_t v = ++seq_;
-      std::memcpy(b + k, &v, 8);
+    if (write) {
+      fill_sequence(buf_.data(), n);
+    } else {
+      seq_ += n / 8;
     }
-    std::memset(b + k, 0, n - k);
     if (issue(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
     done += n;
   }
   return ok;
+}
+
+// The gap between buffers / DMAs: local time under a quantum.
+void Workload::think() {
+  if (p_.think_ns <= 0) return;
+  const sc_time gap(p_.think_ns, SC_NS);
+  if (!qk_.decoupled()) return wait(gap);
+  qk_.inc(gap);
+  if (qk_.need_sync()) qk_.sync();
+}
+
+void Workload::fill_sequence(uint8_t* b, uint64_t n) {
+  uint64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const uint64_t v = ++seq_;
+    std::memcpy(b + k, &v, 8);
+  }
+  std::memset(b + k, 0, n - k);
 }
 
 void Workload::run() {
@@ -245,6 +278,7 @@ void Workload::run() {
     finish("IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error()));
     return;
   }
+  qk_.reset();  // the first quantum starts here
   switch (p_.kind) {
     case WorkloadKind::Streaming: run_streaming(); break;
     case WorkloadKind::LongLived: run_longlived(); break;
@@ -267,13 +301,15 @@ void Workload::run_streaming() {
   for (uint64_t i = 0; i < p_.count; ++i) {
     bool write = next_write();
     Perm perm{!write || op_ == Op::Mix, write || op_ == Op::Mix};
+    sync();  // the kernel model maps and unmaps in simulated time
     sc_time t0 = sc_core::sc_time_stamp();
     uint64_t iova = 0;
     err = ioas_.map(ioas_id_, &iova, pool[i % pool.size()], bsize, perm, false);
     if (!err.empty()) return finish("map: " + err);
     sc_time t1 = sc_core::sc_time_stamp();
     dma_buffer(iova, p_.size, write, false, 0);
-    sc_time t2 = sc_core::sc_time_stamp();
+    sc_time t2 = local_now();
+    sync();
     err = ioas_.unmap(ioas_id_, iova, bsize);
     if (!err.empty()) return finish("unmap: " + err);
     sc_time t3 = sc_core::sc_time_stamp();
@@ -282,12 +318,12 @@ void Workload::run_streaming() {
       trace_span("buffer", t0, t3, TraceArgs().iova(iova).pa(pool[i % pool.size()]).size(p_.size), txn);
       trace_dma(t1, t2, false, txn);
     }
-    map_ns_.sample((t1 - t0).to_seconds() * 1e9);
-    dma_ns_.sample((t2 - t1).to_seconds() * 1e9);
-    unmap_ns_.sample((t3 - t2).to_seconds() * 1e9);
-    buffer_ns_.sample((t3 - t0).to_seconds() * 1e9);
+    map_ns_.sample(time_ns_.ns(t1 - t0));
+    dma_ns_.sample(time_ns_.ns(t2 - t1));
+    unmap_ns_.sample(time_ns_.ns(t3 - t2));
+    buffer_ns_.sample(time_ns_.ns(t3 - t0));
     ++buffers_done_;
-    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+    think();
   }
   finish();
 }
@@ -302,14 +338,14 @@ void Workload::run_longlived() {
   sc_time t0 = sc_core::sc_time_stamp();
   err = ioas_.map(ioas_id_, &iova, pa, w, Perm{true, true}, false);
   if (!err.empty()) return finish("map: " + err);
-  map_ns_.sample((sc_core::sc_time_stamp() - t0).to_seconds() * 1e9);
+  map_ns_.sample(time_ns_.ns(sc_core::sc_time_stamp() - t0));
   for (uint64_t i = 0; i < p_.count; ++i) {
-    sc_time s = sc_core::sc_time_stamp();
+    sc_time s = local_now();
     dma_buffer(iova + next_offset(w, i), p_.size, next_write(), false, 0);
-    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
-    if (trace_.active()) trace_dma(s, sc_core::sc_time_stamp(), false);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
+    if (trace_.active()) trace_dma(s, local_now(), false);
     ++buffers_done_;
-    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+    think();
   }
   finish();
 }
@@ -325,7 +361,7 @@ void Workload::run_svm() {
   for (uint64_t i = 0; i < p_.count; ++i) {
     bool write = next_write();
     uint64_t va = p_.va_base + next_offset(w, i);
-    sc_time s = sc_core::sc_time_stamp();
+    sc_time s = local_now();
     if (!p_.ats) {
       dma_buffer(va, p_.size, write, true, p_.pasid);
     } else {
@@ -353,13 +389,13 @@ void Workload::run_svm() {
         done += n;
       }
     }
-    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) {
       last_dma_ = {va, p_.size, write};  // the ATS path moves the buffer without dma_buffer()
-      trace_dma(s, sc_core::sc_time_stamp(), true);
+      trace_dma(s, local_now(), true);
     }
     ++buffers_done_;
-    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+    think();
   }
   finish();
 }
@@ -385,12 +421,12 @@ void Workload::run_nested() {
   err = ioas_.attach_pasid(basename(), p_.pasid, hwpt);
   if (!err.empty()) return finish("attach nested domain: " + err);
   for (uint64_t i = 0; i < p_.count; ++i) {
-    sc_time s = sc_core::sc_time_stamp();
+    sc_time s = local_now();
     dma_buffer(p_.va_base + next_offset(w, i), p_.size, next_write(), true, p_.pasid);
-    dma_ns_.sample((sc_core::sc_time_stamp() - s).to_seconds() * 1e9);
-    if (trace_.active()) trace_dma(s, sc_core::sc_time_stamp(), true);
+    dma_ns_.sample(time_ns_.ns(local_now() - s));
+    if (trace_.active()) trace_dma(s, local_now(), true);
     ++buffers_done_;
-    if (p_.think_ns > 0) wait(sc_time(p_.think_ns, SC_NS));
+    think();
   }
   finish();
 }

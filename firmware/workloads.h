@@ -26,6 +26,8 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/dma_extension.h"
+#include "common/local_quantum.h"
+#include "common/time_ns.h"
 #include "common/trace.h"
 #include "common/params.h"
 #include "common/pcie_messages.h"
@@ -68,6 +70,10 @@ enum class WorkloadKind { Streaming, LongLived, Svm, Nested, Idle };
     "assumption")                                                                                             \
   P(double, think_ns, "think_ns", 0, in_range(0, 1e12), "ns", "gap between buffers / DMAs", "no gap")          \
   P(double, start_ns, "start_ns", 0, in_range(0, 1e15), "ns", "when the workload starts", "at once")           \
+  P(double, quantum_ns, "quantum", 0, in_range(0, 1e9), "ns",                                                 \
+    "temporal decoupling: DMAs run ahead of simulated time by up to this much before the workload yields "    \
+    "(its own tlm_quantumkeeper, IEEE 1666-2011 16.2); 0 = wait for every DMA's end",                          \
+    "0: every DMA ends before the next is issued, so initiators interleave exactly (docs/performance.md)")     \
   P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "", "random pattern seed (mixed with the system seed)",     \
     "any fixed value: the same run draws the same addresses")                                                 \
   P(uint32_t, requester_id, "rid", 0x0100, in_range(0, 0xffff), "", "requester id (BDF) of the endpoint",      \
@@ -121,6 +127,8 @@ public:
 
   // One DMA transaction (callable from any SystemC thread; tests use it):
   // returns the TLM response; `data` (len bytes) is written or read into.
+  // With a quantum (p.quantum_ns > 0) it runs ahead of simulated time by the
+  // workload thread's local time: call it from that thread only.
   tlm::tlm_response_status issue(uint64_t addr, void* data, unsigned len, bool write,
                                  bool with_pasid = false, uint32_t pasid = 0,
                                  AddressType at = AddressType::Untranslated,
@@ -144,8 +152,18 @@ private:
   void run_nested();
   bool dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid);
   bool next_write();
+  void fill_sequence(uint8_t* b, uint64_t n);
   uint64_t next_offset(uint64_t span, uint64_t i);
   void finish(const std::string& failure = "");
+  // The workload's local time: simulated time plus how far it ran ahead in its
+  // quantum (always simulated time without a quantum).
+  sc_core::sc_time local_now() const { return simcontext()->time_stamp() + qk_.get_local_time(); }
+  // Catch up with simulated time before an interaction with another process
+  // (the kernel model's map/unmap, a page request, the end of the run).
+  void sync() {
+    if (qk_.decoupled()) qk_.sync();
+  }
+  void think();
   void msg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
 
   WorkloadParams p_;
@@ -171,6 +189,8 @@ private:
   const Op op_;
   const bool random_pattern_;
   const sc_core::sc_time issue_delay_;
+  LocalQuantumKeeper qk_;
+  TimeNs time_ns_;  // the histograms' samples, as to_seconds() * 1e9
   // One payload reused by every issue() (a payload's construction allocates
   // its extension array); a nested issue() from another thread takes its own.
   tlm::tlm_generic_payload trans_;

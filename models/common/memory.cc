@@ -73,13 +73,12 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   // The channel is taken at max(local time, free_at) for requests in time
   // order; one that arrives after a later one (it ran behind in its quantum)
   // uses the idle capacity before it (bandwidth_calendar.h).
-  const sc_time now = sc_core::sc_time_stamp();
   if (!channel_.unlimited()) {
-    const double now_ns = now.to_seconds() * 1e9;
+    const double now_ns = time_ns_.ns(simcontext()->time_stamp());
     channel_.retire_before(now_ns);  // no initiator's local time is behind the kernel's
-    const double start_ns = now_ns + delay.to_seconds() * 1e9;
+    const double start_ns = now_ns + time_ns_.ns(delay);
     const double end_ns = channel_.reserve(start_ns, len);
-    delay = sc_time(end_ns - now_ns, sc_core::SC_NS);
+    delay = time_ns_.time(end_ns - now_ns);
   }
   delay += is_read ? read_latency_ : write_latency_;
   trans.set_dmi_allowed(params_.dmi);

@@ -14,6 +14,7 @@
 #include "common/params.h"
 #include "common/sparse_memory.h"
 #include "common/stats.h"
+#include "common/time_ns.h"
 
 namespace iommusim {
 
@@ -66,6 +67,7 @@ private:
   BandwidthCalendar channel_;
   sc_core::sc_time read_latency_;
   sc_core::sc_time write_latency_;
+  TimeNs time_ns_;  // after the latencies: the resolution is fixed by then
 
   StatGroup stats_;
   Counter& reads_;

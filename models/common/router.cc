@@ -10,6 +10,7 @@ Router::Router(sc_core::sc_module_name name, StatGroup* parent_stats)
       upstream("upstream"),
       downstream("downstream"),
       spaces_(1),
+      last_route_(1, nullptr),
       stats_(basename(), parent_stats),
       transactions_(stats_.counter("transactions", "Transactions routed")),
       decode_errors_(stats_.counter("decode_errors",
@@ -23,6 +24,7 @@ Router::Router(sc_core::sc_module_name name, StatGroup* parent_stats)
 
 unsigned Router::add_space() {
   spaces_.emplace_back();
+  last_route_.assign(spaces_.size(), nullptr);
   return static_cast<unsigned>(spaces_.size() - 1);
 }
 
@@ -38,6 +40,7 @@ std::string Router::map(unsigned space, const RouteEntry& entry) {
              "] overlaps " + r.name + " [" + format_hex(r.base) + ", " + format_hex(r.end()) + "]";
   }
   routes.push_back(entry);
+  last_route_[space] = nullptr;  // the entries move
   std::sort(routes.begin(), routes.end(),
             [](const RouteEntry& a, const RouteEntry& b) { return a.base < b.base; });
   return "";
@@ -73,7 +76,7 @@ const RouteEntry* Router::decode(unsigned space, uint64_t addr, uint64_t len) co
 
 void Router::b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const uint64_t addr = trans.get_address();
-  const RouteEntry* r = decode(space_of(id), addr, trans.get_data_length());
+  const RouteEntry* r = route(space_of(id), addr, trans.get_data_length());
   if (!r) {
     ++decode_errors_;
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

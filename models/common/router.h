@@ -68,7 +68,21 @@ private:
     return static_cast<size_t>(initiator) < initiator_space_.size() ? initiator_space_[initiator] : 0;
   }
 
+  // The entry that covers [addr, addr+len) in `space`: the space's last
+  // route if it does (DMA streams to one target), else decode(). Routes never
+  // overlap, so both give the same entry.
+  const RouteEntry* route(unsigned space, uint64_t addr, uint64_t len) {
+    if (space < last_route_.size()) {
+      const RouteEntry* r = last_route_[space];
+      if (r && addr >= r->base && addr <= r->end() && (!len || r->end() - addr >= len - 1)) return r;
+    }
+    const RouteEntry* r = decode(space, addr, len);
+    if (r) last_route_[space] = r;
+    return r;
+  }
+
   std::vector<std::vector<RouteEntry>> spaces_;  // each sorted by base
+  std::vector<const RouteEntry*> last_route_;    // per space; reset when a space's routes change
   std::vector<unsigned> initiator_space_;
   unsigned targets_bound_ = 0, initiators_bound_ = 0;  // by add_target / add_initiator
 

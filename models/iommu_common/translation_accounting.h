@@ -9,7 +9,7 @@
 // Built for the IOTLB-hit path: inline, no allocation, and IOTLB hits repeat
 // one latency, so the ns conversion and the histogram bucket are computed only
 // when the latency changes. Times convert to ns exactly as
-// sc_time::to_seconds() * 1e9 does, without the library call.
+// sc_time::to_seconds() * 1e9 does, without the library call (common/time_ns.h).
 #pragma once
 
 #include <cmath>
@@ -18,6 +18,7 @@
 #include <systemc>
 
 #include "common/stats.h"
+#include "common/time_ns.h"
 #include "common/trace.h"
 #include "iommu_common/translation_slots.h"
 
@@ -29,8 +30,7 @@ public:
   // `track` under `category`. Build it once the time resolution is fixed
   // (after any non-zero sc_time, e.g. the unit's clock).
   TranslationAccounting(unsigned slots, Histogram& latency, TraceWriter* trace, int track, const char* category)
-      : slots_(slots), latency_(latency), trace_(trace), track_(track), category_(category),
-        res_fs_(exact_resolution_fs()) {
+      : slots_(slots), latency_(latency), trace_(trace), track_(track), category_(category) {
     memo_ns_ = ns(sc_core::SC_ZERO_TIME);
     memo_bucket_ = Histogram::bucket_index(memo_ns_);
   }
@@ -90,10 +90,7 @@ public:
   const TranslationSlots& slots() const { return slots_; }
 
   // t in ns, bit for bit t.to_seconds() * 1e9.
-  double ns(const sc_core::sc_time& t) const {
-    if (res_fs_ > 0) return static_cast<double>(t.value()) * res_fs_ * 1e-15 * 1e9;
-    return t.to_seconds() * 1e9;
-  }
+  double ns(const sc_core::sc_time& t) const { return time_ns_.ns(t); }
 
 private:
   // Reserves a slot, adds its wait and `took` to `delay`, samples the total.
@@ -116,23 +113,12 @@ private:
     return total;
   }
 
-  // to_seconds() is value * resolution_fs * 1e-15; the resolution (a power of
-  // ten in fs) is fixed once a non-zero sc_time exists. Read it back and keep
-  // it only if it reproduces to_seconds() bit for bit (0: use to_seconds()).
-  static double exact_resolution_fs() {
-    const double r = std::round(sc_core::sc_time::from_value(1).to_seconds() * 1e15);
-    bool exact = r > 0;
-    for (uint64_t v : {1ull, 3ull, 1000ull, 123456789ull, 98765432109876ull})
-      exact = exact && static_cast<double>(v) * r * 1e-15 == sc_core::sc_time::from_value(v).to_seconds();
-    return exact ? r : 0;
-  }
-
   TranslationSlots slots_;
   Histogram& latency_;
   TraceWriter* trace_;
   int track_;
   const char* category_;
-  double res_fs_;
+  TimeNs time_ns_;
   // The last latency sampled (raw sc_time value), in ns, and its bucket.
   uint64_t memo_raw_ = 0;
   double memo_ns_ = 0;

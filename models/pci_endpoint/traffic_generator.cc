@@ -7,7 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include <tlm_utils/tlm_quantumkeeper.h>
+#include "common/local_quantum.h"
 
 #include "common/params.h"
 
@@ -256,7 +256,8 @@ double TrafficGenerator::transactions_per_s() const {
 void TrafficGenerator::worker(unsigned w) {
   Worker& wk = *workers_[w];
   while (held_) wait(release_event_);
-  tlm_utils::tlm_quantumkeeper qk;
+  LocalQuantumKeeper qk(p_.quantum_ns > 0 ? sc_time(p_.quantum_ns, sc_core::SC_NS)
+                                           : tlm::tlm_global_quantum::instance().get());
   qk.reset();
   const sc_time start = std::max(sc_time(p_.start_ns, sc_core::SC_NS), sc_core::sc_time_stamp());
   const bool limited = p_.duration_ns > 0.0;

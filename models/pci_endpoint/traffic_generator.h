@@ -21,7 +21,7 @@
 // Concurrency. mode = bandwidth runs `outstanding` worker threads, mode =
 // latency runs one; each worker takes the next request index, performs it
 // with blocking b_transport calls and temporal decoupling (its own
-// tlm_quantumkeeper; the platform sets the global quantum), then takes the
+// quantum keeper; `quantum`, else the platform's global quantum), then takes the
 // next. A request's latency is from its issue to its completion at the device:
 //   - link disabled: the delay annotated by b_transport;
 //   - link enabled: a read is split into MRd TLPs (MRRS), each takes a tag and
@@ -99,6 +99,9 @@ namespace iommusim {
     "stop issuing after this long (0: no limit)", "no limit: `count` ends the run")                           \
   P(double, start_ns, "start_ns", 0.0, in_range(0.0, 1e15), "ns", "time of the first request",                \
     "at once")                                                                                                \
+  P(double, quantum_ns, "quantum", 0.0, in_range(0.0, 1e9), "ns",                                             \
+    "the workers' quantum of temporal decoupling (IEEE 1666-2011 16.2); 0 = the platform's global quantum",   \
+    "the global quantum ([system] quantum), as every decoupled initiator")                                     \
   P(uint64_t, seed, "seed", 1, in_range(0, ~0ull), "", "seed of the generator's own random streams",          \
     "any fixed value: the same run draws the same requests")                                                  \
   IOMMUSIM_PCIE_REQUESTER_ID_PARAM(P)                                                                         \

@@ -160,3 +160,23 @@ TEST(Router, ParseRouteList) {
   EXPECT_NE(parse_route_list("mem@zz+4K", resolve, &routes).find("bad base"), std::string::npos);
   EXPECT_NE(parse_route_list("mem0x0", resolve, &routes).find("name@BASE+SIZE"), std::string::npos);
 }
+
+// The router keeps each space's last route for the next access: it must
+// still answer from the current table after a mapping is added (the entries
+// move) and for an access that leaves the cached route or straddles its end.
+TEST(Router, LastRouteFollowsNewMappings) {
+  Bench b;
+  EXPECT_EQ(b.router.map(0, {"mem_a", 0x0, 0x10000, 0, true}), "");
+  EXPECT_EQ(b.dev0.write32(0x10, 1), tlm::TLM_OK_RESPONSE);
+  for (uint64_t i = 0; i < 8; ++i)  // enough entries to reallocate the table
+    EXPECT_EQ(b.router.map(0, {"mem_b", 0x100000 * (i + 1), 0x1000, 1, true}), "");
+  EXPECT_EQ(b.dev0.write32(0x20, 2), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(b.dev0.write32(0x800010, 3), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(b.dev0.write32(0xfffe, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);  // straddles mem_a's end
+  EXPECT_EQ(b.dev0.write32(0x10000, 5), tlm::TLM_ADDRESS_ERROR_RESPONSE); // just past it
+  EXPECT_EQ(b.dev0.write32(0x30, 6), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(b.mem_a.storage().read_le(0x10, 4), 1u);
+  EXPECT_EQ(b.mem_a.storage().read_le(0x20, 4), 2u);
+  EXPECT_EQ(b.mem_b.storage().read_le(0x10, 4), 3u);
+  EXPECT_EQ(b.mem_a.storage().read_le(0x30, 4), 6u);
+}
