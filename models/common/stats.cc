@@ -293,6 +293,21 @@ template <typename V>
 void append_json(std::string& out, const V& value) {
   out += nlohmann::ordered_json(value).dump();
 }
+// A string with nothing to escape (printable ASCII but '"' and '\\', which is
+// what stat names, units and descriptions are) is written as it is; anything
+// else goes through nlohmann's escaping and UTF-8 check.
+void append_json(std::string& out, const std::string& text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::ordered_json(text).dump();
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
 
 // One object of dump(2), its members at `indent` + 2 spaces. A key given
 // twice keeps its first place and its last value, as ordered_json's
