@@ -358,6 +358,15 @@ std::vector<size_t> last_of_each_key(const std::vector<std::string_view>& keys) 
   return order;
 }
 
+// Hands what is written so far to the stream once it is large, so that the
+// text of a large system's stats is never held whole.
+void flush_if_large(std::string& out, std::ostream& os) {
+  constexpr size_t kFlushBytes = 1 << 16;
+  if (out.size() < kFlushBytes) return;
+  os << out;
+  out.clear();
+}
+
 std::vector<std::string_view> names_of(const std::vector<StatValue>& stats) {
   std::vector<std::string_view> names;
   names.reserve(stats.size());
@@ -397,6 +406,7 @@ void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader
       append_json(out, s.value);
     else
       out += "null";
+    flush_if_large(out, os);
   }
   j.close();
   os << out << '\n';
@@ -425,7 +435,7 @@ void collect_aliases(const StatGroup& g, const std::string& prefix, std::vector<
   for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
 }
 
-void append_stats_meta(std::string& out, JsonObjectWriter& root, const StatGroup& group) {
+void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& root, const StatGroup& group) {
   static const std::string kInteger = "integer", kReal = "real";
   root.key("stats");
   JsonObjectWriter stats_object(out, root.member_indent());
@@ -437,6 +447,7 @@ void append_stats_meta(std::string& out, JsonObjectWriter& root, const StatGroup
     append_string_object(out, stats_object.member_indent(),
                          {{"kind", &kind}, {"type", s.is_integer ? &kInteger : &kReal}, {"unit", &s.unit},
                           {"description", &s.desc}});
+    flush_if_large(out, os);
   }
   stats_object.close();
 }
@@ -464,7 +475,7 @@ void write_stats_meta(const StatGroup& root, std::ostream& os) {
   JsonObjectWriter j(out, 0);
   j.key("format");
   append_json(out, kFormat);
-  append_stats_meta(out, j, root);
+  append_stats_meta(out, os, j, root);
   append_aliases_meta(out, j, root);
   j.close();
   os << out << '\n';
