@@ -263,15 +263,20 @@ std::string format_value(const StatValue& s) {
   return s.is_integer ? std::to_string(s.int_value) : format_double(s.value);
 }
 
-std::string csv_field(const std::string& f) {
-  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
+// One field, quoted as RFC 4180 asks when it holds a comma, a quote or a line
+// break; written to the stream directly (no copy of a field that needs none).
+void write_csv_field(std::ostream& os, const std::string& f) {
+  if (f.find_first_of(",\"\r\n") == std::string::npos) {
+    os << f;
+    return;
+  }
   std::string q = "\"";
   for (char c : f) {
     if (c == '"') q += '"';
     q += c;
   }
   q += '"';
-  return q;
+  os << q;
 }
 
 }  // namespace
@@ -496,8 +501,14 @@ void write_stats_csv(const StatGroup& root, std::ostream& os) {
   os << "name,value,unit,description\n";
   for (const auto& s : collect_stats(root)) {
     const std::string v = (s.is_integer || std::isfinite(s.value)) ? format_value(s) : std::string();
-    os << csv_field(s.name) << ',' << csv_field(v) << ',' << csv_field(s.unit) << ',' << csv_field(s.desc)
-       << '\n';
+    write_csv_field(os, s.name);
+    os << ',';
+    write_csv_field(os, v);
+    os << ',';
+    write_csv_field(os, s.unit);
+    os << ',';
+    write_csv_field(os, s.desc);
+    os << '\n';
   }
 }
 
