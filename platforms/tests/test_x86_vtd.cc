@@ -311,16 +311,20 @@ uint64_t unaligned_block(fw::PageAllocator& a, uint64_t pages) {
 // (the allocator reuses the last freed page first) with entry 0 pointing at
 // `other`. A walk of kIova through a stale cached PDE would now reach `other`
 // (VT-d 6.5.2.3: the PSI with IH = 0 must have dropped that PDE first).
+// Attaches ep0 to its IOAS first; *other: the page the reused table maps;
 // *mapped: the allocator's pages in use once the 2 MiB are mapped.
-void map_dma_unmap_remap(Rig& r, uint32_t a, fw::Workload& w, uint64_t other, uint64_t* mapped) {
+void map_dma_unmap_remap(Rig& r, fw::Workload& w, uint64_t* other, uint64_t* mapped) {
   auto& L = r.p.ioas();
+  const uint32_t a = w.ioas_id();
+  ASSERT_EQ(L.attach("ep0", a), "");
+  *other = r.p.allocator().alloc_page();
   uint64_t iova = kIova;
   ASSERT_EQ(L.map(a, &iova, unaligned_block(r.p.allocator(), 512), 0x200000, fw::Perm{true, true}, true), "");
   *mapped = r.p.allocator().pages_in_use();
   EXPECT_EQ(write64(w, kIova, 1), tlm::TLM_OK_RESPONSE);
   ASSERT_EQ(L.unmap(a, kIova, 0x200000), "");
   uint64_t iova2 = kIova + 0x200000;
-  ASSERT_EQ(L.map(a, &iova2, other, fw::kPageSize, fw::Perm{true, true}, true), "");
+  ASSERT_EQ(L.map(a, &iova2, *other, fw::kPageSize, fw::Perm{true, true}, true), "");
 }
 
 }  // namespace
@@ -332,11 +336,8 @@ TEST(X86Vtd, FreedTablePageReusedOnlyAfterPagingStructureInvalidation) {
   Rig r({"ep0.workload=idle", "kernel.invalidation=strict"});
   fw::Workload& w = r.p.workload("ep0");
   r.run([&] {
-    const uint32_t a = w.ioas_id();
-    ASSERT_EQ(r.p.ioas().attach("ep0", a), "");
-    const uint64_t other = r.p.allocator().alloc_page();
-    uint64_t mapped = 0;
-    map_dma_unmap_remap(r, a, w, other, &mapped);
+    uint64_t other = 0, mapped = 0;
+    map_dma_unmap_remap(r, w, &other, &mapped);
     EXPECT_EQ(r.p.allocator().pages_in_use(), mapped);  // the new leaf table took the freed one's page
     EXPECT_EQ(write64(w, kIova, 2), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(r.ram64(other), 0u);
@@ -355,11 +356,8 @@ TEST(X86Vtd, DeferredFreesEmptiedTablesOnlyAfterTheFlush) {
   fw::Workload& w = r.p.workload("ep0");
   fw::VtdDriver& d = r.p.driver(0);
   r.run([&] {
-    const uint32_t a = w.ioas_id();
-    ASSERT_EQ(r.p.ioas().attach("ep0", a), "");
-    const uint64_t other = r.p.allocator().alloc_page();
-    uint64_t mapped = 0;
-    map_dma_unmap_remap(r, a, w, other, &mapped);
+    uint64_t other = 0, mapped = 0;
+    map_dma_unmap_remap(r, w, &other, &mapped);
     EXPECT_EQ(d.pending_deferred(), 1u);
     // Not freed yet: the new leaf table is a page of its own.
     EXPECT_EQ(r.p.allocator().pages_in_use(), mapped + 1);
