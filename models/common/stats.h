@@ -2,7 +2,8 @@
 // Statistics, in the style of gem5 stats groups: every
 // component owns a StatGroup, registers its stats once at construction and keeps
 // the returned references; recording is then a plain integer add or a bucket
-// increment, never a lookup by name and never an allocation.
+// increment, never a lookup by name (a histogram allocates a bucket page the
+// first time a sample falls in a new power-of-two range, at most 74 times).
 //
 // Names are hierarchical: group paths joined by '.', e.g. "system.vtd0.iotlb.hits".
 // Output (JSON, CSV, gem5-like text) is a flat list in a deterministic order:
