@@ -130,6 +130,23 @@ def endpoint_case(args, work, n, dmas):
     return difference(args, f"endpoints_{n}", point, "DMA")
 
 
+def pasid_ini(path, pasids, count):
+    """x86-vtd in scalable mode, one traffic generator whose request i carries PASID 1 + i mod `pasids`, each
+    PASID bound by the kernel (SVA) to the process address space holding the generator's 128 KiB window."""
+    with open(path, "w") as f:
+        f.write("[system]\nplatform = x86-vtd\nseed = 1\nunits = vtd0\nendpoints = tg0\n\n[vtd0]\nprofile = scalable\n\n"
+                "[tg0]\nkind = tg\nop = read\nsize = 64\npattern = random\nwindow_size = 128K\noutstanding = 8\n"
+                f"pasid_enable = true\npasid = 1\npasid_count = {pasids}\ncount = {count}\n\n")
+
+
+def pasid_case(args, work, pasids, dmas):
+    def point(tag, size, cg):
+        ini = os.path.join(work, f"{tag}.ini")
+        pasid_ini(ini, pasids, max(1, dmas * size // 4))
+        return sim_point(args, work, tag, [ini], [], cg)
+    return difference(args, f"pasids_{pasids}", point, "DMA")
+
+
 def floor_and_units(args, work):
     bin_ = os.path.join(args.build, "bench", "bench_translation")
     rows = {}
@@ -238,6 +255,7 @@ def main():
         jobs.append(("map_pages", lambda: map_case(args, work, [vtd("legacy-random-dma.ini")],
                                                    ["dev0.count=1", "kernel.ram_size=16G"], map_pages)))
         jobs += [(f"endpoints_{n}", lambda n=n: endpoint_case(args, work, n, dmas)) for n in (1, 4, 16, 64)]
+        jobs += [(f"pasids_{n}", lambda n=n: pasid_case(args, work, n, dmas)) for n in (1, 16, 256, 4096)]
         for name, job in jobs:
             if want(name):
                 try:

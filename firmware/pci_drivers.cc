@@ -121,9 +121,30 @@ void TgDriver::run() {
   err = dma_.map(&iova, pa_, size_, Perm{true, true}, true);
   if (!err.empty()) return finish("map window: " + err);
   map_ns_.sample(ns_since(t0));
+  if (pasid_count_) {
+    if (std::string e = bind_pasid_streams(); !e.empty()) return finish(e);
+  }
   account(t0);
   if (start_) start_();
   finish();
+}
+
+void TgDriver::bind_pasids(VtdDriver* svm, uint32_t first, uint32_t count) {
+  svm_ = svm;
+  pasid_first_ = first;
+  pasid_count_ = count;
+}
+
+std::string TgDriver::bind_pasid_streams() {
+  if (!svm_) return "pasid_enable: no VT-d driver to bind the PASIDs to a process address space (SVA)";
+  const uint32_t proc = svm_->svm_process_create();
+  std::string err = svm_->svm_add_vma(proc, iova_, size_, true, true);
+  if (!err.empty()) return "pasid_enable: svm vma: " + err;
+  for (uint32_t i = 0; i < pasid_count_; ++i) {
+    err = svm_->svm_bind(rid_, pasid_first_ + i, proc);
+    if (!err.empty()) return "pasid_enable: svm bind of PASID " + std::to_string(pasid_first_ + i) + ": " + err;
+  }
+  return "";
 }
 
 // ---------------------------------------------------------------------------

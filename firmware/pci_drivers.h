@@ -122,12 +122,24 @@ public:
   TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size,
            DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent = nullptr);
   uint64_t window_pa() const { return pa_; }
+  // Requests tagged with PASIDs first .. first + count - 1 (the generator's
+  // pasid_enable streams): before `start`, the driver binds each of them to a
+  // process address space holding the window at VA = iova, prefaulted (SVA
+  // bind, as the svm endpoint kind's driver does: a scalable-mode PASID entry
+  // with PGTT = first level, VT-d 9.6), so that tagged requests translate.
+  // The PASIDs share that one address space: the PASID table, the PASID
+  // cache and the PASID-tagged IOTLB entries scale with them, the memory
+  // does not. `svm` nullptr: there is no VT-d driver to bind them (an error).
+  void bind_pasids(VtdDriver* svm, uint32_t first, uint32_t count);
 
 private:
   void run();
+  std::string bind_pasid_streams();
   uint64_t iova_, size_, pa_ = 0;
   std::function<void()> start_;
   Histogram& map_ns_;
+  VtdDriver* svm_ = nullptr;
+  uint32_t pasid_first_ = 0, pasid_count_ = 0;
 };
 
 // ---------------------------------------------------------------------------

@@ -91,6 +91,11 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       flush_batch_full_(stats_.counter("deferred.flush_batch_full", "flushes because flush_batch unmaps were pending")),
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
       stale_window_(stats_.histogram("deferred.stale_window_ns", "per unmap: time from unmap return to the flush completing (IOTLB may still translate the IOVA)", "ns")),
+      table_pages_freed_(stats_.counter("tables.pages_freed",
+                                        "page-table pages an unmap emptied, freed after the invalidation that "
+                                        "followed it")),
+      table_pages_withheld_(stats_.counter("tables.pages_withheld",
+                                           "emptied page-table pages never freed: their invalidation did not complete")),
       faults_read_(stats_.counter("faults.records", "fault records read and cleared")),
       interrupt_faults_(stats_.counter("faults.interrupt_records",
                                        "of those, interrupt-remapping faults (FR 0x20-0x2F): not DMA faults")),
@@ -430,7 +435,7 @@ std::array<uint64_t, 4> VtdDriver::devtlb_desc(uint16_t rid, uint64_t addr, uint
   return {3 | (uint64_t(rid) << 32), a | (s ? 1ull : 0), 0, 0};
 }
 
-void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) {
+bool VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) {
   std::vector<std::array<uint64_t, 4>> descs;
   // Page-selective chunks: naturally aligned powers of two up to MAMV.
   std::vector<std::pair<uint64_t, unsigned>> chunks;
@@ -471,10 +476,10 @@ void VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
         if (u.second >= 0)
           descs.push_back({6 | (2ull << 4) | (uint64_t(kv.second.did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
     }
-  if (!descs.empty()) submit_invalidation(descs);
+  return descs.empty() || submit_invalidation(descs);
 }
 
-void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users,
+bool VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users,
                                   bool first_level) {
   std::vector<std::array<uint64_t, 4>> descs;
   if (!first_level) descs.push_back({2 | (2ull << 4) | (uint64_t(did) << 16), 0, 0, 0});
@@ -485,7 +490,16 @@ void VtdDriver::invalidate_domain(uint16_t did, const std::set<std::pair<uint16_
                          0, 0, 0});
   for (auto& u : users)
     if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, 0, 1ull << 63, u.second >= 0, static_cast<uint32_t>(u.second)));
-  submit_invalidation(descs);
+  return descs.empty() || submit_invalidation(descs);
+}
+
+void VtdDriver::free_emptied_tables(const std::vector<uint64_t>& tables, bool invalidated) {
+  if (!invalidated) {
+    table_pages_withheld_ += tables.size();
+    return;
+  }
+  for (uint64_t page : tables) alloc_.free_page(page);
+  table_pages_freed_ += tables.size();
 }
 
 // ---------------------------------------------------------------------------
@@ -572,20 +586,30 @@ std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t siz
   if (d->nested) return "a nested domain's first level is managed by its user";
   uint64_t done = 0;
   uint64_t before = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g();
-  std::string err = d->sl->unmap(iova, size, &done);
+  // Emptied table pages are freed only where an invalidation follows the
+  // unmap; without one (policy none) they stay in the table.
+  std::vector<uint64_t> emptied;
+  const bool free_tables = p_.invalidation != InvalidationPolicy::None;
+  std::string err = d->sl->unmap(iova, size, &done, free_tables ? &emptied : nullptr);
   uint64_t leaves = before - (d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g());
   ++unmaps_;
   pages_unmapped_.set(pages_unmapped_.value() + done);
   cpu_.charge_ns(p_.unmap_ns + p_.unmap_page_ns * static_cast<double>(leaves));
-  if (!err.empty()) { cpu_.sync(); return err; }
+  if (!err.empty()) {
+    if (!emptied.empty()) free_emptied_tables(emptied, invalidate_range(*d, iova, size));
+    cpu_.sync();
+    return err;
+  }
   switch (p_.invalidation) {
-    case InvalidationPolicy::Strict:
-      invalidate_range(*d, iova, size);
+    case InvalidationPolicy::Strict: {
+      const bool invalidated = invalidate_range(*d, iova, size);
+      free_emptied_tables(emptied, invalidated);
       break;
+    }
     case InvalidationPolicy::Deferred:
       cpu_.sync();
       if (deferred_.empty()) flush_kick_.notify(sc_core::SC_ZERO_TIME);
-      deferred_.push_back(Deferred{d->did, iova, size, sc_core::sc_time_stamp()});
+      deferred_.push_back(Deferred{d->did, iova, size, sc_core::sc_time_stamp(), std::move(emptied)});
       if (deferred_.size() >= p_.flush_batch) {
         ++flush_batch_full_;
         flush_deferred();
@@ -628,6 +652,7 @@ void VtdDriver::flush_deferred() {
   batch.swap(deferred_);
   std::set<uint16_t> dids;
   for (auto& q : batch) dids.insert(q.did);
+  std::set<uint16_t> invalidated;
   for (uint16_t did : dids) {
     std::set<std::pair<uint16_t, int64_t>> users;
     bool first_level = false;
@@ -636,11 +661,14 @@ void VtdDriver::flush_deferred() {
         users = kv.second.users;
         first_level = kv.second.first_level;
       }
-    invalidate_domain(did, users, first_level);
+    if (invalidate_domain(did, users, first_level)) invalidated.insert(did);
   }
   ++flushes_;
   sc_time now = sc_core::sc_time_stamp();
-  for (auto& q : batch) stale_window_.sample((now - q.at).to_seconds() * 1e9);
+  for (auto& q : batch) {
+    stale_window_.sample((now - q.at).to_seconds() * 1e9);
+    free_emptied_tables(q.tables, invalidated.count(q.did) != 0);
+  }
 }
 
 void VtdDriver::flush_timer_thread() {

@@ -264,6 +264,7 @@ private:
     uint16_t did;
     uint64_t iova, size;
     sc_core::sc_time at;              // when the unmap returned
+    std::vector<uint64_t> tables;     // table pages it emptied: freed after the flush
   };
 
   void bringup_thread();
@@ -293,8 +294,13 @@ private:
   bool register_context_invalidation(uint64_t desc);
   bool register_iotlb_invalidation(uint64_t desc, uint64_t addr);
   bool poll_clear(uint64_t reg, uint64_t busy, uint64_t* last);
-  void invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
-  void invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users, bool first_level);
+  // Both return whether the invalidation completed (or nothing needed it).
+  bool invalidate_range(const Domain& d, uint64_t iova, uint64_t size);
+  bool invalidate_domain(uint16_t did, const std::set<std::pair<uint16_t, int64_t>>& users, bool first_level);
+  // Table pages an unmap emptied, once the invalidation that followed it
+  // completed: back to the allocator. After a failed invalidation they are
+  // kept out of use for good (a cached walk may still read them).
+  void free_emptied_tables(const std::vector<uint64_t>& tables, bool invalidated);
   std::array<uint64_t, 4> devtlb_desc(uint16_t rid, uint64_t addr, uint64_t size, bool has_pasid, uint32_t pasid);
   Domain* domain(uint32_t handle);
   std::string ensure_scalable_context(uint16_t rid);
@@ -373,6 +379,8 @@ private:
   Counter& flush_batch_full_;
   Counter& flush_timeout_;
   Histogram& stale_window_;
+  Counter& table_pages_freed_;
+  Counter& table_pages_withheld_;
   Counter& faults_read_;
   Counter& interrupt_faults_;
   Counter& irtes_;

@@ -79,6 +79,7 @@ std::string PageTable::table_for(uint64_t iova, unsigned leaf_level, uint64_t* l
       ++table_pages_;
       e = t | table_bits();
       mem_.write64(ea, e);
+      ++live_entries_[table];
     } else if (is_leaf(e, level)) {
       return "IOVA already mapped (by a larger page)";
     }
@@ -105,6 +106,7 @@ std::string PageTable::map_run(uint64_t table, uint64_t iova, uint64_t pa, unsig
   for (unsigned i = 0; i < n; ++i) store_le64(entries + 8 * i, ((pa + i * ls) & ADDR_MASK) | bits);
   mem_.write(ea, entries, 8 * n);
   leaves_[leaf_level - 1] += n;
+  live_entries_[table] += n;
   return "";
 }
 
@@ -142,15 +144,17 @@ std::string PageTable::map(uint64_t iova, uint64_t pa, uint64_t size, const Perm
   return "";
 }
 
-std::string PageTable::unmap(uint64_t iova, uint64_t size, uint64_t* unmapped) {
+std::string PageTable::unmap(uint64_t iova, uint64_t size, uint64_t* unmapped, std::vector<uint64_t>* emptied_tables) {
   if (unmapped) *unmapped = 0;
   if ((iova | size) & (kPageSize - 1)) return "IOVA and size must be 4 KiB aligned";
   uint64_t v = iova, end = iova + size;
+  uint64_t path[6] = {};  // path[level]: the table of that level on the walk to v
   while (v < end) {
     uint64_t table = root_;
     unsigned level = levels_;
     uint64_t step = kPageSize;
     for (;;) {
+      path[level] = table;
       uint64_t ea = table + 8 * level_index(v, level);
       uint64_t e = mem_.read64(ea);
       uint64_t ls = level_size(level);
@@ -163,6 +167,8 @@ std::string PageTable::unmap(uint64_t iova, uint64_t size, uint64_t* unmapped) {
           return "unmap covers only part of a " + std::to_string(ls >> 10) + " KiB page";
         mem_.write64(ea, 0);
         --leaves_[level - 1];
+        --live_entries_[table];
+        if (emptied_tables) unlink_emptied(path, level, v, iova, end, emptied_tables);
         if (unmapped) *unmapped += ls;
         step = ls;
         break;
@@ -174,6 +180,26 @@ std::string PageTable::unmap(uint64_t iova, uint64_t size, uint64_t* unmapped) {
     v += step;
   }
   return "";
+}
+
+void PageTable::unlink_emptied(const uint64_t* path, unsigned level, uint64_t iova, uint64_t first, uint64_t end,
+                               std::vector<uint64_t>* emptied) {
+  for (unsigned l = level; l < levels_; ++l) {
+    // The table of level l spans one entry of level l + 1. Only a table the
+    // unmapped range covers whole goes (Linux dma_pte_clear_level(): "If range
+    // covers entire pagetable, free it"); one merely left empty by a smaller
+    // unmap stays, so that mapping and unmapping one buffer over and over does
+    // not build and free its tables each time.
+    const uint64_t span = level_size(l + 1), start = iova & ~(span - 1);
+    if (start < first || end - start < span) return;
+    const auto it = live_entries_.find(path[l]);
+    if (it == live_entries_.end() || it->second != 0) return;
+    live_entries_.erase(it);
+    mem_.write64(path[l + 1] + 8 * level_index(iova, l + 1), 0);  // the parent's pointer to it
+    --live_entries_[path[l + 1]];
+    --table_pages_;
+    emptied->push_back(path[l]);
+  }
 }
 
 bool PageTable::lookup(uint64_t iova, uint64_t* pa, uint64_t* leaf_size, uint64_t* leaf_entry) {

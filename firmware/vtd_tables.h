@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "firmware/iommu_types.h"  // Perm
@@ -83,7 +84,15 @@ public:
   std::string map(uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm);
   // Unmaps [iova, iova+size). A superpage only partly covered is refused.
   // `unmapped` receives the bytes actually unmapped (0 for holes).
-  std::string unmap(uint64_t iova, uint64_t size, uint64_t* unmapped = nullptr);
+  // With `emptied_tables`, a table page (not the root) whose whole span the
+  // unmap covers is unlinked from its parent, and so on upwards, and its
+  // address appended there (Linux domain_unmap()/dma_pte_clear_level()): the
+  // caller frees those pages once the IOTLB and the paging-structure caches
+  // are invalidated (IH = 0, VT-d 6.5.2.3 and 6.1), as Linux hands its
+  // freelist to the IOTLB sync. Until then a cached walk may still read them,
+  // so they must not be reused.
+  std::string unmap(uint64_t iova, uint64_t size, uint64_t* unmapped = nullptr,
+                    std::vector<uint64_t>* emptied_tables = nullptr);
 
   // Software walk (tests, page-request service): true and the output address
   // of `iova`, its leaf size and the leaf entry if mapped.
@@ -108,6 +117,11 @@ private:
   std::string map_run(uint64_t table, uint64_t iova, uint64_t pa, unsigned n, unsigned level_of_leaf,
                       const Perm& perm);
   void free_tables(uint64_t table, unsigned level);
+  // After the leaf of `iova` in path[level] was cleared by an unmap of
+  // [first, end): unlinks the tables left empty whose span the unmap covers,
+  // from `level` upwards (never the root), appending them to `emptied`.
+  void unlink_emptied(const uint64_t* path, unsigned level, uint64_t iova, uint64_t first, uint64_t end,
+                      std::vector<uint64_t>* emptied);
 
   PhysMemory& mem_;
   PageAllocator& alloc_;
@@ -117,6 +131,10 @@ private:
   uint64_t root_ = 0;
   uint64_t table_pages_ = 0;
   uint64_t leaves_[3] = {0, 0, 0};
+  // Present entries of each table page, kept beside the tables (as Linux
+  // keeps page-table bookkeeping in struct page) so that an emptied table is
+  // known without reading its 512 entries back.
+  std::unordered_map<uint64_t, uint32_t> live_entries_;
 };
 
 // The root table and what hangs below it, in legacy or scalable mode.

@@ -168,9 +168,11 @@ EndpointPorts TgEndpoint::ports() {
 
 fw::PciDriverBase* TgEndpoint::create_driver(const EndpointContext& ctx) {
   TrafficGenerator* tg = generator_.get();
-  driver_ = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(), params_.window_base,
-                                           mapped_size_ ? mapped_size_ : params_.window_size, ctx.dma, ctx.alloc,
-                                           ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats);
+  auto driver = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(),
+                                               params_.window_base, mapped_size_ ? mapped_size_ : params_.window_size,
+                                               ctx.dma, ctx.alloc, ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats);
+  if (params_.pasid_enable) driver->bind_pasids(ctx.vtd, params_.pasid, params_.pasid_count);
+  driver_ = std::move(driver);
   return driver_.get();
 }
 

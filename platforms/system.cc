@@ -4,6 +4,7 @@
 #include "platforms/config.h"
 
 #include <cctype>
+#include <unordered_set>
 
 namespace iommusim {
 
@@ -45,6 +46,7 @@ std::string endless_run_error(const std::string& what) {
 std::string parse_instance_list(const std::string& text, const std::vector<std::string>& reserved,
                                 std::vector<std::string>* out) {
   std::vector<std::string> names;
+  std::unordered_set<std::string> seen;  // not a scan of `names`: lists of thousands of endpoints
   std::string cur;
   auto flush = [&]() -> std::string {
     if (cur.empty()) return "";
@@ -55,8 +57,7 @@ std::string parse_instance_list(const std::string& text, const std::vector<std::
         return "instance name '" + cur + "' may hold only letters, digits and '_'";
     for (const std::string& r : reserved)
       if (cur == r) return "instance name '" + cur + "' is reserved";
-    for (const std::string& n : names)
-      if (cur == n) return "instance name '" + cur + "' appears twice";
+    if (!seen.insert(cur).second) return "instance name '" + cur + "' appears twice";
     names.push_back(cur);
     cur.clear();
     return "";

@@ -3,6 +3,10 @@
 // formats checked bit by bit against the spec layouts), no SystemC kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "firmware/page_allocator.h"
 #include "firmware/vtd_tables.h"
 
@@ -196,4 +200,77 @@ TEST_F(TablesFixture, MapWalksOncePerTablePage) {
   EXPECT_FALSE(pt.lookup(0x7fe000, nullptr));
   EXPECT_FALSE(pt.lookup(0x7ff000, nullptr));
   EXPECT_TRUE(pt.lookup(0x800000, nullptr));
+}
+
+// An unmap whose range covers a table page's whole span unlinks it (its
+// parent's entry reads 0 in memory: a second-level entry with R = W = 0 is not
+// present, VT-d 9.8), and so on upwards, but never the root; the pages are
+// handed to the caller, not to the allocator, which frees them only after the
+// invalidation (IH = 0) that follows. A table an unmap merely leaves empty
+// stays, as in Linux's dma_pte_clear_level().
+TEST_F(TablesFixture, UnmapUnlinksCoveredTablesUpwardsButNotTheRoot) {
+  PageTable pt(mem, alloc, PageTable::Format::SecondLevel, 0);
+  Perm rw{true, true};
+  // PML4 index 0, PDPT index 0, PD index 0x91, PT indices 0x145 and 0x146.
+  ASSERT_EQ(pt.map(0x12345000, 0x80000000, 0x2000, rw), "");
+  const uint64_t pdpt = ram.read_le(pt.root(), 8) & vtdfmt::ADDR_MASK;
+  const uint64_t pd = ram.read_le(pdpt, 8) & vtdfmt::ADDR_MASK;
+  const uint64_t pt_page = ram.read_le(pd + 8 * 0x91, 8) & vtdfmt::ADDR_MASK;
+  EXPECT_EQ(pt.table_pages(), 4u);
+  const uint64_t in_use = alloc.pages_in_use();
+
+  std::vector<uint64_t> emptied;
+  ASSERT_EQ(pt.unmap(0x12345000, 0x2000, nullptr, &emptied), "");
+  EXPECT_TRUE(emptied.empty());  // empty now, but the 4 KiB unmaps do not cover its 2 MiB
+  EXPECT_EQ(ram.read_le(pd + 8 * 0x91, 8), pt_page | vtdfmt::SL_R | vtdfmt::SL_W);
+
+  ASSERT_EQ(pt.map(0x12345000, 0x80000000, 0x1000, rw), "");
+  ASSERT_EQ(pt.unmap(0x12200000, 0x200000, nullptr, &emptied), "");  // the PT's whole 2 MiB
+  EXPECT_EQ(emptied, (std::vector<uint64_t>{pt_page}));
+  EXPECT_EQ(ram.read_le(pd + 8 * 0x91, 8), 0u);
+  EXPECT_EQ(pt.table_pages(), 3u);
+
+  emptied.clear();
+  ASSERT_EQ(pt.map(0x12345000, 0x80000000, 0x1000, rw), "");
+  ASSERT_EQ(pt.unmap(0, 1ull << 39, nullptr, &emptied), "");  // all of PML4 entry 0
+  ASSERT_EQ(emptied.size(), 3u);  // leaf first, then upwards
+  EXPECT_EQ(emptied[1], pd);
+  EXPECT_EQ(emptied[2], pdpt);
+  EXPECT_EQ(ram.read_le(pt.root(), 8), 0u);  // the root stays, its entry cleared
+  EXPECT_EQ(pt.table_pages(), 1u);
+  EXPECT_EQ(alloc.pages_in_use(), in_use + 1);  // the new PT; nothing freed by the table itself
+  uint64_t pa = 0;
+  EXPECT_FALSE(pt.lookup(0x12345000, &pa));
+  ASSERT_EQ(pt.map(0x12346000, 0x80001000, 0x1000, rw), "");  // new tables below the root
+  EXPECT_TRUE(pt.lookup(0x12346000, &pa));
+  EXPECT_EQ(pa, 0x80001000u);
+}
+
+// A long streaming run over ever new IOVAs (a NIC ring: 4 KiB buffers mapped
+// one by one, each 2 MiB of them unmapped in one call once done) keeps the
+// allocator's pages in use flat when the covered tables are freed; without
+// freeing, every leaf table touched stays.
+TEST_F(TablesFixture, StreamingMapUnmapKeepsTablePagesFlat) {
+  auto stream = [&](bool free_emptied) {
+    PageAllocator pages(0x1000000, 0x1000000);
+    PageTable pt(mem, pages, PageTable::Format::SecondLevel, 0);
+    uint64_t peak = 0;
+    const uint64_t first = 0x3fe00000, chunk = 0x200000;
+    for (uint64_t c = 0; c < 40; ++c) {  // 80 MiB of IOVA, across the 1 GiB boundary
+      for (uint64_t off = 0; off < chunk; off += kPageSize)
+        EXPECT_EQ(pt.map(first + c * chunk + off, 0x80000000, kPageSize, Perm{true, true}), "");
+      peak = std::max(peak, pages.pages_in_use());
+      std::vector<uint64_t> emptied;
+      EXPECT_EQ(pt.unmap(first + c * chunk, chunk, nullptr, free_emptied ? &emptied : nullptr), "");
+      for (uint64_t page : emptied) pages.free_page(page);
+    }
+    return std::make_pair(peak, pages.pages_in_use());
+  };
+  // Root, PDPT, the two PDs either side of the 1 GiB boundary (neither is
+  // covered whole by one unmap, so both stay, as in Linux) and one PT at a time.
+  const auto freed = stream(true);
+  EXPECT_EQ(freed.first, 5u);
+  EXPECT_EQ(freed.second, 4u);
+  const auto kept = stream(false);
+  EXPECT_GE(kept.second, 40u);
 }

@@ -6,13 +6,15 @@
 namespace iommusim {
 
 BandwidthCalendar::BandwidthCalendar(double bytes_per_ns, double bucket_ns, double horizon_ns)
-    : bpns_(bytes_per_ns), w_(bucket_ns), cap_(bytes_per_ns * bucket_ns), horizon_(horizon_ns),
-      used_(256, 0.0) {}
+    : bpns_(bytes_per_ns), w_(bucket_ns), cap_(bytes_per_ns * bucket_ns), horizon_(horizon_ns) {}
 
 double& BandwidthCalendar::bucket(uint64_t n) {
   if (n >= base_ + used_.size()) {
-    // Grow the ring to cover bucket n, keeping the live buckets.
-    size_t size = used_.size();
+    // Grow the ring to cover bucket n, keeping the live buckets. The first
+    // buckets come with the first use: a platform of thousands of endpoints
+    // has three calendars in each one's PCIe link, most never used.
+    constexpr size_t kFirstBuckets = 256;
+    size_t size = std::max(used_.size(), kFirstBuckets);
     while (n >= base_ + size) size *= 2;
     std::vector<double> bigger(size, 0.0);
     for (uint64_t b = base_; b < base_ + used_.size(); ++b) bigger[b & (size - 1)] = used_[b & (used_.size() - 1)];

@@ -90,9 +90,24 @@ std::string format_hex(uint64_t v) {
   return buf;
 }
 
-ParamList ParamList::scope(const std::string& sub) { return ParamList(full(sub), specs_); }
+ParamList ParamList::scope(const std::string& sub) { return ParamList(full(sub), specs_, check_); }
 
-void ParamList::push(ParamSpec spec) { specs_->push_back(std::move(spec)); }
+ParamList ParamList::checker() {
+  auto placeholder = std::make_shared<std::vector<ParamSpec>>(1);  // what specs().back() edits
+  return ParamList("", std::move(placeholder), std::make_shared<CheckState>());
+}
+
+void ParamList::push(ParamSpec spec) {
+  if (!check_) {
+    specs_->push_back(std::move(spec));
+    return;
+  }
+  if (check_->error.empty()) {
+    const std::string err = spec.apply(spec.current());
+    if (!err.empty()) check_->error = spec.name + ": " + err;
+  }
+  specs_->back() = std::move(spec);
+}
 
 std::string ParamList::check_values() const {
   for (const ParamSpec& s : *specs_) {
@@ -115,6 +130,7 @@ void ParamList::add_custom(const std::string& name, const std::string& default_t
 
 void ParamList::add_bool(const std::string& name, bool* field, const std::string& help,
                          const std::string& source) {
+  if (accepted_plainly(true)) return;  // "true" or "false", both accepted
   auto apply = [field](const std::string& t) -> std::string {
     bool v;
     if (!parse_bool(t, &v)) return "'" + t + "' is not a boolean";
@@ -147,16 +163,19 @@ ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64
 
 void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
                          const std::string& unit, const std::string& help, const std::string& source) {
+  if (accepted_plainly(*field >= min && *field <= max)) return;
   push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
 void ParamList::add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
                          const std::string& unit, const std::string& help, const std::string& source) {
+  if (accepted_plainly(*field >= min && *field <= max)) return;
   push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
 void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
                         const std::string& unit, const std::string& help, const std::string& source) {
+  if (accepted_plainly(*field >= min && *field <= max)) return;
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     int64_t v;
@@ -171,6 +190,8 @@ void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, in
 
 void ParamList::add_double(const std::string& name, double* field, double min, double max,
                            const std::string& unit, const std::string& help, const std::string& source) {
+  // format_number() writes the shortest form that reads back exactly.
+  if (accepted_plainly(std::isfinite(*field) && *field >= min && *field <= max)) return;
   std::string accepted = "a number in " + format_number(min) + ".." + format_number(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
     double v;
@@ -185,6 +206,7 @@ void ParamList::add_double(const std::string& name, double* field, double min, d
 
 void ParamList::add_string(const std::string& name, std::string* field, const std::string& help,
                            const std::string& source) {
+  if (accepted_plainly(true)) return;  // any text
   auto apply = [field](const std::string& t) -> std::string { *field = t; return ""; };
   auto current = [field]() -> std::string { return *field; };
   push(ParamSpec{full(name), ParamKind::String, current(), "", help, "any text", apply, current, source});
@@ -192,6 +214,7 @@ void ParamList::add_string(const std::string& name, std::string* field, const st
 
 void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t max,
                             const std::string& help, const std::string& source) {
+  if (accepted_plainly(*field <= max)) return;
   std::string accepted = "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)";
   auto apply = [field, max, accepted](const std::string& t) -> std::string {
     uint64_t v;
@@ -208,6 +231,7 @@ void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t m
 void ParamList::add_choice(const std::string& name, std::string* field,
                            const std::vector<std::string>& choices, const std::string& help,
                            const std::string& source) {
+  if (accepted_plainly(std::find(choices.begin(), choices.end(), *field) != choices.end())) return;
   std::string accepted = "one of:";
   for (size_t i = 0; i < choices.size(); ++i) accepted += (i ? ", " : " ") + choices[i];
   auto apply = [field, choices, accepted](const std::string& t) -> std::string {

@@ -89,22 +89,41 @@ public:
   std::vector<ParamSpec>& specs() { return *specs_; }
   const std::string& prefix() const { return prefix_; }
 
+  // A list that only checks: each declaration checks the value its field
+  // holds now, as check_values() would, and the list keeps none of them
+  // (specs() holds one placeholder, the latest declaration). A value its
+  // declaration plainly accepts is checked without building the declaration:
+  // check_declared_values() runs for every endpoint at start-up, and building
+  // each declaration's strings and functions made it most of the start-up.
+  static ParamList checker();
+  // "" or "<key>: what is wrong" for the first declaration whose value was refused.
+  const std::string& check_error() const { return check_->error; }
+
 private:
-  ParamList(std::string prefix, std::shared_ptr<std::vector<ParamSpec>> specs)
-      : prefix_(std::move(prefix)), specs_(std::move(specs)) {}
+  struct CheckState {
+    std::string error;
+  };
+  ParamList(std::string prefix, std::shared_ptr<std::vector<ParamSpec>> specs, std::shared_ptr<CheckState> check)
+      : prefix_(std::move(prefix)), specs_(std::move(specs)), check_(std::move(check)) {}
   std::string full(const std::string& name) const {
     return prefix_.empty() ? name : prefix_ + "." + name;
   }
   void push(ParamSpec spec);
+  // In a checker, true when the value is accepted without building the declaration.
+  bool accepted_plainly(bool value_in_range) const { return check_ && value_in_range; }
 
   std::string prefix_;
   std::shared_ptr<std::vector<ParamSpec>> specs_ = std::make_shared<std::vector<ParamSpec>>();
+  std::shared_ptr<CheckState> check_;  // set in a checker
 };
 
 template <typename E>
 void ParamList::add_enum(const std::string& name, E* field,
                          const std::vector<std::pair<std::string, E>>& choices,
                          const std::string& help, const std::string& source) {
+  bool known = false;
+  for (const auto& c : choices) known = known || c.second == *field;
+  if (accepted_plainly(known)) return;
   std::string accepted = "one of:";
   std::string def;
   for (size_t i = 0; i < choices.size(); ++i) {
@@ -271,9 +290,9 @@ void declare_param(ParamList& p, const std::string& key, T* field, const accepts
 template <typename Params>
 std::string check_declared_values(const Params& params) {
   Params copy = params;  // the declarations bind to the copy's fields
-  ParamList declared;
-  copy.declare(declared);
-  return declared.check_values();
+  ParamList checker = ParamList::checker();
+  copy.declare(checker);
+  return checker.check_error();
 }
 
 #define IOMMUSIM_PARAM_FIELD(type, field, key, def, accepts, unit, help, source) type field = def;

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,12 @@ double Histogram::percentile(double p) const {
   const double rank = std::max(1.0, std::ceil(p / 100.0 * static_cast<double>(count_)));
   uint64_t cum = 0;
   for (size_t i = 0; i < kNumBuckets; ++i) {
-    const uint64_t n = buckets_[i];
+    const Page* page = pages_[i / kPageBuckets].get();
+    if (!page) {
+      i += kPageBuckets - 1 - i % kPageBuckets;  // to the next page
+      continue;
+    }
+    const uint64_t n = (*page)[i % kPageBuckets];
     if (n == 0) continue;
     if (static_cast<double>(cum + n) >= rank) {
       // Interpolate inside the bucket, treating its samples as evenly spread;
@@ -61,7 +67,8 @@ double Histogram::percentile(double p) const {
 }
 
 void Histogram::reset() {
-  buckets_.fill(0);
+  for (auto& page : pages_)
+    if (page) page->fill(0);
   count_ = 0;
   sum_ = 0.0;
   min_ = std::numeric_limits<double>::infinity();
@@ -82,6 +89,7 @@ StatGroup::~StatGroup() {
   // any external child still registered so it does not reach a dead parent.
   for (StatGroup* c : children_) c->parent_ = nullptr;
   children_.clear();
+  child_names_.clear();
   owned_.clear();
   if (parent_) parent_->remove_child(this);
 }
@@ -93,17 +101,22 @@ std::string StatGroup::path() const {
 }
 
 void StatGroup::add_child(StatGroup* child) {
-  for (const StatGroup* c : children_)
-    if (c->name_ == child->name_) {
-      const std::string p = path();
-      throw std::invalid_argument("stats: duplicate group '" + (p.empty() ? child->name_ : p + "." + child->name_) +
-                                  "'");
-    }
+  // By a set, not a scan of the children: a platform of thousands of endpoints
+  // registers thousands of children under "system".
+  if (!child_names_.insert(child->name_).second) {
+    const std::string p = path();
+    throw std::invalid_argument("stats: duplicate group '" + (p.empty() ? child->name_ : p + "." + child->name_) +
+                                "'");
+  }
   children_.push_back(child);
 }
 
 void StatGroup::remove_child(StatGroup* child) {
-  children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
+  // From the back: children usually go in the reverse order they came.
+  const auto it = std::find(children_.rbegin(), children_.rend(), child);
+  if (it == children_.rend()) return;
+  child_names_.erase(child->name_);
+  children_.erase(std::next(it).base());
 }
 
 void StatGroup::claim_name(const std::string& name) {
@@ -115,21 +128,21 @@ void StatGroup::claim_name(const std::string& name) {
 
 Counter& StatGroup::counter(const std::string& name, const std::string& desc, const std::string& unit) {
   claim_name(name);
-  Counter& s = counters_.emplace_back(name, desc, unit);
+  Counter& s = *counters_.emplace_back(std::make_unique<Counter>(name, desc, unit));
   entries_.push_back({Kind::Counter, &s});
   return s;
 }
 
 Average& StatGroup::average(const std::string& name, const std::string& desc, const std::string& unit) {
   claim_name(name);
-  Average& s = averages_.emplace_back(name, desc, unit);
+  Average& s = *averages_.emplace_back(std::make_unique<Average>(name, desc, unit));
   entries_.push_back({Kind::Average, &s});
   return s;
 }
 
 Histogram& StatGroup::histogram(const std::string& name, const std::string& desc, const std::string& unit) {
   claim_name(name);
-  Histogram& s = histograms_.emplace_back(name, desc, unit);
+  Histogram& s = *histograms_.emplace_back(std::make_unique<Histogram>(name, desc, unit));
   entries_.push_back({Kind::Histogram, &s});
   return s;
 }
@@ -137,7 +150,7 @@ Histogram& StatGroup::histogram(const std::string& name, const std::string& desc
 void StatGroup::formula(const std::string& name, const std::string& desc, std::function<double()> f,
                         const std::string& unit) {
   claim_name(name);
-  Formula& s = formulas_.emplace_back(name, desc, std::move(f), unit);
+  Formula& s = *formulas_.emplace_back(std::make_unique<Formula>(name, desc, std::move(f), unit));
   entries_.push_back({Kind::Formula, &s});
 }
 
@@ -152,13 +165,14 @@ void StatGroup::hit_rate(const std::string& name, const std::string& desc, const
 Counter& StatGroup::gauge(const std::string& name, const std::string& desc, std::function<uint64_t()> f,
                           const std::string& unit) {
   Counter& c = counter(name, desc, unit);
-  const std::function<uint64_t()>& fn = gauge_fns_.emplace_back(std::move(f));
+  const std::function<uint64_t()>& fn =
+      *gauge_fns_.emplace_back(std::make_unique<std::function<uint64_t()>>(std::move(f)));
   c.derive([](const void* p) { return (*static_cast<const std::function<uint64_t()>*>(p))(); }, &fn);
   return c;
 }
 
 void StatGroup::alias(const std::string& name, const std::string& desc, const Counter& target) {
-  const auto own = std::find_if(counters_.begin(), counters_.end(), [&](const Counter& c) { return &c == &target; });
+  const auto own = std::find_if(counters_.begin(), counters_.end(), [&](const auto& c) { return c.get() == &target; });
   if (own == counters_.end())
     throw std::invalid_argument("stats: alias '" + name + "' in '" + path() + "' names a counter of another group");
   claim_name(name);
@@ -166,17 +180,18 @@ void StatGroup::alias(const std::string& name, const std::string& desc, const Co
 }
 
 StatGroup& StatGroup::subgroup(const std::string& name) {
-  for (const auto& g : owned_)
-    if (g->name_ == name) return *g;
+  if (child_names_.count(name))
+    for (const auto& g : owned_)
+      if (g->name_ == name) return *g;
   // The constructor registers with this group (and rejects a clash with an external child).
   owned_.push_back(std::make_unique<StatGroup>(name, this));
   return *owned_.back();
 }
 
 void StatGroup::reset_all() {
-  for (auto& s : counters_) s.reset();
-  for (auto& s : averages_) s.reset();
-  for (auto& s : histograms_) s.reset();
+  for (auto& s : counters_) s->reset();
+  for (auto& s : averages_) s->reset();
+  for (auto& s : histograms_) s->reset();
   for (StatGroup* c : children_) c->reset_all();
 }
 
@@ -248,15 +263,20 @@ std::string format_value(const StatValue& s) {
   return s.is_integer ? std::to_string(s.int_value) : format_double(s.value);
 }
 
-std::string csv_field(const std::string& f) {
-  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
+// One field, quoted as RFC 4180 asks when it holds a comma, a quote or a line
+// break; written to the stream directly (no copy of a field that needs none).
+void write_csv_field(std::ostream& os, const std::string& f) {
+  if (f.find_first_of(",\"\r\n") == std::string::npos) {
+    os << f;
+    return;
+  }
   std::string q = "\"";
   for (char c : f) {
     if (c == '"') q += '"';
     q += c;
   }
   q += '"';
-  return q;
+  os << q;
 }
 
 }  // namespace
@@ -269,76 +289,201 @@ std::vector<StatValue> collect_stats(const StatGroup& root) {
 
 namespace {
 
-// Fills an ordered_json object in insertion order with an index by key:
-// ordered_json's operator[] searches its members linearly, which made writing
-// the stats of thousands of endpoints quadratic. A key set twice keeps its
-// first place and its last value, as operator[] did.
-class ObjectBuilder {
+// The JSON files are written member by member, exactly as nlohmann's
+// dump(2) of an ordered_json would write them, without building the tree:
+// with thousands of endpoints the tree took most of the writer's time and
+// memory. nlohmann still writes every scalar (string escapes, the shortest
+// round-trip double), so the bytes do not change.
+template <typename V>
+void append_json(std::string& out, const V& value) {
+  out += nlohmann::ordered_json(value).dump();
+}
+// A string with nothing to escape (printable ASCII but '"' and '\\', which is
+// what stat names, units and descriptions are) is written as it is; anything
+// else goes through nlohmann's escaping and UTF-8 check.
+void append_json(std::string& out, const std::string& text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::ordered_json(text).dump();
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// One object of dump(2), its members at `indent` + 2 spaces. A key given
+// twice keeps its first place and its last value, as ordered_json's
+// operator[] did; the caller passes the members in order, deduplicated by
+// last_of_each_key().
+class JsonObjectWriter {
 public:
-  explicit ObjectBuilder(nlohmann::ordered_json& j)
-      : members_(static_cast<Members&>(j.get_ref<nlohmann::ordered_json::object_t&>())) {
-    for (size_t i = 0; i < members_.size(); ++i) index_.emplace(members_[i].first, i);
+  JsonObjectWriter(std::string& out, size_t indent) : out_(out), indent_(indent) {}
+  // Starts a member: writes its key; the caller appends its value.
+  void key(const std::string& k) {
+    out_ += empty_ ? "{\n" : ",\n";
+    empty_ = false;
+    out_.append(indent_ + 2, ' ');
+    append_json(out_, k);
+    out_ += ": ";
   }
-  template <typename V>
-  void set(const std::string& key, V&& value) {
-    auto it = index_.emplace(key, members_.size());
-    if (it.second)
-      members_.emplace_back(key, std::forward<V>(value));
-    else
-      members_[it.first->second].second = std::forward<V>(value);
+  void close() {
+    if (empty_) {
+      out_ += "{}";
+      return;
+    }
+    out_ += '\n';
+    out_.append(indent_, ' ');
+    out_ += '}';
   }
+  size_t member_indent() const { return indent_ + 2; }
 
 private:
-  using Members = nlohmann::ordered_json::object_t::Container;  // the members in order, without the search
-  Members& members_;
-  std::unordered_map<std::string, size_t> index_;
+  std::string& out_;
+  size_t indent_;
+  bool empty_ = true;
 };
+
+// For keys in order: the index of each distinct key's last occurrence, in the
+// order of their first occurrences.
+std::vector<size_t> last_of_each_key(const std::vector<std::string_view>& keys) {
+  std::unordered_map<std::string_view, size_t> slot;  // key -> its place in `order`
+  slot.reserve(keys.size());
+  std::vector<size_t> order;
+  order.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = slot.emplace(keys[i], order.size());
+    if (it.second)
+      order.push_back(i);
+    else
+      order[it.first->second] = i;
+  }
+  return order;
+}
+
+// Hands what is written so far to the stream once it is large, so that the
+// text of a large system's stats is never held whole.
+void flush_if_large(std::string& out, std::ostream& os) {
+  constexpr size_t kFlushBytes = 1 << 16;
+  if (out.size() < kFlushBytes) return;
+  os << out;
+  out.clear();
+}
+
+std::vector<std::string_view> names_of(const std::vector<StatValue>& stats) {
+  std::vector<std::string_view> names;
+  names.reserve(stats.size());
+  for (const StatValue& s : stats) names.push_back(s.name);
+  return names;
+}
+
+void append_provenance(std::string& out, JsonObjectWriter& root, const StatsHeader& header) {
+  std::vector<std::string_view> keys;
+  for (const StatsHeaderField& f : header) keys.push_back(f.key);
+  root.key("provenance");
+  JsonObjectWriter h(out, root.member_indent());
+  for (size_t i : last_of_each_key(keys)) {
+    const StatsHeaderField& f = header[i];
+    h.key(f.key);
+    if (f.is_number)
+      out += nlohmann::ordered_json::parse(f.text).dump();
+    else
+      append_json(out, f.text);
+  }
+  h.close();
+}
 
 }  // namespace
 
 void write_stats_json(const StatGroup& root, std::ostream& os, const StatsHeader& header) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (!header.empty()) {
-    nlohmann::ordered_json h = nlohmann::ordered_json::object();
-    for (const StatsHeaderField& f : header)
-      h[f.key] = f.is_number ? nlohmann::ordered_json::parse(f.text) : nlohmann::ordered_json(f.text);
-    j["provenance"] = std::move(h);
-  }
-  ObjectBuilder b(j);
-  for (const auto& s : collect_stats(root)) {
+  std::string out;
+  JsonObjectWriter j(out, 0);
+  if (!header.empty()) append_provenance(out, j, header);
+  const std::vector<StatValue> stats = collect_stats(root);
+  for (size_t i : last_of_each_key(names_of(stats))) {
+    const StatValue& s = stats[i];
+    j.key(s.name);
     if (s.is_integer)
-      b.set(s.name, s.int_value);
+      out += std::to_string(s.int_value);
     else if (std::isfinite(s.value))
-      b.set(s.name, s.value);
+      append_json(out, s.value);
     else
-      b.set(s.name, nullptr);
+      out += "null";
+    flush_if_large(out, os);
   }
-  os << j.dump(2) << '\n';
+  j.close();
+  os << out << '\n';
 }
 
 namespace {
 
-void collect_aliases(const StatGroup& g, const std::string& prefix, ObjectBuilder& out) {
+// {"a": "x", "b": "y"} of dump(2) at `indent`, from (key, string value) pairs.
+void append_string_object(std::string& out, size_t indent,
+                          std::initializer_list<std::pair<const char*, const std::string*>> members) {
+  JsonObjectWriter o(out, indent);
+  for (const auto& m : members) {
+    o.key(m.first);
+    append_json(out, *m.second);
+  }
+  o.close();
+}
+
+struct AliasEntry {
+  std::string name, target, desc;
+};
+
+void collect_aliases(const StatGroup& g, const std::string& prefix, std::vector<AliasEntry>& out) {
   auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
-  for (const StatGroup::Alias& a : g.aliases())
-    out.set(full(a.name), nlohmann::ordered_json{{"target", full(a.target)}, {"description", a.desc}});
+  for (const StatGroup::Alias& a : g.aliases()) out.push_back(AliasEntry{full(a.name), full(a.target), a.desc});
   for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
+}
+
+void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& root, const StatGroup& group) {
+  static const std::string kInteger = "integer", kReal = "real";
+  root.key("stats");
+  JsonObjectWriter stats_object(out, root.member_indent());
+  const std::vector<StatValue> stats = collect_stats(group);
+  for (size_t i : last_of_each_key(names_of(stats))) {
+    const StatValue& s = stats[i];
+    const std::string kind = s.kind;
+    stats_object.key(s.name);
+    append_string_object(out, stats_object.member_indent(),
+                         {{"kind", &kind}, {"type", s.is_integer ? &kInteger : &kReal}, {"unit", &s.unit},
+                          {"description", &s.desc}});
+    flush_if_large(out, os);
+  }
+  stats_object.close();
+}
+
+void append_aliases_meta(std::string& out, JsonObjectWriter& root, const StatGroup& group) {
+  root.key("aliases");
+  JsonObjectWriter aliases_object(out, root.member_indent());
+  std::vector<AliasEntry> aliases;
+  collect_aliases(group, group.path(), aliases);
+  std::vector<std::string_view> names;
+  for (const AliasEntry& a : aliases) names.push_back(a.name);
+  for (size_t i : last_of_each_key(names)) {
+    aliases_object.key(aliases[i].name);
+    append_string_object(out, aliases_object.member_indent(),
+                         {{"target", &aliases[i].target}, {"description", &aliases[i].desc}});
+  }
+  aliases_object.close();
 }
 
 }  // namespace
 
 void write_stats_meta(const StatGroup& root, std::ostream& os) {
-  nlohmann::ordered_json stats = nlohmann::ordered_json::object();
-  ObjectBuilder sb(stats);
-  for (const auto& s : collect_stats(root))
-    sb.set(s.name, nlohmann::ordered_json{{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"},
-                                          {"unit", s.unit}, {"description", s.desc}});
-  nlohmann::ordered_json aliases = nlohmann::ordered_json::object();
-  ObjectBuilder ab(aliases);
-  collect_aliases(root, root.path(), ab);
-  nlohmann::ordered_json j = {{"format", "iommusim-stats-meta/1"}, {"stats", std::move(stats)},
-                              {"aliases", std::move(aliases)}};
-  os << j.dump(2) << '\n';
+  static const std::string kFormat = "iommusim-stats-meta/1";
+  std::string out;
+  JsonObjectWriter j(out, 0);
+  j.key("format");
+  append_json(out, kFormat);
+  append_stats_meta(out, os, j, root);
+  append_aliases_meta(out, j, root);
+  j.close();
+  os << out << '\n';
 }
 
 // Where `path`'s extension starts (its last '.' after the last '/'), or npos.
@@ -356,8 +501,14 @@ void write_stats_csv(const StatGroup& root, std::ostream& os) {
   os << "name,value,unit,description\n";
   for (const auto& s : collect_stats(root)) {
     const std::string v = (s.is_integer || std::isfinite(s.value)) ? format_value(s) : std::string();
-    os << csv_field(s.name) << ',' << csv_field(v) << ',' << csv_field(s.unit) << ',' << csv_field(s.desc)
-       << '\n';
+    write_csv_field(os, s.name);
+    os << ',';
+    write_csv_field(os, v);
+    os << ',';
+    write_csv_field(os, s.unit);
+    os << ',';
+    write_csv_field(os, s.desc);
+    os << '\n';
   }
 }
 

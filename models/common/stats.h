@@ -2,7 +2,8 @@
 // Statistics, in the style of gem5 stats groups: every
 // component owns a StatGroup, registers its stats once at construction and keeps
 // the returned references; recording is then a plain integer add or a bucket
-// increment, never a lookup by name and never an allocation.
+// increment, never a lookup by name (a histogram allocates a bucket page the
+// first time a sample falls in a new power-of-two range, at most 74 times).
 //
 // Names are hierarchical: group paths joined by '.', e.g. "system.vtd0.iotlb.hits".
 // Output (JSON, CSV, gem5-like text) is a flat list in a deterministic order:
@@ -99,7 +100,11 @@ private:
 // max are exact; percentiles interpolate linearly inside a bucket and are clamped
 // to [min, max], so percentile(0) == min() and percentile(100) == max().
 // Negative samples are bucketed as 0 (but min/sum stay exact); NaN samples are
-// ignored. The bucket array is a fixed member: sample() never allocates.
+// ignored. The buckets are kept in pages of kPageBuckets (one power-of-two
+// range each), allocated the first time a sample falls in them: a latency
+// histogram touches a few ranges, so thousands of endpoints' histograms cost a
+// few KiB each instead of 18 KiB. sample() allocates at most kPages times in a
+// histogram's life, and never once its ranges are warm.
 class Histogram : public StatInfo {
 public:
   static constexpr int kSubBucketBits = 5;
@@ -108,12 +113,14 @@ public:
   static constexpr int kMaxExp = 62;   // values >= 2^63 share the last bucket
   static constexpr size_t kNumBuckets = 2 + static_cast<size_t>(kMaxExp - kMinExp + 1) * kSubBuckets;
   static constexpr double kMinValue = 1.0 / (1 << -kMinExp);  // 2^kMinExp
+  static constexpr size_t kPageBuckets = kSubBuckets;
+  static constexpr size_t kPages = (kNumBuckets + kPageBuckets - 1) / kPageBuckets;
 
   using StatInfo::StatInfo;
   // Inline: it sits on every model's hot path.
   [[gnu::always_inline]] inline void sample(double v) {
     if (v != v) return;  // NaN
-    ++buckets_[bucket_index(v)];
+    ++bucket(bucket_index(v));
     min_ = std::min(min_, v);  // min_/max_ start at +inf/-inf: the first sample sets both
     max_ = std::max(max_, v);
     ++count_;
@@ -122,7 +129,7 @@ public:
   // sample(v) for a caller that computed idx == bucket_index(v) already (and
   // knows v is not NaN): the same update, without the bucket arithmetic.
   [[gnu::always_inline]] inline void sample_in_bucket(double v, size_t idx) {
-    ++buckets_[idx];
+    ++bucket(idx);
     min_ = std::min(min_, v);
     max_ = std::max(max_, v);
     ++count_;
@@ -149,10 +156,20 @@ public:
   }
   static double bucket_lower(size_t idx);  // inclusive lower bound
   static double bucket_upper(size_t idx);  // exclusive upper bound (inf for the last)
-  uint64_t bucket_count(size_t idx) const { return buckets_[idx]; }
+  uint64_t bucket_count(size_t idx) const {
+    const Page* page = pages_[idx / kPageBuckets].get();
+    return page ? (*page)[idx % kPageBuckets] : 0;
+  }
 
 private:
-  std::array<uint64_t, kNumBuckets> buckets_{};
+  using Page = std::array<uint64_t, kPageBuckets>;
+  [[gnu::always_inline]] inline uint64_t& bucket(size_t idx) {
+    std::unique_ptr<Page>& page = pages_[idx / kPageBuckets];
+    if (__builtin_expect(!page, 0)) page = std::make_unique<Page>();
+    return (*page)[idx % kPageBuckets];
+  }
+
+  std::array<std::unique_ptr<Page>, kPages> pages_{};
   uint64_t count_ = 0;
   double sum_ = 0.0;
   double min_ = std::numeric_limits<double>::infinity();   // read only while count_ > 0
@@ -230,16 +247,20 @@ private:
 
   std::string name_;
   StatGroup* parent_;
-  std::deque<Counter> counters_;
-  std::deque<Average> averages_;
-  std::deque<Histogram> histograms_;
-  std::deque<Formula> formulas_;
-  std::deque<std::function<uint64_t()>> gauge_fns_;
+  // Each stat on the heap of its own, so references stay valid while more are
+  // registered; no container that allocates while empty (a std::deque does),
+  // since thousands of endpoints each own several groups.
+  std::vector<std::unique_ptr<Counter>> counters_;
+  std::vector<std::unique_ptr<Average>> averages_;
+  std::vector<std::unique_ptr<Histogram>> histograms_;
+  std::vector<std::unique_ptr<Formula>> formulas_;
+  std::vector<std::unique_ptr<std::function<uint64_t()>>> gauge_fns_;
   std::vector<Alias> aliases_;
   std::vector<Entry> entries_;  // registration order
   std::unordered_set<std::string> names_;
   std::vector<StatGroup*> children_;  // registration order (owned and external)
-  std::deque<std::unique_ptr<StatGroup>> owned_;
+  std::unordered_set<std::string> child_names_;
+  std::vector<std::unique_ptr<StatGroup>> owned_;
 };
 
 struct StatValue {

@@ -81,10 +81,10 @@ void TraceWriter::set_limit(size_t max_events) {
 }
 
 int TraceWriter::track(const std::string& name) {
-  for (size_t i = 0; i < tracks_.size(); ++i)
-    if (tracks_[i] == name) return static_cast<int>(i + 1);
-  tracks_.push_back(name);
-  return static_cast<int>(tracks_.size());
+  // By an index, not a scan: every endpoint of a large platform asks for its track.
+  const auto it = track_ids_.emplace(name, static_cast<int>(tracks_.size() + 1));
+  if (it.second) tracks_.push_back(name);
+  return it.first->second;
 }
 
 struct TraceWriter::Placed {

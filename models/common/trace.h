@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -133,6 +134,7 @@ private:
   uint64_t last_txn_ = 0;
   std::vector<Event> events_;
   std::vector<std::string> tracks_;
+  std::unordered_map<std::string, int> track_ids_;  // name -> its id in tracks_
 };
 
 // Where the events of one transaction go: the writer, the component's track

@@ -294,3 +294,79 @@ TEST(X86Vtd, CallsAreAnsweredNotSupportedAndTheMsiWindowIsAHole) {
   EXPECT_FALSE(msi_usable);
   EXPECT_EQ(usable[0].last, 0xFEDFFFFFu);  // the window below the hole ends where the hole starts
 }
+
+namespace {
+
+// `pages` contiguous 4 KiB pages whose first is not 2 MiB aligned, so that a
+// map of them builds 4 KiB leaves (a leaf table) and no superpage.
+uint64_t unaligned_block(fw::PageAllocator& a, uint64_t pages) {
+  const uint64_t block = a.alloc_block(pages + 1);
+  return (block & 0x1fffff) ? block : block + fw::kPageSize;
+}
+
+// Maps the 2 MiB at kIova (one leaf table, PD index 0 of its GiB), DMAs
+// through it so that the paging-structure caches hold the walk, then unmaps
+// all of it: the leaf table's whole span, so the driver frees the table. Then
+// maps one page at kIova + 2 MiB, whose new leaf table takes the freed page
+// (the allocator reuses the last freed page first) with entry 0 pointing at
+// `other`. A walk of kIova through a stale cached PDE would now reach `other`
+// (VT-d 6.5.2.3: the PSI with IH = 0 must have dropped that PDE first).
+// Attaches ep0 to its IOAS first; *other: the page the reused table maps;
+// *mapped: the allocator's pages in use once the 2 MiB are mapped.
+void map_dma_unmap_remap(Rig& r, fw::Workload& w, uint64_t* other, uint64_t* mapped) {
+  auto& L = r.p.ioas();
+  const uint32_t a = w.ioas_id();
+  ASSERT_EQ(L.attach("ep0", a), "");
+  *other = r.p.allocator().alloc_page();
+  uint64_t iova = kIova;
+  ASSERT_EQ(L.map(a, &iova, unaligned_block(r.p.allocator(), 512), 0x200000, fw::Perm{true, true}, true), "");
+  *mapped = r.p.allocator().pages_in_use();
+  EXPECT_EQ(write64(w, kIova, 1), tlm::TLM_OK_RESPONSE);
+  ASSERT_EQ(L.unmap(a, kIova, 0x200000), "");
+  uint64_t iova2 = kIova + 0x200000;
+  ASSERT_EQ(L.map(a, &iova2, *other, fw::kPageSize, fw::Perm{true, true}, true), "");
+}
+
+}  // namespace
+
+// Strict: the table page the unmap freed is reused by the next map, and a DMA
+// to the unmapped IOVA still faults; nothing reaches the page the reused
+// table maps (a stale paging-structure-cache walk would be an isolation escape).
+TEST(X86Vtd, FreedTablePageReusedOnlyAfterPagingStructureInvalidation) {
+  Rig r({"ep0.workload=idle", "kernel.invalidation=strict"});
+  fw::Workload& w = r.p.workload("ep0");
+  r.run([&] {
+    uint64_t other = 0, mapped = 0;
+    map_dma_unmap_remap(r, w, &other, &mapped);
+    EXPECT_EQ(r.p.allocator().pages_in_use(), mapped);  // the new leaf table took the freed one's page
+    EXPECT_EQ(write64(w, kIova, 2), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(r.ram64(other), 0u);
+    EXPECT_EQ(write64(w, kIova + 0x200000, 3), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(r.ram64(other), 3u);
+  });
+  EXPECT_EQ(r.stat("system.kernel.drv_vtd0.tables.pages_freed"), 1.0);
+}
+
+// Deferred: the emptied table page is held until the flush (a domain-selective
+// invalidation) completes, so the next map cannot take it while the IOTLB and
+// the paging-structure caches may still use it.
+TEST(X86Vtd, DeferredFreesEmptiedTablesOnlyAfterTheFlush) {
+  Rig r({"ep0.workload=idle", "kernel.invalidation=deferred", "kernel.flush_batch=1000",
+         "kernel.flush_timeout_ns=50000"});
+  fw::Workload& w = r.p.workload("ep0");
+  fw::VtdDriver& d = r.p.driver(0);
+  r.run([&] {
+    uint64_t other = 0, mapped = 0;
+    map_dma_unmap_remap(r, w, &other, &mapped);
+    EXPECT_EQ(d.pending_deferred(), 1u);
+    // Not freed yet: the new leaf table is a page of its own.
+    EXPECT_EQ(r.p.allocator().pages_in_use(), mapped + 1);
+    EXPECT_EQ(r.stat("system.kernel.drv_vtd0.tables.pages_freed"), 0.0);
+    wait(sc_time(60, SC_US));  // the flush timer (50 us) fires
+    EXPECT_EQ(d.pending_deferred(), 0u);
+    EXPECT_EQ(r.p.allocator().pages_in_use(), mapped);
+    EXPECT_EQ(write64(w, kIova, 2), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(r.ram64(other), 0u);
+  });
+  EXPECT_EQ(r.stat("system.kernel.drv_vtd0.tables.pages_freed"), 1.0);
+}
