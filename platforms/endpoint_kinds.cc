@@ -129,6 +129,10 @@ void TgEndpoint::declare(ParamList& section, uint16_t rid) {
                 "bytes of the window, from window_base, the kernel maps (0: all of it); DMA beyond them is outside "
                 "the mapping, for fault and EEH studies",
                 "0: the whole window, as a driver maps its buffers");
+  declare_param(section, "warm_window", &warm_window_, accepts::boolean(), "",
+                "the driver reads the mapped window from the CPU, in address order, before the generator starts "
+                "(the host's caches then hold it, or its last part)",
+                "off: the window is not touched before the run; pcie-bench's warm-cache runs set it");
 }
 
 std::string TgEndpoint::validate(uint64_t system_seed) {
@@ -170,7 +174,7 @@ fw::PciDriverBase* TgEndpoint::create_driver(const EndpointContext& ctx) {
   TrafficGenerator* tg = generator_.get();
   driver_ = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(), params_.window_base,
                                            mapped_size_ ? mapped_size_ : params_.window_size, ctx.dma, ctx.alloc,
-                                           ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats);
+                                           ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats, warm_window_);
   return driver_.get();
 }
 

@@ -87,6 +87,7 @@ public:
 private:
   TrafficGenParams params_;
   uint64_t mapped_size_ = 0;  // bytes of the window the kernel maps (0: all of it)
+  bool warm_window_ = false;  // the driver reads the window from the CPU before the run
   std::unique_ptr<TrafficGenerator> generator_;
 };
 
