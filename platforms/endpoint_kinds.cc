@@ -120,6 +120,14 @@ std::string DrivenEndpoint::failure_note() const {
 
 // ---------------------------------------------------------------------------
 
+void TgEndpoint::take_host_defaults(const HostEndpointDefaults& host) {
+  params_.link.latency_ns = host.link_latency_ns;
+  params_.link.rc_posted_ns = host.link_rc_posted_ns;
+  params_.engine_ns_per_dma = host.engine_ns_per_dma;
+  params_.engine_gbps = host.engine_gbps;
+  params_.engine_latency_ns = host.engine_latency_ns;
+}
+
 void TgEndpoint::declare(ParamList& section, uint16_t rid) {
   params_.requester_id = rid;
   params_.window_base = 0x40000000ull;  // an IOVA: 1 GiB aligned, so superpages fit

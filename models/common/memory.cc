@@ -45,8 +45,10 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGro
   llc_warm(params.llc_warm_base, params.llc_warm_bytes);
   llc_.reset_counters();
   StatGroup& llc = stats_.subgroup("llc");
-  llc.gauge("lookups", "LLC line lookups by reads", [this] { return llc_.counters().lookups; }, "lines");
-  llc.gauge("hits", "LLC line lookups that hit", [this] { return llc_.counters().hits; }, "lines");
+  const Counter& lookups =
+      llc.gauge("lookups", "LLC line lookups by reads", [this] { return llc_.counters().lookups; }, "lines");
+  const Counter& hits = llc.gauge("hits", "LLC line lookups that hit", [this] { return llc_.counters().hits; }, "lines");
+  llc.hit_rate("hit_rate", "LLC line hits per lookup", hits, lookups);
   llc.gauge("read_misses", "reads that found a line missing (paid llc.miss_latency)",
             [this] { return llc_read_misses_; });
 }
