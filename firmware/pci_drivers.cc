@@ -97,10 +97,12 @@ void PciDriverBase::account(const sc_time& from) {
 // ---------------------------------------------------------------------------
 
 TgDriver::TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size,
-                   DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent)
+                   DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent,
+                   bool warm)
     : PciDriverBase(name, device, PciFunctionAddr{}, rid, dma, alloc, cpu, parent),
       iova_(iova),
       size_(round_page(size)),
+      warm_(warm),
       start_(std::move(start)),
       map_ns_(stats_.histogram("map_ns", "time in the map call of the window (kernel + driver)", "ns")) {
   SC_THREAD(run);
@@ -125,6 +127,11 @@ void TgDriver::run() {
     if (std::string e = bind_pasid_streams(); !e.empty()) return finish(e);
   }
   account(t0);
+  if (warm_) {
+    std::vector<uint8_t> page(kPageSize);
+    for (uint64_t o = 0; o < size_; o += kPageSize) cpu_.read(pa_ + o, page.data(), kPageSize);
+    cpu_.sync();  // the generator starts once the reads are over, not at the CPU's quantum start
+  }
   if (start_) start_();
   finish();
 }

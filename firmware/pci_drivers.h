@@ -118,9 +118,12 @@ class TgDriver : public PciDriverBase {
 public:
   SC_HAS_PROCESS(TgDriver);
   // Maps [iova, iova + size) (4 KiB multiples) to a fresh block of RAM, then
-  // calls `start` (the generator may DMA from then on).
+  // calls `start` (the generator may DMA from then on). `warm`: the CPU reads
+  // the block in address order first (pcie-bench warms its host buffer, so
+  // the host's caches hold it, or its last part if it is larger).
   TgDriver(sc_core::sc_module_name name, const std::string& device, uint16_t rid, uint64_t iova, uint64_t size,
-           DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent = nullptr);
+           DmaApi& dma, PageAllocator& alloc, CpuPort& cpu, std::function<void()> start, StatGroup* parent = nullptr,
+           bool warm = false);
   uint64_t window_pa() const { return pa_; }
   // Requests tagged with PASIDs first .. first + count - 1 (the generator's
   // pasid_enable streams): before `start`, the driver binds each of them to a
@@ -136,6 +139,7 @@ private:
   void run();
   std::string bind_pasid_streams();
   uint64_t iova_, size_, pa_ = 0;
+  bool warm_;
   std::function<void()> start_;
   Histogram& map_ns_;
   VtdDriver* svm_ = nullptr;

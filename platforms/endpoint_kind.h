@@ -82,6 +82,16 @@ struct EndpointContext {
   fw::PciFunctionAddr function;  // its config space, BAR0, first MSI vector and MSI address (programmable kinds)
 };
 
+// What a host sets in its endpoints before they declare their parameters
+// (Endpoint::take_host_defaults); the config still overrides each.
+struct HostEndpointDefaults {
+  double link_latency_ns;     // link.latency_ns of every endpoint with a link
+  double link_rc_posted_ns;   // link.rc_posted_ns
+  double engine_ns_per_dma;   // the tg kind's engine.ns_per_dma
+  double engine_gbps;         // engine.gbps
+  double engine_latency_ns;   // engine.latency_ns
+};
+
 class Endpoint {
 public:
   explicit Endpoint(std::string name) : name_(std::move(name)) {}
@@ -93,6 +103,9 @@ public:
   // Declares its parameters in its own section; `rid` is the requester id the
   // platform gives it unless the config says otherwise.
   virtual void declare(ParamList& section, uint16_t rid) = 0;
+  // Before declare: the platform's host machine sets the defaults of what it
+  // decides (platforms/host_machine.h); kinds without a link ignore it.
+  virtual void take_host_defaults(const HostEndpointDefaults& /*host*/) {}
   virtual uint16_t requester_id() const = 0;
   virtual IoasPlacement ioas_placement() const = 0;
   // Its parameters taken together; mixes the system seed into its own.

@@ -120,6 +120,14 @@ std::string DrivenEndpoint::failure_note() const {
 
 // ---------------------------------------------------------------------------
 
+void TgEndpoint::take_host_defaults(const HostEndpointDefaults& host) {
+  params_.link.latency_ns = host.link_latency_ns;
+  params_.link.rc_posted_ns = host.link_rc_posted_ns;
+  params_.engine_ns_per_dma = host.engine_ns_per_dma;
+  params_.engine_gbps = host.engine_gbps;
+  params_.engine_latency_ns = host.engine_latency_ns;
+}
+
 void TgEndpoint::declare(ParamList& section, uint16_t rid) {
   params_.requester_id = rid;
   params_.window_base = 0x40000000ull;  // an IOVA: 1 GiB aligned, so superpages fit
@@ -129,6 +137,10 @@ void TgEndpoint::declare(ParamList& section, uint16_t rid) {
                 "bytes of the window, from window_base, the kernel maps (0: all of it); DMA beyond them is outside "
                 "the mapping, for fault and EEH studies",
                 "0: the whole window, as a driver maps its buffers");
+  declare_param(section, "warm_window", &warm_window_, accepts::boolean(), "",
+                "the driver reads the mapped window from the CPU, in address order, before the generator starts "
+                "(the host's caches then hold it, or its last part)",
+                "off: the window is not touched before the run; pcie-bench's warm-cache runs set it");
 }
 
 std::string TgEndpoint::validate(uint64_t system_seed) {
@@ -170,7 +182,8 @@ fw::PciDriverBase* TgEndpoint::create_driver(const EndpointContext& ctx) {
   TrafficGenerator* tg = generator_.get();
   auto driver = std::make_unique<fw::TgDriver>(("kdrv_" + name()).c_str(), name(), requester_id(),
                                                params_.window_base, mapped_size_ ? mapped_size_ : params_.window_size,
-                                               ctx.dma, ctx.alloc, ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats);
+                                               ctx.dma, ctx.alloc, ctx.cpu, [tg] { tg->release(); }, ctx.kernel_stats,
+                                               warm_window_);
   if (params_.pasid_enable) driver->bind_pasids(ctx.vtd, params_.pasid, params_.pasid_count);
   driver_ = std::move(driver);
   return driver_.get();

@@ -70,6 +70,7 @@ class TgEndpoint : public DrivenEndpoint {
 public:
   using DrivenEndpoint::DrivenEndpoint;
   void declare(ParamList& section, uint16_t rid) override;
+  void take_host_defaults(const HostEndpointDefaults& host) override;
   uint16_t requester_id() const override { return static_cast<uint16_t>(params_.requester_id); }
   std::string validate(uint64_t system_seed) override;
   std::string check_limits(const EndpointLimits& limits) const override;
@@ -87,6 +88,7 @@ public:
 private:
   TrafficGenParams params_;
   uint64_t mapped_size_ = 0;  // bytes of the window the kernel maps (0: all of it)
+  bool warm_window_ = false;  // the driver reads the window from the CPU before the run
   std::unique_ptr<TrafficGenerator> generator_;
 };
 
@@ -115,6 +117,10 @@ public:
     model_params_.declare(section);
     driver_params_.declare(section);
     placement_.declare(section);
+  }
+  void take_host_defaults(const HostEndpointDefaults& host) override {
+    model_params_.ep.link.latency_ns = host.link_latency_ns;
+    model_params_.ep.link.rc_posted_ns = host.link_rc_posted_ns;
   }
   uint16_t requester_id() const override { return static_cast<uint16_t>(model_params_.ep.requester_id); }
   void create(const EndpointContext& ctx) override {

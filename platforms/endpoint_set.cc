@@ -22,6 +22,7 @@ void EndpointSet::declare(ParamList& p, const std::vector<std::string>& names,
     Slot& s = slots_[i];
     s.kind = i < kind_names_.size() ? find_endpoint_kind(kind_names_[i]) : &endpoint_kinds().front();
     s.ep = s.kind->make(names[i]);
+    if (host_) s.ep->take_host_defaults(*host_);
     s.unit = default_unit;
     ParamList section = p.scope(names[i]);
     s.ep->declare(section, rid(i));

@@ -39,6 +39,9 @@ public:
   // rid(i) by default, then `<ep>.unit` (default `default_unit`).
   void declare(ParamList& p, const std::vector<std::string>& names, const std::function<uint16_t(size_t)>& rid,
                const std::string& default_unit, const std::string& unit_help);
+  // The platform's host machine, given to each endpoint before it declares
+  // (Endpoint::take_host_defaults); nullptr: the rows' defaults.
+  void set_host_defaults(const HostEndpointDefaults* host) { host_ = host; }
   // Finds endpoint i's unit among `units`; the message names `units_key` and its value `units_text`.
   std::string resolve_unit(size_t i, const std::vector<std::string>& units, const std::string& units_key,
                            const std::string& units_text);
@@ -86,6 +89,7 @@ public:
 private:
   std::vector<std::string> kind_names_;  // structure round: <ep>.kind
   std::vector<Slot> slots_;
+  const HostEndpointDefaults* host_ = nullptr;
 };
 
 }  // namespace iommusim

@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "platforms/host_machine.h"
 #include "platforms/summary.h"
 
 #ifdef IOMMUSIM_HAVE_RTL
@@ -51,6 +52,7 @@ void X86VtdPlatform::declare(ParamList& p) {
   parse_instance_list(endpoint_list_, {}, &endpoint_names_);
   parse_instance_list(unit_list_, {}, &unit_names_);
   ParamList mem = p.scope("mem");
+  set_broadwell_memory(&mem_params_);
   mem_params_.declare(mem);
   ParamList k = p.scope("kernel");
   kernel_.declare(k);
@@ -67,6 +69,7 @@ void X86VtdPlatform::declare(ParamList& p) {
                   "Broadwell's DMAR units at 0xFED90000 and 0xFED91000: unit i at 0xFED90000 + i * 0x1000");
   }
   const bool own_bus = spaces_.root_bus_per_device;  // root bus 1 + i, device 0; or bus 1, device i
+  endpoints_.set_host_defaults(&broadwell_endpoint_defaults());
   endpoints_.declare(
       p, endpoint_names_,
       [own_bus](size_t i) {
@@ -74,6 +77,7 @@ void X86VtdPlatform::declare(ParamList& p) {
         return own_bus ? DmaExtension::bdf((1 + n) & 0xff, 0, 0) : DmaExtension::bdf(1, n, 0);
       },
       unit_names_.empty() ? "" : unit_names_[0], "the VT-d unit whose device scope holds this endpoint (default: the first unit)");
+  cite_broadwell_host(p, endpoint_names_);
 }
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 # Regenerates docs/validation.md's Broadwell tables and plots: runs the four
 # pcie-bench sweeps on the Broadwell profile (regress/sweeps/broadwell_*.json)
 # into OUT, prints the tables and draws the PNGs into docs/validation/ with
-# gnuplot (scripts/validation-tables.py). About 13 s on 2 cores.
+# gnuplot (scripts/validation-tables.py). About 27 s on 2 cores.
 #   scripts/validation.sh [OUT]       (default /tmp/iommusim-validation)
 # IOMMUSIM names the binary (default build/platforms/iommusim); PLOTS the PNGs'
 # directory (default docs/validation).

@@ -2,20 +2,31 @@
 #include "common/memory.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace iommusim {
 
 using sc_core::sc_time;
 using sc_core::SC_NS;
 
+namespace {
+// The params, or std::invalid_argument naming the module and what is wrong.
+const MemoryParams& checked(const MemoryParams& p, const char* name) {
+  if (const std::string err = p.validate(); !err.empty()) throw std::invalid_argument(std::string(name) + ": " + err);
+  return p;
+}
+}  // namespace
+
 Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGroup* parent_stats)
     : sc_module(name),
       socket("socket"),
-      params_(params),
+      params_(checked(params, name)),
       storage_(params.size),
       channel_(params.bandwidth_GBps),
       read_latency_(params.read_latency_ns, SC_NS),
       write_latency_(params.write_latency_ns, SC_NS),
+      llc_(params.llc),
+      llc_miss_latency_(params.llc_miss_latency_ns, SC_NS),
       stats_(basename(), parent_stats),
       reads_(stats_.counter("reads", "Read transactions")),
       writes_(stats_.counter("writes", "Write transactions")),
@@ -30,6 +41,52 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGro
   socket.register_transport_dbg(this, &Memory::transport_dbg);
   stats_.gauge("pages_allocated", "4 KiB pages backed by host memory",
                [this] { return uint64_t(storage_.pages_allocated()); }, "pages");
+  if (!llc_.enabled()) return;
+  llc_warm(params.llc_warm_base, params.llc_warm_bytes);
+  llc_.reset_counters();
+  StatGroup& llc = stats_.subgroup("llc");
+  const Counter& lookups =
+      llc.gauge("lookups", "LLC line lookups by reads", [this] { return llc_.counters().lookups; }, "lines");
+  const Counter& hits = llc.gauge("hits", "LLC line lookups that hit", [this] { return llc_.counters().hits; }, "lines");
+  llc.hit_rate("hit_rate", "LLC line hits per lookup", hits, lookups);
+  llc.gauge("read_misses", "reads that found a line missing (paid llc.miss_latency)",
+            [this] { return llc_read_misses_; });
+}
+
+std::string MemoryParams::validate() const {
+  if (std::string err = check_declared_values(*this); !err.empty()) return err;
+  GeometryCheck geometries;
+  IOMMUSIM_VISIT_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, geometries);
+  return geometries.error;
+}
+
+sc_time Memory::llc_read(uint64_t addr, unsigned len) {
+  if (!llc_.enabled() || len == 0) return sc_core::SC_ZERO_TIME;
+  bool missed = false;
+  for (uint64_t line = addr >> kLineShift; line <= (addr + len - 1) >> kLineShift; ++line) {
+    if (llc_.lookup(line)) continue;
+    missed = true;
+    llc_.insert(line, 1);  // the line fetched from DRAM is now in the LLC
+  }
+  if (!missed) return sc_core::SC_ZERO_TIME;
+  ++llc_read_misses_;
+  // The missing lines are fetched together: one DRAM access's latency.
+  return llc_miss_latency_;
+}
+
+void Memory::llc_warm(uint64_t base, uint64_t bytes) {
+  // Touching the range in address order leaves its last lines in the LLC;
+  // lines before the last `entries` of them would be evicted again, so only
+  // those are touched (same end state under LRU, bounded work).
+  const uint64_t end = base + std::min<uint64_t>(bytes, ~0ull - base);
+  const uint64_t reach = static_cast<uint64_t>(llc_.entries()) << kLineShift;
+  const uint64_t first = end - base > reach ? end - reach : base;
+  llc_allocate(first, end - first);
+}
+
+void Memory::llc_allocate(uint64_t addr, uint64_t len) {
+  if (!llc_.enabled() || len == 0) return;
+  for (uint64_t line = addr >> kLineShift; line <= (addr + len - 1) >> kLineShift; ++line) llc_.insert(line, 1);
 }
 
 tlm::tlm_response_status Memory::access(tlm::tlm_generic_payload& trans) {
@@ -80,7 +137,12 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     const double end_ns = channel_.reserve(start_ns, len);
     delay = time_ns_.time(end_ns - now_ns);
   }
-  delay += is_read ? read_latency_ : write_latency_;
+  if (is_read) {
+    delay += read_latency_ + llc_read(trans.get_address(), len);
+  } else {
+    delay += write_latency_;
+    llc_allocate(trans.get_address(), len);
+  }
   trans.set_dmi_allowed(params_.dmi);
 }
 

@@ -3,14 +3,24 @@
 // latency and a channel bandwidth (a transfer reserves the channel at
 // max(t, free_at)). Supports b_transport, DMI (page-trimmed) and
 // transport_dbg; DMI can be revoked on request.
+//
+// Optional host last-level cache (llc.entries > 0, in 64-byte lines, every
+// access allocates its lines): a read whose lines are all in the LLC pays
+// read_latency, one with a line missing pays llc.miss_latency more (the DRAM
+// access behind the LLC, the missing lines fetched together). llc.warm_base /
+// warm_bytes: lines the host touched in address order before the run
+// (pcie-bench's warm host buffer), so a window larger than the LLC starts
+// with only its last lines cached.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/bandwidth_calendar.h"
+#include "common/cache_params.h"
 #include "common/params.h"
 #include "common/sparse_memory.h"
 #include "common/stats.h"
@@ -33,11 +43,24 @@ namespace iommusim {
     "Channel bandwidth shared by all accesses; 0 = unlimited (DDR4-3200 channel: 25.6)",                      \
     "one DDR4-3200 channel: 3200 MT/s x 8 bytes (JESD79-4)")                                                 \
   P(bool, dmi, "dmi", true, boolean(), "", "Grant DMI pointers (page-trimmed) for the fast functional path", \
-    "on: initiators may take the fast functional path (DMI accesses skip the bandwidth model)")
+    "on: initiators may take the fast functional path (DMI accesses skip the bandwidth model)")             \
+  P(CacheGeometry, llc, "llc", (CacheGeometry{0, 20}), cache_geometry(), "",                                 \
+    "host last-level cache, in 64-byte lines (entries = bytes / 64)",                                        \
+    "0 entries: no LLC, every read pays read_latency; a host profile sets its LLC (configs/machines/)")      \
+  P(double, llc_miss_latency_ns, "llc.miss_latency", 0.0, in_range(0, 1e6), "ns",                            \
+    "added to read_latency when a read finds a line missing in the LLC (the DRAM access behind it)",          \
+    "0: no LLC penalty; a host profile sets its own")                                                        \
+  P(uint64_t, llc_warm_base, "llc.warm_base", 0, address_up_to(~0ull), "address",                            \
+    "first byte the host touched before the run (a warm buffer)", "the bottom of memory")                   \
+  P(uint64_t, llc_warm_bytes, "llc.warm_bytes", 0, in_range(0, 1ull << 40), "bytes",                         \
+    "bytes from llc.warm_base the host touched in address order before the run: the LLC starts with the "    \
+    "last of them",                                                                                           \
+    "0: the LLC starts empty")
 
 struct MemoryParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_MEMORY_PARAMS)
   void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, p); }
+  std::string validate() const;  // "" or what is wrong
 };
 
 class Memory : public sc_core::sc_module {
@@ -60,6 +83,11 @@ private:
   unsigned transport_dbg(tlm::tlm_generic_payload& trans);
   // Checks and performs the data movement; returns the response status.
   tlm::tlm_response_status access(tlm::tlm_generic_payload& trans);
+  // The LLC's part of an access: the extra read latency (a line missing), or
+  // the write's allocation; nothing without an LLC.
+  sc_core::sc_time llc_read(uint64_t addr, unsigned len);
+  void llc_allocate(uint64_t addr, uint64_t len);
+  void llc_warm(uint64_t base, uint64_t bytes);
 
   MemoryParams params_;
   SparseMemory storage_;
@@ -67,6 +95,10 @@ private:
   BandwidthCalendar channel_;
   sc_core::sc_time read_latency_;
   sc_core::sc_time write_latency_;
+  static constexpr unsigned kLineShift = 6;  // 64-byte cache lines
+  SetAssocCache<uint64_t, uint8_t> llc_;
+  sc_core::sc_time llc_miss_latency_;
+  uint64_t llc_read_misses_ = 0;  // reads that found a line missing
   TimeNs time_ns_;  // after the latencies: the resolution is fixed by then
 
   StatGroup stats_;

@@ -375,6 +375,9 @@ SvmAccelerator::PrgSlot* SvmAccelerator::outstanding_request(uint64_t page) {
 bool SvmAccelerator::await_answer(PrgSlot& slot, sc_time* t) {
   while (!slot.answered) {
     catch_up(*t);
+    // The answer may have come in while catch_up waited: its notification
+    // is gone, and waiting for the next one could wait forever.
+    if (slot.answered) break;
     sc_core::wait(prg_event_);
   }
   *t = std::max(*t, slot.at);
@@ -397,6 +400,7 @@ bool SvmAccelerator::await_credit(sc_time* t) {
     if (!waited) ++pri_waits_;
     waited = true;
     catch_up(*t);
+    if (outstanding_ < config_.pri_allocation()) continue;  // freed while catch_up waited
     sc_core::wait(prg_event_);
     *t = std::max(*t, sc_core::sc_time_stamp());
   }

@@ -165,6 +165,8 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
       stats_(basename(), parent_stats),
       trace_(trace),
       link_(params.link),
+      engine_(params.engine_ns_per_dma > 0.0 || params.engine_gbps > 0.0 ? 1.0 : 0.0),
+      engine_latency_(params.engine_latency_ns, sc_core::SC_NS),
       transactions_(stats_.counter("transactions", "DMA requests completed (including errors)")),
       reads_(stats_.counter("reads", "read requests completed")),
       writes_(stats_.counter("writes", "write requests completed")),
@@ -207,6 +209,12 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
     l.formula("down_utilization", "downstream busy fraction over the run",
               [this] { return link_.down_utilization(last_completion_ - std::min(first_issue_, last_completion_)); },
               "ratio");
+  }
+  if (!engine_.unlimited() || p_.engine_latency_ns > 0.0) {
+    StatGroup& e = stats_.subgroup("engine");
+    e.gauge("waits", "DMA commands that waited for the DMA engine", [this] { return engine_waits_; });
+    e.formula("wait_ns", "total time DMA commands waited for the DMA engine", [this] { return engine_wait_ns_; },
+              "ns");
   }
   if (trace_) trace_track_ = trace_->track(this->name());
 
@@ -293,6 +301,20 @@ void TrafficGenerator::worker(unsigned w) {
   }
 }
 
+sc_time TrafficGenerator::engine_command(const sc_time& t) {
+  if (engine_.unlimited()) return t;
+  const double cost = p_.engine_ns_per_dma + (p_.engine_gbps > 0.0 ? p_.size * 8.0 / p_.engine_gbps : 0.0);
+  const double t_ns = ns_of(t);
+  engine_.retire_before(ns_of(sc_core::sc_time_stamp()));
+  const double end = engine_.reserve(t_ns, cost);
+  // Waiting: the time beyond the command's own cost.
+  if (end - t_ns > cost + 1e-9) {
+    ++engine_waits_;
+    engine_wait_ns_ += end - t_ns - cost;
+  }
+  return std::max(t, sc_time(end, sc_core::SC_NS));
+}
+
 sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {
   DmaExtension& ext = w.port->attributes();
   ext.pasid = r.pasid;
@@ -301,18 +323,18 @@ sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {
   if (r.write) {
     // Recognizable payload: the low byte of the request index.
     std::fill(w.buf.begin(), w.buf.end(), static_cast<uint8_t>(r.index));
-    res = w.port->write(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
+    res = w.port->write(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), engine_command(now));
     if (wrrd_) {
       // pcie-bench LAT_DMA_WRRD: the read of the same buffer follows the write.
       const bool ok = res.ok;
-      res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), res.done);
+      res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), engine_command(res.done));
       res.ok = res.ok && ok;
     }
   } else {
-    res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), now);
+    res = w.port->read(r.addr, w.buf.data(), static_cast<uint32_t>(p_.size), engine_command(now));
   }
   if (!res.ok) ++errors_;
-  return std::max(res.done, now);
+  return std::max(res.done, now) + engine_latency_;
 }
 
 }  // namespace iommusim

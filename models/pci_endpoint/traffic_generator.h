@@ -48,6 +48,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "common/at_initiator.h"
+#include "common/bandwidth_calendar.h"
 #include "common/dma_extension.h"
 #include "common/params.h"
 #include "common/stats.h"
@@ -115,7 +116,18 @@ namespace iommusim {
   P(std::string, protocol, "protocol", "lt", one_of({"lt", "at"}), "",                                        \
     "TLM protocol of the DMA: lt (b_transport, temporal decoupling) or at (four-phase nb_transport, each "    \
     "transaction waited for; the path must take nb_transport: the x86-vtd root complex and VT-d units do)",  \
-    "lt: the fast path for performance studies")
+    "lt: the fast path for performance studies")                                                             \
+  P(double, engine_ns_per_dma, "engine.ns_per_dma", 0.0, in_range(0.0, 1e6), "ns",                            \
+    "the device's DMA engine: fixed time it spends on each DMA command, one command after the other, before " \
+    "the command's TLPs go out (0: none)",                                                                    \
+    "0: no engine limit, the link alone (pcie-bench's model); a device profile sets its engine's")           \
+  P(double, engine_gbps, "engine.gbps", 0.0, in_range(0.0, 1e4), "Gb/s",                                      \
+    "the DMA engine's data rate: each command also takes size x 8 / engine.gbps ns of it (0: unlimited)",    \
+    "0: unlimited; a device profile sets its engine's")                                                      \
+  P(double, engine_latency_ns, "engine.latency_ns", 0.0, in_range(0.0, 1e6), "ns",                            \
+    "the DMA engine's pipeline latency per command outside the link's tags and credits (handing the "        \
+    "completion to the requester): adds to each request's latency, occupies nothing",                          \
+    "0: none; a device profile sets its engine's")
 
 struct TrafficGenParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_TRAFFIC_GEN_PARAMS)
@@ -177,12 +189,19 @@ private:
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   sc_core::sc_time do_request(Worker& w, const Request& r, sc_core::sc_time now);
+  // The DMA engine takes a command at `t`: returns when its TLPs may go out
+  // (engine.ns_per_dma and engine.gbps, one command after the other).
+  sc_core::sc_time engine_command(const sc_core::sc_time& t);
 
   TrafficGenParams p_;
   StatGroup stats_;
   TraceWriter* trace_;
   int trace_track_ = 0;
   PcieLinkTiming link_;
+  BandwidthCalendar engine_;  // 1 ns of engine time per ns; unlimited without an engine cost
+  sc_core::sc_time engine_latency_;
+  double engine_wait_ns_ = 0.0;
+  uint64_t engine_waits_ = 0;
   std::unique_ptr<Sequencer> seq_;
   std::unique_ptr<AtInitiator> at_;  // protocol = at
   std::vector<std::unique_ptr<Worker>> workers_;

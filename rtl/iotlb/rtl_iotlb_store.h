@@ -7,8 +7,8 @@
 // The Verilated model is the cycle-based C++ one, clocked here: the translator
 // calls the IOTLB synchronously (from b_transport and from SC_METHODs), where
 // no SystemC clock can be waited for. The geometry is fixed when the RTL is
-// Verilated (rtl/iotlb/CMakeLists.txt): the VT-d default, 2048 entries, 4
-// ways, LRU.
+// Verilated (rtl/iotlb/CMakeLists.txt): gem5 SMMUv3's IOTLB, 2048 entries, 4
+// ways, LRU (configs/machines/gem5-smmuv3.ini; the VT-d default is 64 entries).
 #pragma once
 
 #include <cstdint>

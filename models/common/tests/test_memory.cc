@@ -162,3 +162,92 @@ TEST(Memory, DebugTransport) {
   EXPECT_EQ(init.socket->transport_dbg(t), 4u);
   EXPECT_EQ(mem.storage().read_le(0x40, 4), 0xcafef00du);
 }
+
+// ----------------------------------------------------------------------------
+// The host last-level cache (llc.*): a read with a line missing pays
+// llc.miss_latency on top of read_latency and brings the line in; writes
+// allocate; a warm range larger than the LLC leaves its last lines cached.
+
+namespace {
+MemoryParams llc_params() {
+  MemoryParams p;
+  p.read_latency_ns = 40;
+  p.bandwidth_GBps = 0;  // latency only
+  p.llc = CacheGeometry{4, 4};  // four 64-byte lines, fully associative, LRU
+  p.llc_miss_latency_ns = 54;
+  return p;
+}
+double stat(StatGroup& root, const std::string& name) {
+  for (auto& s : collect_stats(root))
+    if (s.name == name) return s.value;
+  return -1.0;
+}
+}  // namespace
+
+TEST(MemoryLlc, MissPaysTheDramLatencyThenTheLineHits) {
+  StatGroup root("system");
+  Memory mem("mem", llc_params(), &root);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[128] = {};
+  sc_time d = sc_core::SC_ZERO_TIME;
+  ASSERT_EQ(init.access(tlm::TLM_READ_COMMAND, 0x1000, buf, 64, d), tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(d, sc_time(40 + 54, SC_NS));
+  d = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x1000, buf, 64, d);
+  EXPECT_EQ(d, sc_time(40, SC_NS));
+  // 64 bytes across two lines, the second one not cached: one DRAM access.
+  d = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x1020, buf, 64, d);
+  EXPECT_EQ(d, sc_time(40 + 54, SC_NS));
+  // A write allocates its line: the read after it hits.
+  d = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_WRITE_COMMAND, 0x9000, buf, 64, d);
+  d = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x9000, buf, 64, d);
+  EXPECT_EQ(d, sc_time(40, SC_NS));
+  EXPECT_EQ(stat(root, "system.mem.llc.lookups"), 5);  // 1 + 1 + 2 + 1 lines looked up by reads
+  EXPECT_EQ(stat(root, "system.mem.llc.hits"), 3);
+  EXPECT_EQ(stat(root, "system.mem.llc.read_misses"), 2);
+}
+
+TEST(MemoryLlc, WarmRangeLargerThanTheLlcKeepsItsLastLines) {
+  MemoryParams p = llc_params();
+  p.llc_warm_base = 0x10000;
+  p.llc_warm_bytes = 8 * 64;  // eight lines touched in order: the last four stay
+  Memory mem("mem", p);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[64] = {};
+  sc_time last = sc_core::SC_ZERO_TIME, first = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x10000 + 7 * 64, buf, 64, last);
+  init.access(tlm::TLM_READ_COMMAND, 0x10000 + 4 * 64, buf, 64, first);
+  EXPECT_EQ(last, sc_time(40, SC_NS));
+  EXPECT_EQ(first, sc_time(40, SC_NS));
+  sc_time evicted = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x10000 + 3 * 64, buf, 64, evicted);
+  EXPECT_EQ(evicted, sc_time(40 + 54, SC_NS));
+}
+
+TEST(MemoryLlc, WithoutAnLlcNothingChangesAndNoStatsAppear) {
+  StatGroup root("system");
+  MemoryParams p = llc_params();
+  p.llc = CacheGeometry{0, 20};
+  Memory mem("mem", p, &root);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[64] = {};
+  sc_time d = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x1000, buf, 64, d);
+  EXPECT_EQ(d, sc_time(40, SC_NS));
+  EXPECT_EQ(stat(root, "system.mem.llc.lookups"), -1.0);
+}
+
+TEST(MemoryLlc, ImpossibleGeometryIsAClearError) {
+  MemoryParams p = llc_params();
+  p.llc = CacheGeometry{10, 4};
+  const std::string err = p.validate();
+  EXPECT_NE(err.find("llc"), std::string::npos) << err;
+  p.llc = CacheGeometry{409600, 20};
+  EXPECT_EQ(p.validate(), "");
+}

@@ -101,6 +101,10 @@ void run_stream(bool scalable, bool caching_mode, uint64_t seed) {
   TranslatorParams p;
   p.caching_mode = caching_mode;
   p.iotlb = {64, 4, ReplacementPolicy::LRU, 1};  // small: hits, misses and evictions all occur
+  // Walks in parallel keep up with a request every 10 ns, so fills become
+  // visible (at walk completion) while their pages are still hot; one walk
+  // at a time (the default) would queue them far behind the stream.
+  p.walk_slots = 16;
   Rig a(p, scalable), b(p, scalable);
   (scalable ? build_scalable : build_legacy)(a, seed);
   (scalable ? build_scalable : build_legacy)(b, seed);

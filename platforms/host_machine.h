@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host a platform gives its memory and endpoints when the config names
+// none. x86-vtd's is the Broadwell Xeon E5-2630v4 with a Netronome NFP-6000 on
+// PCIe Gen3 x8 of pcie-bench's measurements (Neugebauer et al., "Understanding
+// PCIe performance for end host networking", SIGCOMM 2018): the values of
+// configs/machines/broadwell-e5-2630v4.ini, which gives the reasoning behind
+// each. Its VT-d unit's defaults are the same machine's (the rows of
+// iommu_vtd/vtd_translator.h). The pseries, s390 and simple platforms' hosts
+// are not this machine: they keep the rows' defaults. gem5 SMMUv3's values,
+// the x86-vtd defaults before, are configs/machines/gem5-smmuv3.ini.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/memory.h"
+#include "common/params.h"
+#include "platforms/endpoint_kind.h"
+
+namespace iommusim {
+
+// The Broadwell machine's memory and LLC, set in `m` before it is declared.
+void set_broadwell_memory(MemoryParams* m);
+const HostEndpointDefaults& broadwell_endpoint_defaults();
+// Names the machine as the source of every key it sets, in `p` (declared).
+void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints);
+
+}  // namespace iommusim
