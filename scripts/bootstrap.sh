@@ -6,7 +6,7 @@
 #   scripts/bootstrap.sh sanitize  one clang build with ASan and UBSan (-O1, no benchmarks) of the unit
 #                                  suite and the libFuzzer targets; runs every test but `nightly` and
 #                                  `fuzz-timed`: the unit suite, and the fuzz corpora and past findings
-#                                  replayed (BUILD_DIR default build-asan; CI runs this)
+#                                  replayed (BUILD_DIR default build-asan; .ci/run's sanitize stage)
 #   scripts/bootstrap.sh fuzz      clang's libFuzzer targets (-O2): replay the corpora and past findings,
 #                                  then fuzz each target FUZZ_SECONDS (default 60; BUILD_DIR default build-fuzz)
 # BUILD_DIR (default: build) and JOBS (default: all cores) may be set. docs/robustness.md
