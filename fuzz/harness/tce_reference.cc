@@ -39,7 +39,6 @@ TceRefResult reference_tce(const SparseMemory& mem, uint64_t tve, uint64_t addr)
     const unsigned shift = page_shift + bits * (level - 1);
     const uint64_t index = shift < 64 ? (offset >> shift) & ((1ull << bits) - 1) : 0;
     const uint64_t tce = mem.read_be(table + 8 * index, 8);
-    if (level == 1) r.leaf = tce;
     if (!(tce & (kTceRead | kTceWrite))) return r.why = "TCE invalid", r;
     if (level > 1) {
       table = tce & ~0xfffull;

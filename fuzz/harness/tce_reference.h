@@ -18,7 +18,6 @@ struct TceRefResult {
   uint64_t out = 0;        // real address of the DMA address
   uint64_t page_size = 0;  // of the I/O page
   bool read = false, write = false;
-  uint64_t leaf = 0;  // the level-1 TCE as read, valid or not (0 when the walk stopped above it)
   const char* why = "";
 };
 
