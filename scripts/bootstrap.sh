@@ -3,9 +3,12 @@
 # One command for a fresh machine (README):
 #   scripts/bootstrap.sh run       install what is missing, build, run configs/default.ini
 #   scripts/bootstrap.sh test      install what is missing, build, run the whole test suite
-#   scripts/bootstrap.sh sanitize  the unit suite built with ASan and UBSan (BUILD_DIR default build-asan)
-#   scripts/bootstrap.sh fuzz      clang's libFuzzer targets: replay the corpora and past findings, then
-#                                  fuzz each target FUZZ_SECONDS (default 60; BUILD_DIR default build-fuzz)
+#   scripts/bootstrap.sh sanitize  one clang build with ASan and UBSan (-O1, no benchmarks) of the unit
+#                                  suite and the libFuzzer targets; runs every test but `nightly` and
+#                                  `fuzz-timed`: the unit suite, and the fuzz corpora and past findings
+#                                  replayed (BUILD_DIR default build-asan; .ci/run's sanitize stage)
+#   scripts/bootstrap.sh fuzz      clang's libFuzzer targets (-O2): replay the corpora and past findings,
+#                                  then fuzz each target FUZZ_SECONDS (default 60; BUILD_DIR default build-fuzz)
 # BUILD_DIR (default: build) and JOBS (default: all cores) may be set. docs/robustness.md
 # says what the last two check and how long they take.
 set -euo pipefail
@@ -17,12 +20,13 @@ jobs="${JOBS:-$(nproc)}"
 case "$what" in
   run|test) ;;
   sanitize)
-    scripts/install-deps.sh
+    scripts/install-deps.sh fuzz
     build="${BUILD_DIR:-build-asan}"
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DIOMMUSIM_SANITIZE=address,undefined
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ -DIOMMUSIM_FUZZ=ON \
+      -DIOMMUSIM_SANITIZE=address,undefined -DIOMMUSIM_SANITIZE_OPT=-O1 -DIOMMUSIM_BUILD_BENCH=OFF
     cmake --build "$build" -j "$jobs"
     export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-    exec ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -LE "nightly|fuzz" ;;
+    exec ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900 -LE "nightly|fuzz-timed" ;;
   fuzz)
     scripts/install-deps.sh fuzz
     build="${BUILD_DIR:-build-fuzz}"

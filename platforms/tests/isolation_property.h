@@ -69,7 +69,7 @@ struct Shape {
 class IsolationProperty {
 public:
   IsolationProperty(const Shape& shape, uint64_t salt)
-      : shape_(shape), rng_(seed() * 0x9e3779b97f4a7c15ull + salt),
+      : landed_in_slot(shape.slots), shape_(shape), rng_(seed() * 0x9e3779b97f4a7c15ull + salt),
         history_(shape.domains, std::vector<std::vector<Mapping>>(shape.slots)) {}
   virtual ~IsolationProperty() = default;
 
@@ -87,6 +87,7 @@ public:
   void expect_held(unsigned min_landed, unsigned min_faults) const;
 
   unsigned dmas = 0, landed = 0, faults = 0, dropped = 0, stale_hits = 0, late_stale_hits = 0;
+  std::vector<unsigned> landed_in_slot;  // `landed` by IOVA slot (e.g. per DMA window)
   std::vector<std::string> violations;
 
 protected:
@@ -106,6 +107,8 @@ protected:
     (void)d, (void)start, (void)end, (void)whole;
     return false;
   }
+  // More figures for the verdict line (e.g. per window), starting "; ".
+  virtual std::string verdict_details() const { return ""; }
   // After each DMA has been checked (e.g. to recover a stopped domain).
   virtual void after_dma(unsigned d, bool ok, sc_core::sc_time start, sc_core::sc_time end) {
     (void)d, (void)ok, (void)start, (void)end;
@@ -268,7 +271,7 @@ inline void IsolationProperty::check(unsigned d, unsigned slot, uint64_t offset,
     }
   }
   if (!ok) ++faults;
-  else if (pa) ++landed;
+  else if (pa) ++landed, ++landed_in_slot[slot];
   else ++dropped;  // a stopped domain's write
   if (stale && ok) ++stale_hits;
   if (late_stale && ok) ++late_stale_hits;
@@ -292,9 +295,11 @@ inline void IsolationProperty::expect_held(unsigned min_landed, unsigned min_fau
   else EXPECT_GT(stale_hits, 0u) << "no stale hit seen: the strict check could not have failed";
   if (policy == "none") EXPECT_GT(late_stale_hits, 0u) << "no late stale hit: the deferred check could not have failed";
   else EXPECT_EQ(late_stale_hits, 0u);
+  const std::string more =
+      (dropped ? ", " + std::to_string(dropped) + " dropped while stopped" : std::string()) + verdict_details();
   std::printf("policy %s seed %llu: %u DMAs, %u landed, %u faulted, %u stale hits (%u past the flush window)%s\n",
               policy.c_str(), static_cast<unsigned long long>(seed()), dmas, landed, faults, stale_hits,
-              late_stale_hits, dropped ? (", " + std::to_string(dropped) + " dropped while stopped").c_str() : "");
+              late_stale_hits, more.c_str());
 }
 
 }  // namespace iommusim::isolation

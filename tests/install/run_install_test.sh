@@ -5,9 +5,11 @@
 # (POWER PHB, channel subsystem) against it with
 # find_package(iommusim), runs them, and configures a parent project that takes
 # iommusim in with add_subdirectory.
-#   run_install_test.sh BUILD_DIR SOURCE_DIR [COMPILER_LAUNCHER]
+#   run_install_test.sh BUILD_DIR SOURCE_DIR [COMPILER_LAUNCHER [COMPILER SANITIZER_FLAGS]]
+# A sanitized build's libraries need the sanitizer runtimes: the consumers are
+# then built by the same compiler with the same -fsanitize flags.
 set -euo pipefail
-build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) launcher=${3:-}
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) launcher=${3:-} compiler=${4:-} sanitize=${5:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/iommusim-install.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "install test: $*" >&2; exit 1; }
@@ -40,6 +42,7 @@ awk '/^set_target_properties\(iommusim::/ {t = $1} /Boost::/ {print t}' "$target
 
 opts=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$p" -DCMAKE_DISABLE_FIND_PACKAGE_Boost=TRUE)
 [ -n "$launcher" ] && opts+=("-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher")
+[ -n "$sanitize" ] && opts+=("-DCMAKE_CXX_COMPILER=$compiler" "-DCMAKE_CXX_FLAGS=$sanitize" "-DCMAKE_EXE_LINKER_FLAGS=$sanitize")
 cmake -S "$src/tests/install/consumer" -B "$work/consumer" "${opts[@]}" > "$work/configure.log" ||
   { cat "$work/configure.log"; fail "find_package(iommusim COMPONENTS vtd) failed without Boost"; }
 cmake --build "$work/consumer" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "the consumer did not build"; }
