@@ -201,7 +201,8 @@ inline unsigned IsolationProperty::pick_slot(unsigned d) {
 }
 
 inline void IsolationProperty::dma_loop(unsigned d, const bool& stop) {
-  for (uint64_t seq = 0; !stop; ++seq) {
+  for (uint64_t seq = 0;; ++seq) {
+    if (stop) break;  // set by the control thread while this one waits in a DMA
     const unsigned slot = pick_slot(d);
     const uint64_t offset = d * 1024 + (seq % 64) * 16;  // a slot of its own: no other DMA writes there meanwhile
     uint64_t tag[2] = {kMagic | uint64_t(d) << 32 | (seq & 0xffffffff), ~seq};

@@ -14,7 +14,7 @@ using vtdtest::SL_W;
 
 namespace {
 
-constexpr uint64_t kRta = LegacyDomain::kRta, kCtp = LegacyDomain::kCtp;
+constexpr uint64_t kRta = LegacyDomain::kRta;
 constexpr uint16_t kSid = LegacyDomain::kSid;
 constexpr uint64_t kMsiAddr = 0xfee00000, kMsiData = 0x4041;
 

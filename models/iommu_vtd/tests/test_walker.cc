@@ -160,7 +160,7 @@ TEST_F(WalkerTest, NestedWalkReads24WithoutCaches) {
   auto alloc = [&] { pages.push_back(next); next += 0x1000; return pages.back(); };
   const uint64_t flroot = alloc();
   pt.map(flroot, 4, 0x40000000, 0x90000, 1, FL_P | FL_RW | FL_US, FL_P | FL_RW | FL_US,
-         [off](uint64_t g) { return g + off; }, alloc);
+         [](uint64_t g) { return g + off; }, alloc);
   for (uint64_t g : pages) pt.map(slroot, 4, g, g + off, 1, SL_R | SL_W, SL_R | SL_W);
   pt.map(slroot, 4, 0x90000, 0x990000, 1, SL_R | SL_W, SL_R | SL_W);
   SlCtx s = sl(slroot, 4, 5);
