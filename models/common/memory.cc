@@ -27,6 +27,7 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGro
       write_latency_(params.write_latency_ns, SC_NS),
       llc_(params.llc),
       llc_miss_latency_(params.llc_miss_latency_ns, SC_NS),
+      dram_(params.dram),
       stats_(basename(), parent_stats),
       reads_(stats_.counter("reads", "Read transactions")),
       writes_(stats_.counter("writes", "Write transactions")),
@@ -42,6 +43,7 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& params, StatGro
   stats_.gauge("pages_allocated", "4 KiB pages backed by host memory",
                [this] { return uint64_t(storage_.pages_allocated()); }, "pages");
   if (!llc_.enabled()) return;
+  declare_dram_stats();
   llc_warm(params.llc_warm_base, params.llc_warm_bytes);
   llc_.reset_counters();
   StatGroup& llc = stats_.subgroup("llc");
@@ -57,7 +59,33 @@ std::string MemoryParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
   GeometryCheck geometries;
   IOMMUSIM_VISIT_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, geometries);
-  return geometries.error;
+  if (!geometries.error.empty()) return geometries.error;
+  // The banks serve the LLC's read misses: without an LLC they would see no access.
+  if (dram.enabled() && llc.entries == 0) return "dram.channels: the DRAM banks sit behind the LLC, set llc.entries";
+  return "";
+}
+
+void Memory::declare_dram_stats() {
+  if (!dram_.enabled()) return;
+  StatGroup& g = stats_.subgroup("dram");
+  g.gauge("activations", "row activations: LLC read misses sent to DRAM",
+          [this] { return dram_.counters().activations; });
+  g.gauge("bank_conflicts", "activations that found their bank still cycling an earlier row (tRC)",
+          [this] { return dram_.counters().bank_conflicts; });
+  g.gauge("rank_waits", "activations that waited for their rank's tRRD or tFAW only",
+          [this] { return dram_.counters().rank_waits; });
+  g.formula("wait_ns", "total time activations waited for their bank and rank",
+            [this] { return dram_.counters().wait_ns; }, "ns");
+  g.formula("mean_wait_ns", "mean wait of an activation for its bank and rank (the loaded part of a miss)", [this] {
+    const auto& c = dram_.counters();
+    return c.activations ? c.wait_ns / double(c.activations) : 0.0;
+  }, "ns");
+}
+
+sc_time Memory::dram_wait(uint64_t addr, const sc_time& issue) {
+  if (!dram_.enabled()) return sc_core::SC_ZERO_TIME;
+  const double t_ns = time_ns_.ns(simcontext()->time_stamp() + issue);
+  return time_ns_.time(dram_.activate(addr, t_ns) - t_ns);
 }
 
 sc_time Memory::llc_read(uint64_t addr, unsigned len) {
@@ -138,7 +166,10 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     delay = time_ns_.time(end_ns - now_ns);
   }
   if (is_read) {
+    const uint64_t misses_before = llc_read_misses_;
     delay += read_latency_ + llc_read(trans.get_address(), len);
+    // The DRAM access starts after the LLC lookup (read_latency) found the line missing.
+    if (llc_read_misses_ != misses_before) delay += dram_wait(trans.get_address(), delay - llc_miss_latency_);
   } else {
     delay += write_latency_;
     llc_allocate(trans.get_address(), len);

@@ -11,6 +11,9 @@
 // warm_bytes: lines the host touched in address order before the run
 // (pcie-bench's warm host buffer), so a window larger than the LLC starts
 // with only its last lines cached.
+//
+// Optional DRAM banks behind the LLC (dram.channels > 0, dram_banks.h): a read
+// that misses the LLC also waits until its bank and rank can open its row.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,7 @@
 
 #include "common/bandwidth_calendar.h"
 #include "common/cache_params.h"
+#include "common/dram_banks.h"
 #include "common/params.h"
 #include "common/sparse_memory.h"
 #include "common/stats.h"
@@ -59,7 +63,12 @@ namespace iommusim {
 
 struct MemoryParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_MEMORY_PARAMS)
-  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, p); }
+  DramBankParams dram;  // "dram.*": the banks behind the LLC
+  void declare(ParamList& p) {
+    IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_MEMORY_PARAMS, *this, p);
+    ParamList banks = p.scope("dram");
+    dram.declare(banks);
+  }
   std::string validate() const;  // "" or what is wrong
 };
 
@@ -88,6 +97,9 @@ private:
   sc_core::sc_time llc_read(uint64_t addr, unsigned len);
   void llc_allocate(uint64_t addr, uint64_t len);
   void llc_warm(uint64_t base, uint64_t bytes);
+  // The wait of an LLC read miss at `addr` issued `issue` after the kernel's time for its bank and rank.
+  sc_core::sc_time dram_wait(uint64_t addr, const sc_core::sc_time& issue);
+  void declare_dram_stats();
 
   MemoryParams params_;
   SparseMemory storage_;
@@ -99,6 +111,7 @@ private:
   SetAssocCache<uint64_t, uint8_t> llc_;
   sc_core::sc_time llc_miss_latency_;
   uint64_t llc_read_misses_ = 0;  // reads that found a line missing
+  DramBanks dram_;
   TimeNs time_ns_;  // after the latencies: the resolution is fixed by then
 
   StatGroup stats_;

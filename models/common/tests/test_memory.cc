@@ -251,3 +251,50 @@ TEST(MemoryLlc, ImpossibleGeometryIsAClearError) {
   p.llc = CacheGeometry{409600, 20};
   EXPECT_EQ(p.validate(), "");
 }
+
+// ----------------------------------------------------------------------------
+// DRAM banks behind the LLC (dram.*): an LLC read miss also waits for its bank
+// (tRC); one at a time it never does.
+
+TEST(MemoryDram, MissesToOneBankQueueOnlyUnderLoad) {
+  StatGroup root("system");
+  MemoryParams p = llc_params();
+  p.dram.channels = 1;
+  p.dram.ranks = 1;
+  p.dram.banks = 16;
+  p.dram.trc_ns = 47;
+  p.dram.trrd_ns = 4;
+  p.dram.tfaw_ns = 21;
+  Memory mem("mem", p, &root);
+  Initiator init("init");
+  init.socket.bind(mem.socket);
+  uint8_t buf[64] = {};
+  // Lines 0x0 and 0x400 (line 16) share bank 0: issued together, the second waits
+  // 40 (LLC lookup) + 47 (tRC) - 40 = 47 ns for the bank.
+  sc_time a = sc_core::SC_ZERO_TIME, b = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x0, buf, 64, a);
+  init.access(tlm::TLM_READ_COMMAND, 0x400, buf, 64, b);
+  EXPECT_EQ(a, sc_time(40 + 54, SC_NS));
+  EXPECT_EQ(b, sc_time(40 + 47 + 54, SC_NS));
+  // One at a time (issued after the bank's tRC), a miss pays the idle latency.
+  sc_time c(1000, SC_NS);
+  init.access(tlm::TLM_READ_COMMAND, 0x800, buf, 64, c);
+  EXPECT_EQ(c, sc_time(1000 + 40 + 54, SC_NS));
+  // An LLC hit never reaches the banks.
+  sc_time hit = sc_core::SC_ZERO_TIME;
+  init.access(tlm::TLM_READ_COMMAND, 0x400, buf, 64, hit);
+  EXPECT_EQ(hit, sc_time(40, SC_NS));
+  EXPECT_EQ(stat(root, "system.mem.dram.activations"), 3);
+  EXPECT_EQ(stat(root, "system.mem.dram.bank_conflicts"), 1);
+  EXPECT_DOUBLE_EQ(stat(root, "system.mem.dram.mean_wait_ns"), 47.0 / 3);
+}
+
+TEST(MemoryDram, BanksWithoutAnLlcAreAClearError) {
+  MemoryParams p;
+  p.dram.channels = 4;
+  const std::string err = p.validate();
+  EXPECT_NE(err.find("dram.channels"), std::string::npos) << err;
+  Memory* none = nullptr;
+  EXPECT_THROW(none = new Memory("bad_mem", p), std::invalid_argument);
+  delete none;
+}
