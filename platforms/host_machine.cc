@@ -19,6 +19,8 @@ const std::vector<std::pair<std::string, std::string>>& memory_sources() {
       {"llc.ways", "Broadwell-EP L3 slices are 20-way set associative"},
       {"llc.policy", "assumption: LRU (Intel does not publish the policy)"},
       {"llc.miss_latency", "the LAT_DMA_RD step past the LLC (569 ns at 32 MiB, 590 ns at 64 MiB)"},
+      {"dram.channels", "four DDR4-2133 channels (Intel ark E5-2630 v4)"},
+      {"dram.ranks", "assumption: one dual-rank DIMM per channel (pcie-bench does not state the population)"},
   };
   return s;
 }
@@ -48,6 +50,8 @@ void set_broadwell_memory(MemoryParams* m) {
   m->bandwidth_GBps = 68.3;
   m->llc = CacheGeometry{409600, 20, ReplacementPolicy::LRU, 1};
   m->llc_miss_latency_ns = 54.0;
+  m->dram.channels = 4;  // the rest of dram.* are the rows' DDR4-2133 defaults
+  m->dram.ranks = 2;
 }
 
 const HostEndpointDefaults& broadwell_endpoint_defaults() {
