@@ -113,6 +113,23 @@ def vtd_predictions(rows):
             print(f"| {op} | {size} | " + " | ".join(cells) + " |")
 
 
+def dram(rows, rows_vtd):
+    """The DRAM banks behind the LLC past 16 MiB: LLC read misses (row activations), those that met a busy
+    bank, and the mean wait of an activation for its bank and rank (mem.dram.*)."""
+    print("| run | window | model Gb/s | activations | bank conflicts | mean wait ns | walk ns |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    runs = [(rows, "read", s, f"{s} B reads, no IOMMU") for s in (64, 128, 256)]
+    runs += [(rows_vtd, op, 64, f"64 B {op}s through VT-d") for op in ("read", "write")]
+    for src, op, size, label in runs:
+        for w in (16 * MIB, 32 * MIB, 64 * MIB):
+            r = pick(src, **{"tg0.op": op, "tg0.size": size, "tg0.window_size": w})
+            walk = r.get("system.vtd0.walker.walk_latency.mean")
+            print(f"| {label} | {window_name(w)} | {float(r['system.tg0.throughput_gbps']):.2f} | "
+                  f"{r['system.mem.dram.activations']} | {r['system.mem.dram.bank_conflicts']} | "
+                  f"{float(r['system.mem.dram.mean_wait_ns']):.2f} | "
+                  f"{'' if walk is None else f'{float(walk):.1f}'} |")
+
+
 def latency(rows, rows_vtd):
     print("| benchmark | window | measured mean ns | model ns | error | model through VT-d ns (prediction) |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -258,6 +275,8 @@ def main():
     vtd_rd64(load(out, "broadwell_bw_vtd"))
     print("\n### Through VT-d, other sizes and writes: predictions (model Gb/s)\n")
     vtd_predictions(load(out, "broadwell_bw_vtd"))
+    print("\n### The DRAM banks past the LLC (mem.dram.*)\n")
+    dram(load(out, "broadwell_bw"), load(out, "broadwell_bw_vtd"))
     print("\n### LAT_DMA_RD / LAT_DMA_WRRD, 64 B, one at a time\n")
     latency(load(out, "broadwell_lat"), load(out, "broadwell_lat_vtd"))
     print("\n(** : outside +-10%)")
