@@ -23,6 +23,17 @@ const std::vector<std::pair<std::string, std::string>>& memory_sources() {
   return s;
 }
 
+const std::vector<std::pair<std::string, std::string>>& cpu_sources() {
+  static const std::vector<std::pair<std::string, std::string>> s = {
+      {"store_buffer.entries", "42 store buffer entries per Haswell/Broadwell core (Intel 64 and IA-32 Architectures "
+                               "Optimization Reference Manual, Haswell microarchitecture, out-of-order engine: 72 "
+                               "load and 42 store buffers)"},
+      {"store_buffer.issue_ns", "one store per cycle (one store-data port) at the E5-2630 v4's 2.2 GHz base clock "
+                                "(Intel ark): 0.45 ns"},
+  };
+  return s;
+}
+
 const std::vector<std::pair<std::string, std::string>>& endpoint_sources() {
   static const std::vector<std::pair<std::string, std::string>> s = {
       {"link.latency_ns", "half of LAT_DMA_RD 557 ns less the engine, serialization and LLC read (assumption: "
@@ -50,6 +61,11 @@ void set_broadwell_memory(MemoryParams* m) {
   m->llc_miss_latency_ns = 54.0;
 }
 
+void set_broadwell_cpu(fw::CpuParams* c) {
+  c->store_buffer_entries = 42;
+  c->store_issue_ns = 0.45;
+}
+
 const HostEndpointDefaults& broadwell_endpoint_defaults() {
   static const HostEndpointDefaults d{224.0, 21.07, 6.0, 59.3, 38.0};
   return d;
@@ -57,6 +73,7 @@ const HostEndpointDefaults& broadwell_endpoint_defaults() {
 
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints) {
   cite(p, "mem", memory_sources());
+  cite(p, "cpu", cpu_sources());
   for (const std::string& e : endpoints) cite(p, e, endpoint_sources());
 }
 

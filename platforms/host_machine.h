@@ -15,12 +15,15 @@
 
 #include "common/memory.h"
 #include "common/params.h"
+#include "firmware/cpu_port.h"
 #include "platforms/endpoint_kind.h"
 
 namespace iommusim {
 
 // The Broadwell machine's memory and LLC, set in `m` before it is declared.
 void set_broadwell_memory(MemoryParams* m);
+// The Broadwell core's store buffer, set in `c` before it is declared.
+void set_broadwell_cpu(fw::CpuParams* c);
 const HostEndpointDefaults& broadwell_endpoint_defaults();
 // Names the machine as the source of every key it sets, in `p` (declared).
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints);
