@@ -7,6 +7,9 @@ namespace iommusim {
 
 namespace {
 constexpr const char* kProfile = "x86-vtd host, configs/machines/broadwell-e5-2630v4.ini: ";
+// The core is in the VT-d profile: the no-IOMMU scenarios include the other on
+// the simple platform, which has no [cpu].
+constexpr const char* kVtdProfile = "x86-vtd host, configs/machines/broadwell-e5-2630v4-vtd.ini: ";
 
 // Key under its section (mem, or an endpoint's) -> why the machine has that value.
 const std::vector<std::pair<std::string, std::string>>& memory_sources() {
@@ -46,10 +49,11 @@ const std::vector<std::pair<std::string, std::string>>& endpoint_sources() {
   return s;
 }
 
-void cite(ParamList& p, const std::string& section, const std::vector<std::pair<std::string, std::string>>& sources) {
+void cite(ParamList& p, const std::string& section, const std::vector<std::pair<std::string, std::string>>& sources,
+          const char* profile = kProfile) {
   for (ParamSpec& spec : p.specs())
     for (const auto& [key, why] : sources)
-      if (spec.name == section + "." + key) spec.source = kProfile + why;
+      if (spec.name == section + "." + key) spec.source = profile + why;
 }
 }  // namespace
 
@@ -71,9 +75,20 @@ const HostEndpointDefaults& broadwell_endpoint_defaults() {
   return d;
 }
 
+std::vector<std::string> broadwell_host_keys(const std::vector<std::string>& endpoints) {
+  std::vector<std::string> keys;
+  auto add = [&keys](const std::string& section, const std::vector<std::pair<std::string, std::string>>& sources) {
+    for (const auto& source : sources) keys.push_back(section + "." + source.first);
+  };
+  add("mem", memory_sources());
+  add("cpu", cpu_sources());
+  for (const std::string& e : endpoints) add(e, endpoint_sources());
+  return keys;
+}
+
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints) {
   cite(p, "mem", memory_sources());
-  cite(p, "cpu", cpu_sources());
+  cite(p, "cpu", cpu_sources(), kVtdProfile);
   for (const std::string& e : endpoints) cite(p, e, endpoint_sources());
 }
 

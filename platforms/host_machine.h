@@ -25,6 +25,10 @@ void set_broadwell_memory(MemoryParams* m);
 // The Broadwell core's store buffer, set in `c` before it is declared.
 void set_broadwell_cpu(fw::CpuParams* c);
 const HostEndpointDefaults& broadwell_endpoint_defaults();
+// The keys the machine sets, as declared on x86-vtd: mem.*, cpu.* and, for
+// each endpoint, its link's and (tg kind) DMA engine's (platforms/param_docs.cc
+// shows them beside the rows' defaults).
+std::vector<std::string> broadwell_host_keys(const std::vector<std::string>& endpoints);
 // Names the machine as the source of every key it sets, in `p` (declared).
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints);
 
