@@ -337,6 +337,8 @@ std::string cell(const std::string& text) {
 std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ? "''" : s.default_value; }
 }  // namespace
 
+std::string markdown_cell(const std::string& text) { return cell(text); }
+
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
   os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
   for (const auto& [sec, in] : by_section(specs)) {

@@ -81,5 +81,7 @@ void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs,
 void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, const std::string& prefix = "");
 // The table line of one parameter, as write_param_table writes it.
 std::string param_table_row(const ParamSpec& spec, const std::string& prefix = "");
+// `text` as a markdown table cell (a '|' escaped).
+std::string markdown_cell(const std::string& text);
 
 } // namespace iommusim
