@@ -45,10 +45,10 @@ struct TceFirmware : sc_core::sc_module {
 
 struct Rig {
   StatGroup root{"system"};
-  Memory ram{"ram", MemoryParams{}, &root};
+  Memory ram;
   fw::CpuPort cpu{"cpu", &root};
   template <class CallSocket>
-  explicit Rig(CallSocket& calls) {
+  explicit Rig(CallSocket& calls, const MemoryParams& memory = MemoryParams{}) : ram("ram", memory, &root) {
     cpu.socket.bind(ram.socket);
     cpu.calls.bind(calls);
   }
@@ -206,37 +206,27 @@ TEST(CpuPortCores, ThreadCoresRunInParallel) {
 // every time below is exact. The first 1 MiB is write-back RAM; a store above
 // it stands for an uncacheable MMIO store.
 namespace {
-struct StoreRig {
-  static MemoryParams memory() {
-    MemoryParams m;
-    m.read_latency_ns = 40;
-    m.write_latency_ns = 186;
-    m.bandwidth_GBps = 0;
-    return m;
-  }
-  StatGroup root{"system"};
-  Memory ram{"ram", memory(), &root};
-  fw::CpuPort cpu{"cpu", &root};
-  UnsupportedCallTarget none{"unsupported_calls", nullptr};
+MemoryParams store_rig_memory() {
+  MemoryParams m;
+  m.read_latency_ns = 40;
+  m.write_latency_ns = 186;
+  m.bandwidth_GBps = 0;
+  return m;
+}
+
+struct StoreRig : Rig {
   static constexpr uint64_t kMmio = 1ull << 20;
-  explicit StoreRig(uint32_t entries, double issue_ns = 0.5) {
-    cpu.socket.bind(ram.socket);
-    cpu.calls.bind(none.socket);
+  explicit StoreRig(uint32_t entries, double issue_ns = 0.5) : Rig(none_target().socket, store_rig_memory()) {
     fw::CpuParams p;
     p.store_buffer_entries = entries;
     p.store_issue_ns = issue_ns;
     cpu.set_store_buffer(p);
     cpu.add_write_back(0, kMmio);
   }
-  uint64_t stat(const std::string& name) {
-    for (const StatValue& v : collect_stats(root))
-      if (v.name == name) return static_cast<uint64_t>(v.value);
-    ADD_FAILURE() << "no stat " << name;
-    return ~0ull;
-  }
-  void run(std::function<void()> body) {
-    sc_core::sc_spawn([body] { body(); });
-    sc_core::sc_start();
+  // Built before the Rig binds to it.
+  static UnsupportedCallTarget& none_target() {
+    static UnsupportedCallTarget none("unsupported_calls", nullptr);
+    return none;
   }
 };
 }  // namespace
