@@ -315,6 +315,9 @@ std::string X86VtdPlatform::build_guest(StatGroup& stats, TraceWriter& trace) {
   s.mmio_base = mmio_base_[0];
   s.msi_base = kMsiBase;
   s.msi_size = kMsiSize;
+  s.cpu = cpu_params_;
+  s.host_ram_base = kernel_.ram_base;
+  s.host_ram_size = kernel_.ram_size;
   guest_ = std::make_unique<virt::VirtGuest>(virt_);
   return guest_->build(s, *membus_, cpu_space_, *ioas_, *drivers_[0], stats, trace);
 }
