@@ -21,15 +21,76 @@ CpuPort::CpuPort(sc_core::sc_module_name name, StatGroup* parent_stats)
   }
 }
 
-bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
+CpuPort::StoreBufferStats::StoreBufferStats(StatGroup& cpu)
+    : group("store_buffer", &cpu),
+      stores(group.counter("stores", "stores to write-back RAM retired into the store buffer")),
+      drain_ns(group.counter("drain_ns", "core time waiting for buffered stores at fences and MMIO stores", "ns")),
+      full_ns(group.counter("full_ns", "core time waiting for the oldest store with the buffer full", "ns")) {}
+
+void CpuPort::set_store_buffer(const CpuParams& p) {
+  store_params_ = p;
+  if (p.store_buffer_entries && !store_stats_) store_stats_ = std::make_unique<StoreBufferStats>(stats_);
+}
+
+bool CpuPort::write_back(uint64_t addr, unsigned len) const {
+  for (const auto& [base, size] : write_back_)
+    if (addr >= base && addr - base < size && len <= size - (addr - base)) return true;
+  return false;
+}
+
+bool CpuPort::transport(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len, sc_core::sc_time& delay) {
   prepare_access(trans_, cmd, addr, buf, len);
-  socket->b_transport(trans_, pending_slot());
+  socket->b_transport(trans_, delay);
   if (cmd == tlm::TLM_READ_COMMAND) ++reads_; else ++writes_;
   if (!trans_.is_response_ok()) {
     ++errors_;
     return false;
   }
   return true;
+}
+
+bool CpuPort::access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len) {
+  Core& c = core();
+  if (cmd == tlm::TLM_WRITE_COMMAND && store_params_.store_buffer_entries) {
+    if (write_back(addr, len)) return buffered_store(c, addr, buf, len);
+    drain(c);  // an uncacheable store is ordered after every earlier store
+  }
+  return transport(cmd, addr, buf, len, c.pending);
+}
+
+// The store is sent at the core's local time; the memory's annotated delay is
+// when it becomes visible, no earlier than the store before it.
+bool CpuPort::buffered_store(Core& c, uint64_t addr, void* buf, unsigned len) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  while (!c.stores.empty() && c.stores.front() <= now + c.pending) c.stores.pop_front();
+  if (c.stores.size() >= store_params_.store_buffer_entries) {
+    const sc_core::sc_time wait = c.stores.front() - (now + c.pending);
+    store_stats_->full_ns.set(store_stats_->full_ns.value() + static_cast<uint64_t>(wait.to_seconds() * 1e9));
+    c.pending = c.stores.front() - now;
+    c.stores.pop_front();
+  }
+  sc_core::sc_time visible = c.pending;
+  if (!transport(tlm::TLM_WRITE_COMMAND, addr, buf, len, visible)) return false;
+  sc_core::sc_time at = now + visible;
+  if (!c.stores.empty() && at < c.stores.back()) at = c.stores.back();
+  c.stores.push_back(at);
+  ++store_stats_->stores;
+  c.pending += sc_core::sc_time(store_params_.store_issue_ns, sc_core::SC_NS);
+  return true;
+}
+
+void CpuPort::drain(Core& c) {
+  if (c.stores.empty()) return;
+  const sc_core::sc_time now = sc_core::sc_time_stamp(), last = c.stores.back();
+  c.stores.clear();
+  if (last <= now + c.pending) return;
+  const sc_core::sc_time wait = last - (now + c.pending);
+  store_stats_->drain_ns.set(store_stats_->drain_ns.value() + static_cast<uint64_t>(wait.to_seconds() * 1e9));
+  c.pending = last - now;
+}
+
+void CpuPort::fence() {
+  if (store_params_.store_buffer_entries) drain(core());
 }
 
 bool CpuPort::read(uint64_t pa, void* buf, unsigned len) { return access(tlm::TLM_READ_COMMAND, pa, buf, len); }
@@ -83,9 +144,9 @@ void CpuPort::sync() {
 }
 
 sc_core::sc_time CpuPort::pending() const {
-  if (!thread_cores_) return pending_;
-  auto it = thread_pending_.find(sc_core::sc_get_current_process_b());
-  return it == thread_pending_.end() ? sc_core::SC_ZERO_TIME : it->second;
+  if (!thread_cores_) return core_.pending;
+  auto it = thread_core_.find(sc_core::sc_get_current_process_b());
+  return it == thread_core_.end() ? sc_core::SC_ZERO_TIME : it->second.pending;
 }
 
 }  // namespace iommusim::fw

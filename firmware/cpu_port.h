@@ -16,19 +16,54 @@
 // for it alone, so threads (a multi-queue driver's per-queue threads, say)
 // run in parallel and meet only where they share something that serializes
 // (a lock, the IOMMU's invalidation queue).
+//
+// A store buffer (CpuParams, off by default): a store to write-back RAM
+// retires into the core's buffer and costs the core only its issue time; it
+// becomes visible when the memory's annotated write latency has passed, in
+// program order (x86 TSO: stores are not reordered with other stores, Intel
+// SDM vol. 3A 8.2.2). The core waits for the buffered stores only when the
+// buffer is full, at a fence (fence(): MFENCE, a LOCKed instruction such as a
+// spinlock's cmpxchg, SDM 8.2.2 / 8.2.3.9), and at a store to any other
+// address (uncacheable MMIO, which is ordered after every earlier store: SDM
+// vol. 3A 11.3, UC). Loads are not held back (SDM 8.2.3.4: a load may pass an
+// older store to another address); an uncacheable load is treated the same
+// (assumption). Only the timing is buffered: the data reaches the memory at
+// issue, as every loosely-timed access does.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "common/architected_call.h"
+#include "common/params.h"
 #include "common/stats.h"
 #include "firmware/phys_mem.h"
 
 namespace iommusim::fw {
+
+// The core's store buffer (see above). The defaults are no buffer: every
+// store waits for the memory's write latency, as the CPU model did before it
+// had one; a host machine sets its own (platforms/host_machine.h).
+#define IOMMUSIM_CPU_PARAMS(P)                                                                                  \
+  P(uint32_t, store_buffer_entries, "store_buffer.entries", 0, in_range(0, 4096), "entries",                     \
+    "stores to write-back RAM a core holds in its store buffer before the next one waits for the oldest; it "    \
+    "also waits for them at a fence and at a store to MMIO (0: no buffer, every store waits for its write)",     \
+    "0: no store buffer, the CPU model before it had one")                                                      \
+  P(double, store_issue_ns, "store_buffer.issue_ns", 0.0, in_range(0.0, 1e6), "ns",                             \
+    "what a buffered store costs the core at issue (with a store buffer)",                                      \
+    "0: the store's cost is the write it waits for")
+
+struct CpuParams {
+  IOMMUSIM_PARAM_FIELDS(IOMMUSIM_CPU_PARAMS)
+  void declare(ParamList& p) { IOMMUSIM_DECLARE_PARAMS(IOMMUSIM_CPU_PARAMS, *this, p); }
+};
 
 class CpuPort : public sc_core::sc_module, public PhysMemory {
 public:
@@ -65,18 +100,44 @@ public:
   sc_core::sc_time pending() const;
   // Elaboration: one core per thread (see above); off by default.
   void set_thread_cores(bool on) { thread_cores_ = on; }
+  // Elaboration: the store buffer's depth and issue cost (no buffer with 0
+  // entries), and the write-back RAM whose stores it buffers.
+  void set_store_buffer(const CpuParams& p);
+  void add_write_back(uint64_t base, uint64_t size) { write_back_.emplace_back(base, size); }
+  // Waits until the calling core's buffered stores are visible (MFENCE, or a
+  // LOCKed instruction taking a spinlock).
+  void fence();
   bool thread_cores() const { return thread_cores_; }
   uint64_t bus_errors() const { return errors_.value(); }
 
 private:
+  // A core: its pending time and when each store in its buffer becomes visible
+  // (absolute simulated times, oldest first).
+  struct Core {
+    sc_core::sc_time pending = sc_core::SC_ZERO_TIME;
+    std::deque<sc_core::sc_time> stores;
+  };
+  struct StoreBufferStats {
+    explicit StoreBufferStats(StatGroup& cpu);
+    StatGroup group;
+    Counter& stores;
+    Counter& drain_ns;
+    Counter& full_ns;
+  };
   bool access(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len);
-  sc_core::sc_time& pending_slot() {
-    return thread_cores_ ? thread_pending_[sc_core::sc_get_current_process_b()] : pending_;
-  }
+  bool transport(tlm::tlm_command cmd, uint64_t addr, void* buf, unsigned len, sc_core::sc_time& delay);
+  bool buffered_store(Core& core, uint64_t addr, void* buf, unsigned len);
+  bool write_back(uint64_t addr, unsigned len) const;
+  void drain(Core& core);
+  Core& core() { return thread_cores_ ? thread_core_[sc_core::sc_get_current_process_b()] : core_; }
+  sc_core::sc_time& pending_slot() { return core().pending; }
 
-  sc_core::sc_time pending_ = sc_core::SC_ZERO_TIME;
+  Core core_;
   bool thread_cores_ = false;
-  std::unordered_map<const sc_core::sc_process_b*, sc_core::sc_time> thread_pending_;
+  std::unordered_map<const sc_core::sc_process_b*, Core> thread_core_;
+  CpuParams store_params_;
+  std::vector<std::pair<uint64_t, uint64_t>> write_back_;  // (base, size)
+  std::unique_ptr<StoreBufferStats> store_stats_;           // with a store buffer only
   tlm::tlm_generic_payload trans_;
   tlm::tlm_generic_payload call_trans_;
   StatGroup stats_;

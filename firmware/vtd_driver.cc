@@ -299,6 +299,7 @@ bool VtdDriver::submit_invalidation(const std::vector<std::array<uint64_t, 4>>& 
   if (cpu_.thread_cores()) cpu_.sync();
   const sc_time asked = sc_core::sc_time_stamp();
   qi_lock_.lock();
+  cpu_.fence();  // raw_spin_lock's LOCK CMPXCHG waits for the core's buffered stores
   const double lock_ns = (sc_core::sc_time_stamp() - asked).to_seconds() * 1e9;
   qi_lock_wait_.sample(lock_ns);
   const uint32_t seq = ++qseq_;
@@ -358,6 +359,7 @@ bool VtdDriver::poll_invalidation(uint32_t seq, uint64_t status, const sc_time& 
     if (fsts & r::FSTS_IQE) {
       // Skip what is left: the unit stopped at IQH; resume from our tail.
       if (p_.qi_poll_unlocked) qi_lock_.lock();
+      cpu_.fence();
       cpu_.wr32(base_ + r::FSTS, r::FSTS_IQE);
       cpu_.wr64(base_ + r::IQT, qtail_);
       if (p_.qi_poll_unlocked) qi_lock_.unlock();
@@ -376,6 +378,7 @@ bool VtdDriver::poll_invalidation(uint32_t seq, uint64_t status, const sc_time& 
 // register interface (device-TLB, IEC and PASID invalidations are QI only).
 bool VtdDriver::register_invalidation(const std::vector<std::array<uint64_t, 4>>& descs) {
   qi_lock_.lock();  // one invalidation in flight, as Linux's register_lock
+  cpu_.fence();
   bool ok = true;
   for (const auto& d : descs) {
     const uint64_t type = r::DESC_TYPE.extract(d[0]);

@@ -85,6 +85,13 @@ FileScan scan_ini(std::istream& in) {
   return scan;
 }
 
+// The text after the '#' of a comment line, or nullptr if `line` is not one.
+const char* comment_text(const std::string& line) {
+  if (line.empty() || line[0] != '#') return nullptr;
+  size_t at = line.find_first_not_of("# \t");
+  return at == std::string::npos ? "" : line.c_str() + at;
+}
+
 // Why `path` cannot be read as a config file, or "".
 std::string unreadable(const std::string& path) {
   std::error_code ec;
@@ -160,6 +167,39 @@ std::string ConfigSet::load_include(const ConfigEntry& at) {
   std::string err = load_file(resolved);
   including_.pop_back();
   return err.empty() ? "" : where + ": " + err;
+}
+
+std::vector<IniSetting> read_ini_settings(const std::string& text, const std::string& name, std::string* error) {
+  std::istringstream check(text);
+  const FileScan scan = scan_ini(check);
+  *error = scan.bad_line ? name + ":" + std::to_string(scan.bad_line) + ": " + scan.why : "";
+  if (!error->empty()) return {};
+  std::vector<IniSetting> settings;
+  std::istringstream in(text);
+  std::string raw, section, block;
+  bool in_block = false;  // the line before was a comment line
+  for (int n = 1; std::getline(in, raw); ++n) {
+    const std::string line = trim(raw);
+    if (const char* c = comment_text(line)) {
+      block = in_block ? block + (*c ? " " : "") + c : c;
+      in_block = true;
+      continue;
+    }
+    in_block = false;
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      section = trim(line.substr(1, line.size() - 2));
+      block.clear();
+      continue;
+    }
+    const size_t eq = line.find('=');
+    const std::string key = trim(line.substr(0, eq));
+    if (key == ConfigSet::kIncludeKey && section.empty()) continue;
+    const std::string value = trim(line.substr(eq + 1, line.find('#') == std::string::npos ? std::string::npos
+                                                                                            : line.find('#') - eq - 1));
+    settings.push_back({section.empty() ? key : section + "." + key, value, block, n});
+  }
+  return settings;
 }
 
 std::string ConfigSet::add_override(const std::string& assignment) {
@@ -336,6 +376,8 @@ std::string cell(const std::string& text) {
 
 std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ? "''" : s.default_value; }
 }  // namespace
+
+std::string markdown_cell(const std::string& text) { return cell(text); }
 
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
   os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";

@@ -48,6 +48,20 @@ private:
   std::unordered_map<std::string, size_t> index_;  // key -> its entry: thousands of endpoints, thousands of keys
 };
 
+// One `key = value` of an INI text with the reasons written above it: the
+// last block of '#' lines before it in its section (keys that follow one
+// another share the block above them). A machine profile's comments are the
+// sources of its values (platforms/host_machine.cc).
+struct IniSetting {
+  std::string key;      // "mem.read_latency"
+  std::string value;
+  std::string comment;  // the block's lines joined by spaces, without the '#'
+  int line = 0;
+};
+// The settings of INI `text` in file order (an `include` line is not
+// followed), or an empty list and "NAME:LINE: what is wrong" in *error.
+std::vector<IniSetting> read_ini_settings(const std::string& text, const std::string& name, std::string* error);
+
 // Applies every entry whose key is declared in specs[first, end). Returns "" or
 // "FILE:LINE: KEY = 'VALUE': what was wrong".
 std::string apply_config(const ConfigSet& config, const std::vector<ParamSpec>& specs,
@@ -81,5 +95,7 @@ void write_param_help(std::ostream& os, const std::vector<ParamSpec>& specs,
 void write_param_table(std::ostream& os, const std::vector<ParamSpec>& specs, const std::string& prefix = "");
 // The table line of one parameter, as write_param_table writes it.
 std::string param_table_row(const ParamSpec& spec, const std::string& prefix = "");
+// `text` as a markdown table cell (a '|' escaped).
+std::string markdown_cell(const std::string& text);
 
 } // namespace iommusim

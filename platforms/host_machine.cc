@@ -1,67 +1,142 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platforms/host_machine.h"
 
-#include <utility>
+#include <stdexcept>
+
+#include "pci_endpoint/traffic_generator.h"
+#include "platforms/config.h"
 
 namespace iommusim {
 
+// The profiles' text, built in from configs/machines/ (platforms/CMakeLists.txt).
+extern const char kBroadwellProfile[];
+extern const char kBroadwellVtdProfile[];
+
 namespace {
-constexpr const char* kProfile = "x86-vtd host, configs/machines/broadwell-e5-2630v4.ini: ";
 
-// Key under its section (mem, or an endpoint's) -> why the machine has that value.
-const std::vector<std::pair<std::string, std::string>>& memory_sources() {
-  static const std::vector<std::pair<std::string, std::string>> s = {
-      {"read_latency", "assumption: an LLC hit seen from the IIO (pcie-bench warms the host cache; DDIO)"},
-      {"write_latency", "LAT_DMA_WRRD - LAT_DMA_RD = 219 ns measured, less the write's serialization and the "
-                        "root complex's posted-TLP time"},
-      {"bandwidth", "four DDR4-2133 channels (Intel ark E5-2630 v4: 68.3 GB/s)"},
-      {"llc.entries", "25 MiB Smart Cache (Intel ark) in 64-byte lines"},
-      {"llc.ways", "Broadwell-EP L3 slices are 20-way set associative"},
-      {"llc.policy", "assumption: LRU (Intel does not publish the policy)"},
-      {"llc.miss_latency", "the LAT_DMA_RD step past the LLC (569 ns at 32 MiB, 590 ns at 64 MiB)"},
-      {"dram.channels", "four DDR4-2133 channels (Intel ark E5-2630 v4)"},
-      {"dram.ranks", "assumption: one dual-rank DIMM per channel (pcie-bench does not state the population)"},
-  };
-  return s;
+// One profile: where its values are read from and what its settings are.
+struct Profile {
+  std::string file;  // as the docs name it
+  std::vector<IniSetting> settings;
+};
+
+Profile read_profile(const char* text, const std::string& file) {
+  std::string err;
+  Profile p{file, read_ini_settings(text, file, &err)};
+  if (!err.empty()) throw std::logic_error("the built-in profile " + err);
+  return p;
 }
 
-const std::vector<std::pair<std::string, std::string>>& endpoint_sources() {
-  static const std::vector<std::pair<std::string, std::string>> s = {
-      {"link.latency_ns", "half of LAT_DMA_RD 557 ns less the engine, serialization and LLC read (assumption: "
-                          "even split between the directions)"},
-      {"link.rc_posted_ns", "64 B writes at 24.3 Gb/s at every window: 21.07 ns per posted TLP"},
-      {"engine.ns_per_dma", "the NFP-6000's DMA engine read from the 128 B and 256 B curves (assumption)"},
-      {"engine.gbps", "the NFP-6000's DMA engine read from the 128 B and 256 B curves (assumption)"},
-      {"engine.latency_ns", "Little's law on 64 B reads: 32 tags held 504 ns against 557 ns measured"},
-  };
-  return s;
+// broadwell-e5-2630v4.ini: the memory, and the link and DMA engine of its
+// endpoint tg0. The VT-d profile that includes it holds the core ([cpu]):
+// the simple platform's scenarios include the other, and it has no CPU.
+const Profile& machine() {
+  static const Profile p = read_profile(kBroadwellProfile, "configs/machines/broadwell-e5-2630v4.ini");
+  return p;
+}
+const Profile& vtd_machine() {
+  static const Profile p = read_profile(kBroadwellVtdProfile, "configs/machines/broadwell-e5-2630v4-vtd.ini");
+  return p;
 }
 
-void cite(ParamList& p, const std::string& section, const std::vector<std::pair<std::string, std::string>>& sources) {
-  for (ParamSpec& spec : p.specs())
-    for (const auto& [key, why] : sources)
-      if (spec.name == section + "." + key) spec.source = kProfile + why;
+constexpr const char* kProfileEndpoint = "tg0";
+
+// The keys of an endpoint's section the host sets: its root complex and link
+// latency, and the DMA engine the measured device had (tg endpoints). The
+// profile's other tg0 keys (generation, width, MPS, tags) are the device's
+// and equal the rows' defaults.
+const std::vector<std::string>& endpoint_keys() {
+  static const std::vector<std::string> k = {"link.latency_ns", "link.rc_posted_ns", "engine.ns_per_dma",
+                                             "engine.gbps", "engine.latency_ns"};
+  return k;
 }
+
+// A host key: where it is in its profile, and its key under the platform's section.
+struct HostKey {
+  const Profile* profile;
+  const IniSetting* setting;
+  std::string section;  // the platform's: "mem", "cpu" or an endpoint's name
+  std::string key;      // within it: "read_latency"
+};
+
+// Every setting of `profile` in its section `section`, as keys of `target`.
+void section_keys(const Profile& profile, const std::string& section, const std::string& target,
+                  std::vector<HostKey>* out) {
+  const std::string prefix = section + ".";
+  for (const IniSetting& s : profile.settings)
+    if (s.key.compare(0, prefix.size(), prefix) == 0)
+      out->push_back({&profile, &s, target, s.key.substr(prefix.size())});
+}
+
+const IniSetting& endpoint_setting(const std::string& key) {
+  const std::string want = std::string(kProfileEndpoint) + "." + key;
+  for (const IniSetting& s : machine().settings)
+    if (s.key == want) return s;
+  throw std::logic_error(machine().file + " sets no " + want);
+}
+
+std::vector<HostKey> host_keys(const std::vector<std::string>& endpoints) {
+  std::vector<HostKey> keys;
+  section_keys(machine(), "mem", "mem", &keys);
+  section_keys(vtd_machine(), "cpu", "cpu", &keys);
+  for (const std::string& e : endpoints)
+    for (const std::string& k : endpoint_keys()) keys.push_back({&machine(), &endpoint_setting(k), e, k});
+  return keys;
+}
+
+// Sets the declared `section`'s keys to the profile's values (through the
+// declarations, so the values parse as a config's would).
+void apply_keys(ParamList& declared, const std::vector<HostKey>& keys) {
+  for (ParamSpec& spec : declared.specs())
+    for (const HostKey& k : keys)
+      if (spec.name == k.section + "." + k.key) {
+        const std::string err = spec.apply(k.setting->value);
+        if (!err.empty()) throw std::logic_error(k.profile->file + ": " + k.setting->key + ": " + err);
+      }
+}
+
+// Sets `params` (declared under `section`) to the profile's [section].
+template <typename Params>
+void set_from_section(Params* params, const Profile& profile, const std::string& section) {
+  ParamList list;
+  ParamList scope = list.scope(section);
+  params->declare(scope);
+  std::vector<HostKey> keys;
+  section_keys(profile, section, section, &keys);
+  apply_keys(list, keys);
+}
+
 }  // namespace
 
-void set_broadwell_memory(MemoryParams* m) {
-  m->read_latency_ns = 40.0;
-  m->write_latency_ns = 186.0;
-  m->bandwidth_GBps = 68.3;
-  m->llc = CacheGeometry{409600, 20, ReplacementPolicy::LRU, 1};
-  m->llc_miss_latency_ns = 54.0;
-  m->dram.channels = 4;  // the rest of dram.* are the rows' DDR4-2133 defaults
-  m->dram.ranks = 2;
-}
+void set_broadwell_memory(MemoryParams* m) { set_from_section(m, machine(), "mem"); }
+
+void set_broadwell_cpu(fw::CpuParams* c) { set_from_section(c, vtd_machine(), "cpu"); }
 
 const HostEndpointDefaults& broadwell_endpoint_defaults() {
-  static const HostEndpointDefaults d{224.0, 21.07, 6.0, 59.3, 38.0};
+  static const HostEndpointDefaults d = [] {
+    TrafficGenParams tg;
+    ParamList list;
+    ParamList ep = list.scope(kProfileEndpoint);
+    tg.declare(ep);
+    apply_keys(list, host_keys({kProfileEndpoint}));
+    return HostEndpointDefaults{tg.link.latency_ns, tg.link.rc_posted_ns, tg.engine_ns_per_dma, tg.engine_gbps,
+                                tg.engine_latency_ns};
+  }();
   return d;
 }
 
+std::vector<std::string> broadwell_host_keys(const std::vector<std::string>& endpoints) {
+  std::vector<std::string> names;
+  for (const HostKey& k : host_keys(endpoints)) names.push_back(k.section + "." + k.key);
+  return names;
+}
+
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints) {
-  cite(p, "mem", memory_sources());
-  for (const std::string& e : endpoints) cite(p, e, endpoint_sources());
+  const std::vector<HostKey> keys = host_keys(endpoints);
+  for (ParamSpec& spec : p.specs())
+    for (const HostKey& k : keys)
+      if (spec.name == k.section + "." + k.key)
+        spec.source = "x86-vtd host, " + k.profile->file + ": " + k.setting->comment;
 }
 
 }  // namespace iommusim

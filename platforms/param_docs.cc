@@ -25,6 +25,7 @@
 #include "rtl/dma/rtl_dma_params.h"
 #include "platforms/config.h"
 #include "platforms/endpoint_kind.h"
+#include "platforms/host_machine.h"
 #include "platforms/pci_root_bus.h"
 #include "platforms/platform.h"
 #include "platforms/s390.h"
@@ -77,6 +78,44 @@ std::string platform_rows(const std::string& platform, const std::vector<std::st
     if (rows.size() == before) throw std::logic_error("platform " + platform + " declares no key " + key);
   }
   return markdown(rows);
+}
+
+const ParamSpec& spec_named(const std::vector<ParamSpec>& specs, const std::string& key, const std::string& where) {
+  for (const ParamSpec& s : specs)
+    if (s.name == key) return s;
+  throw std::logic_error(where + " declares no key " + key);
+}
+
+// What x86-vtd's host machine (platforms/host_machine.h) sets, beside the
+// rows' defaults that the other platforms keep: an x86-vtd config with one tg
+// endpoint, whose link and DMA engine the machine sets, against the rows of
+// MemoryParams, CpuParams and TrafficGenParams.
+std::string x86_vtd_host_rows() {
+  std::unique_ptr<Platform> p = create_platform("x86-vtd");
+  ConfigSet tg;
+  tg.add_override("ep0.kind=tg");
+  ParamList platform;
+  const std::string err = configure_platform(*p, tg, platform);
+  if (!err.empty()) throw std::logic_error("x86-vtd with ep0.kind = tg: " + err);
+  MemoryParams mem;
+  fw::CpuParams cpu;
+  TrafficGenParams ep;
+  ParamList rows;
+  ParamList mem_rows = rows.scope("mem"), cpu_rows = rows.scope("cpu"), ep_rows = rows.scope("ep0");
+  mem.declare(mem_rows);
+  cpu.declare(cpu_rows);
+  ep.declare(ep_rows);
+  std::ostringstream os;
+  os << "| key | x86-vtd | rows' default | unit | meaning | source of x86-vtd's value |\n"
+     << "| --- | --- | --- | --- | --- | --- |\n";
+  for (const std::string& key : broadwell_host_keys({"ep0"})) {
+    const ParamSpec& have = spec_named(platform.specs(), key, "x86-vtd");
+    const ParamSpec& row = spec_named(rows.specs(), key, "the rows");
+    os << "| `" << key << "` | " << markdown_cell(have.default_value) << " | " << markdown_cell(row.default_value)
+       << " | " << markdown_cell(have.unit) << " | " << markdown_cell(have.help) << " | " << markdown_cell(have.source)
+       << " |\n";
+  }
+  return os.str();
 }
 
 std::string read_file(const std::string& path, bool* ok) {
@@ -159,6 +198,8 @@ const std::vector<ParamTable>& param_tables() {
          return platform_rows("x86-vtd",
                               {"system.endpoints", "system.units", "vtd0.mmio_base", "ep0.kind", "ep0.unit"});
        }},
+      {"x86-vtd-host", &x86_vtd_host_rows},
+      {"CpuParams", &all_rows<fw::CpuParams>},
       {"KernelParams", IOMMUSIM_ROWS_OF(KernelParams, IOMMUSIM_KERNEL_PARAMS)},
       {"VtdDriverParams", &all_rows<fw::VtdDriverParams>},
       {"VirtParams", &all_rows<virt::VirtParams>},

@@ -54,6 +54,9 @@ void X86VtdPlatform::declare(ParamList& p) {
   ParamList mem = p.scope("mem");
   set_broadwell_memory(&mem_params_);
   mem_params_.declare(mem);
+  ParamList cpu = p.scope("cpu");
+  set_broadwell_cpu(&cpu_params_);
+  cpu_params_.declare(cpu);
   ParamList k = p.scope("kernel");
   kernel_.declare(k);
   ParamList v = p.scope("virt");
@@ -236,6 +239,8 @@ std::string X86VtdPlatform::build_memory_system(StatGroup& stats) {
   }
   if (!(err = map(device_space_, RouteEntry{"intc", kMsiBase, kMsiSize, msi, true})).empty()) return err;
   cpu_ = std::make_unique<fw::CpuPort>("cpu", &stats);
+  cpu_->set_store_buffer(cpu_params_);
+  cpu_->add_write_back(kernel_.ram_base, kernel_.ram_size);  // the kernel's RAM (MTRRs: write-back)
   membus_->add_initiator(cpu_->socket, cpu_space_);
   no_calls_ = std::make_unique<UnsupportedCallTarget>("unsupported_calls", &stats);  // x86: no hypercalls
   cpu_->calls.bind(no_calls_->socket);
@@ -310,6 +315,9 @@ std::string X86VtdPlatform::build_guest(StatGroup& stats, TraceWriter& trace) {
   s.mmio_base = mmio_base_[0];
   s.msi_base = kMsiBase;
   s.msi_size = kMsiSize;
+  s.cpu = cpu_params_;
+  s.host_ram_base = kernel_.ram_base;
+  s.host_ram_size = kernel_.ram_size;
   guest_ = std::make_unique<virt::VirtGuest>(virt_);
   return guest_->build(s, *membus_, cpu_space_, *ioas_, *drivers_[0], stats, trace);
 }

@@ -162,6 +162,7 @@ private:
   std::string unit_list_ = "vtd0";
   std::vector<std::string> endpoint_names_, unit_names_;
   MemoryParams mem_params_;
+  fw::CpuParams cpu_params_;
   KernelParams kernel_;
   std::vector<vtd::VtdParams> unit_params_;
   std::vector<uint64_t> mmio_base_;

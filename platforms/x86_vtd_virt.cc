@@ -72,8 +72,12 @@ std::string VirtGuest::build(const GuestSetup& s, Router& membus, unsigned host_
   up.xlate.caching_mode = true;  // CM = 1: the guest invalidates after every update, not-present ones included
   unit_ = std::make_unique<vtd::VtdUnit>("vvtd", up, stats_.get(), &trace);
   hv_cpu_ = std::make_unique<fw::CpuPort>("hv_cpu", &stats);
+  hv_cpu_->set_store_buffer(s.cpu);
+  hv_cpu_->add_write_back(s.host_ram_base, s.host_ram_size);
   membus.add_initiator(hv_cpu_->socket, host_space);
   cpu_ = std::make_unique<fw::CpuPort>("guest_cpu", stats_.get());
+  cpu_->set_store_buffer(s.cpu);  // a store to the vIOMMU's registers traps: it waits for the buffer
+  cpu_->add_write_back(p_.guest_ram_base, p_.guest_ram_size);
   membus.add_initiator(cpu_->socket, space_);
   membus.add_initiator(unit_->mem_out, space_);
   no_calls_ = std::make_unique<UnsupportedCallTarget>("guest_unsupported_calls", stats_.get());

@@ -54,6 +54,8 @@ struct GuestSetup {
   double msi_delivery_ns = 0;
   uint64_t mmio_base = 0;         // the vIOMMU's registers in guest physical space
   uint64_t msi_base = 0, msi_size = 0;
+  fw::CpuParams cpu;                 // the host's core (store buffer), for the guest's and the hypervisor's CPU
+  uint64_t host_ram_base = 0, host_ram_size = 0;  // the host kernel's RAM, write-back for the hypervisor
 };
 
 class VirtGuest {

@@ -84,6 +84,19 @@ TEST(ParamDocs, TablesHoldEveryRowOfTheirStruct) {
   EXPECT_NE(platform.find("| `vtd0.mmio_base` | 0xfed90000 | address |"), std::string::npos) << platform;
 }
 
+// x86-vtd's host machine: its value beside the row's, for every key it sets.
+TEST(ParamDocs, HostTableShowsWhatX86VtdUsesBesideTheRowsDefault) {
+  const std::string host = find_param_table("x86-vtd-host")->render();
+  EXPECT_EQ(host.rfind("| key | x86-vtd | rows' default | unit | meaning | source of x86-vtd's value |\n", 0), 0u) << host;
+  for (const char* row : {"| `mem.write_latency` | 186 | 20 | ns |", "| `mem.llc.entries` | 409600 | 0 | entries |",
+                          "| `cpu.store_buffer.entries` | 42 | 0 | entries |", "| `ep0.link.latency_ns` | 224 | 100 | ns |",
+                          "| `ep0.engine.gbps` | 59.3 | 0 | Gb/s |"})
+    EXPECT_NE(host.find(row), std::string::npos) << row << "\n" << host;
+  size_t rows = 0;
+  for (size_t at = host.find("\n| `"); at != std::string::npos; at = host.find("\n| `", at + 1)) ++rows;
+  EXPECT_EQ(rows, 14u);  // 7 of [mem], 2 of [cpu], 5 of the endpoint
+}
+
 TEST(ParamDocs, ACheckNamesTheFirstRowThatDiffers) {
   std::string f = write_temp("same.md", doc_with_vtd_table([](std::vector<std::string>*) {}));
   EXPECT_EQ(check_param_doc(f), "");
