@@ -44,7 +44,7 @@ TEST(HostMachine, DefaultsAreTheProfileFilesValues) {
   ASSERT_EQ(profile.load_file(kMachines + "broadwell-e5-2630v4-vtd.ini"), "");
   const ParamList with_profile = x86_vtd(profile);
   const std::vector<std::string> keys = broadwell_host_keys({"tg0"});
-  ASSERT_EQ(keys.size(), 7u + 2u + 5u);  // [mem], [cpu], tg0's link and engine
+  ASSERT_EQ(keys.size(), 14u + 2u + 5u);  // [mem] with its DRAM banks, [cpu], tg0's link and engine
   for (const std::string& key : keys) {
     const ParamSpec* d = find(plain, key);
     const ParamSpec* p = find(with_profile, key);
