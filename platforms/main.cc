@@ -343,8 +343,9 @@ void write_outputs(const CommandLine& cl, const Platform& platform, Run& run) {
     for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) stats_files.push_back(cl.outdir + "/" + f);
   if (!cl.stats_out.empty()) stats_files.push_back(cl.stats_out);
   const StatsHeader header = provenance_fields(run.provenance);
+  const std::vector<StatValue> stats = stats_files.empty() ? std::vector<StatValue>() : collect_stats(run.stats);
   for (const std::string& path : stats_files) {
-    note_output(run, path, write_stats_file(run.stats, path, header));
+    note_output(run, path, write_stats_file(run.stats, stats, path, header));
     if (!run.written.empty() && run.written.back() == path && path.size() > 5 &&
         path.compare(path.size() - 5, 5, ".json") == 0)
       run.written.push_back(stats_meta_path(path));  // written beside it
