@@ -258,7 +258,7 @@ std::string open_vcd(const CommandLine& cl, Platform& platform, Run& run) {
 
 // Builds the system, and writes the effective config beside the outputs. An
 // error names the keys it is about, with where the config set them.
-std::string elaborate(const CommandLine& cl, const SystemParams& sys, const ParamList& params, const ConfigSet& config,
+std::string elaborate(const CommandLine& cl, const SystemParams& sys, ParamList& params, const ConfigSet& config,
                       Platform& platform, Run& run) {
   // The effective configuration as given, before elaboration derives anything
   // from it (an endpoint's seed mixed with system.seed), as --print-config
@@ -268,6 +268,13 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
     write_config_ini(text, params.specs());
     return text.str();
   }();
+  // Nothing reads the declarations once the config is written but an error,
+  // for their names: with thousands of endpoints they were the largest part of
+  // the peak memory while the system is built (issue 12).
+  std::vector<std::string> declared;
+  declared.reserve(params.specs().size());
+  for (ParamSpec& s : params.specs()) declared.push_back(std::move(s.name));
+  std::vector<ParamSpec>().swap(params.specs());
   run.provenance.seed = sys.seed;
   run.provenance.config_hash = config_hash(config_text);
   run.trace = std::make_unique<TraceWriter>(cl.trace_out.empty() ? 0 : cl.trace_limit);
@@ -290,7 +297,11 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, const Para
     err = e.what();
   }
   sc_core::sc_report_handler::set_actions(sc_core::SC_ID_INSTANCE_EXISTS_, name_clash);
-  if (!err.empty()) return locate_keys(err, config, params.specs());
+  if (!err.empty()) {
+    std::vector<ParamSpec> named(declared.size());  // what locate_keys reads: the names
+    for (size_t i = 0; i < declared.size(); ++i) named[i].name = std::move(declared[i]);
+    return locate_keys(err, config, named);
+  }
   if (cl.outdir.empty()) return "";
   std::error_code ec;
   std::filesystem::create_directories(cl.outdir, ec);
@@ -343,8 +354,9 @@ void write_outputs(const CommandLine& cl, const Platform& platform, Run& run) {
     for (const char* f : {"stats.json", "stats.csv", "stats.txt"}) stats_files.push_back(cl.outdir + "/" + f);
   if (!cl.stats_out.empty()) stats_files.push_back(cl.stats_out);
   const StatsHeader header = provenance_fields(run.provenance);
+  const std::vector<StatValue> stats = stats_files.empty() ? std::vector<StatValue>() : collect_stats(run.stats);
   for (const std::string& path : stats_files) {
-    note_output(run, path, write_stats_file(run.stats, path, header));
+    note_output(run, path, write_stats_file(run.stats, stats, path, header));
     if (!run.written.empty() && run.written.back() == path && path.size() > 5 &&
         path.compare(path.size() - 5, 5, ".json") == 0)
       run.written.push_back(stats_meta_path(path));  // written beside it
@@ -392,9 +404,6 @@ int sc_main(int argc, char* argv[]) {
   if (std::string err = check_outputs(cl); !err.empty()) return config_error(err);
   Run run;
   if (std::string err = elaborate(cl, sys, params, config, *platform, run); !err.empty()) return config_error(err);
-  // The declarations are not read once the system is built; with thousands of
-  // endpoints they were a quarter of the peak memory (issue 12).
-  std::vector<ParamSpec>().swap(params.specs());
   install_stop_signal_handlers();
   // A stop signal ends simulate() at a slice boundary, so the VCD is closed
   // (its last time stamp written) on every way out of the run.

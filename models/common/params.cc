@@ -128,8 +128,8 @@ void ParamList::add_custom(const std::string& name, const std::string& default_t
                  std::move(apply), std::move(current), source});
 }
 
-void ParamList::add_bool(const std::string& name, bool* field, const std::string& help,
-                         const std::string& source) {
+void ParamList::add_bool(std::string_view name, bool* field, std::string_view help,
+                         std::string_view source) {
   if (accepted_plainly(true)) return;  // "true" or "false", both accepted
   auto apply = [field](const std::string& t) -> std::string {
     bool v;
@@ -138,15 +138,15 @@ void ParamList::add_bool(const std::string& name, bool* field, const std::string
     return "";
   };
   auto current = [field]() -> std::string { return *field ? "true" : "false"; };
-  push(ParamSpec{full(name), ParamKind::Bool, current(), "", help,
-                 "true/false (also 1/0, yes/no, on/off)", apply, current, source});
+  push(ParamSpec{full(name), ParamKind::Bool, current(), "", std::string(help),
+                 "true/false (also 1/0, yes/no, on/off)", apply, current, std::string(source)});
 }
 
 namespace {
 // One integer parameter bound to a field of unsigned type T, range-checked.
 template <typename T>
-ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64_t max,
-                    const std::string& unit, const std::string& help, const std::string& source) {
+ParamSpec uint_spec(std::string full_name, T* field, uint64_t min, uint64_t max,
+                    std::string_view unit, std::string_view help, std::string_view source) {
   max = std::min<uint64_t>(max, std::numeric_limits<T>::max());
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
@@ -157,24 +157,25 @@ ParamSpec uint_spec(const std::string& full_name, T* field, uint64_t min, uint64
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  return ParamSpec{full_name, ParamKind::UInt, current(), unit, help, accepted, apply, current, source};
+  return ParamSpec{std::move(full_name), ParamKind::UInt, current(), std::string(unit), std::string(help), accepted,
+                   apply, current, std::string(source)};
 }
 }  // namespace
 
-void ParamList::add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
-                         const std::string& unit, const std::string& help, const std::string& source) {
+void ParamList::add_uint(std::string_view name, uint64_t* field, uint64_t min, uint64_t max,
+                         std::string_view unit, std::string_view help, std::string_view source) {
   if (accepted_plainly(*field >= min && *field <= max)) return;
   push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
-void ParamList::add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
-                         const std::string& unit, const std::string& help, const std::string& source) {
+void ParamList::add_uint(std::string_view name, uint32_t* field, uint64_t min, uint64_t max,
+                         std::string_view unit, std::string_view help, std::string_view source) {
   if (accepted_plainly(*field >= min && *field <= max)) return;
   push(uint_spec(full(name), field, min, max, unit, help, source));
 }
 
-void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
-                        const std::string& unit, const std::string& help, const std::string& source) {
+void ParamList::add_int(std::string_view name, int64_t* field, int64_t min, int64_t max,
+                        std::string_view unit, std::string_view help, std::string_view source) {
   if (accepted_plainly(*field >= min && *field <= max)) return;
   std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
   auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
@@ -185,11 +186,12 @@ void ParamList::add_int(const std::string& name, int64_t* field, int64_t min, in
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::Int, current(), unit, help, accepted, apply, current, source});
+  push(ParamSpec{full(name), ParamKind::Int, current(), std::string(unit), std::string(help), accepted, apply, current,
+                 std::string(source)});
 }
 
-void ParamList::add_double(const std::string& name, double* field, double min, double max,
-                           const std::string& unit, const std::string& help, const std::string& source) {
+void ParamList::add_double(std::string_view name, double* field, double min, double max,
+                           std::string_view unit, std::string_view help, std::string_view source) {
   // format_number() writes the shortest form that reads back exactly.
   if (accepted_plainly(std::isfinite(*field) && *field >= min && *field <= max)) return;
   std::string accepted = "a number in " + format_number(min) + ".." + format_number(max);
@@ -201,19 +203,21 @@ void ParamList::add_double(const std::string& name, double* field, double min, d
     return "";
   };
   auto current = [field]() -> std::string { return format_number(*field); };
-  push(ParamSpec{full(name), ParamKind::Double, current(), unit, help, accepted, apply, current, source});
+  push(ParamSpec{full(name), ParamKind::Double, current(), std::string(unit), std::string(help), accepted, apply,
+                 current, std::string(source)});
 }
 
-void ParamList::add_string(const std::string& name, std::string* field, const std::string& help,
-                           const std::string& source) {
+void ParamList::add_string(std::string_view name, std::string* field, std::string_view help,
+                           std::string_view source) {
   if (accepted_plainly(true)) return;  // any text
   auto apply = [field](const std::string& t) -> std::string { *field = t; return ""; };
   auto current = [field]() -> std::string { return *field; };
-  push(ParamSpec{full(name), ParamKind::String, current(), "", help, "any text", apply, current, source});
+  push(ParamSpec{full(name), ParamKind::String, current(), "", std::string(help), "any text", apply, current,
+                 std::string(source)});
 }
 
-void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t max,
-                            const std::string& help, const std::string& source) {
+void ParamList::add_address(std::string_view name, uint64_t* field, uint64_t max,
+                            std::string_view help, std::string_view source) {
   if (accepted_plainly(*field <= max)) return;
   std::string accepted = "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)";
   auto apply = [field, max, accepted](const std::string& t) -> std::string {
@@ -224,8 +228,8 @@ void ParamList::add_address(const std::string& name, uint64_t* field, uint64_t m
     return "";
   };
   auto current = [field]() -> std::string { return format_hex(*field); };
-  push(ParamSpec{full(name), ParamKind::Address, current(), "address", help, accepted, apply,
-                 current, source});
+  push(ParamSpec{full(name), ParamKind::Address, current(), "address", std::string(help), accepted, apply,
+                 current, std::string(source)});
 }
 
 void ParamList::add_choice(const std::string& name, std::string* field,
@@ -243,27 +247,27 @@ void ParamList::add_choice(const std::string& name, std::string* field,
   push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, accepted, apply, current, source});
 }
 
-void declare_param(ParamList& p, const std::string& key, uint64_t* field, const accepts::AddressUpTo& range,
-                   const std::string& unit, const std::string& help, const std::string& source) {
+void declare_param(ParamList& p, std::string_view key, uint64_t* field, const accepts::AddressUpTo& range,
+                   std::string_view unit, std::string_view help, std::string_view source) {
   p.add_address(key, field, range.max, help, source);
   p.specs().back().unit = unit;
 }
 
-void declare_param(ParamList& p, const std::string& key, bool* field, const accepts::Boolean&,
-                   const std::string& unit, const std::string& help, const std::string& source) {
+void declare_param(ParamList& p, std::string_view key, bool* field, const accepts::Boolean&,
+                   std::string_view unit, std::string_view help, std::string_view source) {
   p.add_bool(key, field, help, source);
   p.specs().back().unit = unit;
 }
 
-void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::AnyText&,
-                   const std::string& unit, const std::string& help, const std::string& source) {
+void declare_param(ParamList& p, std::string_view key, std::string* field, const accepts::AnyText&,
+                   std::string_view unit, std::string_view help, std::string_view source) {
   p.add_string(key, field, help, source);
   p.specs().back().unit = unit;
 }
 
-void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::Words& words,
-                   const std::string& unit, const std::string& help, const std::string& source) {
-  p.add_choice(key, field, words.words, help, source);
+void declare_param(ParamList& p, std::string_view key, std::string* field, const accepts::Words& words,
+                   std::string_view unit, std::string_view help, std::string_view source) {
+  p.add_choice(std::string(key), field, words.words, std::string(help), std::string(source));
   p.specs().back().unit = unit;
 }
 

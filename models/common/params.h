@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -53,21 +54,24 @@ public:
 
   // One parameter each. `source` says where the default comes from (see
   // ParamSpec); params structs call these through declare_param() below.
-  void add_bool(const std::string& name, bool* field, const std::string& help,
-                const std::string& source = "");
-  void add_uint(const std::string& name, uint64_t* field, uint64_t min, uint64_t max,
-                const std::string& unit, const std::string& help, const std::string& source = "");
-  void add_uint(const std::string& name, uint32_t* field, uint64_t min, uint64_t max,
-                const std::string& unit, const std::string& help, const std::string& source = "");
-  void add_int(const std::string& name, int64_t* field, int64_t min, int64_t max,
-               const std::string& unit, const std::string& help, const std::string& source = "");
-  void add_double(const std::string& name, double* field, double min, double max,
-                  const std::string& unit, const std::string& help, const std::string& source = "");
-  void add_string(const std::string& name, std::string* field, const std::string& help,
-                  const std::string& source = "");
+  // The texts are views: a checker (below) that accepts a value plainly
+  // copies none of them (rows pass literals; copying the help texts was most
+  // of a check).
+  void add_bool(std::string_view name, bool* field, std::string_view help,
+                std::string_view source = "");
+  void add_uint(std::string_view name, uint64_t* field, uint64_t min, uint64_t max,
+                std::string_view unit, std::string_view help, std::string_view source = "");
+  void add_uint(std::string_view name, uint32_t* field, uint64_t min, uint64_t max,
+                std::string_view unit, std::string_view help, std::string_view source = "");
+  void add_int(std::string_view name, int64_t* field, int64_t min, int64_t max,
+               std::string_view unit, std::string_view help, std::string_view source = "");
+  void add_double(std::string_view name, double* field, double min, double max,
+                  std::string_view unit, std::string_view help, std::string_view source = "");
+  void add_string(std::string_view name, std::string* field, std::string_view help,
+                  std::string_view source = "");
   // An address or mask: printed and accepted as hex, range-checked.
-  void add_address(const std::string& name, uint64_t* field, uint64_t max,
-                   const std::string& help, const std::string& source = "");
+  void add_address(std::string_view name, uint64_t* field, uint64_t max,
+                   std::string_view help, std::string_view source = "");
   void add_choice(const std::string& name, std::string* field,
                   const std::vector<std::string>& choices, const std::string& help,
                   const std::string& source = "");
@@ -105,8 +109,11 @@ private:
   };
   ParamList(std::string prefix, std::shared_ptr<std::vector<ParamSpec>> specs, std::shared_ptr<CheckState> check)
       : prefix_(std::move(prefix)), specs_(std::move(specs)), check_(std::move(check)) {}
-  std::string full(const std::string& name) const {
-    return prefix_.empty() ? name : prefix_ + "." + name;
+  std::string full(std::string_view name) const {
+    std::string f = prefix_;
+    if (!f.empty()) f += '.';
+    f += name;
+    return f;
   }
   void push(ParamSpec spec);
   // In a checker, true when the value is accepted without building the declaration.
@@ -242,8 +249,8 @@ Custom<T> custom(std::string accepted, std::function<std::string(const std::stri
 
 // One parameter: `field` under `key` in `p`, as `accepts` says.
 template <typename T, typename Lo, typename Hi>
-void declare_param(ParamList& p, const std::string& key, T* field, const accepts::Range<Lo, Hi>& range,
-                   const std::string& unit, const std::string& help, const std::string& source) {
+void declare_param(ParamList& p, std::string_view key, T* field, const accepts::Range<Lo, Hi>& range,
+                   std::string_view unit, std::string_view help, std::string_view source) {
   static_assert(std::is_arithmetic<Lo>::value && std::is_arithmetic<Hi>::value, "in_range takes numbers");
   if constexpr (std::is_same<T, double>::value) {
     p.add_double(key, field, static_cast<double>(range.min), static_cast<double>(range.max), unit, help, source);
@@ -260,28 +267,29 @@ void declare_param(ParamList& p, const std::string& key, T* field, const accepts
     }
   }
 }
-void declare_param(ParamList& p, const std::string& key, uint64_t* field, const accepts::AddressUpTo& range,
-                   const std::string& unit, const std::string& help, const std::string& source);
-void declare_param(ParamList& p, const std::string& key, bool* field, const accepts::Boolean&,
-                   const std::string& unit, const std::string& help, const std::string& source);
-void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::AnyText&,
-                   const std::string& unit, const std::string& help, const std::string& source);
-void declare_param(ParamList& p, const std::string& key, std::string* field, const accepts::Words& words,
-                   const std::string& unit, const std::string& help, const std::string& source);
+void declare_param(ParamList& p, std::string_view key, uint64_t* field, const accepts::AddressUpTo& range,
+                   std::string_view unit, std::string_view help, std::string_view source);
+void declare_param(ParamList& p, std::string_view key, bool* field, const accepts::Boolean&,
+                   std::string_view unit, std::string_view help, std::string_view source);
+void declare_param(ParamList& p, std::string_view key, std::string* field, const accepts::AnyText&,
+                   std::string_view unit, std::string_view help, std::string_view source);
+void declare_param(ParamList& p, std::string_view key, std::string* field, const accepts::Words& words,
+                   std::string_view unit, std::string_view help, std::string_view source);
 template <typename E>
-void declare_param(ParamList& p, const std::string& key, E* field, const accepts::Names<E>& names,
-                   const std::string& unit, const std::string& help, const std::string& source) {
-  p.add_enum(key, field, names.names, help, source);
+void declare_param(ParamList& p, std::string_view key, E* field, const accepts::Names<E>& names,
+                   std::string_view unit, std::string_view help, std::string_view source) {
+  p.add_enum(std::string(key), field, names.names, std::string(help), std::string(source));
   p.specs().back().unit = unit;
 }
 template <typename T>
-void declare_param(ParamList& p, const std::string& key, T* field, const accepts::Custom<T>& c,
-                   const std::string& unit, const std::string& help, const std::string& source) {
+void declare_param(ParamList& p, std::string_view key, T* field, const accepts::Custom<T>& c,
+                   std::string_view unit, std::string_view help, std::string_view source) {
   auto parse = c.parse;
   auto format = c.format;
   auto apply = [field, parse](const std::string& text) { return parse(text, field); };
   auto current = [field, format] { return format(*field); };
-  p.add_custom(key, format(*field), c.accepted, unit, help, apply, current, source);
+  p.add_custom(std::string(key), format(*field), c.accepted, std::string(unit), std::string(help), apply, current,
+               std::string(source));
 }
 
 // The check of a params struct filled in C++, whose values never went through

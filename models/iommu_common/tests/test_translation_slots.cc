@@ -63,6 +63,7 @@ TEST(TranslationSlots, MatchesBruteForceMinimumSearch) {
       const sc_time want = std::max(at, *best);
       *best = want + occ;
       ASSERT_EQ(s.reserve(at, occ), want) << "slots " << n << " request " << i;
+      ASSERT_EQ(s.earliest_free(), *std::min_element(ref.begin(), ref.end())) << "slots " << n << " request " << i;
     }
   }
 }
