@@ -350,7 +350,10 @@ private:
   // The way holding k in `set` (h = hash_(k)), or -1.
   [[gnu::always_inline]] inline int find_way(unsigned set, uint64_t h, const Key& k) const {
     const size_t base = slot(set, 0);
-    if (wide_) return find_way_by_hash(base, h, k);
+    if (wide_) {
+      const uint32_t s = slot_by_hash(h, k);
+      return s == kNoSlot ? -1 : static_cast<int>(s - base);
+    }
     for (unsigned w = 0; w < ways_; ++w)
       if (valid_[base + w] && eq_(keys_[base + w], k)) return static_cast<int>(w);
     return -1;
@@ -362,15 +365,10 @@ private:
   [[gnu::always_inline]] inline uint32_t slot_by_hash(uint64_t h, const Key& k) const {
     return by_hash_.find_in(h, [&](uint32_t i) { return eq_(keys_[i], k); });
   }
-  // The wide searches out of line, so that the narrow caches' inlined scans
-  // stay as small as they were (the PHB's hit path probes two narrow caches).
-  [[gnu::noinline]] int find_way_by_hash(size_t base, uint64_t h, const Key& k) const {
-    const uint32_t s = slot_by_hash(h, k);
-    return s == kNoSlot ? -1 : static_cast<int>(s - base);
-  }
 
-  // The wide case dispatched first: a narrow cache's probe compiles to the
-  // scan alone, as before.
+  // The wide case dispatched first and out of line: a narrow cache's probe
+  // compiles to the scan alone, as before (the PHB's hit path probes two
+  // narrow caches, inline).
   [[gnu::always_inline]] inline Probe probe_in(unsigned set, uint64_t h, const Key& k) {
     if (wide_) return probe_by_hash(set, h, k);
     const size_t base = slot(set, 0);
