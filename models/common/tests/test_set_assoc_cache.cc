@@ -472,14 +472,15 @@ namespace {
 // independently of the cache: each set a vector of ways, always scanned; LRU
 // as a recency list of ways; tree pLRU with the tree stored by leaves (way w
 // is leaf ways-1+w, a node's parent (n-1)/2, a 0 bit sends the victim search
-// to the left child); round-robin and random as the header says.
+// to the left child); round-robin as the set's count of replacements mod
+// ways; random as the header says.
 class ReferenceCache {
 public:
   using HashFn = uint64_t (*)(uint64_t);
   ReferenceCache(const CacheGeometry& g, HashFn hash)
       : policy_(g.policy), ways_(g.ways == 0 ? g.entries : g.ways), sets_(g.entries / ways_), hash_(hash),
         rng_(g.seed), way_(static_cast<size_t>(sets_) * ways_), recency_(sets_), tree_(sets_),
-        next_victim_(sets_, 0) {
+        replacements_(sets_, 0) {
     for (auto& bits : tree_) bits.assign(ways_, 0);
   }
 
@@ -555,11 +556,7 @@ private:
         while (n < ways_ - 1) n = 2 * n + 1 + tree_[set][n];
         return n - (ways_ - 1);
       }
-      case ReplacementPolicy::RoundRobin: {
-        const unsigned w = next_victim_[set];
-        next_victim_[set] = (w + 1) % ways_;
-        return w;
-      }
+      case ReplacementPolicy::RoundRobin: return static_cast<unsigned>(replacements_[set]++ % ways_);
       case ReplacementPolicy::Random: return static_cast<unsigned>(rng_.next() % ways_);
     }
     return 0;
@@ -572,7 +569,7 @@ private:
   std::vector<Way> way_;
   std::vector<std::vector<unsigned>> recency_;
   std::vector<std::vector<uint8_t>> tree_;
-  std::vector<unsigned> next_victim_;
+  std::vector<uint64_t> replacements_;  // round-robin: the victim is the count of replacements mod ways
 };
 
 uint64_t identity_hash(uint64_t k) { return k; }
