@@ -88,18 +88,15 @@ sc_time Memory::dram_wait(uint64_t addr, const sc_time& issue) {
   return time_ns_.time(dram_.activate(addr, t_ns) - t_ns);
 }
 
-sc_time Memory::llc_read(uint64_t addr, unsigned len) {
-  if (!llc_.enabled() || len == 0) return sc_core::SC_ZERO_TIME;
+bool Memory::llc_access(uint64_t addr, uint64_t len, bool read) {
+  if (!llc_.enabled() || len == 0) return false;
   bool missed = false;
   for (uint64_t line = addr >> kLineShift; line <= (addr + len - 1) >> kLineShift; ++line) {
-    if (llc_.lookup(line)) continue;
-    missed = true;
-    llc_.insert(line, 1);  // the line fetched from DRAM is now in the LLC
+    if (read && llc_.lookup(line)) continue;
+    missed = missed || read;
+    llc_.insert(line, 1);  // fetched from DRAM (a read), or written
   }
-  if (!missed) return sc_core::SC_ZERO_TIME;
-  ++llc_read_misses_;
-  // The missing lines are fetched together: one DRAM access's latency.
-  return llc_miss_latency_;
+  return missed;
 }
 
 void Memory::llc_warm(uint64_t base, uint64_t bytes) {
@@ -109,12 +106,7 @@ void Memory::llc_warm(uint64_t base, uint64_t bytes) {
   const uint64_t end = base + std::min<uint64_t>(bytes, ~0ull - base);
   const uint64_t reach = static_cast<uint64_t>(llc_.entries()) << kLineShift;
   const uint64_t first = end - base > reach ? end - reach : base;
-  llc_allocate(first, end - first);
-}
-
-void Memory::llc_allocate(uint64_t addr, uint64_t len) {
-  if (!llc_.enabled() || len == 0) return;
-  for (uint64_t line = addr >> kLineShift; line <= (addr + len - 1) >> kLineShift; ++line) llc_.insert(line, 1);
+  llc_access(first, end - first, false);
 }
 
 tlm::tlm_response_status Memory::access(tlm::tlm_generic_payload& trans) {
@@ -166,13 +158,16 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
     delay = time_ns_.time(end_ns - now_ns);
   }
   if (is_read) {
-    const uint64_t misses_before = llc_read_misses_;
-    delay += read_latency_ + llc_read(trans.get_address(), len);
-    // The DRAM access starts after the LLC lookup (read_latency) found the line missing.
-    if (llc_read_misses_ != misses_before) delay += dram_wait(trans.get_address(), delay - llc_miss_latency_);
+    delay += read_latency_;
+    if (llc_access(trans.get_address(), len, true)) {
+      ++llc_read_misses_;
+      // The missing lines are fetched together, in one DRAM access; it starts
+      // after the LLC lookup (read_latency) found them missing.
+      delay += dram_wait(trans.get_address(), delay) + llc_miss_latency_;
+    }
   } else {
     delay += write_latency_;
-    llc_allocate(trans.get_address(), len);
+    llc_access(trans.get_address(), len, false);
   }
   trans.set_dmi_allowed(params_.dmi);
 }

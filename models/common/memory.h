@@ -92,10 +92,11 @@ private:
   unsigned transport_dbg(tlm::tlm_generic_payload& trans);
   // Checks and performs the data movement; returns the response status.
   tlm::tlm_response_status access(tlm::tlm_generic_payload& trans);
-  // The LLC's part of an access: the extra read latency (a line missing), or
-  // the write's allocation; nothing without an LLC.
-  sc_core::sc_time llc_read(uint64_t addr, unsigned len);
-  void llc_allocate(uint64_t addr, uint64_t len);
+  // The LLC's part of an access to [addr, addr + len): a read looks up each
+  // line (the LLC's lookup stats) and fetches the missing ones; a write
+  // allocates each. Returns whether a read found a line missing; nothing
+  // without an LLC.
+  bool llc_access(uint64_t addr, uint64_t len, bool read);
   void llc_warm(uint64_t base, uint64_t bytes);
   // The wait of an LLC read miss at `addr` issued `issue` after the kernel's time for its bank and rank.
   sc_core::sc_time dram_wait(uint64_t addr, const sc_core::sc_time& issue);

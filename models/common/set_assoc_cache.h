@@ -8,8 +8,13 @@
 // inserts are dropped).
 //
 // Hot path: storage is flat std::vectors sized at construction; lookup, insert
-// and invalidate never allocate. A lookup scans the ways of one set, so it costs
-// O(ways).
+// and invalidate never allocate. A lookup in a set of up to kScanWays ways
+// scans them; in a wider set (a fully associative IOTLB of 64 entries, a
+// 20-way host LLC) it follows a chain of the cache's entries linked by their
+// key's hash (SlotIndex), so its cost does not grow with the ways. Which
+// entry a lookup finds is the same either way (a key is in at most one way),
+// so replacement, victims and counters do not depend on it. Choosing a
+// victim and filling a free way still scan the set, on a miss only.
 //
 // Replacement. Whatever the policy, an insert of a new key first fills the
 // lowest-numbered invalid way of its set; the policy picks a victim only when
@@ -117,10 +122,14 @@ template <typename Key, typename Value, typename Hash = std::hash<Key>, typename
           typename Index = NoCacheIndex>
 class SetAssocCache {
   static constexpr bool kIndexed = !std::is_same<Index, NoCacheIndex>::value;
+  static constexpr uint32_t kNoSlot = SlotIndex::kNone;
   static_assert(!std::is_same<Value, bool>::value && !std::is_same<Key, bool>::value,
                 "std::vector<bool> storage cannot hand out pointers; wrap the bool in a struct");
 
 public:
+  // Sets of more ways than this are searched through the hash chains.
+  static constexpr unsigned kScanWays = 8;
+
   // "" if the geometry is usable, else a message naming the problem.
   static std::string validate(const CacheGeometry& g) {
     if (g.entries == 0) return "";
@@ -150,6 +159,8 @@ public:
       case ReplacementPolicy::Random: break;
     }
     if constexpr (kIndexed) index_.reset(entries_);
+    wide_ = ways_ > kScanWays;
+    if (wide_) by_hash_.reset(entries_);
   }
 
   bool enabled() const { return entries_ != 0; }
@@ -159,11 +170,9 @@ public:
   ReplacementPolicy policy() const { return geom_.policy; }
   const CacheGeometry& geometry() const { return geom_; }
 
-  unsigned set_of(const Key& k) const {
-    const uint64_t h = static_cast<uint64_t>(hash_(k));
-    if (set_mask_ != kNoMask) return static_cast<unsigned>(h & set_mask_);  // power-of-two sets: no division
-    return sets_ == 0 ? 0 : static_cast<unsigned>(h % sets_);
-  }
+  unsigned set_of(const Key& k) const { return set_of_hash(static_cast<uint64_t>(hash_(k))); }
+  // Whether lookups follow the hash chains instead of scanning the set.
+  bool searched_by_hash() const { return wide_; }
 
   // Counts a lookup and a hit or miss; a hit refreshes the replacement state.
   [[gnu::always_inline]] inline Value* lookup(const Key& k) {
@@ -172,8 +181,9 @@ public:
       ++ctr_.misses;
       return nullptr;
     }
-    const unsigned set = set_of(k);
-    const int w = find_way(set, k);
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    const unsigned set = set_of_hash(h);
+    const int w = find_way(set, h, k);
     if (w < 0) {
       ++ctr_.misses;
       return nullptr;
@@ -193,19 +203,15 @@ public:
   };
   [[gnu::always_inline]] inline Probe probe(const Key& k) {
     if (!enabled()) return Probe{nullptr, 0, 0};
-    const unsigned set = set_of(k);
-    const int w = find_way(set, k);
-    if (w < 0) return Probe{nullptr, set, 0};
-    return Probe{&values_[slot(set, static_cast<unsigned>(w))], set, static_cast<unsigned>(w)};
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    return probe_in(set_of_hash(h), h, k);
   }
   // probe() for a cache whose set count is a power of two (so it is enabled):
   // the caller checked indexed_by_mask().
   bool indexed_by_mask() const { return set_mask_ != kNoMask; }
   [[gnu::always_inline]] inline Probe probe_masked(const Key& k) {
-    const unsigned set = static_cast<unsigned>(static_cast<uint64_t>(hash_(k)) & set_mask_);
-    const int w = find_way(set, k);
-    if (w < 0) return Probe{nullptr, set, 0};
-    return Probe{&values_[slot(set, static_cast<unsigned>(w))], set, static_cast<unsigned>(w)};
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    return probe_in(static_cast<unsigned>(h & set_mask_), h, k);
   }
   [[gnu::always_inline]] inline void commit_hit(const Probe& p) {
     ++ctr_.lookups;
@@ -216,8 +222,9 @@ public:
   // No counters, no replacement update.
   const Value* peek(const Key& k) const {
     if (!enabled()) return nullptr;
-    const unsigned set = set_of(k);
-    const int w = find_way(set, k);
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    const unsigned set = set_of_hash(h);
+    const int w = find_way(set, h, k);
     return w < 0 ? nullptr : &values_[slot(set, static_cast<unsigned>(w))];
   }
 
@@ -227,8 +234,9 @@ public:
   bool insert(const Key& k, const Value& v, Key* evicted_key = nullptr, Value* evicted_value = nullptr) {
     if (!enabled()) return false;
     ++ctr_.insertions;
-    const unsigned set = set_of(k);
-    int w = find_way(set, k);
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    const unsigned set = set_of_hash(h);
+    int w = find_way(set, h, k);
     bool evicted = false;
     if (w < 0) {
       w = invalid_way(set);
@@ -244,6 +252,7 @@ public:
         ++occupancy_;
       }
       keys_[slot(set, static_cast<unsigned>(w))] = k;
+      if (wide_) by_hash_.relink(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))), h);
     }
     const size_t s = slot(set, static_cast<unsigned>(w));
     values_[s] = v;
@@ -259,8 +268,7 @@ public:
     size_t n = 0;
     for (size_t i = 0; i < entries_; ++i) {
       if (valid_[i] && pred(static_cast<const Key&>(keys_[i]), static_cast<const Value&>(values_[i]))) {
-        valid_[i] = 0;
-        if constexpr (kIndexed) index_.unlink(static_cast<uint32_t>(i));
+        drop(static_cast<uint32_t>(i));
         ++n;
       }
     }
@@ -278,8 +286,7 @@ public:
     size_t n = 0;
     index_.for_each_in(index_key, [&](uint32_t i) {
       if (valid_[i] && pred(static_cast<const Key&>(keys_[i]), static_cast<const Value&>(values_[i]))) {
-        valid_[i] = 0;
-        index_.unlink(i);
+        drop(i);
         ++n;
       }
     });
@@ -290,11 +297,11 @@ public:
 
   bool invalidate(const Key& k) {
     if (!enabled()) return false;
-    const unsigned set = set_of(k);
-    const int w = find_way(set, k);
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    const unsigned set = set_of_hash(h);
+    const int w = find_way(set, h, k);
     if (w < 0) return false;
-    valid_[slot(set, static_cast<unsigned>(w))] = 0;
-    if constexpr (kIndexed) index_.unlink(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))));
+    drop(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))));
     --occupancy_;
     ++ctr_.invalidations;
     return true;
@@ -304,6 +311,7 @@ public:
     const size_t n = occupancy_;
     std::fill(valid_.begin(), valid_.end(), 0);
     if constexpr (kIndexed) index_.clear();
+    if (wide_) by_hash_.clear();
     occupancy_ = 0;
     ctr_.invalidations += n;
     return n;
@@ -334,11 +342,52 @@ public:
 private:
   size_t slot(unsigned set, unsigned way) const { return static_cast<size_t>(set) * ways_ + way; }
 
-  [[gnu::always_inline]] inline int find_way(unsigned set, const Key& k) const {
+  unsigned set_of_hash(uint64_t h) const {
+    if (set_mask_ != kNoMask) return static_cast<unsigned>(h & set_mask_);  // power-of-two sets: no division
+    return sets_ == 0 ? 0 : static_cast<unsigned>(h % sets_);
+  }
+
+  // The way holding k in `set` (h = hash_(k)), or -1.
+  [[gnu::always_inline]] inline int find_way(unsigned set, uint64_t h, const Key& k) const {
     const size_t base = slot(set, 0);
+    if (wide_) {
+      const uint32_t s = slot_by_hash(h, k);
+      return s == kNoSlot ? -1 : static_cast<int>(s - base);
+    }
     for (unsigned w = 0; w < ways_; ++w)
       if (valid_[base + w] && eq_(keys_[base + w], k)) return static_cast<int>(w);
     return -1;
+  }
+
+  // A wide cache's slot holding k (h = hash_(k)), or kNoSlot. Every valid
+  // entry of a wide cache is linked under its key's hash, and a hash names
+  // one set: the chain holds k if the set does.
+  [[gnu::always_inline]] inline uint32_t slot_by_hash(uint64_t h, const Key& k) const {
+    return by_hash_.find_in(h, [&](uint32_t i) { return eq_(keys_[i], k); });
+  }
+
+  // The wide case dispatched first and out of line: a narrow cache's probe
+  // compiles to the scan alone, as before (the PHB's hit path probes two
+  // narrow caches, inline).
+  [[gnu::always_inline]] inline Probe probe_in(unsigned set, uint64_t h, const Key& k) {
+    if (wide_) return probe_by_hash(set, h, k);
+    const size_t base = slot(set, 0);
+    for (unsigned w = 0; w < ways_; ++w)
+      if (valid_[base + w] && eq_(keys_[base + w], k)) return Probe{&values_[base + w], set, w};
+    return Probe{nullptr, set, 0};
+  }
+  [[gnu::noinline]] Probe probe_by_hash(unsigned set, uint64_t h, const Key& k) {
+    const uint32_t s = slot_by_hash(h, k);
+    if (s == kNoSlot) return Probe{nullptr, set, 0};
+    return Probe{&values_[s], set, static_cast<unsigned>(s - slot(set, 0))};
+  }
+
+  // Marks slot s invalid and unlinks it from the indexes (occupancy and
+  // counters are the caller's).
+  void drop(uint32_t s) {
+    valid_[s] = 0;
+    if constexpr (kIndexed) index_.unlink(s);
+    if (wide_) by_hash_.unlink(s);
   }
 
   int invalid_way(unsigned set) const {
@@ -416,6 +465,8 @@ private:
   std::vector<unsigned> rr_;     // RoundRobin: next victim per set
   SplitMix64 rng_;               // Random
   SlotIndex index_;              // Index only
+  bool wide_ = false;            // ways_ > kScanWays: lookups follow by_hash_
+  SlotIndex by_hash_;            // wide_ only: every valid entry under its key's hash
   uint64_t tick_ = 0;
   size_t occupancy_ = 0;
   CacheCounters ctr_;

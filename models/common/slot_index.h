@@ -21,6 +21,8 @@ namespace iommusim {
 
 class SlotIndex {
 public:
+  static constexpr uint32_t kNone = ~0u;
+
   void reset(size_t slots) {
     size_t buckets = 2;
     shift_ = 63;
@@ -80,8 +82,15 @@ public:
     }
   }
 
+  // The first slot linked under `key` for which match(slot) holds, or kNone.
+  template <class Match>
+  [[gnu::always_inline]] inline uint32_t find_in(uint64_t key, Match match) const {
+    for (uint32_t s = head_[bucket(key)]; s != kNone; s = next_[s])
+      if (key_[s] == key && match(s)) return s;
+    return kNone;
+  }
+
 private:
-  static constexpr uint32_t kNone = ~0u;
   // Fibonacci hashing (Knuth, TAOCP vol. 3, 6.4): the top bits of the
   // product depend on every bit of the key, so keys that differ only in high
   // bits (a domain above a page number) still spread over the buckets.

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 using namespace iommusim;
@@ -400,9 +403,9 @@ std::vector<std::pair<uint64_t, int>> contents(const IndexedCache& c) {
 TEST(SetAssocCache, IndexedInvalidationMatchesScan) {
   for (ReplacementPolicy p : {ReplacementPolicy::LRU, ReplacementPolicy::TreePLRU, ReplacementPolicy::RoundRobin,
                               ReplacementPolicy::Random}) {
-    for (unsigned entries : {4u, 64u, 256u}) {
-      Cache scan(geom(entries, 4, p, 7));
-      IndexedCache indexed(geom(entries, 4, p, 7));
+    for (const auto& [entries, ways] : {std::pair{4u, 4u}, {64u, 4u}, {256u, 4u}, {64u, 16u}, {256u, 0u}}) {
+      Cache scan(geom(entries, ways, p, 7));
+      IndexedCache indexed(geom(entries, ways, p, 7));
       SplitMix64 rng(entries * 31 + static_cast<unsigned>(p));
       for (int step = 0; step < 4000; ++step) {
         const uint64_t k = rng.next() % (entries * 3);
@@ -462,4 +465,194 @@ TEST(SetAssocCache, IndexedInvalidationVisitsOnlyItsKey) {
   EXPECT_EQ(c.invalidate_indexed(5, [](const uint64_t&, const int&) { return true; }), 0u);
   c.insert(13, 5);
   EXPECT_EQ(c.invalidate_indexed(5, [](const uint64_t&, const int&) { return true; }), 1u);
+}
+
+namespace {
+// A plain model of the replacement rules stated in set_assoc_cache.h, written
+// independently of the cache: each set a vector of ways, always scanned; LRU
+// as a recency list of ways; tree pLRU with the tree stored by leaves (way w
+// is leaf ways-1+w, a node's parent (n-1)/2, a 0 bit sends the victim search
+// to the left child); round-robin as the set's count of replacements mod
+// ways; random as the header says.
+class ReferenceCache {
+public:
+  using HashFn = uint64_t (*)(uint64_t);
+  ReferenceCache(const CacheGeometry& g, HashFn hash)
+      : policy_(g.policy), ways_(g.ways == 0 ? g.entries : g.ways), sets_(g.entries / ways_), hash_(hash),
+        rng_(g.seed), way_(static_cast<size_t>(sets_) * ways_), recency_(sets_), tree_(sets_),
+        replacements_(sets_, 0) {
+    for (auto& bits : tree_) bits.assign(ways_, 0);
+  }
+
+  // The value cached for k (refreshing its way), or -1.
+  int lookup(uint64_t k) {
+    const unsigned set = set_of(k);
+    const int w = find(set, k);
+    if (w < 0) return -1;
+    touch(set, static_cast<unsigned>(w));
+    return at(set, static_cast<unsigned>(w)).value;
+  }
+  // The evicted key, or -1.
+  int64_t insert(uint64_t k, int v) {
+    const unsigned set = set_of(k);
+    int w = find(set, k);
+    int64_t evicted = -1;
+    if (w < 0) {
+      for (unsigned i = 0; i < ways_ && w < 0; ++i)
+        if (!at(set, i).valid) w = static_cast<int>(i);
+      if (w < 0) {
+        w = static_cast<int>(victim(set));
+        evicted = static_cast<int64_t>(at(set, static_cast<unsigned>(w)).key);
+      }
+      at(set, static_cast<unsigned>(w)) = Way{true, k, v};
+    }
+    at(set, static_cast<unsigned>(w)).value = v;
+    touch(set, static_cast<unsigned>(w));
+    return evicted;
+  }
+  bool invalidate(uint64_t k) {
+    const unsigned set = set_of(k);
+    const int w = find(set, k);
+    if (w >= 0) at(set, static_cast<unsigned>(w)).valid = false;
+    return w >= 0;
+  }
+  void invalidate_all() {
+    for (Way& w : way_) w.valid = false;
+  }
+  // (key, value) in `way` of `set`, or nullopt if that way is invalid.
+  std::optional<std::pair<uint64_t, int>> entry(unsigned set, unsigned way) const {
+    const Way& w = way_[static_cast<size_t>(set) * ways_ + way];
+    if (!w.valid) return std::nullopt;
+    return std::pair{w.key, w.value};
+  }
+  unsigned sets() const { return sets_; }
+  unsigned ways() const { return ways_; }
+
+private:
+  struct Way {
+    bool valid = false;
+    uint64_t key = 0;
+    int value = 0;
+  };
+  Way& at(unsigned set, unsigned way) { return way_[static_cast<size_t>(set) * ways_ + way]; }
+  unsigned set_of(uint64_t k) const { return static_cast<unsigned>(hash_(k) % sets_); }
+  int find(unsigned set, uint64_t k) {
+    for (unsigned w = 0; w < ways_; ++w)
+      if (at(set, w).valid && at(set, w).key == k) return static_cast<int>(w);
+    return -1;
+  }
+  void touch(unsigned set, unsigned way) {
+    std::vector<unsigned>& r = recency_[set];
+    r.erase(std::remove(r.begin(), r.end(), way), r.end());
+    r.insert(r.begin(), way);  // most recent first
+    for (unsigned n = ways_ - 1 + way; n > 0; n = (n - 1) / 2)
+      tree_[set][(n - 1) / 2] = (n % 2 == 1) ? 1 : 0;  // point the parent at the other child
+  }
+  unsigned victim(unsigned set) {
+    switch (policy_) {
+      case ReplacementPolicy::LRU: return recency_[set].back();
+      case ReplacementPolicy::TreePLRU: {
+        unsigned n = 0;
+        while (n < ways_ - 1) n = 2 * n + 1 + tree_[set][n];
+        return n - (ways_ - 1);
+      }
+      case ReplacementPolicy::RoundRobin: return static_cast<unsigned>(replacements_[set]++ % ways_);
+      case ReplacementPolicy::Random: return static_cast<unsigned>(rng_.next() % ways_);
+    }
+    return 0;
+  }
+
+  ReplacementPolicy policy_;
+  unsigned ways_, sets_;
+  HashFn hash_;
+  SplitMix64 rng_;
+  std::vector<Way> way_;
+  std::vector<std::vector<unsigned>> recency_;
+  std::vector<std::vector<uint8_t>> tree_;
+  std::vector<uint64_t> replacements_;  // round-robin: the victim is the count of replacements mod ways
+};
+
+uint64_t identity_hash(uint64_t k) { return k; }
+uint64_t colliding_hash(uint64_t k) { return k >> 3; }  // eight keys share each hash
+struct CollidingHash {
+  size_t operator()(uint64_t k) const { return static_cast<size_t>(colliding_hash(k)); }
+};
+
+// Runs a random trace of lookups (a miss fills), inserts, overwrites and
+// invalidations on `cache` and on the reference; every answer, every victim
+// and, every 64 steps, every way's contents must agree.
+template <class C>
+void check_against_reference(C& cache, ReferenceCache& ref, uint64_t seed, const std::string& what) {
+  SplitMix64 rng(seed);
+  const uint64_t keys = static_cast<uint64_t>(cache.entries()) * 3 / 2;
+  uint64_t hits = 0, evictions = 0;
+  for (int step = 0; step < 6000; ++step) {
+    const uint64_t k = rng.next() % keys;
+    const int v = static_cast<int>(rng.next() % 1000);
+    const uint64_t op = rng.next() % 32;
+    if (op < 20) {
+      const int* got = cache.lookup(k);
+      const int want = ref.lookup(k);
+      ASSERT_EQ(got ? *got : -1, want) << what << " lookup " << k << " step " << step;
+      hits += got != nullptr;
+      if (!got) {
+        uint64_t ek = 0;
+        const bool ev = cache.insert(k, v, &ek);
+        ASSERT_EQ(ev ? static_cast<int64_t>(ek) : -1, ref.insert(k, v)) << what << " fill " << k << " step " << step;
+        evictions += ev;
+      }
+    } else if (op < 28) {
+      uint64_t ek = 0;
+      const bool ev = cache.insert(k, v, &ek);
+      ASSERT_EQ(ev ? static_cast<int64_t>(ek) : -1, ref.insert(k, v)) << what << " insert " << k << " step " << step;
+      evictions += ev;
+    } else if (op < 31) {
+      ASSERT_EQ(cache.invalidate(k), ref.invalidate(k)) << what << " invalidate " << k << " step " << step;
+    } else if (step % 1000 == 0) {
+      cache.invalidate_all();
+      ref.invalidate_all();
+    }
+    if (step % 64 != 0) continue;
+    for (unsigned set = 0; set < ref.sets(); ++set)
+      for (unsigned way = 0; way < ref.ways(); ++way) {
+        const auto e = cache.entry_at(set, way);
+        const auto want = ref.entry(set, way);
+        ASSERT_EQ(e.key != nullptr, want.has_value()) << what << " set " << set << " way " << way;
+        if (want) {
+          ASSERT_EQ(std::pair(*e.key, *e.value), *want) << what << " set " << set << " way " << way;
+        }
+      }
+  }
+  EXPECT_EQ(cache.counters().hits, hits) << what;
+  EXPECT_EQ(cache.counters().evictions, evictions) << what;
+  EXPECT_GT(hits, 0u) << what;
+  EXPECT_GT(evictions, 0u) << what;
+}
+}  // namespace
+
+// Narrow sets are scanned, wide ones searched through the hash chains: both
+// give the hits, misses, victims and way contents of the plain reference
+// model, for every policy, with a hash that spreads keys and with one under
+// which eight keys share each hash value (chains holding other keys).
+TEST(SetAssocCache, WideAndNarrowSetsMatchReferenceModel) {
+  const std::pair<unsigned, unsigned> narrow[] = {{64, 4}, {64, 8}, {96, 8}};
+  const std::pair<unsigned, unsigned> wide[] = {{64, 0}, {64, 16}, {320, 20}, {90, 9}, {256, 64}};
+  for (ReplacementPolicy p : {ReplacementPolicy::LRU, ReplacementPolicy::TreePLRU, ReplacementPolicy::RoundRobin,
+                              ReplacementPolicy::Random}) {
+    for (bool is_wide : {false, true}) {
+      for (const auto& [entries, ways] : is_wide ? std::vector(std::begin(wide), std::end(wide))
+                                                 : std::vector(std::begin(narrow), std::end(narrow))) {
+        const CacheGeometry g = geom(entries, ways, p, entries + 5);
+        if (!Cache::validate(g).empty()) continue;  // pLRU needs a power of two of ways
+        const std::string what = std::string(to_string(p)) + " " + std::to_string(entries) + "/" + std::to_string(ways);
+        Cache spread(g);
+        EXPECT_EQ(spread.searched_by_hash(), is_wide) << what;
+        ReferenceCache ref_spread(g, identity_hash);
+        check_against_reference(spread, ref_spread, entries * 7 + ways, what + " identity hash");
+        SetAssocCache<uint64_t, int, CollidingHash> colliding(g);
+        ReferenceCache ref_colliding(g, colliding_hash);
+        check_against_reference(colliding, ref_colliding, entries * 11 + ways, what + " colliding hash");
+      }
+    }
+  }
 }
