@@ -52,7 +52,7 @@ table() {
     local inputs=0 crashes=0 rate=0 bar="not yet"
     [ -d "$root/$t/corpus" ] && inputs=$(find "$root/$t/corpus" -type f | wc -l)
     [ -d "$root/$t/crashes" ] && crashes=$(find "$root/$t/crashes" -type f | wc -l)
-    rate=$(awk -v e="$e" -v c="$c" 'BEGIN {printf "%d", c > 0 ? e / c : 0}')
+    rate=$(awk -v e="$e" -v c="$c" 'BEGIN {printf "%d", (c > 0 ? e / c : 0)}')
     if [ "$f" -gt 0 ] || [ "$crashes" -gt 0 ]; then bar="finding"
     elif [ "$e" -ge "$execs_goal" ]; then bar="met (executions)"
     elif awk -v c="$c" -v g="$cpu_goal" 'BEGIN {exit !(c >= g)}'; then bar="met (CPU time)"; fi
