@@ -15,8 +15,9 @@
 // normal (a slot reset released, the PE configured, MMIO and DMA thawed), the
 // dynamic window removed and the default window reset (LoPAPR
 // ibm,reset-pe-dma-window), and every TCE a call of the previous input may
-// have set in a default window cleared (H_STUFF_TCE 0 over each range an
-// H_PUT_TCE, H_STUFF_TCE or H_PUT_TCE_INDIRECT named, in both PEs' windows).
+// have set in a default window cleared (H_STUFF_TCE 0 over the union of the
+// ranges an H_PUT_TCE, H_STUFF_TCE or H_PUT_TCE_INDIRECT named, in both PEs'
+// windows).
 // The generators' own TCEs are cleared once before the first input, so every
 // input starts with empty default windows. The reset is an oracle too: a PE
 // that is not normal afterwards, a dynamic window still valid, or a TCE left
@@ -31,6 +32,7 @@
 //   - every call returns within 1 s of simulated time, an input within 60 s.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -205,6 +207,32 @@ uint64_t pe_state(PseriesSystem& s, const std::vector<uint64_t>& pe) {
   return rtas(s, "ibm,read-slot-reset-state2", pe, &r) == 0 && !r.empty() ? r[0] : ~0ull;
 }
 
+// Whether the `n` TCEs from `first` lie inside d's default window (a call
+// whose range runs past it was refused whole, H_PARAMETER, and set nothing).
+bool in_default_window(uint64_t first, uint64_t n, const fw::DeviceTreeDevice& d) {
+  return first >= d.window_base && n && n <= (d.window_size - std::min(d.window_size, first - d.window_base)) / kPage;
+}
+
+// The ranges of `dirty` inside d's default window, as their union:
+// sorted, overlapping and adjacent ranges joined. An input's calls mostly name
+// the same few pages again, so one H_STUFF_TCE per joined range clears each
+// TCE once instead of once per call that named it.
+std::vector<std::pair<uint64_t, uint64_t>> ranges_in_window(std::vector<std::pair<uint64_t, uint64_t>> dirty,
+                                                            const fw::DeviceTreeDevice& d) {
+  std::vector<std::pair<uint64_t, uint64_t>> joined;  // (first I/O address, TCEs)
+  std::sort(dirty.begin(), dirty.end());
+  for (const auto& [first, n] : dirty) {
+    if (!in_default_window(first, n, d)) continue;
+    if (!joined.empty() && first <= joined.back().first + joined.back().second * kPage) {
+      const uint64_t end = std::max(joined.back().first + joined.back().second * kPage, first + n * kPage);
+      joined.back().second = (end - joined.back().first) / kPage;
+    } else {
+      joined.emplace_back(first, n);
+    }
+  }
+  return joined;
+}
+
 // The PE of device `d` as a fresh partition finds it (see the top).
 void reset_pe(PseriesSystem& s, const fw::DeviceTreeDevice& d) {
   const std::vector<uint64_t> pe = {d.config_addr, d.buid >> 32, d.buid & 0xffffffffull};
@@ -226,15 +254,16 @@ void reset_pe(PseriesSystem& s, const fw::DeviceTreeDevice& d) {
   ppc::PhbUnit& phb = s.p.phb(0);
   const uint16_t index = static_cast<uint16_t>(d.liobn >> 1 & 0x7fff);  // LIOBN: docs/pseries.md
   if (phb.translator().tve_raw(2 * index + 1)) finding("reset: " + d.name + "'s window 1 is still valid");
-  // The ranges inside the default window (a call whose range runs past it was
-  // refused whole, H_PARAMETER, and set nothing).
-  for (const auto& [first, n] : s.dirty) {
-    if (first < d.window_base || !n || n > (d.window_size - std::min(d.window_size, first - d.window_base)) / kPage)
-      continue;
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = ranges_in_window(s.dirty, d);
+  for (const auto& [first, n] : ranges) {
     ArchitectedCall c(CallKind::PaprHypercall, H_STUFF_TCE, {d.liobn, first, 0, n});
     s.p.guest_cpu().call(c);
     s.p.guest_cpu().sync();
     if (c.status != 0) finding("reset: H_STUFF_TCE over " + hex(first) + " returned " + std::to_string(c.status));
+  }
+  // Each range the calls named, as before the join: its first 64 TCEs are gone.
+  for (const auto& [first, n] : s.dirty) {
+    if (!in_default_window(first, n, d)) continue;
     for (uint64_t k = 0; k < std::min<uint64_t>(n, 64); ++k)
       if (reference_tce(s.p.memory().storage(), phb.translator().tve_raw(2 * index), first + k * kPage).ok)
         finding("reset: " + d.name + "'s default window still maps " + hex(first + k * kPage));
