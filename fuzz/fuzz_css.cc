@@ -341,6 +341,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   CssSystem& s = css_system();
   s.memory->storage().clear();
   s.log->clear();
+  // The previous input ended with every subchannel cleared, so no operation
+  // is in progress: the media forget what it recorded (a tape block read back
+  // would make this input's stores depend on the inputs before it).
+  s.tape->load_blank_medium();
+  s.disk->load_blank_medium();
   CssSession session(s, in);
   run_in_thread([&] { session.run(); }, sc_time(1, sc_core::SC_SEC), "the input's instructions");
   return 0;
