@@ -12,7 +12,8 @@
 //     area that something in storage names: a CCW (either format, forward or
 //     backward from its data address, by its count), an IDAW's 4K block or a
 //     MIDAW (by its count), read from every word the input or the channel
-//     subsystem ever wrote (z/Architecture PoP chapter 15 layouts);
+//     subsystem ever wrote (z/Architecture PoP chapter 15 layouts), and the
+//     4K block at 0 once an IDA CCW is in storage (its IDAWs may be zeros);
 //   - an instruction stores only at its operand: 96 bytes (an IRB, the
 //     largest operand) from any operand address the input passed, or the
 //     interruption code at real locations 184-195 (TPI with operand 0);
@@ -41,6 +42,7 @@ using sc_core::SC_US;
 namespace {
 
 constexpr uint64_t kScratch = 0x3000, kOrb = 0x4000, kProgram = 0x10000, kIdaws = 0x12000, kData = 0x20000;
+constexpr uint8_t kCcwFlagIda = 0x04;  // the IDA flag in a CCW's flag byte, either format
 constexpr uint8_t kCommands[] = {0x01, 0x02, 0x03, 0x04, 0x07, 0x08, 0x0C, 0x1F, 0x41, 0x42, 0x43, 0x63, 0xE4};
 constexpr uint64_t kInstructions[] = {css::kStartSubchannel, css::kTestSubchannel, css::kStoreSubchannel,
                                       css::kModifySubchannel, css::kHaltSubchannel, css::kClearSubchannel,
@@ -297,6 +299,11 @@ void CssSession::note_written(uint64_t addr, uint64_t len) {
       name_both_ways((dw >> 32) & 0xffffff, dw & 0xffff);        // CCW-0: address bytes 1-3, count 6-7
       name_both_ways(dw & 0x7fffffff, (dw >> 32) & 0xffff);       // CCW-1: count bytes 2-3, address 4-7
       name_area(dw & ~0xfffull, 0x1000);                          // a format-2 IDAW's block
+      // An IDA CCW (flags: byte 4 in format 0, byte 1 in format 1) whose IDAW
+      // list lies in storage never written, or written with zeros, fetches
+      // IDAWs of zero: real address 0 is a valid first IDAW (PoP 15, "Indirect
+      // Data Addressing"), so the block at 0 is named.
+      if (((dw >> 24) & kCcwFlagIda) || ((dw >> 48) & kCcwFlagIda)) name_area(0, 0x1000);
     }
     if (w & 15) continue;
     name_both_ways(m().read_be(w + 8, 8), dw & 0xffff);           // MIDAW: count bytes 6-7, address 8-15
@@ -334,6 +341,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   CssSystem& s = css_system();
   s.memory->storage().clear();
   s.log->clear();
+  // The previous input ended with every subchannel cleared, so no operation
+  // is in progress: the media forget what it recorded (a tape block read back
+  // would make this input's stores depend on the inputs before it).
+  s.tape->load_blank_medium();
+  s.disk->load_blank_medium();
   CssSession session(s, in);
   run_in_thread([&] { session.run(); }, sc_time(1, sc_core::SC_SEC), "the input's instructions");
   return 0;

@@ -191,4 +191,15 @@ void BlockDevice::own_reset() {
   located_ = false;
 }
 
+// Every block back to its never-written pattern, the head at block 0, no extent.
+void BlockDevice::own_blank_medium() {
+  media_.clear();
+  written_.clear();
+  head_ = 0;
+  extent_valid_ = read_only_ = false;
+  extent_first_ = extent_blocks_ = 0;
+  params_len_ = 0;
+  byte_in_op_ = 0;
+}
+
 }  // namespace iommusim::css

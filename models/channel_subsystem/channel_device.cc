@@ -125,4 +125,10 @@ void ChannelDevice::reset_operation() {
   own_reset();
 }
 
+void ChannelDevice::load_blank_medium() {
+  reset_operation();
+  clear_sense();
+  own_blank_medium();
+}
+
 }  // namespace iommusim::css

@@ -73,6 +73,10 @@ public:
   virtual double bytes_per_ns() const = 0;
   // Halt or clear signal: the device drops the operation in progress.
   void reset_operation();
+  // A blank medium in place of the mounted one (a scratch cartridge, a fresh
+  // volume), with no operation in progress and no sense: for a harness whose
+  // runs must not depend on what earlier runs recorded. Between operations only.
+  void load_blank_medium();
   // The sense bytes of the last unit check (BASIC SENSE, concurrent sense); zero when none.
   const std::array<uint8_t, kSenseBytes>& sense() const { return sense_; }
   void clear_sense() { sense_.fill(0); }
@@ -85,6 +89,7 @@ protected:
   virtual void own_write(const uint8_t* buf, uint32_t n) = 0;
   virtual Ending own_end(uint64_t transferred, const sc_core::sc_time& now) = 0;
   virtual void own_reset() {}
+  virtual void own_blank_medium() {}
   // A rejected command: sense byte 0 "command reject", unit check at the end.
   CommandAnswer reject(uint8_t sense_byte0 = sense0::COMMAND_REJECT);
   static Ending normal_end(const sc_core::sc_time& latency = sc_core::SC_ZERO_TIME);

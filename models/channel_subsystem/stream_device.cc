@@ -113,4 +113,11 @@ void StreamDevice::own_reset() {
   pending_.clear();
 }
 
+// No blocks, at load point.
+void StreamDevice::own_blank_medium() {
+  tape_.clear();
+  pos_ = 0;
+  read_pos_ = 0;
+}
+
 }  // namespace iommusim::css

@@ -286,6 +286,39 @@ TEST(Css, IncorrectLengthSuppressedBySli) {
   });
 }
 
+// A blank medium forgets what earlier programs recorded: the tape READ after
+// it finds no block (channel end, device end, unit exception: X'0D', nothing
+// moved), the disk's blocks read as never written and its head is at block 0.
+TEST(Css, BlankMediumForgetsRecordedBlocks) {
+  Rig r;
+  std::vector<uint8_t> before(512), after(512);
+  r.disk->peek_block(100, before.data());
+  simulate(r, [&] {
+    ASSERT_EQ(r.enable(r.tape_sid), 0);
+    ASSERT_EQ(r.enable(r.disk_sid), 0);
+    fill(r, kData, 1024, 9);
+    r.ccw1(kProgram, 0x01, CC, 100, kData);  // WRITE a 100-byte block, then REWIND
+    r.ccw1(kProgram + 8, 0x07, 0, 0, 0);
+    ASSERT_EQ(run(r, r.tape_sid, kProgram), 0);
+    const uint64_t at = fba_prologue(r, kProgram, true, 100, 2);
+    r.ccw1(at, 0x41, 0, 1024, kData);
+    ASSERT_EQ(run(r, r.disk_sid, kProgram), 0);
+    EXPECT_EQ(r.tape->blocks_recorded(), 1u);
+    EXPECT_EQ(r.disk->head_block(), 102u);
+    r.tape->load_blank_medium();
+    r.disk->load_blank_medium();
+    r.ccw1(kProgram, 0x02, 0, 100, kData + 0x1000);
+    ASSERT_EQ(run(r, r.tape_sid, kProgram), 0);
+    EXPECT_EQ(r.irb_dstat(), 0x0d);
+    EXPECT_EQ(r.irb_count(), 100);
+  });
+  r.disk->peek_block(100, after.data());
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(r.disk->head_block(), 0u);
+  EXPECT_EQ(r.tape->blocks_recorded(), 0u);
+  EXPECT_EQ(r.tape->position(), 0u);
+}
+
 TEST(Css, DataChainingMakesSliIneffective) {
   Rig r;
   simulate(r, [&] {
