@@ -17,18 +17,24 @@ namespace {
 
 const std::string kMachines = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/machines/";
 
+// A configured platform and its declarations: a declaration reads its value
+// from the platform's params, so the platform must outlive it.
+struct Configured {
+  std::unique_ptr<Platform> platform;
+  ParamList params;
+};
+
 // x86-vtd with one tg endpoint, tg0 (the profiles' endpoint), from `config`.
-ParamList x86_vtd(ConfigSet config) {
+Configured x86_vtd(ConfigSet config) {
   EXPECT_EQ(config.add_override("system.endpoints=tg0"), "");
   EXPECT_EQ(config.add_override("tg0.kind=tg"), "");
-  std::unique_ptr<Platform> p = create_platform("x86-vtd");
-  ParamList params;
-  EXPECT_EQ(configure_platform(*p, config, params), "");
-  return params;
+  Configured c{create_platform("x86-vtd"), ParamList()};
+  EXPECT_EQ(configure_platform(*c.platform, config, c.params), "");
+  return c;
 }
 
-const ParamSpec* find(const ParamList& list, const std::string& key) {
-  for (const ParamSpec& s : list.specs())
+const ParamSpec* find(const Configured& configured, const std::string& key) {
+  for (const ParamSpec& s : configured.params.specs())
     if (s.name == key) return &s;
   return nullptr;
 }
@@ -39,10 +45,10 @@ const ParamSpec* find(const ParamList& list, const std::string& key) {
 // disk set (read as any config is, the VT-d one including the other), key by
 // key, so the built-in copy cannot drift from the files.
 TEST(HostMachine, DefaultsAreTheProfileFilesValues) {
-  const ParamList plain = x86_vtd(ConfigSet());
+  const Configured plain = x86_vtd(ConfigSet());
   ConfigSet profile;
   ASSERT_EQ(profile.load_file(kMachines + "broadwell-e5-2630v4-vtd.ini"), "");
-  const ParamList with_profile = x86_vtd(profile);
+  const Configured with_profile = x86_vtd(profile);
   const std::vector<std::string> keys = broadwell_host_keys({"tg0"});
   ASSERT_EQ(keys.size(), 14u + 2u + 5u);  // [mem] with its DRAM banks, [cpu], tg0's link and engine
   for (const std::string& key : keys) {
@@ -61,7 +67,7 @@ TEST(HostMachine, DefaultsAreTheProfileFilesValues) {
 // Each key's source is the comment above it in its profile (keys that follow
 // one another share one), named with the file.
 TEST(HostMachine, SourcesAreTheProfilesComments) {
-  const ParamList plain = x86_vtd(ConfigSet());
+  const Configured plain = x86_vtd(ConfigSet());
   const std::string write = find(plain, "mem.write_latency")->source;
   EXPECT_EQ(write.rfind("x86-vtd host, configs/machines/broadwell-e5-2630v4.ini: LAT_DMA_WRRD - LAT_DMA_RD = 776", 0),
             0u)
