@@ -65,7 +65,7 @@ bool CpuPort::buffered_store(Core& c, uint64_t addr, void* buf, unsigned len) {
   while (!c.stores.empty() && c.stores.front() <= now + c.pending) c.stores.pop_front();
   if (c.stores.size() >= store_params_.store_buffer_entries) {
     const sc_core::sc_time wait = c.stores.front() - (now + c.pending);
-    store_stats_->full_ns.set(store_stats_->full_ns.value() + static_cast<uint64_t>(wait.to_seconds() * 1e9));
+    add_ns(store_stats_->full_ns, wait);
     c.pending = c.stores.front() - now;
     c.stores.pop_front();
   }
@@ -85,7 +85,7 @@ void CpuPort::drain(Core& c) {
   c.stores.clear();
   if (last <= now + c.pending) return;
   const sc_core::sc_time wait = last - (now + c.pending);
-  store_stats_->drain_ns.set(store_stats_->drain_ns.value() + static_cast<uint64_t>(wait.to_seconds() * 1e9));
+  add_ns(store_stats_->drain_ns, wait);
   c.pending = last - now;
 }
 

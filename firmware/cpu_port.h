@@ -92,7 +92,10 @@ public:
   }
 
   // Driver CPU time for its own work.
-  void charge(const sc_core::sc_time& t) { pending_slot() += t; cpu_time_ns_.set(cpu_time_ns_.value() + static_cast<uint64_t>(t.to_seconds() * 1e9)); }
+  void charge(const sc_core::sc_time& t) {
+    pending_slot() += t;
+    add_ns(cpu_time_ns_, t);
+  }
   void charge_ns(double ns) { charge(sc_core::sc_time(ns, sc_core::SC_NS)); }
   // Waits the pending time (accesses + charged work) out.
   void sync();
@@ -111,6 +114,8 @@ public:
   uint64_t bus_errors() const { return errors_.value(); }
 
 private:
+  // Adds `t` to a counter of whole nanoseconds (the fraction dropped).
+  static void add_ns(Counter& ns, const sc_core::sc_time& t) { ns += static_cast<uint64_t>(t.to_seconds() * 1e9); }
   // A core: its pending time and when each store in its buffer becomes visible
   // (absolute simulated times, oldest first).
   struct Core {
