@@ -9,7 +9,12 @@
 //
 // Oracles: each DMA, ATS completion and DMI grant against the reference
 // translation (fuzz/harness/oracles.h); the unit's own writes during a DMA go
-// only to table entries, and change only their A/D bits (FL 5, 6; SL 8, 9).
+// only to words whose content the input set, and change only their A/D bits
+// (FL 5, 6; SL 8, 9). The input sets a word by writing it as a table entry, by
+// a device's DMA write, or by a page request, whose descriptor the unit writes
+// to the page request queue: PQA resets to 0 and the harness never moves it,
+// so a table pointer of 0 (FLPTPTR, a raw entry) makes a walk read the queue's
+// descriptors as entries, and the unit may then set their A/D bits.
 //
 // Domain ids: the spec makes software give the same DID only to the same
 // tables; the harness writes a DID of its own into every context and PASID
@@ -51,6 +56,11 @@ public:
     written_[addr] = v;
   }
   const std::map<uint64_t, uint64_t>& written() const { return written_; }
+  // Words the input's DMAs or page requests stored: their content is known
+  // now, and a later walk may read them as entries.
+  void note_stored(uint64_t addr, unsigned len) {
+    for (uint64_t w = addr & ~7ull; w < addr + len; w += 8) written_[w] = mem_.read_le(w, 8);
+  }
 
   void entry(FuzzedDataProvider& in) {
     switch (in.ConsumeIntegralInRange(0, 6)) {
@@ -244,7 +254,10 @@ void run(VtdRig& rig, const RefUnit& ref, TableBuilder& tables, const Op& op) {
       m.last = true;
       m.prg_index = d.len & 0x1ff;
       rig.page_request(m);
-      return;  // its writes are page request descriptors, not table updates
+      // Its writes are page request descriptors, not table updates.
+      for (const DataWrite& w : rig.log().unit_writes())
+        if ((w.addr >> 20) != 0xfee) tables.note_stored(w.addr, w.len);  // not its MSI
+      return;
 
     }
     case Op::AtsRequest:
@@ -264,6 +277,7 @@ void run(VtdRig& rig, const RefUnit& ref, TableBuilder& tables, const Op& op) {
     }
   }
   check_table_writes(rig, tables);
+  for (const DataWrite& w : rig.log().data_writes()) tables.note_stored(w.addr, w.len);
 }
 
 void one_input(VtdRig& rig, FuzzedDataProvider& in) {
