@@ -36,8 +36,11 @@ PciDriverBase::PciDriverBase(sc_core::sc_module_name name, const std::string& de
       cpu_ns_(stats_.counter("cpu_ns", "time the driver thread spent in kernel code (map/unmap/register and descriptor work, invalidation waits)", "ns")),
       irq_count_(stats_.counter("interrupts", "MSI-X interrupts taken")) {}
 
+// Until the IOMMU code's bring-up ends, however long it takes: its ready
+// event fires on success and on failure (with error() set), as a Linux driver
+// probes only after the IOMMU's initcall returned, either way.
 std::string PciDriverBase::wait_iommu() {
-  if (!dma_.ready()) wait(sc_time(1, sc_core::SC_MS), dma_.ready_event());
+  while (!dma_.ready() && dma_.error().empty()) wait(dma_.ready_event());
   if (!dma_.ready()) return "IOMMU driver not ready" + (dma_.error().empty() ? std::string() : ": " + dma_.error());
   return "";
 }
