@@ -97,6 +97,10 @@ bool CpuPort::read(uint64_t pa, void* buf, unsigned len) { return access(tlm::TL
 bool CpuPort::write(uint64_t pa, const void* buf, unsigned len) {
   return access(tlm::TLM_WRITE_COMMAND, pa, const_cast<void*>(buf), len);
 }
+bool CpuPort::write_untimed(uint64_t pa, const void* buf, unsigned len) {
+  prepare_access(trans_, tlm::TLM_WRITE_COMMAND, pa, const_cast<void*>(buf), len);
+  return socket->transport_dbg(trans_) == len;
+}
 
 uint32_t CpuPort::rd32(uint64_t addr) {
   uint8_t b[4];

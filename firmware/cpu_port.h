@@ -76,6 +76,9 @@ public:
   // PhysMemory (RAM): timed, through the socket.
   bool read(uint64_t pa, void* buf, unsigned len) override;
   bool write(uint64_t pa, const void* buf, unsigned len) override;
+  // Through the socket's transport_dbg: no time, not counted as a CPU write
+  // (the target counts its debug accesses).
+  bool write_untimed(uint64_t pa, const void* buf, unsigned len) override;
 
   // MMIO (absolute addresses). A failed access reads as all ones.
   uint32_t rd32(uint64_t addr);

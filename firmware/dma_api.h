@@ -23,8 +23,8 @@ namespace iommusim::fw {
 class DmaApi {
 public:
   virtual ~DmaApi() = default;
-  // The IOMMU code below is up (and the event when it comes up); its bring-up
-  // failure, or "".
+  // The IOMMU code below is up; the event when its bring-up ends, up or
+  // failed (then error() says why); its bring-up failure, or "".
   virtual bool ready() const = 0;
   virtual const sc_core::sc_event& ready_event() const = 0;
   virtual std::string error() const = 0;

@@ -96,6 +96,11 @@ public:
   // Before bring-up: a device of `pe`.
   void add_device(const std::string& name, uint16_t rid, uint16_t pe);
   std::string bring_up();
+  // Machine reset (the hypervisor's bring-up, before the partition runs):
+  // the default windows built meanwhile clear their tables untimed
+  // (TceTable::create). The guest's own calls later (DDW create, reset) are
+  // timed.
+  void set_machine_reset(bool on) { machine_reset_ = on; }
   const PhbPlacement& placement() const { return where_; }
 
   // The bridge's error interrupt (the platform's interrupt controller calls
@@ -203,6 +208,7 @@ private:
     unsigned page_shift = 12;
   };
   bool batching_ = false;
+  bool machine_reset_ = false;
   std::map<uint16_t, PendingKill> pending_kills_;
   std::vector<uint8_t> no_log_;
   std::vector<std::string> no_devices_;

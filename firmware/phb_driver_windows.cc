@@ -34,7 +34,7 @@ std::string PhbDriver::new_window(unsigned tve, uint64_t base, uint64_t size, un
     table_pages_freed_ += t->pages();
     delete t;
   });
-  if (std::string err = table->create(); !err.empty()) return err;
+  if (std::string err = table->create(machine_reset_ && is_default); !err.empty()) return err;
   *out = Window{tve, base, size, is_default, std::move(table)};
   return "";
 }

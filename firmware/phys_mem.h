@@ -18,6 +18,10 @@ struct PhysMemory {
   // false on a bus error.
   virtual bool read(uint64_t pa, void* buf, unsigned len) = 0;
   virtual bool write(uint64_t pa, const void* buf, unsigned len) = 0;
+  // A write that takes no simulated time and touches no model's timing (TLM
+  // transport_dbg): what firmware does at machine reset, before any simulated
+  // CPU runs. An untimed implementation simply writes.
+  virtual bool write_untimed(uint64_t pa, const void* buf, unsigned len) { return write(pa, buf, len); }
 
   // Little-endian 64-bit helpers (VT-d structures are little-endian).
   uint64_t read64(uint64_t pa) {
@@ -30,11 +34,12 @@ struct PhysMemory {
     store_le64(b, v);
     return write(pa, b, 8);
   }
-  bool zero(uint64_t pa, unsigned len) {
+  // Clears [pa, pa + len), timed or (`untimed`) as write_untimed does.
+  bool zero(uint64_t pa, unsigned len, bool untimed = false) {
     static const uint8_t z[4096] = {};
     while (len) {
       unsigned n = len > 4096 ? 4096 : len;
-      if (!write(pa, z, n)) return false;
+      if (!(untimed ? write_untimed(pa, z, n) : write(pa, z, n))) return false;
       pa += n;
       len -= n;
     }

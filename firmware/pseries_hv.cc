@@ -130,12 +130,19 @@ bool PseriesHypervisor::in_partition(uint64_t pa, uint64_t len) const {
 
 // ---------------------------------------------------------------- bring-up
 
+// Machine reset, before the partition runs: each PE's default window is built
+// with its table cleared untimed (PhbDriver::set_machine_reset), as QEMU's
+// spapr_phb_reset builds it with a zeroed table before the guest's first
+// instruction; the bridges' registers are programmed through the CPU, timed.
+// The guest's boot waits for ready_event(), which fires on success or failure.
 void PseriesHypervisor::bringup_thread() {
   lock_.lock();
   for (size_t i = 0; i < phbs_.size() && error_.empty(); ++i) {
     error_ = phbs_[i]->bring_up();
+    phbs_[i]->set_machine_reset(true);
     for (uint16_t pe : phbs_[i]->pes())
       if (error_.empty()) error_ = bring_up_pe(static_cast<unsigned>(i), pe);
+    phbs_[i]->set_machine_reset(false);
   }
   cpu_.sync();
   lock_.unlock();

@@ -33,21 +33,21 @@ TceTable::TceTable(PhysMemory& mem, PageAllocator& alloc, const TceGeometry& g) 
 
 TceTable::~TceTable() { release(); }
 
-uint64_t TceTable::alloc_table() {
+uint64_t TceTable::alloc_table(bool untimed) {
   const uint64_t pages = g_.table_bytes() / kPageSize;
   const uint64_t pa = alloc_.alloc_block(pages, g_.table_bytes());
   if (!pa) return 0;
   // Pages may come back from the free list: a new table starts empty.
   for (uint64_t o = 0; o < g_.table_bytes(); o += kPageSize)
-    if (!mem_.zero(pa + o, kPageSize)) return 0;
+    if (!mem_.zero(pa + o, kPageSize, untimed)) return 0;
   tables_.push_back(pa);
   pages_ += pages;
   return pa;
 }
 
-std::string TceTable::create() {
+std::string TceTable::create(bool at_reset) {
   if (root_) return "";
-  root_ = alloc_table();
+  root_ = alloc_table(at_reset);
   return root_ ? "" : "out of hypervisor memory for a TCE table of " + std::to_string(g_.table_bytes()) + " bytes";
 }
 
@@ -87,7 +87,7 @@ std::string TceTable::put(uint64_t offset, uint64_t tce) {
     if (!read_be(at, &ptr)) return "bus error reading a TCE table";
     if (!(ptr & kPointerBits)) {
       if (tce == 0) return "";  // clearing under a missing table: nothing to clear
-      const uint64_t next = alloc_table();
+      const uint64_t next = alloc_table(false);
       if (!next) return "out of hypervisor memory for a lower TCE table";
       ptr = next | kPointerBits;
       if (!write_be(at, ptr)) return "bus error writing a TCE table";

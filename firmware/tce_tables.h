@@ -40,8 +40,13 @@ public:
   TceTable(const TceTable&) = delete;
   TceTable& operator=(const TceTable&) = delete;
 
-  // Allocates and clears the top-level table: "" or why not.
-  std::string create();
+  // Allocates and clears the top-level table: "" or why not. `at_reset`: the
+  // table is built at machine reset, before the partition runs, so its clear
+  // takes no simulated time (PhysMemory::write_untimed), as QEMU allocates a
+  // PE's default table zeroed in host memory at reset (hw/ppc/spapr_iommu.c,
+  // spapr_tce_table_enable; hw/ppc/spapr_pci.c spapr_phb_reset). Otherwise,
+  // and for every lower table, the clear is the hypervisor's timed CPU work.
+  std::string create(bool at_reset = false);
   uint64_t root() const { return root_; }
   const TceGeometry& geometry() const { return g_; }
 
@@ -55,7 +60,7 @@ public:
   uint64_t pages() const { return pages_; }
 
 private:
-  uint64_t alloc_table();
+  uint64_t alloc_table(bool untimed);
   bool read_be(uint64_t pa, uint64_t* v);
   bool write_be(uint64_t pa, uint64_t v);
   uint64_t entry_addr(uint64_t table, unsigned level, uint64_t offset) const;

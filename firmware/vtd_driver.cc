@@ -152,8 +152,8 @@ void VtdDriver::bringup_thread() {
   if (error_.empty()) error_ = enable_interrupt_remapping();
   if (error_.empty()) error_ = program_events();
   if (error_.empty()) error_ = enable_translation();
-  if (!error_.empty()) return;
-  ready_ = true;
+  // The event marks bring-up's end either way: waiters check ready() and error().
+  ready_ = error_.empty();
   ready_ev_.notify(sc_core::SC_ZERO_TIME);
 }
 

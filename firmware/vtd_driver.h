@@ -7,7 +7,8 @@
 //  - bring-up (SC_THREAD at time 0): discover CAP/ECAP, allocate the root table,
 //    SRTP, enable QI (QIE), program the fault-event and page-request MSIs,
 //    global context/IOTLB invalidation, then TE, each with its GCMD/GSTS
-//    handshake; ready_event() fires when translation is on;
+//    handshake; ready_event() fires when translation is on, or when a step
+//    failed (error() says which);
 //  - an IommuBackend for the IOAS layer with three capabilities: paging
 //    (second-level tables, map/unmap with superpages, device
 //    attach/replace/detach), nested (user first level over a parent's second

@@ -344,10 +344,10 @@ std::string locate_keys(const std::string& message, const ConfigSet& config, con
 }
 
 namespace {
-std::pair<std::string, std::string> split_key(const std::string& key) {
-  size_t dot = key.find('.');
-  if (dot == std::string::npos) return {"", key};
-  return {key.substr(0, dot), key.substr(dot + 1)};
+// The section of a parameter's name: what comes before its first '.' ("" for none).
+std::string section_of(const std::string& key) {
+  const size_t dot = key.find('.');
+  return dot == std::string::npos ? std::string() : key.substr(0, dot);
 }
 
 // The parameters grouped by section, sections in order of first appearance:
@@ -356,7 +356,7 @@ std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> by_section(co
   std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> sections;
   std::unordered_map<std::string, size_t> index;
   for (const ParamSpec& s : specs) {
-    std::string sec = split_key(s.name).first;
+    std::string sec = section_of(s.name);
     auto it = index.emplace(sec, sections.size());
     if (it.second) sections.emplace_back(std::move(sec), std::vector<const ParamSpec*>{});
     sections[it.first->second].second.push_back(&s);
@@ -379,18 +379,38 @@ std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ?
 
 std::string markdown_cell(const std::string& text) { return cell(text); }
 
-void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) {
-  os << "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
+// Built in one string (with thousands of endpoints, a dozen stream
+// insertions per parameter were most of the writer's time); the key is the
+// part of the name after the section, not a copy.
+std::string config_ini_text(const std::vector<ParamSpec>& specs) {
+  std::string out = "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
   for (const auto& [sec, in] : by_section(specs)) {
-    os << "\n";
-    if (!sec.empty()) os << "[" << sec << "]\n";
+    out += '\n';
+    if (!sec.empty()) {
+      out += '[';
+      out += sec;
+      out += "]\n";
+    }
     for (const ParamSpec* s : in) {
-      os << "# " << s->help;
-      if (!s->unit.empty()) os << " [" << s->unit << "]";
-      os << "\n" << split_key(s->name).second << " = " << s->current() << "\n";
+      out += "# ";
+      out += s->help;
+      if (!s->unit.empty()) {
+        out += " [";
+        out += s->unit;
+        out += ']';
+      }
+      out += '\n';
+      const size_t dot = s->name.find('.');
+      out.append(s->name, dot == std::string::npos ? 0 : dot + 1);
+      out += " = ";
+      out += s->current();
+      out += '\n';
     }
   }
+  return out;
 }
+
+void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs) { os << config_ini_text(specs); }
 
 std::string param_table_row(const ParamSpec& s, const std::string& prefix) {
   const std::string key = s.name.compare(0, prefix.size(), prefix) == 0 ? s.name.substr(prefix.size()) : s.name;

@@ -85,6 +85,8 @@ std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& sp
 // The effective configuration as an INI file that reproduces the run: every
 // parameter, grouped by instance, with its help as a comment.
 void write_config_ini(std::ostream& os, const std::vector<ParamSpec>& specs);
+// The same text as a string.
+std::string config_ini_text(const std::vector<ParamSpec>& specs);
 enum class ParamHelpFormat { Text, Markdown };
 // `--help-params`: every parameter with its default, accepted values, unit,
 // help and the source of its default. Markdown: one table per section.

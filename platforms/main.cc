@@ -263,11 +263,7 @@ std::string elaborate(const CommandLine& cl, const SystemParams& sys, ParamList&
   // The effective configuration as given, before elaboration derives anything
   // from it (an endpoint's seed mixed with system.seed), as --print-config
   // writes it: feeding config.ini back gives the same text, so the same hash.
-  const std::string config_text = [&] {  // one copy held while the system is built
-    std::ostringstream text;
-    write_config_ini(text, params.specs());
-    return text.str();
-  }();
+  const std::string config_text = config_ini_text(params.specs());  // held while the system is built
   // Nothing reads the declarations once the config is written but an error,
   // for their names: with thousands of endpoints they were the largest part of
   // the peak memory while the system is built (issue 12).

@@ -139,7 +139,8 @@ void ParamList::add_bool(std::string_view name, bool* field, std::string_view he
   };
   auto current = [field]() -> std::string { return *field ? "true" : "false"; };
   push(ParamSpec{full(name), ParamKind::Bool, current(), "", std::string(help),
-                 "true/false (also 1/0, yes/no, on/off)", apply, current, std::string(source)});
+                 "true/false (also 1/0, yes/no, on/off)", std::move(apply), std::move(current),
+                 std::string(source)});
 }
 
 namespace {
@@ -157,8 +158,8 @@ ParamSpec uint_spec(std::string full_name, T* field, uint64_t min, uint64_t max,
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  return ParamSpec{std::move(full_name), ParamKind::UInt, current(), std::string(unit), std::string(help), accepted,
-                   apply, current, std::string(source)};
+  return ParamSpec{std::move(full_name), ParamKind::UInt, current(), std::string(unit), std::string(help),
+                   std::move(accepted), std::move(apply), std::move(current), std::string(source)};
 }
 }  // namespace
 
@@ -186,8 +187,8 @@ void ParamList::add_int(std::string_view name, int64_t* field, int64_t min, int6
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::Int, current(), std::string(unit), std::string(help), accepted, apply, current,
-                 std::string(source)});
+  push(ParamSpec{full(name), ParamKind::Int, current(), std::string(unit), std::string(help), std::move(accepted),
+                 std::move(apply), std::move(current), std::string(source)});
 }
 
 void ParamList::add_double(std::string_view name, double* field, double min, double max,
@@ -203,8 +204,8 @@ void ParamList::add_double(std::string_view name, double* field, double min, dou
     return "";
   };
   auto current = [field]() -> std::string { return format_number(*field); };
-  push(ParamSpec{full(name), ParamKind::Double, current(), std::string(unit), std::string(help), accepted, apply,
-                 current, std::string(source)});
+  push(ParamSpec{full(name), ParamKind::Double, current(), std::string(unit), std::string(help), std::move(accepted),
+                 std::move(apply), std::move(current), std::string(source)});
 }
 
 void ParamList::add_string(std::string_view name, std::string* field, std::string_view help,
@@ -212,8 +213,8 @@ void ParamList::add_string(std::string_view name, std::string* field, std::strin
   if (accepted_plainly(true)) return;  // any text
   auto apply = [field](const std::string& t) -> std::string { *field = t; return ""; };
   auto current = [field]() -> std::string { return *field; };
-  push(ParamSpec{full(name), ParamKind::String, current(), "", std::string(help), "any text", apply, current,
-                 std::string(source)});
+  push(ParamSpec{full(name), ParamKind::String, current(), "", std::string(help), "any text", std::move(apply),
+                 std::move(current), std::string(source)});
 }
 
 void ParamList::add_address(std::string_view name, uint64_t* field, uint64_t max,
@@ -228,8 +229,8 @@ void ParamList::add_address(std::string_view name, uint64_t* field, uint64_t max
     return "";
   };
   auto current = [field]() -> std::string { return format_hex(*field); };
-  push(ParamSpec{full(name), ParamKind::Address, current(), "address", std::string(help), accepted, apply,
-                 current, std::string(source)});
+  push(ParamSpec{full(name), ParamKind::Address, current(), "address", std::string(help), std::move(accepted),
+                 std::move(apply), std::move(current), std::string(source)});
 }
 
 void ParamList::add_choice(const std::string& name, std::string* field,
@@ -244,7 +245,8 @@ void ParamList::add_choice(const std::string& name, std::string* field,
     return "'" + t + "' is not " + accepted;
   };
   auto current = [field]() -> std::string { return *field; };
-  push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, accepted, apply, current, source});
+  push(ParamSpec{full(name), ParamKind::Choice, current(), "", help, std::move(accepted), std::move(apply),
+                 std::move(current), source});
 }
 
 void declare_param(ParamList& p, std::string_view key, uint64_t* field, const accepts::AddressUpTo& range,

@@ -92,14 +92,15 @@ namespace {
 constexpr unsigned kPhbSlots = 4;  // phb0.translation_slots below: few, so that translations queue
 
 // n traffic generators in one PE of one bridge (PE setup is per PE, so one PE
-// keeps the bring-up short), each on its own 4 MiB of the default window.
-std::string phb_ini(unsigned n) {
+// keeps the bring-up short), each on its own 4 MiB of the default window; or,
+// with `own_pe`, generator i in PE i + 1.
+std::string phb_ini(unsigned n, bool own_pe = false) {
   std::string eps, sections;
   for (unsigned i = 0; i < n; ++i) {
     const std::string name = "tg" + std::to_string(i);
     eps += (i ? "," : "") + name;
     sections += "[" + name + "]\nrequester_id = " + std::to_string(0x100 + 8 * i) +
-                "\npe = 1\nkind = tg\nop = read\nsize = 64\npattern = random\nwindow_base = " +
+                "\npe = " + std::to_string(own_pe ? i + 1 : 1) + "\nkind = tg\nop = read\nsize = 64\npattern = random\nwindow_base = " +
                 std::to_string(0x40000000ull + i * 0x400000ull) + "\nwindow_size = 4M\noutstanding = 8\ncount = 300\n\n";
   }
   return "[system]\nplatform = pseries\nendpoints = " + eps + "\nphbs = phb0\n\n[phb0]\ntranslation_slots = " +
@@ -123,6 +124,31 @@ TEST(CliConcurrency, SixtyFourTrafficGeneratorsThroughOnePhb) {
   EXPECT_LT(s["system.phb0.walker.walk_latency.mean"], 4 * walk_alone);
   EXPECT_LT(s["system.phb0.translation_latency.mean"], 2.0 * (in_flight / kPhbSlots + 1) * walk_alone);
   EXPECT_LT(s["system.sim_time"], 1e8);
+}
+
+// 16 generators, each in a PE of its own: every PE's default window comes up
+// with its 4 MiB TCE table (2 GiB of 4K pages) built at machine reset, before
+// the partition runs (LoPAPR "ibm,dma-window": the default window is there
+// when the partition boots; QEMU spapr_phb_reset), so the guest's drivers
+// find their IOMMU up and every generator moves its DMA. (Before, the 16
+// tables were cleared with timed hypervisor writes while the drivers waited
+// a fixed 1 ms, and from 6 PEs on they gave up: "IOMMU driver not ready".)
+TEST(CliConcurrency, SixteenPesEachWithAGeneratorComeUpAndMoveDma) {
+  auto s = run_ini("pe16", phb_ini(16, true));
+  for (unsigned i = 0; i < 16; ++i) {
+    const std::string tg = "system.tg" + std::to_string(i);
+    EXPECT_EQ(s[tg + ".transactions"], 300) << tg;
+    EXPECT_EQ(s[tg + ".errors"], 0) << tg;
+  }
+  for (const char* fault : {"outside_window", "invalid_tve", "tce_page", "tce_access", "no_pe"})
+    EXPECT_EQ(s[std::string("system.phb0.faults.") + fault], 0) << fault;
+  // Each default table (2 GiB / 4 KiB x 8 bytes = 1024 pages) was cleared
+  // page by page through the memory's debug transport, not by CPU writes: the
+  // hypervisor's CPU wrote the guest's 16 x 1024 TCEs and the bridge's
+  // registers, far less than those plus 16 x 1024 page clears.
+  EXPECT_EQ(s["system.hv.phb0.table_pages"], 16 * 1024);
+  EXPECT_EQ(s["system.mem.debug_accesses"], 16 * 1024);
+  EXPECT_LT(s["system.hv_cpu.writes"], 2 * 16 * 1024);
 }
 
 // A generator's PASID streams (pasid_enable) translate: its driver binds each

@@ -289,6 +289,38 @@ TEST(StatsCsv, HeaderAndQuoting) {
             "sys.half,0.5,ratio,\"line\nbreak\"\n");
 }
 
+// The writers test texts eight bytes at a time for what needs escaping or
+// quoting: every such byte, at every place of a 17-byte text (two words and a
+// tail), is found. The JSON metadata must carry the description nlohmann
+// would (escaped), the CSV field quotes exactly when RFC 4180 asks.
+TEST(StatsWriters, EveryEscapedByteAtEveryPlaceIsFound) {
+  const std::string plain = "abcdefghijklmnopq";
+  for (const char special : {'"', '\\', '\n', '\r', '\t', '\x01', '\x7f', ',', '~', ' '}) {
+    for (size_t at = 0; at < plain.size(); ++at) {
+      std::string desc = plain;
+      desc[at] = special;
+      StatGroup root("sys");
+      root.counter("c", desc, "count");
+      std::ostringstream meta, csv;
+      write_stats_meta(root, meta);
+      write_stats_csv(root, csv);
+      const auto m = nlohmann::json::parse(meta.str());
+      EXPECT_EQ(m["stats"]["sys.c"]["description"].get<std::string>(), desc) << int(special) << " at " << at;
+      // (DEL goes through nlohmann's check too, which writes it as it is.)
+      const bool escaped = special == '"' || special == '\\' || static_cast<unsigned char>(special) < 0x20;
+      EXPECT_EQ(meta.str().find("\"" + desc + "\"") == std::string::npos, escaped) << int(special) << " at " << at;
+      const bool quoted = special == '"' || special == ',' || special == '\n' || special == '\r';
+      std::string field = desc;
+      if (quoted) {
+        field.clear();
+        for (char c : desc) field += c == '"' ? std::string("\"\"") : std::string(1, c);
+        field = "\"" + field + "\"";
+      }
+      EXPECT_EQ(csv.str(), "name,value,unit,description\nsys.c,0,count," + field + "\n") << int(special) << " at " << at;
+    }
+  }
+}
+
 TEST(StatsTxt, Gem5LikeFormat) {
   StatGroup root("system");
   root.counter("hits", "IOTLB hits") += 12;
