@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <queue>
 #include <stdexcept>
 
 #include "common/local_quantum.h"
@@ -232,11 +233,13 @@ TrafficGenerator::TrafficGenerator(sc_core::sc_module_name name, const TrafficGe
     ext.privileged = p_.privileged;
     workers_.push_back(std::move(w));
   }
-  active_ = n;
-  for (unsigned i = 0; i < n; ++i) {
-    sc_core::sc_spawn_options opts;
-    sc_core::sc_spawn([this, i] { worker(i); }, sc_core::sc_gen_unique_name("worker"), &opts);
+  if (!at_) {
+    active_ = 1;
+    sc_core::sc_spawn([this] { run_workers(); }, sc_core::sc_gen_unique_name("workers"));
+    return;
   }
+  active_ = n;
+  for (unsigned i = 0; i < n; ++i) sc_core::sc_spawn([this, i] { worker(i); }, sc_core::sc_gen_unique_name("worker"));
 }
 
 TrafficGenerator::~TrafficGenerator() = default;
@@ -261,44 +264,109 @@ double TrafficGenerator::transactions_per_s() const {
   return static_cast<double>(transactions_.value()) / (last_completion_ - first_issue_).to_seconds();
 }
 
-void TrafficGenerator::worker(unsigned w) {
-  Worker& wk = *workers_[w];
+namespace {
+
+sc_time worker_quantum(double quantum_ns) {
+  return quantum_ns > 0 ? sc_time(quantum_ns, sc_core::SC_NS) : tlm::tlm_global_quantum::instance().get();
+}
+
+// Sets the quantum keeper's local time to `t` (absolute; the kernel's time if that is later).
+void set_local_to(LocalQuantumKeeper& qk, const sc_time& t) {
+  const sc_time stamp = sc_core::sc_time_stamp();
+  qk.set(t > stamp ? t - stamp : SC_ZERO_TIME);
+}
+
+// A worker's next request: when it goes, and which worker; the earliest first,
+// the lower worker first at equal times.
+struct NextRequest {
+  sc_time at;
+  unsigned worker;
+  bool operator>(const NextRequest& o) const { return o.at < at || (at == o.at && worker > o.worker); }
+};
+
+}  // namespace
+
+sc_time TrafficGenerator::await_start() {
   while (held_) wait(release_event_);
-  LocalQuantumKeeper qk(p_.quantum_ns > 0 ? sc_time(p_.quantum_ns, sc_core::SC_NS)
-                                           : tlm::tlm_global_quantum::instance().get());
-  qk.reset();
   const sc_time start = std::max(sc_time(p_.start_ns, sc_core::SC_NS), sc_core::sc_time_stamp());
-  const bool limited = p_.duration_ns > 0.0;
-  const sc_time stop = start + sc_time(p_.duration_ns, sc_core::SC_NS);
-  if (start > sc_core::sc_time_stamp()) qk.set(start - sc_core::sc_time_stamp());
-  for (;;) {
-    if (p_.count != 0 && issued_ >= p_.count) break;
-    const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
-    if (limited && now >= stop) break;
-    const Request r = seq_->next();
-    ++issued_;
-    if (!started_ || now < first_issue_) first_issue_ = now;
-    started_ = true;
-    const sc_time end = do_request(wk, r, now);
-    const sc_time lat = end - now;
-    latency_.sample(ns_of(lat));
-    ++transactions_;
-    if (r.write) ++writes_;
-    if (!r.write || wrrd_) ++reads_;
-    bytes_ += p_.size;
-    if (end > last_completion_) last_completion_ = end;
-    if (trace_ && trace_->enabled())
-      trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat),
-                       TraceArgs().requester(p_.requester_id).iova(r.addr).size(p_.size));
-    const sc_time stamp = sc_core::sc_time_stamp();
-    qk.set(end > stamp ? end - stamp : SC_ZERO_TIME);
-    if (qk.need_sync()) qk.sync();
-  }
-  qk.sync();
+  stop_ = start + sc_time(p_.duration_ns, sc_core::SC_NS);
+  return start;
+}
+
+bool TrafficGenerator::may_issue(const sc_time& now) const {
+  if (p_.count != 0 && issued_ >= p_.count) return false;
+  return !(p_.duration_ns > 0.0 && now >= stop_);
+}
+
+sc_time TrafficGenerator::issue_next(Worker& wk, const sc_time& now) {
+  const Request r = seq_->next();
+  ++issued_;
+  if (!started_ || now < first_issue_) first_issue_ = now;
+  started_ = true;
+  const sc_time end = do_request(wk, r, now);
+  const sc_time lat = end - now;
+  latency_.sample(ns_of(lat));
+  ++transactions_;
+  if (r.write) ++writes_;
+  if (!r.write || wrrd_) ++reads_;
+  bytes_ += p_.size;
+  if (end > last_completion_) last_completion_ = end;
+  if (trace_ && trace_->enabled())
+    trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat),
+                     TraceArgs().requester(p_.requester_id).iova(r.addr).size(p_.size));
+  return end;
+}
+
+void TrafficGenerator::finish() {
   if (--active_ == 0) {
     done_ = true;
     done_event_.notify(SC_ZERO_TIME);
   }
+}
+
+// The workers of an LT generator in one thread. Each worker's next request
+// goes when its last one completed; the earliest goes first. The thread runs
+// ahead of simulated time by the earliest worker's time and waits for it once
+// that passes the quantum's end (IEEE 1666-2011 16.2): one timed wait per
+// generator and quantum, however many requests are in flight.
+void TrafficGenerator::run_workers() {
+  const sc_time start = await_start();
+  LocalQuantumKeeper qk(worker_quantum(p_.quantum_ns));
+  qk.reset();
+  std::priority_queue<NextRequest, std::vector<NextRequest>, std::greater<NextRequest>> next;
+  for (unsigned w = 0; w < workers_.size(); ++w) next.push({start, w});
+  sc_time latest = start;
+  set_local_to(qk, start);
+  while (may_issue(next.top().at)) {
+    const NextRequest n = next.top();
+    next.pop();
+    const sc_time end = issue_next(*workers_[n.worker], n.at);
+    latest = std::max(latest, end);
+    next.push({end, n.worker});
+    set_local_to(qk, next.top().at);
+    if (qk.need_sync()) qk.sync();
+  }
+  // Done when the last request in flight completes.
+  set_local_to(qk, latest);
+  qk.sync();
+  finish();
+}
+
+// A worker of an AT generator: its own thread and quantum keeper.
+void TrafficGenerator::worker(unsigned w) {
+  Worker& wk = *workers_[w];
+  const sc_time start = await_start();
+  LocalQuantumKeeper qk(worker_quantum(p_.quantum_ns));
+  qk.reset();
+  set_local_to(qk, start);
+  for (;;) {
+    const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
+    if (!may_issue(now)) break;
+    set_local_to(qk, issue_next(wk, now));
+    if (qk.need_sync()) qk.sync();
+  }
+  qk.sync();
+  finish();
 }
 
 sc_time TrafficGenerator::engine_command(const sc_time& t) {

@@ -18,11 +18,21 @@
 // request-index order, so the same parameters give the same sequence whatever
 // the timing.
 //
-// Concurrency. mode = bandwidth runs `outstanding` worker threads, mode =
-// latency runs one; each worker takes the next request index, performs it
-// with blocking b_transport calls and temporal decoupling (its own
-// quantum keeper; `quantum`, else the platform's global quantum), then takes the
-// next. A request's latency is from its issue to its completion at the device:
+// Concurrency. mode = bandwidth keeps `outstanding` requests in flight, mode =
+// latency one: each of that many workers (the DMA engine's request contexts)
+// takes the next request index, performs it, and takes the next once it
+// completed. Under the LT protocol one SC_THREAD runs all the workers with
+// temporal decoupling (a quantum keeper; `quantum`, else the platform's global
+// quantum): the worker whose request completed first issues next (ties: the
+// lower worker), so the generator's requests leave in time order, as a DMA
+// engine reuses whichever context frees first, and the generator waits for
+// simulated time once its earliest worker passes the quantum's end. LT
+// requests never wait inside (a tag is held only across one b_transport, and
+// no target in this tree waits in b_transport), so no worker blocks another; a
+// target that did wait (LT allows it) would hold the generator's other workers
+// that long. Under protocol = at every worker is a thread of its own, since
+// each waits for its responses. A request's latency is from its issue to its
+// completion at the device:
 //   - link disabled: the delay annotated by b_transport;
 //   - link enabled: a read is split into MRd TLPs (MRRS), each takes a tag and
 //     crosses the upstream link, is performed as one b_transport, and returns
@@ -185,7 +195,13 @@ private:
   class Sequencer;
   struct Worker;
 
-  void worker(unsigned w);
+  void run_workers();           // LT: every worker in one thread, in time order
+  void worker(unsigned w);      // AT: one thread per worker
+  sc_core::sc_time await_start();  // after release(): when the first request goes
+  bool may_issue(const sc_core::sc_time& now) const;  // neither count nor duration reached
+  // Takes the next request for worker `w` at `now`, performs and counts it; returns its end.
+  sc_core::sc_time issue_next(Worker& w, const sc_core::sc_time& now);
+  void finish();  // a thread's last request completed: done once every thread is
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   sc_core::sc_time do_request(Worker& w, const Request& r, sc_core::sc_time now);
@@ -221,6 +237,7 @@ private:
   bool held_ = false;
   sc_core::sc_event release_event_;
   sc_core::sc_event done_event_;
+  sc_core::sc_time stop_ = sc_core::SC_ZERO_TIME;  // start + duration_ns (duration_ns > 0)
   sc_core::sc_time first_issue_ = sc_core::SC_ZERO_TIME;
   sc_core::sc_time last_completion_ = sc_core::SC_ZERO_TIME;
 };
