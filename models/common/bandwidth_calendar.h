@@ -37,19 +37,36 @@ public:
   bool unlimited() const { return bpns_ <= 0.0; }
   // Returns the time (ns) the transfer of `bytes` starting no earlier than t_ns ends.
   double reserve(double t_ns, double bytes);
-  // No reservation will start before t_ns any more.
-  void retire_before(double t_ns);
+  // No reservation will start before t_ns any more. Called on every request
+  // with the kernel's time, which mostly stays in the lowest live bucket: that
+  // is one comparison here.
+  void retire_before(double t_ns) {
+    if (t_ns >= next_base_t_) retire_to(t_ns);
+  }
   double busy_bytes() const { return total_; }
   size_t buckets_allocated() const { return used_.size(); }
 
 private:
-  double& bucket(uint64_t n);
+  // Bucket n (n >= base_), the ring grown to hold it if it does not yet.
+  double& bucket(uint64_t n) {
+    if (n - base_ < used_.size()) return used_[n & mask_];
+    return grow_to(n);
+  }
+  double& grow_to(uint64_t n);
+  void retire_to(double t_ns);
+  void set_base(uint64_t base);
   double fill(double t_ns, double bytes);  // fluid fill from t_ns; returns the end
   double bpns_, w_, cap_, horizon_;
+  bool pow2_w_;           // w_ is a power of two: t / w_ is exact
   double last_t_ = 0.0;   // latest request time seen (in-order detection)
   double free_at_ = 0.0;  // end of the latest reservation
-  std::vector<double> used_;  // ring, indexed by bucket number & mask
+  std::vector<double> used_;  // ring, indexed by bucket number & mask_
+  uint64_t mask_ = 0;         // used_.size() - 1 (a power of two less one)
   uint64_t base_ = 0;         // lowest live bucket number
+  double base_t_ = 0.0;       // base_ * w_: where the live buckets start (ns)
+  // The least time whose bucket number, uint64(t / w_), exceeds base_: from it
+  // on retire_before() has buckets to recycle.
+  double next_base_t_ = 0.0;
   double total_ = 0.0;
 };
 

@@ -4,7 +4,8 @@
 // resolution up through the simulation context):
 //  - ns(t) == t.to_seconds() * 1e9: to_seconds() is value * resolution_fs * 1e-15;
 //  - time(v) == sc_time(v, SC_NS): the constructor rounds v * (1e6 fs / resolution_fs) + 0.5
-//    down to an integer count of the resolution (SystemC 2.3 kernel/sc_time.cpp).
+//    down to an integer count of the resolution (SystemC 2.3 kernel/sc_time.cpp);
+//    sc_time::operator*= rounds the same way, inline (kernel/sc_time.h).
 // The resolution (a power of ten in fs) is fixed once a non-zero sc_time
 // exists: build a TimeNs after that (a module's latency parameters do it). It
 // keeps the resolution only if both directions reproduce the library on
@@ -19,7 +20,9 @@ namespace iommusim {
 
 class TimeNs {
 public:
-  TimeNs() : res_fs_(exact_resolution_fs()), scale_(res_fs_ > 0 ? 1e6 / res_fs_ : 0) {}
+  TimeNs()
+      : res_fs_(exact_resolution_fs()), scale_(res_fs_ > 0 ? 1e6 / res_fs_ : 0),
+        tick_(sc_core::sc_time::from_value(1)) {}
 
   double ns(const sc_core::sc_time& t) const {
     if (res_fs_ > 0) return static_cast<double>(t.value()) * res_fs_ * 1e-15 * 1e9;
@@ -27,8 +30,12 @@ public:
   }
   sc_core::sc_time time(double v_ns) const {
     if (res_fs_ <= 0) return sc_core::sc_time(v_ns, sc_core::SC_NS);
-    if (v_ns == 0) return sc_core::SC_ZERO_TIME;
-    return sc_core::sc_time::from_value(static_cast<uint64_t>(static_cast<int64_t>(v_ns * scale_ + 0.5)));
+    // One resolution tick times x is, inline, value = int64(1.0 * x + 0.5)
+    // (sc_time::operator*=): the constructor's rounding, without the library
+    // call sc_time::from_value would be.
+    sc_core::sc_time t = tick_;
+    t *= v_ns * scale_;
+    return t;
   }
   bool exact() const { return res_fs_ > 0; }
 
@@ -47,6 +54,7 @@ private:
   }
   double res_fs_;
   double scale_;
+  sc_core::sc_time tick_;  // one unit of the time resolution
 };
 
 }  // namespace iommusim

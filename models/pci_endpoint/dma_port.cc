@@ -37,11 +37,11 @@ sc_time DmaPort::transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_
     *st = trans_.get_response_status();
     return done;
   }
-  const sc_time stamp = sc_core::sc_time_stamp();
+  const sc_time& stamp = link_.now();  // read again after the call: a target may wait
   sc_time delay = at > stamp ? at - stamp : SC_ZERO_TIME;
   socket_->b_transport(trans_, delay);
   *st = trans_.get_response_status();
-  return sc_core::sc_time_stamp() + delay;
+  return link_.now() + delay;
 }
 
 DmaPort::Result DmaPort::direct(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,

@@ -63,8 +63,10 @@ int log2_index(uint64_t v, uint64_t first) {
 }
 bool pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
+}  // namespace
+
 // Split [addr, addr+size) at multiples of `chunk` (a power of two) and at 4 KiB.
-void split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp>* out) {
+void PcieLinkModel::split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp>* out) {
   out->clear();
   const uint64_t step = std::min<uint64_t>(chunk, k4K);
   uint64_t a = addr, end = addr + size;
@@ -76,8 +78,6 @@ void split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp
   }
 }
 
-}  // namespace
-
 std::string PcieLinkParams::validate() const {
   if (std::string err = check_declared_values(*this); !err.empty()) return err;
   if (!pow2(lanes)) return "lanes must be 1, 2, 4, 8, 16 or 32";
@@ -87,7 +87,10 @@ std::string PcieLinkParams::validate() const {
   return "";
 }
 
-PcieLinkModel::PcieLinkModel(const PcieLinkParams& p) : p_(p) {}
+PcieLinkModel::PcieLinkModel(const PcieLinkParams& p) : p_(p) {
+  for (TlpKind k : {TlpKind::MemWrite, TlpKind::MemRead, TlpKind::Completion})
+    overhead_[static_cast<int>(k)] = compute_overhead_bytes(k);
+}
 
 double PcieLinkModel::gt_per_s() const {
   static const double kGt[] = {2.5, 5.0, 8.0, 16.0, 32.0};
@@ -113,7 +116,7 @@ double PcieLinkModel::dllp_overhead_fraction() const {
 
 double PcieLinkModel::tlp_gbps() const { return raw_gbps() * (1.0 - dllp_overhead_fraction()); }
 
-uint32_t PcieLinkModel::overhead_bytes(TlpKind k) const {
+uint32_t PcieLinkModel::compute_overhead_bytes(TlpKind k) const {
   uint32_t hdr = kTlpDwHeader;
   switch (k) {
     case TlpKind::MemWrite:
@@ -123,15 +126,7 @@ uint32_t PcieLinkModel::overhead_bytes(TlpKind k) const {
   return hdr + (p_.ecrc ? 4 : 0) + p_.dll_bytes + p_.framing_bytes;
 }
 
-void PcieLinkModel::split_write(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-  split_aligned(addr, size, p_.mps, out);
-}
-
-void PcieLinkModel::split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-  split_aligned(addr, size, p_.mrrs, out);
-}
-
-void PcieLinkModel::split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+void PcieLinkModel::split_completions_slow(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
   if (p_.rcb_chunks) {
     split_aligned(addr, size, p_.rcb, out);
     return;
@@ -179,6 +174,19 @@ double PcieLinkModel::read_gbps(uint64_t size) const {
 
 // ---------------------------------------------------------------------------
 
+// The first free slot released after t (std::upper_bound): mostly a few
+// slots from the back, since the slots released latest are the ones most
+// often found free; searched from there for a few steps, by bisection beyond.
+std::vector<PcieLinkTiming::Pool::Free>::iterator PcieLinkTiming::Pool::first_after(const sc_core::sc_time& t) {
+  constexpr int kBackSteps = 8;
+  auto it = free.end();
+  for (int step = 0; step < kBackSteps; ++step) {
+    if (it == free.begin() || (it - 1)->at <= t) return it;
+    --it;
+  }
+  return std::upper_bound(free.begin(), it, t, [](const sc_core::sc_time& x, const Free& f) { return x < f.at; });
+}
+
 int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* start) {
   if (unlimited) {
     *start = t;
@@ -188,9 +196,7 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   // thread behind them wait: the free slot released latest but no later than
   // t; failing that, the one released first.
   if (free.empty()) return -2;  // all slots held: wait for a release
-  auto it = std::upper_bound(free.begin(), free.end(), t, [](const sc_core::sc_time& x, const Free& f) {
-    return x < f.at;
-  });
+  auto it = first_after(t);
   if (it != free.begin()) --it;
   const int idx = it->idx;
   *start = std::max(t, it->at);
@@ -200,10 +206,7 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
   if (idx < 0) return;
-  const auto it = std::upper_bound(free.begin(), free.end(), at, [](const sc_core::sc_time& x, const Free& f) {
-    return x < f.at;
-  });
-  free.insert(it, Free{at, idx});
+  free.insert(first_after(at), Free{at, idx});
 }
 
 void PcieLinkTiming::Pool::reset(uint32_t slots) {
@@ -212,13 +215,8 @@ void PcieLinkTiming::Pool::reset(uint32_t slots) {
   for (uint32_t i = 0; i < slots; ++i) free.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
 }
 
-namespace {
-double to_ns(const sc_core::sc_time& t) { return t.to_seconds() * 1e9; }
-sc_core::sc_time from_ns(double ns) { return sc_core::sc_time(ns, sc_core::SC_NS); }
-}  // namespace
-
 PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
-    : model_(p), latency_(p.latency_ns, sc_core::SC_NS) {
+    : model_(p), latency_(p.latency_ns, sc_core::SC_NS), context_(sc_core::sc_get_curr_simcontext()) {
   const double bpns = model_.bytes_per_ns();
   up_.set_bandwidth(bpns);
   down_.set_bandwidth(bpns);
@@ -234,25 +232,25 @@ sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t
   int c = credits_.acquire(t, &start);
   while (c == -2) {
     sc_core::wait(released_);
-    c = credits_.acquire(std::max(t, sc_core::sc_time_stamp()), &start);
+    c = credits_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
     ++ctr_.credit_waits;
-    ctr_.credit_wait_ns += (start - t).to_seconds() * 1e9;
+    ctr_.credit_wait_ns += time_ns_.ns(start - t);
   }
   *credit = c;
   *sent = serialize_up(start, wire_bytes);
   const sc_core::sc_time arrive = *sent + latency_;
   if (rc_posted_.unlimited()) return arrive;
-  rc_posted_.retire_before(to_ns(sc_core::sc_time_stamp()));
-  return std::max(arrive, from_ns(rc_posted_.reserve(to_ns(arrive), 1.0)));
+  rc_posted_.retire_before(time_ns_.ns(now()));
+  return std::max(arrive, time_ns_.time(rc_posted_.reserve(time_ns_.ns(arrive), 1.0)));
 }
 
 sc_core::sc_time PcieLinkTiming::order_behind_posted(const sc_core::sc_time& arrive,
                                                      const sc_core::sc_time& posted_done) {
   if (posted_done <= arrive) return arrive;
   ++ctr_.order_waits;
-  ctr_.order_wait_ns += (posted_done - arrive).to_seconds() * 1e9;
+  ctr_.order_wait_ns += time_ns_.ns(posted_done - arrive);
   return posted_done;
 }
 
@@ -269,11 +267,11 @@ sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_
   int g = tags_.acquire(t, &start);
   while (g == -2) {
     sc_core::wait(released_);
-    g = tags_.acquire(std::max(t, sc_core::sc_time_stamp()), &start);
+    g = tags_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
     ++ctr_.tag_waits;
-    ctr_.tag_wait_ns += (start - t).to_seconds() * 1e9;
+    ctr_.tag_wait_ns += time_ns_.ns(start - t);
   }
   *tag = g;
   *sent = serialize_up(start, wire_bytes);
@@ -296,15 +294,15 @@ void PcieLinkTiming::set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) {
 sc_core::sc_time PcieLinkTiming::serialize_up(const sc_core::sc_time& t, uint32_t wire_bytes) {
   ++ctr_.up_tlps;
   ctr_.up_bytes += wire_bytes;
-  up_.retire_before(to_ns(sc_core::sc_time_stamp()));
-  return std::max(t, from_ns(up_.reserve(to_ns(t), wire_bytes)));
+  up_.retire_before(time_ns_.ns(now()));
+  return std::max(t, time_ns_.time(up_.reserve(time_ns_.ns(t), wire_bytes)));
 }
 
 sc_core::sc_time PcieLinkTiming::send_down(const sc_core::sc_time& t, uint32_t wire_bytes) {
   ++ctr_.down_tlps;
   ctr_.down_bytes += wire_bytes;
-  down_.retire_before(to_ns(sc_core::sc_time_stamp()));
-  return std::max(t, from_ns(down_.reserve(to_ns(t), wire_bytes))) + latency_;
+  down_.retire_before(time_ns_.ns(now()));
+  return std::max(t, time_ns_.time(down_.reserve(time_ns_.ns(t), wire_bytes))) + latency_;
 }
 
 double PcieLinkTiming::up_utilization(const sc_core::sc_time& over) const {

@@ -35,6 +35,7 @@
 
 #include "common/bandwidth_calendar.h"
 #include "common/params.h"
+#include "common/time_ns.h"
 #include "common/timing.h"
 
 namespace iommusim {
@@ -122,17 +123,32 @@ public:
   double tlp_gbps() const;               // bandwidth usable by TLPs
   double bytes_per_ns() const { return tlp_gbps() / 8.0; }
 
-  // Wire bytes of one TLP besides its payload.
-  uint32_t overhead_bytes(TlpKind k) const;
+  // Wire bytes of one TLP besides its payload (kept per kind: it depends on
+  // none of the sizes software may re-program).
+  uint32_t overhead_bytes(TlpKind k) const { return overhead_[static_cast<int>(k)]; }
   uint32_t wire_bytes(TlpKind k, uint32_t payload) const {
     return overhead_bytes(k) + (k == TlpKind::MemRead ? 0 : payload);
   }
 
   // Splitting, as hardware does it. `out` is cleared first; no allocation once
-  // its capacity suffices.
-  void split_write(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
-  void split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
-  void split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
+  // its capacity suffices. A range inside one naturally aligned chunk (most
+  // DMAs) is one TLP, without the splitting loop.
+  void split_write(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+    if (!one_aligned_chunk(addr, size, p_.mps)) return split_aligned(addr, size, p_.mps, out);
+    out->clear();
+    out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
+  }
+  void split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+    if (!one_aligned_chunk(addr, size, p_.mrrs)) return split_aligned(addr, size, p_.mrrs, out);
+    out->clear();
+    out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
+  }
+  void split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
+    // Up to MPS each: one completion when the range ends within MPS of its start.
+    if (p_.rcb_chunks || size == 0 || addr + p_.mps < addr + size) return split_completions_slow(addr, size, out);
+    out->clear();
+    out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
+  }
   // Counts only (aligned or not, from the same rules).
   uint64_t count_write_tlps(uint64_t addr, uint64_t size) const;
 
@@ -144,7 +160,18 @@ public:
   double read_gbps(uint64_t size) const;
 
 private:
+  // [addr, addr + size) is not empty and lies in one chunk of min(chunk, 4 KiB),
+  // aligned to it (chunk a power of two).
+  static bool one_aligned_chunk(uint64_t addr, uint64_t size, uint64_t chunk) {
+    const uint64_t step = chunk < 4096 ? chunk : 4096;
+    return size != 0 && size <= step && (addr & (step - 1)) + size <= step;
+  }
+  static void split_aligned(uint64_t addr, uint64_t size, uint64_t chunk, std::vector<Tlp>* out);
+  void split_completions_slow(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const;
+  uint32_t compute_overhead_bytes(TlpKind k) const;
+
   PcieLinkParams p_;
+  uint32_t overhead_[3];  // overhead_bytes() of MemWrite, MemRead, Completion
 };
 
 // Stats a PcieLinkTiming keeps (plain counters; the owner exposes them).
@@ -197,6 +224,9 @@ public:
   sc_core::sc_time serialize_up(const sc_core::sc_time& t, uint32_t wire_bytes);
 
   const PcieLinkCounters& counters() const { return ctr_; }
+  // The simulation time, sc_time_stamp(), read inline (sc_time_stamp() is a
+  // library call that looks the context up).
+  const sc_core::sc_time& now() const { return context_->time_stamp(); }
   double up_utilization(const sc_core::sc_time& over) const;
   double down_utilization(const sc_core::sc_time& over) const;
 
@@ -218,10 +248,13 @@ private:
     // released first; its index and when it can start (-2: all held).
     int acquire(const sc_core::sc_time& t, sc_core::sc_time* start);
     void release(int idx, const sc_core::sc_time& at);
+    std::vector<Free>::iterator first_after(const sc_core::sc_time& t);
   };
 
   PcieLinkModel model_;
   sc_core::sc_time latency_;
+  TimeNs time_ns_;  // after latency_: the resolution is fixed by then
+  sc_core::sc_simcontext* context_;
   BandwidthCalendar up_, down_;
   // The root complex's posted-TLP handling: capacity 1/rc_posted_ns TLPs per
   // ns, one unit per TLP (unlimited when rc_posted_ns is 0).
