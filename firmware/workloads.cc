@@ -69,10 +69,12 @@ Workload::Workload(sc_core::sc_module_name name, const WorkloadParams& p, IoasLa
       dma_ns_(stats_.histogram("dma_ns", "time to move one buffer", "ns")) {
   msg_in.register_b_transport(this, &Workload::msg_b_transport);
   ext_.requester_id = static_cast<uint16_t>(p_.requester_id);
+  trans_.set_extension(&ext_);  // for good: the reused payload always carries it
   SC_THREAD(run);
 }
 
 Workload::~Workload() {
+  trans_.clear_extension(&ext_);  // a payload frees the extensions it holds; ext_ is a member
   if (guest_ && guest_->fl) guest_->fl->forget();
 }
 
@@ -117,13 +119,13 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
   prepare_access(t, write && at != AddressType::TranslationRequest ? tlm::TLM_WRITE_COMMAND
                                                                    : tlm::TLM_READ_COMMAND,
                  addr, data, len);
-  t.set_extension(&ext);
+  if (own) t.set_extension(&ext);  // trans_ carries ext_ from construction
   // Decoupled: annotated with the local time, and the kernel is entered only
   // at the quantum's end (IEEE 1666-2011 16.2.6).
   sc_time delay = qk_.decoupled() ? qk_.get_local_time() + issue_delay_ : issue_delay_;
   dma->b_transport(t, delay);
-  t.clear_extension(&ext);
-  if (!own) trans_busy_ = false;
+  if (own) t.clear_extension(&ext);
+  else trans_busy_ = false;
   if (qk_.decoupled()) {
     qk_.set(delay);
     if (qk_.need_sync()) qk_.sync();
@@ -134,7 +136,7 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
   if (at != AddressType::TranslationRequest) {
     if (t.is_response_ok()) {
       ++completed_;
-      bytes_.set(bytes_.value() + len);
+      bytes_ += len;
     } else {
       ++errors_;
     }

@@ -92,9 +92,10 @@ bool Memory::llc_access(uint64_t addr, uint64_t len, bool read) {
   if (!llc_.enabled() || len == 0) return false;
   bool missed = false;
   for (uint64_t line = addr >> kLineShift; line <= (addr + len - 1) >> kLineShift; ++line) {
-    if (read && llc_.lookup(line)) continue;
-    missed = missed || read;
-    llc_.insert(line, 1);  // fetched from DRAM (a read), or written
+    if (!read)
+      llc_.insert(line, 1);  // written
+    else if (!llc_.lookup_or_insert(line, 1))  // a miss is fetched from DRAM
+      missed = true;
   }
   return missed;
 }

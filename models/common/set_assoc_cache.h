@@ -236,29 +236,33 @@ public:
     ++ctr_.insertions;
     const uint64_t h = static_cast<uint64_t>(hash_(k));
     const unsigned set = set_of_hash(h);
-    int w = find_way(set, h, k);
-    bool evicted = false;
-    if (w < 0) {
-      w = invalid_way(set);
-      if (w < 0) {
-        w = static_cast<int>(victim(set));
-        const size_t s = slot(set, static_cast<unsigned>(w));
-        if (evicted_key) *evicted_key = keys_[s];
-        if (evicted_value) *evicted_value = values_[s];
-        evicted = true;
-        ++ctr_.evictions;
-      } else {
-        valid_[slot(set, static_cast<unsigned>(w))] = 1;
-        ++occupancy_;
-      }
-      keys_[slot(set, static_cast<unsigned>(w))] = k;
-      if (wide_) by_hash_.relink(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))), h);
+    const int w = find_way(set, h, k);
+    if (w < 0) return insert_absent(set, h, k, v, evicted_key, evicted_value);
+    store(set, static_cast<unsigned>(w), k, v);
+    return false;
+  }
+
+  // lookup(k), then insert(k, v) if it missed: the same counters, entries
+  // and replacement state as the two calls, with one hash and one search (a
+  // host cache that fills every line a read misses). Returns whether k hit.
+  [[gnu::always_inline]] inline bool lookup_or_insert(const Key& k, const Value& v) {
+    ++ctr_.lookups;
+    if (!enabled()) {
+      ++ctr_.misses;
+      return false;
     }
-    const size_t s = slot(set, static_cast<unsigned>(w));
-    values_[s] = v;
-    if constexpr (kIndexed) index_.relink(static_cast<uint32_t>(s), Index::key(k, v));
-    touch(set, static_cast<unsigned>(w));
-    return evicted;
+    const uint64_t h = static_cast<uint64_t>(hash_(k));
+    const unsigned set = set_of_hash(h);
+    const int w = find_way(set, h, k);
+    if (w >= 0) {
+      ++ctr_.hits;
+      touch(set, static_cast<unsigned>(w));
+      return true;
+    }
+    ++ctr_.misses;
+    ++ctr_.insertions;
+    insert_absent(set, h, k, v, nullptr, nullptr);
+    return false;
   }
 
   // Invalidates every valid entry for which pred(const Key&, const Value&)
@@ -388,6 +392,37 @@ private:
     valid_[s] = 0;
     if constexpr (kIndexed) index_.unlink(s);
     if (wide_) by_hash_.unlink(s);
+  }
+
+  // insert() of a key not in `set` (h = hash_(k)): fills the set's first
+  // invalid way, or replaces the policy's victim.
+  [[gnu::always_inline]] inline bool insert_absent(unsigned set, uint64_t h, const Key& k, const Value& v,
+                                                   Key* evicted_key, Value* evicted_value) {
+    int w = invalid_way(set);
+    bool evicted = false;
+    if (w < 0) {
+      w = static_cast<int>(victim(set));
+      const size_t s = slot(set, static_cast<unsigned>(w));
+      if (evicted_key) *evicted_key = keys_[s];
+      if (evicted_value) *evicted_value = values_[s];
+      evicted = true;
+      ++ctr_.evictions;
+    } else {
+      valid_[slot(set, static_cast<unsigned>(w))] = 1;
+      ++occupancy_;
+    }
+    keys_[slot(set, static_cast<unsigned>(w))] = k;
+    if (wide_) by_hash_.relink(static_cast<uint32_t>(slot(set, static_cast<unsigned>(w))), h);
+    store(set, static_cast<unsigned>(w), k, v);
+    return evicted;
+  }
+
+  // The value of the entry in `way` (holding k) and its replacement update.
+  [[gnu::always_inline]] inline void store(unsigned set, unsigned way, const Key& k, const Value& v) {
+    const size_t s = slot(set, way);
+    values_[s] = v;
+    if constexpr (kIndexed) index_.relink(static_cast<uint32_t>(s), Index::key(k, v));
+    touch(set, way);
   }
 
   int invalid_way(unsigned set) const {

@@ -6,13 +6,11 @@
 
 namespace iommusim {
 
-uint8_t* SparseMemory::find_page(uint64_t index) const {
-  if (index == last_index_) return last_page_;
+uint8_t* SparseMemory::find_page_in_map(uint64_t index) const {
   auto it = pages_.find(index);
-  if (it == pages_.end()) return nullptr;
-  last_index_ = index;
-  last_page_ = it->second.get();
-  return last_page_;
+  uint8_t* page = it == pages_.end() ? nullptr : it->second.get();
+  recent_[index & (kRecentPages - 1)] = Recent{index, page};
+  return page;
 }
 
 uint8_t* SparseMemory::page_for(uint64_t addr) {
@@ -22,12 +20,11 @@ uint8_t* SparseMemory::page_for(uint64_t addr) {
   auto page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialized: zeros
   uint8_t* raw = page.get();
   pages_.emplace(index, std::move(page));
-  last_index_ = index;
-  last_page_ = raw;
+  recent_[index & (kRecentPages - 1)] = Recent{index, raw};
   return raw;
 }
 
-bool SparseMemory::read(uint64_t addr, void* dst, uint64_t len) const {
+bool SparseMemory::read_pages(uint64_t addr, void* dst, uint64_t len) const {
   if (!in_range(addr, len)) return false;
   auto* out = static_cast<uint8_t*>(dst);
   while (len) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -24,8 +25,17 @@ public:
     return len <= size_ && addr <= size_ - len;
   }
 
-  // Reads of never-written bytes return zeros and allocate nothing.
-  bool read(uint64_t addr, void* dst, uint64_t len) const;
+  // Reads of never-written bytes return zeros and allocate nothing. Inline
+  // for an access within one written page (a DMA's burst never crosses one).
+  bool read(uint64_t addr, void* dst, uint64_t len) const {
+    const uint64_t offset = addr & (kPageSize - 1);
+    if (len > kPageSize - offset || !in_range(addr, len)) return read_pages(addr, dst, len);
+    if (const uint8_t* page = find_page(addr >> kPageShift))
+      std::memcpy(dst, page + offset, len);
+    else
+      std::memset(dst, 0, len);
+    return true;
+  }
   bool write(uint64_t addr, const void* src, uint64_t len);
   bool fill(uint64_t addr, uint8_t value, uint64_t len);
 
@@ -41,16 +51,35 @@ public:
 
   size_t pages_allocated() const { return pages_.size(); }
   uint64_t bytes_allocated() const { return pages_.size() * kPageSize; }
-  void clear() { pages_.clear(); last_index_ = ~0ull; last_page_ = nullptr; }
+  void clear() {
+    pages_.clear();
+    std::fill(recent_.get(), recent_.get() + kRecentPages, Recent{});
+  }
 
 private:
-  uint8_t* find_page(uint64_t index) const;
+  // The written page with this index, or nullptr (never written).
+  [[gnu::always_inline]] inline uint8_t* find_page(uint64_t index) const {
+    const Recent& r = recent_[index & (kRecentPages - 1)];
+    if (r.index == index) return r.page;
+    return find_page_in_map(index);
+  }
+  uint8_t* find_page_in_map(uint64_t index) const;  // and remembers the answer in recent_
+  bool read_pages(uint64_t addr, void* dst, uint64_t len) const;
 
   uint64_t size_;
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
-  // One-entry lookup cache: streaming DMA touches the same page repeatedly.
-  mutable uint64_t last_index_ = ~0ull;
-  mutable uint8_t* last_page_ = nullptr;
+  // The answers of the last lookups, direct-mapped by the low bits of the
+  // page index (a software TLB in front of the hash map): DMA at random in a
+  // window of up to kRecentPages pages (16 MiB) finds its page, or that it
+  // was never written, without hashing. A page is created in the slot of its
+  // index (page_for), which replaces a remembered absence; pages are never
+  // freed but by clear(), which empties it too.
+  static constexpr uint64_t kRecentPages = 4096;
+  struct Recent {
+    uint64_t index = ~0ull;  // no page has this index (addresses are below 2^64)
+    uint8_t* page = nullptr;
+  };
+  std::unique_ptr<Recent[]> recent_{new Recent[kRecentPages]};
 };
 
 } // namespace iommusim

@@ -43,6 +43,28 @@ TEST(SparseMemory, OutOfRangeAndPageCrossing) {
   EXPECT_EQ(0, std::memcmp(buf, back, 16));
 }
 
+// Lookups remember their answers by page index modulo 4096 (sparse_memory.h):
+// a remembered absence must give way to the page written later, pages whose
+// indexes share a slot must not answer for each other, and clear() forgets.
+TEST(SparseMemory, RememberedLookupsFollowWritesAndAliases) {
+  SparseMemory mem;
+  const uint64_t a = 5 * 4096 + 8, alias = a + 4096ull * 4096;  // the same slot
+  EXPECT_EQ(mem.read_le(a, 8), 0u);  // absent, remembered
+  mem.write_le(a, 0x1111, 8);
+  EXPECT_EQ(mem.read_le(a, 8), 0x1111u);
+  EXPECT_EQ(mem.read_le(alias, 8), 0u);  // the alias was never written
+  EXPECT_EQ(mem.pages_allocated(), 1u);
+  mem.write_le(alias, 0x2222, 8);
+  EXPECT_EQ(mem.read_le(a, 8), 0x1111u);
+  EXPECT_EQ(mem.read_le(alias, 8), 0x2222u);
+  mem.clear();
+  EXPECT_EQ(mem.pages_allocated(), 0u);
+  EXPECT_EQ(mem.read_le(a, 8), 0u);
+  EXPECT_EQ(mem.read_le(alias, 8), 0u);
+  EXPECT_TRUE(mem.fill(a, 0x5a, 8));
+  EXPECT_EQ(mem.read_le(a, 8), 0x5a5a5a5a5a5a5a5aull);
+}
+
 TEST(SparseMemory, Endianness) {
   SparseMemory mem;
   mem.write_be(0x100, 0x0102030405060708ull, 8);

@@ -375,6 +375,45 @@ TEST(SetAssocCache, ProbeThenCommitIsALookup) {
   EXPECT_FALSE(odd.indexed_by_mask());
 }
 
+// lookup_or_insert() is a lookup and, on a miss, an insert: against a cache
+// that makes the two calls, on a random trace of every policy, narrow and
+// wide sets and a disabled cache, both answer, count and hold the same.
+TEST(SetAssocCache, LookupOrInsertIsALookupThenAnInsert) {
+  for (ReplacementPolicy p : {ReplacementPolicy::LRU, ReplacementPolicy::TreePLRU, ReplacementPolicy::RoundRobin,
+                              ReplacementPolicy::Random}) {
+    for (const auto& [entries, ways] : std::vector<std::pair<unsigned, unsigned>>{{0, 0}, {16, 4}, {64, 16}, {60, 20}}) {
+      if (p == ReplacementPolicy::TreePLRU && (ways & (ways - 1)) != 0) continue;
+      Cache one(geom(entries, ways, p, 7)), two(geom(entries, ways, p, 7));
+      uint64_t x = 12345;
+      for (int i = 0; i < 4000; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const uint64_t k = (x >> 33) % 97;
+        if ((x >> 20) % 8 == 0) {  // an invalidation now and then leaves a hole to fill
+          EXPECT_EQ(one.invalidate(k), two.invalidate(k));
+          continue;
+        }
+        const bool hit_one = one.lookup_or_insert(k, static_cast<int>(k));
+        const bool hit_two = two.lookup(k) != nullptr;
+        if (!hit_two) two.insert(k, static_cast<int>(k));
+        ASSERT_EQ(hit_one, hit_two) << to_string(p) << " " << entries << "/" << ways << " step " << i;
+      }
+      const CacheCounters &a = one.counters(), &b = two.counters();
+      EXPECT_EQ(a.lookups, b.lookups);
+      EXPECT_EQ(a.hits, b.hits);
+      EXPECT_EQ(a.misses, b.misses);
+      EXPECT_EQ(a.insertions, b.insertions);
+      EXPECT_EQ(a.evictions, b.evictions);
+      EXPECT_EQ(a.invalidations, b.invalidations);
+      for (unsigned set = 0; set < one.sets(); ++set)
+        for (unsigned way = 0; way < one.ways(); ++way) {
+          const auto ea = one.entry_at(set, way), eb = two.entry_at(set, way);
+          ASSERT_EQ(ea.key == nullptr, eb.key == nullptr);
+          if (ea.key) EXPECT_EQ(*ea.key, *eb.key);
+        }
+    }
+  }
+}
+
 namespace {
 // A secondary index by "domain": the value's low three bits, so that an
 // overwrite can move an entry from one domain to another.
