@@ -11,8 +11,6 @@
 //   the SCSW; bytes 40-47 the measurement-block address.
 #include <gtest/gtest.h>
 
-#include <map>
-
 #include "channel_subsystem/tests/css_rig.h"
 
 using namespace iommusim;
@@ -21,33 +19,7 @@ using namespace csstest;
 namespace {
 
 constexpr uint8_t CC = 0x40, S = 0x02;
-constexpr uint64_t kParams = 0x8000;
 constexpr uint64_t kTpi = 0x5000;
-
-std::map<std::string, uint64_t> stats_of(Rig& r) {
-  std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(r.root)) s[v.name] = v.int_value;
-  return s;
-}
-
-// DEFINE EXTENT over `blocks` blocks from `first` and LOCATE of them for
-// reading (Linux dasd_fba.c layouts: see test_css.cc); the next CCW address.
-uint64_t read_prologue(Rig& r, uint64_t at, uint32_t first, uint16_t blocks) {
-  const uint8_t de[16] = {0x40, 0, 0x02, 0x00, uint8_t(first >> 24), uint8_t(first >> 16), uint8_t(first >> 8),
-                          uint8_t(first), 0, 0, 0, 0, 0, 0, uint8_t((blocks - 1) >> 8), uint8_t(blocks - 1)};
-  const uint8_t lo[8] = {0x06, 0, uint8_t(blocks >> 8), uint8_t(blocks), 0, 0, 0, 0};
-  r.m().write(kParams, de, 16);
-  r.m().write(kParams + 16, lo, 8);
-  r.ccw1(at, 0x63, CC, 16, kParams);
-  r.ccw1(at + 8, 0x43, CC, 8, kParams + 16);
-  return at + 16;
-}
-
-int64_t run(Rig& r, uint32_t sid, uint32_t cpa, uint8_t byte4 = 0) {
-  r.orb_f1(cpa, byte4);
-  const int64_t cc = r.ssch(sid);
-  return cc != 0 ? 100 + cc : r.wait_and_test(sid);
-}
 
 // Every program-modifiable field away from its initialized value: interruption
 // parameter, ISC 6, E, LM 01, MM 10, D; LPM 0; MBI X'0042', POM X'7F'; F and
@@ -123,7 +95,7 @@ TEST(CssReset, EverySchibFieldBackToItsInitializedValue) {
     EXPECT_EQ(r.irb_sc(), 0x07);
     EXPECT_EQ(r.irb_dstat(), 0x0c);
   });
-  EXPECT_EQ(stats_of(r)["system.css0.resets"], 1u);
+  EXPECT_EQ(r.stats()["system.css0.resets"], 1u);
 }
 
 // A reset ends a program in flight without status: no interruption follows,
@@ -136,7 +108,7 @@ TEST(CssReset, EndsProgramsInFlightWithoutStatus) {
     ASSERT_EQ(r.enable(r.tape_sid), 0);
     uint64_t at = kProgram;
     for (uint32_t b = 0; b < 8; ++b) {  // each block positioned afresh: 1 ms seeks
-      at = read_prologue(r, at, b * 400, 1);
+      at = fba_prologue(r, at, false, b * 400, 1);
       r.ccw1(at, 0x42, b < 7 ? CC : 0, 512, kData + b * 512);
       at += 8;
     }
@@ -163,7 +135,7 @@ TEST(CssReset, EndsProgramsInFlightWithoutStatus) {
     EXPECT_EQ(r.irb_dstat(), 0x0c);
     EXPECT_EQ(r.byte(kData), 0xff);
   });
-  auto s = stats_of(r);
+  auto s = r.stats();
   EXPECT_EQ(s["system.css0.halts"], 0u);
   EXPECT_EQ(s["system.css0.clears"], 0u);
 }
@@ -176,7 +148,7 @@ TEST(CssReset, DevicesLoseTheirStatusButKeepTheirMedia) {
   simulate(r, [&] {
     ASSERT_EQ(r.enable(r.disk_sid), 0);
     ASSERT_EQ(r.enable(r.tape_sid), 0);
-    read_prologue(r, kProgram, 10, 1);
+    fba_prologue(r, kProgram, false, 10, 1);
     r.ccw1(kProgram + 8, 0x43, 0, 8, kParams + 16);
     ASSERT_EQ(run(r, r.disk_sid, kProgram), 0);
     ASSERT_EQ(r.irb_dstat(), 0x0c) << "DEFINE EXTENT and LOCATE";
@@ -218,7 +190,7 @@ sc_core::sc_time read_time_after_reset(Rig& r, const sc_core::sc_time& offset, b
   r.disk->load_blank_medium(mount_now ? sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
   sc_core::wait(offset);
   if (r.enable(r.disk_sid) != 0) return sc_core::SC_ZERO_TIME;
-  const uint64_t at = read_prologue(r, kProgram, 300, 1);
+  const uint64_t at = fba_prologue(r, kProgram, false, 300, 1);
   r.ccw1(at, 0x42, 0, 512, kData);
   const sc_core::sc_time start = sc_core::sc_time_stamp();
   if (run(r, r.disk_sid, kProgram) != 0) return sc_core::SC_ZERO_TIME;
