@@ -17,11 +17,20 @@
 //   - an instruction stores only at its operand: 96 bytes (an IRB, the
 //     largest operand) from any operand address the input passed, or the
 //     interruption code at real locations 184-195 (TPI with operand 0);
-//   - every input ends with each subchannel cleared (CSCH, TSCH) within 50 ms.
+//   - every input ends with each subchannel cleared (CSCH, TSCH) within 50 ms;
+//   - an input's result does not depend on the inputs before it: each input
+//     starts from an I/O-system reset (ChannelSubsystem::reset) and blank
+//     media mounted at its start, and its result (each instruction's status
+//     and its time from the input's start, each store's address and length)
+//     is the same every time the process runs it (the first 4096 distinct
+//     inputs are remembered).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <memory>
 #include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,6 +38,7 @@
 #include "channel_subsystem/channel_subsystem.h"
 #include "channel_subsystem/stream_device.h"
 #include "common/architected_call.h"
+#include "common/provenance.h"
 #include "firmware/cpu_port.h"
 #include "fuzz/harness/oracles.h"
 #include "fuzz/harness/vtd_rig.h"
@@ -102,7 +112,16 @@ public:
     operands_.insert({184, 196});  // TPI's interruption code in the low core
   }
 
+  // From an I/O-system reset and blank media, at the input's start time.
   void run() {
+    start_ = sc_core::sc_time_stamp();
+    s_.css->reset();
+    s_.tape->load_blank_medium(start_);
+    s_.disk->load_blank_medium(start_);
+    // Two delta cycles: the engines take the reset up and the interruption
+    // output settles at 0, whatever the previous input left pending.
+    sc_core::wait(sc_core::SC_ZERO_TIME);
+    sc_core::wait(sc_core::SC_ZERO_TIME);
     for (unsigned n = 0; n < 96 && in_.remaining_bytes(); ++n) {
       step();
       check_writes();
@@ -110,6 +129,8 @@ public:
     clear_all();
     check_writes();
   }
+  // What the input did, as a fingerprint: the same input must give the same.
+  uint64_t result() const { return fnv1a64(record_); }
 
 private:
   SparseMemory& m() { return s_.memory->storage(); }
@@ -148,8 +169,12 @@ private:
     ArchitectedCall c(CallKind::ChannelIo, token, std::move(args));
     s_.cpu->call(c);
     s_.cpu->sync();
+    note(token);
+    note(static_cast<uint64_t>(c.status));
+    note((sc_core::sc_time_stamp() - start_).value());
     return c.status;
   }
+  void note(uint64_t v) { record_.append(reinterpret_cast<const char*>(&v), sizeof v); }
   void wait_interruption(const sc_time& limit) {
     if (s_.irq.read() == 0) sc_core::wait(limit, s_.irq.value_changed_event());
   }
@@ -168,6 +193,8 @@ private:
 
   CssSystem& s_;
   FuzzedDataProvider& in_;
+  sc_time start_;
+  std::string record_;
   Intervals named_, operands_;
   size_t data_checked_ = 0, own_checked_ = 0;
 };
@@ -314,6 +341,8 @@ void CssSession::check_writes() {
   const auto& data = s_.log->data_writes();
   for (; data_checked_ < data.size(); ++data_checked_) {
     const DataWrite& w = data[data_checked_];
+    note(w.addr);
+    note(w.len);
     if (!inside(named_, w.addr, w.len))
       finding("a channel program stored " + std::to_string(w.len) + " bytes at " + hex(w.addr) +
               ", a data area no CCW, IDAW or MIDAW in storage names");
@@ -322,9 +351,25 @@ void CssSession::check_writes() {
   const auto& own = s_.log->unit_writes();
   for (; own_checked_ < own.size(); ++own_checked_) {
     const DataWrite& w = own[own_checked_];
+    note(w.addr);
+    note(w.len);
     if (!inside(operands_, w.addr, w.len))
       finding("an I/O instruction stored " + std::to_string(w.len) + " bytes at " + hex(w.addr) +
               ", outside every operand the input passed");
+  }
+}
+
+// The result of each input seen so far, by the input's fingerprint.
+void check_same_result(std::string_view input, uint64_t result) {
+  static std::unordered_map<uint64_t, uint64_t> seen;
+  constexpr size_t kRemembered = 4096;
+  const uint64_t key = fnv1a64(input);
+  const auto it = seen.find(key);
+  if (it == seen.end()) {
+    if (seen.size() < kRemembered) seen.emplace(key, result);
+  } else if (it->second != result) {
+    finding("the same input gave another result (" + hex(result) + ", before " + hex(it->second) +
+            "): what it does depends on the inputs run before it");
   }
 }
 
@@ -341,12 +386,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   CssSystem& s = css_system();
   s.memory->storage().clear();
   s.log->clear();
-  // The previous input ended with every subchannel cleared, so no operation
-  // is in progress: the media forget what it recorded (a tape block read back
-  // would make this input's stores depend on the inputs before it).
-  s.tape->load_blank_medium();
-  s.disk->load_blank_medium();
   CssSession session(s, in);
   run_in_thread([&] { session.run(); }, sc_time(1, sc_core::SC_SEC), "the input's instructions");
+  check_same_result(std::string_view(reinterpret_cast<const char*>(bytes), size), session.result());
   return 0;
 }

@@ -155,7 +155,8 @@ sc_core::sc_time BlockDevice::positioning(uint64_t target, const sc_core::sc_tim
   double rotation = 0;
   if (p_.rpm > 0) {
     const double period = 60e9 / p_.rpm;
-    const double arrival = now.to_seconds() * 1e9 + seek;
+    const sc_core::sc_time turning = now > mounted_ ? now - mounted_ : sc_core::SC_ZERO_TIME;
+    const double arrival = turning.to_seconds() * 1e9 + seek;
     const double angle_now = std::fmod(arrival, period) / period;
     const double angle_target =
         static_cast<double>(target % p_.blocks_per_track) / static_cast<double>(p_.blocks_per_track);
@@ -191,15 +192,22 @@ void BlockDevice::own_reset() {
   located_ = false;
 }
 
-// Every block back to its never-written pattern, the head at block 0, no extent.
-void BlockDevice::own_blank_medium() {
-  media_.clear();
-  written_.clear();
-  head_ = 0;
+// The extent a DEFINE EXTENT set is control-unit state: reset (Hercules
+// channel.c device_reset drops its CKD extent too).
+void BlockDevice::own_system_reset() {
   extent_valid_ = read_only_ = false;
   extent_first_ = extent_blocks_ = 0;
   params_len_ = 0;
   byte_in_op_ = 0;
+}
+
+// Every block back to its never-written pattern, the head at block 0, the
+// platter at angle 0 at `now`.
+void BlockDevice::own_blank_medium(const sc_core::sc_time& now) {
+  media_.clear();
+  written_.clear();
+  head_ = 0;
+  mounted_ = now;
 }
 
 }  // namespace iommusim::css

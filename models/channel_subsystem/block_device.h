@@ -21,7 +21,9 @@
 // Positioning: a seek over d blocks takes seek_min + (seek_max - seek_min) *
 // sqrt(d / blocks) (zero for d = 0); the platter turns at `rpm`, block b
 // passing the head at angle (b mod blocks_per_track) / blocks_per_track of a
-// revolution, so the rotational latency follows from the simulated time.
+// revolution, so the rotational latency follows from the simulated time since
+// the medium was mounted (time 0, or load_blank_medium's; assumption: the
+// platter is at angle 0 then).
 // Blocks never written read as their own block number (8 bytes, big-endian)
 // followed by zeros, so that data read back can be checked.
 #pragma once
@@ -86,7 +88,8 @@ protected:
   void own_write(const uint8_t* buf, uint32_t n) override;
   Ending own_end(uint64_t transferred, const sc_core::sc_time& now) override;
   void own_reset() override;
-  void own_blank_medium() override;
+  void own_system_reset() override;
+  void own_blank_medium(const sc_core::sc_time& now) override;
 
 private:
   enum class Op : uint8_t { None, DefineExtent, Locate, Read, Write };
@@ -108,6 +111,7 @@ private:
   uint64_t located_next_ = 0, located_left_ = 0;  // next block, blocks left
   uint64_t byte_in_op_ = 0;                       // bytes moved by the current READ/WRITE
   uint64_t head_ = 0;
+  sc_core::sc_time mounted_;  // the platter's angle is 0 at this time (the medium's mount)
   Counter& reads_;
   Counter& writes_;
   Counter& blocks_read_;

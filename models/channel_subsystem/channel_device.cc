@@ -125,10 +125,15 @@ void ChannelDevice::reset_operation() {
   own_reset();
 }
 
-void ChannelDevice::load_blank_medium() {
+void ChannelDevice::system_reset() {
   reset_operation();
   clear_sense();
-  own_blank_medium();
+  own_system_reset();
+}
+
+void ChannelDevice::load_blank_medium(const sc_core::sc_time& now) {
+  system_reset();
+  own_blank_medium(now);
 }
 
 }  // namespace iommusim::css

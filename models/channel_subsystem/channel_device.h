@@ -73,10 +73,17 @@ public:
   virtual double bytes_per_ns() const = 0;
   // Halt or clear signal: the device drops the operation in progress.
   void reset_operation();
+  // System reset, as I/O-system reset signals it (PoP chapter 17, "I/O-System
+  // Reset"): the operation in progress ends, and the status and sense the
+  // device and its control unit hold are reset. The medium and the position
+  // on it stay: a tape is not rewound and a disk's access mechanism does not
+  // move (Hercules channel.c io_reset: a system can be IPLed from where a
+  // tape stands).
+  void system_reset();
   // A blank medium in place of the mounted one (a scratch cartridge, a fresh
-  // volume), with no operation in progress and no sense: for a harness whose
-  // runs must not depend on what earlier runs recorded. Between operations only.
-  void load_blank_medium();
+  // volume), mounted at `now`, after a system reset: for a harness whose runs
+  // must not depend on what earlier runs recorded. Between operations only.
+  void load_blank_medium(const sc_core::sc_time& now = sc_core::SC_ZERO_TIME);
   // The sense bytes of the last unit check (BASIC SENSE, concurrent sense); zero when none.
   const std::array<uint8_t, kSenseBytes>& sense() const { return sense_; }
   void clear_sense() { sense_.fill(0); }
@@ -89,7 +96,8 @@ protected:
   virtual void own_write(const uint8_t* buf, uint32_t n) = 0;
   virtual Ending own_end(uint64_t transferred, const sc_core::sc_time& now) = 0;
   virtual void own_reset() {}
-  virtual void own_blank_medium() {}
+  virtual void own_system_reset() {}
+  virtual void own_blank_medium(const sc_core::sc_time& /*now*/) {}
   // A rejected command: sense byte 0 "command reject", unit check at the end.
   CommandAnswer reject(uint8_t sense_byte0 = sense0::COMMAND_REJECT);
   static Ending normal_end(const sc_core::sc_time& latency = sc_core::SC_ZERO_TIME);

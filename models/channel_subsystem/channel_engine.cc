@@ -8,7 +8,9 @@
 // end the device operation when the data chain ends; then chain or end the
 // program. A halt or clear takes effect at the engine's next wait (a CCW
 // boundary, a device latency or a data transfer in flight, whose bytes have
-// moved by then).
+// moved by then). An I/O-system reset (ChannelSubsystem::reset) has already
+// reset the subchannel and its device when the engine next runs: the engine
+// drops the program at that point and makes no status (reset_pending).
 #include "channel_subsystem/css_slot.h"
 
 #include <algorithm>
@@ -32,7 +34,7 @@ void ChannelSubsystem::run(Slot& s) {
 }
 
 bool ChannelSubsystem::abort_requested(const Slot& s) const {
-  return s.sch.halt_pending() || s.sch.clear_pending();
+  return s.reset_pending || s.sch.halt_pending() || s.sch.clear_pending();
 }
 
 // Time passes for the program; false when a halt or clear arrived meanwhile.
@@ -43,7 +45,9 @@ bool ChannelSubsystem::elapse(Slot& s, const sc_time& t) {
 
 void ChannelSubsystem::serve(Slot& s) {
   for (;;) {
-    if (s.sch.clear_pending()) {
+    if (s.reset_pending) {
+      s.reset_pending = false;  // what was in progress is dropped; the subchannel is initialized
+    } else if (s.sch.clear_pending()) {
       perform_clear(s);
     } else if (s.sch.halt_pending()) {
       perform_halt(s, false, s.sch.scsw().cpa, s.sch.scsw().count);
@@ -63,6 +67,7 @@ void ChannelSubsystem::make_pending(Slot& s, bool request) {
 void ChannelSubsystem::perform_halt(Slot& s, bool device_active, uint32_t cpa, uint16_t count) {
   s.device.reset_operation();
   sc_core::wait(ns(p_.interruption_ns));
+  if (s.reset_pending) return;
   ++halts_;
   make_pending(s, s.sch.halted(device_active, cpa, count));
 }
@@ -70,11 +75,13 @@ void ChannelSubsystem::perform_halt(Slot& s, bool device_active, uint32_t cpa, u
 void ChannelSubsystem::perform_clear(Slot& s) {
   s.device.reset_operation();
   sc_core::wait(ns(p_.interruption_ns));
+  if (s.reset_pending) return;
   ++clears_;
   make_pending(s, s.sch.cleared());
 }
 
 void ChannelSubsystem::abort_program(Slot& s, const Program& p) {
+  if (s.reset_pending) return;
   if (s.sch.clear_pending()) return perform_clear(s);
   perform_halt(s, true, p.ccw + 8, static_cast<uint16_t>(p.count - std::min<uint32_t>(p.count, p.ccw_moved)));
 }
@@ -197,9 +204,11 @@ ChannelSubsystem::Ended ChannelSubsystem::suspend_at(Slot& s, Program& p) {
   }
   ++suspends_;
   sc_core::wait(ns(p_.interruption_ns));
+  if (s.reset_pending) return Ended::Aborted;
   make_pending(s, s.sch.suspend(p.ccw + 8));
   for (;;) {
     sc_core::wait(s.work);
+    if (s.reset_pending) return Ended::Aborted;
     if (abort_requested(s)) {
       if (s.sch.clear_pending()) perform_clear(s);
       else perform_halt(s, false, p.ccw + 8, p.count);
@@ -328,6 +337,7 @@ ChannelSubsystem::Ended ChannelSubsystem::finish(Slot& s, const Program& p, uint
   if (device_status & dstat::UNIT_EXCEPTION) ++unit_exceptions_;
   const bool alert = cstat_bits != 0 || (device_status & ~(kNormalEnd | dstat::STATUS_MODIFIER)) != 0;
   sc_core::wait(ns(p_.interruption_ns));
+  if (s.reset_pending) return Ended::Aborted;
   const bool request = s.sch.end(device_status, cstat_bits, p.ccw + 8, count, alert, with_sense ? &s.device.sense() : nullptr);
   if (with_sense && (s.sch.schib().pmcw.word6 & pmcw6::S)) s.device.clear_sense();  // presented concurrently
   make_pending(s, request);

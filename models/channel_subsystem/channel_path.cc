@@ -35,12 +35,18 @@ sc_core::sc_time ChannelPath::transfer(const sc_core::sc_time& now, uint64_t byt
   const uint64_t frames = frames_for(bytes);
   const double wire = static_cast<double>(bytes + frames * overhead_);
   BandwidthCalendar& link = inbound ? in_ : out_;
-  const double start = to_ns(now);
+  const double start = to_ns(now > origin_ ? now - origin_ : sc_core::SC_ZERO_TIME);
   const double end = link.unlimited() ? start : link.reserve(start, wire);
   (inbound ? bytes_in_ : bytes_out_) += bytes;
   frames_ += frames;
   if (!link.unlimited()) busy_ns_ += static_cast<uint64_t>(wire / link.bandwidth());
-  return sc_core::sc_time(end, sc_core::SC_NS);
+  return origin_ + sc_core::sc_time(end, sc_core::SC_NS);
+}
+
+void ChannelPath::reset(const sc_core::sc_time& now) {
+  in_ = BandwidthCalendar(in_.bandwidth());
+  out_ = BandwidthCalendar(out_.bandwidth());
+  origin_ = now;
 }
 
 ControlUnit::ControlUnit(const std::string& name, unsigned slots, StatGroup& parent)

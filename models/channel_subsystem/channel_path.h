@@ -26,9 +26,14 @@ public:
   // from local time `now`: the time the last frame has crossed the link.
   sc_core::sc_time transfer(const sc_core::sc_time& now, uint64_t bytes, bool inbound);
   uint64_t frames_for(uint64_t bytes) const { return (bytes + payload_ - 1) / payload_; }
+  // Channel-path reset (I/O-system reset): no transfer in flight, both
+  // directions free from `now`, which becomes the calendars' time origin, so
+  // what follows does not depend on the absolute simulated time.
+  void reset(const sc_core::sc_time& now);
 
 private:
   BandwidthCalendar in_, out_;
+  sc_core::sc_time origin_;  // time 0 of the calendars
   uint32_t payload_, overhead_;
   StatGroup stats_;
   Counter& bytes_in_;
@@ -43,6 +48,8 @@ public:
   // A command arriving at `now` that occupies the control unit for `busy`:
   // the wait for a free slot (control-unit busy).
   sc_core::sc_time command(const sc_core::sc_time& now, const sc_core::sc_time& busy);
+  // System reset: no command in progress, every slot free.
+  void reset() { slots_.reset(); }
 
 private:
   iommu::TranslationSlots slots_;

@@ -45,6 +45,7 @@ ChannelSubsystem::ChannelSubsystem(sc_core::sc_module_name name, const CssParams
       resumes_(stats_.counter("resumes", "suspended or resume-pending programs resumed")),
       halts_(stats_.counter("halts", "halt functions performed")),
       clears_(stats_.counter("clears", "clear functions performed")),
+      resets_(stats_.counter("resets", "I/O-system resets")),
       program_check_total_(stats_.counter("program_checks.total", "channel programs ended in program check")),
       interruptions_(stats_.counter("interruptions.total", "I/O-interruption requests made")) {
   for (unsigned k = 1; k < kProgramCheckKinds; ++k) {
@@ -92,6 +93,22 @@ uint32_t ChannelSubsystem::attach(ChannelDevice& device, uint16_t devno, unsigne
 }
 
 const Subchannel& ChannelSubsystem::subchannel(size_t number) const { return slots_.at(number)->sch; }
+
+void ChannelSubsystem::reset() {
+  const sc_time now = sc_core::sc_time_stamp();
+  for (auto& s : slots_) {
+    s->sch.reset();
+    s->device.system_reset();
+    s->reset_pending = true;  // the engine drops what it was doing at its next step
+    s->abort.notify(SC_ZERO_TIME);
+    s->work.notify(SC_ZERO_TIME);
+  }
+  for (auto& u : units_) u->reset();
+  for (auto& p : paths_) p->reset(now);
+  for (std::deque<uint32_t>& q : pending_) q.clear();
+  update_interruption_output();
+  ++resets_;
+}
 
 void ChannelSubsystem::set_trace(TraceWriter* writer) {
   trace_ = writer;

@@ -98,6 +98,18 @@ public:
   // its subchannel-identification word.
   uint32_t attach(ChannelDevice& device, uint16_t devno, unsigned chpid, unsigned cu);
   size_t subchannels() const { return slots_.size(); }
+  // I/O-system reset (z/Architecture PoP chapter 17, "I/O-System Reset"), as
+  // a CPU reset or an IPL performs it: every function in progress ends without
+  // status, every subchannel gets its initialized SCHIB (Subchannel::reset),
+  // every I/O-interruption request is withdrawn, the devices get a system
+  // reset (ChannelDevice::system_reset: media and positions stay), the control
+  // units drop their busy slots and the channel paths their transfers, with
+  // the present time as their time origin. Channel reports (CRWs) and channel
+  // monitoring are not modelled, so there is none to clear. From a SystemC
+  // thread or between sc_start calls; the engines drop their programs at
+  // their next step, storing nothing more.
+  void reset();
+  uint64_t resets() const { return resets_.value(); }
   // For tests and summaries.
   const Subchannel& subchannel(size_t number) const;
   uint64_t program_checks(ProgramCheck kind) const { return program_checks_[static_cast<unsigned>(kind)]->value(); }
@@ -191,6 +203,7 @@ private:
   Counter& resumes_;
   Counter& halts_;
   Counter& clears_;
+  Counter& resets_;
   Counter& program_check_total_;
   Counter* program_checks_[kProgramCheckKinds];
   Counter& interruptions_;

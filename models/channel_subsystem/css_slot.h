@@ -38,6 +38,7 @@ struct ChannelSubsystem::Slot {
   sc_core::sc_event work;   // a function to perform (start, resume, halt, clear, cancel)
   sc_core::sc_event abort;  // a halt, clear or cancel for the program in progress
   sc_time started;
+  bool reset_pending = false;  // an I/O-system reset the engine has not yet taken up
   StatGroup stats;
   Counter& programs;
   Histogram& latency;

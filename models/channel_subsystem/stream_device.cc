@@ -114,7 +114,7 @@ void StreamDevice::own_reset() {
 }
 
 // No blocks, at load point.
-void StreamDevice::own_blank_medium() {
+void StreamDevice::own_blank_medium(const sc_core::sc_time&) {
   tape_.clear();
   pos_ = 0;
   read_pos_ = 0;

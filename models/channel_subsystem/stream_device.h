@@ -61,7 +61,7 @@ protected:
   void own_write(const uint8_t* buf, uint32_t n) override;
   Ending own_end(uint64_t transferred, const sc_core::sc_time& now) override;
   void own_reset() override;
-  void own_blank_medium() override;
+  void own_blank_medium(const sc_core::sc_time& now) override;
 
 private:
   struct Block {

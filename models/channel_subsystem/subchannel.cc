@@ -20,12 +20,25 @@ bool start_function_only(const Scsw& s) {
 }
 }  // namespace
 
-Subchannel::Subchannel(uint32_t sid, uint16_t devno, uint8_t chpid) : sid_(sid) {
+Subchannel::Subchannel(uint32_t sid, uint16_t devno, uint8_t chpid) : sid_(sid) { initialize(devno, chpid); }
+
+// The initialized values: what the channel subsystem sets up and what
+// I/O-system reset restores (see reset()).
+void Subchannel::initialize(uint16_t devno, uint8_t chpid) {
+  schib_ = Schib{};
   Pmcw& p = schib_.pmcw;
   p.word1 = static_cast<uint32_t>(pmcw1::V | pmcw1::DEVNO.encode(devno));
   p.word2 = static_cast<uint32_t>(pmcw2::LPM.encode(kPathMask) | pmcw2::PIM.encode(kPathMask));
   p.word3 = static_cast<uint32_t>(pmcw3::POM.encode(0xff) | pmcw3::PAM.encode(kPathMask));
   p.chpid[0] = chpid;
+  orb_ = Orb{};
+  ecw_.fill(0);
+  ecw_count_ = 0;
+  requested_ = false;
+}
+
+void Subchannel::reset() {
+  initialize(static_cast<uint16_t>(pmcw1::DEVNO.extract(schib_.pmcw.word1)), schib_.pmcw.chpid[0]);
 }
 
 // SSCH: cc 1 status pending; cc 2 a function in progress; cc 3 not

@@ -44,6 +44,15 @@ public:
   int cancel();                     // XSCH
   int modify(const Schib& operand); // MSCH (the operand passed the reserved-bit check)
   Schib store() const { return schib_; }  // STSCH
+  // I/O-system reset (PoP chapter 17, "I/O-System Reset"): the subchannel
+  // back to its initialized values (PoP chapter 15, the SCHIB's fields):
+  // interruption parameter 0, ISC 0, E, LM, MM, D and T zero, LPM equal to
+  // the PIM, PNOM, LPUM and MBI zero, POM all ones, F, X and S of word 6
+  // zero, the SCSW and the measurement-block address zero; no function, no
+  // status, no interruption request. The device number, V, the PIM, PAM and
+  // CHPIDs describe the configuration and stay (QEMU hw/s390x/css.c
+  // css_reset_sch, Hercules channel.c device_reset).
+  void reset();
 
   // --- Functions, as the channel subsystem performs them. ---
   bool start_pending() const { return scsw().has(scsw0::AC_START_PENDING); }
@@ -80,6 +89,7 @@ public:
 
 private:
   bool make_pending(uint32_t sc_bits);
+  void initialize(uint16_t devno, uint8_t chpid);
 
   uint32_t sid_;
   Schib schib_;

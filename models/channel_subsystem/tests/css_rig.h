@@ -24,7 +24,9 @@
 #endif
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 #include <systemc>
 #include <tlm>
@@ -120,6 +122,12 @@ struct Rig {
     cpu.socket.bind(css->calls);
   }
   SparseMemory& m() { return memory.storage(); }
+  // Every statistic by its full name.
+  std::map<std::string, uint64_t> stats() {
+    std::map<std::string, uint64_t> s;
+    for (const StatValue& v : collect_stats(root)) s[v.name] = v.int_value;
+    return s;
+  }
 
   // --- Layouts, byte by byte ---
   void ccw1(uint64_t at, uint8_t cmd, uint8_t flags, uint16_t count, uint32_t cda) {
@@ -180,6 +188,35 @@ struct Rig {
   uint8_t irb_cstat() { return byte(kScratch + 9); }
   uint16_t irb_count() { return static_cast<uint16_t>(m().read_be(kScratch + 10, 2)); }
 };
+
+constexpr uint64_t kParams = 0x8000;  // DEFINE EXTENT and LOCATE parameters
+
+// DEFINE EXTENT (16 bytes: byte 0 permission in bits 0-1, bytes 2-3 block
+// size, 4-7 extent locator, 8-11 first, 12-15 last block) and LOCATE (8 bytes:
+// byte 0 operation in bits 4-7, bytes 2-3 block count, 4-7 block number), as
+// the FBA channel program of Linux dasd_fba.c, the LOCATE with CCW flags
+// `flags` (CC, 0x40, by default); returns the next CCW address.
+inline uint64_t fba_prologue(Rig& r, uint64_t at, bool write, uint32_t first, uint16_t blocks, uint8_t flags = 0x40) {
+  uint8_t de[16] = {uint8_t(write ? 0x00 : 0x40), 0, 0x02, 0x00, uint8_t(first >> 24), uint8_t(first >> 16),
+                    uint8_t(first >> 8), uint8_t(first), 0, 0, 0, 0, 0, 0, uint8_t((blocks - 1) >> 8),
+                    uint8_t(blocks - 1)};
+  const uint8_t lo[8] = {uint8_t(write ? 0x05 : 0x06), 0, uint8_t(blocks >> 8), uint8_t(blocks), 0, 0, 0, 0};
+  r.m().write(kParams, de, 16);
+  r.m().write(kParams + 16, lo, 8);
+  r.ccw1(at, 0x63, 0x40, 16, kParams);
+  r.ccw1(at + 8, 0x43, flags, 8, kParams + 16);
+  return at + 16;
+}
+
+// Starts the program at `cpa` with ORB bytes and returns the TSCH condition
+// code once its interruption arrives (the IRB is at kScratch); 100 + the SSCH
+// condition code when it is not 0.
+inline int64_t run(Rig& r, uint32_t sid, uint32_t cpa, uint8_t byte4 = 0, uint8_t extra5 = 0, uint8_t byte7 = 0) {
+  r.orb_f1(cpa, byte4, extra5, byte7);
+  const int64_t cc = r.ssch(sid);
+  if (cc != 0) return 100 + cc;
+  return r.wait_and_test(sid);
+}
 
 // Runs `body` as a SystemC thread of the rig; it must run to its end (a
 // thread left waiting for an interruption that never comes fails the test).

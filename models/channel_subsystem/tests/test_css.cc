@@ -14,23 +14,6 @@ namespace {
 
 // CCW flag bytes (byte 1 of a format-1 CCW).
 constexpr uint8_t CD = 0x80, CC = 0x40, SLI = 0x20, SKIP = 0x10, PCI = 0x08, IDA = 0x04, S = 0x02, MIDA = 0x01;
-constexpr uint64_t kParams = 0x8000;  // DEFINE EXTENT and LOCATE parameters
-
-// DEFINE EXTENT (16 bytes: byte 0 permission in bits 0-1, bytes 2-3 block
-// size, 4-7 extent locator, 8-11 first, 12-15 last block) and LOCATE (8 bytes:
-// byte 0 operation in bits 4-7, bytes 2-3 block count, 4-7 block number), as
-// the FBA channel program of Linux dasd_fba.c; returns the next CCW address.
-uint64_t fba_prologue(Rig& r, uint64_t at, bool write, uint32_t first, uint16_t blocks, uint8_t flags = CC) {
-  uint8_t de[16] = {uint8_t(write ? 0x00 : 0x40), 0, 0x02, 0x00, uint8_t(first >> 24), uint8_t(first >> 16),
-                    uint8_t(first >> 8), uint8_t(first), 0, 0, 0, 0, 0, 0, uint8_t((blocks - 1) >> 8),
-                    uint8_t(blocks - 1)};
-  const uint8_t lo[8] = {uint8_t(write ? 0x05 : 0x06), 0, uint8_t(blocks >> 8), uint8_t(blocks), 0, 0, 0, 0};
-  r.m().write(kParams, de, 16);
-  r.m().write(kParams + 16, lo, 8);
-  r.ccw1(at, 0x63, CC, 16, kParams);
-  r.ccw1(at + 8, 0x43, flags, 8, kParams + 16);
-  return at + 16;
-}
 
 void fill(Rig& r, uint64_t at, uint32_t n, uint8_t seed) {
   for (uint32_t i = 0; i < n; ++i) {
@@ -43,15 +26,6 @@ bool same(Rig& r, uint64_t a, uint64_t b, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i)
     if (r.byte(a + i) != r.byte(b + i)) return false;
   return true;
-}
-
-// Starts the program at `cpa` with ORB bytes and returns the TSCH condition
-// code once its interruption arrives (the IRB is at kScratch).
-int64_t run(Rig& r, uint32_t sid, uint32_t cpa, uint8_t byte4 = 0, uint8_t extra5 = 0, uint8_t byte7 = 0) {
-  r.orb_f1(cpa, byte4, extra5, byte7);
-  const int64_t cc = r.ssch(sid);
-  if (cc != 0) return 100 + cc;
-  return r.wait_and_test(sid);
 }
 
 }  // namespace
@@ -155,8 +129,7 @@ TEST(Css, ProgramExceptionsAndConditionCode3) {
     r.m().write_be(kScratch + 24, 0x01000000u, 4);  // PMCW word 6 bit 7: reserved
     EXPECT_EQ(r.msch(r.disk_sid), css::program_exception(css::kPgmOperand));
   });
-  std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(r.root)) s[v.name] = v.int_value;
+  auto s = r.stats();
   EXPECT_EQ(s["system.css0.instructions.ssch.program_exceptions"], 7u);
   EXPECT_EQ(s["system.css0.instructions.ssch.cc3"], 2u);
   EXPECT_EQ(s["system.css0.instructions.msch.cc0"], 1u);
@@ -199,8 +172,7 @@ TEST(Css, DataChainingGathersScatteredBuffers) {
     EXPECT_EQ(r.dword(kData + 0x3000 + 512), 8u);
     EXPECT_EQ(r.dword(kData + 0x7000 + 24), 9u) << "block 9 begins 24 bytes into the third buffer";
   });
-  std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(r.root)) s[v.name] = v.int_value;
+  auto s = r.stats();
   EXPECT_EQ(s["system.css0.bytes_to_memory"], 1536u);
   EXPECT_EQ(s["system.css0.ccws"], 5u);
 }
@@ -234,8 +206,7 @@ TEST(Css, IdawsAndMidawsReachDataAbove2GiB) {
     EXPECT_EQ(r.dword(0x2'0000'0000ull), 40u);
     EXPECT_EQ(r.dword(0x2'0000'5000ull + (512 - 0x180)), 41u) << "block 41 starts 0x80 bytes into the second MIDAW";
   });
-  std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(r.root)) s[v.name] = v.int_value;
+  auto s = r.stats();
   EXPECT_EQ(s["system.css0.idaws"], 2u);
   EXPECT_EQ(s["system.css0.midaws"], 3u);
 }
@@ -560,8 +531,7 @@ TEST(Css, SuspendAndResume) {
     EXPECT_EQ(r.irb_sc(), 0x07);
     EXPECT_EQ(r.dword(kData + 512), 51u);
   });
-  std::map<std::string, uint64_t> s;
-  for (const StatValue& v : collect_stats(r.root)) s[v.name] = v.int_value;
+  auto s = r.stats();
   EXPECT_EQ(s["system.css0.suspends"], 2u);
   EXPECT_EQ(s["system.css0.resumes"], 2u);
 }
