@@ -408,7 +408,9 @@ TEST(SetAssocCache, LookupOrInsertIsALookupThenAnInsert) {
         for (unsigned way = 0; way < one.ways(); ++way) {
           const auto ea = one.entry_at(set, way), eb = two.entry_at(set, way);
           ASSERT_EQ(ea.key == nullptr, eb.key == nullptr);
-          if (ea.key) EXPECT_EQ(*ea.key, *eb.key);
+          if (ea.key) {
+            EXPECT_EQ(*ea.key, *eb.key);
+          }
         }
     }
   }
