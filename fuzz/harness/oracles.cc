@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "fuzz/harness/oracles.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -23,9 +24,19 @@ struct Range {
   uint64_t first, last;  // inclusive
 };
 
-bool inside(const std::vector<Range>& ranges, uint64_t first, uint64_t last) {
-  for (const Range& r : ranges)
-    if (first >= r.first && last <= r.last) return true;
+// Whether every byte of [first, last] lies in the ranges. A write may span
+// several pages' ranges when their translations are contiguous (one large
+// page): adjacent and overlapping ranges are taken together.
+bool inside(std::vector<Range> ranges, uint64_t first, uint64_t last) {
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
+  uint64_t next = first;  // the first byte not yet covered
+  for (const Range& r : ranges) {
+    if (r.first > next) break;
+    if (r.last >= next) {
+      if (r.last >= last) return true;
+      next = r.last + 1;
+    }
+  }
   return false;
 }
 
