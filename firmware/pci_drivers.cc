@@ -55,7 +55,8 @@ std::string PciDriverBase::wait_iommu() {
     wait(kIommuRecheck, dma_.ready_event());
   if (!dma_.ready())
     return "IOMMU driver not ready" +
-           (dma_.error().empty() ? std::string(" after 1 s (its bring-up neither ended nor failed)") : ": " + dma_.error());
+           (dma_.error().empty() ? " after " + kIommuBringUpLimit.to_string() + " (its bring-up neither ended nor failed)"
+                                : ": " + dma_.error());
   return "";
 }
 
