@@ -12,7 +12,8 @@
 //     area that something in storage names: a CCW (either format, forward or
 //     backward from its data address, by its count), an IDAW's 4K block or a
 //     MIDAW (by its count), read from every word the input or the channel
-//     subsystem ever wrote (z/Architecture PoP chapter 15 layouts), and the
+//     subsystem ever wrote, its instructions' stores included (z/Architecture
+//     PoP chapter 15 layouts), and the
 //     4K block at 0 once an IDA CCW is in storage (its IDAWs may be zeros);
 //   - an instruction stores only at its operand: 96 bytes (an IRB, the
 //     largest operand) from any operand address the input passed, or the
@@ -337,25 +338,26 @@ void CssSession::note_written(uint64_t addr, uint64_t len) {
   }
 }
 
+// Both kinds of store in the order they happened: an instruction's store (an
+// IRB, a SCHIB) is storage like any other, and a channel program started
+// after it may take its words as CCWs or IDAWs (PoP 15 fetches them from
+// storage, whatever wrote it).
 void CssSession::check_writes() {
   const auto& data = s_.log->data_writes();
-  for (; data_checked_ < data.size(); ++data_checked_) {
-    const DataWrite& w = data[data_checked_];
+  const auto& own = s_.log->unit_writes();
+  while (data_checked_ < data.size() || own_checked_ < own.size()) {
+    const bool program_store =
+        own_checked_ == own.size() || (data_checked_ < data.size() && data[data_checked_].order < own[own_checked_].order);
+    const DataWrite& w = program_store ? data[data_checked_++] : own[own_checked_++];
     note(w.addr);
     note(w.len);
-    if (!inside(named_, w.addr, w.len))
+    if (program_store && !inside(named_, w.addr, w.len))
       finding("a channel program stored " + std::to_string(w.len) + " bytes at " + hex(w.addr) +
               ", a data area no CCW, IDAW or MIDAW in storage names");
-    note_written(w.addr, w.len);  // a program may store a program
-  }
-  const auto& own = s_.log->unit_writes();
-  for (; own_checked_ < own.size(); ++own_checked_) {
-    const DataWrite& w = own[own_checked_];
-    note(w.addr);
-    note(w.len);
-    if (!inside(operands_, w.addr, w.len))
+    if (!program_store && !inside(operands_, w.addr, w.len))
       finding("an I/O instruction stored " + std::to_string(w.len) + " bytes at " + hex(w.addr) +
               ", outside every operand the input passed");
+    note_written(w.addr, w.len);  // a program may store a program, an instruction an IDAW list
   }
 }
 

@@ -30,7 +30,7 @@ void WriteLog::b_transport(tlm::tlm_generic_payload& t, sc_time& delay) {
   const unsigned len = t.get_data_length(), width = t.get_streaming_width();
   out->b_transport(t, delay);
   if (t.is_write() && t.is_response_ok())
-    (t.get_extension<DmaExtension>() ? data_ : own_).push_back({addr, width && width < len ? width : len});
+    (t.get_extension<DmaExtension>() ? data_ : own_).push_back({addr, width && width < len ? width : len, taken_++});
 }
 
 MessageSink::MessageSink(sc_core::sc_module_name name) : sc_module(name), in("in") {

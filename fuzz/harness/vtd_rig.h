@@ -37,6 +37,7 @@ namespace iommusim::fuzz {
 struct DataWrite {
   uint64_t addr;
   unsigned len;
+  uint64_t order;  // its place among both lists' writes since the last clear()
 };
 
 class WriteLog : public sc_core::sc_module {
@@ -51,6 +52,7 @@ public:
   void clear() {
     data_.clear();
     own_.clear();
+    taken_ = 0;
   }
 
 private:
@@ -59,6 +61,7 @@ private:
   unsigned dbg(tlm::tlm_generic_payload& t) { return out->transport_dbg(t); }
   void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { in->invalidate_direct_mem_ptr(s, e); }
   std::vector<DataWrite> data_, own_;
+  uint64_t taken_ = 0;
 };
 
 // Answers every PCIe message the unit sends (ATS Invalidate Requests, PRG
