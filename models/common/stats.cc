@@ -199,14 +199,29 @@ void StatGroup::reset_all() {
 
 namespace {
 
+// "<prefix>.<name><suffix>" ("<name><suffix>" under an empty prefix), built
+// in one allocation.
+std::string joined_name(std::string_view prefix, std::string_view name, std::string_view suffix = {}) {
+  std::string n;
+  n.reserve(prefix.size() + 1 + name.size() + suffix.size());
+  if (!prefix.empty()) {
+    n += prefix;
+    n += '.';
+  }
+  n += name;
+  n += suffix;
+  return n;
+}
+
 // The sub-stats of one histogram; undefined (NaN) but the count when empty.
-void collect_histogram(const Histogram& s, const std::string& n, std::vector<StatValue>& out) {
+void collect_histogram(const Histogram& s, const std::string& prefix, std::vector<StatValue>& out) {
   constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
   const bool any = s.count() != 0;
-  out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count", "count",
-                          s.count(), "histogram"});
-  auto add = [&](const char* suffix, double v, const std::string& what) {
-    out.push_back(StatValue{n + suffix, any ? v : kUndefined, false, s.desc() + what, s.unit(), 0, "histogram"});
+  out.push_back(StatValue{joined_name(prefix, s.name(), ".count"), static_cast<double>(s.count()), true, s.desc(),
+                          ": sample count", "count", s.count(), "histogram"});
+  auto add = [&](const char* suffix, double v, const char* what) {
+    out.push_back(StatValue{joined_name(prefix, s.name(), suffix), any ? v : kUndefined, false, s.desc(), what,
+                            s.unit(), 0, "histogram"});
   };
   add(".mean", s.mean(), ": mean");
   add(".min", s.min(), ": min");
@@ -218,36 +233,35 @@ void collect_histogram(const Histogram& s, const std::string& n, std::vector<Sta
 }
 
 void collect(const StatGroup& g, const std::string& prefix, std::vector<StatValue>& out) {
-  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
   for (const auto& e : g.entries()) {
     switch (e.kind) {
       case StatGroup::Kind::Counter: {
         const auto& s = *static_cast<const Counter*>(e.stat);
         const uint64_t v = s.value();
-        out.push_back(StatValue{full(s.name()), static_cast<double>(v), true, s.desc(), s.unit(), v, "counter"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), static_cast<double>(v), true, s.desc(), {}, s.unit(),
+                                v, "counter"});
         break;
       }
       case StatGroup::Kind::Average: {
         const auto& s = *static_cast<const Average*>(e.stat);
-        const std::string n = full(s.name());
         const double mean = s.count() ? s.mean() : std::numeric_limits<double>::quiet_NaN();
-        out.push_back(StatValue{n, mean, false, s.desc(), s.unit(), 0, "average"});
-        out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count",
-                                "count", s.count(), "average"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), mean, false, s.desc(), {}, s.unit(), 0, "average"});
+        out.push_back(StatValue{joined_name(prefix, s.name(), ".count"), static_cast<double>(s.count()), true,
+                                s.desc(), ": sample count", "count", s.count(), "average"});
         break;
       }
       case StatGroup::Kind::Histogram:
-        collect_histogram(*static_cast<const Histogram*>(e.stat), full(static_cast<const Histogram*>(e.stat)->name()),
-                          out);
+        collect_histogram(*static_cast<const Histogram*>(e.stat), prefix, out);
         break;
       case StatGroup::Kind::Formula: {
         const auto& s = *static_cast<const Formula*>(e.stat);
-        out.push_back(StatValue{full(s.name()), s.value(), false, s.desc(), s.unit(), 0, "formula"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), s.value(), false, s.desc(), {}, s.unit(), 0,
+                                "formula"});
         break;
       }
     }
   }
-  for (const StatGroup* c : g.children()) collect(*c, full(c->name()), out);
+  for (const StatGroup* c : g.children()) collect(*c, joined_name(prefix, c->name()), out);
 }
 
 // Shortest representation that round-trips; "nan"/"inf"/"-inf" for non-finite.
@@ -310,23 +324,33 @@ void append_value(std::string& out, const StatValue& s) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, s.int_value).ptr);
 }
 
-// One field, quoted as RFC 4180 asks when it holds a comma, a quote or a line
-// break (libstdc++'s find_first_of calls memchr over the set once per
-// character, several hundred instructions a field).
-void append_csv_field(std::string& out, std::string_view f) {
-  if (!needs_csv_quotes(f)) {
-    out += f;
+// One field, `head` followed by `tail`, quoted as RFC 4180 asks when it holds
+// a comma, a quote or a line break (libstdc++'s find_first_of calls memchr
+// over the set once per character, several hundred instructions a field).
+void append_csv_field(std::string& out, std::string_view head, std::string_view tail = {}) {
+  if (!needs_csv_quotes(head) && !needs_csv_quotes(tail)) {
+    out += head;
+    out += tail;
     return;
   }
   out += '"';
-  for (char c : f) {
-    if (c == '"') out += '"';
-    out += c;
-  }
+  for (std::string_view part : {head, tail})
+    for (char c : part) {
+      if (c == '"') out += '"';
+      out += c;
+    }
   out += '"';
 }
 
 }  // namespace
+
+std::string StatValue::description() const {
+  std::string d;
+  d.reserve(desc.size() + desc_suffix.size());
+  d += desc;
+  d += desc_suffix;
+  return d;
+}
 
 std::vector<StatValue> collect_stats(const StatGroup& root) {
   std::vector<StatValue> out;
@@ -345,13 +369,17 @@ void append_json_number(std::string& out, double value) { out += nlohmann::order
 // A string with nothing to escape (printable ASCII but '"' and '\\', which is
 // what stat names, units and descriptions are) is written as it is; anything
 // else goes through nlohmann's escaping and UTF-8 check.
-void append_json(std::string& out, std::string_view text) {
-  if (needs_json_escape(text)) {
-    out += nlohmann::ordered_json(std::string(text)).dump();
+// `head` followed by `tail` as one JSON string.
+void append_json(std::string& out, std::string_view head, std::string_view tail = {}) {
+  if (needs_json_escape(head) || needs_json_escape(tail)) {
+    std::string whole(head);
+    whole += tail;
+    out += nlohmann::ordered_json(whole).dump();
     return;
   }
   out += '"';
-  out += text;
+  out += head;
+  out += tail;
   out += '"';
 }
 
@@ -479,9 +507,24 @@ struct AliasEntry {
 };
 
 void collect_aliases(const StatGroup& g, const std::string& prefix, std::vector<AliasEntry>& out) {
-  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
-  for (const StatGroup::Alias& a : g.aliases()) out.push_back(AliasEntry{full(a.name), full(a.target), a.desc});
-  for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
+  for (const StatGroup::Alias& a : g.aliases())
+    out.push_back(AliasEntry{joined_name(prefix, a.name), joined_name(prefix, a.target), a.desc});
+  for (const StatGroup* c : g.children()) collect_aliases(*c, joined_name(prefix, c->name()), out);
+}
+
+// One stat's {"kind", "type", "unit", "description"} object of dump(2), at
+// indent 4 (a member of "stats"), as append_string_object would write it: the
+// keys, the kind and the type are fixed words that need no escaping, so they
+// go in as literals (this object is written tens of thousands of times).
+void append_stat_meta(std::string& out, const StatValue& s) {
+  out += "{\n      \"kind\": \"";
+  out += s.kind;
+  out += s.is_integer ? "\",\n      \"type\": \"integer\",\n      \"unit\": "
+                      : "\",\n      \"type\": \"real\",\n      \"unit\": ";
+  append_json(out, s.unit);
+  out += ",\n      \"description\": ";
+  append_json(out, s.desc, s.desc_suffix);
+  out += "\n    }";
 }
 
 void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& root, const std::vector<StatValue>& stats) {
@@ -490,9 +533,7 @@ void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& roo
   for (size_t i : last_of_each_key(names_of(stats))) {
     const StatValue& s = stats[i];
     stats_object.key(s.name);
-    append_string_object(out, stats_object.member_indent(),
-                         {{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"}, {"unit", s.unit},
-                          {"description", s.desc}});
+    append_stat_meta(out, s);
     flush_if_large(out, os);
   }
   stats_object.close();
@@ -552,7 +593,7 @@ void write_stats_csv(const std::vector<StatValue>& stats, std::ostream& os) {
     out += ',';
     append_csv_field(out, s.unit);
     out += ',';
-    append_csv_field(out, s.desc);
+    append_csv_field(out, s.desc, s.desc_suffix);
     out += '\n';
     flush_if_large(out, os);
   }
@@ -577,6 +618,7 @@ void write_stats_txt(const std::vector<StatValue>& stats, std::ostream& os, cons
     if (value_size < 20) out.insert(value_at, 20 - value_size, ' ');  // right-aligned in 20 columns
     out += "   # ";
     out += s.desc;
+    out += s.desc_suffix;
     if (!s.unit.empty()) {
       out += " (";
       out += s.unit;

@@ -321,6 +321,32 @@ TEST(StatsWriters, EveryEscapedByteAtEveryPlaceIsFound) {
   }
 }
 
+// A sub-stat's description is its stat's followed by what the sub-stat is
+// (": mean"); escaping and quoting apply to the whole, whichever part holds
+// the byte that asks for them.
+TEST(StatsWriters, SubStatDescriptionIsEscapedAsAWhole) {
+  StatGroup root("sys");
+  root.histogram("h", "a \"b\", c", "ns").sample(3);
+  root.average("a", "plain", "ns").sample(1);
+  const std::vector<StatValue> stats = collect_stats(root);
+  ASSERT_EQ(stats.size(), 10u);
+  EXPECT_EQ(stats[1].name, "sys.h.mean");
+  EXPECT_EQ(stats[1].description(), "a \"b\", c: mean");
+  EXPECT_EQ(stats[9].name, "sys.a.count");
+  EXPECT_EQ(stats[9].description(), "plain: sample count");
+  std::ostringstream meta, csv, txt;
+  write_stats_meta(root, stats, meta);
+  write_stats_csv(stats, csv);
+  write_stats_txt(stats, txt);
+  const auto m = nlohmann::json::parse(meta.str());
+  EXPECT_EQ(m["stats"]["sys.h.p99"]["description"].get<std::string>(), "a \"b\", c: 99th percentile");
+  EXPECT_EQ(m["stats"]["sys.a.count"]["description"].get<std::string>(), "plain: sample count");
+  EXPECT_NE(meta.str().find("\"description\": \"a \\\"b\\\", c: min\""), std::string::npos) << meta.str();
+  EXPECT_NE(csv.str().find("\nsys.h.max,3,ns,\"a \"\"b\"\", c: max\"\n"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find("\nsys.a.count,1,count,plain: sample count\n"), std::string::npos) << csv.str();
+  EXPECT_NE(txt.str().find("# a \"b\", c: 50th percentile (ns)\n"), std::string::npos) << txt.str();
+}
+
 TEST(StatsTxt, Gem5LikeFormat) {
   StatGroup root("system");
   root.counter("hits", "IOTLB hits") += 12;
