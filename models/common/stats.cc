@@ -119,11 +119,14 @@ void StatGroup::remove_child(StatGroup* child) {
   children_.erase(std::next(it).base());
 }
 
+// The group's path only for an error's message: building it for every stat
+// registered was a sizeable part of a large system's construction.
 void StatGroup::claim_name(const std::string& name) {
-  const std::string p = path();
-  const std::string full = p.empty() ? name : p + "." + name;
-  if (name.empty()) throw std::invalid_argument("stats: empty stat name in group '" + p + "'");
-  if (!names_.insert(name).second) throw std::invalid_argument("stats: duplicate stat '" + full + "'");
+  if (name.empty()) throw std::invalid_argument("stats: empty stat name in group '" + path() + "'");
+  if (!names_.insert(name).second) {
+    const std::string p = path();
+    throw std::invalid_argument("stats: duplicate stat '" + (p.empty() ? name : p + "." + name) + "'");
+  }
 }
 
 Counter& StatGroup::counter(const std::string& name, const std::string& desc, const std::string& unit) {
@@ -330,7 +333,7 @@ void append_value(std::string& out, const StatValue& s) {
 void append_csv_field(std::string& out, std::string_view head, std::string_view tail = {}) {
   if (!needs_csv_quotes(head) && !needs_csv_quotes(tail)) {
     out += head;
-    out += tail;
+    if (!tail.empty()) out += tail;
     return;
   }
   out += '"';
@@ -379,7 +382,7 @@ void append_json(std::string& out, std::string_view head, std::string_view tail 
   }
   out += '"';
   out += head;
-  out += tail;
+  if (!tail.empty()) out += tail;
   out += '"';
 }
 
@@ -618,7 +621,7 @@ void write_stats_txt(const std::vector<StatValue>& stats, std::ostream& os, cons
     if (value_size < 20) out.insert(value_at, 20 - value_size, ' ');  // right-aligned in 20 columns
     out += "   # ";
     out += s.desc;
-    out += s.desc_suffix;
+    if (!s.desc_suffix.empty()) out += s.desc_suffix;
     if (!s.unit.empty()) {
       out += " (";
       out += s.unit;
