@@ -14,7 +14,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -368,7 +367,14 @@ namespace {
 // with thousands of endpoints the tree took most of the writer's time and
 // memory. nlohmann still writes every scalar (string escapes, the shortest
 // round-trip double), so the bytes do not change.
-void append_json_number(std::string& out, double value) { out += nlohmann::ordered_json(value).dump(); }
+// A finite double as dump() writes it: nlohmann's serializer calls its
+// to_chars (Grisu2, the shortest form that round-trips) into a 64-byte
+// buffer (detail/output/serializer.hpp, dump_float); called here directly,
+// without a json value and a string per number.
+void append_json_number(std::string& out, double value) {
+  char buf[64];
+  out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, value));
+}
 // A string with nothing to escape (printable ASCII but '"' and '\\', which is
 // what stat names, units and descriptions are) is written as it is; anything
 // else goes through nlohmann's escaping and UTF-8 check.
@@ -419,18 +425,27 @@ private:
 };
 
 // For keys in order: the index of each distinct key's last occurrence, in the
-// order of their first occurrences.
+// order of their first occurrences. An open-addressed table of places in
+// `order` (linear probing, at most half full), allocated once: a node-based
+// map allocated a node per key, most of this for tens of thousands of stats.
 std::vector<size_t> last_of_each_key(const std::vector<std::string_view>& keys) {
-  std::unordered_map<std::string_view, size_t> slot;  // key -> its place in `order`
-  slot.reserve(keys.size());
+  size_t capacity = 16;
+  while (capacity < 2 * keys.size()) capacity <<= 1;
+  const size_t mask = capacity - 1;
+  constexpr size_t kEmpty = ~size_t{0};
+  std::vector<size_t> table(capacity, kEmpty);  // a place in `order`, or kEmpty
   std::vector<size_t> order;
   order.reserve(keys.size());
+  const std::hash<std::string_view> hash;
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto it = slot.emplace(keys[i], order.size());
-    if (it.second)
+    size_t at = hash(keys[i]) & mask;
+    while (table[at] != kEmpty && keys[order[table[at]]] != keys[i]) at = (at + 1) & mask;
+    if (table[at] == kEmpty) {
+      table[at] = order.size();
       order.push_back(i);
-    else
-      order[it.first->second] = i;
+    } else {
+      order[table[at]] = i;
+    }
   }
   return order;
 }
