@@ -5,7 +5,6 @@
 #include <cctype>
 #include <filesystem>
 #include <unordered_map>
-#include <unordered_set>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -265,12 +264,16 @@ std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& sp
 
 std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs,
                                const std::function<std::string(const std::string&)>& owner) {
-  // Views of the names, not copies (tens of thousands with thousands of endpoints).
-  std::unordered_set<std::string_view> declared;
-  declared.reserve(specs.size());
-  for (const ParamSpec& s : specs) declared.insert(s.name);
-  for (const ConfigEntry& e : config.entries()) {
-    if (declared.count(e.key)) continue;
+  // Each declaration marks the entry that sets it, found through the config's
+  // own index: no set of the declared names (tens of thousands with
+  // thousands of endpoints, against the config's few entries).
+  const std::vector<ConfigEntry>& entries = config.entries();
+  std::vector<char> declared(entries.size(), 0);
+  for (const ParamSpec& s : specs)
+    if (const ConfigEntry* e = config.find(s.name)) declared[static_cast<size_t>(e - entries.data())] = 1;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (declared[i]) continue;
+    const ConfigEntry& e = entries[i];
     std::string msg = e.location() + ": unknown key '" + shown_text(e.key) + "'";
     const std::string elsewhere = owner ? owner(e.key) : "";
     std::string near = nearest_key(e.key, specs);
