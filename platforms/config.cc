@@ -5,12 +5,12 @@
 #include <cctype>
 #include <filesystem>
 #include <unordered_map>
-#include <unordered_set>
 #include <fstream>
 #include <map>
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <boost/program_options.hpp>
 
@@ -264,10 +264,16 @@ std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& sp
 
 std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamSpec>& specs,
                                const std::function<std::string(const std::string&)>& owner) {
-  std::unordered_set<std::string> declared;
-  for (const ParamSpec& s : specs) declared.insert(s.name);
-  for (const ConfigEntry& e : config.entries()) {
-    if (declared.count(e.key)) continue;
+  // Each declaration marks the entry that sets it, found through the config's
+  // own index: no set of the declared names (tens of thousands with
+  // thousands of endpoints, against the config's few entries).
+  const std::vector<ConfigEntry>& entries = config.entries();
+  std::vector<char> declared(entries.size(), 0);
+  for (const ParamSpec& s : specs)
+    if (const ConfigEntry* e = config.find(s.name)) declared[static_cast<size_t>(e - entries.data())] = 1;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (declared[i]) continue;
+    const ConfigEntry& e = entries[i];
     std::string msg = e.location() + ": unknown key '" + shown_text(e.key) + "'";
     const std::string elsewhere = owner ? owner(e.key) : "";
     std::string near = nearest_key(e.key, specs);
@@ -345,21 +351,26 @@ std::string locate_keys(const std::string& message, const ConfigSet& config, con
 
 namespace {
 // The section of a parameter's name: what comes before its first '.' ("" for none).
-std::string section_of(const std::string& key) {
+std::string_view section_of(std::string_view key) {
   const size_t dot = key.find('.');
-  return dot == std::string::npos ? std::string() : key.substr(0, dot);
+  return dot == std::string_view::npos ? std::string_view() : key.substr(0, dot);
 }
 
 // The parameters grouped by section, sections in order of first appearance:
-// one pass with an index, so writing a config stays linear in its size.
+// one pass with an index (by views of the names, looked up before inserting,
+// so that a section seen before costs no node), so writing a config stays
+// linear in its size.
 std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> by_section(const std::vector<ParamSpec>& specs) {
   std::vector<std::pair<std::string, std::vector<const ParamSpec*>>> sections;
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<std::string_view, size_t> index;
   for (const ParamSpec& s : specs) {
-    std::string sec = section_of(s.name);
-    auto it = index.emplace(sec, sections.size());
-    if (it.second) sections.emplace_back(std::move(sec), std::vector<const ParamSpec*>{});
-    sections[it.first->second].second.push_back(&s);
+    const std::string_view sec = section_of(s.name);
+    auto it = index.find(sec);
+    if (it == index.end()) {
+      it = index.emplace(sec, sections.size()).first;
+      sections.emplace_back(std::string(sec), std::vector<const ParamSpec*>{});
+    }
+    sections[it->second].second.push_back(&s);
   }
   return sections;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -144,22 +145,34 @@ void ParamList::add_bool(std::string_view name, bool* field, std::string_view he
 }
 
 namespace {
+// "an integer in MIN..MAX", built in place: with thousands of endpoints the
+// declarations build it tens of thousands of times. The apply functions
+// build it again only for an error's message, instead of each keeping a copy.
+template <typename I>
+std::string integer_range_text(I min, I max) {
+  std::string text = "an integer in ";
+  char buf[24];  // the 20 digits of 2^64 - 1, or a sign and 19 digits
+  text.append(buf, std::to_chars(buf, buf + sizeof buf, min).ptr);
+  text += "..";
+  text.append(buf, std::to_chars(buf, buf + sizeof buf, max).ptr);
+  return text;
+}
+
 // One integer parameter bound to a field of unsigned type T, range-checked.
 template <typename T>
 ParamSpec uint_spec(std::string full_name, T* field, uint64_t min, uint64_t max,
                     std::string_view unit, std::string_view help, std::string_view source) {
   max = std::min<uint64_t>(max, std::numeric_limits<T>::max());
-  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
-  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+  auto apply = [field, min, max](const std::string& t) -> std::string {
     uint64_t v;
-    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
-    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
+    if (!parse_uint(t, &v)) return "'" + t + "' is not " + integer_range_text(min, max);
+    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + integer_range_text(min, max);
     *field = static_cast<T>(v);
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
   return ParamSpec{std::move(full_name), ParamKind::UInt, current(), std::string(unit), std::string(help),
-                   std::move(accepted), std::move(apply), std::move(current), std::string(source)};
+                   integer_range_text(min, max), std::move(apply), std::move(current), std::string(source)};
 }
 }  // namespace
 
@@ -178,33 +191,44 @@ void ParamList::add_uint(std::string_view name, uint32_t* field, uint64_t min, u
 void ParamList::add_int(std::string_view name, int64_t* field, int64_t min, int64_t max,
                         std::string_view unit, std::string_view help, std::string_view source) {
   if (accepted_plainly(*field >= min && *field <= max)) return;
-  std::string accepted = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
-  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+  auto apply = [field, min, max](const std::string& t) -> std::string {
     int64_t v;
-    if (!parse_int(t, &v)) return "'" + t + "' is not " + accepted;
-    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + accepted;
+    if (!parse_int(t, &v)) return "'" + t + "' is not " + integer_range_text(min, max);
+    if (v < min || v > max) return std::to_string(v) + " is out of range: expected " + integer_range_text(min, max);
     *field = v;
     return "";
   };
   auto current = [field]() -> std::string { return std::to_string(*field); };
-  push(ParamSpec{full(name), ParamKind::Int, current(), std::string(unit), std::string(help), std::move(accepted),
+  push(ParamSpec{full(name), ParamKind::Int, current(), std::string(unit), std::string(help),
+                 integer_range_text(min, max),
                  std::move(apply), std::move(current), std::string(source)});
 }
+
+namespace {
+// "a number in MIN..MAX", each bound in the shortest form that reads back exactly.
+std::string number_range_text(double min, double max) {
+  std::string text = "a number in ";
+  text += format_number(min);
+  text += "..";
+  text += format_number(max);
+  return text;
+}
+}  // namespace
 
 void ParamList::add_double(std::string_view name, double* field, double min, double max,
                            std::string_view unit, std::string_view help, std::string_view source) {
   // format_number() writes the shortest form that reads back exactly.
   if (accepted_plainly(std::isfinite(*field) && *field >= min && *field <= max)) return;
-  std::string accepted = "a number in " + format_number(min) + ".." + format_number(max);
-  auto apply = [field, min, max, accepted](const std::string& t) -> std::string {
+  auto apply = [field, min, max](const std::string& t) -> std::string {
     double v;
-    if (!parse_double(t, &v)) return "'" + t + "' is not " + accepted;
-    if (v < min || v > max) return t + " is out of range: expected " + accepted;
+    if (!parse_double(t, &v)) return "'" + t + "' is not " + number_range_text(min, max);
+    if (v < min || v > max) return t + " is out of range: expected " + number_range_text(min, max);
     *field = v;
     return "";
   };
   auto current = [field]() -> std::string { return format_number(*field); };
-  push(ParamSpec{full(name), ParamKind::Double, current(), std::string(unit), std::string(help), std::move(accepted),
+  push(ParamSpec{full(name), ParamKind::Double, current(), std::string(unit), std::string(help),
+                 number_range_text(min, max),
                  std::move(apply), std::move(current), std::string(source)});
 }
 
@@ -220,16 +244,16 @@ void ParamList::add_string(std::string_view name, std::string* field, std::strin
 void ParamList::add_address(std::string_view name, uint64_t* field, uint64_t max,
                             std::string_view help, std::string_view source) {
   if (accepted_plainly(*field <= max)) return;
-  std::string accepted = "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)";
+  auto accepted = [max] { return "an address in 0x0.." + format_hex(max) + " (hex with 0x, or decimal)"; };
   auto apply = [field, max, accepted](const std::string& t) -> std::string {
     uint64_t v;
-    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted;
-    if (v > max) return t + " is out of range: expected " + accepted;
+    if (!parse_uint(t, &v)) return "'" + t + "' is not " + accepted();
+    if (v > max) return t + " is out of range: expected " + accepted();
     *field = v;
     return "";
   };
   auto current = [field]() -> std::string { return format_hex(*field); };
-  push(ParamSpec{full(name), ParamKind::Address, current(), "address", std::string(help), std::move(accepted),
+  push(ParamSpec{full(name), ParamKind::Address, current(), "address", std::string(help), accepted(),
                  std::move(apply), std::move(current), std::string(source)});
 }
 

@@ -14,7 +14,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -119,11 +118,14 @@ void StatGroup::remove_child(StatGroup* child) {
   children_.erase(std::next(it).base());
 }
 
+// The group's path only for an error's message: building it for every stat
+// registered was a sizeable part of a large system's construction.
 void StatGroup::claim_name(const std::string& name) {
-  const std::string p = path();
-  const std::string full = p.empty() ? name : p + "." + name;
-  if (name.empty()) throw std::invalid_argument("stats: empty stat name in group '" + p + "'");
-  if (!names_.insert(name).second) throw std::invalid_argument("stats: duplicate stat '" + full + "'");
+  if (name.empty()) throw std::invalid_argument("stats: empty stat name in group '" + path() + "'");
+  if (!names_.insert(name).second) {
+    const std::string p = path();
+    throw std::invalid_argument("stats: duplicate stat '" + (p.empty() ? name : p + "." + name) + "'");
+  }
 }
 
 Counter& StatGroup::counter(const std::string& name, const std::string& desc, const std::string& unit) {
@@ -199,14 +201,29 @@ void StatGroup::reset_all() {
 
 namespace {
 
+// "<prefix>.<name><suffix>" ("<name><suffix>" under an empty prefix), built
+// in one allocation.
+std::string joined_name(std::string_view prefix, std::string_view name, std::string_view suffix = {}) {
+  std::string n;
+  n.reserve(prefix.size() + 1 + name.size() + suffix.size());
+  if (!prefix.empty()) {
+    n += prefix;
+    n += '.';
+  }
+  n += name;
+  n += suffix;
+  return n;
+}
+
 // The sub-stats of one histogram; undefined (NaN) but the count when empty.
-void collect_histogram(const Histogram& s, const std::string& n, std::vector<StatValue>& out) {
+void collect_histogram(const Histogram& s, const std::string& prefix, std::vector<StatValue>& out) {
   constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
   const bool any = s.count() != 0;
-  out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count", "count",
-                          s.count(), "histogram"});
-  auto add = [&](const char* suffix, double v, const std::string& what) {
-    out.push_back(StatValue{n + suffix, any ? v : kUndefined, false, s.desc() + what, s.unit(), 0, "histogram"});
+  out.push_back(StatValue{joined_name(prefix, s.name(), ".count"), static_cast<double>(s.count()), true, s.desc(),
+                          ": sample count", "count", s.count(), "histogram"});
+  auto add = [&](const char* suffix, double v, const char* what) {
+    out.push_back(StatValue{joined_name(prefix, s.name(), suffix), any ? v : kUndefined, false, s.desc(), what,
+                            s.unit(), 0, "histogram"});
   };
   add(".mean", s.mean(), ": mean");
   add(".min", s.min(), ": min");
@@ -218,36 +235,35 @@ void collect_histogram(const Histogram& s, const std::string& n, std::vector<Sta
 }
 
 void collect(const StatGroup& g, const std::string& prefix, std::vector<StatValue>& out) {
-  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
   for (const auto& e : g.entries()) {
     switch (e.kind) {
       case StatGroup::Kind::Counter: {
         const auto& s = *static_cast<const Counter*>(e.stat);
         const uint64_t v = s.value();
-        out.push_back(StatValue{full(s.name()), static_cast<double>(v), true, s.desc(), s.unit(), v, "counter"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), static_cast<double>(v), true, s.desc(), {}, s.unit(),
+                                v, "counter"});
         break;
       }
       case StatGroup::Kind::Average: {
         const auto& s = *static_cast<const Average*>(e.stat);
-        const std::string n = full(s.name());
         const double mean = s.count() ? s.mean() : std::numeric_limits<double>::quiet_NaN();
-        out.push_back(StatValue{n, mean, false, s.desc(), s.unit(), 0, "average"});
-        out.push_back(StatValue{n + ".count", static_cast<double>(s.count()), true, s.desc() + ": sample count",
-                                "count", s.count(), "average"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), mean, false, s.desc(), {}, s.unit(), 0, "average"});
+        out.push_back(StatValue{joined_name(prefix, s.name(), ".count"), static_cast<double>(s.count()), true,
+                                s.desc(), ": sample count", "count", s.count(), "average"});
         break;
       }
       case StatGroup::Kind::Histogram:
-        collect_histogram(*static_cast<const Histogram*>(e.stat), full(static_cast<const Histogram*>(e.stat)->name()),
-                          out);
+        collect_histogram(*static_cast<const Histogram*>(e.stat), prefix, out);
         break;
       case StatGroup::Kind::Formula: {
         const auto& s = *static_cast<const Formula*>(e.stat);
-        out.push_back(StatValue{full(s.name()), s.value(), false, s.desc(), s.unit(), 0, "formula"});
+        out.push_back(StatValue{joined_name(prefix, s.name()), s.value(), false, s.desc(), {}, s.unit(), 0,
+                                "formula"});
         break;
       }
     }
   }
-  for (const StatGroup* c : g.children()) collect(*c, full(c->name()), out);
+  for (const StatGroup* c : g.children()) collect(*c, joined_name(prefix, c->name()), out);
 }
 
 // Shortest representation that round-trips; "nan"/"inf"/"-inf" for non-finite.
@@ -310,23 +326,33 @@ void append_value(std::string& out, const StatValue& s) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, s.int_value).ptr);
 }
 
-// One field, quoted as RFC 4180 asks when it holds a comma, a quote or a line
-// break (libstdc++'s find_first_of calls memchr over the set once per
-// character, several hundred instructions a field).
-void append_csv_field(std::string& out, std::string_view f) {
-  if (!needs_csv_quotes(f)) {
-    out += f;
+// One field, `head` followed by `tail`, quoted as RFC 4180 asks when it holds
+// a comma, a quote or a line break (libstdc++'s find_first_of calls memchr
+// over the set once per character, several hundred instructions a field).
+void append_csv_field(std::string& out, std::string_view head, std::string_view tail = {}) {
+  if (!needs_csv_quotes(head) && !needs_csv_quotes(tail)) {
+    out += head;
+    if (!tail.empty()) out += tail;
     return;
   }
   out += '"';
-  for (char c : f) {
-    if (c == '"') out += '"';
-    out += c;
-  }
+  for (std::string_view part : {head, tail})
+    for (char c : part) {
+      if (c == '"') out += '"';
+      out += c;
+    }
   out += '"';
 }
 
 }  // namespace
+
+std::string StatValue::description() const {
+  std::string d;
+  d.reserve(desc.size() + desc_suffix.size());
+  d += desc;
+  d += desc_suffix;
+  return d;
+}
 
 std::vector<StatValue> collect_stats(const StatGroup& root) {
   std::vector<StatValue> out;
@@ -341,17 +367,28 @@ namespace {
 // with thousands of endpoints the tree took most of the writer's time and
 // memory. nlohmann still writes every scalar (string escapes, the shortest
 // round-trip double), so the bytes do not change.
-void append_json_number(std::string& out, double value) { out += nlohmann::ordered_json(value).dump(); }
+// A finite double as dump() writes it: nlohmann's serializer calls its
+// to_chars (Grisu2, the shortest form that round-trips) into a 64-byte
+// buffer (detail/output/serializer.hpp, dump_float); called here directly,
+// without a json value and a string per number.
+void append_json_number(std::string& out, double value) {
+  char buf[64];
+  out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, value));
+}
 // A string with nothing to escape (printable ASCII but '"' and '\\', which is
 // what stat names, units and descriptions are) is written as it is; anything
 // else goes through nlohmann's escaping and UTF-8 check.
-void append_json(std::string& out, std::string_view text) {
-  if (needs_json_escape(text)) {
-    out += nlohmann::ordered_json(std::string(text)).dump();
+// `head` followed by `tail` as one JSON string.
+void append_json(std::string& out, std::string_view head, std::string_view tail = {}) {
+  if (needs_json_escape(head) || needs_json_escape(tail)) {
+    std::string whole(head);
+    whole += tail;
+    out += nlohmann::ordered_json(whole).dump();
     return;
   }
   out += '"';
-  out += text;
+  out += head;
+  if (!tail.empty()) out += tail;
   out += '"';
 }
 
@@ -388,18 +425,27 @@ private:
 };
 
 // For keys in order: the index of each distinct key's last occurrence, in the
-// order of their first occurrences.
+// order of their first occurrences. An open-addressed table of places in
+// `order` (linear probing, at most half full), allocated once: a node-based
+// map allocated a node per key, most of this for tens of thousands of stats.
 std::vector<size_t> last_of_each_key(const std::vector<std::string_view>& keys) {
-  std::unordered_map<std::string_view, size_t> slot;  // key -> its place in `order`
-  slot.reserve(keys.size());
+  size_t capacity = 16;
+  while (capacity < 2 * keys.size()) capacity <<= 1;
+  const size_t mask = capacity - 1;
+  constexpr size_t kEmpty = ~size_t{0};
+  std::vector<size_t> table(capacity, kEmpty);  // a place in `order`, or kEmpty
   std::vector<size_t> order;
   order.reserve(keys.size());
+  const std::hash<std::string_view> hash;
   for (size_t i = 0; i < keys.size(); ++i) {
-    auto it = slot.emplace(keys[i], order.size());
-    if (it.second)
+    size_t at = hash(keys[i]) & mask;
+    while (table[at] != kEmpty && keys[order[table[at]]] != keys[i]) at = (at + 1) & mask;
+    if (table[at] == kEmpty) {
+      table[at] = order.size();
       order.push_back(i);
-    else
-      order[it.first->second] = i;
+    } else {
+      order[table[at]] = i;
+    }
   }
   return order;
 }
@@ -479,9 +525,24 @@ struct AliasEntry {
 };
 
 void collect_aliases(const StatGroup& g, const std::string& prefix, std::vector<AliasEntry>& out) {
-  auto full = [&](const std::string& n) { return prefix.empty() ? n : prefix + "." + n; };
-  for (const StatGroup::Alias& a : g.aliases()) out.push_back(AliasEntry{full(a.name), full(a.target), a.desc});
-  for (const StatGroup* c : g.children()) collect_aliases(*c, full(c->name()), out);
+  for (const StatGroup::Alias& a : g.aliases())
+    out.push_back(AliasEntry{joined_name(prefix, a.name), joined_name(prefix, a.target), a.desc});
+  for (const StatGroup* c : g.children()) collect_aliases(*c, joined_name(prefix, c->name()), out);
+}
+
+// One stat's {"kind", "type", "unit", "description"} object of dump(2), at
+// indent 4 (a member of "stats"), as append_string_object would write it: the
+// keys, the kind and the type are fixed words that need no escaping, so they
+// go in as literals (this object is written tens of thousands of times).
+void append_stat_meta(std::string& out, const StatValue& s) {
+  out += "{\n      \"kind\": \"";
+  out += s.kind;
+  out += s.is_integer ? "\",\n      \"type\": \"integer\",\n      \"unit\": "
+                      : "\",\n      \"type\": \"real\",\n      \"unit\": ";
+  append_json(out, s.unit);
+  out += ",\n      \"description\": ";
+  append_json(out, s.desc, s.desc_suffix);
+  out += "\n    }";
 }
 
 void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& root, const std::vector<StatValue>& stats) {
@@ -490,9 +551,7 @@ void append_stats_meta(std::string& out, std::ostream& os, JsonObjectWriter& roo
   for (size_t i : last_of_each_key(names_of(stats))) {
     const StatValue& s = stats[i];
     stats_object.key(s.name);
-    append_string_object(out, stats_object.member_indent(),
-                         {{"kind", s.kind}, {"type", s.is_integer ? "integer" : "real"}, {"unit", s.unit},
-                          {"description", s.desc}});
+    append_stat_meta(out, s);
     flush_if_large(out, os);
   }
   stats_object.close();
@@ -552,7 +611,7 @@ void write_stats_csv(const std::vector<StatValue>& stats, std::ostream& os) {
     out += ',';
     append_csv_field(out, s.unit);
     out += ',';
-    append_csv_field(out, s.desc);
+    append_csv_field(out, s.desc, s.desc_suffix);
     out += '\n';
     flush_if_large(out, os);
   }
@@ -577,6 +636,7 @@ void write_stats_txt(const std::vector<StatValue>& stats, std::ostream& os, cons
     if (value_size < 20) out.insert(value_at, 20 - value_size, ' ');  // right-aligned in 20 columns
     out += "   # ";
     out += s.desc;
+    if (!s.desc_suffix.empty()) out += s.desc_suffix;
     if (!s.unit.empty()) {
       out += " (";
       out += s.unit;

@@ -32,6 +32,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <unordered_set>
 #include <vector>
@@ -263,17 +264,24 @@ private:
   std::vector<std::unique_ptr<StatGroup>> owned_;
 };
 
+// One value of the flat list. Its description and unit are views of the
+// stat's own texts (StatInfo), not copies: copying them for a large system's
+// tens of thousands of values was most of collect_stats' time. So a StatValue
+// is valid only while the StatGroup it was collected from lives.
 struct StatValue {
   std::string name;  // full hierarchical name
   double value;      // NaN: undefined (an empty histogram's mean, a 0/0 formula)
   bool is_integer;   // then int_value holds the exact value
-  std::string desc;
-  std::string unit;
+  std::string_view desc;         // the stat's description ...
+  std::string_view desc_suffix;  // ... and what follows it for a sub-stat (": mean"), or ""
+  std::string_view unit;
   uint64_t int_value = 0;
   const char* kind = "counter";  // the stat it comes from: counter, average, histogram, formula
+  // The whole description: desc followed by desc_suffix.
+  std::string description() const;
 };
 
-// Flat list of all stats under root. Expansion:
+// Flat list of all stats under root (valid while root lives). Expansion:
 //   counter   -> <name> (integer; gauges too)
 //   average   -> <name> (mean; NaN without samples), <name>.count
 //   histogram -> <name>.count, .mean, .min, .max, .p50, .p90, .p99, .p999 (NaN but .count when empty)

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -259,6 +260,60 @@ TEST(StatsJson, KeysInRegistrationOrderAndByteIdentical) {
   EXPECT_LT(a.find("sys.f"), a.find("sys.m.h.count"));
 }
 
+// Every real value is written as nlohmann's dump() of it writes it (the
+// writer calls nlohmann's number formatting without a json value): whole
+// numbers, the extremes of the range, subnormals, negative zero and values
+// from all over the exponent range.
+TEST(StatsJson, RealsAreWrittenAsNlohmannDumpsThem) {
+  std::vector<double> values = {0.0, -0.0, 1.0, 3.0, 0.1, 0.5, -2.5, 1e15, 1e16, 1e17, 1e21, 1e22, 1e-5, 1e-7,
+                                123456789.125, std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::min(), std::numeric_limits<double>::denorm_min(),
+                                std::numeric_limits<double>::lowest()};
+  uint64_t bits = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 200; ++i) {
+    bits ^= bits << 13, bits ^= bits >> 7, bits ^= bits << 17;  // xorshift64
+    double v;
+    std::memcpy(&v, &bits, sizeof v);
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  StatGroup root("sys");
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    root.formula("f" + std::to_string(i), "a value", [v] { return v; });
+  }
+  const std::string text = json_of(root);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string member = "\"sys.f" + std::to_string(i) + "\": " + nlohmann::ordered_json(values[i]).dump();
+    EXPECT_NE(text.find(member + (i + 1 < values.size() ? ",\n" : "\n}")), std::string::npos) << member;
+  }
+}
+
+// Two stats may reach one full name (a stat "a.b" and a child group "a"'s
+// stat "b"): the JSON files hold the name once, at its first place, with its
+// last value, as an ordered_json object filled in order would. Among many
+// names, so that the writer's table of names probes past collisions.
+TEST(StatsJson, ANameReachedTwiceKeepsItsFirstPlaceAndItsLastValue) {
+  StatGroup root("sys");
+  root.counter("a.b", "first") += 1;
+  for (int i = 0; i < 1000; ++i) root.counter("c" + std::to_string(i), "filler") += i;
+  StatGroup& a = root.subgroup("a");
+  a.counter("b", "second") += 2;
+  a.counter("c", "third") += 3;
+  const std::string text = json_of(root);
+  const auto j = nlohmann::ordered_json::parse(text);
+  ASSERT_EQ(j.size(), 1002u);
+  EXPECT_EQ(j.begin().key(), "sys.a.b");
+  EXPECT_EQ(j.at("sys.a.b").get<int>(), 2);
+  EXPECT_EQ(j.at("sys.c999").get<int>(), 999);
+  EXPECT_EQ(std::prev(j.end()).key(), "sys.a.c");
+  std::ostringstream meta;
+  write_stats_meta(root, meta);
+  const auto m = nlohmann::ordered_json::parse(meta.str()).at("stats");
+  EXPECT_EQ(m.size(), 1002u);
+  EXPECT_EQ(m.begin().key(), "sys.a.b");
+  EXPECT_EQ(m.at("sys.a.b").at("description"), "second");
+}
+
 TEST(StatsJson, NonFiniteFormulaIsNull) {
   StatGroup root("sys");
   Counter& hits = root.counter("hits", "");
@@ -319,6 +374,32 @@ TEST(StatsWriters, EveryEscapedByteAtEveryPlaceIsFound) {
       EXPECT_EQ(csv.str(), "name,value,unit,description\nsys.c,0,count," + field + "\n") << int(special) << " at " << at;
     }
   }
+}
+
+// A sub-stat's description is its stat's followed by what the sub-stat is
+// (": mean"); escaping and quoting apply to the whole, whichever part holds
+// the byte that asks for them.
+TEST(StatsWriters, SubStatDescriptionIsEscapedAsAWhole) {
+  StatGroup root("sys");
+  root.histogram("h", "a \"b\", c", "ns").sample(3);
+  root.average("a", "plain", "ns").sample(1);
+  const std::vector<StatValue> stats = collect_stats(root);
+  ASSERT_EQ(stats.size(), 10u);
+  EXPECT_EQ(stats[1].name, "sys.h.mean");
+  EXPECT_EQ(stats[1].description(), "a \"b\", c: mean");
+  EXPECT_EQ(stats[9].name, "sys.a.count");
+  EXPECT_EQ(stats[9].description(), "plain: sample count");
+  std::ostringstream meta, csv, txt;
+  write_stats_meta(root, stats, meta);
+  write_stats_csv(stats, csv);
+  write_stats_txt(stats, txt);
+  const auto m = nlohmann::json::parse(meta.str());
+  EXPECT_EQ(m["stats"]["sys.h.p99"]["description"].get<std::string>(), "a \"b\", c: 99th percentile");
+  EXPECT_EQ(m["stats"]["sys.a.count"]["description"].get<std::string>(), "plain: sample count");
+  EXPECT_NE(meta.str().find("\"description\": \"a \\\"b\\\", c: min\""), std::string::npos) << meta.str();
+  EXPECT_NE(csv.str().find("\nsys.h.max,3,ns,\"a \"\"b\"\", c: max\"\n"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find("\nsys.a.count,1,count,plain: sample count\n"), std::string::npos) << csv.str();
+  EXPECT_NE(txt.str().find("# a \"b\", c: 50th percentile (ns)\n"), std::string::npos) << txt.str();
 }
 
 TEST(StatsTxt, Gem5LikeFormat) {
