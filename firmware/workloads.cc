@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "firmware/workloads.h"
 #include "common/tlm_access.h"
+#include "firmware/iommu_bring_up.h"
 
 #include <algorithm>
 #include <cstring>
@@ -275,11 +276,7 @@ void Workload::fill_sequence(uint8_t* b, uint64_t n) {
 
 void Workload::run() {
   if (p_.start_ns > 0) wait(sc_time(p_.start_ns, SC_NS));
-  if (!drv_.ready()) wait(sc_time(1, sc_core::SC_MS), drv_.ready_event());
-  if (!drv_.ready()) {
-    finish("IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error()));
-    return;
-  }
+  if (std::string e = wait_iommu_bring_up(drv_); !e.empty()) return finish(e);
   qk_.reset();  // the first quantum starts here
   switch (p_.kind) {
     case WorkloadKind::Streaming: run_streaming(); break;
