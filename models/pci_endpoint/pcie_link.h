@@ -139,15 +139,21 @@ public:
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
   }
   void split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-    if (!one_aligned_chunk(addr, size, p_.mrrs)) return split_aligned(addr, size, p_.mrrs, out);
+    if (!one_read_request(addr, size)) return split_aligned(addr, size, p_.mrrs, out);
     out->clear();
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
   }
   void split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-    // Up to MPS each: one completion when the range ends within MPS of its start.
-    if (p_.rcb_chunks || size == 0 || addr + p_.mps < addr + size) return split_completions_slow(addr, size, out);
+    if (!one_completion(addr, size)) return split_completions_slow(addr, size, out);
     out->clear();
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
+  }
+  // The range is read with one MRd (split_read_requests would give just it).
+  bool one_read_request(uint64_t addr, uint64_t size) const { return one_aligned_chunk(addr, size, p_.mrrs); }
+  // The range comes back in one completion (split_completions would give just
+  // it): up to MPS each, so one when the range ends within MPS of its start.
+  bool one_completion(uint64_t addr, uint64_t size) const {
+    return !(p_.rcb_chunks || size == 0 || addr + p_.mps < addr + size);
   }
   // Counts only (aligned or not, from the same rules).
   uint64_t count_write_tlps(uint64_t addr, uint64_t size) const;
