@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <queue>
 #include <stdexcept>
 
 #include "common/local_quantum.h"
@@ -284,6 +283,25 @@ struct NextRequest {
   bool operator>(const NextRequest& o) const { return o.at < at || (at == o.at && worker > o.worker); }
 };
 
+// The workers' next requests as a binary min-heap (std::greater order, as
+// std::make_heap builds it): the earliest is heap[0]. The top's worker issued
+// and goes next at `at`: the top takes that time and sinks to its place, one
+// pass instead of a pop and a push. The order is a total one (times, then
+// distinct workers), so the worker that comes out on top is the same whatever
+// the heap's shape.
+void replace_top(std::vector<NextRequest>& heap, const sc_time& at) {
+  const NextRequest moved{at, heap[0].worker};
+  const size_t n = heap.size();
+  size_t hole = 0;
+  for (size_t child = 1; child < n; child = 2 * hole + 1) {
+    if (child + 1 < n && heap[child] > heap[child + 1]) ++child;
+    if (!(moved > heap[child])) break;
+    heap[hole] = heap[child];
+    hole = child;
+  }
+  heap[hole] = moved;
+}
+
 }  // namespace
 
 sc_time TrafficGenerator::await_start() {
@@ -333,17 +351,16 @@ void TrafficGenerator::run_workers() {
   const sc_time start = await_start();
   LocalQuantumKeeper qk(worker_quantum(p_.quantum_ns));
   qk.reset();
-  std::priority_queue<NextRequest, std::vector<NextRequest>, std::greater<NextRequest>> next;
-  for (unsigned w = 0; w < workers_.size(); ++w) next.push({start, w});
+  std::vector<NextRequest> next;  // a heap, earliest first (replace_top)
+  for (unsigned w = 0; w < workers_.size(); ++w) next.push_back({start, w});  // equal times: ordered by worker
   sc_time latest = start;
   set_local_to(qk, start, link_.now());
-  while (may_issue(next.top().at)) {
-    const NextRequest n = next.top();
-    next.pop();
+  while (may_issue(next[0].at)) {
+    const NextRequest n = next[0];
     const sc_time end = issue_next(*workers_[n.worker], n.at);
     latest = std::max(latest, end);
-    next.push({end, n.worker});
-    set_local_to(qk, next.top().at, link_.now());
+    replace_top(next, end);
+    set_local_to(qk, next[0].at, link_.now());
     if (qk.need_sync()) qk.sync();
   }
   // Done when the last request in flight completes.
