@@ -177,7 +177,9 @@ double PcieLinkModel::read_gbps(uint64_t size) const {
 // The first free slot released after t (std::upper_bound): mostly a few
 // slots from the back, since the slots released latest are the ones most
 // often found free; searched from there for a few steps, by bisection beyond.
-std::vector<PcieLinkTiming::Pool::Free>::iterator PcieLinkTiming::Pool::first_after(const sc_core::sc_time& t) {
+// Inline in acquire() and release(), once per DMA each.
+[[gnu::always_inline]] inline std::vector<PcieLinkTiming::Pool::Free>::iterator
+PcieLinkTiming::Pool::first_after(const sc_core::sc_time& t) {
   constexpr int kBackSteps = 8;
   auto it = free.end();
   for (int step = 0; step < kBackSteps; ++step) {
@@ -200,13 +202,21 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   if (it != free.begin()) --it;
   const int idx = it->idx;
   *start = std::max(t, it->at);
-  free.erase(it);
+  // Erased by moving the few slots behind it (it is mostly near the back).
+  for (auto next = it + 1; next != free.end(); ++it, ++next) *it = *next;
+  free.pop_back();
   return idx;
 }
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
   if (idx < 0) return;
-  free.insert(first_after(at), Free{at, idx});
+  // Inserted by moving the slots released after it one place back (mostly
+  // none or a few: `at` is mostly among the latest); never beyond the
+  // capacity reset() reserved, so no reallocation.
+  const auto pos = first_after(at) - free.begin();
+  free.push_back(Free{at, idx});
+  for (auto i = static_cast<std::ptrdiff_t>(free.size()) - 1; i > pos; --i) free[i] = free[i - 1];
+  free[pos] = Free{at, idx};
 }
 
 void PcieLinkTiming::Pool::reset(uint32_t slots) {
