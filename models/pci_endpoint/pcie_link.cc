@@ -241,7 +241,7 @@ sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t
   sc_core::sc_time start;
   int c = credits_.acquire(t, &start);
   while (c == -2) {
-    sc_core::wait(released_);
+    wait_release();
     c = credits_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
@@ -267,7 +267,7 @@ sc_core::sc_time PcieLinkTiming::order_behind_posted(const sc_core::sc_time& arr
 void PcieLinkTiming::release_posted_credit(int credit, const sc_core::sc_time& at) {
   if (credit >= 0) {
     credits_.release(credit, at);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    notify_release();
   }
 }
 
@@ -276,7 +276,7 @@ sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_
   sc_core::sc_time start;
   int g = tags_.acquire(t, &start);
   while (g == -2) {
-    sc_core::wait(released_);
+    wait_release();
     g = tags_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
@@ -291,8 +291,21 @@ sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_
 void PcieLinkTiming::release_tag(int tag, const sc_core::sc_time& at) {
   if (tag >= 0) {
     tags_.release(tag, at);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    notify_release();
   }
+}
+
+void PcieLinkTiming::wait_release() {
+  ++release_waiters_;
+  sc_core::wait(released_);
+  --release_waiters_;
+}
+
+// Only a thread that found every slot held waits for a release; without one,
+// the notification would wake nobody (a loosely-timed initiator holds a tag
+// only across one b_transport, so it never waits: no event per DMA then).
+void PcieLinkTiming::notify_release() {
+  if (release_waiters_ > 0) released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void PcieLinkTiming::set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) {

@@ -266,7 +266,12 @@ private:
   // ns, one unit per TLP (unlimited when rc_posted_ns is 0).
   BandwidthCalendar rc_posted_;
   Pool tags_, credits_;
-  sc_core::sc_event released_;  // a tag or credit was released (only waited on when all are held)
+  // A tag or credit was released (only waited on when all are held, by
+  // release_waiters_ threads).
+  void wait_release();
+  void notify_release();
+  sc_core::sc_event released_;
+  unsigned release_waiters_ = 0;
   PcieLinkCounters ctr_;
 };
 
