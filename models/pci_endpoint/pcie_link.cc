@@ -174,19 +174,52 @@ double PcieLinkModel::read_gbps(uint64_t size) const {
 
 // ---------------------------------------------------------------------------
 
-// The first free slot released after t (std::upper_bound): mostly a few
-// slots from the back, since the slots released latest are the ones most
-// often found free; searched from there for a few steps, by bisection beyond.
-// Inline in acquire() and release(), once per DMA each.
-[[gnu::always_inline]] inline std::vector<PcieLinkTiming::Pool::Free>::iterator
-PcieLinkTiming::Pool::first_after(const sc_core::sc_time& t) {
-  constexpr int kBackSteps = 8;
-  auto it = free.end();
-  for (int step = 0; step < kBackSteps; ++step) {
-    if (it == free.begin() || (it - 1)->at <= t) return it;
-    --it;
+namespace {
+
+using Free = PcieLinkTiming::FreeSlot;
+
+// Inserts `f` into `v` (ascending by time) from index `first` on, after the
+// slots released at the same time: searched from the back, where a slot
+// released now mostly goes.
+void insert_sorted(std::vector<Free>& v, size_t first, const Free& f) {
+  size_t pos = v.size();
+  v.push_back(f);
+  for (; pos > first && f.at < v[pos - 1].at; --pos) v[pos] = v[pos - 1];
+  v[pos] = f;
+}
+
+}  // namespace
+
+void PcieLinkTiming::Pool::reset(uint32_t count) {
+  settled.clear();
+  pending.clear();
+  head = 0;
+  boundary = sc_core::SC_ZERO_TIME;
+  slots = count;
+  settled.reserve(slots);
+  pending.reserve(2 * slots);  // the live pending slots and a consumed front of at most `slots`
+  for (uint32_t i = 0; i < count; ++i) settled.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
+}
+
+// Moves the boundary to t: the pending slots released by t become settled
+// (mostly one per call, as the time of the requests advances), or, for a t
+// earlier than the boundary (a thread behind the others in its quantum), the
+// settled slots released after t become pending again.
+void PcieLinkTiming::Pool::settle_to(const sc_core::sc_time& t) {
+  if (boundary <= t) {
+    while (head < pending.size() && pending[head].at <= t) settled.push_back(pending[head++]);
+    if (head == pending.size() || head >= slots) {  // reclaim the consumed front (at most `slots` long)
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(head));
+      head = 0;
+    }
+  } else {
+    while (!settled.empty() && t < settled.back().at) {
+      if (head > 0) pending[--head] = settled.back();
+      else pending.insert(pending.begin(), settled.back());
+      settled.pop_back();
+    }
   }
-  return std::upper_bound(free.begin(), it, t, [](const sc_core::sc_time& x, const Free& f) { return x < f.at; });
+  boundary = t;
 }
 
 int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* start) {
@@ -197,32 +230,23 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   // Best fit, so that threads running ahead in their quantum do not make a
   // thread behind them wait: the free slot released latest but no later than
   // t; failing that, the one released first.
-  if (free.empty()) return -2;  // all slots held: wait for a release
-  auto it = first_after(t);
-  if (it != free.begin()) --it;
-  const int idx = it->idx;
-  *start = std::max(t, it->at);
-  // Erased by moving the few slots behind it (it is mostly near the back).
-  for (auto next = it + 1; next != free.end(); ++it, ++next) *it = *next;
-  free.pop_back();
-  return idx;
+  if (settled.empty() && head == pending.size()) return -2;  // all slots held: wait for a release
+  settle_to(t);
+  if (!settled.empty()) {
+    const Free f = settled.back();
+    settled.pop_back();
+    *start = std::max(t, f.at);
+    return f.idx;
+  }
+  const Free f = pending[head++];
+  *start = std::max(t, f.at);
+  return f.idx;
 }
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
   if (idx < 0) return;
-  // Inserted by moving the slots released after it one place back (mostly
-  // none or a few: `at` is mostly among the latest); never beyond the
-  // capacity reset() reserved, so no reallocation.
-  const auto pos = first_after(at) - free.begin();
-  free.push_back(Free{at, idx});
-  for (auto i = static_cast<std::ptrdiff_t>(free.size()) - 1; i > pos; --i) free[i] = free[i - 1];
-  free[pos] = Free{at, idx};
-}
-
-void PcieLinkTiming::Pool::reset(uint32_t slots) {
-  free.clear();
-  free.reserve(slots);
-  for (uint32_t i = 0; i < slots; ++i) free.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
+  if (at <= boundary) insert_sorted(settled, 0, Free{at, idx});
+  else insert_sorted(pending, head, Free{at, idx});
 }
 
 PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)

@@ -192,6 +192,11 @@ struct PcieLinkCounters {
 // local time: sc_time_stamp() plus its quantum-keeper offset).
 class PcieLinkTiming {
 public:
+  // A free tag or credit: when it was released, and which.
+  struct FreeSlot {
+    sc_core::sc_time at;
+    int idx;
+  };
   explicit PcieLinkTiming(const PcieLinkParams& p);
 
   const PcieLinkModel& model() const { return model_; }
@@ -237,24 +242,27 @@ public:
   double down_utilization(const sc_core::sc_time& over) const;
 
 private:
-  // Pool of slots reserved now and released later (tags, credits). The free
-  // slots are kept sorted by the time they were released, so that acquire()
-  // finds its slot by a binary search instead of a scan of every slot. Slots
-  // differ only in that time: which of two with the same time is taken does
-  // not show.
+  // Pool of slots reserved now and released later (tags, credits). Slots
+  // differ only in the time they were released: which of two with the same
+  // time is taken does not show. The free slots are kept in two runs, each
+  // ascending by that time, split at the time of the last acquire()
+  // (`boundary`): `settled`, released by then, whose last is the best fit of
+  // a request at that time or later; `pending`, released after it (the
+  // requests still in flight then), consumed from `head`. As the requests'
+  // times advance, slots move from pending to settled one at a time, so
+  // acquire() and release() touch a few slots, not every slot.
   struct Pool {
-    struct Free {
-      sc_core::sc_time at;
-      int idx;
-    };
-    std::vector<Free> free;  // ascending by `at`
+    std::vector<FreeSlot> settled, pending;
+    size_t head = 0;
+    sc_core::sc_time boundary;
+    size_t slots = 0;
     bool unlimited = false;
-    void reset(uint32_t slots);
+    void reset(uint32_t count);
     // A slot: the free one released latest but no later than t, else the one
     // released first; its index and when it can start (-2: all held).
     int acquire(const sc_core::sc_time& t, sc_core::sc_time* start);
     void release(int idx, const sc_core::sc_time& at);
-    std::vector<Free>::iterator first_after(const sc_core::sc_time& t);
+    void settle_to(const sc_core::sc_time& t);
   };
 
   PcieLinkModel model_;
