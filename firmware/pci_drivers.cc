@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/byte_order.h"
+#include "firmware/iommu_bring_up.h"
 #include "pci_endpoint/nic.h"
 #include "pci_endpoint/pcie_config.h"
 #include "pci_endpoint/svm_accel.h"
@@ -36,29 +37,8 @@ PciDriverBase::PciDriverBase(sc_core::sc_module_name name, const std::string& de
       cpu_ns_(stats_.counter("cpu_ns", "time the driver thread spent in kernel code (map/unmap/register and descriptor work, invalidation waits)", "ns")),
       irq_count_(stats_.counter("interrupts", "MSI-X interrupts taken")) {}
 
-// Until the IOMMU code's bring-up ends, however long it takes: its ready
-// event fires on success and on failure (with error() set), as a Linux driver
-// probes only after the IOMMU's initcall returned, either way. The driver also
-// looks again every kIommuRecheck, the 1 ms it used to give up after: with a
-// plain wait for the event, four x86 nightly runs (NIC receive, SVM
-// accelerators) moved by a few ns, the kernel's event order changed by the
-// timeout no longer pending; looking again changes nothing modelled.
-std::string PciDriverBase::wait_iommu() {
-  static const sc_time kIommuRecheck(1, sc_core::SC_MS);
-  // A bring-up that has neither ended nor failed after a simulated second is
-  // taken to be stuck and reported, not waited on for ever (every shipped
-  // scenario's bring-up ends within the 1 ms the drivers used to allow; the
-  // second is an assumption with that margin, not a measurement).
-  static const sc_time kIommuBringUpLimit(1, sc_core::SC_SEC);
-  const sc_time give_up = sc_core::sc_time_stamp() + kIommuBringUpLimit;
-  while (!dma_.ready() && dma_.error().empty() && sc_core::sc_time_stamp() < give_up)
-    wait(kIommuRecheck, dma_.ready_event());
-  if (!dma_.ready())
-    return "IOMMU driver not ready" +
-           (dma_.error().empty() ? " after " + kIommuBringUpLimit.to_string() + " (its bring-up neither ended nor failed)"
-                                : ": " + dma_.error());
-  return "";
-}
+// As long as the bring-up takes (firmware/iommu_bring_up.h).
+std::string PciDriverBase::wait_iommu() { return wait_iommu_bring_up(dma_); }
 
 void PciDriverBase::finish(const std::string& failure) {
   if (!failure.empty() && failure_.empty()) failure_ = failure;

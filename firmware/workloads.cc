@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "firmware/workloads.h"
 #include "common/tlm_access.h"
+#include "firmware/iommu_bring_up.h"
 
 #include <algorithm>
 #include <cstring>
@@ -97,6 +98,41 @@ Workload::Op Workload::parse_op(const std::string& op) {
   return Op::Mix;
 }
 
+// issue()'s parts, inline in issue() and issue_data() (once per DMA).
+[[gnu::always_inline]] inline void Workload::stamp(DmaExtension& ext, bool with_pasid, uint32_t pasid, AddressType at,
+                                                  bool no_write) const {
+  ext.requester_id = static_cast<uint16_t>(p_.requester_id);
+  ext.has_pasid = with_pasid;
+  ext.pasid = pasid;
+  ext.address_type = at;
+  ext.no_write = no_write;
+  ext.ats = AtsTranslation{};  // the unit answers a translation request in it
+}
+
+// Decoupled: annotated with the local time, and the kernel is entered only
+// at the quantum's end (IEEE 1666-2011 16.2.6).
+[[gnu::always_inline]] inline sc_time Workload::issue_annotation() const {
+  return qk_.decoupled() ? qk_.get_local_time() + issue_delay_ : issue_delay_;
+}
+
+[[gnu::always_inline]] inline void Workload::advance(const sc_time& delay) {
+  if (qk_.decoupled()) {
+    qk_.set(delay);
+    if (qk_.need_sync()) qk_.sync();
+  } else {
+    wait(delay);
+  }
+}
+
+[[gnu::always_inline]] inline void Workload::count(const tlm::tlm_generic_payload& t, unsigned len) {
+  if (t.is_response_ok()) {
+    ++completed_;
+    bytes_ += len;
+  } else {
+    ++errors_;
+  }
+}
+
 tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len, bool write, bool with_pasid,
                                          uint32_t pasid, AddressType at, DmaExtension* ext_out) {
   std::unique_ptr<tlm::tlm_generic_payload> own;
@@ -108,40 +144,38 @@ tlm::tlm_response_status Workload::issue(uint64_t addr, void* data, unsigned len
   tlm::tlm_generic_payload& t = own ? *own : trans_;
   DmaExtension& ext = own ? *own_ext : ext_;  // ext_: requester id set once
   if (!own) trans_busy_ = true;
-  ext.requester_id = static_cast<uint16_t>(p_.requester_id);
-  ext.has_pasid = with_pasid;
-  ext.pasid = pasid;
-  ext.address_type = at;
-  ext.no_write = at == AddressType::TranslationRequest && !write;
-  ext.ats = AtsTranslation{};  // the unit answers a translation request in it
+  stamp(ext, with_pasid, pasid, at, at == AddressType::TranslationRequest && !write);
   std::vector<uint8_t> scratch;
   if (!data) { scratch.assign(len, 0); data = scratch.data(); }
   prepare_access(t, write && at != AddressType::TranslationRequest ? tlm::TLM_WRITE_COMMAND
                                                                    : tlm::TLM_READ_COMMAND,
                  addr, data, len);
   if (own) t.set_extension(&ext);  // trans_ carries ext_ from construction
-  // Decoupled: annotated with the local time, and the kernel is entered only
-  // at the quantum's end (IEEE 1666-2011 16.2.6).
-  sc_time delay = qk_.decoupled() ? qk_.get_local_time() + issue_delay_ : issue_delay_;
+  sc_time delay = issue_annotation();
   dma->b_transport(t, delay);
   if (own) t.clear_extension(&ext);
   else trans_busy_ = false;
-  if (qk_.decoupled()) {
-    qk_.set(delay);
-    if (qk_.need_sync()) qk_.sync();
-  } else {
-    wait(delay);
-  }
+  advance(delay);
   if (ext_out) *ext_out = ext;
-  if (at != AddressType::TranslationRequest) {
-    if (t.is_response_ok()) {
-      ++completed_;
-      bytes_ += len;
-    } else {
-      ++errors_;
-    }
-  }
+  if (at != AddressType::TranslationRequest) count(t, len);
   return t.get_response_status();
+}
+
+// issue() for dma_buffer's data transfers on trans_ (the per-DMA path):
+// without the payload of its own a nested call takes, the buffer for a
+// translation request and the copy of the extension.
+tlm::tlm_response_status Workload::issue_data(uint64_t addr, uint8_t* data, unsigned len, bool write,
+                                              bool with_pasid, uint32_t pasid) {
+  if (trans_busy_) return issue(addr, data, len, write, with_pasid, pasid);
+  trans_busy_ = true;
+  stamp(ext_, with_pasid, pasid, AddressType::Untranslated, false);
+  prepare_access(trans_, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len);
+  sc_time delay = issue_annotation();
+  dma->b_transport(trans_, delay);
+  trans_busy_ = false;
+  advance(delay);
+  count(trans_, len);
+  return trans_.get_response_status();
 }
 
 void Workload::trace_span(const char* name, const sc_time& start, const sc_time& end, const TraceArgs& args,
@@ -226,9 +260,15 @@ bool Workload::next_write() {
   return (rng_() & 1) != 0;
 }
 
-uint64_t Workload::next_offset(uint64_t span, uint64_t i) {
-  uint64_t slots = std::max<uint64_t>(1, span / p_.size);
-  uint64_t slot = random_pattern_ ? rng_() % slots : i % slots;
+Workload::Slots Workload::slots_in(uint64_t span) const {
+  const uint64_t n = std::max<uint64_t>(1, span / p_.size);
+  return Slots{n, (n & (n - 1)) == 0};
+}
+
+uint64_t Workload::next_offset(const Slots& slots, uint64_t i) {
+  const uint64_t pick = random_pattern_ ? rng_() : i;
+  // x % n is x & (n - 1) for n a power of two: no division per DMA then.
+  const uint64_t slot = slots.power_of_two ? pick & (slots.n - 1) : pick % slots.n;
   return slot * p_.size;
 }
 
@@ -249,7 +289,7 @@ bool Workload::dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on
     } else {
       seq_ += n / 8;
     }
-    if (issue(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
+    if (issue_data(a, buf_.data(), static_cast<unsigned>(n), write, pasid_on, pasid) != tlm::TLM_OK_RESPONSE) ok = false;
     done += n;
   }
   return ok;
@@ -275,11 +315,7 @@ void Workload::fill_sequence(uint8_t* b, uint64_t n) {
 
 void Workload::run() {
   if (p_.start_ns > 0) wait(sc_time(p_.start_ns, SC_NS));
-  if (!drv_.ready()) wait(sc_time(1, sc_core::SC_MS), drv_.ready_event());
-  if (!drv_.ready()) {
-    finish("IOMMU driver not ready" + (drv_.error().empty() ? std::string() : ": " + drv_.error()));
-    return;
-  }
+  if (std::string e = wait_iommu_bring_up(drv_); !e.empty()) return finish(e);
   qk_.reset();  // the first quantum starts here
   switch (p_.kind) {
     case WorkloadKind::Streaming: run_streaming(); break;
@@ -341,9 +377,10 @@ void Workload::run_longlived() {
   err = ioas_.map(ioas_id_, &iova, pa, w, Perm{true, true}, false);
   if (!err.empty()) return finish("map: " + err);
   map_ns_.sample(time_ns_.ns(sc_core::sc_time_stamp() - t0));
+  const Slots slots = slots_in(w);
   for (uint64_t i = 0; i < p_.count; ++i) {
     sc_time s = local_now();
-    dma_buffer(iova + next_offset(w, i), p_.size, next_write(), false, 0);
+    dma_buffer(iova + next_offset(slots, i), p_.size, next_write(), false, 0);
     dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) trace_dma(s, local_now(), false);
     ++buffers_done_;
@@ -360,9 +397,10 @@ void Workload::run_svm() {
   if (!err.empty()) return finish(err);
   err = drv_.svm_bind(static_cast<uint16_t>(p_.requester_id), p_.pasid, proc);
   if (!err.empty()) return finish("svm bind: " + err);
+  const Slots slots = slots_in(w);
   for (uint64_t i = 0; i < p_.count; ++i) {
     bool write = next_write();
-    uint64_t va = p_.va_base + next_offset(w, i);
+    uint64_t va = p_.va_base + next_offset(slots, i);
     sc_time s = local_now();
     if (!p_.ats) {
       dma_buffer(va, p_.size, write, true, p_.pasid);
@@ -422,9 +460,10 @@ void Workload::run_nested() {
   if (!err.empty()) return finish("nested domain: " + err);
   err = ioas_.attach_pasid(basename(), p_.pasid, hwpt);
   if (!err.empty()) return finish("attach nested domain: " + err);
+  const Slots slots = slots_in(w);
   for (uint64_t i = 0; i < p_.count; ++i) {
     sc_time s = local_now();
-    dma_buffer(p_.va_base + next_offset(w, i), p_.size, next_write(), true, p_.pasid);
+    dma_buffer(p_.va_base + next_offset(slots, i), p_.size, next_write(), true, p_.pasid);
     dma_ns_.sample(time_ns_.ns(local_now() - s));
     if (trace_.active()) trace_dma(s, local_now(), true);
     ++buffers_done_;

@@ -153,7 +153,22 @@ private:
   bool dma_buffer(uint64_t addr, uint64_t len, bool write, bool pasid_on, uint32_t pasid);
   bool next_write();
   void fill_sequence(uint8_t* b, uint64_t n);
-  uint64_t next_offset(uint64_t span, uint64_t i);
+  // A window's slots of p.size bytes (at least one).
+  struct Slots {
+    uint64_t n;
+    bool power_of_two;
+  };
+  Slots slots_in(uint64_t span) const;
+  // The offset of DMA i in a window of `slots`: a random slot or the next in turn.
+  uint64_t next_offset(const Slots& slots, uint64_t i);
+  tlm::tlm_response_status issue_data(uint64_t addr, uint8_t* data, unsigned len, bool write, bool with_pasid,
+                                      uint32_t pasid);
+  // issue()'s parts: the request's attributes, the b_transport's annotation,
+  // the time it took (the quantum keeper's or a wait), the counters.
+  void stamp(DmaExtension& ext, bool with_pasid, uint32_t pasid, AddressType at, bool no_write) const;
+  sc_core::sc_time issue_annotation() const;
+  void advance(const sc_core::sc_time& delay);
+  void count(const tlm::tlm_generic_payload& t, unsigned len);
   void finish(const std::string& failure = "");
   // The workload's local time: simulated time plus how far it ran ahead in its
   // quantum (always simulated time without a quantum).

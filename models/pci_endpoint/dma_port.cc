@@ -57,34 +57,46 @@ DmaPort::Result DmaPort::direct(uint64_t addr, uint8_t* data, uint32_t len, tlm:
   return res;
 }
 
-DmaPort::Result DmaPort::read(uint64_t addr, uint8_t* data, uint32_t len, const sc_time& at) {
-  Result res;
-  res.done = at;
-  tlm::tlm_response_status st;
-  if (!link_.enabled()) return direct(addr, data, len, tlm::TLM_READ_COMMAND, at);
+sc_time DmaPort::read_request(uint64_t addr, uint8_t* data, uint32_t len, sc_time* issue, Result* res) {
   const PcieLinkModel& m = link_.model();
-  m.split_read_requests(addr, len, &tlps_);
+  sc_time sent;
+  int tag = -1;
+  const sc_time arrive = link_.send_request(*issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
+  *issue = sent;
+  const sc_time ordered = link_.order_behind_posted(arrive, posted_done_);
+  tlm::tlm_response_status st;
+  const sc_time served = transport(addr, data, len, tlm::TLM_READ_COMMAND, ordered, &st);
+  sc_time last = served;
+  if (st != tlm::TLM_OK_RESPONSE) {
+    // Unsupported Request / Completer Abort: one completion without data.
+    last = link_.send_down(served, m.overhead_bytes(TlpKind::Completion));
+    if (res->ok) res->status = st;
+    res->ok = false;
+  } else if (m.one_completion(addr, len)) {
+    last = std::max(last, link_.send_down(served, m.wire_bytes(TlpKind::Completion, len)));
+  } else {
+    m.split_completions(addr, len, &cpls_);
+    for (const Tlp& c : cpls_) last = std::max(last, link_.send_down(served, m.wire_bytes(TlpKind::Completion, c.payload)));
+  }
+  link_.release_tag(tag, last);
+  return last;
+}
+
+DmaPort::Result DmaPort::read(uint64_t addr, uint8_t* data, uint32_t len, const sc_time& at) {
+  if (!link_.enabled()) return direct(addr, data, len, tlm::TLM_READ_COMMAND, at);
+  Result res;
   sc_time issue = at;
-  for (size_t i = 0; i < tlps_.size(); ++i) {
-    const Tlp tlp = tlps_[i];
-    sc_time sent;
-    int tag = -1;
-    const sc_time arrive = link_.send_request(issue, m.wire_bytes(TlpKind::MemRead, 0), &sent, &tag);
-    issue = sent;
-    const sc_time ordered = link_.order_behind_posted(arrive, posted_done_);
-    const sc_time served = transport(tlp.addr, data + (tlp.addr - addr), tlp.payload, tlm::TLM_READ_COMMAND, ordered, &st);
-    sc_time last = served;
-    if (st == tlm::TLM_OK_RESPONSE) {
-      m.split_completions(tlp.addr, tlp.payload, &cpls_);
-      for (const Tlp& c : cpls_) last = std::max(last, link_.send_down(served, m.wire_bytes(TlpKind::Completion, c.payload)));
-    } else {
-      // Unsupported Request / Completer Abort: one completion without data.
-      last = link_.send_down(served, m.overhead_bytes(TlpKind::Completion));
-      if (res.ok) res.status = st;
-      res.ok = false;
+  const PcieLinkModel& m = link_.model();
+  if (m.one_read_request(addr, len)) {
+    // Most DMAs: one request, without the split into tlps_.
+    res.done = std::max(at, read_request(addr, data, len, &issue, &res));
+  } else {
+    res.done = at;
+    m.split_read_requests(addr, len, &tlps_);
+    for (size_t i = 0; i < tlps_.size(); ++i) {
+      const Tlp tlp = tlps_[i];
+      res.done = std::max(res.done, read_request(tlp.addr, data + (tlp.addr - addr), tlp.payload, &issue, &res));
     }
-    link_.release_tag(tag, last);
-    res.done = std::max(res.done, last);
   }
   res.accepted = res.done;
   res.sent = issue;

@@ -71,6 +71,11 @@ private:
                 const sc_core::sc_time& at);
   sc_core::sc_time transport(uint64_t addr, uint8_t* data, uint32_t len, tlm::tlm_command cmd,
                              const sc_core::sc_time& at, tlm::tlm_response_status* st);
+  // One MRd TLP for [addr, addr + len) sent at *issue: its tag, its way up
+  // behind this port's posted writes, memory, its completions down. Returns
+  // when its data is at the device; *issue becomes when it left (the next
+  // request may follow), a failure goes to *res.
+  sc_core::sc_time read_request(uint64_t addr, uint8_t* data, uint32_t len, sc_core::sc_time* issue, Result* res);
 
   tlm::tlm_initiator_socket<>& socket_;
   PcieLinkTiming& link_;

@@ -174,17 +174,52 @@ double PcieLinkModel::read_gbps(uint64_t size) const {
 
 // ---------------------------------------------------------------------------
 
-// The first free slot released after t (std::upper_bound): mostly a few
-// slots from the back, since the slots released latest are the ones most
-// often found free; searched from there for a few steps, by bisection beyond.
-std::vector<PcieLinkTiming::Pool::Free>::iterator PcieLinkTiming::Pool::first_after(const sc_core::sc_time& t) {
-  constexpr int kBackSteps = 8;
-  auto it = free.end();
-  for (int step = 0; step < kBackSteps; ++step) {
-    if (it == free.begin() || (it - 1)->at <= t) return it;
-    --it;
+namespace {
+
+using Free = PcieLinkTiming::FreeSlot;
+
+// Inserts `f` into `v` (ascending by time) from index `first` on, after the
+// slots released at the same time: searched from the back, where a slot
+// released now mostly goes.
+void insert_sorted(std::vector<Free>& v, size_t first, const Free& f) {
+  size_t pos = v.size();
+  v.push_back(f);
+  for (; pos > first && f.at < v[pos - 1].at; --pos) v[pos] = v[pos - 1];
+  v[pos] = f;
+}
+
+}  // namespace
+
+void PcieLinkTiming::Pool::reset(uint32_t count) {
+  settled.clear();
+  pending.clear();
+  head = 0;
+  boundary = sc_core::SC_ZERO_TIME;
+  slots = count;
+  settled.reserve(slots);
+  pending.reserve(2 * slots);  // the live pending slots and a consumed front of at most `slots`
+  for (uint32_t i = 0; i < count; ++i) settled.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
+}
+
+// Moves the boundary to t: the pending slots released by t become settled
+// (mostly one per call, as the time of the requests advances), or, for a t
+// earlier than the boundary (a thread behind the others in its quantum), the
+// settled slots released after t become pending again.
+void PcieLinkTiming::Pool::settle_to(const sc_core::sc_time& t) {
+  if (boundary <= t) {
+    while (head < pending.size() && pending[head].at <= t) settled.push_back(pending[head++]);
+    if (head == pending.size() || head >= slots) {  // reclaim the consumed front (at most `slots` long)
+      pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(head));
+      head = 0;
+    }
+  } else {
+    while (!settled.empty() && t < settled.back().at) {
+      if (head > 0) pending[--head] = settled.back();
+      else pending.insert(pending.begin(), settled.back());
+      settled.pop_back();
+    }
   }
-  return std::upper_bound(free.begin(), it, t, [](const sc_core::sc_time& x, const Free& f) { return x < f.at; });
+  boundary = t;
 }
 
 int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* start) {
@@ -195,24 +230,23 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   // Best fit, so that threads running ahead in their quantum do not make a
   // thread behind them wait: the free slot released latest but no later than
   // t; failing that, the one released first.
-  if (free.empty()) return -2;  // all slots held: wait for a release
-  auto it = first_after(t);
-  if (it != free.begin()) --it;
-  const int idx = it->idx;
-  *start = std::max(t, it->at);
-  free.erase(it);
-  return idx;
+  if (settled.empty() && head == pending.size()) return -2;  // all slots held: wait for a release
+  settle_to(t);
+  if (!settled.empty()) {
+    const Free f = settled.back();
+    settled.pop_back();
+    *start = std::max(t, f.at);
+    return f.idx;
+  }
+  const Free f = pending[head++];
+  *start = std::max(t, f.at);
+  return f.idx;
 }
 
 void PcieLinkTiming::Pool::release(int idx, const sc_core::sc_time& at) {
   if (idx < 0) return;
-  free.insert(first_after(at), Free{at, idx});
-}
-
-void PcieLinkTiming::Pool::reset(uint32_t slots) {
-  free.clear();
-  free.reserve(slots);
-  for (uint32_t i = 0; i < slots; ++i) free.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
+  if (at <= boundary) insert_sorted(settled, 0, Free{at, idx});
+  else insert_sorted(pending, head, Free{at, idx});
 }
 
 PcieLinkTiming::PcieLinkTiming(const PcieLinkParams& p)
@@ -231,7 +265,7 @@ sc_core::sc_time PcieLinkTiming::send_posted(const sc_core::sc_time& t, uint32_t
   sc_core::sc_time start;
   int c = credits_.acquire(t, &start);
   while (c == -2) {
-    sc_core::wait(released_);
+    wait_release();
     c = credits_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
@@ -257,7 +291,7 @@ sc_core::sc_time PcieLinkTiming::order_behind_posted(const sc_core::sc_time& arr
 void PcieLinkTiming::release_posted_credit(int credit, const sc_core::sc_time& at) {
   if (credit >= 0) {
     credits_.release(credit, at);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    notify_release();
   }
 }
 
@@ -266,7 +300,7 @@ sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_
   sc_core::sc_time start;
   int g = tags_.acquire(t, &start);
   while (g == -2) {
-    sc_core::wait(released_);
+    wait_release();
     g = tags_.acquire(std::max(t, now()), &start);
   }
   if (start > t) {
@@ -281,8 +315,21 @@ sc_core::sc_time PcieLinkTiming::send_request(const sc_core::sc_time& t, uint32_
 void PcieLinkTiming::release_tag(int tag, const sc_core::sc_time& at) {
   if (tag >= 0) {
     tags_.release(tag, at);
-    released_.notify(sc_core::SC_ZERO_TIME);
+    notify_release();
   }
+}
+
+void PcieLinkTiming::wait_release() {
+  ++release_waiters_;
+  sc_core::wait(released_);
+  --release_waiters_;
+}
+
+// Only a thread that found every slot held waits for a release; without one,
+// the notification would wake nobody (a loosely-timed initiator holds a tag
+// only across one b_transport, so it never waits: no event per DMA then).
+void PcieLinkTiming::notify_release() {
+  if (release_waiters_ > 0) released_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void PcieLinkTiming::set_sizes(uint32_t mps, uint32_t mrrs, uint32_t rcb) {

@@ -139,15 +139,21 @@ public:
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
   }
   void split_read_requests(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-    if (!one_aligned_chunk(addr, size, p_.mrrs)) return split_aligned(addr, size, p_.mrrs, out);
+    if (!one_read_request(addr, size)) return split_aligned(addr, size, p_.mrrs, out);
     out->clear();
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
   }
   void split_completions(uint64_t addr, uint64_t size, std::vector<Tlp>* out) const {
-    // Up to MPS each: one completion when the range ends within MPS of its start.
-    if (p_.rcb_chunks || size == 0 || addr + p_.mps < addr + size) return split_completions_slow(addr, size, out);
+    if (!one_completion(addr, size)) return split_completions_slow(addr, size, out);
     out->clear();
     out->push_back(Tlp{addr, static_cast<uint32_t>(size)});
+  }
+  // The range is read with one MRd (split_read_requests would give just it).
+  bool one_read_request(uint64_t addr, uint64_t size) const { return one_aligned_chunk(addr, size, p_.mrrs); }
+  // The range comes back in one completion (split_completions would give just
+  // it): up to MPS each, so one when the range ends within MPS of its start.
+  bool one_completion(uint64_t addr, uint64_t size) const {
+    return !(p_.rcb_chunks || size == 0 || addr + p_.mps < addr + size);
   }
   // Counts only (aligned or not, from the same rules).
   uint64_t count_write_tlps(uint64_t addr, uint64_t size) const;
@@ -186,6 +192,11 @@ struct PcieLinkCounters {
 // local time: sc_time_stamp() plus its quantum-keeper offset).
 class PcieLinkTiming {
 public:
+  // A free tag or credit: when it was released, and which.
+  struct FreeSlot {
+    sc_core::sc_time at;
+    int idx;
+  };
   explicit PcieLinkTiming(const PcieLinkParams& p);
 
   const PcieLinkModel& model() const { return model_; }
@@ -231,24 +242,27 @@ public:
   double down_utilization(const sc_core::sc_time& over) const;
 
 private:
-  // Pool of slots reserved now and released later (tags, credits). The free
-  // slots are kept sorted by the time they were released, so that acquire()
-  // finds its slot by a binary search instead of a scan of every slot. Slots
-  // differ only in that time: which of two with the same time is taken does
-  // not show.
+  // Pool of slots reserved now and released later (tags, credits). Slots
+  // differ only in the time they were released: which of two with the same
+  // time is taken does not show. The free slots are kept in two runs, each
+  // ascending by that time, split at the time of the last acquire()
+  // (`boundary`): `settled`, released by then, whose last is the best fit of
+  // a request at that time or later; `pending`, released after it (the
+  // requests still in flight then), consumed from `head`. As the requests'
+  // times advance, slots move from pending to settled one at a time, so
+  // acquire() and release() touch a few slots, not every slot.
   struct Pool {
-    struct Free {
-      sc_core::sc_time at;
-      int idx;
-    };
-    std::vector<Free> free;  // ascending by `at`
+    std::vector<FreeSlot> settled, pending;
+    size_t head = 0;
+    sc_core::sc_time boundary;
+    size_t slots = 0;
     bool unlimited = false;
-    void reset(uint32_t slots);
+    void reset(uint32_t count);
     // A slot: the free one released latest but no later than t, else the one
     // released first; its index and when it can start (-2: all held).
     int acquire(const sc_core::sc_time& t, sc_core::sc_time* start);
     void release(int idx, const sc_core::sc_time& at);
-    std::vector<Free>::iterator first_after(const sc_core::sc_time& t);
+    void settle_to(const sc_core::sc_time& t);
   };
 
   PcieLinkModel model_;
@@ -260,7 +274,12 @@ private:
   // ns, one unit per TLP (unlimited when rc_posted_ns is 0).
   BandwidthCalendar rc_posted_;
   Pool tags_, credits_;
-  sc_core::sc_event released_;  // a tag or credit was released (only waited on when all are held)
+  // A tag or credit was released (only waited on when all are held, by
+  // release_waiters_ threads).
+  void wait_release();
+  void notify_release();
+  sc_core::sc_event released_;
+  unsigned release_waiters_ = 0;
   PcieLinkCounters ctr_;
 };
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <queue>
 #include <stdexcept>
 
 #include "common/local_quantum.h"
@@ -270,9 +269,9 @@ sc_time worker_quantum(double quantum_ns) {
   return quantum_ns > 0 ? sc_time(quantum_ns, sc_core::SC_NS) : tlm::tlm_global_quantum::instance().get();
 }
 
-// Sets the quantum keeper's local time to `t` (absolute; the kernel's time if that is later).
-void set_local_to(LocalQuantumKeeper& qk, const sc_time& t) {
-  const sc_time stamp = sc_core::sc_time_stamp();
+// Sets the quantum keeper's local time to `t` (absolute; the kernel's time,
+// `stamp`, if that is later).
+void set_local_to(LocalQuantumKeeper& qk, const sc_time& t, const sc_time& stamp) {
   qk.set(t > stamp ? t - stamp : SC_ZERO_TIME);
 }
 
@@ -283,6 +282,25 @@ struct NextRequest {
   unsigned worker;
   bool operator>(const NextRequest& o) const { return o.at < at || (at == o.at && worker > o.worker); }
 };
+
+// The workers' next requests as a binary min-heap (std::greater order, as
+// std::make_heap builds it): the earliest is heap[0]. The top's worker issued
+// and goes next at `at`: the top takes that time and sinks to its place, one
+// pass instead of a pop and a push. The order is a total one (times, then
+// distinct workers), so the worker that comes out on top is the same whatever
+// the heap's shape.
+void replace_top(std::vector<NextRequest>& heap, const sc_time& at) {
+  const NextRequest moved{at, heap[0].worker};
+  const size_t n = heap.size();
+  size_t hole = 0;
+  for (size_t child = 1; child < n; child = 2 * hole + 1) {
+    if (child + 1 < n && heap[child] > heap[child + 1]) ++child;
+    if (!(moved > heap[child])) break;
+    heap[hole] = heap[child];
+    hole = child;
+  }
+  heap[hole] = moved;
+}
 
 }  // namespace
 
@@ -305,14 +323,14 @@ sc_time TrafficGenerator::issue_next(Worker& wk, const sc_time& now) {
   started_ = true;
   const sc_time end = do_request(wk, r, now);
   const sc_time lat = end - now;
-  latency_.sample(ns_of(lat));
+  latency_.sample(time_ns_.ns(lat));
   ++transactions_;
   if (r.write) ++writes_;
   if (!r.write || wrrd_) ++reads_;
   bytes_ += p_.size;
   if (end > last_completion_) last_completion_ = end;
   if (trace_ && trace_->enabled())
-    trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", ns_of(now), ns_of(lat),
+    trace_->complete(trace_track_, r.write ? "dma_write" : "dma_read", "dma", time_ns_.ns(now), time_ns_.ns(lat),
                      TraceArgs().requester(p_.requester_id).iova(r.addr).size(p_.size));
   return end;
 }
@@ -333,21 +351,20 @@ void TrafficGenerator::run_workers() {
   const sc_time start = await_start();
   LocalQuantumKeeper qk(worker_quantum(p_.quantum_ns));
   qk.reset();
-  std::priority_queue<NextRequest, std::vector<NextRequest>, std::greater<NextRequest>> next;
-  for (unsigned w = 0; w < workers_.size(); ++w) next.push({start, w});
+  std::vector<NextRequest> next;  // a heap, earliest first (replace_top)
+  for (unsigned w = 0; w < workers_.size(); ++w) next.push_back({start, w});  // equal times: ordered by worker
   sc_time latest = start;
-  set_local_to(qk, start);
-  while (may_issue(next.top().at)) {
-    const NextRequest n = next.top();
-    next.pop();
+  set_local_to(qk, start, link_.now());
+  while (may_issue(next[0].at)) {
+    const NextRequest n = next[0];
     const sc_time end = issue_next(*workers_[n.worker], n.at);
     latest = std::max(latest, end);
-    next.push({end, n.worker});
-    set_local_to(qk, next.top().at);
+    replace_top(next, end);
+    set_local_to(qk, next[0].at, link_.now());
     if (qk.need_sync()) qk.sync();
   }
   // Done when the last request in flight completes.
-  set_local_to(qk, latest);
+  set_local_to(qk, latest, link_.now());
   qk.sync();
   finish();
 }
@@ -358,11 +375,11 @@ void TrafficGenerator::worker(unsigned w) {
   const sc_time start = await_start();
   LocalQuantumKeeper qk(worker_quantum(p_.quantum_ns));
   qk.reset();
-  set_local_to(qk, start);
+  set_local_to(qk, start, link_.now());
   for (;;) {
-    const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
+    const sc_time now = link_.now() + qk.get_local_time();
     if (!may_issue(now)) break;
-    set_local_to(qk, issue_next(wk, now));
+    set_local_to(qk, issue_next(wk, now), link_.now());
     if (qk.need_sync()) qk.sync();
   }
   qk.sync();
@@ -372,15 +389,15 @@ void TrafficGenerator::worker(unsigned w) {
 sc_time TrafficGenerator::engine_command(const sc_time& t) {
   if (engine_.unlimited()) return t;
   const double cost = p_.engine_ns_per_dma + (p_.engine_gbps > 0.0 ? p_.size * 8.0 / p_.engine_gbps : 0.0);
-  const double t_ns = ns_of(t);
-  engine_.retire_before(ns_of(sc_core::sc_time_stamp()));
+  const double t_ns = time_ns_.ns(t);
+  engine_.retire_before(time_ns_.ns(link_.now()));
   const double end = engine_.reserve(t_ns, cost);
   // Waiting: the time beyond the command's own cost.
   if (end - t_ns > cost + 1e-9) {
     ++engine_waits_;
     engine_wait_ns_ += end - t_ns - cost;
   }
-  return std::max(t, sc_time(end, sc_core::SC_NS));
+  return std::max(t, time_ns_.time(end));
 }
 
 sc_time TrafficGenerator::do_request(Worker& w, const Request& r, sc_time now) {

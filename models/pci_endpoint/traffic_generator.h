@@ -62,6 +62,7 @@
 #include "common/dma_extension.h"
 #include "common/params.h"
 #include "common/stats.h"
+#include "common/time_ns.h"
 #include "common/trace.h"
 #include "pci_endpoint/dma_port.h"
 #include "pci_endpoint/pcie_link.h"
@@ -214,6 +215,7 @@ private:
   TraceWriter* trace_;
   int trace_track_ = 0;
   PcieLinkTiming link_;
+  TimeNs time_ns_;  // after link_: the resolution is fixed by then
   BandwidthCalendar engine_;  // 1 ns of engine time per ns; unlimited without an engine cost
   sc_core::sc_time engine_latency_;
   double engine_wait_ns_ = 0.0;

@@ -157,6 +157,27 @@ TEST(Cli, FailureInsideTheSimulatedSoftwareExitsOne) {
   EXPECT_EQ(r.status, 0) << r.out;
 }
 
+// A workload waits for its IOMMU driver's bring-up as long as it takes, as the
+// PCI drivers do: with the driver polling GSTS every 0.6 ms (kernel.poll_ns),
+// the bring-up's handshakes (SRTP, then TE: software waits for each command's
+// status bit in GSTS, VT-d 3.x 11.4.4 and 11.4.5) take more than 1 ms, after
+// which the workload used to give up. A bring-up that never ends within a
+// simulated second (polling once a second) is reported, not waited on.
+TEST(Cli, WorkloadWaitsForASlowIommuBringUp) {
+  const std::string cfg = std::string(IOMMUSIM_SOURCE_DIR) + "/configs/vtd/legacy-random-dma.ini";
+  const std::string common = "--config " + cfg + " --quiet --set kernel.timeout_ns=1e12 --set dev0.count=100";
+  Result r = run(common + " --set kernel.poll_ns=600000 --outdir slow_bring_up");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto stats = iommusim::test::read_stats_json(testing::TempDir() + "slow_bring_up/stats.json");
+  EXPECT_EQ(stats["system.dev0.transactions"], 100);
+  EXPECT_GT(stats["system.sim_time"], 1e6);  // ns: the DMA came after the first millisecond
+  r = run(common + " --set kernel.poll_ns=1e9 --outdir ''");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("run failed: dev0: IOMMU driver not ready after 1 s (its bring-up neither ended nor failed)"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, WorkloadWhoseTransfersFailedExitsOne) {
   // Without a page-request service, demand-paged SVM DMAs never get a
   // translation: the workload runs to its end, says how many failed, and the

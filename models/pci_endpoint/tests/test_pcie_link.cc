@@ -170,3 +170,39 @@ TEST(PcieLinkTiming, RootComplexHandlesPostedTlpsOneAfterTheOther) {
   }
   EXPECT_NEAR(handled[0], link_only[0] + 21.0, 1e-3) << "the first TLP pays its own handling once";
 }
+
+// A read request takes the free tag released latest but no later than its
+// time (best fit: a request behind the others in its quantum does not make
+// them wait), else the one released first, and waits for it. Requests here
+// go forwards and backwards in time and tags come back before and after the
+// requests' times; the waits follow from the rule alone.
+TEST(PcieLinkTiming, TagIsTheLatestReleasedByTheRequestElseTheFirstReleased) {
+  PcieLinkParams p;
+  p.tags = 3;
+  PcieLinkTiming link(p);
+  auto ns = [](double v) { return sc_core::sc_time(v, sc_core::SC_NS); };
+  auto request = [&](double at_ns) {
+    sc_core::sc_time sent;
+    int tag = -1;
+    link.send_request(ns(at_ns), 24, &sent, &tag);
+    return tag;
+  };
+  auto waited = [&] { return link.counters().tag_wait_ns; };
+  const int a = request(0), b = request(0), c = request(0);  // every tag held
+  link.release_tag(a, ns(100));
+  link.release_tag(b, ns(50));
+  link.release_tag(c, ns(200));
+  const int b2 = request(60);  // 50 fits: no wait
+  EXPECT_EQ(waited(), 0.0);
+  const int a2 = request(20);  // none by 20: the first released, 100
+  EXPECT_DOUBLE_EQ(waited(), 80.0);
+  link.release_tag(b2, ns(30));
+  link.release_tag(a2, ns(10));
+  request(40);  // 10 and 30 fit: 30, no wait
+  EXPECT_DOUBLE_EQ(waited(), 80.0);
+  request(5);  // 10 and 200 left, none by 5: 10
+  EXPECT_DOUBLE_EQ(waited(), 85.0);
+  request(300);  // 200 left: no wait
+  EXPECT_DOUBLE_EQ(waited(), 85.0);
+  EXPECT_EQ(link.counters().tag_waits, 2u);
+}
