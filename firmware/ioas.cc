@@ -61,7 +61,9 @@ const IoasLayer::Ioas* IoasLayer::ioas(uint32_t id) const {
 
 uint32_t IoasLayer::ioas_alloc(const IoasOptions& opt) {
   uint32_t id = next_id_++;
-  ioas_[id].opt = opt;
+  Ioas& a = ioas_[id];
+  a.opt = opt;
+  if (opt.iova_rcache) a.rcache = std::make_unique<IovaRcache>();
   return id;
 }
 
@@ -132,7 +134,7 @@ bool IoasLayer::overlaps(const Ioas& a, uint64_t iova, uint64_t size) const {
   auto it = a.maps.upper_bound(last);
   if (it == a.maps.begin()) return false;
   --it;
-  return ranges_overlap(it->first, it->first + it->second.size - 1, iova, last);
+  return ranges_overlap(it->first, it->first + it->second.span - 1, iova, last);
 }
 
 std::string IoasLayer::check_fixed(uint32_t id, const Ioas& a, uint64_t iova, uint64_t size) const {
@@ -142,10 +144,14 @@ std::string IoasLayer::check_fixed(uint32_t id, const Ioas& a, uint64_t iova, ui
     return "IOVA range " + hex(iova) + "+" + hex(size) +
            " is not inside a usable IOVA window (reserved hole, outside the aperture or outside the DMA windows)";
   if (overlaps(a, iova, size)) return "IOVA range " + hex(iova) + "+" + hex(size) + " overlaps an existing mapping";
+  uint64_t next = 0;
+  if (held_overlaps(a, iova, size, &next))
+    return "IOVA range " + hex(iova) + "+" + hex(size) + " overlaps an IOVA the DMA API's IOVA caches hold";
   return "";
 }
 
 std::string IoasLayer::choose_iova(uint32_t id, Ioas& a, uint64_t size, uint64_t* iova) const {
+  if (a.rcache && take_cached_iova(id, a, size, iova)) return "";
   uint64_t align = kPageSize;
   while (align * 2 <= size && align < (1ull << 30)) align *= 2;
   for (int pass = 0; pass < 2; ++pass) {
@@ -155,14 +161,15 @@ std::string IoasLayer::choose_iova(uint32_t id, Ioas& a, uint64_t size, uint64_t
       uint64_t cand = (from + align - 1) & ~(align - 1);
       while (cand >= w.start && cand <= w.last && w.last - cand >= size - 1) {
         auto it = a.maps.upper_bound(cand + size - 1);
-        if (it == a.maps.begin() || !ranges_overlap(std::prev(it)->first,
-                                                     std::prev(it)->first + std::prev(it)->second.size - 1,
-                                                     cand, cand + size - 1)) {
+        uint64_t next = 0;
+        if (it != a.maps.begin() && ranges_overlap(std::prev(it)->first,
+                                                    std::prev(it)->first + std::prev(it)->second.span - 1,
+                                                    cand, cand + size - 1))
+          next = std::prev(it)->first + std::prev(it)->second.span;
+        else if (!held_overlaps(a, cand, size, &next)) {
           *iova = cand;
           return "";
         }
-        --it;
-        uint64_t next = it->first + it->second.size;
         cand = (next + align - 1) & ~(align - 1);
       }
     }
@@ -214,12 +221,22 @@ std::string IoasLayer::map_untraced(uint32_t id, uint64_t* iova, uint64_t pa, ui
   if (size == 0 || (size & (kPageSize - 1)) || (pa & (kPageSize - 1)))
     return "address and size must be 4 KiB aligned and non-zero";
   if (!perm.read && !perm.write) return "a mapping needs read or write permission";
-  std::string err = fixed ? check_fixed(id, *a, *iova, size) : choose_iova(id, *a, size, iova);
+  // The DMA API allocates a cacheable size rounded up (iova_rcache.h).
+  const uint64_t span = a->rcache && !fixed ? IovaRcache::alloc_pages(size / kPageSize) * kPageSize : size;
+  std::string err = fixed ? check_fixed(id, *a, *iova, size) : choose_iova(id, *a, span, iova);
   if (!err.empty()) return err;
-  if (!fixed) a->cursor = *iova + size;
+  const bool cached = !fixed && a->held.count(*iova) != 0;  // from the IOVA caches
+  if (!fixed && !cached) a->cursor = *iova + span;
+  // An IOVA the caches manage stays held while the domains are written (they may block).
+  const bool managed = a->rcache && !fixed;
+  if (managed) a->held[*iova] = span;
   err = map_in_domains(*a, *iova, pa, size, perm);
-  if (!err.empty()) return err;
-  a->maps[*iova] = Mapping{pa, size, perm};
+  if (managed) a->held.erase(*iova);
+  if (!err.empty()) {
+    if (managed) release_iova(*a, *iova, span);
+    return err;
+  }
+  a->maps[*iova] = Mapping{pa, size, perm, span};
   return "";
 }
 
@@ -245,12 +262,13 @@ std::string IoasLayer::unmap_untraced(uint32_t id, uint64_t iova, uint64_t size,
     victims.push_back(ms);
   }
   for (uint64_t v : victims) {
-    uint64_t sz = a->maps[v].size;
+    const uint64_t sz = a->maps[v].size, span = a->maps[v].span;
     for (size_t i = 0; i < a->domains.size(); ++i) {  // by index: a domain may be added while one blocks
       std::string err = a->domains[i].paging->domain_unmap(a->domains[i].handle, v, sz);
       if (!err.empty()) return err;
     }
     a->maps.erase(v);
+    if (a->rcache) release_iova(*a, v, span);
     if (unmapped) *unmapped += sz;
   }
   return "";

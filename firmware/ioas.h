@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,9 +39,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/stats.h"
 #include "common/trace.h"
 #include "firmware/iommu_backend.h"
 #include "firmware/iommu_types.h"
+#include "firmware/iova_rcache.h"
 
 namespace iommusim::fw {
 
@@ -74,6 +77,17 @@ struct RangeAttachment {
 struct IoasOptions {
   uint64_t base = 0;                     // first usable IOVA (may be non-zero)
   uint64_t last = (1ull << 48) - 1;      // last usable IOVA
+  // IOVAs the layer picks come from Linux's IOVA range caches first
+  // (iova_rcache.h), as the kernel's DMA API allocates them; off for IOASes
+  // whose IOVAs user space picks or IOMMU_IOAS_MAP allocates (iommufd).
+  bool iova_rcache = false;
+};
+
+// The IOVA range caches of the IOASes that use them, summed.
+struct IovaRcacheStats {
+  uint64_t hits = 0, misses = 0;
+  uint64_t held = 0;      // IOVAs in the caches now
+  uint64_t flushing = 0;  // freed IOVAs waiting for their invalidation to complete
 };
 
 class IoasLayer {
@@ -109,6 +123,9 @@ public:
   // end is refused (nothing unmapped). *unmapped gets the bytes.
   std::string unmap(uint32_t ioas, uint64_t iova, uint64_t size, uint64_t* unmapped = nullptr);
   uint64_t mapped_bytes(uint32_t ioas) const;
+  IovaRcacheStats iova_rcache_stats() const;
+  // iova_rcache.{hits,misses,held,flushing} in `group`, read from iova_rcache_stats().
+  void register_stats(StatGroup& group) const;
   // With an active scope: a "kernel map" / "kernel unmap" slice per call, over
   // the simulated time the call took (page-table writes, invalidation wait).
   void set_trace(const TraceScope& scope) { trace_ = scope; }
@@ -195,7 +212,9 @@ private:
   // The slice of one call that started at `start_ns`: IOVA, size, PA (map) and result.
   void trace_call(const char* name, double start_ns, const TraceArgs& args, const std::string& err) const;
 
-  struct Mapping { uint64_t pa, size; Perm perm; };
+  // `span`: the IOVA range the mapping holds (its size, or on an IOAS with
+  // IOVA range caches the rounded-up size the DMA API allocated).
+  struct Mapping { uint64_t pa, size; Perm perm; uint64_t span; };
   // `split`: 0 for the IOAS's own domain on `backend`; otherwise the id of
   // the range-split domain this entry also lists (shared by several IOASes).
   struct Domain { IommuBackend* backend; IommuPaging* paging; uint32_t handle; uint32_t split = 0; };
@@ -210,6 +229,9 @@ private:
     uint64_t cursor = 0;                              // next-fit: chosen IOVAs move up, so a just-freed
                                                       // range is not handed out again at once
     std::vector<Domain> domains;                      // one per backend in use
+    std::unique_ptr<IovaRcache> rcache;               // opt.iova_rcache
+    std::map<uint64_t, uint64_t> held;                // unmapped IOVAs the rcache path keeps, IOVA -> span
+    std::deque<std::pair<uint64_t, uint64_t>> flushing;  // of those, waiting for their invalidation, oldest first
   };
   struct Hwpt {
     uint32_t parent;                                  // the IOAS it nests over
@@ -258,6 +280,11 @@ private:
   bool overlaps(const Ioas& a, uint64_t iova, uint64_t size) const;
   std::string check_fixed(uint32_t id, const Ioas& a, uint64_t iova, uint64_t size) const;
   std::string choose_iova(uint32_t id, Ioas& a, uint64_t size, uint64_t* iova) const;
+  // IOVA range caches (ioas_rcache.cc).
+  bool take_cached_iova(uint32_t id, Ioas& a, uint64_t span, uint64_t* iova) const;
+  void release_iova(Ioas& a, uint64_t iova, uint64_t span) const;
+  void drain_flushed(Ioas& a) const;
+  static bool held_overlaps(const Ioas& a, uint64_t iova, uint64_t size, uint64_t* next);
   std::string map_in_domains(Ioas& a, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm);
 
   // DMA windows (ioas_windows.cc).

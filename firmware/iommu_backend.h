@@ -62,6 +62,13 @@ public:
   virtual std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size,
                                  const Perm& perm) = 0;
   virtual std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) = 0;
+  // An unmap of domain `handle` that touched [iova, iova + size) has returned
+  // but the invalidation covering it has not completed (deferred invalidation:
+  // Linux's flush queue). Such an IOVA must not be handed out again yet.
+  virtual bool invalidation_pending(uint32_t handle, uint64_t iova, uint64_t size) const {
+    (void)handle, (void)iova, (void)size;
+    return false;
+  }
   // Points the untagged requests of `requester` at domain `handle` (0 =
   // blocked), replacing the previous domain in one step; when it returns, no
   // cached translation of the previous domain is used for this requester.

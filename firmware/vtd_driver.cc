@@ -651,7 +651,10 @@ std::string VtdDriver::page_group_response(uint16_t rid, bool has_pasid, uint32_
 
 void VtdDriver::flush_deferred() {
   if (deferred_.empty()) return;
-  std::vector<Deferred> batch;
+  // The batch stays listed until its invalidation completed
+  // (invalidation_pending): the invalidation below may block.
+  const auto in_flight = flushing_.emplace(flushing_.end());
+  std::vector<Deferred>& batch = *in_flight;
   batch.swap(deferred_);
   std::set<uint16_t> dids;
   for (auto& q : batch) dids.insert(q.did);
@@ -672,6 +675,22 @@ void VtdDriver::flush_deferred() {
     stale_window_.sample((now - q.at).to_seconds() * 1e9);
     free_emptied_tables(q.tables, invalidated.count(q.did) != 0);
   }
+  flushing_.erase(in_flight);
+}
+
+bool VtdDriver::invalidation_pending(uint32_t handle, uint64_t iova, uint64_t size) const {
+  auto d = domains_.find(handle);
+  if (d == domains_.end()) return false;
+  const uint16_t did = d->second.did;
+  auto covers = [&](const std::vector<Deferred>& queue) {
+    for (auto& q : queue)
+      if (q.did == did && q.iova < iova + size && iova < q.iova + q.size) return true;
+    return false;
+  };
+  if (covers(deferred_)) return true;
+  for (auto& batch : flushing_)
+    if (covers(batch)) return true;
+  return false;
 }
 
 void VtdDriver::flush_timer_thread() {

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <set>
@@ -185,6 +186,7 @@ public:
   void domain_free(uint32_t handle) override;
   std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) override;
   std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) override;
+  bool invalidation_pending(uint32_t handle, uint64_t iova, uint64_t size) const override;
   std::string attach_device(const Requester& requester, uint32_t handle) override;
   // IommuNested (scalable mode, ECAP.NEST)
   std::string nested_domain_alloc(uint32_t parent, uint64_t fl_root, uint32_t* handle) override;
@@ -360,6 +362,7 @@ private:
   std::map<uint32_t, Process> procs_;
   std::map<std::pair<uint16_t, uint32_t>, uint32_t> bound_;     // (rid, pasid) -> process
   std::vector<Deferred> deferred_;
+  std::list<std::vector<Deferred>> flushing_;  // batches whose flush has not completed yet
   std::function<bool(const PageRequest&)> unbound_prq_;
 
   StatGroup stats_;

@@ -292,6 +292,12 @@ std::string X86VtdPlatform::build_kernel(StatGroup& stats) {
   // The interrupt window is never translated (VT-d 3.4 section 3.14): a hole in every IOAS.
   ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{{kMsiBase, kMsiBase + kMsiSize - 1}});
   kernel_stats_ = std::make_unique<StatGroup>("kernel", &stats);
+  ioas_->register_stats(*kernel_stats_);
+  // The kernel model's memory (page tables, queues, buffers), in 4 KiB pages.
+  kernel_stats_->counter("pages.in_use", "kernel RAM pages allocated at the end (page tables, queues, buffers)")
+      .derive([](const void* a) { return static_cast<const fw::PageAllocator*>(a)->pages_in_use(); }, alloc_.get());
+  kernel_stats_->counter("pages.high_water", "most kernel RAM pages allocated at once")
+      .derive([](const void* a) { return static_cast<const fw::PageAllocator*>(a)->high_water(); }, alloc_.get());
   for (size_t u = 0; u < unit_names_.size(); ++u) {
     fw::VtdDriverParams dp = kernel_.driver;
     dp.fault_vector = kernel_.driver.fault_vector + 2 * static_cast<uint32_t>(u);
@@ -368,6 +374,7 @@ std::string X86VtdPlatform::attach_to_ioas(size_t i, uint32_t* ioas_id) {
   const IoasPlacement place = s.ep->ioas_placement();
   fw::IoasOptions opt;
   opt.base = place.iova_base;
+  opt.iova_rcache = kernel_.iova_rcache;  // the kernel's DMA API over this IOAS (IoasDmaApi)
   fw::IoasLayer& layer = driving_kernel(i).ioas;
   if (place.address_space) {
     auto it = shared_ioas_.find(place.address_space);

@@ -72,7 +72,12 @@ namespace iommusim {
   P(uint32_t, msi_vector_base, "msi_vector_base", 0x40, in_range(0x10, 0xfe), "",                             \
     "MSI-X vectors of endpoint i start at msi_vector_base + 2i (a NIC with queues > 1 takes two per "         \
     "queue, moving the later endpoints up)",                                                                  \
-    "assumption: clear of the units' fault and page-request vectors (from 0x30)")
+    "assumption: clear of the units' fault and page-request vectors (from 0x30)")                            \
+  P(bool, iova_rcache, "iova_rcache", true, boolean(), "",                                                    \
+    "the DMA API takes IOVAs from the per-size IOVA range caches first (a freed IOVA of the same size "       \
+    "class comes back, the last freed first; reused only after its invalidation completed), next fit on a "  \
+    "miss; false: next fit only",                                                                             \
+    "Linux dma-iommu.c iommu_dma_alloc_iova -> iova.c alloc_iova_fast")
 
 struct KernelParams {
   IOMMUSIM_PARAM_FIELDS(IOMMUSIM_KERNEL_PARAMS)

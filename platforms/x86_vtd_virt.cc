@@ -99,6 +99,7 @@ std::string VirtGuest::build(const GuestSetup& s, Router& membus, unsigned host_
   alloc_ = std::make_unique<fw::PageAllocator>(p_.guest_ram_base, p_.guest_ram_size);
   ioas_ = std::make_unique<fw::IoasLayer>(std::vector<fw::IovaRange>{{s.msi_base, s.msi_base + s.msi_size - 1}});
   kernel_stats_ = std::make_unique<StatGroup>("kernel", stats_.get());
+  ioas_->register_stats(*kernel_stats_);
   driver_ = std::make_unique<fw::VtdDriver>("guest_drv_vvtd", s.driver, s.mmio_base, *cpu_, *alloc_, ioas_.get(),
                                             kernel_stats_.get());
   fw::VtdDriver* d = driver_.get();
