@@ -60,10 +60,20 @@ struct FakeBackend : IommuBackend, IommuPaging, IommuNested, IommuPasid {
     run_once(during_map);
     return "";
   }
-  std::string domain_unmap(uint32_t h, uint64_t iova, uint64_t) override {
+  std::string domain_unmap(uint32_t h, uint64_t iova, uint64_t size) override {
     maps[h].erase(iova);
+    if (deferred) unflushed.push_back({h, {iova, iova + size - 1}});
     return "";
   }
+  // Deferred invalidation: unmaps whose invalidation has not completed until flush().
+  bool deferred = false;
+  std::vector<std::pair<uint32_t, IovaRange>> unflushed;
+  bool invalidation_pending(uint32_t h, uint64_t iova, uint64_t size) const override {
+    for (auto& u : unflushed)
+      if (u.first == h && u.second.start <= iova + size - 1 && iova <= u.second.last) return true;
+    return false;
+  }
+  void flush() { unflushed.clear(); }
   std::string attach_device(const Requester& r, uint32_t h) override {
     ++set_calls;
     dev[{r, -1}] = h;
@@ -651,4 +661,99 @@ TEST(Ioas, GroupRefusalSaysWhatEachWouldHave) {
             "refused: device 'fn1' is in IOMMU group 7 with 'fn0', which is attached to object 1 (all IOVAs); 'fn1' "
             "would be attached to object 2 (all IOVAs); a group cannot be split across address spaces (attach the "
             "whole group to one IOAS set)");
+}
+
+// ---- IOVA range caches (IoasOptions::iova_rcache: the kernel DMA API's IOASes) ----
+
+namespace {
+struct RcacheIoas {
+  IoasLayer L{{kTestHole}};
+  FakeBackend b;
+  uint32_t a = 0;
+  explicit RcacheIoas(bool rcache) {
+    EXPECT_EQ(L.register_device("nic0", kRid100, 1, &b), "");
+    IoasOptions opt{0x100000, (1ull << 39) - 1};
+    opt.iova_rcache = rcache;
+    a = L.ioas_alloc(opt);
+    EXPECT_EQ(L.attach("nic0", a), "");
+  }
+  uint64_t map(uint64_t size, uint64_t pa = 0x40000000) {
+    uint64_t iova = 0;
+    EXPECT_EQ(L.map(a, &iova, pa, size, Perm{}, false), "");
+    return iova;
+  }
+  void unmap(uint64_t iova, uint64_t size) { EXPECT_EQ(L.unmap(a, iova, size), ""); }
+};
+}  // namespace
+
+// free_iova_fast puts a freed IOVA in its size class's magazine, a stack:
+// the next request of that class gets the IOVA freed last.
+TEST(IoasIovaRcache, SameSizeClassComesBackMostRecentFirst) {
+  RcacheIoas t(true);
+  const uint64_t x = t.map(0x1000), y = t.map(0x1000), z = t.map(0x1000);
+  t.unmap(x, 0x1000);
+  t.unmap(y, 0x1000);
+  t.unmap(z, 0x1000);
+  EXPECT_EQ(t.L.iova_rcache_stats().held, 3u);
+  EXPECT_EQ(t.map(0x1000), z);
+  EXPECT_EQ(t.map(0x1000), y);
+  EXPECT_EQ(t.map(0x1000), x);
+  const IovaRcacheStats s = t.L.iova_rcache_stats();
+  EXPECT_EQ(s.hits, 3u);
+  EXPECT_EQ(s.misses, 3u);  // the first three found the caches empty
+  EXPECT_EQ(s.held, 0u);
+}
+
+// A 3-page request is the 4-page class (rounded up, so it takes 4 pages of
+// IOVA, aligned to them); a 1-page or 8-page request does not get it back.
+TEST(IoasIovaRcache, OtherSizeClassDoesNotReuse) {
+  RcacheIoas t(true);
+  const uint64_t three = t.map(0x3000);
+  EXPECT_EQ(three % 0x4000, 0u);
+  const uint64_t after = t.map(0x1000);
+  EXPECT_GE(after, three + 0x4000);  // the 4th page belongs to the 3-page buffer's IOVA
+  t.unmap(three, 0x3000);
+  EXPECT_NE(t.map(0x1000), three);
+  EXPECT_NE(t.map(0x8000), three);
+  EXPECT_EQ(t.map(0x4000), three);  // the same class: 4 pages
+}
+
+// iommufd-style IOASes (the option off) keep next fit: a freed IOVA is not
+// handed out again at once.
+TEST(IoasIovaRcache, OffMeansNextFit) {
+  RcacheIoas t(false);
+  const uint64_t x = t.map(0x1000);
+  t.unmap(x, 0x1000);
+  EXPECT_NE(t.map(0x1000), x);
+  EXPECT_EQ(t.L.iova_rcache_stats().hits, 0u);
+}
+
+// Deferred invalidation: a freed IOVA reaches the caches only after the flush
+// that invalidates its old mapping (iommu_dma_free_fq, fq_flush_iotlb, then
+// free_iova_fast); until then neither the caches nor next fit hand it out.
+TEST(IoasIovaRcache, DeferredNoReuseBeforeTheFlush) {
+  RcacheIoas t(true);
+  t.b.deferred = true;
+  const uint64_t x = t.map(0x1000);
+  t.unmap(x, 0x1000);
+  EXPECT_EQ(t.L.iova_rcache_stats().flushing, 1u);
+  EXPECT_EQ(t.L.iova_rcache_stats().held, 0u);
+  const uint64_t before_flush = t.map(0x1000);
+  EXPECT_NE(before_flush, x);
+  t.b.flush();
+  EXPECT_EQ(t.map(0x1000), x);
+  EXPECT_EQ(t.L.iova_rcache_stats().flushing, 0u);
+}
+
+// An IOVA the caches hold is still allocated (as in Linux's rbtree): a fixed
+// map there is refused, and next fit steps over it.
+TEST(IoasIovaRcache, HeldIovaIsNotFree) {
+  RcacheIoas t(true);
+  const uint64_t x = t.map(0x1000);
+  t.unmap(x, 0x1000);
+  uint64_t fixed = x;
+  const std::string err = t.L.map(t.a, &fixed, 0x50000000, 0x1000, Perm{}, true);
+  EXPECT_NE(err.find("IOVA caches hold"), std::string::npos) << err;
+  const uint64_t big = t.map(0x100000);  // 256 pages: not cached, next fit
+  EXPECT_FALSE(big <= x && x < big + 0x100000);
 }
