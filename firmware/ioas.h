@@ -114,8 +114,9 @@ public:
 
   // Map at *iova (fixed = true) or at an IOVA the layer picks (written back to
   // *iova; aligned to the largest power of two <= size, up to 1 GiB, so
-  // superpages stay possible; next fit from the last chosen IOVA, wrapping
-  // around, so an IOVA whose invalidation is deferred is not reused at once).
+  // superpages stay possible; with IoasOptions::iova_rcache first from the
+  // IOVA range caches, which take a freed IOVA only once its invalidation
+  // completed; otherwise next fit from the last chosen IOVA, wrapping around).
   // Applied to every domain of the IOAS.
   std::string map(uint32_t ioas, uint64_t* iova, uint64_t pa, uint64_t size, const Perm& perm,
                   bool fixed);
@@ -226,8 +227,8 @@ private:
   struct Ioas {
     IoasOptions opt;
     std::map<uint64_t, Mapping> maps;                 // by IOVA
-    uint64_t cursor = 0;                              // next-fit: chosen IOVAs move up, so a just-freed
-                                                      // range is not handed out again at once
+    uint64_t cursor = 0;                              // next-fit: chosen IOVAs move up (without
+                                                      // rcache a just-freed range is not reused at once)
     std::vector<Domain> domains;                      // one per backend in use
     std::unique_ptr<IovaRcache> rcache;               // opt.iova_rcache
     std::map<uint64_t, uint64_t> held;                // unmapped IOVAs the rcache path keeps, IOVA -> span
