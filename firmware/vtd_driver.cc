@@ -90,6 +90,9 @@ VtdDriver::VtdDriver(sc_core::sc_module_name name, const VtdDriverParams& p, uin
       flushes_(stats_.counter("deferred.flushes", "deferred-policy flushes")),
       flush_batch_full_(stats_.counter("deferred.flush_batch_full", "flushes because flush_batch unmaps were pending")),
       flush_timeout_(stats_.counter("deferred.flush_timeout", "flushes because flush_timeout_ns expired")),
+      reuse_flushes_(stats_.counter("deferred.reuse_flushes",
+                                    "flushes because a map reused an IOVA whose deferred invalidation was pending "
+                                    "(none while the IOVA allocator waits for the flush)")),
       stale_window_(stats_.histogram("deferred.stale_window_ns", "per unmap: time from unmap return to the flush completing (IOTLB may still translate the IOVA)", "ns")),
       table_pages_freed_(stats_.counter("tables.pages_freed",
                                         "page-table pages an unmap emptied, freed after the invalidation that "
@@ -569,7 +572,11 @@ std::string VtdDriver::domain_map(uint32_t handle, uint64_t iova, uint64_t pa, u
   // An IOVA reused before its deferred flush: flush first, or the stale IOTLB
   // entry would translate the new mapping to the old page.
   for (auto& q : deferred_)
-    if (q.did == d->did && q.iova < iova + size && iova < q.iova + q.size) { flush_deferred(); break; }
+    if (q.did == d->did && q.iova < iova + size && iova < q.iova + q.size) {
+      ++reuse_flushes_;
+      flush_deferred();
+      break;
+    }
   uint64_t before = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g();
   std::string err = d->sl->map(iova, pa, size, perm);
   uint64_t leaves = d->sl->leaves_4k() + d->sl->leaves_2m() + d->sl->leaves_1g() - before;
@@ -607,6 +614,7 @@ std::string VtdDriver::domain_unmap(uint32_t handle, uint64_t iova, uint64_t siz
     case InvalidationPolicy::Strict: {
       const bool invalidated = invalidate_range(*d, iova, size);
       free_emptied_tables(emptied, invalidated);
+      if (!invalidated) uninvalidated_.push_back(Deferred{d->did, iova, size, sc_core::sc_time_stamp(), {}});
       break;
     }
     case InvalidationPolicy::Deferred:
@@ -673,7 +681,9 @@ void VtdDriver::flush_deferred() {
   sc_time now = sc_core::sc_time_stamp();
   for (auto& q : batch) {
     stale_window_.sample((now - q.at).to_seconds() * 1e9);
-    free_emptied_tables(q.tables, invalidated.count(q.did) != 0);
+    const bool done = invalidated.count(q.did) != 0;
+    free_emptied_tables(q.tables, done);
+    if (!done) uninvalidated_.push_back(Deferred{q.did, q.iova, q.size, q.at, {}});
   }
   flushing_.erase(in_flight);
 }
@@ -687,7 +697,7 @@ bool VtdDriver::invalidation_pending(uint32_t handle, uint64_t iova, uint64_t si
       if (q.did == did && q.iova < iova + size && iova < q.iova + q.size) return true;
     return false;
   };
-  if (covers(deferred_)) return true;
+  if (covers(deferred_) || covers(uninvalidated_)) return true;
   for (auto& batch : flushing_)
     if (covers(batch)) return true;
   return false;

@@ -186,6 +186,8 @@ public:
   void domain_free(uint32_t handle) override;
   std::string domain_map(uint32_t handle, uint64_t iova, uint64_t pa, uint64_t size, const Perm& perm) override;
   std::string domain_unmap(uint32_t handle, uint64_t iova, uint64_t size) override;
+  // Queued or in flight (deferred policy), or failed (timed out): then for
+  // good, so the IOVA stays out of use as the table pages it emptied do.
   bool invalidation_pending(uint32_t handle, uint64_t iova, uint64_t size) const override;
   std::string attach_device(const Requester& requester, uint32_t handle) override;
   // IommuNested (scalable mode, ECAP.NEST)
@@ -363,6 +365,7 @@ private:
   std::map<std::pair<uint16_t, uint32_t>, uint32_t> bound_;     // (rid, pasid) -> process
   std::vector<Deferred> deferred_;
   std::list<std::vector<Deferred>> flushing_;  // batches whose flush has not completed yet
+  std::vector<Deferred> uninvalidated_;         // unmaps whose invalidation failed: pending for good
   std::function<bool(const PageRequest&)> unbound_prq_;
 
   StatGroup stats_;
@@ -382,6 +385,7 @@ private:
   Counter& flushes_;
   Counter& flush_batch_full_;
   Counter& flush_timeout_;
+  Counter& reuse_flushes_;
   Histogram& stale_window_;
   Counter& table_pages_freed_;
   Counter& table_pages_withheld_;
