@@ -13,8 +13,8 @@
 #   simple          the simple platform, N traffic generators (the default)
 #   x86-vtd-tg      x86-vtd, one VT-d unit, N traffic generators (kind = tg),
 #                   each with its own requester id
-#   x86-vtd-workload x86-vtd, N streaming workloads, each with its own
-#                   requester id and address space (IOAS)
+#   x86-vtd-workload x86-vtd, N streaming workloads of 16 buffers (a pool of
+#                   4), each with its own requester id and address space (IOAS)
 #   pseries-tg      pseries, N traffic generators, 256 per PCI host bridge
 #                   (each alone in its PE)
 #   s390-block      s390, N block devices of one channel program
@@ -67,7 +67,7 @@ def vtd_tg(n):
 def vtd_workload(n):
     names = [f"ep{i}" for i in range(n)]
     return system("x86-vtd", "endpoints", names) + "".join(
-        f"[ep{i}]\nworkload = streaming\naddress_space = {i + 1}\nrid = {0x100 + i:#x}\ncount = 16\n\n"
+        f"[ep{i}]\nworkload = streaming\naddress_space = {i + 1}\nrid = {0x100 + i:#x}\ncount = 16\nbuffers = 4\n\n"
         for i in range(n))
 
 

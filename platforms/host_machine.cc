@@ -2,6 +2,7 @@
 #include "platforms/host_machine.h"
 
 #include <stdexcept>
+#include <unordered_map>
 
 #include "pci_endpoint/traffic_generator.h"
 #include "platforms/config.h"
@@ -84,15 +85,29 @@ std::vector<HostKey> host_keys(const std::vector<std::string>& endpoints) {
   return keys;
 }
 
+// The keys by their declared name ("mem.read_latency"), each name built
+// once: a declaration looks its key up instead of comparing itself with
+// every key (x86-vtd sets five keys per endpoint, so that comparison grew
+// with the square of the endpoints). A later key of a name wins, as it did
+// when each was assigned in turn.
+std::unordered_map<std::string, const HostKey*> by_name(const std::vector<HostKey>& keys) {
+  std::unordered_map<std::string, const HostKey*> index;
+  index.reserve(keys.size());
+  for (const HostKey& k : keys) index[k.section + "." + k.key] = &k;
+  return index;
+}
+
 // Sets the declared `section`'s keys to the profile's values (through the
 // declarations, so the values parse as a config's would).
 void apply_keys(ParamList& declared, const std::vector<HostKey>& keys) {
-  for (ParamSpec& spec : declared.specs())
-    for (const HostKey& k : keys)
-      if (spec.name == k.section + "." + k.key) {
-        const std::string err = spec.apply(k.setting->value);
-        if (!err.empty()) throw std::logic_error(k.profile->file + ": " + k.setting->key + ": " + err);
-      }
+  const auto index = by_name(keys);
+  for (ParamSpec& spec : declared.specs()) {
+    const auto it = index.find(spec.name);
+    if (it == index.end()) continue;
+    const HostKey& k = *it->second;
+    const std::string err = spec.apply(k.setting->value);
+    if (!err.empty()) throw std::logic_error(k.profile->file + ": " + k.setting->key + ": " + err);
+  }
 }
 
 // Sets `params` (declared under `section`) to the profile's [section].
@@ -133,10 +148,12 @@ std::vector<std::string> broadwell_host_keys(const std::vector<std::string>& end
 
 void cite_broadwell_host(ParamList& p, const std::vector<std::string>& endpoints) {
   const std::vector<HostKey> keys = host_keys(endpoints);
-  for (ParamSpec& spec : p.specs())
-    for (const HostKey& k : keys)
-      if (spec.name == k.section + "." + k.key)
-        spec.source = "x86-vtd host, " + k.profile->file + ": " + k.setting->comment;
+  const auto index = by_name(keys);
+  for (ParamSpec& spec : p.specs()) {
+    const auto it = index.find(spec.name);
+    if (it != index.end())
+      spec.source = "x86-vtd host, " + it->second->profile->file + ": " + it->second->setting->comment;
+  }
 }
 
 }  // namespace iommusim
