@@ -26,14 +26,46 @@ std::string IoasLayer::register_device(const std::string& name, const Requester&
   d->requester = requester;
   d->group = group;
   d->backend = backend;
+  d->index = devices_.size();
+  by_name_[name] = d.get();
+  pe_devices_[{backend, requester}][d->index] = d.get();
+  groups_[group][d->index] = d.get();
   devices_.push_back(std::move(d));
   return "";
 }
 
 IoasLayer::Device* IoasLayer::device(const std::string& name) {
-  for (auto& d : devices_)
-    if (d->name == name) return d.get();
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+void IoasLayer::reindex_members(Device& d) {
+  for (uint32_t object : d.member_of) {
+    auto it = members_.find(object);
+    it->second.erase(d.index);
+    if (it->second.empty()) members_.erase(it);
+  }
+  d.member_of.clear();
+  const auto add = [&](uint32_t object) {
+    if (object == 0 || std::find(d.member_of.begin(), d.member_of.end(), object) != d.member_of.end()) return;
+    d.member_of.push_back(object);
+    members_[object][d.index] = &d;
+  };
+  add(d.object);
+  for (auto& p : d.pasids) add(p.second);
+  for (auto& r : d.ranges) add(r.ioas);
+}
+
+const IoasLayer::DeviceSet& IoasLayer::members(uint32_t object) const {
+  static const DeviceSet kNone;
+  auto it = members_.find(object);
+  return it == members_.end() ? kNone : it->second;
+}
+
+const IoasLayer::DeviceSet& IoasLayer::pe_devices(const IommuBackend* backend, const Requester& pe) const {
+  static const DeviceSet kNone;
+  auto it = pe_devices_.find({backend, pe});
+  return it == pe_devices_.end() ? kNone : it->second;
 }
 
 std::string IoasLayer::lacks(const Device& d, const char* capability) const {
@@ -70,7 +102,7 @@ uint32_t IoasLayer::ioas_alloc(const IoasOptions& opt) {
 std::string IoasLayer::ioas_free(uint32_t id) {
   Ioas* a = ioas(id);
   if (!a) return "no IOAS " + std::to_string(id);
-  for (auto& d : devices_) {
+  for (auto& [index, d] : members(id)) {
     if (d->object == id) return "IOAS " + std::to_string(id) + " still has device '" + d->name + "' attached";
     if (attached_here(*d, id))
       return "IOAS " + std::to_string(id) + " still has device '" + d->name + "' attached by PASID";
@@ -110,11 +142,13 @@ std::vector<IovaRange> IoasLayer::iova_windows(uint32_t id) const {
   }
   if (!done && cur <= last) out.push_back({cur, last});
   // A unit with DMA windows translates only inside them (per device's PE).
-  for (auto& d : devices_)
+  // Only the devices attached to the IOAS matter: visiting every device made
+  // each map's cost grow with the endpoints of the platform.
+  for (auto& [index, d] : members(id))
     if (attached_here(*d, id) && d->backend->as_dma_windows())
       out = ioas_detail::intersect(out, ioas_detail::window_ranges(d->windows));
   // A device that attached it by range translates it only inside that range.
-  for (auto& d : devices_) {
+  for (auto& [index, d] : members(id)) {
     std::vector<IovaRange> mine;
     for (auto& r : d->ranges)
       if (r.ioas == id) mine.push_back(r.range);
@@ -402,8 +436,8 @@ bool sets_disagree(const std::vector<RangeAttachment>& ua, const std::map<uint32
 std::string IoasLayer::group_check(const Device& d, const std::vector<RangeAttachment>& untagged,
                                    const std::map<uint32_t, uint32_t>& pasids) const {
   const std::set<uint32_t> mine = objects_of(untagged, pasids);
-  for (auto& o : devices_) {
-    if (o.get() == &d || o->group != d.group) continue;
+  for (auto& [index, o] : groups_.at(d.group)) {
+    if (o == &d) continue;
     const std::vector<RangeAttachment> theirs = untagged_of(*o);
     if (theirs.empty() && o->pasids.empty()) continue;
     const std::set<uint32_t> other = objects_of(theirs, o->pasids);
@@ -463,6 +497,7 @@ std::string IoasLayer::attach_pasid(const std::string& name, uint32_t pasid, uin
   if (err.empty()) err = tagged->attach_pasid(d->requester, pasid, handle);
   if (!err.empty()) return err;
   d->pasids[pasid] = object;
+  reindex_members(*d);
   return "";
 }
 
@@ -473,13 +508,13 @@ std::string IoasLayer::detach_pasid(const std::string& name, uint32_t pasid) {
   std::string err = d->backend->as_pasid()->attach_pasid(d->requester, pasid, 0);
   if (!err.empty()) return err;
   d->pasids.erase(pasid);
+  reindex_members(*d);
   return "";
 }
 
 uint32_t IoasLayer::attached_to(const std::string& name) const {
-  for (auto& d : devices_)
-    if (d->name == name) return d->object;
-  return 0;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? 0 : it->second->object;
 }
 
 std::string IoasLayer::hwpt_alloc_nested(uint32_t parent_ioas, const std::string& name, uint64_t fl_root,
@@ -506,7 +541,7 @@ std::string IoasLayer::hwpt_alloc_nested(uint32_t parent_ioas, const std::string
 std::string IoasLayer::hwpt_free(uint32_t id) {
   auto it = hwpt_.find(id);
   if (it == hwpt_.end()) return "no HWPT " + std::to_string(id);
-  for (auto& d : devices_) {
+  for (auto& [index, d] : members(id)) {
     if (d->object == id) return "HWPT " + std::to_string(id) + " still has device '" + d->name + "' attached";
     if (attached_here(*d, id))
       return "HWPT " + std::to_string(id) + " still has device '" + d->name + "' attached by PASID";

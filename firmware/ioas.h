@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -248,14 +249,30 @@ private:
     std::vector<RangeAttachment> ranges;              // attached by range (object is 0 then)
     uint32_t split = 0;                               // the SplitDomain it uses (ranges non-empty)
     std::vector<DmaWindow> windows;                   // its PE's DMA windows, as last queried
+    size_t index = 0;                                 // its place in devices_ (registration order)
+    std::vector<uint32_t> member_of;                  // the objects members_ lists it under
   };
   using PeKey = std::pair<const IommuBackend*, Requester>;
+  // Devices in registration order (the order every per-device answer and
+  // message follows), by object, PE or group: a map, an attach or a window
+  // change visits the devices it concerns, not every device registered, so
+  // its cost does not grow with the endpoints of the platform.
+  using DeviceSet = std::map<size_t, Device*>;
 
   Ioas* ioas(uint32_t id);
   const Ioas* ioas(uint32_t id) const;
   Device* device(const std::string& name);
   std::string lacks(const Device& d, const char* capability) const;
   bool attached_here(const Device& d, uint32_t ioas) const;
+  // Lists `d` under every object it is attached to now (whole, by PASID or by
+  // range), and under no other; called whenever its attachments change. Every
+  // use of members() still asks attached_here(): an entry left behind would
+  // cost a visit, never a wrong answer; a missing one would (tests/test_ioas.cc).
+  void reindex_members(Device& d);
+  // The devices attached to `object` in any way (empty set if none).
+  const DeviceSet& members(uint32_t object) const;
+  // The devices of `backend`'s PE `pe` (one requester on that unit).
+  const DeviceSet& pe_devices(const IommuBackend* backend, const Requester& pe) const;
   // The domain of `object` on the device's unit (created and populated for an
   // IOAS on first use).
   std::string domain_for(uint32_t object, const Device& d, IommuPaging& paging, uint32_t* handle);
@@ -318,6 +335,10 @@ private:
   std::map<uint32_t, SplitDomain> splits_;
   uint32_t next_split_ = 1;
   std::vector<std::unique_ptr<Device>> devices_;
+  std::unordered_map<std::string, Device*> by_name_;
+  std::map<uint32_t, DeviceSet> members_;             // object -> devices attached to it
+  std::map<PeKey, DeviceSet> pe_devices_;
+  std::map<unsigned, DeviceSet> groups_;              // IOMMU group -> its devices
 
   std::vector<FaultEvent> log_;
   std::map<uint64_t, size_t> pending_;   // serial -> index in log_

@@ -9,8 +9,7 @@ std::map<uint32_t, std::vector<std::string>> IoasLayer::fault_owners(const Iommu
   // Owners: the objects the requester (and PASID) was attached to, through
   // every device that uses this requester on this unit (aliases).
   std::map<uint32_t, std::vector<std::string>> owners;
-  for (auto& d : devices_) {
-    if (d->backend != backend || d->requester != f.requester) continue;
+  for (auto& [index, d] : pe_devices(backend, f.requester)) {
     uint32_t obj = d->object;
     for (auto& r : d->ranges)  // attached by range: the IOAS whose range holds the address
       if (r.range.contains(f.addr, f.addr)) obj = r.ioas;
@@ -93,8 +92,7 @@ void IoasLayer::open_pe_event(IommuBackend* backend, const Requester& pe, PeStat
   e.unit = backend->backend_name();
   e.pe = pe;
   e.state = state;
-  for (auto& d : devices_)
-    if (d->backend == backend && d->requester == pe) e.devices.push_back(d->name);
+  for (auto& [index, d] : pe_devices(backend, pe)) e.devices.push_back(d->name);
   pe_log_.push_back(e);
   open_pe_[{backend, pe}] = pe_log_.size() - 1;
   if (pe_cb_)

@@ -30,9 +30,8 @@ std::string describe_range(const RangeAttachment& r) {
 }  // namespace
 
 std::vector<RangeAttachment> IoasLayer::attached_ranges(const std::string& name) const {
-  for (auto& d : devices_)
-    if (d->name == name) return d->ranges;
-  return {};
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? std::vector<RangeAttachment>{} : it->second->ranges;
 }
 
 // Each range an IOAS's, page aligned, no two overlapping, and every mapping
@@ -88,6 +87,7 @@ void IoasLayer::set_untagged(Device& d, uint32_t object, std::vector<RangeAttach
   d.object = object;
   d.ranges = std::move(ranges);
   d.split = split;
+  reindex_members(d);
   if (old && old != split) release_split(old);
 }
 

@@ -33,8 +33,7 @@ std::string IoasLayer::refresh_windows(Device& d, IommuDmaWindows& w, DmaWindowQ
   std::string err = w.query_windows(d.requester, &q);
   if (!err.empty()) return err;
   // The windows are the PE's: every device of it sees the same ones.
-  for (auto& o : devices_)
-    if (o->backend == d.backend && o->requester == d.requester) o->windows = q.windows;
+  for (auto& [index, o] : pe_devices(d.backend, d.requester)) o->windows = q.windows;
   if (out) *out = std::move(q);
   return "";
 }
@@ -52,8 +51,7 @@ std::string IoasLayer::mappings_outside(uint32_t id, const std::vector<DmaWindow
 }
 
 std::string IoasLayer::windows_keep_mappings(const Device& d, const std::vector<DmaWindow>& windows) const {
-  for (auto& o : devices_) {
-    if (o->backend != d.backend || o->requester != d.requester) continue;
+  for (auto& [index, o] : pe_devices(d.backend, d.requester)) {
     std::vector<uint32_t> objects{o->object};
     for (auto& p : o->pasids) objects.push_back(p.second);
     for (auto& r : o->ranges) objects.push_back(r.ioas);

@@ -757,3 +757,126 @@ TEST(IoasIovaRcache, HeldIovaIsNotFree) {
   const uint64_t big = t.map(0x100000);  // 256 pages: not cached, next fit
   EXPECT_FALSE(big <= x && x < big + 0x100000);
 }
+
+// ---- usable IOVAs follow every change of what is attached ----
+// The layer keeps, per object, the devices attached to it; the usable IOVAs
+// (and so every IOVA a map picks or accepts) come from those devices alone.
+// Each step below changes the attachments or the windows one way and checks
+// that the usable IOVAs moved with it: a change the index missed would leave
+// a device's windows or range applied to an IOAS it left, or not applied to
+// one it joined.
+
+namespace {
+// A fixed 4 KiB map at `iova`: "" or why it was refused.
+std::string map_at(IoasLayer& L, uint32_t ioas, uint64_t iova) {
+  return L.map(ioas, &iova, 0x100000, 0x1000, Perm{}, true);
+}
+}  // namespace
+
+TEST(IoasUsableWindows, FollowARangeAttachmentAsItMovesAndGoes) {
+  IoasLayer L({});
+  FakeBackend b;
+  for (int i = 0; i < 8; ++i) L.register_device("other" + std::to_string(i), Requester::pci(0x200 + i), 10 + i, &b);
+  L.register_device("dev", kRid100, 1, &b);
+  const uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull}), c = L.ioas_alloc(IoasOptions{0, ~0ull});
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(L.attach("other" + std::to_string(i), i % 2 ? a : c), "");
+  const IovaRange whole{0, b.aperture};
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{whole}));
+
+  ASSERT_EQ(L.attach_ranges("dev", {{kLow, a}, {kHigh, c}}), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{kLow}));
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{kHigh}));
+  EXPECT_TRUE(says(map_at(L, a, kGiB), "usable IOVA window"));
+
+  // The ranges swap: each IOAS now has the other's, and only that.
+  ASSERT_EQ(L.attach_ranges("dev", {{kLow, c}, {kHigh, a}}), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{kHigh}));
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{kLow}));
+  EXPECT_TRUE(says(map_at(L, a, 0x1000), "usable IOVA window"));
+  uint64_t chosen = 0;
+  ASSERT_EQ(L.map(a, &chosen, 0x200000, 0x2000, Perm{}, false), "");
+  EXPECT_TRUE(kHigh.contains(chosen, chosen + 0x1fff));
+  ASSERT_EQ(L.unmap(a, chosen, 0x2000), "");
+
+  // Only one IOAS by range: the other is whole again.
+  ASSERT_EQ(L.attach_ranges("dev", {{kLow, c}}), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{whole}));
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{kLow}));
+
+  // Attached whole (replacing the ranges in one step), then detached.
+  ASSERT_EQ(L.attach("dev", c), "");
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{whole}));
+  ASSERT_EQ(L.attach_ranges("dev", {{kHigh, c}}), "");
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{kHigh}));
+  ASSERT_EQ(L.detach("dev"), "");
+  EXPECT_EQ(L.iova_windows(c), (std::vector<IovaRange>{whole}));
+  EXPECT_EQ(map_at(L, c, 0x1000), "");
+}
+
+TEST(IoasUsableWindows, FollowADynamicWindowCreatedRemovedAndTheDetach) {
+  IoasLayer L({});
+  WindowedBackend b;
+  FakeBackend plain;
+  plain.aperture = ~0ull;  // so the dynamic windows at 2^59 are inside it
+  for (int i = 0; i < 8; ++i) L.register_device("plain" + std::to_string(i), Requester::pci(0x300 + i), 20 + i, &plain);
+  L.register_device("fn0", Requester::pe(3), 3, &b);
+  L.register_device("fn1", Requester::pe(3), 3, &b);   // the same PE, not attached
+  L.register_device("fn2", Requester::pe(4), 4, &b);   // another PE, on another IOAS
+  const uint32_t a = L.ioas_alloc(IoasOptions{0, ~0ull}), other = L.ioas_alloc(IoasOptions{0, ~0ull});
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(L.attach("plain" + std::to_string(i), a), "");
+  const IovaRange dflt{0, WindowedBackend::kDefaultSize - 1};
+  const IovaRange whole{0, ~0ull};
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{whole}));
+  ASSERT_EQ(L.attach("fn0", a), "");
+  ASSERT_EQ(L.attach("fn2", other), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt}));
+
+  // A window created through the PE's other device widens the IOAS; one
+  // created on another IOAS's PE does not.
+  DmaWindow ddw, elsewhere;
+  ASSERT_EQ(L.create_dma_window("fn2", 16, 1ull << 32, &elsewhere), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt}));
+  EXPECT_EQ(L.iova_windows(other), (std::vector<IovaRange>{dflt, elsewhere.range}));
+  ASSERT_EQ(L.create_dma_window("fn1", 16, 1ull << 32, &ddw), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt, ddw.range}));
+  EXPECT_EQ(map_at(L, a, ddw.range.start), "");
+  ASSERT_EQ(L.unmap(a, ddw.range.start, 0x1000), "");
+
+  // Removed: nothing lands there any more, fixed or chosen.
+  ASSERT_EQ(L.remove_dma_window("fn1", ddw.liobn), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt}));
+  EXPECT_TRUE(says(map_at(L, a, ddw.range.start), "usable IOVA window"));
+  uint64_t chosen = 0;
+  EXPECT_TRUE(says(L.map(a, &chosen, 0x200000, 2 * kGiB, Perm{}, false), "no free IOVA range"));
+
+  // Detached, the PE's windows bound the IOAS no more; they still bound the
+  // IOAS the other PE is attached to.
+  ASSERT_EQ(L.detach("fn0"), "");
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{whole}));
+  EXPECT_EQ(map_at(L, a, 2 * kGiB), "");
+  EXPECT_EQ(L.iova_windows(other), (std::vector<IovaRange>{dflt, elsewhere.range}));
+  ASSERT_EQ(L.unmap(a, 2 * kGiB, 0x1000), "");
+  // Moved from one IOAS to the other in one step: its PE bounds the new one only.
+  ASSERT_EQ(L.attach("fn2", a), "");
+  EXPECT_EQ(L.iova_windows(other), (std::vector<IovaRange>{whole}));
+  EXPECT_EQ(L.iova_windows(a), (std::vector<IovaRange>{dflt, elsewhere.range}));
+  EXPECT_EQ(map_at(L, other, 2 * kGiB), "");
+}
+
+TEST(IoasUsableWindows, APasidAttachmentKeepsItsIoasUntilDetached) {
+  IoasLayer L({});
+  FakeBackend b;
+  L.register_device("dev", kRid100, 1, &b);
+  L.register_device("dev2", Requester::pci(0x101), 2, &b);
+  const uint32_t a = L.ioas_alloc(), c = L.ioas_alloc();
+  ASSERT_EQ(L.attach("dev2", c), "");
+  ASSERT_EQ(L.attach_pasid("dev", 5, a), "");
+  EXPECT_TRUE(says(L.ioas_free(a), "still has device 'dev' attached by PASID"));
+  ASSERT_EQ(L.attach("dev", a), "");
+  EXPECT_TRUE(says(L.ioas_free(a), "still has device 'dev' attached"));
+  ASSERT_EQ(L.detach("dev"), "");
+  EXPECT_TRUE(says(L.ioas_free(a), "attached by PASID"));
+  ASSERT_EQ(L.detach_pasid("dev", 5), "");
+  EXPECT_TRUE(says(L.ioas_free(c), "still has device 'dev2' attached"));
+  EXPECT_EQ(L.ioas_free(a), "");
+}
