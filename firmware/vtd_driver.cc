@@ -475,13 +475,13 @@ bool VtdDriver::invalidate_range(const Domain& d, uint64_t iova, uint64_t size) 
   for (auto& u : d.users)
     if (ats_.count(u.first)) descs.push_back(devtlb_desc(u.first, iova, size <= kPageSize ? kPageSize : size, u.second >= 0, static_cast<uint32_t>(u.second)));
   // Nested domains over this one cache combined translations under their own DID.
-  for (auto& kv : domains_)
-    if (kv.second.nested && domain(kv.second.parent) == &d) {
-      descs.push_back({2 | (2ull << 4) | (uint64_t(kv.second.did) << 16), 0, 0, 0});
-      for (auto& u : kv.second.users)
-        if (u.second >= 0)
-          descs.push_back({6 | (2ull << 4) | (uint64_t(kv.second.did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
-    }
+  for (uint32_t handle : nested_handles_) {
+    const Domain& n = domains_.at(handle);
+    if (domain(n.parent) != &d) continue;
+    descs.push_back({2 | (2ull << 4) | (uint64_t(n.did) << 16), 0, 0, 0});
+    for (auto& u : n.users)
+      if (u.second >= 0) descs.push_back({6 | (2ull << 4) | (uint64_t(n.did) << 16) | (uint64_t(u.second) << 32), 0, 0, 0});
+  }
   return descs.empty() || submit_invalidation(descs);
 }
 
@@ -555,6 +555,7 @@ std::string VtdDriver::nested_domain_alloc(uint32_t parent, uint64_t fl_root, ui
   d.fl_root = fl_root;
   *handle = next_handle_++;
   domains_.emplace(*handle, std::move(d));
+  nested_handles_.insert(*handle);
   return "";
 }
 
@@ -562,6 +563,7 @@ void VtdDriver::domain_free(uint32_t handle) {
   auto it = domains_.find(handle);
   if (it == domains_.end()) return;
   if (!it->second.users.empty()) return;  // the IOAS layer detaches first
+  nested_handles_.erase(handle);
   domains_.erase(it);  // frees its table pages
 }
 

@@ -359,6 +359,10 @@ private:
   uint32_t next_handle_ = 1;
   uint16_t next_did_ = 1;
   std::map<uint32_t, Domain> domains_;
+  // The handles of the nested domains among them: an invalidation looks for
+  // the nested domains over its domain here, not in every domain (one per
+  // IOAS: that scan made each strict unmap grow with the endpoints).
+  std::set<uint32_t> nested_handles_;
   std::map<std::pair<uint16_t, int64_t>, uint32_t> attached_;   // (rid, pasid|-1) -> handle
   uint32_t next_proc_ = 1;
   std::map<uint32_t, Process> procs_;
