@@ -538,6 +538,7 @@ std::string VtdDriver::domain_alloc(uint32_t* handle) {
     d.sl = std::make_unique<PageTable>(cpu_, alloc_, PageTable::Format::SecondLevel, sllps_, levels);
   if (!d.sl->ok()) return "out of page-table memory";
   *handle = next_handle_++;
+  handles_by_did_[d.did].insert(*handle);
   domains_.emplace(*handle, std::move(d));
   cpu_.sync();
   return "";
@@ -554,6 +555,7 @@ std::string VtdDriver::nested_domain_alloc(uint32_t parent, uint64_t fl_root, ui
   d.parent = parent;
   d.fl_root = fl_root;
   *handle = next_handle_++;
+  handles_by_did_[d.did].insert(*handle);
   domains_.emplace(*handle, std::move(d));
   nested_handles_.insert(*handle);
   return "";
@@ -564,6 +566,9 @@ void VtdDriver::domain_free(uint32_t handle) {
   if (it == domains_.end()) return;
   if (!it->second.users.empty()) return;  // the IOAS layer detaches first
   nested_handles_.erase(handle);
+  auto same_did = handles_by_did_.find(it->second.did);
+  same_did->second.erase(handle);
+  if (same_did->second.empty()) handles_by_did_.erase(same_did);
   domains_.erase(it);  // frees its table pages
 }
 
@@ -672,11 +677,13 @@ void VtdDriver::flush_deferred() {
   for (uint16_t did : dids) {
     std::set<std::pair<uint16_t, int64_t>> users;
     bool first_level = false;
-    for (auto& kv : domains_)
-      if (kv.second.did == did) {
-        users = kv.second.users;
-        first_level = kv.second.first_level;
-      }
+    // The DID's latest domain (as a scan in handle order would find last).
+    auto same_did = handles_by_did_.find(did);
+    if (same_did != handles_by_did_.end()) {
+      const Domain& d = domains_.at(*same_did->second.rbegin());
+      users = d.users;
+      first_level = d.first_level;
+    }
     if (invalidate_domain(did, users, first_level)) invalidated.insert(did);
   }
   ++flushes_;

@@ -363,6 +363,10 @@ private:
   // the nested domains over its domain here, not in every domain (one per
   // IOAS: that scan made each strict unmap grow with the endpoints).
   std::set<uint32_t> nested_handles_;
+  // The handles of the domains of each DID (one, unless the 16-bit DIDs
+  // wrapped): a deferred flush finds each DID's domain here, not by a scan of
+  // every domain per DID of its batch.
+  std::map<uint16_t, std::set<uint32_t>> handles_by_did_;
   std::map<std::pair<uint16_t, int64_t>, uint32_t> attached_;   // (rid, pasid|-1) -> handle
   uint32_t next_proc_ = 1;
   std::map<uint32_t, Process> procs_;
