@@ -41,6 +41,7 @@
 #include "common/params.h"
 #include "common/stats.h"
 #include "firmware/cpu_port.h"
+#include "firmware/fifo_lock.h"
 #include "firmware/ioas.h"
 #include "firmware/msi_domain.h"
 #include "firmware/page_allocator.h"
@@ -346,7 +347,8 @@ private:
   unsigned qdw_ = 16;
   uint64_t status_page_ = 0;
   uint32_t qseq_ = 0;
-  sc_core::sc_mutex qi_lock_;
+  // Linux's qi->q_lock, a raw spinlock: waiters take it in arrival order.
+  FifoLock qi_lock_;
   // PRQ.
   uint64_t prq_base_ = 0, prq_size_ = 0;
   // Interrupt remapping table (0: interrupt remapping off), its entries in use
