@@ -16,6 +16,26 @@ using sc_core::SC_NS;
 
 namespace {
 
+// A thread that asks for the lock after `arrive_ns`, notes `tag` in `order`
+// once it holds it, and releases it at once.
+sc_core::sc_process_handle spawn_taker(FifoLock& lock, std::vector<char>& order, char tag, int arrive_ns) {
+  return sc_core::sc_spawn([&lock, &order, tag, arrive_ns] {
+    sc_core::wait(arrive_ns, SC_NS);
+    lock.lock();
+    order.push_back(tag);
+    lock.unlock();
+  });
+}
+
+// A thread that holds the lock from 0 to `hold_ns`.
+void spawn_holder(FifoLock& lock, int hold_ns) {
+  sc_core::sc_spawn([&lock, hold_ns] {
+    lock.lock();
+    sc_core::wait(hold_ns, SC_NS);
+    lock.unlock();
+  });
+}
+
 // The holder takes the lock at 0 and keeps it 100 ns; waiter i arrives at
 // (n - i) ns, so the spawn order (which the scheduler runs first) is the
 // reverse of the arrival order. Each holds it 10 ns.
@@ -24,11 +44,7 @@ TEST(FifoLock, WaitersGetTheLockInArrivalOrder) {
   FifoLock lock;
   std::vector<int> order;
   std::vector<sc_time> got(n);
-  sc_core::sc_spawn([&] {
-    lock.lock();
-    sc_core::wait(100, SC_NS);
-    lock.unlock();
-  });
+  spawn_holder(lock, 100);
   for (int i = 0; i < n; ++i)
     sc_core::sc_spawn([&, i] {
       sc_core::wait(n - i, SC_NS);
@@ -52,11 +68,7 @@ TEST(FifoLock, WaitersGetTheLockInArrivalOrder) {
 TEST(FifoLock, SameInstantArrivalsKeepTheirOrder) {
   FifoLock lock;
   std::vector<int> order;
-  sc_core::sc_spawn([&] {
-    lock.lock();
-    sc_core::wait(5, SC_NS);
-    lock.unlock();
-  });
+  spawn_holder(lock, 5);
   for (int i = 0; i < 4; ++i)
     sc_core::sc_spawn([&, i] {
       sc_core::wait(1, SC_NS);
@@ -107,12 +119,7 @@ TEST(FifoLock, ReleaserAskingAgainQueuesBehindTheWaiters) {
     order.push_back('a');
     lock.unlock();
   });
-  sc_core::sc_spawn([&] {
-    sc_core::wait(1, SC_NS);
-    lock.lock();
-    order.push_back('b');
-    lock.unlock();
-  });
+  spawn_taker(lock, order, 'b', 1);
   sc_core::sc_start();
   EXPECT_EQ(order, (std::vector<char>{'b', 'a'}));
 }
@@ -157,23 +164,9 @@ TEST(FifoLock, TrylockAndUnlockByANonOwnerReturnTheirCodes) {
 TEST(FifoLock, KilledWaiterLeavesTheQueue) {
   FifoLock lock;
   std::vector<char> order;
-  sc_core::sc_spawn([&] {
-    lock.lock();
-    sc_core::wait(10, SC_NS);
-    lock.unlock();
-  });
-  sc_core::sc_process_handle b = sc_core::sc_spawn([&] {
-    sc_core::wait(1, SC_NS);
-    lock.lock();
-    order.push_back('b');
-    lock.unlock();
-  });
-  sc_core::sc_spawn([&] {
-    sc_core::wait(2, SC_NS);
-    lock.lock();
-    order.push_back('c');
-    lock.unlock();
-  });
+  spawn_holder(lock, 10);
+  sc_core::sc_process_handle b = spawn_taker(lock, order, 'b', 1);
+  spawn_taker(lock, order, 'c', 2);
   sc_core::sc_spawn([&, b]() mutable {
     sc_core::wait(5, SC_NS);
     EXPECT_EQ(lock.waiting(), 2u);
@@ -190,13 +183,7 @@ TEST(FifoLock, KilledWaiterLeavesTheQueue) {
 TEST(FifoLock, WaiterKilledAfterTheHandOverPassesTheLockOn) {
   FifoLock lock;
   std::vector<char> order;
-  sc_core::sc_process_handle b;
-  b = sc_core::sc_spawn([&] {
-    sc_core::wait(1, SC_NS);
-    lock.lock();
-    order.push_back('b');
-    lock.unlock();
-  });
+  sc_core::sc_process_handle b = spawn_taker(lock, order, 'b', 1);
   sc_core::sc_spawn([&] {
     lock.lock();
     sc_core::wait(10, SC_NS);
@@ -204,12 +191,7 @@ TEST(FifoLock, WaiterKilledAfterTheHandOverPassesTheLockOn) {
     b.kill();
     EXPECT_TRUE(lock.locked());  // passed on to c
   });
-  sc_core::sc_spawn([&] {
-    sc_core::wait(2, SC_NS);
-    lock.lock();
-    order.push_back('c');
-    lock.unlock();
-  });
+  spawn_taker(lock, order, 'c', 2);
   sc_core::sc_start();
   EXPECT_EQ(order, (std::vector<char>{'c'}));
   EXPECT_FALSE(lock.locked());
