@@ -61,6 +61,27 @@ table() {
     elif awk -v c="$c" -v g="$cpu_goal" 'BEGIN {exit !(c >= g)}'; then bar="met (CPU time)"; fi
     echo "| \`fuzz_$t\` | $n | $e | $c | $rate | $inputs | $crashes | $bar |"
   done
+  local slow=""
+  for t in "${all[@]}"; do
+    local k=0
+    [ -d "$root/$t/slow" ] && k=$(find "$root/$t/slow" -type f | wc -l)
+    [ "$k" -gt 0 ] && slow+=" fuzz_$t: $k;"
+  done
+  [ -z "$slow" ] || echo "Slow inputs set aside (over 10 s of wall time, not findings; in <target>/slow/):$slow"
+}
+
+# libFuzzer saves an input that took longer than 10 s of wall time as
+# crashes/slow-unit-*. That is not a finding: under the campaign's nice level
+# the wall time is the machine's load as much as the input's (a hang is a
+# finding: -timeout=20 reports it as timeout-*). Slow inputs go to slow/,
+# where the table counts them; replay one alone to see its own time.
+set_aside_slow_inputs() {
+  local dir="$root/$1" f
+  for f in "$dir"/crashes/slow-unit-*; do
+    [ -e "$f" ] || continue
+    mkdir -p "$dir/slow"
+    mv "$f" "$dir/slow/"
+  done
 }
 
 # One session of target $1: at most $2 executions, $slice seconds of wall time.
@@ -79,6 +100,7 @@ session() {
   local cpu
   cpu=$(awk 'END {printf "%.2f", $1 + $2}' "$dir/cpu")
   printf '%s\t%s\t%s\t%s\n' "${done_execs:-0}" "$cpu" "$status" "$(basename "$log")" >> "$dir/ledger.tsv"
+  set_aside_slow_inputs "$t"
   echo "fuzz_$t: ${done_execs:-0} executions in $cpu s of CPU (exit $status), $log"
   return "$status"
 }
@@ -89,6 +111,7 @@ campaign() {
   local done_sessions=0
   while [ "$sessions" -eq 0 ] || [ "$done_sessions" -lt "$sessions" ]; do
     read -r e c _ _ < <(totals "$t")
+    set_aside_slow_inputs "$t"
     if [ -n "$(ls -A "$root/$t/crashes" 2>/dev/null)" ]; then
       echo "fuzz_$t: stopped at a finding in $root/$t/crashes (fixed: move it to fuzz/regressions/$t, then run again)"
       return
