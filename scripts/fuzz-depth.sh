@@ -54,7 +54,7 @@ table() {
     read -r e c n _ < <(totals "$t")
     local inputs=0 crashes=0 rate=0 bar="not yet"
     [ -d "$root/$t/corpus" ] && inputs=$(find "$root/$t/corpus" -type f | wc -l)
-    [ -d "$root/$t/crashes" ] && crashes=$(find "$root/$t/crashes" -type f | wc -l)
+    [ -d "$root/$t/crashes" ] && crashes=$(find "$root/$t/crashes" -type f ! -name 'slow-unit-*' | wc -l)
     rate=$(awk -v e="$e" -v c="$c" 'BEGIN {printf "%d", (c > 0 ? e / c : 0)}')
     if [ "$crashes" -gt 0 ]; then bar="finding"
     elif [ "$e" -ge "$execs_goal" ]; then bar="met (executions)"
@@ -63,11 +63,12 @@ table() {
   done
   local slow=""
   for t in "${all[@]}"; do
-    local k=0
-    [ -d "$root/$t/slow" ] && k=$(find "$root/$t/slow" -type f | wc -l)
+    # Those of a session still under way are in crashes/ until it ends.
+    local k
+    k=$(find "$root/$t/slow" "$root/$t/crashes" -type f -name 'slow-unit-*' 2>/dev/null | wc -l)
     [ "$k" -gt 0 ] && slow+=" fuzz_$t: $k;"
   done
-  [ -z "$slow" ] || echo "Slow inputs set aside (over 10 s of wall time, not findings; in <target>/slow/):$slow"
+  [ -z "$slow" ] || echo "Slow inputs (over 10 s of wall time, not findings; in <target>/slow/):$slow"
 }
 
 # libFuzzer saves an input that took longer than 10 s of wall time as
