@@ -65,7 +65,7 @@ table() {
   for t in "${all[@]}"; do
     # Those of a session still under way are in crashes/ until it ends.
     local k
-    k=$(find "$root/$t/slow" "$root/$t/crashes" -type f -name 'slow-unit-*' 2>/dev/null | wc -l)
+    k=$( (find "$root/$t/slow" "$root/$t/crashes" -type f -name 'slow-unit-*' 2>/dev/null || true) | wc -l)
     [ "$k" -gt 0 ] && slow+=" fuzz_$t: $k;"
   done
   [ -z "$slow" ] || echo "Slow inputs (over 10 s of wall time, not findings; in <target>/slow/):$slow"
