@@ -74,8 +74,9 @@ table() {
 # libFuzzer saves an input that took longer than 10 s of wall time as
 # crashes/slow-unit-*. That is not a finding: under the campaign's nice level
 # the wall time is the machine's load as much as the input's (a hang is a
-# finding: -timeout=20 reports it as timeout-*). Slow inputs go to slow/,
-# where the table counts them; replay one alone to see its own time.
+# finding: -timeout=20 reports it as timeout-*). Before each session the
+# campaign moves slow inputs to slow/ (the table counts them wherever they
+# are); replay one alone to see its own time.
 set_aside_slow_inputs() {
   local dir="$root/$1" f
   for f in "$dir"/crashes/slow-unit-*; do
@@ -101,7 +102,6 @@ session() {
   local cpu
   cpu=$(awk 'END {printf "%.2f", $1 + $2}' "$dir/cpu")
   printf '%s\t%s\t%s\t%s\n' "${done_execs:-0}" "$cpu" "$status" "$(basename "$log")" >> "$dir/ledger.tsv"
-  set_aside_slow_inputs "$t"
   echo "fuzz_$t: ${done_execs:-0} executions in $cpu s of CPU (exit $status), $log"
   return "$status"
 }
