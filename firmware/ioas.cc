@@ -158,9 +158,7 @@ std::vector<IovaRange> IoasLayer::iova_windows(uint32_t id) const {
 }
 
 bool IoasLayer::in_usable_window(uint32_t id, uint64_t iova, uint64_t size) const {
-  for (auto& w : iova_windows(id))
-    if (w.contains(iova, iova + size - 1)) return true;
-  return false;
+  return ioas_detail::any_contains(iova_windows(id), iova, size);
 }
 
 bool IoasLayer::overlaps(const Ioas& a, uint64_t iova, uint64_t size) const {

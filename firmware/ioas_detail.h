@@ -28,6 +28,13 @@ inline std::vector<IovaRange> window_ranges(const std::vector<DmaWindow>& window
   return out;
 }
 
+// Whether one range of `windows` holds all of [iova, iova + size).
+inline bool any_contains(const std::vector<IovaRange>& windows, uint64_t iova, uint64_t size) {
+  for (auto& w : windows)
+    if (w.contains(iova, iova + size - 1)) return true;
+  return false;
+}
+
 // The parts of `a` that lie inside some range of `b`, by start address.
 inline std::vector<IovaRange> intersect(const std::vector<IovaRange>& a, const std::vector<IovaRange>& b) {
   std::vector<IovaRange> out;

@@ -27,11 +27,13 @@ bool IoasLayer::held_overlaps(const Ioas& a, uint64_t iova, uint64_t size, uint6
 
 bool IoasLayer::take_cached_iova(uint32_t id, Ioas& a, uint64_t span, uint64_t* iova) const {
   drain_flushed(a);
+  // The usable windows once per map, for the limit and for each cached IOVA.
+  const std::vector<IovaRange> windows = iova_windows(id);
   uint64_t limit = 0;
-  for (auto& w : iova_windows(id)) limit = std::max(limit, w.last);
+  for (auto& w : windows) limit = std::max(limit, w.last);
   uint64_t got = 0;
   while (a.rcache->get(span / kPageSize, limit, &got)) {
-    if (in_usable_window(id, got, span)) {
+    if (ioas_detail::any_contains(windows, got, span)) {
       *iova = got;
       return true;
     }
