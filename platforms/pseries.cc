@@ -97,7 +97,8 @@ std::string PseriesPlatform::check(const SystemParams& sys) {
   std::map<uint16_t, size_t> rids;
   std::string err;
   for (size_t i = 0; err.empty() && i < endpoints_.size(); ++i) err = check_endpoint(i, sys, &rids);
-  return err.empty() ? check_layout() : err;
+  if (err.empty()) err = check_layout();
+  return err.empty() ? check_pe_functions() : err;
 }
 
 std::string PseriesPlatform::elaborate(const SystemParams& sys, StatGroup& stats, TraceWriter& trace) {
@@ -158,6 +159,30 @@ std::string PseriesPlatform::check_layout() const {
     if (b.m32_size / b.params.num_pes < 8 * kBarStride) return n + ".m32_size: too small for num_pes segments of 512 KiB";
     if (overlap(b.m32_base, b.m32_size, 0, kernel_.ram_size)) return n + ".m32_base: the window overlaps the partition's RAM";
     if (hv_params_.error_vector_base + i > 0xff) return "hv.error_vector_base: too many bridges for the vector range";
+  }
+  return "";
+}
+
+// Each function of a PE has its BAR0 in the PE's segment of the bridge's M32
+// window, 64 KiB apart in the order the endpoints are listed, so a segment
+// holds m32_size / num_pes / 64 KiB functions; one more would put its BAR in
+// the next PE's segment, where the bridge's MMIO routing (and an EEH freeze)
+// would treat it as that PE's.
+std::string PseriesPlatform::check_pe_functions() {
+  std::map<std::pair<size_t, uint32_t>, unsigned> functions;  // (bridge, PE) -> endpoints so far
+  pe_function_.assign(endpoints_.size(), 0);
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    const Bridge& b = bridges_[endpoints_[i].unit_index];
+    const uint64_t room = b.m32_size / b.params.num_pes / kBarStride;
+    pe_function_[i] = functions[{endpoints_[i].unit_index, pes_[i]}]++;
+    if (pe_function_[i] >= room) {
+      const std::string& phb = endpoints_[i].unit;
+      return endpoints_[i].ep->name() + ".pe: PE " + std::to_string(pes_[i]) + " of " + phb + " is full: its MMIO " +
+             "segment (" + phb + ".m32_size / " + phb + ".num_pes = " +
+             std::to_string(b.m32_size / b.params.num_pes / 1024) + " KiB) holds the 64 KiB BAR0s of " +
+             std::to_string(room) + " endpoints; put " + endpoints_[i].ep->name() + " in another PE or raise " + phb +
+             ".m32_size";
+    }
   }
   return "";
 }
@@ -252,12 +277,9 @@ std::string PseriesPlatform::build_firmware(StatGroup& stats) {
 // MSIs into the bridge's MSI region.
 fw::PciFunctionAddr PseriesPlatform::function_address(size_t i) const {
   const Bridge& b = bridges_[endpoints_[i].unit_index];
-  unsigned before = 0;  // functions of the same PE before this one
-  for (size_t j = 0; j < i; ++j)
-    if (endpoints_[j].unit_index == endpoints_[i].unit_index && pes_[j] == pes_[i]) ++before;
   fw::PciFunctionAddr fn;
   fn.cfg = kernel_.ecam_base + (uint64_t(endpoints_[i].ep->requester_id()) << 12);
-  fn.bar0 = b.m32_base + pes_[i] * (b.m32_size / b.params.num_pes) + before * kBarStride;
+  fn.bar0 = b.m32_base + pes_[i] * (b.m32_size / b.params.num_pes) + pe_function_[i] * kBarStride;
   fn.vector = endpoints_.first_vector(kernel_.msi_vector_base, i);
   fn.msi_address = kMsiRegion;
   return fn;

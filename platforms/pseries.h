@@ -124,6 +124,7 @@ private:
 
   std::string check_endpoint(size_t i, const SystemParams& sys, std::map<uint16_t, size_t>* rids);
   std::string check_layout() const;
+  std::string check_pe_functions();
   std::string build_memory_system(StatGroup& stats);
   std::string build_bridges(StatGroup& stats, TraceWriter& trace);
   std::string build_firmware(StatGroup& stats);
@@ -140,6 +141,7 @@ private:
   PseriesHvParams hv_params_;
   std::vector<Bridge> bridges_;
   std::vector<uint32_t> pes_;  // per endpoint
+  std::vector<unsigned> pe_function_;  // per endpoint: how many endpoints of its PE come before it
   EndpointSet endpoints_;
 
   std::unique_ptr<Memory> memory_;

@@ -3,6 +3,7 @@
 // mode under the kernel NIC driver, an EEH freeze of a two-function PE and
 // its recovery, a reboot into another window layout, and the configurations
 // the platform refuses.
+#include <cstdio>
 #include "pseries_rig.h"
 
 using namespace iommusim;
@@ -97,6 +98,34 @@ TEST(Pseries, ARebootIntoAnotherLayoutSwitchesTwiceAndLeaksNothing) {
   EXPECT_EQ(rig.stat("system.hv.phb0.table_pages_freed"), 33);
   EXPECT_EQ(rig.stat("system.hv.phb0.table_pages"), 1024 + 2);
   EXPECT_EQ(rig.stat("system.kernel.acc0.job_errors"), 0);
+}
+
+// A PE's segment of the bridge's M32 window is m32_size / num_pes (256 MiB /
+// 512 = 512 KiB by default) and each function's BAR0 takes 64 KiB of it, so a
+// PE holds 8 functions; a ninth would put its BAR0 in the next PE's segment.
+std::vector<std::string> functions_in_pe1(unsigned n) {
+  std::string list;
+  std::vector<std::string> s;
+  for (unsigned i = 0; i < n; ++i) {
+    const std::string t = "t" + std::to_string(i);
+    list += (i ? " " : "") + t;
+    char rid[16];
+    std::snprintf(rid, sizeof rid, "0x%04x", 0x0100 + i);
+    for (const std::string kv : {".kind=tg", ".pe=1", ".requester_id="}) s.push_back(t + kv);
+    s.back() += rid;
+  }
+  s.insert(s.begin(), "system.endpoints=" + list);
+  return s;
+}
+
+TEST(Pseries, APeHoldsAsManyFunctionsAsItsSegmentHasBars) {
+  EXPECT_EQ(elaborate_error(functions_in_pe1(8)), "");
+  const std::string err = elaborate_error(functions_in_pe1(9));
+  EXPECT_EQ(err.rfind("t8.pe: PE 1 of phb0 is full: its MMIO segment (phb0.m32_size / phb0.num_pes = 512 KiB) holds "
+                      "the 64 KiB BAR0s of 8 endpoints", 0), 0u) << err;
+  std::vector<std::string> wider = functions_in_pe1(9);
+  wider.push_back("phb0.m32_size=512M");  // 1 MiB segments: 16 BARs each
+  EXPECT_EQ(elaborate_error(wider), "");
 }
 
 TEST(Pseries, WhatThePlatformRefuses) {
