@@ -103,8 +103,12 @@ std::string phb_ini(unsigned n, bool own_pe = false) {
                 "\npe = " + std::to_string(own_pe ? i + 1 : 1) + "\nkind = tg\nop = read\nsize = 64\npattern = random\nwindow_base = " +
                 std::to_string(0x40000000ull + i * 0x400000ull) + "\nwindow_size = 4M\noutstanding = 8\ncount = 300\n\n";
   }
-  return "[system]\nplatform = pseries\nendpoints = " + eps + "\nphbs = phb0\n\n[phb0]\ntranslation_slots = " +
-         std::to_string(kPhbSlots) + "\ntce_cache.entries = 64\ntce_cache.ways = 4\n\n" + sections;
+  // A PE's BARs take 64 KiB each of its M32 segment (m32_size / 512 PEs):
+  // 2 GiB gives 4 MiB segments, room for 64 functions in one PE.
+  const std::string m32 = !own_pe && n > 8 ? "m32_size = 2G\n" : "";
+  return "[system]\nplatform = pseries\nendpoints = " + eps + "\nphbs = phb0\n\n[phb0]\n" + m32 +
+         "translation_slots = " + std::to_string(kPhbSlots) + "\ntce_cache.entries = 64\ntce_cache.ways = 4\n\n" +
+         sections;
 }
 
 }  // namespace
