@@ -165,6 +165,22 @@ TEST(StatGroup, RegistrationOrderOwnStatsThenChildrenDepthFirst) {
                                              "sys.b.z"}));
 }
 
+// collect_stats() sizes its list before filling it: with thousands of
+// endpoints a list grown by doubling held up to twice the values at the
+// outputs' peak. One of each kind of stat, in a group and a child.
+TEST(StatGroup, CollectedValuesFillTheListThatWasSizedForThem) {
+  StatGroup root("sys");
+  StatGroup child("c", &root);
+  root.counter("n", "");
+  root.average("avg", "").sample(2);
+  child.histogram("lat", "", "ns").sample(5);
+  child.formula("f", "", [] { return 1.0; });
+  root.gauge("g", "", [] { return uint64_t{3}; });
+  const auto stats = collect_stats(root);
+  EXPECT_EQ(stats.size(), 1u + 2u + 1u + 8u + 1u);
+  EXPECT_EQ(stats.capacity(), stats.size()) << "every kind's values counted once, none left out";
+}
+
 TEST(StatGroup, ChildUnregistersInDestructor) {
   StatGroup root("sys");
   {
