@@ -29,19 +29,17 @@ bin="$build/platforms/iommusim"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/install-deps.sh)" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 python3 - "$bin" "$out" "$json" "$extra" "${counts[@]}" <<'PY'
+SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 python3 - "$(dirname "$0")" "$bin" "$out" "$json" "$extra" "${counts[@]}" <<'PY'
 import json, os, re, subprocess, sys
-bin_, out, json_path, extra, counts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), [int(c) for c in sys.argv[5:]]
+bench_dir, bin_, out, json_path = sys.argv[1:5]
+extra, counts = int(sys.argv[5]), [int(c) for c in sys.argv[6:]]
+sys.path.insert(0, bench_dir)
+from scaling_configs import vtd_workload  # noqa: E402
 BASE = 8  # buffers per endpoint in the shorter run
 
 
 def config(n, per_endpoint):
-    text = ("[system]\nplatform = x86-vtd\nseed = 1\nendpoints = " + ",".join(f"ep{i}" for i in range(n)) +
-            "\n\n[kernel]\ninvalidation = strict\n\n")
-    for i in range(n):
-        text += (f"[ep{i}]\nworkload = streaming\naddress_space = {i + 1}\nrid = {0x100 + i:#x}\nop = write\n"
-                 f"size = 1536\nbuffers = 4\ncount = {per_endpoint}\n\n")
-    return text
+    return vtd_workload(n, per_endpoint, before="[kernel]\ninvalidation = strict\n\n", body="op = write\nsize = 1536\n")
 
 
 def instructions(n, per_endpoint):
