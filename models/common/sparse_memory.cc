@@ -3,13 +3,29 @@
 #include "common/byte_order.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace iommusim {
+
+const SparseMemory::Recent SparseMemory::kNothingRemembered[SparseMemory::kRecentPages] = {};
+
+SparseMemory::SparseMemory(uint64_t size, uint64_t recent_pages) : size_(size), recent_mask_(recent_pages - 1) {
+  if (recent_pages == 0 || recent_pages > kRecentPages || (recent_pages & recent_mask_))
+    throw std::invalid_argument("SparseMemory: recent_pages " + std::to_string(recent_pages) +
+                                " is not a power of two in 1.." + std::to_string(kRecentPages));
+}
+
+void SparseMemory::clear() {
+  pages_.clear();
+  own_recent_.reset();
+  recent_ = kNothingRemembered;
+}
 
 uint8_t* SparseMemory::find_page_in_map(uint64_t index) const {
   auto it = pages_.find(index);
   uint8_t* page = it == pages_.end() ? nullptr : it->second.get();
-  recent_[index & (kRecentPages - 1)] = Recent{index, page};
+  remember(index, page);
   return page;
 }
 
@@ -20,7 +36,11 @@ uint8_t* SparseMemory::page_for(uint64_t addr) {
   auto page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialized: zeros
   uint8_t* raw = page.get();
   pages_.emplace(index, std::move(page));
-  recent_[index & (kRecentPages - 1)] = Recent{index, raw};
+  if (!own_recent_) {
+    own_recent_.reset(new Recent[recent_mask_ + 1]);
+    recent_ = own_recent_.get();
+  }
+  remember(index, raw);
   return raw;
 }
 

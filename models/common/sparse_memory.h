@@ -17,8 +17,16 @@ public:
   static constexpr unsigned kPageShift = 12;
   static constexpr uint64_t kPageSize = 1ull << kPageShift;
 
-  // `size` bytes of address space starting at 0 (accesses at or beyond it fail).
-  explicit SparseMemory(uint64_t size = 1ull << 52) : size_(size) {}
+  // The most lookups remembered in front of the page map (below).
+  static constexpr uint64_t kRecentPages = 4096;
+
+  // `size` bytes of address space starting at 0 (accesses at or beyond it
+  // fail); `recent_pages` (a power of two, 1..kRecentPages) page lookups
+  // remembered: a memory that holds a few pages (a disk's written blocks)
+  // needs fewer than a host's RAM.
+  explicit SparseMemory(uint64_t size = 1ull << 52, uint64_t recent_pages = kRecentPages);
+  SparseMemory(const SparseMemory&) = delete;
+  SparseMemory& operator=(const SparseMemory&) = delete;
 
   uint64_t size() const { return size_; }
   bool in_range(uint64_t addr, uint64_t len) const {
@@ -51,15 +59,12 @@ public:
 
   size_t pages_allocated() const { return pages_.size(); }
   uint64_t bytes_allocated() const { return pages_.size() * kPageSize; }
-  void clear() {
-    pages_.clear();
-    std::fill(recent_.get(), recent_.get() + kRecentPages, Recent{});
-  }
+  void clear();
 
 private:
   // The written page with this index, or nullptr (never written).
   [[gnu::always_inline]] inline uint8_t* find_page(uint64_t index) const {
-    const Recent& r = recent_[index & (kRecentPages - 1)];
+    const Recent& r = recent_[index & recent_mask_];
     if (r.index == index) return r.page;
     return find_page_in_map(index);
   }
@@ -74,12 +79,22 @@ private:
   // was never written, without hashing. A page is created in the slot of its
   // index (page_for), which replaces a remembered absence; pages are never
   // freed but by clear(), which empties it too.
-  static constexpr uint64_t kRecentPages = 4096;
   struct Recent {
     uint64_t index = ~0ull;  // no page has this index (addresses are below 2^64)
     uint8_t* page = nullptr;
   };
-  std::unique_ptr<Recent[]> recent_{new Recent[kRecentPages]};
+  // Until its first page is written a memory looks up in this one table of
+  // no answers, shared and never written, and remembers nothing (every page
+  // is absent): constructing a memory touches no memory, where its own
+  // table, 64 KiB at the full size, was most of the start-up memory of
+  // thousands of channel devices (issue 12).
+  static const Recent kNothingRemembered[kRecentPages];
+  uint64_t recent_mask_;
+  std::unique_ptr<Recent[]> own_recent_;  // from the first page on
+  const Recent* recent_ = kNothingRemembered;
+  void remember(uint64_t index, uint8_t* page) const {
+    if (own_recent_) own_recent_[index & recent_mask_] = Recent{index, page};
+  }
 };
 
 } // namespace iommusim

@@ -65,6 +65,36 @@ TEST(SparseMemory, RememberedLookupsFollowWritesAndAliases) {
   EXPECT_EQ(mem.read_le(a, 8), 0x5a5a5a5a5a5a5a5aull);
 }
 
+// A memory remembering 1, 16 or 4096 lookups, or none yet (before its first
+// write every memory shares one table that remembers nothing), answers every
+// access alike: random writes and reads over pages whose indexes collide in
+// the smaller tables, with a clear() halfway.
+TEST(SparseMemory, EveryLookupTableSizeGivesTheSameBytes) {
+  SparseMemory ref(1ull << 40, 4096), one(1ull << 40, 1), some(1ull << 40, 16);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto next = [&x] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t addr = (next() % 64) * 4096 * 17 + next() % 4090;  // 64 pages, every 17th
+    if (i == 10000)
+      for (SparseMemory* m : {&ref, &one, &some}) m->clear();
+    if (next() % 3 == 0) {
+      const uint64_t v = next();
+      for (SparseMemory* m : {&ref, &one, &some}) m->write_le(addr, v, 4);
+    } else {
+      const uint64_t want = ref.read_le(addr, 4);
+      ASSERT_EQ(one.read_le(addr, 4), want) << i;
+      ASSERT_EQ(some.read_le(addr, 4), want) << i;
+    }
+  }
+  EXPECT_EQ(one.pages_allocated(), ref.pages_allocated());
+  EXPECT_EQ(some.pages_allocated(), ref.pages_allocated());
+}
+
+TEST(SparseMemory, LookupTableSizeIsAPowerOfTwoUpTo4096) {
+  for (uint64_t bad : {0ull, 3ull, 8192ull}) EXPECT_THROW(SparseMemory(4096, bad), std::invalid_argument) << bad;
+  EXPECT_NO_THROW(SparseMemory(4096, 1));
+}
+
 TEST(SparseMemory, Endianness) {
   SparseMemory mem;
   mem.write_be(0x100, 0x0102030405060708ull, 8);
