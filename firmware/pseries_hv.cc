@@ -62,10 +62,19 @@ const char* call_result(const ArchitectedCall& c) {
 }
 }  // namespace
 
+void DeviceTree::add(DeviceTreeDevice d) {
+  by_name_.emplace(d.name, devices.size());
+  devices.push_back(std::move(d));
+}
+
 const DeviceTreeDevice* DeviceTree::device(const std::string& name) const {
-  for (const DeviceTreeDevice& d : devices)
-    if (d.name == name) return &d;
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &devices[it->second];
+}
+
+DeviceTreeDevice* DeviceTree::device(const std::string& name) {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &devices[it->second];
 }
 
 PseriesHypervisor::PseriesHypervisor(sc_core::sc_module_name name, const HvParams& p, CpuPort& cpu,
@@ -121,7 +130,7 @@ void PseriesHypervisor::add_device(const std::string& name, unsigned phb, uint16
   d.buid = buid(phb);
   d.config_addr = papr_abi::config_addr(rid);
   d.rid = rid;
-  tree_.devices.push_back(d);
+  tree_.add(std::move(d));
 }
 
 bool PseriesHypervisor::in_partition(uint64_t pa, uint64_t len) const {
@@ -164,14 +173,14 @@ std::string PseriesHypervisor::bring_up_pe(unsigned phb, uint16_t pe) {
   }
   DmaWindowQuery q;
   if (std::string err = ioas_.query_dma_windows(d.devices(pe).front(), &q); !err.empty()) return err;
-  for (DeviceTreeDevice& dev : tree_.devices)
-    for (const std::string& name : d.devices(pe))
-      if (dev.name == name && !q.windows.empty()) {
-        dev.liobn = q.windows[0].liobn;
-        dev.window_base = q.windows[0].range.start;
-        dev.window_size = q.windows[0].range.last - q.windows[0].range.start + 1;
-        dev.page_shift = q.windows[0].page_shift;
-      }
+  if (q.windows.empty()) return "";
+  for (const std::string& name : d.devices(pe))
+    if (DeviceTreeDevice* dev = tree_.device(name)) {
+      dev->liobn = q.windows[0].liobn;
+      dev->window_base = q.windows[0].range.start;
+      dev->window_size = q.windows[0].range.last - q.windows[0].range.start + 1;
+      dev->page_shift = q.windows[0].page_shift;
+    }
   return "";
 }
 

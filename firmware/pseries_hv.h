@@ -80,8 +80,15 @@ struct DeviceTreeDevice {
 };
 struct DeviceTree {
   std::map<std::string, uint32_t> rtas_tokens;  // /rtas: name -> token
-  std::vector<DeviceTreeDevice> devices;
+  std::vector<DeviceTreeDevice> devices;        // in the order added; add() them
+  void add(DeviceTreeDevice d);
+  // By name, or nullptr. Indexed: each device's bring-up and EEH look
+  // themselves up, which a scan made quadratic in the devices (issue 12).
   const DeviceTreeDevice* device(const std::string& name) const;
+  DeviceTreeDevice* device(const std::string& name);
+
+private:
+  std::unordered_map<std::string, size_t> by_name_;  // index in devices
 };
 
 class PseriesHypervisor : public sc_core::sc_module {
