@@ -22,6 +22,14 @@ void SparseMemory::clear() {
   recent_ = kNothingRemembered;
 }
 
+void SparseMemory::remember(uint64_t index, uint8_t* page) const {
+  if (!own_recent_) {
+    own_recent_.reset(new Recent[recent_mask_ + 1]);
+    recent_ = own_recent_.get();
+  }
+  own_recent_[index & recent_mask_] = Recent{index, page};
+}
+
 uint8_t* SparseMemory::find_page_in_map(uint64_t index) const {
   auto it = pages_.find(index);
   uint8_t* page = it == pages_.end() ? nullptr : it->second.get();
@@ -36,10 +44,6 @@ uint8_t* SparseMemory::page_for(uint64_t addr) {
   auto page = std::make_unique<uint8_t[]>(kPageSize);  // value-initialized: zeros
   uint8_t* raw = page.get();
   pages_.emplace(index, std::move(page));
-  if (!own_recent_) {
-    own_recent_.reset(new Recent[recent_mask_ + 1]);
-    recent_ = own_recent_.get();
-  }
   remember(index, raw);
   return raw;
 }

@@ -83,18 +83,16 @@ private:
     uint64_t index = ~0ull;  // no page has this index (addresses are below 2^64)
     uint8_t* page = nullptr;
   };
-  // Until its first page is written a memory looks up in this one table of
-  // no answers, shared and never written, and remembers nothing (every page
-  // is absent): constructing a memory touches no memory, where its own
-  // table, 64 KiB at the full size, was most of the start-up memory of
-  // thousands of channel devices (issue 12).
+  // Until its first lookup reaches the page map a memory looks up in this one
+  // table of no answers, shared and never written: constructing a memory
+  // touches no memory, where its own table, 64 KiB at the full size, was most
+  // of the start-up memory of thousands of channel devices (issue 12). The
+  // first lookup to reach the map, a read's or a write's, allocates it.
   static const Recent kNothingRemembered[kRecentPages];
   uint64_t recent_mask_;
-  std::unique_ptr<Recent[]> own_recent_;  // from the first page on
-  const Recent* recent_ = kNothingRemembered;
-  void remember(uint64_t index, uint8_t* page) const {
-    if (own_recent_) own_recent_[index & recent_mask_] = Recent{index, page};
-  }
+  mutable std::unique_ptr<Recent[]> own_recent_;
+  mutable const Recent* recent_ = kNothingRemembered;
+  void remember(uint64_t index, uint8_t* page) const;
 };
 
 } // namespace iommusim

@@ -65,8 +65,9 @@ TEST(SparseMemory, RememberedLookupsFollowWritesAndAliases) {
   EXPECT_EQ(mem.read_le(a, 8), 0x5a5a5a5a5a5a5a5aull);
 }
 
-// A memory remembering 1, 16 or 4096 lookups, or none yet (before its first
-// write every memory shares one table that remembers nothing), answers every
+// A memory remembering 1, 16 or 4096 lookups, or none yet (until a lookup
+// first reaches its page map every memory shares one table that remembers
+// nothing), answers every
 // access alike: random writes and reads over pages whose indexes collide in
 // the smaller tables, with a clear() halfway.
 TEST(SparseMemory, EveryLookupTableSizeGivesTheSameBytes) {
