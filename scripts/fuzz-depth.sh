@@ -12,6 +12,14 @@
 #
 #   scripts/fuzz-depth.sh [target...]     # default: every target, one after the other
 #   scripts/fuzz-depth.sh --table         # only print the figures so far
+#   scripts/fuzz-depth.sh --carry TARGET EXECUTIONS CPU_SECONDS NOTE
+#                                         # start a ledger from figures recorded elsewhere
+#
+# --carry is for a campaign whose ledgers were lost with the machine that
+# kept them: it writes the recorded totals (docs/robustness.md's table of the
+# round) as one ledger line, exit status 0, NOTE in the log column, into a
+# target's empty ledger, and the campaign goes on from there. Its corpus
+# starts again from the seeds.
 #
 # Needs the fuzz build (scripts/bootstrap.sh fuzz, or docs/robustness.md
 # "Running them"). A finding stops its target while its input is in
@@ -126,6 +134,16 @@ campaign() {
 }
 
 if [ "${1:-}" = --table ]; then table; exit 0; fi
+if [ "${1:-}" = --carry ]; then
+  [ $# -eq 5 ] || { echo "usage: $0 --carry TARGET EXECUTIONS CPU_SECONDS NOTE" >&2; exit 2; }
+  t=$2
+  [[ " ${all[*]} " == *" $t "* ]] || { echo "no target $t: one of ${all[*]}" >&2; exit 2; }
+  [[ $3 =~ ^[0-9]+$ && $4 =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "EXECUTIONS and CPU_SECONDS are numbers" >&2; exit 2; }
+  [ ! -s "$root/$t/ledger.tsv" ] || { echo "$root/$t/ledger.tsv has sessions already" >&2; exit 2; }
+  mkdir -p "$root/$t"
+  printf '%s\t%s\t0\tcarried over: %s\n' "$3" "$4" "${5//$'\t'/ }" > "$root/$t/ledger.tsv"
+  table; exit 0
+fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 for t in "${targets[@]}"; do campaign "$t"; done
