@@ -128,6 +128,29 @@ TEST(Pseries, APeHoldsAsManyFunctionsAsItsSegmentHasBars) {
   EXPECT_EQ(elaborate_error(wider), "");
 }
 
+// The device tree ("ibm,dma-window" per device, LoPAPR): after bring-up each
+// device carries its PE's default window, the two functions of PE 1 the same
+// LIOBN, PE 2's device its own; devices are found by name, in the order added.
+TEST(Pseries, EachDeviceOfTheTreeCarriesItsPesDefaultWindow) {
+  PseriesRig rig({"system.endpoints=tg0 tg1 tg2", "tg0.kind=tg", "tg1.kind=tg", "tg2.kind=tg",
+                  "tg0.requester_id=0x0100", "tg1.requester_id=0x0101", "tg2.requester_id=0x0102", "tg0.pe=1",
+                  "tg1.pe=1", "tg2.pe=2", "tg0.count=10", "tg1.count=10", "tg2.count=10"});
+  rig.run_to_end();
+  const fw::DeviceTree& tree = rig.p.hypervisor().device_tree();
+  ASSERT_EQ(tree.devices.size(), 3u);
+  EXPECT_EQ(tree.devices[2].name, "tg2");
+  const fw::DeviceTreeDevice* d0 = tree.device("tg0");
+  const fw::DeviceTreeDevice *d1 = tree.device("tg1"), *d2 = tree.device("tg2");
+  ASSERT_TRUE(d0 && d1 && d2);
+  EXPECT_EQ(tree.device("tg3"), nullptr);
+  EXPECT_NE(d0->liobn, 0u);
+  EXPECT_EQ(d1->liobn, d0->liobn) << "one PE, one default window";
+  EXPECT_EQ(d1->window_size, d0->window_size);
+  EXPECT_NE(d2->liobn, d0->liobn);
+  EXPECT_NE(d2->window_size, 0u);
+  EXPECT_EQ(rig.stat("system.tg2.errors"), 0);
+}
+
 TEST(Pseries, WhatThePlatformRefuses) {
   EXPECT_NE(elaborate_error({"system.endpoints=w0", "w0.kind=workload"}).find("workload kind"), std::string::npos);
   EXPECT_NE(elaborate_error({"system.endpoints=a0", "a0.kind=svm"}).find("a0.mode = svm needs"), std::string::npos);
