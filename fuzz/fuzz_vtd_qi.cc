@@ -14,7 +14,8 @@
 //     status address is moved to a scratch page);
 //   - device data lands only in pages the domain ever mapped;
 //   - the unit goes idle within 1 ms after the input, once each descriptor
-//     still pending in the queue has had 1 us.
+//     still pending in the queue has had 1 us (a queue that reads empty:
+//     each of its slots, see let_queue_drain).
 // The claim is dropped when software broke the queue's rules under it (IQA
 // changed, or its slots rewritten, while its descriptors were pending).
 #include <fuzzer/FuzzedDataProvider.h>
@@ -233,12 +234,20 @@ private:
 // input may have made valid (a queue of waits takes the unit about 1.4 ms),
 // so the 1 ms idle rule runs after each pending descriptor has had 1 us. An
 // engine that never stops still fails it.
+//
+// A queue whose registers read empty gets a whole queue's time: software may
+// have written IQT onto IQH while the descriptor at IQH was being processed
+// (a QIE toggle resets IQH to 0 under a tail beyond it, and the input writes
+// IQT back to 0), and once that descriptor completes IQH is one past IQT, so
+// the engine goes once round the queue, as the hardware would: it processes
+// from IQH until IQH equals IQT (VT-d 6.5.2). An idle unit drains at once.
 void let_queue_drain(VtdRig& rig) {
   const uint64_t iqa = rig.peek_register(reg::IQA, 8);
   const uint64_t size = 4096ull << (iqa & 7), desc = (iqa & iqa::DW.mask()) ? 32 : 16;
   const uint64_t head = rig.peek_register(reg::IQH, 8) & 0x7fff0, tail = rig.peek_register(reg::IQT, 8) & 0x7fff0;
-  const uint64_t pending = ((tail + size - head % size) % size) / desc;
-  if (pending) rig.drain(sc_time(static_cast<double>(pending), sc_core::SC_US));
+  const uint64_t between = ((tail + size - head % size) % size) / desc;
+  const uint64_t pending = between ? between : size / desc;
+  rig.drain(sc_time(static_cast<double>(pending), sc_core::SC_US));
 }
 
 void one_input(VtdRig& rig, FuzzedDataProvider& in) {
