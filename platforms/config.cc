@@ -22,11 +22,6 @@ std::string ConfigEntry::location() const {
   return line > 0 ? file + ":" + std::to_string(line) : file;
 }
 
-std::string shown_text(const std::string& text, size_t limit) {
-  if (text.size() <= limit) return text;
-  return text.substr(0, limit) + "... (" + std::to_string(text.size()) + " characters)";
-}
-
 namespace {
 
 std::string trim(const std::string& s) {

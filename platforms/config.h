@@ -76,9 +76,6 @@ std::string check_unknown_keys(const ConfigSet& config, const std::vector<ParamS
 // the config sets, and ending with where each other key it names was set (or
 // that it kept its default).
 std::string locate_keys(const std::string& message, const ConfigSet& config, const std::vector<ParamSpec>& specs);
-// `text` as an error message shows it: a longer one is cut at `limit`
-// characters, with its length.
-std::string shown_text(const std::string& text, size_t limit = 64);
 // The declared key nearest to `key` (edit distance), or "" if none is close.
 std::string nearest_key(const std::string& key, const std::vector<ParamSpec>& specs);
 

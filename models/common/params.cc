@@ -85,6 +85,11 @@ bool parse_bool(const std::string& text, bool* out) {
   return false;
 }
 
+std::string shown_text(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  return text.substr(0, limit) + "... (" + std::to_string(text.size()) + " characters)";
+}
+
 std::string format_hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));

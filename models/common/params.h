@@ -43,6 +43,9 @@ bool parse_int(const std::string& text, int64_t* out);
 bool parse_double(const std::string& text, double* out);
 bool parse_bool(const std::string& text, bool* out);
 std::string format_hex(uint64_t v);
+// `text` as an error message shows it: a longer one is cut at `limit`
+// characters, with its length (a config value may be a megabyte).
+std::string shown_text(const std::string& text, size_t limit = 64);
 
 class ParamList {
 public:

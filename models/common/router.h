@@ -104,15 +104,15 @@ std::string parse_route_list(const std::string& text, Resolve resolve, std::vect
     if (!item.empty()) {
       size_t at = item.find('@'), plus = item.find('+');
       if (at == std::string::npos || plus == std::string::npos || plus < at)
-        return "'" + item + "' is not of the form name@BASE+SIZE";
+        return "'" + shown_text(item) + "' is not of the form name@BASE+SIZE";
       RouteEntry r;
       r.name = item.substr(0, at);
       if (!parse_uint(item.substr(at + 1, plus - at - 1), &r.base))
-        return "'" + item + "': bad base address";
+        return "'" + shown_text(item) + "': bad base address";
       if (!parse_uint(item.substr(plus + 1), &r.size) || r.size == 0)
-        return "'" + item + "': bad size";
+        return "'" + shown_text(item) + "': bad size";
       int idx = resolve(r.name);
-      if (idx < 0) return "'" + item + "': no target named '" + r.name + "'";
+      if (idx < 0) return "'" + shown_text(item) + "': no target named '" + shown_text(r.name) + "'";
       r.target = static_cast<unsigned>(idx);
       out->push_back(r);
     }
