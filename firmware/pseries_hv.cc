@@ -2,6 +2,7 @@
 #include "firmware/pseries_hv.h"
 
 #include <iterator>
+#include <utility>
 
 #include "firmware/papr_abi.h"
 
@@ -73,8 +74,7 @@ const DeviceTreeDevice* DeviceTree::device(const std::string& name) const {
 }
 
 DeviceTreeDevice* DeviceTree::device(const std::string& name) {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : &devices[it->second];
+  return const_cast<DeviceTreeDevice*>(std::as_const(*this).device(name));
 }
 
 PseriesHypervisor::PseriesHypervisor(sc_core::sc_module_name name, const HvParams& p, CpuPort& cpu,
