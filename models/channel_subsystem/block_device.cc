@@ -20,7 +20,7 @@ BlockDevice::BlockDevice(const std::string& name, const BlockDeviceParams& p, St
     : ChannelDevice(name, DeviceIdentity{static_cast<uint16_t>(p.cu_type), 1, static_cast<uint16_t>(p.dev_type), 1},
                     parent),
       p_(p),
-      media_(p.blocks * p.block_size),
+      media_(p.blocks * p.block_size, kMediaRecentPages),
       reads_(stats().counter("reads", "READ commands")),
       writes_(stats().counter("writes", "WRITE commands")),
       blocks_read_(stats().counter("blocks_read", "blocks read", "blocks")),
