@@ -196,9 +196,7 @@ void PcieLinkTiming::Pool::reset(uint32_t count) {
   head = 0;
   boundary = sc_core::SC_ZERO_TIME;
   slots = count;
-  settled.reserve(slots);
-  pending.reserve(2 * slots);  // the live pending slots and a consumed front of at most `slots`
-  for (uint32_t i = 0; i < count; ++i) settled.push_back(Free{sc_core::SC_ZERO_TIME, static_cast<int>(i)});
+  never_used = count;
 }
 
 // Moves the boundary to t: the pending slots released by t become settled
@@ -230,13 +228,17 @@ int PcieLinkTiming::Pool::acquire(const sc_core::sc_time& t, sc_core::sc_time* s
   // Best fit, so that threads running ahead in their quantum do not make a
   // thread behind them wait: the free slot released latest but no later than
   // t; failing that, the one released first.
-  if (settled.empty() && head == pending.size()) return -2;  // all slots held: wait for a release
+  if (settled.empty() && head == pending.size() && never_used == 0) return -2;  // all held: wait for a release
   settle_to(t);
   if (!settled.empty()) {
     const Free f = settled.back();
     settled.pop_back();
     *start = std::max(t, f.at);
     return f.idx;
+  }
+  if (never_used > 0) {  // the front of `settled`, free since time 0: highest index first
+    *start = t;
+    return static_cast<int>(--never_used);
   }
   const Free f = pending[head++];
   *start = std::max(t, f.at);

@@ -206,3 +206,32 @@ TEST(PcieLinkTiming, TagIsTheLatestReleasedByTheRequestElseTheFirstReleased) {
   EXPECT_DOUBLE_EQ(waited(), 85.0);
   EXPECT_EQ(link.counters().tag_waits, 2u);
 }
+
+// A tag never used is free from time 0, the earliest release there is: a
+// request takes a tag released by its time before a never-used one, takes
+// the never-used ones without waiting, and once every tag has been used
+// waits for the first released.
+TEST(PcieLinkTiming, NeverUsedTagsAreFreeFromTimeZero) {
+  PcieLinkParams p;
+  p.tags = 3;
+  PcieLinkTiming link(p);
+  auto ns = [](double v) { return sc_core::sc_time(v, sc_core::SC_NS); };
+  auto request = [&](double at_ns) {
+    sc_core::sc_time sent;
+    int tag = -1;
+    link.send_request(ns(at_ns), 24, &sent, &tag);
+    return tag;
+  };
+  const int a = request(0);
+  link.release_tag(a, ns(50));
+  EXPECT_EQ(request(100), a) << "released at 50 fits 100 better than a tag free since 0";
+  const int c = request(10), d = request(10);
+  EXPECT_NE(c, a);
+  EXPECT_NE(d, a);
+  EXPECT_NE(c, d);
+  EXPECT_EQ(link.counters().tag_wait_ns, 0.0) << "never-used tags wait for nothing";
+  link.release_tag(a, ns(500));
+  EXPECT_EQ(request(20), a) << "every tag used: the only one released";
+  EXPECT_DOUBLE_EQ(link.counters().tag_wait_ns, 480.0);
+  EXPECT_EQ(link.counters().tag_waits, 1u);
+}
