@@ -385,28 +385,12 @@ std::string shown_default(const ParamSpec& s) { return s.default_value.empty() ?
 
 std::string markdown_cell(const std::string& text) { return cell(text); }
 
-namespace {
-// Counts what would be appended: the first pass of config_ini_text.
-struct TextLength {
-  size_t size = 0;
-  TextLength& operator+=(std::string_view text) {
-    size += text.size();
-    return *this;
-  }
-  TextLength& operator+=(char) {
-    ++size;
-    return *this;
-  }
-};
-
-// The config text into `out` (a std::string, or a TextLength); `values` are
-// the parameters' current values in the order of `sections`.
-template <class Out>
-void put_config_ini(Out& out, const std::vector<std::pair<std::string, std::vector<const ParamSpec*>>>& sections,
-                    const std::vector<std::string>& values) {
-  out += "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
-  size_t next_value = 0;
-  for (const auto& [sec, in] : sections) {
+// Built in one string (with thousands of endpoints, a dozen stream
+// insertions per parameter were most of the writer's time); the key is the
+// part of the name after the section, not a copy.
+std::string config_ini_text(const std::vector<ParamSpec>& specs) {
+  std::string out = "# Effective iommusim configuration: `iommusim --config THIS_FILE` reproduces the run.\n";
+  for (const auto& [sec, in] : by_section(specs)) {
     out += '\n';
     if (!sec.empty()) {
       out += '[';
@@ -423,31 +407,12 @@ void put_config_ini(Out& out, const std::vector<std::pair<std::string, std::vect
       }
       out += '\n';
       const size_t dot = s->name.find('.');
-      out += std::string_view(s->name).substr(dot == std::string::npos ? 0 : dot + 1);
+      out.append(s->name, dot == std::string::npos ? 0 : dot + 1);
       out += " = ";
-      out += values[next_value++];
+      out += s->current();
       out += '\n';
     }
   }
-}
-}  // namespace
-
-// Built in one string, not by stream insertions (with thousands of
-// endpoints, a dozen per parameter were most of the writer's time), and
-// allocated once at its length: grown by doubling, the 20 MB text of 4096
-// endpoints took 48 MB at its last growth, the run's peak memory (issue 12).
-// The key is the part of the name after the section.
-std::string config_ini_text(const std::vector<ParamSpec>& specs) {
-  const auto sections = by_section(specs);
-  std::vector<std::string> values;  // each asked once: a value is formatted on demand
-  values.reserve(specs.size());
-  for (const auto& section : sections)
-    for (const ParamSpec* s : section.second) values.push_back(s->current());
-  TextLength length;
-  put_config_ini(length, sections, values);
-  std::string out;
-  out.reserve(length.size);
-  put_config_ini(out, sections, values);
   return out;
 }
 
