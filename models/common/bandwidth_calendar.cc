@@ -15,17 +15,24 @@ BandwidthCalendar::BandwidthCalendar(double bytes_per_ns, double bucket_ns, doub
   set_base(0);
 }
 
-double& BandwidthCalendar::grow_to(uint64_t n) {
-  // Grow the ring to cover bucket n, keeping the live buckets. The first
-  // buckets come with the first use: a platform of thousands of endpoints
-  // has three calendars in each one's PCIe link, most never used.
-  constexpr size_t kFirstBuckets = 256;
-  size_t size = std::max(used_.size(), kFirstBuckets);
-  while (n >= base_ + size) size *= 2;
-  std::vector<double> bigger(size, 0.0);
-  for (uint64_t b = base_; b < base_ + used_.size(); ++b) bigger[b & (size - 1)] = used_[b & mask_];
-  used_.swap(bigger);
-  mask_ = size - 1;
+double& BandwidthCalendar::extend_to(uint64_t n) {
+  const bool any = end_ > lo_;
+  const uint64_t lo = any ? std::min(lo_, n) : n, end = any ? std::max(end_, n + 1) : n + 1;
+  if (end - lo > used_.size()) {
+    // Grow the ring to hold lo..end, keeping the live buckets. The first
+    // buckets come with the first use: a platform of thousands of endpoints
+    // has three calendars in each one's PCIe link, most never used.
+    constexpr size_t kFirstBuckets = 256;
+    size_t size = std::max(used_.size(), kFirstBuckets);
+    while (end - lo > size) size *= 2;
+    std::vector<double> bigger(size, 0.0);
+    for (uint64_t b = lo_; b < end_; ++b) bigger[b & (size - 1)] = used_[b & mask_];
+    used_.swap(bigger);
+    mask_ = size - 1;
+  }
+  // The slots the range gains were outside it, so they hold 0.
+  lo_ = lo;
+  end_ = end;
   return used_[n & mask_];
 }
 
@@ -51,8 +58,12 @@ void BandwidthCalendar::retire_to(double t_ns) {
   if (t_ns <= 0.0) return;
   const uint64_t nb = static_cast<uint64_t>(t_ns / w_);
   if (nb <= base_) return;
-  const uint64_t stop = std::min<uint64_t>(nb, base_ + used_.size());
-  for (uint64_t b = base_; b < stop; ++b) used_[b & mask_] = 0.0;
+  if (lo_ < nb) {
+    const uint64_t stop = std::min(nb, end_);
+    for (uint64_t b = lo_; b < stop; ++b) used_[b & mask_] = 0.0;
+    lo_ = nb;
+    end_ = std::max(end_, nb);
+  }
   set_base(nb);
 }
 

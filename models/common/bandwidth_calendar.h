@@ -6,6 +6,7 @@
 // and an earlier request must still find the idle capacity before it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -21,8 +22,9 @@ namespace iommusim {
 // no earlier than every request before it (in order) follows
 // BandwidthResource's start = max(t, free_at) rule exactly; an earlier one
 // uses the spare bucket capacity and errs by at most one bucket.
-// Buckets before retire_before(t) are recycled; storage grows only when the
-// reserved horizon does.
+// Buckets before retire_before(t) are recycled; the storage covers the
+// buckets from the lowest still reserved to the highest, not the stretch
+// from the retired horizon up to them.
 class BandwidthCalendar {
 public:
   // Reservations more than `horizon_ns` behind the latest request seen are
@@ -47,12 +49,16 @@ public:
   size_t buckets_allocated() const { return used_.size(); }
 
 private:
-  // Bucket n (n >= base_), the ring grown to hold it if it does not yet.
+  // Bucket n (n >= base_), the live range extended to it, and the ring grown
+  // to hold the range, if it does not yet.
   double& bucket(uint64_t n) {
-    if (n - base_ < used_.size()) return used_[n & mask_];
-    return grow_to(n);
+    if (n - lo_ < used_.size()) {  // in the ring's window from lo_: its slots past end_ hold 0
+      end_ = std::max(end_, n + 1);
+      return used_[n & mask_];
+    }
+    return extend_to(n);
   }
-  double& grow_to(uint64_t n);
+  double& extend_to(uint64_t n);
   void retire_to(double t_ns);
   void set_base(uint64_t base);
   double fill(double t_ns, double bytes);  // fluid fill from t_ns; returns the end
@@ -62,7 +68,14 @@ private:
   double free_at_ = 0.0;  // end of the latest reservation
   std::vector<double> used_;  // ring, indexed by bucket number & mask_
   uint64_t mask_ = 0;         // used_.size() - 1 (a power of two less one)
-  uint64_t base_ = 0;         // lowest live bucket number
+  uint64_t base_ = 0;         // lowest bucket a reservation may still use
+  // The buckets held in the ring, lo_ up to end_ (none when equal), all at
+  // or above base_; those between base_ and lo_ are empty without being
+  // stored, and every slot of the ring outside the range holds 0. A link
+  // whose requests wait long (reads behind page walks) reserves far ahead of
+  // the kernel's time, one bucket at a time: a ring from base_ to its
+  // reservations was most of the memory of 4096 generators (issue 12).
+  uint64_t lo_ = 0, end_ = 0;
   double base_t_ = 0.0;       // base_ * w_: where the live buckets start (ns)
   // The least time whose bucket number, uint64(t / w_), exceeds base_: from it
   // on retire_before() has buckets to recycle.
